@@ -1,0 +1,1 @@
+"""The Textual app: screens, panes and the training worker's messages."""
