@@ -1,0 +1,140 @@
+"""Turn a ``Dataset`` into the arrays a network trains on: split, standardize, encode targets.
+
+Standardization statistics come from the training split only, so nothing about the validation
+rows leaks into training; the validation score then measures what it claims to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .csvdata import DataError, Dataset
+
+
+@dataclass
+class Standardizer:
+    """Per-feature (x - mean) / std, so every input starts on the same scale for the optimizer."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    @classmethod
+    def fit(cls, X) -> "Standardizer":
+        """Learn mean and std; a constant feature gets std 1 so it maps to 0 instead of blowing up."""
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or len(X) == 0:
+            raise DataError(f"cannot fit a standardizer on an array of shape {X.shape}: need (n >= 1, d)")
+        mean = X.mean(axis=0)
+        std = X.std(axis=0)
+        # A constant column can come out with std ~1e-17 from rounding; treat that as zero too.
+        std[std <= 1e-12 * np.maximum(np.abs(mean), 1.0)] = 1.0
+        return cls(mean=mean, std=std)
+
+    def transform(self, X) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != len(self.mean):
+            raise DataError(f"expected an array with {len(self.mean)} feature columns, got shape {X.shape}")
+        return (X - self.mean) / self.std
+
+
+def one_hot(labels: np.ndarray, num_classes: int, dtype=np.float64) -> np.ndarray:
+    """(n,) class indices -> (n, num_classes) rows with a single 1: the softmax target."""
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise DataError(f"labels must be 1-D, got shape {labels.shape}")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise DataError(f"labels must be integer class indices, got dtype {labels.dtype}")
+    if num_classes < 1:
+        raise DataError(f"num_classes must be >= 1, got {num_classes}")
+    bad = (labels < 0) | (labels >= num_classes)
+    if bad.any():
+        raise DataError(f"label {labels[bad][0]} is outside 0..{num_classes - 1}")
+    out = np.zeros((len(labels), num_classes), dtype=dtype)
+    out[np.arange(len(labels)), labels] = 1
+    return out
+
+
+def encode_targets(ds: Dataset, y: np.ndarray | None = None, dtype=np.float64) -> np.ndarray:
+    """Targets shaped like the network's output: (n, 1) 0/1, (n, k) one-hot, or (n, m) values."""
+    y = ds.y if y is None else np.asarray(y)
+    if ds.problem == "multiclass":
+        return one_hot(y, ds.num_classes, dtype)
+    return np.ascontiguousarray(y.reshape(-1, 1) if y.ndim == 1 else y, dtype=dtype)
+
+
+def _check_val_split(val_split) -> float:
+    if isinstance(val_split, bool) or not isinstance(val_split, (int, float, np.floating)) \
+            or not 0.0 <= val_split < 1.0:
+        raise DataError(f"val_split must be a number in [0, 1), got {val_split!r}")
+    return float(val_split)
+
+
+def train_val_split(n_or_y, val_split: float, seed: int, stratify: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded (train, val) index arrays.
+
+    With ``stratify`` (pass the labels) each class is split on its own, so both sides keep the
+    class proportions; every class keeps at least one training sample (so a tiny class may
+    get no validation sample: sizes are rounded per class). Indices come back
+    shuffled so a trainer that walks them in order does not see one class at a time.
+    """
+    val_split = _check_val_split(val_split)
+    rng = np.random.default_rng(seed)
+    if isinstance(n_or_y, (int, np.integer)):
+        if stratify:
+            raise DataError("a stratified split needs the labels, not just the sample count")
+        groups = [np.arange(int(n_or_y))]
+    elif stratify:
+        y = np.asarray(n_or_y)
+        groups = [np.flatnonzero(y == c) for c in np.unique(y)]
+    else:
+        groups = [np.arange(len(n_or_y))]
+    if sum(len(g) for g in groups) < 1:
+        raise DataError("cannot split an empty dataset")
+
+    train, val = [], []
+    for group in groups:
+        group = rng.permutation(group)
+        n_val = min(round(len(group) * val_split), len(group) - 1)
+        val.append(group[:n_val])
+        train.append(group[n_val:])
+    return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(val))
+
+
+@dataclass
+class PreparedData:
+    """Network-ready arrays (standardized, encoded, contiguous) plus the raw labels for metrics."""
+
+    X_train: np.ndarray
+    Y_train: np.ndarray
+    X_val: np.ndarray
+    Y_val: np.ndarray
+    y_train: np.ndarray
+    y_val: np.ndarray
+    standardizer: Standardizer
+    dataset: Dataset
+
+
+def prepare(ds: Dataset, *, val_split: float = 0.2, seed: int = 0, dtype=np.float64) -> PreparedData:
+    """Split (stratified for classification), standardize with training statistics, encode targets."""
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise DataError(f"dtype must be a floating-point type, got {dtype}")
+    classification = ds.problem != "regression"
+    train, val = train_val_split(ds.y if classification else len(ds.y), val_split, seed, classification)
+    scaler = Standardizer.fit(ds.X[train])
+
+    def features(idx):
+        return np.ascontiguousarray(scaler.transform(ds.X[idx]), dtype=dtype)
+
+    return PreparedData(
+        X_train=features(train),
+        Y_train=encode_targets(ds, ds.y[train], dtype),
+        X_val=features(val),
+        Y_val=encode_targets(ds, ds.y[val], dtype),
+        y_train=ds.y[train],
+        y_val=ds.y[val],
+        standardizer=scaler,
+        dataset=ds,
+    )
