@@ -172,8 +172,8 @@ class Optimizer:
             ] or [{} for _ in params]
             tmp = [np.empty_like(flat_p), np.empty_like(flat_p)]
             members = [
-                _Member(p, g, _views_like(tmp[0], [p])[0], _views_like(tmp[1], [p])[0])
-                for p, g in zip(_views_like(flat_p, params), _views_like(flat_g, params))
+                _Member(*views)
+                for views in zip(*(_views_like(a, params) for a in (flat_p, flat_g, *tmp)))
             ]
             self._groups = [_Group(flat_p, flat_g, flat_state, tmp, members)]
         else:
@@ -186,7 +186,19 @@ class Optimizer:
             for s_new, s_old in zip(self.state, old):
                 for name in self.state_names:
                     s_new[name][...] = s_old[name]
+        elif old:  # different parameters: start afresh, as torch would for new tensors
+            self._forget()
         self._bound, self._bound_grads = params, grads
+
+    def reset_state(self) -> None:
+        """Forget all state (moments, step count), keeping the hyperparameters."""
+        self.state = []
+        self._bound, self._bound_grads, self._groups = [], [], []
+        self._forget()
+
+    def _forget(self) -> None:
+        """Reset the counters that belong with the state arrays."""
+        self.steps = 0
 
     # -- checkpoints -----------------------------------------------------------------------
 
@@ -323,6 +335,10 @@ class SGD(Optimizer):
                 d = buf
         np.multiply(d, hp["lr"], out=grp.tmp[0])
         grp.p -= grp.tmp[0]
+
+    def _forget(self):
+        super()._forget()
+        self.momentum_started = False
 
     def state_dict(self):
         return {**super().state_dict(), "momentum_started": self.momentum_started}
