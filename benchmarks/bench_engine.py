@@ -2,7 +2,8 @@
 
 For each network size and dtype it prints steps per second and the fraction of the machine's
 GEMM rate (measured in this run) that the step reaches. When torch is importable it times the
-equivalent torch model in the same run, interleaved round by round, and prints the ratio
+equivalent torch model in the same run, interleaved round by round (with an idle pause before each block, so that one library's spinning
+threads never compete with the other's), and prints the ratio
 engine / torch; the faster of torch's Adam implementations (single-tensor or foreach) is used.
 
     python benchmarks/bench_engine.py [--rounds 7] [--seconds 0.25] [--only tiny,wide]
@@ -147,6 +148,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds per cell")
     parser.add_argument("--seconds", type=float, default=0.25, help="seconds per timing block")
+    parser.add_argument("--cooldown", type=float, default=0.3,
+                        help="idle seconds before each block, so that BLAS/OpenMP threads left spinning "
+                             "by the previous block do not steal the cores")
     parser.add_argument("--only", default="", help="comma-separated cell names to run")
     parser.add_argument("--no-torch", action="store_true", help="skip the torch comparison")
     args = parser.parse_args(argv)
@@ -175,6 +179,9 @@ def main(argv=None) -> int:
             samples = {k: [] for k in fns}
             for _ in range(args.rounds):
                 for k, fn in fns.items():
+                    time.sleep(args.cooldown)  # let the other library's idle threads stop spinning
+                    for _ in range(3):
+                        fn()
                     samples[k].append(rate(fn, args.seconds))
             med = {k: statistics.median(v) for k, v in samples.items()}
             frac = med["engine"] * cell.flops / gemm[dt]

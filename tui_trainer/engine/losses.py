@@ -59,16 +59,11 @@ class BinaryCrossEntropy(Loss):
 
     @staticmethod
     def _value(z, y, scratch, work) -> float:
-        # Per element: max(z, 0) - z * y + log(1 + e^-|z|), stable for any z.
-        np.abs(z, out=work)
-        np.negative(work, out=work)
-        np.exp(work, out=work)
-        np.log1p(work, out=work)
-        np.maximum(z, 0.0, out=scratch)
-        work += scratch
+        # Per element: log(1 + e^z) - z * y, with log(1 + e^z) = logaddexp(0, z) stable for any z.
+        np.logaddexp(0.0, z, out=work)
         np.multiply(z, y, out=scratch)
         work -= scratch
-        return float(work.sum()) / work.size
+        return float(np.add.reduce(work, axis=None)) / work.size
 
 
 class CrossEntropy(Loss):
@@ -103,9 +98,12 @@ LOSSES: dict[str, type[Loss]] = {
 """Registry: loss name -> class."""
 
 
+_INSTANCES = {name: cls() for name, cls in LOSSES.items()}
+
+
 def get_loss(name: str) -> Loss:
-    """A loss object for ``name``; ``ValueError`` lists the allowed names."""
+    """The (stateless, shared) loss object for ``name``; ``ValueError`` lists the allowed names."""
     try:
-        return LOSSES[name]()
+        return _INSTANCES[name]
     except (KeyError, TypeError):
         raise ValueError(f"unknown loss {name!r}; choose one of: {', '.join(LOSSES)}") from None
