@@ -1,0 +1,703 @@
+"""Experiment configs: what to train on, which network, which optimizer and for how long.
+
+A config is four dataclasses that the UI fills from its forms and the CLI reads from a TOML
+file. Nothing is checked on construction, so a half-filled form is still a config: call
+``validate()`` for the problems, each tied to the section and key it belongs to (so the UI can
+show it at that field), or ``check()`` to raise them together as one ``ConfigError``.
+``load_config`` reports every problem in a file at once, not just the first, and
+``dumps_config`` / ``save_config`` write a config that loads back equal.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import math
+import os
+import re
+import secrets
+import stat
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from collections.abc import Iterable
+from typing import Any, Literal
+
+import tomli_w
+
+from .engine import optimizers
+from .engine.activations import ACTIVATIONS
+from .engine.datasets import DATASETS, MIN_SAMPLES
+from .engine.initializers import INIT_CHOICES
+from .engine.losses import LOSSES
+from .engine.optimizers import OPTIMIZERS
+
+__all__ = [
+    "SECTIONS",
+    "ConfigError",
+    "DataConfig",
+    "ExperimentConfig",
+    "NetworkConfig",
+    "OptimizerConfig",
+    "Problem",
+    "TrainingConfig",
+    "dumps_config",
+    "load_config",
+    "loads_config",
+    "save_config",
+    "with_overrides",
+]
+
+SECTIONS = ("data", "network", "optimizer", "training")
+"""The TOML tables a config file may have, in the order they are written."""
+
+DEFAULT_DATASET = "spiral"
+DEFAULT_ACTIVATION = "relu"
+DTYPES = ("float64", "float32")
+
+_DATA_KEYS = ("dataset", "path", "target", "val_split", "n_samples", "noise")
+_NETWORK_KEYS = ("hidden", "activation", "activations", "init", "output", "loss")
+_OPTIMIZER_KEYS = ("name", "lr")
+_TRAINING_KEYS = ("epochs", "batch_size", "seed", "dtype")
+_KEYS = dict(zip(SECTIONS, (_DATA_KEYS, _NETWORK_KEYS, _OPTIMIZER_KEYS, _TRAINING_KEYS)))
+_SYNTHETIC = [name for name, info in DATASETS.items() if info.kind == "synthetic"]
+_HIDDEN_ACTIVATIONS = [name for name, cls in ACTIVATIONS.items() if cls.hidden_ok]
+
+
+# --- problems ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a config, tied to the field where the UI should show it."""
+
+    section: str
+    """``data``, ``network``, ``optimizer`` or ``training``; an unknown section's own name;
+    ``""`` for a key outside any section."""
+    key: str | None
+    """The key in the section (``hidden[1]`` for one element of a list); None when the
+    problem is the section itself."""
+    message: str
+    """What is wrong and what is allowed."""
+    value: Any = None
+    """The offending value (shown only when ``key`` is set)."""
+
+    @property
+    def field_name(self) -> str | None:
+        """The config field the problem belongs to: ``key`` without a list index."""
+        return None if self.key is None else self.key.partition("[")[0]
+
+    def __str__(self) -> str:
+        where = f"[{self.section}]" if self.section else ""
+        if self.key is not None:
+            where = f"{where} {self.key} = {_show(self.value)}".lstrip()
+        return f"{where}: {self.message}"
+
+
+class ConfigError(ValueError):
+    """A config that cannot be used. The message's first line says where and how many
+    problems; ``problems`` holds them (empty when the file itself could not be read)."""
+
+    def __init__(self, source: str, problems: Iterable[Problem] = (), reason: str | None = None):
+        self.source = source
+        self.problems = list(problems)
+        if reason is None:
+            count = len(self.problems)
+            reason = f"{count} problem{'' if count == 1 else 's'}:" + "".join(
+                f"\n  {problem}" for problem in self.problems
+            )
+        super().__init__(f"{source}: {reason}")
+
+
+def _show(value: Any) -> str:
+    """``value`` as it would be written in TOML, so messages quote what the user wrote."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_show(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def _allowed(word: Any, choices) -> str:
+    """``allowed: a, b, c`` plus the closest choice to ``word`` when one is close enough."""
+    choices = list(choices)
+    text = "allowed: " + ", ".join(choices)
+    close = difflib.get_close_matches(word, choices, n=1) if isinstance(word, str) else []
+    return text + (f"; did you mean {close[0]!r}?" if close else "")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    """A finite int or float; bools are not numbers here, though Python says they are."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_choice(value: Any, choices) -> bool:
+    """Membership that never raises, even for unhashable values from a bad file."""
+    return isinstance(value, str) and value in choices
+
+
+class _Default:
+    """Marks an argument not given, whose default depends on other arguments."""
+
+    def __repr__(self) -> str:
+        return "<default>"
+
+
+_NOT_GIVEN: Any = _Default()
+
+
+# --- the sections -----------------------------------------------------------------------------
+
+
+@dataclass
+class DataConfig:
+    """What to train on: a registered dataset or a user CSV, and how much to hold out."""
+
+    dataset: str | None = _NOT_GIVEN
+    """A registered dataset name; None when ``path`` is used. Not given: ``"spiral"``, or
+    None when ``path`` is given."""
+    path: str | None = None
+    """A user CSV file, instead of ``dataset``."""
+    target: str | None = None
+    """The CSV's target column (``path`` only); None: the last column."""
+    val_split: float = 0.2
+    """Fraction of the samples held out for validation, in [0, 1)."""
+    n_samples: int | None = None
+    """Number of samples to generate (synthetic datasets only); None: the dataset's default."""
+    noise: float | None = None
+    """Std of the noise added (synthetic datasets only); None: the dataset's default."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """The dataset's own extra options (``DatasetInfo.options``), e.g. gaussians' ``classes``."""
+
+    def __post_init__(self) -> None:
+        if self.dataset is _NOT_GIVEN:
+            self.dataset = None if self.path is not None else DEFAULT_DATASET
+
+    def validate(self) -> list[Problem]:
+        """Every problem in this section."""
+        problems: list[Problem] = []
+
+        def add(key: str, message: str, value: Any) -> None:
+            problems.append(Problem("data", key, message, value))
+
+        info = DATASETS.get(self.dataset) if isinstance(self.dataset, str) else None
+        if self.dataset is None and self.path is None:
+            add("dataset", "give a dataset or a CSV path; datasets: " + ", ".join(DATASETS), None)
+        elif self.dataset is not None and self.path is not None:
+            add("path", f"give a dataset or a CSV path, not both (dataset = {_show(self.dataset)})",
+                self.path)
+        if self.dataset is not None and info is None:
+            add("dataset", "unknown dataset; " + _allowed(self.dataset, DATASETS), self.dataset)
+        if self.path is not None and not (isinstance(self.path, str) and self.path.strip()):
+            add("path", "must be the path of a CSV file", self.path)
+        if self.target is not None:
+            if self.path is None:
+                add("target", "applies to a CSV path only; a dataset has its own target",
+                    self.target)
+            elif not (isinstance(self.target, str) and self.target):
+                add("target", "must be the name of a column of the CSV", self.target)
+        if not (_is_number(self.val_split) and 0 <= self.val_split < 1):
+            add("val_split", "must be a number in [0, 1), the fraction held out for validation",
+                self.val_split)
+
+        # Which data this is decides which of n_samples, noise and the options apply.
+        if info is not None:
+            what = f"{info.kind} dataset {info.name!r}"
+        else:
+            what = "a CSV file" if self.dataset is None else None  # None: unknown dataset
+        not_synthetic = what is not None and (info is None or info.kind != "synthetic")
+        for key, value, ok, rule in (
+            ("n_samples", self.n_samples, _is_int(self.n_samples) and self.n_samples >= MIN_SAMPLES,
+             f"must be an integer >= {MIN_SAMPLES}"),
+            ("noise", self.noise, _is_number(self.noise) and self.noise >= 0,
+             "must be a number >= 0, the std of the noise added"),
+        ):
+            if value is None:
+                continue
+            if not_synthetic:
+                add(key, f"applies to synthetic datasets only ({', '.join(_SYNTHETIC)}), "
+                         f"not to {what}", value)
+            elif not ok:
+                add(key, rule, value)
+
+        if not isinstance(self.options, dict):
+            add("options", "must be a table of the dataset's options", self.options)
+            return problems
+        own = info.options if info is not None else {}
+        for key, value in self.options.items():
+            option = own.get(key)
+            owners = [name for name, i in DATASETS.items() if key in i.options]
+            if option is not None:
+                if not (_is_int(value) and value >= option.minimum):
+                    add(key, f"must be an integer >= {option.minimum} ({option.help})", value)
+            elif key in _DATA_KEYS:
+                add(key, f"is a field of its own (DataConfig.{key}), not a dataset option", value)
+            elif owners:
+                if what is not None:
+                    add(key, f"is an option of dataset {', '.join(owners)} only, not of {what}",
+                        value)
+            else:
+                add(key, "unknown key; " + _allowed(key, [*_DATA_KEYS, *own]), value)
+        return problems
+
+
+@dataclass
+class NetworkConfig:
+    """The network's shape: hidden layer widths, activations, initialisation, output and loss."""
+
+    hidden: list[int] = field(default_factory=lambda: [16, 16])
+    """Widths of the hidden layers, input side first; [] for none."""
+    activations: list[str] | None = None
+    """One activation per hidden layer; None: ``activation`` for every one."""
+    activation: str = DEFAULT_ACTIVATION
+    """The activation of every hidden layer, unless ``activations`` is set."""
+    init: str = "auto"
+    """Weight initialisation, one of ``INIT_CHOICES``."""
+    output: str = "auto"
+    """The output layer's activation; ``auto``: chosen from the problem."""
+    loss: str = "auto"
+    """The loss; ``auto``: chosen from the problem."""
+
+    def __post_init__(self) -> None:
+        # Tuples are fine in code, but TOML gives lists back: lists keep a round trip equal.
+        if isinstance(self.hidden, tuple):
+            self.hidden = list(self.hidden)
+        if isinstance(self.activations, tuple):
+            self.activations = list(self.activations)
+
+    @property
+    def hidden_activations(self) -> list[str]:
+        """The activation of each hidden layer."""
+        if self.activations is not None:
+            return list(self.activations)
+        return [self.activation] * len(self.hidden)
+
+    def validate(self) -> list[Problem]:
+        """Every problem in this section."""
+        problems: list[Problem] = []
+
+        def add(key: str, message: str, value: Any) -> None:
+            problems.append(Problem("network", key, message, value))
+
+        def check_hidden_activation(key: str, name: Any) -> None:
+            if _is_choice(name, _HIDDEN_ACTIVATIONS):
+                return
+            if _is_choice(name, ACTIVATIONS):
+                add(key, f"{name} is for the output layer only; hidden layers: "
+                         + ", ".join(_HIDDEN_ACTIVATIONS), name)
+            else:
+                add(key, "unknown activation; " + _allowed(name, _HIDDEN_ACTIVATIONS), name)
+
+        if not isinstance(self.hidden, list):
+            add("hidden", "must be a list of layer widths, e.g. [16, 16] ([] for none)",
+                self.hidden)
+        else:
+            for i, width in enumerate(self.hidden):
+                if not (_is_int(width) and width >= 1):
+                    add(f"hidden[{i}]", "layer widths must be integers >= 1", width)
+
+        if self.activations is None:
+            check_hidden_activation("activation", self.activation)
+        else:
+            if self.activation != DEFAULT_ACTIVATION:
+                add("activation", "give activation (every hidden layer) or activations "
+                                  "(one per hidden layer), not both", self.activation)
+            if not isinstance(self.activations, list):
+                add("activations", "must be a list of activation names, one per hidden layer",
+                    self.activations)
+            else:
+                if isinstance(self.hidden, list) and len(self.activations) != len(self.hidden):
+                    add("activations", f"needs one activation per hidden layer: "
+                                       f"{len(self.hidden)} for hidden = {_show(self.hidden)}",
+                        self.activations)
+                for i, name in enumerate(self.activations):
+                    check_hidden_activation(f"activations[{i}]", name)
+
+        if not _is_choice(self.init, INIT_CHOICES):
+            add("init", "unknown init; " + _allowed(self.init, INIT_CHOICES), self.init)
+        if not _is_choice(self.output, ("auto", *ACTIVATIONS)):
+            outputs = ["auto", *ACTIVATIONS]
+            add("output", "unknown output activation; " + _allowed(self.output, outputs),
+                self.output)
+        if not _is_choice(self.loss, ("auto", *LOSSES)):
+            add("loss", "unknown loss; " + _allowed(self.loss, ["auto", *LOSSES]), self.loss)
+        elif _is_choice(self.output, ACTIVATIONS):
+            needs = LOSSES[self.loss].output_activation if self.loss != "auto" else None
+            if needs is not None and self.output != needs:
+                add("output", f"loss {self.loss} needs output = {_show(needs)} (or \"auto\")",
+                    self.output)
+        return problems
+
+
+@dataclass
+class OptimizerConfig:
+    """The optimizer, its learning rate and any other hyperparameters, by torch's names."""
+
+    name: str = "adam"
+    """A registered optimizer name."""
+    lr: float | None = None
+    """The learning rate, > 0; None (not given): the optimizer's own default."""
+    hparams: dict[str, Any] = field(default_factory=dict)
+    """The optimizer's other hyperparameters that differ from its defaults, e.g. ``momentum``."""
+
+    def __post_init__(self) -> None:
+        if self.lr is None and _is_choice(self.name, OPTIMIZERS):
+            self.lr = optimizers.defaults(self.name)["lr"]
+        # TOML gives betas back as a list, the engine as a tuple: tuples throughout keep them equal.
+        if isinstance(self.hparams, dict):
+            self.hparams = {
+                k: tuple(v) if isinstance(v, list) else v for k, v in self.hparams.items()
+            }
+
+    def validate(self) -> list[Problem]:
+        """Every problem in this section, including combinations the optimizer rejects."""
+        problems: list[Problem] = []
+
+        def add(key: str, message: str, value: Any) -> None:
+            problems.append(Problem("optimizer", key, message, value))
+
+        cls = OPTIMIZERS.get(self.name) if isinstance(self.name, str) else None
+        if cls is None:
+            add("name", "unknown optimizer; " + _allowed(self.name, OPTIMIZERS), self.name)
+        lr_ok = _is_number(self.lr) and self.lr > 0
+        if not lr_ok and not (self.lr is None and cls is None):
+            add("lr", "must be a number > 0 (the learning rate)", self.lr)
+        if not isinstance(self.hparams, dict):
+            add("hparams", "must be a table of hyperparameters", self.hparams)
+            return problems
+        if cls is None:
+            return problems  # which hyperparameters exist depends on the optimizer
+
+        specs = {spec.name: spec for spec in cls.hparam_specs if spec.name != "lr"}
+        allowed = [*_OPTIMIZER_KEYS, *specs]
+        checked = {}
+        for key, value in self.hparams.items():
+            spec = specs.get(key)
+            if spec is not None:
+                try:
+                    checked[key] = spec.check(value)
+                except ValueError as err:
+                    add(key, str(err), value)
+            elif key in _OPTIMIZER_KEYS:
+                add(key, f"is a field of its own (OptimizerConfig.{key}), not in hparams", value)
+            else:
+                owners = [n for n, c in OPTIMIZERS.items()
+                          if key in {s.name for s in c.hparam_specs}]
+                if owners:
+                    add(key, f"{self.name} has no {key} (only {', '.join(owners)} do); "
+                             f"allowed: {', '.join(allowed)}", value)
+                else:
+                    add(key, "unknown key; " + _allowed(key, allowed), value)
+
+        if lr_ok and len(checked) == len(self.hparams):
+            try:
+                optimizers.create(self.name, lr=self.lr, **checked)
+            except ValueError as err:
+                problems.append(self._combination_problem(str(err), specs, checked))
+        return problems
+
+    def _combination_problem(self, message: str, specs, checked) -> Problem:
+        """A cross-field error, put at the hyperparameter it names that the user set, if any."""
+        effective = {**{name: spec.default for name, spec in specs.items()}, **self.hparams}
+        words = re.findall(r"\w+", message)
+        named = sorted({w for w in words if w in effective}, key=words.index)
+        if not named:
+            return Problem("optimizer", "name", message, self.name)
+        key = next((n for n in named if n in checked), named[0])
+        others = ", ".join(f"{n} = {_show(effective[n])}" for n in named if n != key)
+        return Problem("optimizer", key, message + (f" (here {others})" if others else ""),
+                       effective[key])
+
+
+@dataclass
+class TrainingConfig:
+    """How long to train, in what batches, from which seed and at what precision."""
+
+    epochs: int = 100
+    """Passes over the training set, >= 1."""
+    batch_size: int | Literal["full"] = 32
+    """Samples per update, >= 1 (1: single-sample SGD), or ``"full"`` for the whole set."""
+    seed: int = 0
+    """Seeds the data, the weights and the shuffling, >= 0."""
+    dtype: str = "float64"
+    """``float64`` or ``float32``."""
+
+    def validate(self) -> list[Problem]:
+        """Every problem in this section."""
+        problems: list[Problem] = []
+        for key, ok, rule in (
+            ("epochs", _is_int(self.epochs) and self.epochs >= 1, "must be an integer >= 1"),
+            ("batch_size",
+             self.batch_size == "full" or _is_int(self.batch_size) and self.batch_size >= 1,
+             'must be an integer >= 1 or "full" (the whole training set at once)'),
+            ("seed", _is_int(self.seed) and self.seed >= 0, "must be an integer >= 0"),
+            ("dtype", _is_choice(self.dtype, DTYPES),
+             "unknown dtype; " + _allowed(self.dtype, DTYPES)),
+        ):
+            if not ok:
+                problems.append(Problem("training", key, rule, getattr(self, key)))
+        return problems
+
+
+@dataclass
+class ExperimentConfig:
+    """Everything needed to repeat a training run."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    """What to train on."""
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    """The network's shape."""
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    """How the weights are updated."""
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    """How long and in what batches."""
+
+    def validate(self) -> list[Problem]:
+        """Every problem in the config, section by section; empty when it is valid."""
+        return [
+            *self.data.validate(),
+            *self.network.validate(),
+            *self.optimizer.validate(),
+            *self.training.validate(),
+        ]
+
+    def check(self, source: str = "config") -> None:
+        """Raise ``ConfigError`` listing every problem, if there are any."""
+        problems = self.validate()
+        if problems:
+            raise ConfigError(source, problems)
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def load_config(path: str | os.PathLike) -> ExperimentConfig:
+    """Read a TOML config file; a relative CSV ``path`` in it is relative to the file's folder."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as err:
+        raise ConfigError(str(path), reason="no such file") from err
+    except OSError as err:
+        raise ConfigError(str(path), reason=f"cannot read: {err.strerror or err}") from err
+    try:
+        text = raw.decode("utf-8-sig")  # tolerate the BOM some Windows editors write
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise ConfigError(
+            str(path), reason=f"not UTF-8 text: byte 0x{raw[err.start]:02x} on line {line}"
+        ) from err
+    return loads_config(text, source=str(path), base_dir=path.parent)
+
+
+def loads_config(
+    text: str, source: str = "<string>", base_dir: str | os.PathLike | None = None
+) -> ExperimentConfig:
+    """Parse TOML text; ``source`` names it in errors, ``base_dir`` anchors a relative CSV path."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(source, reason=f"invalid TOML: {err}") from err
+    cfg, problems = _from_toml(doc, base_dir)
+    problems += cfg.validate()
+    if problems:
+        order = {name: i for i, name in enumerate(SECTIONS)}
+        raise ConfigError(source, sorted(problems, key=lambda p: order.get(p.section, len(order))))
+    return cfg
+
+
+def _from_toml(doc: dict, base_dir) -> tuple[ExperimentConfig, list[Problem]]:
+    """The config a TOML document describes, and the problems only its layout can have
+    (unknown sections and keys, both of two exclusive keys); values are checked later."""
+    problems: list[Problem] = []
+    tables: dict[str, dict] = {}
+    for name, value in doc.items():
+        if name in SECTIONS and isinstance(value, dict):
+            tables[name] = dict(value)
+        elif name in SECTIONS:
+            problems.append(Problem(name, None, f"must be a table: a [{name}] line with its keys "
+                                                f"below it, not {_show(value)}"))
+        elif isinstance(value, dict):
+            problems.append(Problem(name, None, "unknown section; " + _allowed(name, SECTIONS)))
+        else:
+            home = [section for section, keys in _KEYS.items() if name in keys]
+            where = f"put it under [{home[0]}]" if home else "sections: " + ", ".join(SECTIONS)
+            problems.append(Problem("", name, f"keys belong in a section; {where}", value))
+
+    def unknown_keys(section: str) -> dict:
+        table = tables.get(section, {})
+        for key in [k for k in table if k not in _KEYS[section]]:
+            problems.append(Problem(section, key, "unknown key; " + _allowed(key, _KEYS[section]),
+                                    table.pop(key)))
+        return table
+
+    # [data] and [optimizer] keys beyond the fixed ones are dataset options and
+    # hyperparameters: validation checks them against the chosen dataset or optimizer.
+    data = tables.get("data", {})
+    fixed = {key: data.pop(key) for key in _DATA_KEYS if key in data}
+    path = fixed.get("path")
+    if base_dir is not None and isinstance(path, str) and path and not Path(path).is_absolute():
+        fixed["path"] = str(Path(base_dir) / path)
+
+    network = unknown_keys("network")
+    if "activation" in network and "activations" in network:
+        problems.append(Problem("network", "activation", "give activation (every hidden layer) "
+                                "or activations (one per hidden layer), not both",
+                                network.pop("activation")))
+
+    opt = tables.get("optimizer", {})
+    cfg = ExperimentConfig(
+        DataConfig(**fixed, options=data),
+        NetworkConfig(**network),
+        OptimizerConfig(opt.pop("name", "adam"), opt.pop("lr", None), hparams=opt),
+        TrainingConfig(**unknown_keys("training")),
+    )
+    return cfg, problems
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def dumps_config(cfg: ExperimentConfig, base_dir: str | os.PathLike | None = None) -> str:
+    """The config as TOML with every field written out, so the file shows the whole experiment.
+
+    Raises ``ConfigError`` for an invalid config: text that would not load back is never made.
+    ``base_dir`` is the folder the text will be saved in: a CSV inside it is written relative
+    to it (the folder can move), one elsewhere as an absolute path.
+    """
+    cfg.check()
+    d, n, o = cfg.data, cfg.network, cfg.optimizer
+    if d.dataset is not None:
+        data: dict[str, Any] = {"dataset": d.dataset}
+    else:
+        data = {"path": d.path if base_dir is None else _path_from(base_dir, d.path)}
+        if d.target is not None:
+            data["target"] = d.target
+    data["val_split"] = d.val_split
+    data.update({k: getattr(d, k) for k in ("n_samples", "noise") if getattr(d, k) is not None})
+    data.update(d.options)
+    if n.activations is not None:
+        layers: dict[str, Any] = {"activations": n.activations}
+    else:
+        layers = {"activation": n.activation}
+    doc = {
+        "data": data,
+        "network": {"hidden": n.hidden, **layers, "init": n.init, "output": n.output,
+                    "loss": n.loss},
+        "optimizer": {"name": o.name, "lr": o.lr, **o.hparams},
+        "training": {f.name: getattr(cfg.training, f.name) for f in fields(cfg.training)},
+    }
+    return tomli_w.dumps(doc)
+
+
+def _path_from(base_dir: str | os.PathLike, path: str) -> str:
+    """``path`` as a config file in ``base_dir`` should hold it to mean the same file."""
+    try:
+        rel = os.path.relpath(path, base_dir)
+    except ValueError:  # another drive (Windows)
+        return os.path.abspath(path)
+    if rel == os.pardir or rel.startswith(os.pardir + os.sep):
+        return os.path.abspath(path)
+    return rel
+
+
+def save_config(cfg: ExperimentConfig, path: str | os.PathLike) -> None:
+    """Write the config to ``path`` atomically: a crash or error leaves any old file whole.
+
+    The text goes to a temporary file in the same folder, which then replaces ``path``.
+    """
+    path = Path(path)
+    text = dumps_config(cfg, base_dir=path.parent)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
+        try:
+            with open(fd, "w", encoding="utf-8", newline="\n") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            if path.exists():
+                os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    except OSError as err:
+        raise ConfigError(str(path), reason=f"cannot write: {err.strerror or err}") from err
+
+
+# --- overrides --------------------------------------------------------------------------------
+
+_OVERRIDES = (
+    "dataset", "path", "target", "val_split", "n_samples", "noise",
+    "hidden", "activation", "init", "output", "loss",
+    "optimizer", "lr",
+    "epochs", "batch_size", "seed", "dtype",
+)
+
+
+def with_overrides(
+    cfg: ExperimentConfig, /, *, source: str = "overrides", **overrides: Any
+) -> ExperimentConfig:
+    """A copy of ``cfg`` with command-line style overrides applied, then checked as a whole.
+
+    Keys are those of ``_OVERRIDES``; ``optimizer`` is the optimizer's name. A None value
+    counts as not given, so unset CLI options can be passed straight through. Switching
+    between ``dataset`` and ``path`` clears the other, and keeps ``n_samples``, ``noise`` and
+    options only where the new data takes them; a new ``optimizer`` keeps only the
+    hyperparameters it has and starts from its own default ``lr`` unless ``lr`` is given.
+    Raises ``ConfigError`` (named ``source``) if the result is invalid, ``TypeError`` for an
+    unknown key.
+    """
+    unknown = sorted(set(overrides) - set(_OVERRIDES))
+    if unknown:
+        raise TypeError(f"unknown override {unknown[0]!r}; allowed: {', '.join(_OVERRIDES)}")
+    given = {key: value for key, value in overrides.items() if value is not None}
+    new = copy.deepcopy(cfg)
+    d, n, o = new.data, new.network, new.optimizer
+
+    if "dataset" in given or "path" in given:
+        d.dataset, d.path = given.get("dataset"), given.get("path")
+        if d.path is None:
+            d.target = None
+        info = DATASETS.get(d.dataset) if isinstance(d.dataset, str) else None
+        if info is None or info.kind != "synthetic":
+            d.n_samples = d.noise = None
+        d.options = {k: v for k, v in d.options.items() if info is not None and k in info.options}
+    for key in ("target", "val_split", "n_samples", "noise"):
+        if key in given:
+            setattr(d, key, given[key])
+
+    if "hidden" in given:
+        n.hidden = list(given["hidden"]) if isinstance(given["hidden"], tuple) else given["hidden"]
+    if "activation" in given:
+        n.activation, n.activations = given["activation"], None
+    for key in ("init", "output", "loss"):
+        if key in given:
+            setattr(n, key, given[key])
+
+    name = given.get("optimizer", o.name)
+    if name != o.name:
+        o.name = name
+        cls = OPTIMIZERS.get(name) if isinstance(name, str) else None
+        if cls is not None:
+            kept = {spec.name for spec in cls.hparam_specs}
+            o.hparams = {k: v for k, v in o.hparams.items() if k in kept}
+            o.lr = optimizers.defaults(name)["lr"]
+    if "lr" in given:
+        o.lr = given["lr"]
+
+    for key in _TRAINING_KEYS:
+        if key in given:
+            setattr(new.training, key, given[key])
+    new.check(source)
+    return new
