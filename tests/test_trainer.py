@@ -1,0 +1,188 @@
+"""The trainer: batch modes, determinism, divergence, control from another thread, resume."""
+
+import math
+import threading
+
+import numpy as np
+import pytest
+
+from tui_trainer.config import ExperimentConfig, with_overrides
+from tui_trainer.engine.checkpoint import CheckpointError, load_checkpoint
+from tui_trainer.experiment import Experiment
+
+
+def experiment(**overrides) -> Experiment:
+    base = dict(dataset="xor", n_samples=100, hidden=[8], activation="tanh", lr=0.01,
+                batch_size=16, epochs=5, seed=0)
+    return Experiment.from_config(with_overrides(ExperimentConfig(), **{**base, **overrides}))
+
+
+@pytest.mark.parametrize("batch_size,expected", [("full", 1), (16, math.ceil(80 / 16)), (30, 3), (1, 80), (500, 1)])
+def test_updates_per_epoch(batch_size, expected):
+    exp = experiment(batch_size=batch_size)
+    assert len(exp.data.X_train) == 80
+    assert exp.trainer.steps_per_epoch == expected
+    result = exp.trainer.run(3)
+    assert result.epochs == 3 and result.steps == 3 * expected
+    assert exp.trainer.batch_mode == {"full": "full", 1: "single"}.get(batch_size, "mini" if batch_size != 500 else "mini")
+
+
+def test_full_batch_step_loss_is_the_cost():
+    exp = experiment(batch_size="full")
+    cost_before = exp.net.loss(exp.data.X_train, exp.data.Y_train, exp.loss)
+    assert exp.trainer.step() == cost_before
+    assert exp.trainer.history[0].train_loss == exp.net.loss(exp.data.X_train, exp.data.Y_train, exp.loss)
+
+
+def test_minibatches_cover_every_sample_once_per_epoch():
+    exp = experiment(batch_size=16)
+    seen = []
+    original = exp.net.loss_and_grads
+
+    def spy(X, Y, loss):
+        seen.append(X.copy())
+        return original(X, Y, loss)
+
+    exp.net.loss_and_grads = spy
+    exp.trainer.run(2)
+    first_epoch = np.concatenate(seen[:5])
+    second_epoch = np.concatenate(seen[5:])
+    key = lambda A: sorted(map(tuple, A.round(12)))  # noqa: E731
+    assert key(first_epoch) == key(exp.data.X_train) == key(second_epoch)
+    assert not np.array_equal(first_epoch, second_epoch)  # reshuffled
+
+
+def test_same_config_and_seed_give_bit_identical_results():
+    a, b, c = experiment(), experiment(), experiment(seed=1)
+    ra, rb = a.trainer.run(5), b.trainer.run(5)
+    assert [r.train_loss for r in ra.history] == [r.train_loss for r in rb.history]
+    assert all(np.array_equal(p, q) for p, q in zip(a.net.params, b.net.params))
+    c.trainer.run(5)
+    assert not np.array_equal(a.net.params[0], c.net.params[0])
+
+
+def test_epoch_records_hold_metrics_and_listeners_see_every_step():
+    exp = experiment(batch_size=40)
+    steps, epochs = [], []
+    exp.trainer.on_step = steps.append
+    exp.trainer.on_epoch = epochs.append
+    exp.trainer.run(3)
+    assert [s.step for s in steps] == list(range(1, 7))
+    assert [s.epoch for s in steps] == [1, 1, 2, 2, 3, 3]
+    assert all(len(s.grad_norms) == 2 and all(n > 0 for n in s.grad_norms) for s in steps)
+    assert [e.epoch for e in epochs] == [1, 2, 3]
+    last = epochs[-1]
+    assert last.metric_name == "accuracy" and 0 <= last.val_metric <= 1
+    assert last.val_loss is not None and last.train_loss > 0
+
+
+def test_regression_reports_r2():
+    exp = experiment(dataset="sine", n_samples=200, hidden=[16], batch_size=20, epochs=30, lr=0.01)
+    result = exp.trainer.run(30)
+    assert result.history[-1].metric_name == "r2"
+    assert result.history[-1].val_metric > 0.8
+
+
+def test_learning_rate_change_takes_effect_at_the_next_step():
+    exp = experiment()
+    exp.trainer.step()
+    exp.trainer.set_hparams(lr=0.5)
+    before = exp.net.get_parameters()
+    exp.trainer.step()
+    assert exp.opt.lr == 0.5
+    assert exp.opt.state[0]["exp_avg"].any()  # state kept
+    # Adam's first steps move each weight by about lr: 0.5 is far more than 0.01
+    assert max(np.abs(p - q).max() for p, q in zip(exp.net.params, before)) > 0.1
+    with pytest.raises(ValueError, match="lr"):
+        exp.trainer.set_hparams(lr=-1.0)
+
+
+def test_divergence_stops_and_restores_the_last_finite_weights():
+    exp = experiment(optimizer="sgd", lr=1e6, batch_size="full", dataset="plane", hidden=[8], activation="relu", epochs=50)
+    snapshots = []
+    exp.trainer.on_step = lambda rec: snapshots.append(exp.net.get_parameters())
+    result = exp.trainer.run(50)
+    assert result.diverged
+    assert "lower the learning rate" in str(result.divergence)
+    assert result.divergence.step == result.steps
+    assert all(np.isfinite(p).all() for p in exp.net.params)
+    # the restored weights are the ones that gave the last finite loss
+    last_good = snapshots[-2] if len(snapshots) > 1 else None
+    assert last_good is not None
+    assert all(np.array_equal(p, q) for p, q in zip(exp.net.params, last_good))
+    assert np.isfinite(exp.net.loss(exp.data.X_train, exp.data.Y_train, exp.loss))
+    assert exp.trainer.step() is None  # stays stopped until cleared
+
+
+def test_pause_step_resume_and_stop_from_another_thread():
+    exp = experiment(batch_size=1, epochs=10_000)
+    trainer = exp.trainer
+    trainer.pause()
+    thread = threading.Thread(target=trainer.run, args=(10_000,))
+    thread.start()
+    try:
+        for _ in range(3):
+            before = trainer.step_count
+            trainer.request_step()
+            for _ in range(200):
+                if trainer.step_count > before:
+                    break
+                threading.Event().wait(0.005)
+        threading.Event().wait(0.05)
+        assert trainer.step_count == 3 and trainer.paused
+        trainer.resume()
+        threading.Event().wait(0.1)
+        assert trainer.step_count > 3
+    finally:
+        trainer.stop()
+        thread.join(2)
+    assert not thread.is_alive()
+
+
+def test_checkpoint_round_trip_and_resume_continue_identically(tmp_path):
+    straight = experiment(epochs=6)
+    straight.trainer.run(6)
+
+    first = experiment(epochs=6)
+    first.trainer.run(3)
+    path = first.save(tmp_path / "model.npz")
+    resumed = Experiment.load(path)
+    assert resumed.trainer.epoch == 3 and resumed.trainer.step_count == first.trainer.step_count
+    assert all(np.array_equal(p, q) for p, q in zip(resumed.net.params, first.net.params))
+    resumed.trainer.run(6)
+    assert all(np.array_equal(p, q) for p, q in zip(resumed.net.params, straight.net.params))
+
+    ckpt = load_checkpoint(path)
+    assert ckpt.meta["class_names"] == list(first.dataset.class_names)
+    np.testing.assert_array_equal(ckpt.standardizer.mean, first.data.standardizer.mean)
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+@pytest.mark.parametrize("content,match", [
+    (b"", "not an nn-tui model file"),
+    (b"PK\x03\x04 garbage", "not an nn-tui model file"),
+    (b"hello world", "not an nn-tui model file"),
+])
+def test_corrupted_model_files_give_a_clear_error(tmp_path, content, match):
+    path = tmp_path / "model.npz"
+    path.write_bytes(content)
+    with pytest.raises(CheckpointError, match=match):
+        load_checkpoint(path)
+
+
+def test_foreign_npz_and_missing_files(tmp_path):
+    foreign = tmp_path / "other.npz"
+    np.savez(foreign, a=np.arange(3))
+    with pytest.raises(CheckpointError, match="no nn-tui header"):
+        load_checkpoint(foreign)
+    with pytest.raises(CheckpointError, match="no such model file"):
+        load_checkpoint(tmp_path / "missing.npz")
+
+
+def test_truncated_model_file(tmp_path):
+    exp = experiment()
+    path = exp.save(tmp_path / "model.npz")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match=str(path.name)):
+        Experiment.load(path)

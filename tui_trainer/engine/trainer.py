@@ -1,0 +1,344 @@
+"""The training loop: batches, epochs, metrics, divergence guard and thread-safe control.
+
+One ``Trainer`` drives a network and an optimizer over prepared data. Batch mode is the
+trainer's business: ``batch_size="full"`` is batch gradient descent (one update per epoch on
+the cost over all samples), an integer ``k`` is mini-batch gradient descent (reshuffled every
+epoch), and ``k = 1`` is single-sample SGD. Another thread controls a running trainer through
+``pause``, ``resume``, ``request_step``, ``stop`` and ``set_hparams``; listeners get plain
+records and cost nothing when absent.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .metrics import accuracy, r2_score
+from .network import Network
+from .optimizers import Optimizer
+from .preprocess import PreparedData
+
+DIVERGENCE_HINT = "lower the learning rate"
+
+
+@dataclass
+class StepRecord:
+    """What one update did."""
+
+    epoch: int
+    """The epoch this step belongs to (1-based)."""
+    step: int
+    """Updates made so far, this one included."""
+    loss: float
+    """Loss on this step's batch before the update (the cost, for a full batch)."""
+    lr: float
+    grad_norms: list[float]
+    """L2 norm of each layer's weight gradient, first layer first."""
+
+
+@dataclass
+class EpochRecord:
+    """Metrics at the end of an epoch."""
+
+    epoch: int
+    step: int
+    train_loss: float
+    """Cost over the whole training set with the weights at the end of the epoch."""
+    val_loss: float | None
+    metric_name: str
+    """``accuracy`` for classification, ``r2`` for regression."""
+    train_metric: float
+    val_metric: float | None
+    lr: float
+    seconds: float
+
+
+@dataclass
+class Divergence:
+    """Why training stopped on a non-finite value."""
+
+    step: int
+    """The update that produced the non-finite value; the weights from before it are restored."""
+    epoch: int
+    what: str
+    hint: str = DIVERGENCE_HINT
+
+    def __str__(self) -> str:
+        return f"diverged after step {self.step} (epoch {self.epoch}): {self.what}; {self.hint}"
+
+
+@dataclass
+class TrainResult:
+    """The outcome of ``Trainer.run``."""
+
+    epochs: int
+    steps: int
+    seconds: float
+    history: list[EpochRecord] = field(default_factory=list)
+    divergence: Divergence | None = None
+    stopped: bool = False
+
+    @property
+    def diverged(self) -> bool:
+        return self.divergence is not None
+
+
+class Trainer:
+    """Trains ``net`` with ``opt`` on ``data``; deterministic for a given seed."""
+
+    def __init__(
+        self,
+        net: Network,
+        opt: Optimizer,
+        data: PreparedData,
+        *,
+        loss: str,
+        batch_size: int | str = "full",
+        seed: int = 0,
+    ) -> None:
+        self.net, self.opt, self.data, self.loss = net, opt, data, loss
+        self.batch_size = _check_batch_size(batch_size)
+        self.problem = data.dataset.problem
+        self.metric_name = "r2" if self.problem == "regression" else "accuracy"
+        self.epoch = 0
+        """Epochs completed."""
+        self.step_count = 0
+        """Updates made."""
+        self.history: list[EpochRecord] = []
+        self.divergence: Divergence | None = None
+        self.on_step: Callable[[StepRecord], None] | None = None
+        """Called after every update when set (from the training thread)."""
+        self.on_epoch: Callable[[EpochRecord], None] | None = None
+        """Called after every epoch when set (from the training thread)."""
+        self._rng = np.random.default_rng(seed)
+        self._order: np.ndarray | None = None
+        self._cursor = 0
+        self._last_good = net.flat_params.copy()
+        self._epoch_started = time.perf_counter()
+        self._run = threading.Event()
+        self._run.set()
+        self._stop = threading.Event()
+        self._step_requests = 0
+        self._pending: list[dict] = []
+        self._lock = threading.Lock()
+        self._resize_batches()
+
+    # -- batch mode --------------------------------------------------------------------------
+
+    @property
+    def batch_mode(self) -> str:
+        """``full``, ``mini`` or ``single``."""
+        if self.batch_size == "full":
+            return "full"
+        return "single" if self.batch_size == 1 else "mini"
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """Updates per epoch: 1 for a full batch, ceil(n / k) otherwise."""
+        n = len(self.data.X_train)
+        return 1 if self.batch_size == "full" else math.ceil(n / min(self.batch_size, n))
+
+    def _resize_batches(self) -> None:
+        n = len(self.data.X_train)
+        self._k = n if self.batch_size == "full" else min(self.batch_size, n)
+        if self._k < n:  # preallocated batch buffers, filled by np.take
+            self._xb = np.empty((self._k, self.data.X_train.shape[1]), self.net.dtype)
+            self._yb = np.empty((self._k, self.data.Y_train.shape[1]), self.net.dtype)
+
+    # -- control from another thread ---------------------------------------------------------
+
+    def pause(self) -> None:
+        """Hold the loop before its next step."""
+        self._run.clear()
+
+    def resume(self) -> None:
+        """Let a paused loop go on."""
+        self._run.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._run.is_set()
+
+    def request_step(self) -> None:
+        """Let a paused loop make exactly one more update."""
+        with self._lock:
+            self._step_requests += 1
+        self._run.set()
+
+    def stop(self) -> None:
+        """End the loop after the current step (also wakes a paused loop)."""
+        self._stop.set()
+        self._run.set()
+
+    def set_hparams(self, **hparams) -> None:
+        """Change optimizer hyperparameters (e.g. ``lr``); applied before the next step.
+
+        Validated at once, so a bad value raises here and never reaches the loop.
+        """
+        type(self.opt)(**{**self.opt.hparams, **hparams})  # raises ValueError on a bad value
+        with self._lock:
+            self._pending.append(hparams)
+
+    def set_batch_size(self, batch_size: int | str) -> None:
+        """Change the batch mode; takes effect at the next epoch boundary or step."""
+        self.batch_size = _check_batch_size(batch_size)
+        self._resize_batches()
+        self._order, self._cursor = None, 0
+
+    def rng_state(self) -> dict:
+        """The shuffling generator's state (JSON-friendly), so a resumed run sees the same batches."""
+        return self._rng.bit_generator.state
+
+    def set_rng_state(self, state: dict) -> None:
+        self._rng.bit_generator.state = state
+        self._order, self._cursor = None, 0
+
+    def clear_divergence(self) -> None:
+        """Allow training again after a divergence (e.g. once the learning rate is lowered)."""
+        self.divergence = None
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    def run(self, epochs: int) -> TrainResult:
+        """Train until ``epochs`` epochs are complete in total, ``stop()`` or divergence."""
+        self._stop.clear()
+        started = time.perf_counter()
+        with np.errstate(all="ignore"):  # overflow is caught as divergence, not printed
+            self._loop(epochs)
+        return TrainResult(
+            epochs=self.epoch,
+            steps=self.step_count,
+            seconds=time.perf_counter() - started,
+            history=self.history,
+            divergence=self.divergence,
+            stopped=self._stop.is_set(),
+        )
+
+    def _loop(self, epochs: int) -> None:
+        while self.epoch < epochs and not self._stop.is_set():
+            if not self._run.is_set():
+                self._run.wait()
+                if self._stop.is_set():
+                    break
+            single = self._take_step_request()
+            loss = self.step()
+            if single:
+                self._run.clear()
+            if loss is None:
+                break
+
+    def step(self) -> float | None:
+        """One update (and the epoch's metrics when it ends one): the batch loss, None once diverged."""
+        if self.divergence is not None:
+            return None
+        if self._pending:
+            self._apply_pending()
+        X, Y = self._next_batch()
+        loss, grads = self.net.loss_and_grads(X, Y, self.loss)
+        if not math.isfinite(loss):
+            self._diverge(f"the loss became {loss}", self.epoch + 1)
+            return None
+        np.copyto(self._last_good, self.net.flat_params)
+        self.opt.step(self.net.params, grads)
+        self.step_count += 1
+        if self.on_step is not None:
+            norms = [float(np.sqrt(np.vdot(g, g))) for g in grads[0::2]]
+            self.on_step(StepRecord(self.epoch + 1, self.step_count, loss, self.opt.lr, norms))
+        if self._cursor >= len(self._order):
+            self._end_epoch()
+        return loss
+
+    def evaluate(self) -> dict[str, float | None]:
+        """Loss and accuracy (or R^2) on the training and validation sets."""
+        d = self.data
+        out = {"train_loss": self.net.loss(d.X_train, d.Y_train, self.loss)}
+        out["train_metric"] = self._metric(d.X_train, d.Y_train, d.y_train)
+        if len(d.X_val):
+            out["val_loss"] = self.net.loss(d.X_val, d.Y_val, self.loss)
+            out["val_metric"] = self._metric(d.X_val, d.Y_val, d.y_val)
+        else:
+            out["val_loss"] = out["val_metric"] = None
+        return out
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _take_step_request(self) -> bool:
+        if not self._step_requests:
+            return False
+        with self._lock:
+            self._step_requests -= 1
+        return True
+
+    def _apply_pending(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, []
+        for hp in pending:
+            self.opt.set(**hp)
+
+    def _next_batch(self) -> tuple[np.ndarray, np.ndarray]:
+        d = self.data
+        n = len(d.X_train)
+        if self._order is None or self._cursor >= len(self._order):
+            self._order = np.arange(n) if self._k == n else self._rng.permutation(n)
+            self._cursor = 0
+        if self._k == n:
+            self._cursor = n
+            return d.X_train, d.Y_train
+        idx = self._order[self._cursor : self._cursor + self._k]
+        self._cursor += len(idx)
+        if len(idx) < self._k:  # the last, smaller batch of the epoch
+            return d.X_train[idx], d.Y_train[idx]
+        np.take(d.X_train, idx, axis=0, out=self._xb)
+        np.take(d.Y_train, idx, axis=0, out=self._yb)
+        return self._xb, self._yb
+
+    def _end_epoch(self) -> None:
+        self.epoch += 1
+        if not np.isfinite(self.net.flat_params).all():
+            self._diverge("a weight became infinite or NaN", self.epoch)
+            return
+        metrics = self.evaluate()
+        if not math.isfinite(metrics["train_loss"]):
+            self._diverge(f"the cost became {metrics['train_loss']}", self.epoch)
+            return
+        now = time.perf_counter()
+        record = EpochRecord(
+            epoch=self.epoch,
+            step=self.step_count,
+            train_loss=metrics["train_loss"],
+            val_loss=metrics["val_loss"],
+            metric_name=self.metric_name,
+            train_metric=metrics["train_metric"],
+            val_metric=metrics["val_metric"],
+            lr=self.opt.lr,
+            seconds=now - self._epoch_started,
+        )
+        self._epoch_started = now
+        self.history.append(record)
+        if self.on_epoch is not None:
+            self.on_epoch(record)
+
+    def _diverge(self, what: str, epoch: int) -> None:
+        """Stop for good: restore the last weights that gave a finite loss, clear optimizer state."""
+        np.copyto(self.net.flat_params, self._last_good)
+        self.opt.reset_state()
+        self.divergence = Divergence(self.step_count, epoch, what)
+
+    def _metric(self, X, Y, y) -> float:
+        out = self.net.forward(X)
+        if self.problem == "regression":
+            return r2_score(out, Y)
+        return accuracy(out, y, self.problem)
+
+
+def _check_batch_size(batch_size) -> int | str:
+    if batch_size == "full":
+        return "full"
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer >= 1 or 'full', got {batch_size!r}")
+    return int(batch_size)
