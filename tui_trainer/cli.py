@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import math
+import re
 import sys
+import zipfile
 from pathlib import Path
 
 import click
@@ -28,9 +32,28 @@ def friendly_errors(fn):
         except click.ClickException:
             raise
         except (ValueError, OSError) as exc:
-            raise UserError(str(exc)) from None
+            raise UserError(_one_problem_one_line(str(exc))) from None
 
     return wrapper
+
+
+def _one_problem_one_line(message: str) -> str:
+    """``cfg.toml: 1 problem:\n  [training] epochs = 0: ...`` -> ``cfg.toml: [training] epochs = 0: ...``.
+
+    A config with several problems keeps its summary line with one line per problem below it.
+    """
+    return re.sub(r": 1 problem:\n\s*", ": ", message)
+
+
+class OneLineUsageErrors(click.Command):
+    """A command whose bad options are reported as one ``Error: ...`` line, without the usage text."""
+
+    def parse_args(self, ctx, args):
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            exc.ctx = None  # UsageError.show() prints the usage and a hint only when it has a context
+            raise
 
 
 def parse_hidden(ctx, param, value: str | None) -> list[int] | None:
@@ -63,26 +86,115 @@ def parse_batch_size(ctx, param, value: str | None) -> int | str | None:
 
 def positive(ctx, param, value):
     """Reject zero and negative numbers with a message naming the option."""
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"must be a finite number, got {value}")
     if value is not None and not value > 0:
         raise click.BadParameter(f"must be greater than 0, got {value}")
     return value
 
 
+# Override key of ``with_overrides``: (config section, config key, the option that sets it).
+_OPTION_FIELDS = {
+    "dataset": ("data", "dataset", "--dataset"),
+    "path": ("data", "path", "--data"),
+    "target": ("data", "target", "--target"),
+    "val_split": ("data", "val_split", "--val-split"),
+    "hidden": ("network", "hidden", "--hidden"),
+    "activation": ("network", "activation", "--activation"),
+    "optimizer": ("optimizer", "name", "--optimizer"),
+    "lr": ("optimizer", "lr", "--lr"),
+    "batch_size": ("training", "batch_size", "--batch-size"),
+    "epochs": ("training", "epochs", "--epochs"),
+    "seed": ("training", "seed", "--seed"),
+}
+
+
+def _override_error(exc, given: dict) -> UserError:
+    """A ``ConfigError`` from the command-line overrides, told in terms of the options given."""
+
+    def text(problem) -> str:
+        for key, (section, field, option) in _OPTION_FIELDS.items():
+            if key in given and problem.section == section and problem.field_name == field:
+                value = repr(problem.value) if isinstance(problem.value, str) else problem.value
+                return f"{option} {value}: {problem.message}"
+        return str(problem)
+
+    lines = [text(p) for p in exc.problems]
+    if len(lines) == 1:
+        only = lines[0]
+        return UserError(only if only.startswith("--") else f"{exc.source}: {only}")
+    return UserError(f"{exc.source}: {len(lines)} problems:" + "".join(f"\n  {line}" for line in lines))
+
+
+def _load_model(path: Path):
+    """``Experiment.load`` with every way a model file can be wrong told in one line naming it."""
+    from .engine.checkpoint import CheckpointError
+    from .engine.datasets import DataError
+    from .experiment import Experiment
+
+    if path.is_dir():
+        inside = path / "model.npz"
+        hint = f"; did you mean {inside}?" if inside.is_file() else ""
+        raise UserError(f"{path}: is a folder, not a model file{hint}")
+    if path.is_file() and not zipfile.is_zipfile(path):
+        raise UserError(f"{path}: not an nn-tui model file (not a .npz archive)")
+    try:
+        return Experiment.load(path)
+    except CheckpointError as exc:
+        message = str(exc).replace(f": {path} (config): ", ": ")
+        raise UserError(_one_problem_one_line(message)) from None
+    except DataError as exc:
+        raise UserError(f"{exc} (needed to resume {path})") from None
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        reason = (str(exc) or type(exc).__name__).splitlines()[0][:120]
+        raise UserError(f"{path}: corrupted model file ({reason})") from None
+
+
+COLOR_SYSTEMS = {"truecolor": "truecolor", "256": "256", "16": "standard"}
+
+
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Open this experiment config (TOML).")
+@click.option("--dataset", help="Start on this built-in dataset (see `nn-tui datasets`).")
+@click.option("--data", "data_path", type=click.Path(path_type=Path), help="Start on a CSV file with a header row.")
+@click.option("--target", help="The CSV column to predict (default: the last one).")
+@click.option("--colors", type=click.Choice(["auto", "truecolor", "256", "16", "none"]), default="auto",
+              show_default=True, help="Colours to use; over SSH try 256 or 16.")
 @click.version_option(package_name="nn-tui")
 @click.pass_context
-def main(ctx: click.Context) -> None:
+@friendly_errors
+def main(ctx: click.Context, config_path, dataset, data_path, target, colors) -> None:
     """Build and train neural networks in the terminal and see how they learn.
 
-    Without a command, opens the app.
+    Without a command, opens the app on a ready experiment (a spiral and a small network):
+    press space to train.
     """
-    if ctx.invoked_subcommand is None:
-        from .tui.app import NNTuiApp  # imported here so that headless commands never load Textual
+    if ctx.invoked_subcommand is not None:
+        return
+    config = _app_config(config_path, dataset, data_path, target)
+    if colors == "none":
+        os.environ["NO_COLOR"] = "1"
+    elif colors != "auto":
+        os.environ["TEXTUAL_COLOR_SYSTEM"] = COLOR_SYSTEMS[colors]
+    from .tui.app import NNTuiApp  # imported here: after the colour settings, and never for headless commands
 
-        NNTuiApp().run()
+    NNTuiApp(config).run()
 
 
-@main.command()
+def _app_config(config_path, dataset, data_path, target):
+    """The experiment the app opens: the default one, changed by the options given."""
+    from .config import load_config, with_overrides
+    from .experiment import Experiment
+    from .session import default_config
+
+    config = load_config(config_path) if config_path is not None else default_config()
+    overrides = dict(dataset=dataset, path=str(data_path) if data_path else None, target=target)
+    config = with_overrides(config, **{k: v for k, v in overrides.items() if v is not None})
+    Experiment.from_config(config)  # fail here, with a clear message, rather than inside the app
+    return config
+
+
+@main.command(cls=OneLineUsageErrors)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Experiment config (TOML).")
 @click.option("--dataset", help="A built-in dataset (see `nn-tui datasets`).")
 @click.option("--data", "data_path", type=click.Path(path_type=Path), help="A CSV file with a header row.")
@@ -103,7 +215,8 @@ def main(ctx: click.Context) -> None:
 def train(config_path, dataset, data_path, target, hidden, activation, optimizer, lr, batch_size,
           epochs, seed, val_split, resume_path, out_dir, overwrite, as_json) -> None:
     """Train headless on the same engine as the app."""
-    from .config import ExperimentConfig, load_config, with_overrides
+    from .config import ConfigError, ExperimentConfig, load_config, with_overrides
+    from .engine.datasets import DataError
     from .experiment import Experiment
     from .headless import check_out_dir, summary, write_outputs
 
@@ -115,7 +228,7 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
         given = [f"--{k.replace('_', '-')}" for k, v in fixed.items() if v is not None]
         if given:
             raise UserError(f"{', '.join(given)} cannot change when resuming; only --epochs, --lr and --batch-size can")
-        exp = Experiment.load(resume_path)
+        exp = _load_model(resume_path)
         if lr is not None:
             exp.opt.lr = lr
         if batch_size is not None:
@@ -127,13 +240,26 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
         overrides = dict(dataset=dataset, path=str(data_path) if data_path else None, target=target,
                          hidden=hidden, activation=activation, optimizer=optimizer, lr=lr,
                          batch_size=batch_size, epochs=epochs, seed=seed, val_split=val_split)
-        cfg = with_overrides(cfg, **{k: v for k, v in overrides.items() if v is not None})
-        exp = Experiment.from_config(cfg)
+        given = {k: v for k, v in overrides.items() if v is not None}
+        source = "command line" if config_path is None else f"{config_path} with the command-line options"
+        try:
+            cfg = with_overrides(cfg, source=source, **given)
+        except ConfigError as exc:
+            raise _override_error(exc, given) from None
+        try:
+            exp = Experiment.from_config(cfg)
+        except DataError as exc:
+            if config_path is None or data_path is not None or cfg.data.path is None:
+                raise
+            raise UserError(f"{exc} (the [data] path of {config_path})") from None
         target_epochs = cfg.training.epochs
     exp.config = with_overrides(exp.config, lr=exp.opt.lr, epochs=target_epochs)
 
     result = _run_with_progress(exp, target_epochs, show=sys.stderr.isatty() and not as_json)
     report = summary(exp, result)
+    if out_dir is not None and result.diverged:
+        click.echo(f"nothing written to {out_dir}: training diverged", err=True)
+        out_dir = None  # a diverged model is no use, and must not replace what the folder holds
     if out_dir is not None:
         write_outputs(out_dir, exp)
     if as_json:
@@ -176,7 +302,7 @@ def _print_report(report: dict, out_dir) -> None:
         click.echo(f"wrote {out_dir}/config.toml, model.npz and metrics.csv")
 
 
-@main.command()
+@main.command(cls=OneLineUsageErrors)
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 @friendly_errors
 def datasets(as_json: bool) -> None:
@@ -203,3 +329,7 @@ def datasets(as_json: bool) -> None:
         shape = f"{r['samples']}x{r['features']}"
         classes = r["classes"] or "-"
         click.echo(f"{r['name']:<16}{r['kind']:<11}{r['problem']:<12}{shape:>10}  {classes:>7}  {r['description']}")
+
+
+# The optimizer lab (compare, sweep, surface): lab_commands adds its commands to `main`.
+from . import lab_commands  # noqa: E402,F401

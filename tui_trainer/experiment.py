@@ -117,10 +117,13 @@ class Experiment:
         exp = cls.from_config(cfg)
         if exp.net.layer_sizes != ckpt.net.layer_sizes or exp.net.activations != ckpt.net.activations:
             raise CheckpointError(f"{path}: the network does not match its own config")
-        exp.net.set_parameters(ckpt.net.params)
-        exp.opt.load_state_dict(ckpt.opt.state_dict())
-        exp.trainer.epoch = int(ckpt.meta.get("epoch", 0))
-        exp.trainer.step_count = int(ckpt.meta.get("step", 0))
-        if "shuffle_rng" in ckpt.meta:
-            exp.trainer.set_rng_state(ckpt.meta["shuffle_rng"])
+        try:
+            exp.net.set_parameters(ckpt.net.params)
+            exp.opt.load_state_dict(ckpt.opt.state_dict())
+            exp.trainer.epoch = int(ckpt.meta.get("epoch", 0))
+            exp.trainer.step_count = int(ckpt.meta.get("step", 0))
+            if "shuffle_rng" in ckpt.meta:
+                exp.trainer.set_rng_state(ckpt.meta["shuffle_rng"])
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise CheckpointError(f"{path}: corrupted model file ({exc})") from None
         return exp

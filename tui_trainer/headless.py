@@ -13,6 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .config import save_config
 from .engine.trainer import EpochRecord, TrainResult
 from .experiment import Experiment
@@ -33,7 +35,8 @@ def check_out_dir(out: Path, overwrite: bool) -> None:
 
 def summary(exp: Experiment, result: TrainResult) -> dict[str, Any]:
     """The numbers a script wants after training (JSON-friendly)."""
-    metrics = exp.trainer.evaluate()
+    with np.errstate(all="ignore"):  # weights near overflow after a divergence: report, don't warn
+        metrics = exp.trainer.evaluate()
     name = exp.trainer.metric_name
     label = "accuracy" if name == "accuracy" else "r2"
     cfg = exp.config

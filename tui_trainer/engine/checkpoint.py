@@ -84,6 +84,8 @@ def load_checkpoint(path) -> Checkpoint:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such model file")
+    if not zipfile.is_zipfile(path):
+        raise CheckpointError(f"{path}: not an nn-tui model file (not a .npz archive)")
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {k: archive[k] for k in archive.files}
@@ -91,7 +93,7 @@ def load_checkpoint(path) -> Checkpoint:
         raise CheckpointError(f"{path}: not an nn-tui model file ({_reason(exc)})") from None
     try:
         header = json.loads(str(arrays["header"]))
-        if header.get("format") != FORMAT:
+        if not isinstance(header, dict) or header.get("format") != FORMAT:
             raise KeyError("format")
     except (KeyError, ValueError, TypeError):
         raise CheckpointError(f"{path}: not an nn-tui model file (no nn-tui header)") from None
@@ -99,7 +101,9 @@ def load_checkpoint(path) -> Checkpoint:
         raise CheckpointError(f"{path}: model file version {header.get('version')!r} is not supported")
     try:
         return _build(header, arrays)
-    except (KeyError, ValueError, TypeError) as exc:
+    except KeyError as exc:
+        raise CheckpointError(f"{path}: corrupted model file (missing {exc})") from None
+    except (ValueError, TypeError, AttributeError, IndexError) as exc:
         raise CheckpointError(f"{path}: corrupted model file ({_reason(exc)})") from None
 
 

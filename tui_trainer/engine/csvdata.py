@@ -92,13 +92,17 @@ def _read_text(path: Path) -> str:
 
 def _rows(path: Path, text: str):
     """Yield (line number, stripped cells) for each non-blank row; line numbers are 1-based lines of the file."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: an unclosed or stray quote is an error, not a cell that swallows the rest of the file.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    start = 1  # the line the next row starts on
     try:
         for row in reader:
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue
-            yield reader.line_num, [cell.strip() for cell in row]
+            if row and not (len(row) == 1 and not row[0].strip()):
+                yield start, [cell.strip() for cell in row]
+            start = reader.line_num + 1
     except csv.Error as exc:
+        if "end of data" in str(exc):  # the file ended inside a quoted cell
+            raise DataError(f"{path}: line {start}: malformed CSV: a quote opened on this line is never closed") from None
         raise DataError(f"{path}: line {reader.line_num}: malformed CSV: {exc}") from None
 
 
@@ -154,6 +158,19 @@ def _parse_target(path: Path, column: str, cells: list[str], lines: list[int]):
     return y, ("binary" if len(names) == 2 else "multiclass"), names
 
 
+def _check_scale(path: Path, column: str, values: np.ndarray, lines: list[int]) -> None:
+    """Refuse a column so large that its sum of squares overflows: it could not be scaled or
+    trained on without infinities, so say so here instead of failing deep inside training."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        ok = math.isfinite(float(np.dot(values, values)))
+    if not ok:
+        k = int(np.argmax(np.abs(values)))
+        raise DataError(
+            f"{path}: line {lines[k]}, column {_show(column)}: {values[k]:g} is too large to train on; "
+            "rescale the column"
+        )
+
+
 def load_csv(path, *, target: str | None = None, name: str | None = None) -> Dataset:
     """Load a CSV with a header row: numeric feature columns plus one target column (default: the last)."""
     path = Path(path)
@@ -185,9 +202,14 @@ def load_csv(path, *, target: str | None = None, name: str | None = None) -> Dat
         raise DataError(f"{path}: has a header but no data rows")
 
     y, problem, class_names = _parse_target(path, target, targets, lines)
+    X = np.array(X_rows, dtype=np.float64)
+    for j, i in enumerate(features):
+        _check_scale(path, header[i], X[:, j], lines)
+    if problem == "regression":
+        _check_scale(path, target, y, lines)
     return Dataset(
         name=name or path.stem,
-        X=np.array(X_rows, dtype=np.float64),
+        X=X,
         y=y,
         problem=problem,
         feature_names=[header[i] for i in features],

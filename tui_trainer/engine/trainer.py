@@ -115,6 +115,8 @@ class Trainer:
         """Called after every update when set (from the training thread)."""
         self.on_epoch: Callable[[EpochRecord], None] | None = None
         """Called after every epoch when set (from the training thread)."""
+        self.on_pause: Callable[[], None] | None = None
+        """Called when the loop starts to wait while paused (from the training thread)."""
         self._rng = np.random.default_rng(seed)
         self._order: np.ndarray | None = None
         self._cursor = 0
@@ -125,6 +127,7 @@ class Trainer:
         self._stop = threading.Event()
         self._step_requests = 0
         self._pending: list[dict] = []
+        self._looping = False
         self._lock = threading.Lock()
         self._resize_batches()
 
@@ -176,19 +179,27 @@ class Trainer:
         self._run.set()
 
     def set_hparams(self, **hparams) -> None:
-        """Change optimizer hyperparameters (e.g. ``lr``); applied before the next step.
+        """Change optimizer hyperparameters (e.g. ``lr``): at once when idle, else before the next step.
 
         Validated at once, so a bad value raises here and never reaches the loop.
         """
         type(self.opt)(**{**self.opt.hparams, **hparams})  # raises ValueError on a bad value
         with self._lock:
-            self._pending.append(hparams)
+            if self._looping:
+                self._pending.append(hparams)
+                return
+        self.opt.set(**hparams)
 
     def set_batch_size(self, batch_size: int | str) -> None:
         """Change the batch mode; takes effect at the next epoch boundary or step."""
         self.batch_size = _check_batch_size(batch_size)
         self._resize_batches()
         self._order, self._cursor = None, 0
+
+    @property
+    def last_good_params(self) -> np.ndarray:
+        """The flat parameters from before the latest update (what divergence restores)."""
+        return self._last_good
 
     def rng_state(self) -> dict:
         """The shuffling generator's state (JSON-friendly), so a resumed run sees the same batches."""
@@ -208,8 +219,16 @@ class Trainer:
         """Train until ``epochs`` epochs are complete in total, ``stop()`` or divergence."""
         self._stop.clear()
         started = time.perf_counter()
-        with np.errstate(all="ignore"):  # overflow is caught as divergence, not printed
-            self._loop(epochs)
+        with self._lock:
+            self._looping = True
+        try:
+            with np.errstate(all="ignore"):  # overflow is caught as divergence, not printed
+                self._loop(epochs)
+        finally:
+            with self._lock:
+                self._looping = False
+            if self._pending:
+                self._apply_pending()
         return TrainResult(
             epochs=self.epoch,
             steps=self.step_count,
@@ -222,14 +241,14 @@ class Trainer:
     def _loop(self, epochs: int) -> None:
         while self.epoch < epochs and not self._stop.is_set():
             if not self._run.is_set():
+                if self.on_pause is not None:
+                    self.on_pause()
                 self._run.wait()
                 if self._stop.is_set():
                     break
-            single = self._take_step_request()
-            loss = self.step()
-            if single:
-                self._run.clear()
-            if loss is None:
+            if self._take_step_request():
+                self._run.clear()  # one step, then hold again
+            if self.step() is None:
                 break
 
     def step(self) -> float | None:
