@@ -1,0 +1,1 @@
+"""Panes of the app, one widget per module."""
