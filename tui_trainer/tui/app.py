@@ -1,29 +1,37 @@
-"""The nn-tui Textual app."""
+"""The nn-tui Textual app: a thin shell around the main screen."""
 
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
-from textual.widgets import Footer, Header, Static
+from pathlib import Path
+from typing import Iterable
 
-from ..engine import Network
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+
+from ..config import ExperimentConfig
+from .screens.main import MainScreen
 
 
 class NNTuiApp(App):
-    """Shows the default network; training panes come next."""
+    """Build and train a neural network, and watch it learn."""
 
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so that subclasses elsewhere find it
     TITLE = "nn-tui"
-    BINDINGS = [("q", "quit", "Quit")]
+    ENABLE_COMMAND_PALETTE = True
 
-    def compose(self) -> ComposeResult:
-        net = Network([2, 16, 16, 1], ["relu", "relu", "sigmoid"], seed=0)
-        shapes = "\n".join(
-            f"  W{i + 1}: {W.shape[0]} x {W.shape[1]}   b{i + 1}: {W.shape[1]}"
-            for i, W in enumerate(net.weights)
-        )
-        yield Header()
-        yield Static(
-            f"Network {net.summary()}  ({net.n_params} parameters)\n\n{shapes}\n\n"
-            "The engine is ready; training panes are on their way. Press q to quit.",
-            id="placeholder",
-        )
-        yield Footer()
+    def __init__(self, config: ExperimentConfig | None = None, *, source: str = "") -> None:
+        super().__init__()
+        self._config = config
+        self._source = source
+
+    def get_default_screen(self) -> Screen:
+        return MainScreen(self._config, source=self._source)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every key binding of the screen is also a command in the palette."""
+        yield from super().get_system_commands(screen)
+        for binding in getattr(screen, "PALETTE", ()):
+            key, action, description, help_text = binding
+            yield SystemCommand(
+                f"{description} ({key})", help_text, lambda a=action: screen.run_action(a)
+            )

@@ -1,0 +1,334 @@
+"""The app, driven with Textual's Pilot: every key and flow, at 80x24 and 120x36."""
+
+import asyncio
+import io
+import time
+
+import numpy as np
+import pytest
+from rich.console import Console
+
+from tui_trainer.config import with_overrides
+from tui_trainer.session import default_config
+from tui_trainer.tui.app import NNTuiApp
+from tui_trainer.tui.screens.dialogs import ConfirmDialog, PathDialog
+from tui_trainer.tui.screens.help import HelpScreen
+from tui_trainer.tui.widgets.config_pane import ConfigPane
+from tui_trainer.tui.widgets.layer_view import LayerView
+from tui_trainer.tui.widgets.loss_plot import LossPlot
+from tui_trainer.tui.widgets.status_pane import StatusPane
+
+SIZES = [(120, 36), (80, 24)]
+
+
+def small_config(**overrides):
+    """The default experiment, smaller so that tests stay fast."""
+    base = dict(n_samples=200, epochs=3)
+    return with_overrides(default_config(), **{**base, **overrides})
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+async def wait_for(pilot, condition, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.02)
+
+
+async def settings_ready(pilot, app):
+    """The config pane fills its fields just after the first frame."""
+    await wait_for(pilot, lambda: bool(app.screen.query("#lr")))
+
+
+def status_text(app) -> str:
+    """What the status pane shows, as plain text."""
+    console = Console(width=60, file=io.StringIO(), record=True)
+    console.print(app.screen.query_one(StatusPane).content)
+    return console.export_text()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_opens_ready_and_space_trains_then_pauses(size):
+    async def scenario():
+        app = NNTuiApp(small_config(epochs=1000))
+        async with app.run_test(size=size) as pilot:
+            await settings_ready(pilot, app)
+            session = app.screen.session
+            assert session.state == "ready"
+            await pilot.press("space")
+            await wait_for(pilot, lambda: session.trainer.step_count > 20)
+            assert session.state == "training"
+            await pilot.press("space")
+            await wait_for(pilot, lambda: session.trainer.paused)
+            await pilot.pause(0.1)
+            steps = session.trainer.step_count
+            await pilot.pause(0.2)
+            assert session.trainer.step_count == steps  # nothing moves while paused
+            assert session.state == "paused"
+            await pilot.press("q")
+        assert app.return_code in (0, None)
+
+    run(scenario())
+
+
+def test_single_step_and_status_numbers():
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            session = app.screen.session
+            for expected in (1, 2, 3):
+                await pilot.press("n")
+                await wait_for(pilot, lambda: session.trainer.step_count == expected)
+            await pilot.pause(0.1)
+            assert session.trainer.step_count == 3
+            assert session.state == "paused"
+            await wait_for(pilot, lambda: "step      3 (5/epoch)" in status_text(app))
+            await pilot.press("q")
+
+    run(scenario())
+
+
+def test_reset_draws_new_weights_and_clears_history():
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            session = app.screen.session
+            before = session.net.get_parameters()
+            await pilot.press("n")
+            await wait_for(pilot, lambda: session.trainer.step_count == 1)
+            await pilot.press("r")
+            await wait_for(pilot, lambda: app.screen.session.trainer.step_count == 0)
+            session = app.screen.session
+            assert all(np.array_equal(p, q) for p, q in zip(session.net.params, before))  # same seed
+            assert session.state == "ready" and len(session.losses) == 0
+            await pilot.press("q")
+
+    run(scenario())
+
+
+def test_learning_rate_keys_take_effect_while_training():
+    async def scenario():
+        app = NNTuiApp(small_config(epochs=1000))
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            session = app.screen.session
+            assert session.trainer.opt.lr == 0.01
+            await pilot.press("space")
+            await wait_for(pilot, lambda: session.trainer.step_count > 5)
+            await pilot.press("plus")
+            await wait_for(pilot, lambda: session.trainer.opt.lr == 0.02)
+            await pilot.press("minus", "minus")
+            await wait_for(pilot, lambda: session.trainer.opt.lr == 0.005)
+            assert app.screen.query_one("#lr").value == "0.005"
+            await pilot.press("q")
+
+    run(scenario())
+
+
+def test_log_scale_layer_and_view_keys():
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            plot = app.screen.query_one(LossPlot)
+            view = app.screen.query_one(LayerView)
+            assert not plot.log_scale
+            await pilot.press("l")
+            assert plot.log_scale
+            assert view.layer_index == 0
+            await pilot.press("right_square_bracket")
+            assert view.layer_index == 1
+            await pilot.press("left_square_bracket", "left_square_bracket")
+            assert view.layer_index == 2  # wraps around: 3 layers
+            assert view.view_name == "weights"
+            await pilot.press("v")
+            assert view.view_name == "gradient"
+            await pilot.press("v", "v")
+            assert view.view_name == "weights"
+            await pilot.press("q")
+
+    run(scenario())
+
+
+def test_invalid_input_shows_a_message_and_blocks_training():
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            pane = app.screen.query_one(ConfigPane)
+            lr = app.screen.query_one("#lr")
+            lr.focus()
+            lr.value = "-3"
+            await pilot.press("enter")
+            await pilot.pause()
+            assert not pane.valid
+            error = app.screen.query_one("#err-lr")
+            assert "lr" in str(error.render()) or "> 0" in str(error.render())
+            app.screen.query_one(LayerView).focus()
+            await pilot.press("space")
+            await pilot.pause(0.2)
+            assert app.screen.session.trainer.step_count == 0
+            lr.value = "0.05"
+            lr.focus()
+            await pilot.press("enter")
+            await pilot.pause()
+            assert pane.valid and app.screen.session.trainer.opt.lr == 0.05
+            await pilot.press("q")
+
+    run(scenario())
+
+
+def test_changing_the_architecture_after_training_asks_first():
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            session = app.screen.session
+            await pilot.press("n")
+            await wait_for(pilot, lambda: session.trainer.step_count == 1)
+            width = app.screen.query_one("#width-0")
+            width.focus()
+            width.value = "8"
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            await pilot.press("escape")  # keep the trained network
+            await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmDialog))
+            assert app.screen.session.net.layer_sizes[1] == 16
+            width = app.screen.query_one("#width-0")
+            width.focus()
+            width.value = "8"
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            await pilot.press("y")
+            await wait_for(pilot, lambda: app.screen.session.net.layer_sizes[1] == 8)
+            assert app.screen.session.trainer.step_count == 0
+            await pilot.press("q")
+
+    run(scenario())
+
+
+def test_save_and_load_round_trip(tmp_path):
+    async def scenario():
+        path = tmp_path / "exp.npz"
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            session = app.screen.session
+            for _ in range(2):
+                await pilot.press("n")
+            await wait_for(pilot, lambda: session.trainer.step_count == 2)
+            trained = session.net.get_parameters()
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: isinstance(app.screen, PathDialog))
+            app.screen.query_one("Input").value = str(path)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: path.exists() and path.with_suffix(".toml").exists())
+            # saving again asks before overwriting
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: isinstance(app.screen, PathDialog))
+            app.screen.query_one("Input").value = str(path)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not isinstance(app.screen, (ConfirmDialog, PathDialog)))
+            await pilot.press("r")
+            await wait_for(pilot, lambda: app.screen.session.trainer.step_count == 0)
+            await pilot.press("ctrl+o")
+            await wait_for(pilot, lambda: isinstance(app.screen, PathDialog))
+            app.screen.query_one("Input").value = str(path)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: app.screen.session.trainer.step_count == 2)
+            loaded = app.screen.session.net.params
+            assert all(np.array_equal(p, q) for p, q in zip(loaded, trained))
+            await pilot.press("q")
+
+    run(scenario())
+
+
+def test_help_screen_opens_and_closes():
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            await pilot.press("question_mark")
+            await pilot.pause()
+            assert isinstance(app.screen, HelpScreen)
+            await pilot.press("escape")
+            await pilot.pause()
+            assert not isinstance(app.screen, HelpScreen)
+            await pilot.press("q")
+
+    run(scenario())
+
+
+def test_quit_while_training_exits_quickly():
+    async def scenario():
+        app = NNTuiApp(small_config(epochs=100000))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            await pilot.press("space")
+            await wait_for(pilot, lambda: app.screen.session.trainer.step_count > 10)
+            started = time.monotonic()
+            await pilot.press("q")
+            await wait_for(pilot, lambda: app._exit_renderables is not None or not app.is_running, timeout=2)
+            return time.monotonic() - started
+
+    assert run(scenario()) < 1.0
+
+
+def test_divergence_shows_state_and_keeps_good_weights():
+    async def scenario():
+        config = small_config(optimizer="sgd", lr=50.0, dataset="sine", hidden=[32, 32], activation="relu", epochs=50)
+        app = NNTuiApp(config)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            session = app.screen.session
+            await pilot.press("space")
+            await wait_for(pilot, lambda: session.state in ("diverged", "finished"))
+            assert session.state == "diverged"
+            assert "lower the learning rate" in session.message
+            assert all(np.isfinite(p).all() for p in session.net.params)
+            await pilot.pause(0.1)
+            assert "diverged" in status_text(app)
+            await pilot.press("q")
+
+    run(scenario())
+
+
+def test_tiny_terminal_asks_to_be_enlarged():
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(60, 16)) as pilot:
+            await settings_ready(pilot, app)
+            await pilot.pause()
+            assert app.screen.has_class("-too-small")
+            await pilot.resize_terminal(100, 30)
+            await pilot.pause()
+            assert not app.screen.has_class("-too-small")
+            await pilot.press("q")
+
+    run(scenario())
+
+
+def test_narrow_layout_opens_the_config_pane_with_c():
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            pane = app.screen.query_one(ConfigPane)
+            assert not pane.display or pane.region.width == 0
+            await pilot.press("c")
+            await pilot.pause()
+            assert pane.region.width > 40
+            await pilot.press("escape")
+            await pilot.press("c")
+            await pilot.pause()
+            await pilot.press("q")
+
+    run(scenario())

@@ -1,0 +1,385 @@
+"""LossPlot: the empty hint, titles and labels, log scale, bad values, sizes, throttling and speed."""
+
+import asyncio
+import math
+import time
+
+import numpy as np
+import plotext
+from rich.console import Console
+import pytest
+from textual.app import App, ComposeResult
+from textual.widgets import Static, TabbedContent, TabPane
+
+from tui_trainer.tui.widgets.loss_plot import LossPlot, _format_step, _format_value, _log_ticks, build_plot
+
+
+class PlotApp(App):
+    def __init__(self, **plot_options) -> None:
+        super().__init__()
+        self.plot_options = plot_options
+
+    def compose(self) -> ComposeResult:
+        yield LossPlot(**self.plot_options)
+
+
+def run(coro_fn, size=(80, 24), **plot_options):
+    """Run ``coro_fn(pilot, plot)`` inside a headless PlotApp."""
+
+    async def main():
+        app = PlotApp(**plot_options)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            await coro_fn(pilot, app.query_one(LossPlot))
+
+    asyncio.run(main())
+
+
+async def drawn(pilot, plot: LossPlot, after: int, timeout: float = 3.0) -> None:
+    """Wait until the plot has redrawn since ``draw_count`` was ``after``."""
+    deadline = time.monotonic() + timeout
+    while plot.draw_count <= after:
+        assert time.monotonic() < deadline, "the plot did not redraw"
+        await pilot.pause(0.02)
+
+
+def screen_text(plot: LossPlot) -> str:
+    """What the plot's cells show, line by line, without colours."""
+    return "\n".join(plot.plain_lines())
+
+
+def plain(strips) -> str:
+    return "\n".join(strip.text for strip in strips)
+
+
+def decaying(n: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    x = np.arange(1, n + 1, dtype=float)
+    y = 2.0 * np.exp(-x / (n / 5)) + 0.05 + 0.1 * rng.random(n)
+    vx = np.linspace(n / 10, n, 10)
+    vy = 2.0 * np.exp(-vx / (n / 5)) + 0.1
+    return x, y, vx, vy
+
+
+def test_empty_plot_shows_the_hint():
+    async def check(pilot, plot):
+        assert "press space to train" in screen_text(plot)
+        assert plot.is_empty
+        lines = plot.plain_lines()
+        assert len(lines) == 24 and "press space" in lines[11]  # centred
+
+    run(check)
+
+
+def test_hint_is_a_constructor_option():
+    async def check(pilot, plot):
+        assert "nothing yet [really]" in screen_text(plot)  # shown as plain text, no markup
+
+    run(check, hint="nothing yet [really]")
+
+
+def test_title_shows_current_values_and_axes_are_labelled():
+    async def check(pilot, plot):
+        n = plot.draw_count
+        plot.update_series(*decaying(500), current={"loss": 0.123, "val loss": 0.145})
+        await drawn(pilot, plot, n)
+        text = screen_text(plot)
+        assert "loss 0.123 · val loss 0.145" in text.splitlines()[0]
+        assert "press space" not in text and not plot.is_empty
+        last = text.splitlines()[-1]
+        assert "step" in last and last.lstrip().startswith("loss")  # x label and y label
+        assert "┤" in text and "┬" in text  # ticks on both axes
+        assert "100" in text  # step ticks are round numbers
+
+    run(check)
+
+
+def test_title_defaults_to_the_latest_values():
+    async def check(pilot, plot):
+        n = plot.draw_count
+        plot.update_series([1, 2, 3], [0.5, 0.4, 0.3], [3], [0.35])
+        await drawn(pilot, plot, n)
+        assert "loss 0.3 · val loss 0.35" in screen_text(plot)
+
+    run(check)
+
+
+def test_label_switches_between_loss_and_cost():
+    async def check(pilot, plot):
+        data = decaying(300)
+        n = plot.draw_count
+        plot.update_series(*data, label="cost", current={"cost": 0.5, "val cost": 0.6})
+        await drawn(pilot, plot, n)
+        text = screen_text(plot)
+        assert "cost 0.5 · val cost 0.6" in text
+        assert text.splitlines()[-1].lstrip().startswith("cost") and "loss" not in text
+        assert plot.label == "cost"
+        n = plot.draw_count
+        plot.update_series(*data, label="loss", current={"loss": 0.5, "val loss": 0.6})
+        await drawn(pilot, plot, n)
+        text = screen_text(plot)
+        assert "loss 0.5 · val loss 0.6" in text and "cost" not in text
+
+    run(check)
+
+
+def test_log_scale_toggle_changes_the_rendering_and_title():
+    async def check(pilot, plot):
+        x = np.arange(1, 1001, dtype=float)
+        y = 10.0 ** (-x / 250)  # four decades
+        n = plot.draw_count
+        plot.update_series(x, y, [], [], current={"loss": y[-1]})
+        await drawn(pilot, plot, n)
+        linear = screen_text(plot)
+        assert "(log)" not in linear
+        n = plot.draw_count
+        plot.log_scale = True
+        await drawn(pilot, plot, n)
+        log = screen_text(plot)
+        assert log != linear
+        assert "(log)" in log.splitlines()[0] and "loss (log)" in log.splitlines()[-1]
+        assert "0.001" in log and "0.1" in log  # decade ticks, as plain numbers
+        n = plot.draw_count
+        plot.log_scale = False
+        await drawn(pilot, plot, n)
+        assert screen_text(plot) == linear
+
+    run(check)
+
+
+def test_nan_and_inf_do_not_crash():
+    async def check(pilot, plot):
+        x, y, vx, vy = decaying(200)
+        y[50:60] = np.nan
+        y[70] = np.inf
+        vy[3] = -np.inf
+        n = plot.draw_count
+        plot.update_series(x, y, vx, vy, current={"loss": float("nan"), "val loss": 0.2})
+        await drawn(pilot, plot, n)
+        text = screen_text(plot)
+        assert "loss nan" in text and "NaN/inf hidden" in text
+        n = plot.draw_count
+        plot.update_series([1, 2], [np.nan, np.inf], [], [])
+        await drawn(pilot, plot, n)
+        assert "no finite values to plot" in screen_text(plot)
+        n = plot.draw_count
+        plot.log_scale = True
+        plot.update_series([1, 2, 3], [0.0, -1.0, 0.0], [], [])
+        await drawn(pilot, plot, n)
+        assert "no positive values to plot" in screen_text(plot)
+
+    run(check)
+
+
+def test_clear_brings_the_hint_back():
+    async def check(pilot, plot):
+        n = plot.draw_count
+        plot.update_series([1, 2], [1.0, 0.5], [], [])
+        await drawn(pilot, plot, n)
+        n = plot.draw_count
+        plot.clear()
+        await drawn(pilot, plot, n)
+        assert "press space to train" in screen_text(plot)
+
+    run(check)
+
+
+def test_100k_points_render_quickly():
+    async def check(pilot, plot):
+        n = plot.draw_count
+        plot.update_series(*decaying(100_000))
+        await drawn(pilot, plot, n)
+        text = screen_text(plot)
+        assert "20k" in text and "100k" in text
+        print(f"\nLossPlot redraw with 100k points at {plot.content_size}: {plot.last_draw_seconds * 1e3:.1f} ms")
+        assert plot.last_draw_seconds < 0.1  # ~10 ms here; thinned to ~2 points per column first
+
+    run(check, size=(120, 36))
+
+
+def test_redraws_are_throttled_and_skipped_when_nothing_changed():
+    async def check(pilot, plot):
+        x, y, vx, vy = decaying(1000)
+        n = plot.draw_count
+        plot.update_series(x, y, vx, vy)
+        await drawn(pilot, plot, n)
+        n = plot.draw_count
+        for _ in range(5):  # the same data again: nothing to do
+            plot.update_series(x.copy(), y.copy(), vx, vy)
+        await pilot.pause(0.3)
+        assert plot.draw_count == n
+        start = time.monotonic()
+        for k in range(40):  # 40 updates in ~0.4 s: at most ~10 redraws a second
+            plot.update_series(x[: 500 + k], y[: 500 + k], vx, vy)
+            await pilot.pause(0.01)
+        await pilot.pause(0.25)
+        elapsed = time.monotonic() - start
+        redraws = plot.draw_count - n
+        assert 1 <= redraws <= elapsed / 0.1 + 2
+        assert "loss" in screen_text(plot)  # the last update got drawn
+        assert plot._current == {"loss": y[538], "val loss": vy[-1]}
+
+    run(check)
+
+
+def test_resize_redraws_at_the_new_size():
+    async def check(pilot, plot):
+        n = plot.draw_count
+        plot.update_series(*decaying(500))
+        await drawn(pilot, plot, n)
+        assert len(screen_text(plot).splitlines()[1]) == 80
+        n = plot.draw_count
+        await pilot.resize_terminal(60, 15)
+        await drawn(pilot, plot, n)
+        lines = screen_text(plot).splitlines()
+        assert len(lines) == 15 and len(lines[1]) == 60
+
+    run(check)
+
+
+def test_no_redraw_while_hidden_in_another_tab():
+    class TabsApp(App):
+        def compose(self) -> ComposeResult:
+            with TabbedContent():
+                with TabPane("other", id="other"):
+                    yield Static("other")
+                with TabPane("plot", id="plot"):
+                    yield LossPlot()
+
+    async def main():
+        app = TabsApp()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            plot = app.query_one(LossPlot)
+            n = plot.draw_count
+            plot.update_series(*decaying(100))
+            await pilot.pause(0.3)
+            assert plot.draw_count == n
+            app.query_one(TabbedContent).active = "plot"
+            await drawn(pilot, plot, n)
+            assert "loss" in screen_text(plot)
+
+    asyncio.run(main())
+
+
+def test_tiny_size_does_not_raise():
+    async def check(pilot, plot):
+        n = plot.draw_count
+        plot.update_series(*decaying(100), current={"loss": 0.1, "val loss": 0.2})
+        await drawn(pilot, plot, n)
+        text = screen_text(plot)
+        assert "loss 0.1" in text and "┤" in text
+
+    run(check, size=(30, 8))
+
+
+@pytest.mark.parametrize("width,height", [(1, 1), (5, 2), (15, 4), (16, 5), (20, 6), (30, 8), (50, 12), (200, 60)])
+@pytest.mark.parametrize("log_scale", [False, True])
+def test_build_plot_any_size(width, height, log_scale):
+    strips = build_plot(width, height, *decaying(300), current={"loss": 0.1}, log_scale=log_scale)
+    lines = plain(strips).splitlines()
+    assert len(lines) <= height
+    assert all(len(line) <= width for line in lines)
+
+
+@pytest.mark.parametrize(
+    "step_x,step_y",
+    [
+        ([5], [0.3]),  # a single point
+        ([1, 2], [0.3, 0.3]),  # a flat line
+        ([0, 1, 2, 3], [1e-300, 1e-100, 1.0, 1e250]),  # a huge range
+        ([0, 1, 2], [1e-12, 1.0000001e-12, 1.0000002e-12]),  # a tiny range
+        ([0, 1e9, 2e9], [1e299, -1e299, 1e299]),  # huge numbers
+        ([1, 2, 3], [-1.0, -2.0, -0.5]),  # negative
+        ([0, 1, 2], [np.nan, 1e308, 0.5]),  # beyond plotext's arithmetic
+    ],
+)
+@pytest.mark.parametrize("log_scale", [False, True])
+def test_build_plot_odd_data(step_x, step_y, log_scale):
+    strips = build_plot(50, 12, np.array(step_x, float), np.array(step_y, float), np.array([3.0]), np.array([0.2]),
+                        log_scale=log_scale)
+    assert strips is not None and 1 <= len(strips) <= 12
+    assert all(strip.cell_length == 50 for strip in strips)
+
+
+def test_build_plot_nothing_at_all_is_none():
+    assert build_plot(50, 12, np.empty(0), np.empty(0), np.empty(0), np.empty(0)) is None
+
+
+def test_plotext_global_state_does_not_leak():
+    plotext.clear_figure()
+    plotext.title("GLOBAL TITLE")
+    plotext.plot_size(20, 5)
+    text = plain(build_plot(50, 12, *decaying(100)))
+    assert "GLOBAL" not in text and len(text.splitlines()[1]) == 50
+    assert plotext.active().monitor.title == "GLOBAL TITLE"  # and ours did not touch the global figure
+    plotext.clear_figure()
+
+
+def test_tick_labels_are_short():
+    assert [_format_step(v) for v in (0, 500, 2500, 12500, 1_000_000, 1_500_000)] == [
+        "0", "500", "2.5k", "12.5k", "1M", "1.5M"]
+    assert [_format_value(v, 0.25) for v in (0.25, 0.5, 1.0)] == ["0.25", "0.5", "1"]
+    assert [_format_value(v, 0.2) for v in (0.2, 0.4)] == ["0.2", "0.4"]
+    assert [_format_value(v, 2.5) for v in (2.5, 5.0)] == ["2.5", "5"]
+    assert [_format_value(v, 25) for v in (25, 50)] == ["25", "50"]
+    assert [_format_value(v, 0.0001) for v in (0.1234, 0.1235)] == ["0.1234", "0.1235"]
+    assert _format_value(2e-5, 1e-5) == "2e-5" and _format_value(3e6, 1e6) == "3e6"
+    ticks, labels = _log_ticks(math.log10(1e-4), math.log10(2.0), 4)
+    assert labels == ["0.0001", "0.01", "1"]
+    assert _log_ticks(-12, 3, 6)[1] == ["1e-12", "1e-9", "1e-6", "0.001", "1", "1e3"]
+    ticks, labels = _log_ticks(math.log10(0.05), math.log10(2.0), 6)
+    assert labels == ["0.05", "0.1", "0.2", "0.5", "1", "2"]
+    ticks, labels = _log_ticks(math.log10(0.05), math.log10(2.0), 2)  # short plot: fewer ticks
+    assert labels == ["0.1", "0.3", "1"]
+    assert np.allclose(ticks, np.log10([0.1, 0.3, 1.0]))
+
+
+def test_narrow_title_is_compacted_then_cut():
+    data = decaying(100)
+    current = {"loss": 0.0744512, "val loss": 0.1034567}
+    wide = plain(build_plot(80, 12, *data, current=current, log_scale=True)).splitlines()[0]
+    assert "loss 0.07445 · val loss 0.1035 (log)" in wide
+    narrow = plain(build_plot(30, 8, *data, current=current, log_scale=True)).splitlines()[0]
+    assert "loss 0.0745 · val 0.103 (log)" in narrow
+    tiny = plain(build_plot(16, 8, *data, current=current)).splitlines()[0]
+    assert len(tiny) == 16 and tiny.endswith("…")
+
+
+def test_matrix_fast_path_matches_plotexts_own_ansi_output():
+    """The strips read from plotext's matrix show what plotext's ANSI canvas shows, colours included."""
+    from plotext._figure import _figure_class
+    from rich.text import Text
+
+    from tui_trainer.tui.widgets.loss_plot import TRAIN_COLOR, VAL_COLOR, _figure_strips
+
+    def figure():
+        fig = _figure_class()
+        fig.plotsize(60, 15)
+        fig.theme("clear")
+        fig.plot([1, 2, 3, 4], [4.0, 2.0, 1.5, 1.0], marker="braille", color=TRAIN_COLOR)
+        fig.scatter([2, 4], [2.5, 1.2], marker="●", color=VAL_COLOR)
+        fig.xlabel("step")
+        return fig
+
+    def colour_number(style):
+        return style.color.number if style is not None and style.color is not None else None
+
+    console = Console()
+    fast = _figure_strips(figure(), 60)
+    reference = Text.from_ansi(figure().build()).split("\n")
+    assert [strip.text for strip in fast] == [line.plain for line in reference]
+    for strip, line in zip(fast, reference):
+        fast_colours = [colour_number(seg.style) for seg in strip for _ in seg.text]
+        ref_colours = [colour_number(line.get_style_at_offset(console, i)) for i in range(len(line.plain))]
+        assert fast_colours == ref_colours
+    assert {TRAIN_COLOR, VAL_COLOR} <= {c for strip in fast for seg in strip if (c := colour_number(seg.style))}
+
+
+def test_short_plot_names_the_x_axis_at_the_end_of_the_tick_row():
+    lines = plain(build_plot(78, 10, *decaying(4800))).splitlines()
+    assert len(lines) == 10 and lines[-1].endswith("step") and "4k" in lines[-1]
+    lines = plain(build_plot(78, 10, *decaying(5000))).splitlines()  # a tick label at the end: start instead
+    assert lines[-1].startswith("step") and lines[-1].endswith("5k ")
+    tall = plain(build_plot(78, 20, *decaying(5000))).splitlines()
+    assert tall[-1].lstrip().startswith("loss") and "step" in tall[-1] and not tall[-2].endswith("step")

@@ -1,0 +1,295 @@
+"""Runs one experiment for the UI: training on a worker thread, reported as plain snapshots.
+
+The UI thread calls the control methods (``pause``, ``resume``, ``request_step``, ``stop``,
+``set_lr``...); the worker thread calls ``run``, which trains and hands a ``Snapshot`` (copies
+only, never live engine arrays) to ``emit`` at most ``SNAPSHOT_INTERVAL`` apart, and always on a
+state change. Nothing here imports Textual, so the app, tests and benchmarks share it.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .config import (
+    DataConfig,
+    ExperimentConfig,
+    NetworkConfig,
+    OptimizerConfig,
+    TrainingConfig,
+    load_config,
+    with_overrides,
+)
+from .engine import optimizers
+from .engine.trainer import EpochRecord, StepRecord
+from .experiment import Experiment
+from .series import DownsampledSeries
+
+SNAPSHOT_INTERVAL = 0.1
+"""Seconds between snapshots while training (the plots redraw at most ~10 times a second)."""
+
+LR_LADDER = tuple(m * 10.0**e for e in range(-6, 2) for m in (1.0, 2.0, 5.0))
+"""Learning-rate notches for ``+`` / ``-``: 1e-6, 2e-6, 5e-6, ..., 10, 20, 50."""
+
+
+def default_config() -> ExperimentConfig:
+    """The experiment the app opens with: a spiral that a small tanh network learns in seconds."""
+    return ExperimentConfig(
+        data=DataConfig(dataset="spiral", val_split=0.2),
+        network=NetworkConfig(hidden=[16, 16], activation="tanh"),
+        optimizer=OptimizerConfig(name="adam", lr=0.01),
+        training=TrainingConfig(epochs=500, batch_size=32, seed=0),
+    )
+
+
+def lr_notch(lr: float, direction: int) -> float:
+    """The next learning rate up (+1) or down (-1) the 1-2-5 ladder."""
+    if direction > 0:
+        return next((x for x in LR_LADDER if x > lr * (1 + 1e-9)), LR_LADDER[-1])
+    return next((x for x in reversed(LR_LADDER) if x < lr * (1 - 1e-9)), LR_LADDER[0])
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the UI shows at one moment: plain values and copies."""
+
+    state: str
+    """``ready``, ``training``, ``paused``, ``diverged`` or ``finished``."""
+    epoch: int
+    epochs: int
+    """The epoch training runs to."""
+    step: int
+    steps_per_epoch: int
+    batch_mode: str
+    loss: float | None
+    """The latest step's loss (its cost, for a full batch)."""
+    train_loss: float | None
+    """The cost over the whole training set at the last epoch's end."""
+    val_loss: float | None
+    metric_name: str
+    train_metric: float | None
+    val_metric: float | None
+    steps_per_second: float
+    elapsed: float
+    optimizer: str
+    lr: float
+    loss_x: np.ndarray
+    loss_y: np.ndarray
+    val_x: np.ndarray
+    val_y: np.ndarray
+    params: list[np.ndarray]
+    """Copies of ``[W1, b1, W2, b2, ...]``."""
+    grads: list[np.ndarray]
+    """The last gradient, aligned with ``params``."""
+    updates: list[np.ndarray]
+    """The last change made to each parameter (after minus before)."""
+    grad_norms: list[float] = field(default_factory=list)
+    message: str = ""
+    """A divergence report or other note for the user."""
+
+
+class Session:
+    """One experiment and its training history, driven from the UI."""
+
+    def __init__(self, config: ExperimentConfig | None = None, experiment: Experiment | None = None) -> None:
+        self.experiment = experiment or Experiment.from_config(config or default_config())
+        self.config = self.experiment.config
+        self.losses = DownsampledSeries()
+        self.val_losses = DownsampledSeries()
+        self.state = "ready"
+        self.target_epochs = max(self.trainer.epoch, self.config.training.epochs)
+        self.message = ""
+        self._elapsed = 0.0
+        self._grad_norms: list[float] = []
+        self._rate = 0.0
+        self._lock = threading.Lock()
+
+    # -- facts for the UI ------------------------------------------------------------------
+
+    @property
+    def trainer(self):
+        return self.experiment.trainer
+
+    @property
+    def net(self):
+        return self.experiment.net
+
+    @property
+    def trained(self) -> bool:
+        """Whether the weights have been updated since they were drawn."""
+        return self.trainer.step_count > 0
+
+    @property
+    def loss_label(self) -> str:
+        """``cost`` for full-batch training, ``loss`` for mini-batch and single-sample."""
+        return "cost" if self.trainer.batch_mode == "full" else "loss"
+
+    # -- control from the UI thread --------------------------------------------------------
+
+    def pause(self) -> None:
+        self.trainer.pause()
+        self.state = "paused"
+
+    def resume(self) -> None:
+        self.state = "training"
+        self.trainer.resume()
+
+    def request_step(self) -> None:
+        self.trainer.request_step()
+
+    def stop(self) -> None:
+        """Make a running ``run`` return promptly (wakes a paused loop too)."""
+        self.trainer.stop()
+
+    def set_lr(self, lr: float) -> None:
+        """Takes effect before the next step; validated now."""
+        self.trainer.set_hparams(lr=lr)
+        self.config = with_overrides(self.config, lr=lr)
+
+    def set_hparams(self, **hparams) -> None:
+        """Change optimizer hyperparameters in place (state kept)."""
+        self.trainer.set_hparams(**hparams)
+
+    def prepare_run(self, *, single_step: bool = False) -> None:
+        """Before starting the worker: clear a divergence, extend finished training, set the state."""
+        if self.state == "diverged":
+            self.trainer.clear_divergence()
+            self.message = ""
+        if self.trainer.epoch >= self.target_epochs:
+            self.target_epochs = self.trainer.epoch + self.config.training.epochs
+        if single_step:
+            self.trainer.pause()
+            self.trainer.request_step()
+            self.state = "paused"
+        else:
+            self.trainer.resume()
+            self.state = "training"
+
+    def rebuild(self, config: ExperimentConfig) -> None:
+        """A new experiment from ``config`` (fresh weights and history); not while running.
+
+        Raises ``ValueError`` (the session is unchanged) when the config or its data are bad.
+        """
+        self.__init__(config)
+
+    def apply_live(self, config: ExperimentConfig) -> None:
+        """Apply what can change without new weights: optimizer, its settings, batch size, epochs."""
+        trainer, old = self.trainer, self.config
+        if config.optimizer.name != old.optimizer.name:
+            opt = optimizers.create(config.optimizer.name, lr=config.optimizer.lr, **config.optimizer.hparams)
+            trainer.opt = opt  # fresh optimizer state; the weights stay
+        elif config.optimizer != old.optimizer:
+            trainer.set_hparams(lr=config.optimizer.lr, **config.optimizer.hparams)
+        if config.training.batch_size != old.training.batch_size:
+            trainer.set_batch_size(config.training.batch_size)
+        if config.training.epochs != old.training.epochs:
+            self.target_epochs = max(trainer.epoch, config.training.epochs)
+        self.config = config
+
+    def load(self, path: Path) -> None:
+        """Open a model file (weights and progress) or a config file (fresh weights)."""
+        if path.suffix == ".toml":
+            self.rebuild(load_config(path))
+            return
+        self.__init__(experiment=Experiment.load(path))
+
+    def reset_weights(self) -> None:
+        """Draw the weights again and forget the history and optimizer state; not while running."""
+        self.rebuild(self.config)
+
+    # -- the worker thread -----------------------------------------------------------------
+
+    def run(self, emit: Callable[[Snapshot], None]) -> None:
+        """Train until done, stopped or diverged, emitting snapshots; call on a worker thread."""
+        trainer = self.trainer
+        last_emit = [0.0, trainer.step_count]
+        started = time.perf_counter()
+        elapsed_before = self._elapsed
+
+        def on_step(rec: StepRecord) -> None:
+            self.losses.append(rec.step, rec.loss)
+            self._grad_norms = rec.grad_norms
+            now = time.perf_counter()
+            if now - last_emit[0] >= SNAPSHOT_INTERVAL or trainer.paused:
+                self._rate = (rec.step - last_emit[1]) / max(now - last_emit[0], 1e-9)
+                self._elapsed = elapsed_before + now - started
+                last_emit[0], last_emit[1] = now, rec.step
+                emit(self.snapshot())
+
+        def on_epoch(rec: EpochRecord) -> None:
+            if rec.val_loss is not None:
+                self.val_losses.append(rec.step, rec.val_loss)
+
+        def on_pause() -> None:
+            self._elapsed = elapsed_before + time.perf_counter() - started
+            emit(self.snapshot())
+
+        trainer.on_step, trainer.on_epoch, trainer.on_pause = on_step, on_epoch, on_pause
+        last_emit[0] = time.perf_counter()
+        try:
+            result = trainer.run(self.target_epochs)
+        finally:
+            trainer.on_step = trainer.on_epoch = trainer.on_pause = None
+            self._elapsed = elapsed_before + time.perf_counter() - started
+        if result.divergence is not None:
+            self.state = "diverged"
+            self.message = str(result.divergence)
+        elif trainer.epoch >= self.target_epochs:
+            self.state = "finished"
+        elif self.state == "training":
+            self.state = "paused"
+        emit(self.snapshot())
+
+    def snapshot(self) -> Snapshot:
+        """Copies of everything the UI shows (call from the thread that trains, or when idle)."""
+        trainer, net = self.trainer, self.net
+        last = trainer.history[-1] if trainer.history else None
+        loss_x, loss_y = self.losses.arrays()
+        val_x, val_y = self.val_losses.arrays()
+        flat_update = net.flat_params - trainer.last_good_params if trainer.step_count else np.zeros_like(net.flat_params)
+        return Snapshot(
+            state=self.state,
+            epoch=trainer.epoch,
+            epochs=self.target_epochs,
+            step=trainer.step_count,
+            steps_per_epoch=trainer.steps_per_epoch,
+            batch_mode=trainer.batch_mode,
+            loss=self.losses.last if len(self.losses) else None,
+            train_loss=last.train_loss if last else None,
+            val_loss=last.val_loss if last else None,
+            metric_name=trainer.metric_name,
+            train_metric=last.train_metric if last else None,
+            val_metric=last.val_metric if last else None,
+            steps_per_second=self._rate if self.state == "training" else 0.0,
+            elapsed=self._elapsed,
+            optimizer=trainer.opt.name,
+            lr=trainer.opt.lr,
+            loss_x=loss_x,
+            loss_y=loss_y,
+            val_x=val_x,
+            val_y=val_y,
+            params=net.get_parameters(),
+            grads=[g.copy() for g in net.grads],
+            updates=_split_like(flat_update, net.params),
+            grad_norms=list(self._grad_norms),
+            message=self.message,
+        )
+
+
+def _split_like(flat: np.ndarray, arrays: list[np.ndarray]) -> list[np.ndarray]:
+    out, start = [], 0
+    for a in arrays:
+        out.append(flat[start : start + a.size].reshape(a.shape))
+        start += a.size
+    return out
+
+
+def finite_or_none(value: float | None) -> float | None:
+    """None for a missing or non-finite number (for display)."""
+    return value if value is not None and math.isfinite(value) else None

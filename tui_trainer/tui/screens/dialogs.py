@@ -1,0 +1,76 @@
+"""Small modal dialogs: a yes/no question and a file path prompt."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """Asks before something is lost; Escape answers no."""
+
+    BINDINGS = [Binding("escape", "answer(False)", "Cancel"), Binding("y", "answer(True)", show=False)]
+
+    def __init__(self, question: str, *, yes: str = "Yes", no: str = "No") -> None:
+        super().__init__(classes="dialog")
+        self.question, self.yes, self.no = question, yes, no
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Label(self.question, classes="dialog-question")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(self.no, id="no")
+                yield Button(self.yes, id="yes", variant="warning")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+
+class PathDialog(ModalScreen[str | None]):
+    """Asks for a file path; Enter accepts, Escape cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, prompt: str, default: str = "") -> None:
+        super().__init__(classes="dialog")
+        self.prompt, self.default = prompt, default
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Label(self.prompt, classes="dialog-question")
+            yield Input(self.default, placeholder="path/to/file", id="path")
+            yield Label("", id="path-error", classes="field-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("OK", id="ok", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self._accept()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "ok":
+            self._accept()
+        else:
+            self.dismiss(None)
+
+    def _accept(self) -> None:
+        value = self.query_one(Input).value.strip()
+        if not value:
+            self.query_one("#path-error", Label).update("Type a file name, or press Escape.")
+            return
+        self.dismiss(value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

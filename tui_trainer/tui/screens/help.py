@@ -1,0 +1,61 @@
+"""The help screen: every key, and what each pane shows."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+
+KEYS = """\
+| key | what it does |
+|---|---|
+| `space` | start / pause training |
+| `n` | one training step (pauses first) |
+| `r` | reset: new weights, history cleared |
+| `+` / `-` | learning rate up / down a notch (1-2-5 ladder), at once |
+| `l` | loss plot: linear / log scale |
+| `[` / `]` | previous / next layer in the heatmap |
+| `v` | heatmap: weights / last gradient / last update |
+| arrows | move the heatmap cursor (value shown below it) |
+| `c` | show / hide the config pane (narrow terminals) |
+| `tab` / `shift+tab` | next / previous pane |
+| `up` / `down` | previous / next field in the config pane |
+| `ctrl+s` / `ctrl+o` | save / open an experiment |
+| `ctrl+p` | command palette: every action by name |
+| `?` | this help |
+| `q` | quit (stops training first) |
+"""
+
+PANES = """\
+**Config** (left): the data, the hidden layers (width and activation of each), the output layer and
+loss that the problem type implies, weight init, the optimizer with its own hyperparameters, the
+learning rate, batch mode (full batch = batch gradient descent, mini-batch, single sample = SGD),
+epochs and seed. Press Enter in a field to apply it. The shape line shows `2 -> 16 -> 16 -> 1`
+and each weight matrix's shape: rows are a layer's inputs, columns its nodes.
+
+**Loss** (top): the loss of every step (called *cost* when each step sees the full batch) and the
+validation loss at the end of each epoch. Current values are in the title.
+
+**Weights** (bottom left): one layer's matrix `W` as colours (blue negative, orange positive, dark
+near zero), its bias `b`, the colour scale, and the value under the cursor. `v` switches to the
+last gradient dL/dW or the last update (how much the optimizer moved each weight).
+
+**Status** (bottom right): state, epoch and step, cost, validation loss, accuracy or R^2, speed,
+elapsed time, optimizer and learning rate. A diverged run (the loss became NaN or infinite) shows
+a hint and keeps the last good weights: lower the learning rate and press space.
+"""
+
+
+class HelpScreen(ModalScreen):
+    """Keys and panes; any of Escape, q or ? closes it."""
+
+    BINDINGS = [
+        Binding("escape,q,question_mark", "dismiss", "Close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import Markdown  # markdown-it is slow to import: only when help opens
+
+        with VerticalScroll(id="help-box"):
+            yield Markdown("# nn-tui help\n\n" + KEYS + "\n" + PANES)

@@ -1,0 +1,333 @@
+"""The main screen: composes the panes, runs the training worker and routes keys and messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+from textual.worker import Worker, WorkerState
+
+from ...config import ExperimentConfig, save_config
+from ...experiment import Experiment
+from ...session import Session, Snapshot, lr_notch
+from ..messages import TrainingUpdate
+from ..widgets.config_pane import ConfigPane
+from ..widgets.layer_view import LayerView
+from ..widgets.loss_plot import LossPlot
+from ..widgets.status_pane import StatusPane
+from .dialogs import ConfirmDialog, PathDialog
+from .help import HelpScreen
+
+NARROW_WIDTH = 110
+"""Below this width the config pane is hidden until ``c`` shows it (in place of the plots)."""
+MIN_SIZE = (80, 24)
+
+PALETTE = (  # (key, action, description, help) for the command palette
+    ("space", "toggle_training", "Start / pause training", "Train on a worker; press again to pause"),
+    ("n", "single_step", "One step", "Make exactly one update and show it"),
+    ("r", "reset", "Reset weights", "Draw new weights and clear the history"),
+    ("+", "lr_up", "Learning rate up", "Next notch on the 1-2-5 ladder, at once"),
+    ("-", "lr_down", "Learning rate down", "Previous notch on the 1-2-5 ladder, at once"),
+    ("l", "toggle_log", "Log scale", "Plot the loss on a logarithmic axis"),
+    ("[", "layer(-1)", "Previous layer", "Show the previous layer's weight matrix"),
+    ("]", "layer(1)", "Next layer", "Show the next layer's weight matrix"),
+    ("v", "cycle_view", "Heatmap view", "Cycle weights / last gradient / last update"),
+    ("c", "toggle_config", "Config pane", "Show or hide the network configuration"),
+    ("ctrl+s", "save", "Save experiment", "Write the config and model to files"),
+    ("ctrl+o", "load", "Load experiment", "Open a saved model (.npz) or config (.toml)"),
+    ("?", "help", "Help", "Keys and what each pane shows"),
+    ("q", "quit", "Quit", "Stop training and leave"),
+)
+
+
+class MainScreen(Screen):
+    """Config on the left; loss curves, weights and status on the right."""
+
+    BINDINGS = [
+        Binding("space", "toggle_training", "Train/pause"),
+        Binding("n", "single_step", "Step"),
+        Binding("r", "reset", "Reset"),
+        Binding("plus,equals_sign", "lr_up", "LR+", key_display="+"),
+        Binding("minus", "lr_down", "LR-", key_display="-"),
+        Binding("l", "toggle_log", "Log", show=False),
+        Binding("left_square_bracket", "layer(-1)", "Layer", show=False, key_display="["),
+        Binding("right_square_bracket", "layer(1)", "Layer", show=False, key_display="]"),
+        Binding("v", "cycle_view", "View", show=False),
+        Binding("c", "toggle_config", "Config"),
+        Binding("escape", "leave_field", "Leave field", show=False),
+        Binding("tab", "focus_pane(1)", "Next pane", show=False, priority=True),
+        Binding("shift+tab", "focus_pane(-1)", "Previous pane", show=False, priority=True),
+        Binding("ctrl+s", "save", "Save", show=False),
+        Binding("ctrl+o", "load", "Load", show=False),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+    ]
+    PALETTE = PALETTE
+
+    def __init__(self, config: ExperimentConfig | None = None, *, source: str = "") -> None:
+        super().__init__()
+        self.session = Session(config)
+        self.source = source
+        self._worker: Worker | None = None
+        self._last: Snapshot | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="body"):
+            yield ConfigPane(self.session.config, dataset=self.session.experiment.dataset, id="config")
+            with Vertical(id="main"):
+                yield LossPlot(id="loss")
+                with Horizontal(id="lower"):
+                    yield LayerView(id="weights")
+                    yield StatusPane(id="status")
+        yield Static(
+            f"Please enlarge the terminal to at least {MIN_SIZE[0]} x {MIN_SIZE[1]} characters.",
+            id="too-small",
+        )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._show(self.session.snapshot())
+        self.query_one(LayerView).focus()
+        self._layout_for(self.size.width, self.size.height)
+
+    def on_unmount(self) -> None:
+        """However the app ends, let a training thread (running or paused) return."""
+        self.session.stop()
+
+    def on_resize(self, event) -> None:
+        self._layout_for(event.size.width, event.size.height)
+
+    def _layout_for(self, width: int, height: int) -> None:
+        self.set_class(width < NARROW_WIDTH, "-narrow")
+        self.set_class(width < MIN_SIZE[0] or height < MIN_SIZE[1], "-too-small")
+
+    # -- training worker -------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._worker is not None and self._worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="training")
+    def _train(self) -> None:
+        """Runs on a thread: trains and posts snapshots, never touching a widget."""
+        self.session.run(lambda snap: self.post_message(TrainingUpdate(snap)))
+
+    def _start(self, *, single_step: bool = False) -> None:
+        if not self._config_pane().valid:
+            self.notify("Fix the highlighted settings first.", severity="warning")
+            return
+        self.session.prepare_run(single_step=single_step)
+        self._worker = self._train()
+        self._refresh_status()
+
+    async def _stop(self) -> None:
+        """Stop the worker and wait until it has returned (well under a second)."""
+        if self.running:
+            self.session.stop()
+            await self._worker.wait()
+
+    @on(TrainingUpdate)
+    def _on_training_update(self, message: TrainingUpdate) -> None:
+        self._show(message.snapshot)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is not self._worker:
+            return
+        if event.state == WorkerState.ERROR:
+            self.session.state = "paused"
+            self.notify(f"Training stopped by an error: {event.worker.error}", severity="error", timeout=10)
+            self._show(self.session.snapshot())
+        elif event.state == WorkerState.SUCCESS and self.session.state == "diverged":
+            self.notify(self.session.message, title="Diverged", severity="error", timeout=10)
+
+    def _show(self, snap: Snapshot) -> None:
+        self._last = snap
+        self.query_one(StatusPane).show(snap)
+        label = self.session.loss_label
+        current = {label: snap.loss}
+        if snap.val_loss is not None:
+            current["val loss"] = snap.val_loss
+        self.query_one(LossPlot).update_series(
+            snap.loss_x, snap.loss_y, snap.val_x, snap.val_y, label=label, current=current
+        )
+        self.query_one(LayerView).show(snap)
+
+    def _refresh_status(self) -> None:
+        if self._last is not None:
+            self._show(self.session.snapshot() if not self.running else self._last)
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def action_toggle_training(self) -> None:
+        state = self.session.state
+        if self.running and state == "training":
+            self.session.pause()
+        elif self.running and state == "paused":
+            self.session.resume()
+        else:
+            self._start()
+        self._refresh_status()
+
+    def action_single_step(self) -> None:
+        if self.running:
+            if self.session.state == "training":
+                self.session.pause()
+            self.session.request_step()
+        else:
+            self._start(single_step=True)
+
+    async def action_reset(self) -> None:
+        await self._stop()
+        self.session.reset_weights()
+        self._show(self.session.snapshot())
+        self.notify("New weights drawn; history cleared.", timeout=3)
+
+    def action_lr_up(self) -> None:
+        self._change_lr(+1)
+
+    def action_lr_down(self) -> None:
+        self._change_lr(-1)
+
+    def _change_lr(self, direction: int) -> None:
+        lr = lr_notch(self.session.trainer.opt.lr, direction)
+        self.session.set_lr(lr)
+        self._config_pane().show_lr(lr)
+        if not self.running:
+            self._show(self.session.snapshot())
+        self.notify(f"learning rate {lr:g}", timeout=1.5)
+
+    def action_toggle_log(self) -> None:
+        plot = self.query_one(LossPlot)
+        plot.log_scale = not plot.log_scale
+
+    def action_layer(self, delta: int) -> None:
+        self.query_one(LayerView).move_layer(delta)
+
+    def action_cycle_view(self) -> None:
+        self.query_one(LayerView).cycle_view()
+
+    def _config_pane(self) -> ConfigPane:
+        return self.query_one(ConfigPane)
+
+    def _reload_config_pane(self) -> None:
+        self._config_pane().load(self.session.config, self.session.experiment.dataset)
+
+    def action_toggle_config(self) -> None:
+        self.toggle_class("-config-open")
+        if self.has_class("-config-open"):
+            self._config_pane().focus_first()
+        else:
+            self.query_one(LayerView).focus()
+
+    def action_leave_field(self) -> None:
+        """Escape: out of a config field (closing the config pane on a narrow terminal)."""
+        if self.has_class("-narrow") and self.has_class("-config-open"):
+            self.action_toggle_config()
+        else:
+            self.query_one(LayerView).focus()
+
+    def action_focus_pane(self, delta: int) -> None:
+        panes = [self._config_pane(), self.query_one(LayerView), self.query_one(StatusPane)]
+        if self.has_class("-narrow") and not self.has_class("-config-open"):
+            panes = [p for p in panes if not isinstance(p, ConfigPane)]
+        focused = self.focused
+        current = next((i for i, p in enumerate(panes) if focused is not None and (focused is p or p in focused.ancestors)), -1)
+        target = panes[(current + delta) % len(panes)]
+        if isinstance(target, ConfigPane):
+            target.focus_first()
+        else:
+            target.focus()
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        await self._stop()
+        self.app.exit()
+
+    # -- config changes --------------------------------------------------------------------
+
+    @on(ConfigPane.Changed)
+    def _on_config_changed(self, message: ConfigPane.Changed) -> None:
+        self._apply_config(message)
+
+    @work(exclusive=True, group="config")
+    async def _apply_config(self, message: ConfigPane.Changed) -> None:
+        """Live changes at once; changes that need new weights after asking, if trained."""
+        if message.structural:
+            if self.session.trained:
+                ok = await self.app.push_screen_wait(
+                    ConfirmDialog("This change needs new weights. Reset the trained network?", yes="Reset", no="Keep")
+                )
+                if not ok:
+                    self._reload_config_pane()
+                    return
+            await self._stop()
+            try:
+                self.session.rebuild(message.config)
+            except ValueError as exc:
+                self.notify(str(exc), severity="error", timeout=8)
+            self._reload_config_pane()
+            self._show(self.session.snapshot())
+        else:
+            self.session.apply_live(message.config)
+            if not self.running:
+                self._show(self.session.snapshot())
+
+    # -- save and load ---------------------------------------------------------------------
+
+    @work(exclusive=True, group="files")
+    async def action_save(self) -> None:
+        path = await self.app.push_screen_wait(
+            PathDialog("Save the experiment (model .npz; the config goes beside it as .toml)", "experiment.npz")
+        )
+        if not path:
+            return
+        model = Path(path).expanduser()
+        if model.suffix != ".npz":
+            model = model.with_suffix(".npz")
+        config = model.with_suffix(".toml")
+        existing = [p.name for p in (model, config) if p.exists()]
+        if existing and not await self.app.push_screen_wait(
+            ConfirmDialog(f"{', '.join(existing)} already exist. Overwrite?", yes="Overwrite", no="Cancel")
+        ):
+            return
+        was_training = self.session.state == "training" and self.running
+        if was_training:
+            self.session.pause()
+        try:
+            self.session.experiment.save(model)
+            save_config(self.session.config, config)
+        except (OSError, ValueError) as exc:
+            self.notify(f"Could not save: {exc}", severity="error", timeout=8)
+        else:
+            self.notify(f"Saved {model} and {config.name}", timeout=4)
+        if was_training:
+            self.session.resume()
+
+    @work(exclusive=True, group="files")
+    async def action_load(self) -> None:
+        path = await self.app.push_screen_wait(
+            PathDialog("Open a saved model (.npz) or an experiment config (.toml)", "experiment.npz")
+        )
+        if not path:
+            return
+        if self.session.trained and not await self.app.push_screen_wait(
+            ConfirmDialog("Replace the current training with the loaded experiment?", yes="Load", no="Cancel")
+        ):
+            return
+        await self._stop()
+        try:
+            self.session.load(Path(path).expanduser())
+        except (OSError, ValueError) as exc:
+            self.notify(f"Could not load: {exc}", severity="error", timeout=8)
+            return
+        self._reload_config_pane()
+        self._show(self.session.snapshot())
+        self.notify(f"Loaded {path}", timeout=4)

@@ -1,0 +1,71 @@
+"""The status pane: where training stands, in numbers."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from ...session import Snapshot, finite_or_none
+
+STATE_STYLE = {
+    "ready": ("ready", "bold"),
+    "training": ("training", "bold green"),
+    "paused": ("paused", "bold yellow"),
+    "diverged": ("diverged", "bold red"),
+    "finished": ("finished", "bold cyan"),
+}
+STATE_HINT = {
+    "ready": "space: train  n: one step",
+    "training": "space: pause  +/-: learning rate",
+    "paused": "space: go on  n: one step",
+    "diverged": "lower the learning rate (-), then space",
+    "finished": "space: train more epochs",
+}
+
+
+def number(value: float | None, digits: int = 4) -> str:
+    """A short, aligned number; '-' when there is none yet."""
+    value = finite_or_none(value)
+    if value is None:
+        return "-"
+    return f"{value:.{digits}g}" if abs(value) < 1e4 else f"{value:.3e}"
+
+
+def clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+class StatusPane(Static, can_focus=True):
+    """State, progress, metrics, speed and the optimizer, refreshed with every snapshot."""
+
+    DEFAULT_CSS = """
+    StatusPane { padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    """
+
+    def show(self, snap: Snapshot) -> None:
+        label, style = STATE_STYLE[snap.state]
+        loss_name = "cost" if snap.batch_mode == "full" else "loss"
+        metric_short = "acc" if snap.metric_name == "accuracy" else "R^2"
+        batch = {"full": "full batch", "single": "single sample"}.get(snap.batch_mode, "mini-batch")
+        rows = [
+            ("state", Text(label, style=style)),
+            ("epoch", f"{snap.epoch}/{snap.epochs}"),
+            ("step", f"{snap.step:,} ({snap.steps_per_epoch}/epoch)"),
+            (loss_name, number(snap.loss)),
+            *([("cost", number(snap.train_loss))] if snap.batch_mode != "full" else []),
+            ("val loss", number(snap.val_loss)),
+            (f"val {metric_short}", f"{number(snap.val_metric)}  train {number(snap.train_metric)}"),
+            ("speed", f"{snap.steps_per_second:,.0f} steps/s  {clock(snap.elapsed)}"),
+            (snap.optimizer, f"lr {snap.lr:g}"),
+            ("batch", batch),
+        ]
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for name, value in rows:
+            text.append(f"{name:<9} ", style="dim")
+            text.append(value)
+            text.append("\n")
+        hint = snap.message or STATE_HINT[snap.state]
+        text.append(hint, style="red" if snap.message else "dim italic")
+        self.update(text, layout=False)  # fixed size: no need to lay the screen out again
