@@ -54,7 +54,7 @@ def status_text(app) -> str:
 @pytest.mark.parametrize("size", SIZES)
 def test_opens_ready_and_space_trains_then_pauses(size):
     async def scenario():
-        app = NNTuiApp(small_config(epochs=1000))
+        app = NNTuiApp(small_config(epochs=100000))
         async with app.run_test(size=size) as pilot:
             await settings_ready(pilot, app)
             session = app.screen.session
@@ -114,7 +114,7 @@ def test_reset_draws_new_weights_and_clears_history():
 
 def test_learning_rate_keys_take_effect_while_training():
     async def scenario():
-        app = NNTuiApp(small_config(epochs=1000))
+        app = NNTuiApp(small_config(epochs=100000))
         async with app.run_test(size=(120, 36)) as pilot:
             await settings_ready(pilot, app)
             session = app.screen.session

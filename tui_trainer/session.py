@@ -31,8 +31,9 @@ from .engine.trainer import EpochRecord, StepRecord
 from .experiment import Experiment
 from .series import DownsampledSeries
 
-SNAPSHOT_INTERVAL = 0.1
-"""Seconds between snapshots while training (the plots redraw at most ~10 times a second)."""
+SNAPSHOT_INTERVAL = 0.2
+"""Seconds between snapshots while training: the panes redraw at most 5 times a second, which
+looks live and leaves the training thread most of the interpreter (they share one GIL)."""
 
 LR_LADDER = tuple(m * 10.0**e for e in range(-6, 2) for m in (1.0, 2.0, 5.0))
 """Learning-rate notches for ``+`` / ``-``: 1e-6, 2e-6, 5e-6, ..., 10, 20, 50."""

@@ -1,0 +1,270 @@
+"""``nn-tui compare``, ``nn-tui sweep`` and ``nn-tui surface``: the optimizer lab headless.
+
+The commands add themselves to the ``main`` group; ``cli.py`` imports this module at its end.
+This module imports ``cli``'s option helpers, and the import works whichever module loads first.
+Like ``cli.py``, it imports the engine only inside callbacks and commands, so ``nn-tui`` opens
+the app without loading NumPy for the command line first.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import click
+
+from .cli import OneLineUsageErrors, UserError, friendly_errors, main, parse_batch_size, parse_hidden, positive
+
+
+# --- option parsing -----------------------------------------------------------------------------
+
+
+def _registered(name: str, registry, what: str) -> str:
+    if name not in registry:
+        raise click.BadParameter(f"unknown {what} {name!r}; choose from: {', '.join(registry)}")
+    return name
+
+
+def parse_optimizers(ctx, param, value: str | None) -> list[str]:
+    """``sgd,adam`` -> ["sgd", "adam"], each a registered optimizer; None -> all of them."""
+    from .engine.optimizers import OPTIMIZERS
+
+    if value is None:
+        return list(OPTIMIZERS)
+    return [_registered(name.strip(), OPTIMIZERS, "optimizer") for name in value.split(",")]
+
+
+def check_optimizer(ctx, param, value: str) -> str:
+    from .engine.optimizers import OPTIMIZERS
+
+    return _registered(value, OPTIMIZERS, "optimizer")
+
+
+def check_dataset(ctx, param, value: str | None) -> str | None:
+    from .engine.datasets import DATASETS
+
+    return None if value is None else _registered(value, DATASETS, "dataset")
+
+
+def check_function(ctx, param, value: str) -> str:
+    from .engine.surfaces import SURFACES
+
+    return _registered(value, SURFACES, "function")
+
+
+def _numbers(value: str, what: str) -> list[float]:
+    try:
+        numbers = [float(part) for part in value.split(",")]
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated {what}, got {value!r}") from None
+    if not all(math.isfinite(n) for n in numbers):
+        raise click.BadParameter(f"expected finite numbers, got {value!r}")
+    return numbers
+
+
+def parse_lrs(ctx, param, value: str | None) -> list[float] | None:
+    """``0.1,0.01`` -> [0.1, 0.01], each > 0."""
+    if value is None:
+        return None
+    lrs = _numbers(value, "learning rates such as 0.1,0.01")
+    if any(lr <= 0 for lr in lrs):
+        raise click.BadParameter(f"learning rates must be greater than 0, got {value!r}")
+    return lrs
+
+
+def parse_point(ctx, param, value: str | None) -> tuple[float, float] | None:
+    """``-1.2,1`` -> (-1.2, 1.0)."""
+    if value is None:
+        return None
+    point = _numbers(value, "numbers X,Y such as -1.2,1")
+    if len(point) != 2:
+        raise click.BadParameter(f"expected two numbers X,Y, got {value!r}")
+    return point[0], point[1]
+
+
+def parse_batch_modes(ctx, param, value: str | None) -> list[int | str] | None:
+    """``full,32,1`` -> ["full", 32, 1]."""
+    if value is None:
+        return None
+    return [parse_batch_size(ctx, param, part.strip()) for part in value.split(",")]
+
+
+def lrs_for(names: list[str], lrs: list[float] | None) -> list[float | None]:
+    """One learning rate per optimizer: as given, one given for all, or None (the default)."""
+    if lrs is None:
+        return [None] * len(names)
+    if len(lrs) == 1:
+        return lrs * len(names)
+    if len(lrs) != len(names):
+        raise UserError(f"--lrs: {len(lrs)} learning rates for {len(names)} optimizers; "
+                        "give one per optimizer, or one for all")
+    return lrs
+
+
+def _config(dataset, hidden, epochs, seed, batch_size):
+    from .config import ExperimentConfig, with_overrides
+
+    overrides = dict(dataset=dataset, hidden=hidden, epochs=epochs, seed=seed, batch_size=batch_size)
+    return with_overrides(ExperimentConfig(), source="options", **overrides)
+
+
+def _show(value, fmt: str = ".4f") -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+_TRAINING_OPTIONS = (
+    click.option("--dataset", callback=check_dataset, help="A built-in dataset (default: spiral; see `nn-tui datasets`)."),
+    click.option("--hidden", callback=parse_hidden, help="Hidden layer widths, e.g. 16,16 (default)."),
+    click.option("--seed", type=click.IntRange(min=0), help="Seed for the data, the weights and the batches."),
+    click.option("--batch-size", callback=parse_batch_size, help="Samples per update, or 'full' (default 32)."),
+    click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object on the last line."),
+)
+
+
+def training_options(fn):
+    """The options that ``compare`` and ``sweep`` share: data, network, seed, batch size, --json."""
+    for option in reversed(_TRAINING_OPTIONS):
+        fn = option(fn)
+    return fn
+
+
+# --- compare ------------------------------------------------------------------------------------
+
+
+@main.command(cls=OneLineUsageErrors)
+@click.option("--optimizers", "names", callback=parse_optimizers,
+              help="Optimizers to race, comma-separated (default: all of them).")
+@click.option("--lrs", callback=parse_lrs,
+              help="Learning rates, one per optimizer or one for all (default: tuned per optimizer).")
+@click.option("--epochs", type=int, default=30, show_default=True, callback=positive, help="Epochs per lane.")
+@click.option("--target-loss", type=float, callback=positive,
+              help="Report how many updates each lane needed to bring the cost down to this.")
+@click.option("--batch-modes", callback=parse_batch_modes,
+              help="Race batch modes of one optimizer instead, e.g. full,32,1.")
+@training_options
+@friendly_errors
+def compare(names, lrs, epochs, target_loss, batch_modes, dataset, hidden, seed, batch_size, as_json) -> None:
+    """Race optimizers (or batch modes) from the same weights on the same batches."""
+    from .lab import Race, RaceEntry, batch_mode_entries
+
+    lr_list = lrs_for(names, lrs)
+    if batch_modes is None:
+        entries = [RaceEntry(name, lr) for name, lr in zip(names, lr_list)]
+    elif len(names) != 1:
+        raise UserError("--batch-modes races one optimizer: give --optimizers with a single name")
+    elif batch_size is not None:
+        raise UserError("give --batch-size or --batch-modes, not both")
+    else:
+        entries = batch_mode_entries(names[0], batch_modes, lr_list[0])
+    cfg = _config(dataset, hidden, epochs, seed, batch_size)
+    race = Race(cfg, entries, target_loss=target_loss)
+    rows = race.run()
+    if as_json:
+        click.echo(json.dumps({"runs": rows}))
+        return
+    metric = "accuracy" if "val_accuracy" in rows[0] else "r2"
+    click.echo(f"{cfg.data.dataset}: {race.lanes[0].trainer.net.summary()}, {epochs} epochs, "
+               f"initial cost {race.initial_loss:.4f}")
+    click.echo(f"{'lane':<16}{'lr':>9}{'updates/ep':>11}{'final cost':>11}{'val loss':>10}{'val ' + metric:>13}"
+               f"{'to target':>10}{'us/update':>10}")
+    for r in rows:
+        status = "diverged" if r["diverged"] else "<- best" if r["best"] else ""
+        per_step = None if r["seconds_per_step"] is None else r["seconds_per_step"] * 1e6
+        click.echo(f"{r['label']:<16}{r['lr']:>9g}{r['updates_per_epoch']:>11}{_show(r['final_loss']):>11}"
+                   f"{_show(r['val_loss']):>10}{_show(r['val_' + metric]):>13}{_show(r['steps_to_target'], 'd'):>10}"
+                   f"{_show(per_step, '.0f'):>10}  {status}".rstrip())
+
+
+# --- sweep --------------------------------------------------------------------------------------
+
+BAR_WIDTH = 40
+
+
+@main.command(cls=OneLineUsageErrors)
+@click.option("--optimizer", "name", required=True, callback=check_optimizer, help="The optimizer to sweep.")
+@click.option("--min", "low", type=float, default=1e-5, show_default=True, callback=positive, help="Lowest rate.")
+@click.option("--max", "high", type=float, default=10.0, show_default=True, callback=positive, help="Highest rate.")
+@click.option("--points", type=click.IntRange(min=2), default=13, show_default=True,
+              help="Rates, spaced evenly on a log scale.")
+@click.option("--epochs", type=int, default=10, show_default=True, callback=positive, help="Epochs per rate.")
+@training_options
+@friendly_errors
+def sweep(name, low, high, points, epochs, dataset, hidden, seed, batch_size, as_json) -> None:
+    """Train briefly at each of a range of learning rates: too high diverges, too low crawls."""
+    from .lab import SWEEP_TOLERANCE, sweep as run_sweep, sweep_lrs
+
+    if low >= high:
+        raise UserError(f"--min ({low:g}) must be below --max ({high:g})")
+    lrs = sweep_lrs(low, high, points)
+    result = run_sweep(_config(dataset, hidden, epochs, seed, batch_size), name, lrs, epochs)
+    if as_json:
+        click.echo(json.dumps({"runs": result.runs, "suggested_lr": result.suggested_lr}))
+        return
+    click.echo(f"{name}, {epochs} epochs per rate, initial cost {result.initial_loss:.4f}")
+    click.echo(f"{'lr':>10}{'final cost':>12}")
+    for r in result.runs:
+        if r["diverged"]:
+            bar = "diverged"
+        else:
+            share = r["final_loss"] / result.initial_loss
+            bar = "#" * round(BAR_WIDTH * min(share, 1.0)) + (">" if share > 1 else "")
+        mark = "  <- suggested" if r["lr"] == result.suggested_lr else ""
+        click.echo(f"{r['lr']:>10.3g}{_show(r['final_loss']):>12}  {bar}{mark}")
+    if result.suggested_lr is None:
+        click.echo("every rate diverged: try a lower --min")
+    else:
+        click.echo(f"suggested lr: {result.suggested_lr:.3g} (the smallest rate whose cost is within "
+                   f"{SWEEP_TOLERANCE:.0%} of the best rate's improvement)")
+
+
+# --- surface ------------------------------------------------------------------------------------
+
+
+@main.command(cls=OneLineUsageErrors)
+@click.option("--function", "function", default="rosenbrock", show_default=True, callback=check_function,
+              help="The 2-D test function, e.g. local_minimum (an unknown name lists them all).")
+@click.option("--optimizers", "names", default="sgd,momentum,adam", show_default=True, callback=parse_optimizers,
+              help="Optimizers to walk, comma-separated.")
+@click.option("--lrs", callback=parse_lrs,
+              help="Learning rates, one per optimizer or one for all (default: per function and optimizer).")
+@click.option("--steps", type=int, callback=positive, help="Updates per path (default: per function).")
+@click.option("--start", callback=parse_point, help="Start point X,Y (default: per function).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object on the last line.")
+@friendly_errors
+def surface(function, names, lrs, steps, start, as_json) -> None:
+    """Walk optimizers down a 2-D test function and see where each one ends."""
+    from .engine import optimizers
+    from .engine.surfaces import SURFACES, path_result, run_paths
+    from .lab import RaceEntry, entry_labels
+
+    surf = SURFACES[function]
+    steps = surf.steps if steps is None else steps
+    start = surf.start if start is None else start
+    entries = [RaceEntry(n, surf.default_lr(n) if lr is None else lr) for n, lr in zip(names, lrs_for(names, lrs))]
+    opts = {label: optimizers.create(e.optimizer, lr=e.lr) for label, e in zip(entry_labels(entries), entries)}
+    results = {label: path_result(surf, path, steps) for label, path in run_paths(surf, opts, start, steps).items()}
+    runs = [{
+        "label": label,
+        "optimizer": opts[label].name,
+        "lr": opts[label].lr,
+        "final_point": list(r.final_point),
+        "final_value": r.final_value,
+        "distance_to_minimum": r.distance,
+        "nearest_minimum": r.nearest,
+        "diverged": r.diverged,
+        "steps": r.steps,
+    } for label, r in results.items()]
+    if as_json:
+        minima = [{"x": m.x, "y": m.y, "label": m.label} for m in surf.minima]
+        click.echo(json.dumps({"function": function, "start": list(start), "steps": steps, "minima": minima,
+                               "runs": runs}))
+        return
+    click.echo(f"{function}: {surf.description}")
+    click.echo(f"start ({start[0]:g}, {start[1]:g}), f = {surf.f(*start):.4g}, {steps} steps")
+    click.echo(f"{'path':<16}{'lr':>9}  {'final point':>26}  {'f':>11}  {'to minimum':>11}")
+    for r in runs:
+        point = f"({r['final_point'][0]:.4g}, {r['final_point'][1]:.4g})"
+        near = "" if r["nearest_minimum"] is None else f" ({r['nearest_minimum']})"
+        status = f"  diverged after {r['steps']} steps" if r["diverged"] else ""
+        click.echo(f"{r['label']:<16}{r['lr']:>9g}  {point:>26}  {r['final_value']:>11.4g}"
+                   f"  {_show(r['distance_to_minimum'], '.4g'):>11}{near}{status}")
