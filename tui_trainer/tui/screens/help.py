@@ -57,5 +57,8 @@ class HelpScreen(ModalScreen):
     def compose(self) -> ComposeResult:
         from textual.widgets import Markdown  # markdown-it is slow to import: only when help opens
 
+        from .views import load_views
+
+        views = "".join(f"| `{v.key}` | {v.description}: {v.help} |\n" for v in load_views())
         with VerticalScroll(id="help-box"):
-            yield Markdown("# nn-tui help\n\n" + KEYS + "\n" + PANES)
+            yield Markdown("# nn-tui help\n\n" + KEYS + views + "\n" + PANES)

@@ -22,6 +22,7 @@ from ..widgets.loss_plot import LossPlot
 from ..widgets.status_pane import StatusPane
 from .dialogs import ConfirmDialog, PathDialog
 from .help import HelpScreen
+from .views import load_views
 
 NARROW_WIDTH = 110
 """Below this width the config pane is hidden until ``c`` shows it (in place of the plots)."""
@@ -67,7 +68,12 @@ class MainScreen(Screen):
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
     ]
-    PALETTE = PALETTE
+    PALETTE = PALETTE + tuple(
+        (v.key, f"open_view('{v.name}')", v.description, v.help) for v in load_views()
+    )
+    BINDINGS = BINDINGS + [
+        Binding(v.key, f"open_view('{v.name}')", v.description, show=False) for v in load_views()
+    ]
 
     def __init__(self, config: ExperimentConfig | None = None, *, source: str = "") -> None:
         super().__init__()
@@ -148,6 +154,9 @@ class MainScreen(Screen):
 
     def _show(self, snap: Snapshot) -> None:
         self._last = snap
+        top = self.app.screen
+        if top is not self and hasattr(top, "show_snapshot"):
+            top.show_snapshot(snap)
         self.query_one(StatusPane).show(snap)
         label = self.session.loss_label
         current = {label: snap.loss}
@@ -243,6 +252,11 @@ class MainScreen(Screen):
             target.focus_first()
         else:
             target.focus()
+
+    def action_open_view(self, name: str) -> None:
+        """Open one of the extra views (optimizer lab, inside the network)."""
+        view = next(v for v in load_views() if v.name == name)
+        self.app.push_screen(view.factory(self))
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())

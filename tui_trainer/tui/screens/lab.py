@@ -1,0 +1,1 @@
+"""Optimizer lab screens: race, learning-rate sweep, loss surfaces (registered in ``views``)."""
