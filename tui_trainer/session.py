@@ -211,7 +211,11 @@ class Session:
         trainer = self.trainer
         last_emit = [0.0, trainer.step_count]
         started = time.perf_counter()
-        elapsed_before = self._elapsed
+        elapsed_before = self._elapsed - trainer.paused_seconds
+
+        def elapsed(now: float) -> float:
+            """Training time only: the waits while paused are left out."""
+            return elapsed_before + now - started - trainer.paused_seconds
 
         def on_step(rec: StepRecord) -> None:
             self.losses.append(rec.step, rec.loss)
@@ -219,7 +223,7 @@ class Session:
             now = time.perf_counter()
             if now - last_emit[0] >= SNAPSHOT_INTERVAL or trainer.paused:
                 self._rate = (rec.step - last_emit[1]) / max(now - last_emit[0], 1e-9)
-                self._elapsed = elapsed_before + now - started
+                self._elapsed = elapsed(now)
                 last_emit[0], last_emit[1] = now, rec.step
                 emit(self.snapshot())
 
@@ -228,7 +232,7 @@ class Session:
                 self.val_losses.append(rec.step, rec.val_loss)
 
         def on_pause() -> None:
-            self._elapsed = elapsed_before + time.perf_counter() - started
+            self._elapsed = elapsed(time.perf_counter())
             emit(self.snapshot())
 
         trainer.on_step, trainer.on_epoch, trainer.on_pause = on_step, on_epoch, on_pause
@@ -237,7 +241,7 @@ class Session:
             result = trainer.run(self.target_epochs)
         finally:
             trainer.on_step = trainer.on_epoch = trainer.on_pause = None
-            self._elapsed = elapsed_before + time.perf_counter() - started
+            self._elapsed = elapsed(time.perf_counter())
         if result.divergence is not None:
             self.state = "diverged"
             self.message = str(result.divergence)

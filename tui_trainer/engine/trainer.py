@@ -110,6 +110,8 @@ class Trainer:
         self.step_count = 0
         """Updates made."""
         self.history: list[EpochRecord] = []
+        self.paused_seconds = 0.0
+        """Time ``run`` has spent waiting while paused (so elapsed time can leave it out)."""
         self.divergence: Divergence | None = None
         self.on_step: Callable[[StepRecord], None] | None = None
         """Called after every update when set (from the training thread)."""
@@ -243,7 +245,9 @@ class Trainer:
             if not self._run.is_set():
                 if self.on_pause is not None:
                     self.on_pause()
+                waited = time.perf_counter()
                 self._run.wait()
+                self.paused_seconds += time.perf_counter() - waited
                 if self._stop.is_set():
                     break
             if self._take_step_request():

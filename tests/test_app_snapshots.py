@@ -1,0 +1,59 @@
+"""How the app looks: start, paused after a few steps, help and an invalid setting, at two sizes."""
+
+import pytest
+
+from tests.test_app import settings_ready, small_config, wait_for
+from tui_trainer.tui.app import NNTuiApp
+
+SIZES = [(80, 24), (120, 36)]
+
+
+def app():
+    return NNTuiApp(small_config(epochs=50))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_start_screen(snap_compare, size):
+    async def ready(pilot):
+        await settings_ready(pilot, pilot.app)
+
+    assert snap_compare(app(), terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_paused_after_five_steps(snap_compare, size):
+    async def five_steps(pilot):
+        await settings_ready(pilot, pilot.app)
+        session = pilot.app.screen.session
+        for n in range(1, 6):
+            await pilot.press("n")
+            await wait_for(pilot, lambda: session.trainer.step_count == n)
+        await wait_for(pilot, lambda: session.trainer.paused)
+        await pilot.pause(0.3)
+
+    assert snap_compare(app(), terminal_size=size, run_before=five_steps)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help_screen(snap_compare, size):
+    async def ready(pilot):
+        await settings_ready(pilot, pilot.app)
+
+    assert snap_compare(app(), press=["question_mark", "_"], terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_invalid_setting(snap_compare, size):
+    async def bad_lr(pilot):
+        await settings_ready(pilot, pilot.app)
+        if pilot.app.screen.has_class("-narrow"):
+            await pilot.press("c")
+        lr = pilot.app.screen.query_one("#lr")
+        lr.value = "-1"
+        lr.focus()
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        lr.scroll_visible(animate=False)
+        await pilot.pause(0.2)
+
+    assert snap_compare(app(), terminal_size=size, run_before=bad_lr)
