@@ -49,11 +49,12 @@ def test_invalid_setting(snap_compare, size):
         if pilot.app.screen.has_class("-narrow"):
             await pilot.press("c")
         lr = pilot.app.screen.query_one("#lr")
+        lr.cursor_blink = False  # a blinking cursor would make the picture depend on timing
         lr.value = "-1"
         lr.focus()
         await pilot.press("enter")
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: not pilot.app.screen.query_one("ConfigPane").valid)
         lr.scroll_visible(animate=False)
-        await pilot.pause(0.2)
+        await pilot.pause(0.3)
 
     assert snap_compare(app(), terminal_size=size, run_before=bad_lr)
