@@ -45,7 +45,7 @@ def default_config() -> ExperimentConfig:
         data=DataConfig(dataset="spiral", val_split=0.2),
         network=NetworkConfig(hidden=[16, 16], activation="tanh"),
         optimizer=OptimizerConfig(name="adam", lr=0.01),
-        training=TrainingConfig(epochs=500, batch_size=32, seed=0),
+        training=TrainingConfig(epochs=2000, batch_size=32, seed=0),
     )
 
 

@@ -67,7 +67,7 @@ class LayerView(Vertical):
         arrays = {"weights": snap.params, "gradient": snap.grads, "update": snap.updates}[self.view_name]
         W, b = arrays[2 * self.layer_index], arrays[2 * self.layer_index + 1]
         name = {"weights": "W", "gradient": "dL/dW", "update": "ΔW"}[self.view_name]
-        title = f"[b]layer {self.layer_index + 1}/{n_layers}[/b]  {self.view_name}   [dim]\\[ ] layer · v view[/dim]"
+        title = f"[b]layer {self.layer_index + 1}/{n_layers}[/b] · {self.view_name}  [dim]\\[ ] layer  v view[/dim]"
         if title != self._title:
             self._title = title
             self.query_one("#layer-title", Label).update(title, layout=False)

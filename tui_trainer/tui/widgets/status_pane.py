@@ -15,11 +15,11 @@ STATE_STYLE = {
     "finished": ("finished", "bold cyan"),
 }
 STATE_HINT = {
-    "ready": "space: train  n: one step",
-    "training": "space: pause  +/-: learning rate",
-    "paused": "space: go on  n: one step",
-    "diverged": "lower the learning rate (-), then space",
-    "finished": "space: train more epochs",
+    "ready": "space train · n one step",
+    "training": "space pause · +/- learning rate",
+    "paused": "space go on · n one step",
+    "diverged": "lower the rate (-), then space",
+    "finished": "space: more epochs",
 }
 
 
