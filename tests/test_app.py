@@ -332,3 +332,39 @@ def test_narrow_layout_opens_the_config_pane_with_c():
             await pilot.press("q")
 
     run(scenario())
+
+
+def test_an_error_in_the_worker_becomes_a_notification():
+    async def scenario():
+        app = NNTuiApp(small_config(epochs=100))
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            session = app.screen.session
+
+            def broken_step():
+                raise RuntimeError("simulated failure")
+
+            session.trainer.step = broken_step
+            await pilot.press("space")
+            await wait_for(pilot, lambda: any("simulated failure" in str(n.message) for n in app._notifications))
+            assert app.is_running and session.state == "paused"
+            await pilot.press("q")
+
+    run(scenario())
+
+
+def test_no_color_and_16_colours_still_draw_the_heatmap(monkeypatch):
+    from tui_trainer.tui.widgets.weight_heatmap import WeightHeatmap
+
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            await pilot.pause(0.2)
+            return app.screen.query_one(WeightHeatmap).palette.name
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert run(scenario()) == "glyphs"
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("TEXTUAL_COLOR_SYSTEM", "standard")
+    assert run(scenario()) == "ansi16"

@@ -169,6 +169,17 @@ def _format_current(value: Any, digits: int) -> str:
 # Renders Rich text to segments; nothing is printed through it.
 _CONSOLE = Console(file=io.StringIO(), width=1000, color_system="truecolor", force_terminal=True)
 _cell_styles: dict[str, Style | None] = {}
+_NULL_STYLE = Style()
+
+
+def _styled(strip: Strip) -> Strip:
+    """The strip with a Style on every segment: Textual's NO_COLOR filter cannot take None."""
+    if all(seg.style is not None for seg in strip):
+        return strip
+    return Strip(
+        [seg if seg.style is not None else Segment(seg.text, _NULL_STYLE, seg.control) for seg in strip],
+        strip.cell_length,
+    )
 
 
 def _text_strip(text: Text, width: int) -> Strip:
@@ -470,8 +481,8 @@ class LossPlot(Widget):
             hint = Text(self.hint, style=self.get_component_rich_style("loss-plot--hint"))
             hint.truncate(width, overflow="ellipsis")
             hint.align("center", width)
-            strips = [Strip.blank(width)] * ((height - 1) // 2) + [_text_strip(hint, width)]
-        self._lines = strips[:height]
+            strips = [Strip.blank(width, _NULL_STYLE)] * ((height - 1) // 2) + [_text_strip(hint, width)]
+        self._lines = [_styled(strip) for strip in strips[:height]]
         self.refresh()
         self.last_draw_seconds = monotonic() - start
         self.draw_count += 1
@@ -480,8 +491,8 @@ class LossPlot(Widget):
         width = self.content_size.width
         if y < len(self._lines):
             strip = self._lines[y]
-            return strip if strip.cell_length == width else strip.adjust_cell_length(width)
-        return Strip.blank(width)
+            return strip if strip.cell_length == width else strip.adjust_cell_length(width, _NULL_STYLE)
+        return Strip.blank(width, _NULL_STYLE)
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> bool:
