@@ -27,6 +27,7 @@ from .config import (
     with_overrides,
 )
 from .engine import optimizers
+from .engine.network import split_flat
 from .engine.trainer import EpochRecord, StepRecord
 from .experiment import Experiment
 from .series import DownsampledSeries
@@ -34,6 +35,9 @@ from .series import DownsampledSeries
 SNAPSHOT_INTERVAL = 0.2
 """Seconds between snapshots while training: the panes redraw at most 5 times a second, which
 looks live and leaves the training thread most of the interpreter (they share one GIL)."""
+
+GRAD_HISTORY_POINTS = 1024
+"""Points kept per layer in ``Session.grad_norm_history`` (older steps are averaged together)."""
 
 LR_LADDER = tuple(m * 10.0**e for e in range(-6, 2) for m in (1.0, 2.0, 5.0))
 """Learning-rate notches for ``+`` / ``-``: 1e-6, 2e-6, 5e-6, ..., 10, 20, 50."""
@@ -93,6 +97,9 @@ class Snapshot:
     grad_norms: list[float] = field(default_factory=list)
     message: str = ""
     """A divergence report or other note for the user."""
+    optimizer_state: dict | None = None
+    """A copy of the optimizer's ``state_dict()`` (hyperparameters, step count, state arrays),
+    taken with ``params``: what the weight inspector needs to write out the last update."""
 
 
 class Session:
@@ -108,6 +115,8 @@ class Session:
         self.message = ""
         self._elapsed = 0.0
         self._grad_norms: list[float] = []
+        self.grad_norm_history: list[DownsampledSeries] = []
+        """Per layer, the norm of dL/dW at every step (bounded; read from any thread)."""
         self._rate = 0.0
         self._lock = threading.Lock()
 
@@ -156,6 +165,29 @@ class Session:
     def set_hparams(self, **hparams) -> None:
         """Change optimizer hyperparameters in place (state kept)."""
         self.trainer.set_hparams(**hparams)
+
+    def set_weight(self, index: int, row: int, col: int, value: float) -> bool:
+        """Set ``params[index][row, col]`` (a bias: ``[col]``) by hand, safely beside training.
+
+        Runs at once when no step can be in progress (idle, or the loop waits while paused),
+        else on the training thread before its next step. Returns True when it ran at once.
+        Raises ``ValueError`` for a bad index or a value that is not a finite number.
+        """
+        value = float(value)
+        if not math.isfinite(value):
+            raise ValueError(f"a weight must be a finite number, got {value}")
+        params = self.net.params
+        if not 0 <= index < len(params):
+            raise ValueError(f"parameter index {index} is outside 0..{len(params) - 1}")
+        p = params[index]
+        where = (col,) if p.ndim == 1 else (row, col)
+        if any(not 0 <= i < n for i, n in zip(where, p.shape)):
+            raise ValueError(f"position {where} is outside a parameter of shape {p.shape}")
+
+        def edit() -> None:
+            p[where] = value
+
+        return self.trainer.queue_edit(edit)
 
     def prepare_run(self, *, single_step: bool = False) -> None:
         """Before starting the worker: clear a divergence, extend finished training, set the state."""
@@ -220,6 +252,11 @@ class Session:
         def on_step(rec: StepRecord) -> None:
             self.losses.append(rec.step, rec.loss)
             self._grad_norms = rec.grad_norms
+            history = self.grad_norm_history
+            if len(history) != len(rec.grad_norms):
+                history[:] = [DownsampledSeries(GRAD_HISTORY_POINTS) for _ in rec.grad_norms]
+            for series, norm in zip(history, rec.grad_norms):
+                series.append(rec.step, norm)
             now = time.perf_counter()
             if now - last_emit[0] >= SNAPSHOT_INTERVAL or trainer.paused:
                 self._rate = (rec.step - last_emit[1]) / max(now - last_emit[0], 1e-9)
@@ -281,18 +318,12 @@ class Session:
             val_y=val_y,
             params=net.get_parameters(),
             grads=[g.copy() for g in net.grads],
-            updates=_split_like(flat_update, net.params),
+            updates=split_flat(flat_update, net.shapes),
             grad_norms=list(self._grad_norms),
             message=self.message,
+            optimizer_state=trainer.opt.state_dict(),
         )
 
-
-def _split_like(flat: np.ndarray, arrays: list[np.ndarray]) -> list[np.ndarray]:
-    out, start = [], 0
-    for a in arrays:
-        out.append(flat[start : start + a.size].reshape(a.shape))
-        start += a.size
-    return out
 
 
 def finite_or_none(value: float | None) -> float | None:

@@ -64,8 +64,8 @@ class Network:
         self.n_params = sum(int(np.prod(s)) for s in self.shapes)
         self.flat_params = np.zeros(self.n_params, dtype=self.dtype)
         self.flat_grads = np.zeros(self.n_params, dtype=self.dtype)
-        self.params = _split(self.flat_params, self.shapes)
-        self.grads = _split(self.flat_grads, self.shapes)
+        self.params = split_flat(self.flat_params, self.shapes)
+        self.grads = split_flat(self.flat_grads, self.shapes)
         self._workspaces: dict[int, _Workspace] = {}
         self.reset_parameters()
 
@@ -239,8 +239,8 @@ class Network:
         return Y
 
 
-def _split(flat: np.ndarray, shapes) -> list[np.ndarray]:
-    """Views of consecutive pieces of ``flat`` with the given shapes."""
+def split_flat(flat: np.ndarray, shapes) -> list[np.ndarray]:
+    """Views of consecutive pieces of ``flat`` with the given shapes (e.g. ``[p.shape for p in params]``)."""
     views, start = [], 0
     for shape in shapes:
         size = int(np.prod(shape))

@@ -18,6 +18,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .network import split_flat
+
 
 @dataclass(frozen=True)
 class HParam:
@@ -164,16 +166,17 @@ class Optimizer:
             s[name].shape == p.shape for s, p in zip(old, params) for name in self.state_names
         )
         flat_p, flat_g = _span(params), _span(grads)
+        shapes = [p.shape for p in params]
         if flat_p is not None and flat_g is not None and flat_p.dtype == flat_g.dtype:
             flat_state = {name: self._init_state(name, flat_p) for name in self.state_names}
             self.state = [
                 {name: view for name, view in zip(self.state_names, views)}
-                for views in zip(*(_views_like(flat_state[n], params) for n in self.state_names))
+                for views in zip(*(split_flat(flat_state[n], shapes) for n in self.state_names))
             ] or [{} for _ in params]
             tmp = [np.empty_like(flat_p), np.empty_like(flat_p)]
             members = [
                 _Member(*views)
-                for views in zip(*(_views_like(a, params) for a in (flat_p, flat_g, *tmp)))
+                for views in zip(*(split_flat(a, shapes) for a in (flat_p, flat_g, *tmp)))
             ]
             self._groups = [_Group(flat_p, flat_g, flat_state, tmp, members)]
         else:
@@ -265,14 +268,6 @@ def _span(arrays: list[np.ndarray]) -> np.ndarray | None:
         addr += a.nbytes
     return base[(start - base_addr) // item : (addr - base_addr) // item]
 
-
-def _views_like(flat: np.ndarray, arrays: list[np.ndarray]) -> list[np.ndarray]:
-    """Consecutive views of ``flat`` shaped like each of ``arrays``."""
-    views, start = [], 0
-    for a in arrays:
-        views.append(flat[start : start + a.size].reshape(a.shape))
-        start += a.size
-    return views
 
 
 def _with_weight_decay(p: np.ndarray, g: np.ndarray, out: np.ndarray, wd: float) -> np.ndarray:
