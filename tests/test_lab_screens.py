@@ -1,0 +1,483 @@
+"""The optimizer lab in the app: race, learning-rate sweep and loss surfaces, driven with Pilot."""
+
+import asyncio
+import time
+
+import numpy as np
+import pytest
+from rich.text import Text
+from textual.widgets import Input
+
+from tui_trainer.config import with_overrides
+from tui_trainer.engine.optimizers import OPTIMIZERS
+from tui_trainer.engine.surfaces import SURFACES
+from tui_trainer.session import default_config
+from tui_trainer.tui.app import NNTuiApp
+from tui_trainer.tui.screens.lab import RaceScreen, SurfaceScreen, SweepScreen
+from tui_trainer.tui.screens.lab_common import hparams_hint, parse_hparams
+from tui_trainer.tui.screens.lab_race import RACE_EPOCHS, auto_target
+from tui_trainer.tui.screens.lab_surface import parse_point
+from tui_trainer.tui.screens.main import MainScreen
+from tui_trainer.tui.widgets.lane_list import LaneList, LaneRow, parse_lr
+from tui_trainer.tui.widgets.multi_plot import MultiPlot
+from tui_trainer.tui.widgets.surface_map import SurfaceMap
+
+SIZES = [(80, 24), (120, 36)]
+SCREENS = [("o", RaceScreen), ("s", SweepScreen), ("f", SurfaceScreen)]
+
+
+def tiny_config(**overrides):
+    """A race or sweep of this finishes in well under a second."""
+    return with_overrides(default_config(), **{"n_samples": 100, "epochs": 2, **overrides})
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+async def wait_for(pilot, condition, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.02)
+
+
+async def open_screen(pilot, key, cls):
+    """From the main screen (once its config pane is filled), open a lab screen with its key."""
+    app = pilot.app
+    await wait_for(pilot, lambda: bool(app.screen.query("#lr")))
+    await pilot.press(key)
+    await wait_for(pilot, lambda: isinstance(app.screen, cls))
+    await pilot.pause()
+    return app.screen
+
+
+def plain(widget) -> str:
+    """What a Static (or a lane's result) shows, as plain text."""
+    content = widget.content if hasattr(widget, "content") else widget.render()
+    return content.plain if isinstance(content, Text) else str(content)
+
+
+def lane_result(screen, key) -> str:
+    row = next(r for r in screen.query(LaneRow) if r.spec.key == key and r.display)
+    return plain(row.query_one(".lane-result"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("key,cls", SCREENS)
+def test_each_screen_opens_with_its_key_and_closes_with_escape(key, cls, size):
+    async def scenario():
+        app = NNTuiApp(tiny_config())
+        async with app.run_test(size=size) as pilot:
+            screen = await open_screen(pilot, key, cls)
+            assert screen.query_one("Footer")
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+            await open_screen(pilot, key, cls)
+            await pilot.press("q")  # q leaves the lab screen, not the app
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+            assert app.is_running
+
+    run(scenario())
+
+
+def test_race_runs_to_completion_from_one_start_and_marks_the_best():
+    async def scenario():
+        app = NNTuiApp(tiny_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            screen = await open_screen(pilot, "o", RaceScreen)
+            assert screen.epochs == 2  # the experiment's own epochs when it asks for few
+            await pilot.press("space")
+            await wait_for(pilot, lambda: screen.done)
+            snap = screen.snapshot
+            assert [row["label"] for row in snap.results] == list(OPTIMIZERS)
+            assert len({row["initial_loss"] for row in snap.results}) == 1
+            assert all(lane.costs[0] == snap.initial_loss for lane in snap.lanes)  # the curves share a start
+            assert sum(row["best"] for row in snap.results) == 1
+            best = next(row["label"] for row in snap.results if row["best"])
+            assert "★ best" in lane_result(screen, best)
+            for name in OPTIMIZERS:
+                assert lane_result(screen, name).split()[0] != ""  # every lane shows its numbers
+            plot = screen.query_one(MultiPlot)
+            await wait_for(pilot, lambda: len(plot.series) == len(OPTIMIZERS))
+            assert "adamp" in plot.plain_lines()[0]  # the legend line
+            assert "done" in plain(screen.query_one("#lab-state"))
+
+    run(scenario())
+
+
+def test_race_epochs_default_short_when_the_experiment_is_long():
+    screen = RaceScreen(tiny_config(epochs=500))
+    assert screen.epochs == RACE_EPOCHS
+
+
+def test_switching_an_optimizer_off_leaves_it_out_of_the_race():
+    async def scenario():
+        app = NNTuiApp(tiny_config())
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_screen(pilot, "o", RaceScreen)
+            await pilot.press("1", "6")  # sgd and adam off
+            lanes = screen.query_one("#race-optimizers", LaneList)
+            assert [s.key for s in lanes.enabled()] == ["momentum", "nesterov", "adagrad", "rmsprop", "adamw", "adamp"]
+            await pilot.press("space")
+            await wait_for(pilot, lambda: screen.done)
+            labels = [row["label"] for row in screen.snapshot.results]
+            assert "sgd" not in labels and "adam" not in labels and len(labels) == 6
+            assert lane_result(screen, "sgd") == ""
+            await pilot.press("1")  # back on: the finished race is forgotten, the next one has it
+            assert screen.snapshot is None
+            await pilot.press("space")
+            await wait_for(pilot, lambda: screen.done)
+            assert "sgd" in [row["label"] for row in screen.snapshot.results]
+
+    run(scenario())
+
+
+def test_an_invalid_learning_rate_is_shown_in_its_line_and_blocks_the_start():
+    async def scenario():
+        app = NNTuiApp(tiny_config())
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_screen(pilot, "o", RaceScreen)
+            field = screen.query_one("#race-optimizers LaneRow Input", Input)  # sgd's learning rate
+            field.focus()
+            field.value = "-1"
+            await pilot.press("enter")
+            await pilot.pause()
+            assert field.has_class("-invalid")
+            assert "lr must be a number > 0" in lane_result(screen, "sgd")
+            assert screen.focused is field  # a bad value keeps the field
+            await pilot.press("escape")  # out of the field, not out of the screen
+            assert screen.focused is None and app.screen is screen
+            await pilot.press("space")
+            await pilot.pause(0.2)
+            assert screen.race is None and not screen.running
+            field.value = "0.1"
+            await pilot.pause()
+            assert not field.has_class("-invalid")
+            await pilot.press("space")
+            await wait_for(pilot, lambda: screen.done)
+
+    run(scenario())
+
+
+def test_hyperparameters_are_checked_by_the_optimizer():
+    assert parse_hparams("sgd", "momentum=0.5 nesterov=true") == {"momentum": 0.5, "nesterov": True}
+    assert parse_hparams("adam", "betas=0.8,0.9 eps=1e-6") == {"betas": (0.8, 0.9), "eps": 1e-6}
+    assert parse_hparams("adam", "") == {}
+    with pytest.raises(ValueError, match="momentum"):
+        parse_hparams("sgd", "momentum=-1")
+    with pytest.raises(ValueError):
+        parse_hparams("adam", "momentum=0.9")
+    with pytest.raises(ValueError):
+        parse_hparams("sgd", "lr=1")
+    assert "momentum=0.9" in hparams_hint("momentum")
+    with pytest.raises(ValueError):
+        parse_lr("abc")
+    assert parse_lr(" 1e-3 ") == 1e-3
+    assert auto_target(1.0, [0.5, None, 0.8, 1.5]) == 0.8
+    assert auto_target(1.0, [None, 2.0]) is None
+
+
+def test_hyperparameters_typed_for_an_optimizer_reach_its_lane():
+    async def scenario():
+        app = NNTuiApp(tiny_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            screen = await open_screen(pilot, "o", RaceScreen)
+            await pilot.press("down")  # momentum
+            assert "momentum" in plain(screen.query_one("#lab-explain"))
+            assert "v <- momentum * v + g" in plain(screen.query_one("#lab-explain"))
+            field = screen.query_one("#race-hparams", Input)
+            field.focus()
+            field.value = "momentum=0.5"
+            await pilot.press("enter")
+            await pilot.press("space")
+            await wait_for(pilot, lambda: screen.done)
+            row = next(r for r in screen.snapshot.results if r["label"] == "momentum")
+            assert row["hparams"]["momentum"] == 0.5
+
+    run(scenario())
+
+
+def test_batch_mode_race_shows_updates_per_epoch():
+    async def scenario():
+        app = NNTuiApp(tiny_config(batch_size=16))
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_screen(pilot, "o", RaceScreen)
+            await pilot.press("down", "down")  # nesterov
+            await pilot.press("m")
+            assert screen.mode == "batch" and screen.batch_optimizer == "nesterov"
+            explain = plain(screen.query_one("#lab-explain"))
+            for words in ("batch gradient descent", "16 samples per update", "one sample per update"):
+                assert words in explain
+            await pilot.press("space")
+            await wait_for(pilot, lambda: screen.done)
+            results = {row["label"]: row for row in screen.snapshot.results}
+            assert list(results) == ["full", "mini", "single"]
+            n_train = results["single"]["updates_per_epoch"]
+            assert results["full"]["updates_per_epoch"] == 1
+            assert results["mini"]["updates_per_epoch"] == -(-n_train // 16)
+            assert {row["optimizer"] for row in results.values()} == {"nesterov"}
+            assert lane_result(screen, "single").split()[0] == str(n_train)
+            assert "upd/ep" in plain(screen.query_one("#race-batch .lane-header"))
+            await pilot.press("m")  # back to the optimizers
+            assert screen.mode == "optimizers" and screen.snapshot is None
+
+    run(scenario())
+
+
+def test_leaving_mid_race_stops_the_worker_quickly():
+    async def scenario():
+        app = NNTuiApp(tiny_config(n_samples=400, epochs=500, batch_size=1))
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_screen(pilot, "o", RaceScreen)
+            await pilot.press("space")
+            await wait_for(pilot, lambda: screen.snapshot is not None and screen.snapshot.progress > 0)
+            assert screen.running
+            started = time.monotonic()
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+            assert time.monotonic() - started < 1.0
+            assert not screen._active  # the thread has left the race
+
+    run(scenario())
+
+
+def test_pause_and_resume_continue_the_same_race():
+    async def scenario():
+        app = NNTuiApp(tiny_config(n_samples=400, epochs=200, batch_size=1))
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_screen(pilot, "o", RaceScreen)
+            await pilot.press("space")
+            await wait_for(pilot, lambda: screen.snapshot is not None and screen.snapshot.progress > 0)
+            await pilot.press("space")
+            await wait_for(pilot, lambda: not screen._active)
+            race, progress = screen.race, screen.race.progress
+            await pilot.pause(0.2)
+            assert screen.race.progress == progress  # paused: nothing moves
+            assert "paused" in plain(screen.query_one("#lab-state"))
+            await pilot.press("space")
+            await wait_for(pilot, lambda: screen.race.progress > progress)
+            assert screen.race is race
+            await pilot.press("r")
+            await wait_for(pilot, lambda: screen.race is None and screen.snapshot is None)
+
+    run(scenario())
+
+
+def test_sweep_marks_diverged_rates_and_suggests_one():
+    async def scenario():
+        app = NNTuiApp(tiny_config(dataset="plane"))
+        async with app.run_test(size=(120, 36)) as pilot:
+            screen = await open_screen(pilot, "s", SweepScreen)
+            await pilot.press("1")  # sgd
+            await pilot.pause()
+            assert screen.optimizer == "sgd"
+            assert screen.points == 13 and screen.low == 1e-5 and screen.high == 10
+            await pilot.press("space")
+            await wait_for(pilot, lambda: screen.done)
+            runs = screen._runs(screen.snapshot)
+            diverged = [run["lr"] for run in runs if run["diverged"]]
+            assert diverged and max(diverged) == pytest.approx(10.0)
+            assert min(diverged) > 0.1  # only the high rates
+            table = plain(screen.query_one("#sweep-table"))
+            assert table.count(" x") == len(diverged)
+            assert "◀ pick" in table
+            explain = plain(screen.query_one("#lab-explain"))
+            suggested = screen._suggested(screen.snapshot)
+            assert suggested is not None and suggested < min(diverged)
+            assert "Suggested lr" in explain and "crawl" in explain
+            plot = screen.query_one(MultiPlot)
+            assert len(plot.options.marks) == len(diverged)
+            assert plot.options.vline is not None and plot.options.vline[0] == pytest.approx(np.log10(suggested))
+            lines = plot.plain_lines()
+            assert any("1e-5" in line and "10" in line for line in lines)  # log-axis tick labels
+
+    run(scenario())
+
+
+def test_sweep_rejects_a_bad_range():
+    async def scenario():
+        app = NNTuiApp(tiny_config())
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_screen(pilot, "s", SweepScreen)
+            low = screen.query_one("#sweep-low", Input)
+            low.focus()
+            low.value = "100"
+            await pilot.press("enter")
+            await pilot.press("space")
+            await pilot.pause(0.2)
+            assert screen.race is None and not screen.running
+
+    run(scenario())
+
+
+def test_surface_steps_paths_and_resets():
+    async def scenario():
+        app = NNTuiApp(tiny_config())
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_screen(pilot, "f", SurfaceScreen)
+            surface_map = screen.query_one(SurfaceMap)
+            await pilot.press("n", "n", "n")
+            assert screen.step_count == 3
+            assert set(surface_map.paths) == set(OPTIMIZERS)
+            for path in surface_map.paths.values():
+                assert len(path.points) == 4
+                assert tuple(path.points[0]) == SURFACES["rosenbrock"].start
+            await pilot.press("3")  # nesterov off: its path goes
+            assert "nesterov" not in surface_map.paths and screen.step_count == 0
+            await pilot.press("n", "r")
+            assert screen.step_count == 0
+            assert all(len(p.points) == 1 for p in surface_map.paths.values())
+            await pilot.press("space")
+            await wait_for(pilot, lambda: screen.step_count > 5)
+            await pilot.press("space")
+            steps = screen.step_count
+            await pilot.pause(0.2)
+            assert screen.step_count == steps  # paused
+            lines = surface_map.plain_lines()
+            assert any("★" in line for line in lines) and any("◆" in line for line in lines)
+
+    run(scenario())
+
+
+def test_surface_local_minimum_sgd_stays_momentum_rolls_over():
+    async def scenario():
+        app = NNTuiApp(tiny_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            screen = await open_screen(pilot, "f", SurfaceScreen)
+            for _ in range(4):  # rosenbrock -> beale -> saddle -> ill_conditioned -> local_minimum
+                await pilot.press("right_square_bracket")
+            await pilot.pause()
+            assert screen.surface.name == "local_minimum"
+            surface = screen.surface
+            await pilot.press("e")
+            assert screen.step_count == surface.steps
+            paths = screen.query_one(SurfaceMap).paths
+            near = {name: surface.nearest_minimum(*paths[name].points[-1]) for name in ("sgd", "momentum")}
+            assert near["sgd"][0].label == "local" and near["sgd"][1] < 0.05
+            assert near["momentum"][0].label == "global" and near["momentum"][1] < 0.05
+            assert "☆" in lane_result(screen, "sgd") and "★" in lane_result(screen, "momentum")
+
+    run(scenario())
+
+
+def test_surface_learning_rate_and_start_point():
+    async def scenario():
+        app = NNTuiApp(tiny_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            screen = await open_screen(pilot, "f", SurfaceScreen)
+            start = screen.query_one("#surface-start", Input)
+            start.focus()
+            start.value = "0.5, -0.5"
+            await pilot.press("enter")
+            assert screen.start == (0.5, -0.5)
+            await pilot.press("n")
+            assert tuple(screen.query_one(SurfaceMap).paths["sgd"].points[0]) == (0.5, -0.5)
+            lr = screen.query_one("LaneRow Input", Input)  # sgd
+            lr.focus()
+            lr.value = "10"
+            await pilot.press("enter")
+            await pilot.press("e")  # far too big a step on Rosenbrock: the path blows up
+            assert screen.walkers["sgd"].diverged
+            assert "diverged" in lane_result(screen, "sgd")
+            start.focus()
+            start.value = "nonsense"
+            await pilot.press("enter")
+            assert start.has_class("-invalid") and screen.start == (0.5, -0.5)
+            assert "start must be two numbers" in plain(screen.query_one("#surface-status"))
+
+    run(scenario())
+
+
+def test_parse_point():
+    assert parse_point("-1.2, 1") == (-1.2, 1.0)
+    assert parse_point("3 4") == (3.0, 4.0)
+    for bad in ("1", "a, b", "1, 2, 3", "inf, 0"):
+        with pytest.raises(ValueError):
+            parse_point(bad)
+
+
+@pytest.mark.parametrize("key,cls", SCREENS)
+def test_explanations_next_to_the_choices(key, cls):
+    async def scenario():
+        app = NNTuiApp(tiny_config())
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_screen(pilot, key, cls)
+            explain = plain(screen.query_one("#lab-explain"))
+            name = "adam" if cls is SweepScreen else "sgd"
+            assert OPTIMIZERS[name].summary[:30] in explain.replace("\n", " ")
+            if cls is not SweepScreen:
+                assert OPTIMIZERS[name].rule in explain
+                await pilot.press("down", "down", "down", "down", "down")  # adam
+                explain = plain(screen.query_one("#lab-explain"))
+                assert OPTIMIZERS["adam"].rule in explain
+
+    run(scenario())
+
+
+def test_surface_map_without_colour_tells_paths_apart_by_letter(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    async def scenario():
+        app = NNTuiApp(tiny_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            assert app.no_color
+            screen = await open_screen(pilot, "f", SurfaceScreen)
+            await pilot.press("e")
+            text = "\n".join(screen.query_one(SurfaceMap).plain_lines())
+            assert "▀" not in text  # glyphs, not colour blocks
+            assert "S" in text and "s" in text  # sgd's head and trail
+
+    run(scenario())
+
+
+def test_race_plot_without_colour_draws_each_lane_with_its_letter(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    async def scenario():
+        app = NNTuiApp(tiny_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            screen = await open_screen(pilot, "o", RaceScreen)
+            await pilot.press("2", "3", "4", "5", "7", "8")  # only sgd and adam
+            await pilot.press("space")
+            await wait_for(pilot, lambda: screen.done)
+            plot = screen.query_one(MultiPlot)
+            await wait_for(pilot, lambda: len(plot.series) == 2)
+            await pilot.pause(0.3)
+            body = "\n".join(plot.plain_lines()[1:])
+            assert "S" in body and "A" in body and not any("⠁" <= c <= "⣿" for c in body)  # letters, no lines
+
+    run(scenario())
+
+
+def test_quitting_the_app_mid_race_exits_quickly():
+    async def scenario():
+        app = NNTuiApp(tiny_config(n_samples=400, epochs=500, batch_size=1))
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_screen(pilot, "o", RaceScreen)
+            await pilot.press("space")
+            await wait_for(pilot, lambda: screen.snapshot is not None and screen.snapshot.progress > 0)
+            screen.query_one("#race-epochs", Input).focus()  # a field with focus as the app goes
+            started = time.monotonic()
+            await pilot.press("ctrl+q")
+        assert time.monotonic() - started < 1.0
+        assert not screen._active
+
+    run(scenario())
+
+
+def test_digits_typed_into_a_field_do_not_switch_lanes():
+    async def scenario():
+        app = NNTuiApp(tiny_config())
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_screen(pilot, "o", RaceScreen)
+            field = screen.query_one("#race-epochs", Input)
+            field.focus()
+            await pilot.press("backspace", "3")
+            assert field.value == "3"
+            assert len(screen.query_one("#race-optimizers", LaneList).enabled()) == len(OPTIMIZERS)
+            await pilot.press("enter")
+            assert screen.epochs == 3 and screen.focused is None
+
+    run(scenario())

@@ -1,0 +1,447 @@
+"""What the optimizer-lab screens share: lane colours and letters, explanations, and the race worker.
+
+A race (and a learning-rate sweep, which is a race of one optimizer at many rates) is stepped by one thread
+worker that checks its cancel flag between steps and posts :class:`RaceSnapshot` copies at most
+``SNAPSHOT_INTERVAL`` apart; the UI thread never touches the race while that worker runs. Pausing stops the
+worker; resuming starts a new one on the same race, which carries on where it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+import threading
+from dataclasses import dataclass
+from time import monotonic
+from typing import Any, Callable
+
+import numpy as np
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Input, Static
+from textual.worker import Worker, get_current_worker
+
+from ...config import ExperimentConfig
+from ...engine import optimizers
+from ...engine.optimizers import OPTIMIZERS
+from ...lab import Race
+from ..widgets.lane_colors import BLUE, CYAN, GREEN, GREY, MAGENTA, ORANGE, RED, RGB, WHITE, YELLOW, rgb
+from ..widgets.lane_list import LaneSpec
+
+SNAPSHOT_INTERVAL = 0.2
+"""Seconds between two progress messages from a race worker (about 5 a second)."""
+
+LANE_STYLE: dict[str, tuple[RGB, str]] = {
+    "sgd": (RED, "S"),
+    "momentum": (YELLOW, "M"),
+    "nesterov": (ORANGE, "N"),  # momentum's sibling, in the neighbouring hue
+    "adagrad": (GREEN, "G"),
+    "rmsprop": (CYAN, "R"),
+    "adam": (MAGENTA, "A"),
+    "adamw": (BLUE, "W"),
+    "adamp": (WHITE, "P"),
+}
+"""Each optimizer's colour (one of the 16 standard colours, so it survives ``TERM=xterm``) and letter (its
+marker without colour)."""
+
+BATCH_MODE_STYLE: dict[str, tuple[RGB, str]] = {"full": (CYAN, "F"), "mini": (YELLOW, "B"), "single": (MAGENTA, "1")}
+
+BATCH_MODE_TEXT = {
+    "full": "batch gradient descent: one update per epoch, on the cost over all samples",
+    "mini": "mini-batch: {k} samples per update, reshuffled each epoch",
+    "single": "stochastic gradient descent (SGD): one sample per update",
+}
+"""A plain-language line per batch mode (``{k}``: the mini-batch size)."""
+
+
+def optimizer_specs(lr_of: Callable[[str], float]) -> list[LaneSpec]:
+    """One lane per registered optimizer, in registry order."""
+    return [LaneSpec(name, name, *LANE_STYLE.get(name, (GREY, name[0].upper())), lr_of(name)) for name in OPTIMIZERS]
+
+
+def optimizer_rule(name: str) -> Text:
+    """``S sgd  rule w <- w - lr * g``: the update rule alone, on one line."""
+    color, letter = LANE_STYLE.get(name, (GREY, "?"))
+    text = Text()
+    text.append(f"{letter} {name}", style=f"bold {rgb(color)}")
+    text.append("  rule ", style="dim")
+    text.append(OPTIMIZERS[name].rule, style="bold")
+    return text
+
+
+def optimizer_explanation(name: str) -> Text:
+    """``name  summary`` and ``rule  the update rule``: what the optimizer does, in words and in symbols."""
+    cls = OPTIMIZERS[name]
+    color, letter = LANE_STYLE.get(name, (GREY, "?"))
+    text = Text()
+    text.append(f"{letter} {name}", style=f"bold {rgb(color)}")
+    text.append(f"  {cls.summary}\n")
+    text.append("rule ", style="dim")
+    text.append(cls.rule, style="bold")
+    return text
+
+
+def hparams_hint(name: str) -> str:
+    """The optimizer's other hyperparameters with their defaults, e.g. ``momentum=0.9 nesterov=false``."""
+    parts = []
+    for spec in OPTIMIZERS[name].hparam_specs:
+        if spec.name == "lr":
+            continue
+        parts.append(f"{spec.name}={format_hparam(spec.default)}")
+    return " ".join(parts)
+
+
+def format_hparam(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return ",".join(f"{v:g}" for v in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def format_hparams(hparams: dict[str, Any]) -> str:
+    return " ".join(f"{k}={format_hparam(v)}" for k, v in hparams.items())
+
+
+_PAIR = re.compile(r"\s*([A-Za-z_]\w*)\s*=\s*(\(?[^=\s()]+(?:\s*,\s*[^=\s(),]+)?\)?)\s*,?")
+
+
+def parse_hparams(name: str, text: str) -> dict[str, Any]:
+    """``momentum=0.8 nesterov=true`` -> a dict checked by the optimizer itself; ``ValueError`` if not valid."""
+    text = text.strip()
+    hparams: dict[str, Any] = {}
+    pos = 0
+    while pos < len(text):
+        match = _PAIR.match(text, pos)
+        if match is None or match.end() == pos:
+            raise ValueError(f"write hyperparameters as name=value, e.g. {hparams_hint(name) or 'eps=1e-8'}")
+        key, raw = match.group(1), match.group(2).strip("()")
+        if key == "lr":
+            raise ValueError("set the learning rate in the lane's own field")
+        hparams[key] = _hparam_value(raw)
+        pos = match.end()
+    optimizers.create(name, **hparams)  # the optimizer's own checks, with the value and the range in the message
+    return hparams
+
+
+def _hparam_value(raw: str) -> Any:
+    if raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    try:
+        if "," in raw:
+            return tuple(float(v) for v in raw.split(","))
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a number") from None
+
+
+def experiment_line(config: ExperimentConfig, summary: str | None = None) -> str:
+    """``spiral · 2 -> 16 -> 16 -> 1 tanh``: the data and the network a lab screen trains."""
+    data = config.data.dataset if config.data.path is None else config.data.path
+    network = summary or "hidden " + ",".join(str(h) for h in config.network.hidden)
+    activation = config.network.activation if config.network.activations is None else "mixed"
+    return f"{data} · {network} {activation}"
+
+
+def fmt(value: float | None, digits: int = 4) -> str:
+    """A number in ``digits`` significant digits, ``–`` for none."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    text = f"{value:.{digits}g}"
+    if "e" in text:
+        mant, exp = text.split("e")
+        text = f"{mant}e{int(exp)}"
+    return text
+
+
+def parse_positive_int(text: str, what: str) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ValueError(f"{what} must be a whole number >= 1, got {text.strip()!r}") from None
+    if value < 1:
+        raise ValueError(f"{what} must be a whole number >= 1, got {value}")
+    return value
+
+
+def parse_positive_float(text: str, what: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise ValueError(f"{what} must be a number > 0, got {text.strip()!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{what} must be a number > 0, got {text.strip()!r}")
+    return value
+
+
+# --- race snapshots -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LaneSnapshot:
+    """One lane's progress, as copies: safe to keep on the UI thread."""
+
+    label: str
+    epochs: np.ndarray
+    """Epochs at which ``costs`` were measured: 0 (the shared start), 1, 2, ..."""
+    costs: np.ndarray
+    """The cost over the training set at those epochs."""
+    val_loss: float | None
+    metric: float | None
+    """Training accuracy or R^2 at the latest epoch end."""
+    val_metric: float | None
+    steps: int
+    steps_per_epoch: int
+    diverged: bool
+    seconds_per_step: float | None
+
+
+@dataclass(frozen=True)
+class RaceSnapshot:
+    """A race's progress (and, once finished, its results)."""
+
+    generation: int
+    """Which race this is (a reset starts a new one): messages from an older race are ignored."""
+    progress: float
+    initial_loss: float
+    metric_name: str
+    """``accuracy`` or ``r2``."""
+    summary: str
+    """The network, e.g. ``2 -> 16 -> 16 -> 1``."""
+    lanes: tuple[LaneSnapshot, ...]
+    results: tuple[dict[str, Any], ...] | None
+    """``Race.results()`` once every lane is done; None before."""
+    target: float | None = None
+    """The target cost steps-to-target are counted to."""
+
+
+class _Recorder:
+    """Keeps each lane's epoch-end numbers as the race reports them (on the worker thread)."""
+
+    def __init__(self, race: Race) -> None:
+        self.curves: dict[str, list[tuple[int, float]]] = {lane.label: [(0, race.initial_loss)] for lane in race.lanes}
+        self.latest: dict[str, Any] = {}
+        race.on_epoch = self._on_epoch
+
+    def _on_epoch(self, lane, record) -> None:
+        self.curves[lane.label].append((record.epoch, record.train_loss))
+        self.latest[lane.label] = record
+
+
+def take_snapshot(race: Race, recorder: _Recorder, generation: int, *, final: bool) -> RaceSnapshot:
+    """Copies of what the UI shows; ``final`` adds ``race.results()`` (it evaluates the networks)."""
+    lanes = []
+    for lane in race.lanes:
+        curve = np.array(recorder.curves[lane.label], dtype=float)
+        rec = recorder.latest.get(lane.label)
+        t = lane.trainer
+        lanes.append(LaneSnapshot(
+            label=lane.label,
+            epochs=curve[:, 0].copy(),
+            costs=curve[:, 1].copy(),
+            val_loss=None if rec is None else rec.val_loss,
+            metric=None if rec is None else rec.train_metric,
+            val_metric=None if rec is None else rec.val_metric,
+            steps=t.step_count,
+            steps_per_epoch=t.steps_per_epoch,
+            diverged=lane.diverged,
+            seconds_per_step=lane.seconds / t.step_count if t.step_count else None,
+        ))
+    results = tuple(race.results()) if final else None
+    return RaceSnapshot(generation, race.progress, race.initial_loss, race.lanes[0].trainer.metric_name,
+                        race.lanes[0].trainer.net.summary(), tuple(lanes), results, race.target_loss)
+
+
+def steps_to(curve_epochs: np.ndarray, curve_costs: np.ndarray, steps_per_epoch: int, target: float) -> int | None:
+    """Updates made when the epoch-end cost first reached ``target`` (as ``Lane.steps_to_target`` counts)."""
+    reached = np.flatnonzero(curve_costs <= target)
+    return None if not len(reached) else int(curve_epochs[reached[0]]) * steps_per_epoch
+
+
+# --- screens --------------------------------------------------------------------------------------
+
+
+class LabScreen(Screen):
+    """A lab screen: Escape leaves a field, then the screen; q leaves the screen."""
+
+    AUTO_FOCUS = ""  # keys go to the screen until a field is chosen (tab or a click)
+
+    DEFAULT_CSS = """
+    LabScreen #lab-header {
+        height: 1;
+        background: $panel;
+        padding: 0 1;
+    }
+    LabScreen #lab-title {
+        width: 1fr;
+    }
+    LabScreen #lab-state {
+        width: auto;
+        margin-left: 2;
+        text-style: bold;
+        color: $accent;
+    }
+    LabScreen .lane-header {
+        background: $panel;
+    }
+    """
+
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("q", "leave", "Back", show=False),
+    ]
+
+    @staticmethod
+    def compose_header() -> ComposeResult:
+        """The header line: what runs on what (left, cut to fit) and the state (right, always whole)."""
+        with Horizontal(id="lab-header"):
+            yield Static(id="lab-title")
+            yield Static(id="lab-state")
+
+    def set_header(self, title: Text, state: str) -> None:
+        title.no_wrap = True
+        title.overflow = "ellipsis"
+        self.query_one("#lab-title", Static).update(title)
+        self.query_one("#lab-state", Static).update(state)
+
+    async def action_back(self) -> None:
+        """Out of a field first; out of the screen when no field has focus."""
+        if isinstance(self.focused, Input):
+            self.set_focus(None)
+        else:
+            await self.action_leave()
+
+    async def action_leave(self) -> None:
+        await self.stop_work()
+        self.dismiss()
+
+    async def stop_work(self) -> None:
+        """Stop whatever runs for this screen (overridden where something runs)."""
+
+
+class RaceLabScreen(LabScreen):
+    """A lab screen driven by a :class:`Race` on a thread worker (the race and the sweep)."""
+
+    class Progress(Message):
+        """A copy of a race's progress, posted by the worker."""
+
+        def __init__(self, snapshot: RaceSnapshot) -> None:
+            super().__init__()
+            self.snapshot = snapshot
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, RaceLabScreen.Progress) and message.snapshot.results is None
+
+    class Failed(Message):
+        """The race could not be built or stopped on an error."""
+
+        def __init__(self, generation: int, error: str) -> None:
+            super().__init__()
+            self.generation = generation
+            self.error = error
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.race: Race | None = None
+        """The current race; only the worker touches it while one runs."""
+        self.generation = 0
+        self.snapshot: RaceSnapshot | None = None
+        """The latest progress shown."""
+        self._recorder: _Recorder | None = None
+        self._worker: Worker | None = None
+        self._lock = threading.Lock()
+        self._active = False
+        """True while a worker thread is inside the race loop."""
+
+    @property
+    def running(self) -> bool:
+        return self._worker is not None and not self._worker.is_cancelled and not self._worker.is_finished
+
+    @property
+    def done(self) -> bool:
+        return self.snapshot is not None and self.snapshot.results is not None
+
+    def start_race(self, build: Callable[[], Race]) -> None:
+        """Start (or resume) stepping: ``build`` makes the race on the worker if there is none yet."""
+        self._worker = self._drive(build, self.generation)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="lab-race")
+    def _drive(self, build: Callable[[], Race], generation: int) -> None:
+        """Runs on a thread: steps the race and posts copies, never touching a widget."""
+        worker = get_current_worker()
+        with self._lock:
+            if worker.is_cancelled:
+                return
+            self._active = True
+        try:
+            if self.race is None:
+                try:
+                    race = build()
+                except ValueError as exc:
+                    self.post_message(self.Failed(generation, str(exc)))
+                    return
+                self._recorder = _Recorder(race)
+                self.race = race
+            race, recorder = self.race, self._recorder
+            assert recorder is not None
+            self.post_message(self.Progress(take_snapshot(race, recorder, generation, final=False)))
+            last = monotonic()
+            with np.errstate(all="ignore"):
+                while not worker.is_cancelled:
+                    if not race.step():
+                        self.post_message(self.Progress(take_snapshot(race, recorder, generation, final=True)))
+                        return
+                    if monotonic() - last >= SNAPSHOT_INTERVAL:
+                        last = monotonic()
+                        self.post_message(self.Progress(take_snapshot(race, recorder, generation, final=False)))
+            self.post_message(self.Progress(take_snapshot(race, recorder, generation, final=False)))
+        except Exception as exc:  # noqa: BLE001 - shown to the user; the screen stays usable
+            self.post_message(self.Failed(generation, f"{type(exc).__name__}: {exc}"))
+        finally:
+            with self._lock:
+                self._active = False
+
+    async def stop_work(self) -> None:
+        """Cancel the worker and wait until its thread has left the race (a step at most)."""
+        if self._worker is not None:
+            self._worker.cancel()
+        deadline = monotonic() + 5.0
+        while monotonic() < deadline:
+            with self._lock:
+                if not self._active:
+                    break
+            await asyncio.sleep(0.005)
+
+    async def reset_race(self) -> None:
+        """Forget the race: the next start builds a new one from the current settings."""
+        await self.stop_work()
+        self._worker = None
+        self.race = None
+        self._recorder = None
+        self.snapshot = None
+        self.generation += 1
+
+    def on_race_lab_screen_progress(self, message: Progress) -> None:
+        if message.snapshot.generation != self.generation:
+            return
+        self.snapshot = message.snapshot
+        self.show_progress(message.snapshot)
+
+    def on_race_lab_screen_failed(self, message: Failed) -> None:
+        if message.generation != self.generation:
+            return
+        self.race = None
+        self.notify(message.error, title="The race could not run", severity="error", timeout=8)
+        self.show_failed(message.error)
+
+    def show_progress(self, snapshot: RaceSnapshot) -> None:
+        """Show a snapshot (the UI thread)."""
+
+    def show_failed(self, error: str) -> None:
+        """Show that the race could not run."""

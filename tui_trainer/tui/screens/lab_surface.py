@@ -1,0 +1,342 @@
+"""The loss-surface playground: optimizers walking 2-D functions, drawn over a heatmap of the function.
+
+Every path is made by the engine's own optimizer classes through ``surfaces.descend``, from the same start.
+A step costs microseconds, so playing runs on a UI timer: a few updates per tick, twenty ticks a second.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Input, Label, Select, Static
+
+from ...engine import optimizers
+from ...engine.surfaces import SURFACES, Surface, descend, path_result
+from ..widgets.lane_list import LaneList
+from ..widgets.surface_map import SurfaceMap, TracedPath
+from .lab_common import LabScreen, fmt, optimizer_explanation, optimizer_specs
+
+TICK = 1 / 20
+"""Seconds between two frames while playing."""
+PLAY_SECONDS = 8.0
+"""About how long playing a surface's default number of updates takes."""
+NEAR = 0.05
+"""A path this close to a minimum has found it (marked ★ global or ☆ local in its line)."""
+
+
+def parse_point(text: str) -> tuple[float, float]:
+    """``-1.2, 1`` -> (-1.2, 1.0), or ``ValueError`` saying what to type."""
+    parts = [p for p in text.replace(",", " ").split() if p]
+    try:
+        x, y = (float(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"start must be two numbers 'x, y', got {text.strip()!r}") from None
+    if not (np.isfinite(x) and np.isfinite(y)):
+        raise ValueError(f"start must be finite, got {text.strip()!r}")
+    return x, y
+
+
+def _point_text(point: tuple[float, float]) -> str:
+    return f"{point[0]:g}, {point[1]:g}"
+
+
+class _Walker:
+    """One optimizer's path on the surface: its generator and the points it has visited (UI thread only)."""
+
+    def __init__(self, surface: Surface, name: str, lr: float, start: tuple[float, float]) -> None:
+        self.lr = lr
+        self.path = descend(surface, optimizers.create(name, lr=lr), start)
+        self.points: list[np.ndarray] = [next(self.path)]
+        self.diverged = False
+
+    def advance(self, steps: int) -> None:
+        for _ in range(steps):
+            point = next(self.path, None)
+            if point is None:
+                self.diverged = True
+                return
+            self.points.append(point)
+
+
+class SurfaceScreen(LabScreen):
+    """Optimizer paths on a 2-D surface: play / step / reset, a learning rate per optimizer, a start point."""
+
+    DEFAULT_CSS = """
+    SurfaceScreen #surface-panel {
+        width: 42;
+        padding: 0 1;
+        border-right: solid $primary 30%;
+    }
+    SurfaceScreen #surface-controls {
+        height: 1;
+    }
+    SurfaceScreen #surface-controls Label {
+        color: $text-muted;
+        margin: 0 1;
+    }
+    SurfaceScreen #surface-choice {
+        width: 19;
+    }
+    SurfaceScreen #surface-start {
+        width: 1fr;
+    }
+    SurfaceScreen #surface-status {
+        height: 1;
+        background: $panel;
+    }
+    SurfaceScreen #lab-explain {
+        height: 1fr;
+    }
+    SurfaceScreen SurfaceMap {
+        margin-left: 1;
+    }
+    SurfaceScreen LaneList .lane-lr {
+        width: 7;
+    }
+    SurfaceScreen.-wide #surface-panel {
+        width: 50;
+    }
+    """
+
+    PALETTE = (  # (key, action, description, help) for the command palette
+        ("space", "toggle", "Play / pause", "Every optimizer walks a few updates per frame"),
+        ("n", "step", "One step", "One update for every optimizer"),
+        ("e", "to_end", "To the end", "Jump to the surface's default number of updates"),
+        ("r", "reset", "Reset the paths", "Back to the start point"),
+        ("]", "surface(1)", "Next surface", "Rosenbrock, Beale, saddle, ill-conditioned, two wells"),
+        ("escape", "leave", "Back", "Back to the main screen"),
+    )
+
+    BINDINGS = [
+        Binding("space", "toggle", "Play/pause"),
+        Binding("n", "step", "Step"),
+        Binding("e", "to_end", "To end"),
+        Binding("r", "reset", "Reset"),
+        Binding("left_square_bracket", "surface(-1)", "Surface", key_display="[ ]"),
+        Binding("right_square_bracket", "surface(1)", "Surface", show=False),
+        Binding("1", "toggle_lane(1)", "On/off", key_display="1-8"),
+        *(Binding(str(n), f"toggle_lane({n})", "On/off", show=False) for n in range(2, 9)),
+        Binding("up", "highlight(-1)", "Previous", show=False),
+        Binding("down", "highlight(1)", "Next", show=False),
+    ]
+
+    def __init__(self, surface: str = "rosenbrock") -> None:
+        super().__init__()
+        self.surface = SURFACES[surface]
+        self.start = tuple(self.surface.start)
+        self.step_count = 0
+        self.walkers: dict[str, _Walker] = {}
+        self.playing = False
+        self._timer = None
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_header()
+        with Horizontal(id="surface-body"):
+            with Vertical(id="surface-panel"):
+                with Horizontal(id="surface-controls"):
+                    yield Select([(name, name) for name in SURFACES], value=self.surface.name, allow_blank=False,
+                                 compact=True, id="surface-choice")
+                    yield Label("start")
+                    yield Input(_point_text(self.start), compact=True, id="surface-start", select_on_focus=True)
+                yield LaneList(optimizer_specs(self.surface.default_lr), header=self._lane_header())
+                yield Static(id="surface-status")
+                yield Static(id="lab-explain")
+            yield SurfaceMap(self.surface, start=self.start)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._timer = self.set_interval(TICK, self._tick, pause=True, name="surface play")
+        self._layout_for(self.size.width)
+        self._rebuild()
+        self._explain()
+
+    def on_resize(self, event) -> None:
+        self._layout_for(event.size.width)
+
+    def _layout_for(self, width: int) -> None:
+        self.set_class(width >= 110, "-wide")
+
+    @staticmethod
+    def _lane_header() -> Text:
+        return Text(f"{'':4}{'optimizer':<11}{'lr':<8}{'f(x,y)':>7}{'dist':>7}", no_wrap=True, overflow="ellipsis")
+
+    @property
+    def steps_per_tick(self) -> int:
+        return max(1, round(self.surface.steps * TICK / PLAY_SECONDS))
+
+    @property
+    def finished(self) -> bool:
+        return self.step_count >= self.surface.steps
+
+    # -- paths ------------------------------------------------------------------------------------
+
+    def _rebuild(self) -> bool:
+        """New walkers from the start with the lanes' learning rates; False (and why, inline) if one is bad."""
+        self._pause()
+        lanes = self.query_one(LaneList)
+        lrs, problems = lanes.learning_rates()
+        self.step_count = 0
+        self.walkers = {}
+        if not problems:
+            self.walkers = {name: _Walker(self.surface, name, lr, self.start) for name, lr in lrs.items()}
+        self._show()
+        return not problems
+
+    def _advance(self, steps: int) -> None:
+        steps = max(0, steps)
+        for walker in self.walkers.values():
+            walker.advance(steps)
+        self.step_count += steps
+        self._show()
+
+    def _tick(self) -> None:
+        self._advance(min(self.steps_per_tick, self.surface.steps - self.step_count))
+        if self.finished:
+            self._pause()
+            self._show()
+
+    def _pause(self) -> None:
+        self.playing = False
+        if self._timer is not None:
+            self._timer.pause()
+
+    # -- showing ----------------------------------------------------------------------------------
+
+    def _show(self) -> None:
+        lanes = self.query_one(LaneList)
+        paths = {}
+        for spec in lanes.specs:
+            walker = self.walkers.get(spec.key)
+            if walker is None:
+                lanes.set_result(spec.key, "")
+                continue
+            points = np.array(walker.points)
+            paths[spec.key] = TracedPath(spec.letter, spec.color, points)
+            result = path_result(self.surface, points, len(points) - 1)
+            text = Text(no_wrap=True, overflow="ellipsis")
+            if walker.diverged:
+                text.append(f"✗ diverged at {len(points) - 1}", style="bold red")
+            else:
+                distance = "–" if result.distance is None else f"{result.distance:.3f}"
+                text.append(f"{fmt(result.final_value, 3):>7}{distance:>7}")
+                if result.nearest is not None and result.distance is not None and result.distance < NEAR:
+                    text.append(" ★" if result.nearest == "global" else " ☆",
+                                style="bold green" if result.nearest == "global" else "bold yellow")
+            lanes.set_result(spec.key, text)
+        self.query_one(SurfaceMap).set_paths(paths)
+        self._status()
+
+    def _status(self) -> None:
+        state = "playing" if self.playing else "done: space replays" if self.finished else "paused"
+        if self.step_count == 0 and not self.playing:
+            state = "ready: space plays, n steps"
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f"step {self.step_count}/{self.surface.steps}", style="bold")
+        text.append(f" · {state}")
+        self.query_one("#surface-status", Static).update(text)
+        header = Text()
+        header.append("Loss surface", style="bold")
+        header.append(f" · {self.surface.name} · start ({_point_text(self.start)})")
+        header.append(f" · plays {self.steps_per_tick * round(1 / TICK)} updates/s")
+        self.set_header(header, f"step {self.step_count}/{self.surface.steps}")
+
+    def _explain(self) -> None:
+        name = self.query_one(LaneList).highlighted
+        text = optimizer_explanation(name)
+        text.append(f"\n\n{self.surface.name}: ", style="bold")
+        text.append(self.surface.description, style="dim")
+        self.query_one("#lab-explain", Static).update(text)
+
+    # -- actions ----------------------------------------------------------------------------------
+
+    def action_toggle(self) -> None:
+        if self.playing:
+            self._pause()
+            self._status()
+            return
+        if self.finished or not self.walkers:
+            if not self._rebuild():
+                self.notify("Fix the highlighted learning rates first.", severity="error", timeout=4)
+                return
+        self.playing = True
+        self._timer.resume()
+        self._status()
+
+    def action_step(self) -> None:
+        self._pause()
+        if not self.walkers and not self._rebuild():
+            return
+        self._advance(1)
+
+    def action_to_end(self) -> None:
+        """Jump to the surface's default number of updates."""
+        self._pause()
+        if not self.walkers and not self._rebuild():
+            return
+        self._advance(self.surface.steps - self.step_count)
+
+    def action_reset(self) -> None:
+        self._rebuild()
+
+    def action_surface(self, delta: int) -> None:
+        names = list(SURFACES)
+        choice = self.query_one("#surface-choice", Select)
+        choice.value = names[(names.index(self.surface.name) + delta) % len(names)]
+
+    def action_toggle_lane(self, number: int) -> None:
+        self.query_one(LaneList).toggle(number)
+
+    def action_highlight(self, delta: int) -> None:
+        self.query_one(LaneList).move_highlight(delta)
+
+    async def stop_work(self) -> None:
+        self._pause()
+
+    # -- settings ---------------------------------------------------------------------------------
+
+    @on(Select.Changed, "#surface-choice")
+    def _surface_chosen(self, event: Select.Changed) -> None:
+        if event.value not in SURFACES or event.value == self.surface.name:
+            return
+        self.surface = SURFACES[str(event.value)]
+        self.start = tuple(self.surface.start)
+        self.query_one("#surface-start", Input).value = _point_text(self.start)
+        lanes = self.query_one(LaneList)
+        for spec in lanes.specs:
+            lanes.set_lr(spec.key, self.surface.default_lr(spec.key))
+        self.query_one(SurfaceMap).set_surface(self.surface, self.start)
+        self._rebuild()
+        self._explain()
+
+    @on(Input.Submitted, "#surface-start")
+    @on(Input.Blurred, "#surface-start")
+    def _start_entered(self, event) -> None:
+        field = self.query_one("#surface-start", Input)
+        try:
+            start = parse_point(field.value)
+        except ValueError as exc:
+            field.add_class("-invalid")
+            self.query_one("#surface-status", Static).update(Text(f"✗ {exc}", style="bold red"))
+            return
+        field.remove_class("-invalid")
+        if isinstance(event, Input.Submitted):
+            self.set_focus(None)
+        if start != self.start:
+            self.start = start
+            self.query_one(SurfaceMap).set_surface(self.surface, start)
+            self._rebuild()
+
+    @on(LaneList.Changed)
+    def _lanes_changed(self, event: LaneList.Changed) -> None:
+        """New lanes or rates: start the paths again (nothing to do when nothing changed)."""
+        lrs, problems = self.query_one(LaneList).learning_rates()
+        if problems or lrs != {name: walker.lr for name, walker in self.walkers.items()}:
+            self._rebuild()
+
+    @on(LaneList.Highlighted)
+    def _highlighted(self, event: LaneList.Highlighted) -> None:
+        self._explain()

@@ -1,0 +1,287 @@
+"""Several named curves on one plot, each in its own colour, with a legend line: the optimizer lab's plots.
+
+Drawn like :mod:`.loss_plot` (whose tick and figure helpers it reuses): a private plotext figure, read back
+as strips for Textual's line API, so plotext's global state is never touched. Colours are RGB triplets of the 16
+standard colours (see ``lane_colors``), so curves stay apart on ``TERM=xterm``; without colour (``NO_COLOR``) every curve is drawn with
+its own letter instead of a line.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from time import monotonic
+from typing import Sequence
+
+import numpy as np
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.strip import Strip
+from textual.widget import Widget
+
+from ...series import thin
+from .lane_colors import RGB, rgb
+from .loss_plot import _figure_strips, _format_step, _format_value, _linear_ticks, _log_ticks, _text_strip
+
+__all__ = ["MultiPlot", "PlotMark", "PlotSeries", "build_multi_plot"]
+
+_LIMIT = 1e300
+"""Beyond this plotext's arithmetic overflows; such points are left out like NaN."""
+
+
+@dataclass(frozen=True)
+class PlotSeries:
+    """One curve: its name (for the legend), its points and its look."""
+
+    name: str
+    x: np.ndarray
+    y: np.ndarray
+    color: RGB
+    letter: str = "•"
+    """The marker of ``points`` series, and of every series when drawn without colour."""
+    points: bool = False
+    """Markers only, no line."""
+
+
+@dataclass(frozen=True)
+class PlotMark:
+    """A single marker, e.g. an ``x`` pinned to the top edge for a run that diverged."""
+
+    x: float
+    y: float | None
+    """None: on the top edge of the plot."""
+    char: str
+    color: RGB
+
+
+@dataclass(frozen=True)
+class PlotOptions:
+    """How to draw: axes, labels, reference lines."""
+
+    log_y: bool = False
+    x_label: str = ""
+    y_label: str = ""
+    x_ticks: tuple[tuple[float, ...], tuple[str, ...]] | None = None
+    """Fixed x ticks (values, labels); None: round numbers from the data."""
+    x_integer: bool = False
+    """Ticks at whole numbers only (epochs, steps)."""
+    x_range: tuple[float, float] | None = None
+    hline: tuple[float, RGB] | None = None
+    """A horizontal reference line at (y, colour), e.g. the initial loss."""
+    vline: tuple[float, RGB] | None = None
+    """A vertical reference line at (x, colour), e.g. a suggested learning rate."""
+    title: Text | None = None
+    """Replaces the legend line when given."""
+    marks: tuple[PlotMark, ...] = field(default_factory=tuple)
+
+
+def _keep(x: np.ndarray, y: np.ndarray, log: bool) -> tuple[np.ndarray, np.ndarray]:
+    ok = (np.abs(x) < _LIMIT) & (np.abs(y) < _LIMIT)
+    if log:
+        ok &= y > 0
+    return x[ok], y[ok]
+
+
+def legend_text(series: Sequence[PlotSeries], no_color: bool = False) -> Text:
+    """``━ sgd  ━ adam ...``: each name in its colour (with its letter when there is no colour)."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for i, s in enumerate(series):
+        if i:
+            text.append("  ")
+        style = Style(color=rgb(s.color), bold=True)
+        text.append(s.letter if (no_color or s.points) else "━", style=style)
+        text.append(f" {s.name}", style=style)
+    return text
+
+
+def build_multi_plot(width: int, height: int, series: Sequence[PlotSeries], options: PlotOptions = PlotOptions(),
+                     *, no_color: bool = False) -> list[Strip] | None:
+    """The plot, legend line first, as at most ``height`` strips of ``width`` cells; None with nothing to plot."""
+    width = max(width, 1)
+    log = options.log_y
+    drawn = []
+    for s in series:
+        x, y = _keep(np.asarray(s.x, float), np.asarray(s.y, float), log)
+        drawn.append((s, x, y))
+    marks = [m for m in options.marks if abs(m.x) < _LIMIT]
+    title = options.title if options.title is not None else legend_text(series, no_color)
+    title = title.copy()
+    title.truncate(width, overflow="ellipsis")
+    if title.cell_len < width:
+        title.align("center", width)
+    if not any(len(x) for _, x, _ in drawn) and not marks:
+        return None
+    plot_height = height - 1
+    if width < 16 or plot_height < 4:
+        return [_text_strip(title, width)]
+
+    ys = [y for _, _, y in drawn if len(y)]
+    xs = [x for _, x, _ in drawn if len(x)] + [np.array([m.x for m in marks])]
+    all_y = np.log10(np.concatenate(ys)) if ys and log else (np.concatenate(ys) if ys else np.array([0.0, 1.0]))
+    if options.hline is not None and (options.hline[0] > 0 or not log):
+        h = math.log10(options.hline[0]) if log else options.hline[0]
+        all_y = np.append(all_y, h)
+    all_x = np.concatenate(xs)
+    if options.x_range is not None:
+        x_lo, x_hi = options.x_range
+    else:
+        x_lo, x_hi = float(all_x.min()), float(all_x.max())
+    if x_hi - x_lo <= 0:
+        x_lo, x_hi = x_lo - 1.0, x_hi + 1.0
+    y_lo, y_hi = float(all_y.min()), float(all_y.max())
+    if not y_hi - y_lo > max(abs(y_lo), abs(y_hi)) * 1e-9:
+        pad = 0.1 if log else max(abs(y_lo) * 0.05, 1e-9)
+        y_lo, y_hi = y_lo - pad, y_hi + pad
+    if any(m.y is None for m in marks):  # room on top for the pinned markers
+        y_hi += (y_hi - y_lo) * 0.08
+
+    show_labels = plot_height >= 10 and bool(options.x_label or options.y_label)
+    canvas_rows = plot_height - 2 - show_labels
+    if log:
+        y_ticks, y_labels = _log_ticks(y_lo, y_hi, max(2, min(6, canvas_rows // 3)))
+    else:
+        y_ticks, y_step = _linear_ticks(y_lo, y_hi, max(2, min(6, canvas_rows // 3)))
+        y_labels = [_format_value(t, y_step) for t in y_ticks]
+    label_width = max((len(s) for s in y_labels), default=1)
+    canvas_cols = max(1, width - label_width - 1)
+    if options.x_ticks is not None:
+        x_ticks, x_labels = list(options.x_ticks[0]), list(options.x_ticks[1])
+        stride = max(1, math.ceil(len(x_ticks) * (max(map(len, x_labels), default=1) + 2) / canvas_cols))
+        x_ticks, x_labels = x_ticks[::stride], x_labels[::stride]
+    else:
+        x_ticks, _ = _linear_ticks(x_lo, x_hi, max(2, min(8, canvas_cols // 8)), min_step=1.0 if options.x_integer else 0.0)
+        x_labels = [_format_step(t) for t in x_ticks]
+
+    from plotext._figure import _figure_class  # plotext loads on the first plot, not at start-up
+
+    fig = _figure_class()
+    fig.plotsize(width, plot_height)
+    fig.theme("clear")
+    fig.xaxes(True, False)
+    fig.yaxes(True, False)
+    fig.xlim(x_lo, x_hi)
+    fig.ylim(y_lo, y_hi)
+    fig.xticks(x_ticks, x_labels)
+    fig.yticks(y_ticks, y_labels)
+    if show_labels:
+        fig.xlabel(options.x_label)
+        fig.ylabel(f"{options.y_label} (log)" if log and options.y_label else options.y_label)
+    if options.hline is not None and (options.hline[0] > 0 or not log):
+        fig.hline(math.log10(options.hline[0]) if log else options.hline[0], options.hline[1])
+    if options.vline is not None:
+        fig.vline(options.vline[0], options.vline[1])
+    columns = max(1, canvas_cols)
+    for s, x, y in drawn:
+        if not len(x):
+            continue
+        if log:
+            y = np.log10(y)
+        if s.points or no_color:
+            if no_color and not s.points:
+                x, y = thin(x, y, max(2, columns // 3))
+            fig.scatter(x.tolist(), y.tolist(), marker=s.letter, color=s.color)
+        else:
+            x, y = thin(x, y, 2 * columns)
+            if len(x) == 1:
+                fig.scatter(x.tolist(), y.tolist(), marker=s.letter, color=s.color)
+            else:
+                fig.plot(x.tolist(), y.tolist(), marker="braille", color=s.color)
+    for m in marks:
+        my = y_hi if m.y is None else (math.log10(m.y) if log and m.y > 0 else m.y)
+        fig.scatter([m.x], [my], marker=m.char, color=m.color)
+    return [_text_strip(title, width), *_figure_strips(fig, width)]
+
+
+class MultiPlot(Widget):
+    """Curves against a shared x axis, each in its own colour; the legend is the first line.
+
+    Feed it with :meth:`update_plot` from the UI thread (copies of the data); it redraws at most every
+    ``min_interval`` seconds, at its content size.
+    """
+
+    DEFAULT_CSS = """
+    MultiPlot {
+        width: 1fr;
+        height: 1fr;
+        min-height: 4;
+    }
+    MultiPlot > .multi-plot--hint {
+        color: $text-muted;
+    }
+    """
+
+    COMPONENT_CLASSES = {"multi-plot--hint"}
+    """``multi-plot--hint``: the text shown while there is no data."""
+
+    def __init__(self, *, hint: str = "", min_interval: float = 0.15, name: str | None = None,
+                 id: str | None = None, classes: str | None = None, disabled: bool = False) -> None:  # noqa: A002
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self.hint = hint
+        self.min_interval = min_interval
+        self.series: tuple[PlotSeries, ...] = ()
+        """What is plotted (for tests and screenshots)."""
+        self.options = PlotOptions()
+        self._lines: list[Strip] = []
+        self._scheduled = False
+        self._last_draw = -math.inf
+
+    def update_plot(self, series: Sequence[PlotSeries], options: PlotOptions | None = None) -> None:
+        """Show these curves (the arrays are kept as given: pass copies)."""
+        self.series = tuple(series)
+        if options is not None:
+            self.options = options
+        self._mark_dirty()
+
+    def set_hint(self, hint: str) -> None:
+        """What to say while there is nothing to plot."""
+        self.hint = hint
+        self._mark_dirty()
+
+    def plain_lines(self) -> list[str]:
+        """The text of every line as drawn (for tests)."""
+        width, height = self.content_size
+        return [self.render_line(y).text.ljust(width) for y in range(height)]
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._mark_dirty()
+
+    def on_mount(self) -> None:
+        self._mark_dirty()
+
+    def _mark_dirty(self) -> None:
+        if self._scheduled or not self.is_mounted:
+            return
+        self._scheduled = True
+        delay = self._last_draw + self.min_interval - monotonic()
+        if delay > 0:
+            self.set_timer(delay, self._flush, name="MultiPlot redraw")
+        else:
+            self.call_later(self._flush)
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Rebuild the plot now (the UI thread only; normally automatic)."""
+        self._last_draw = monotonic()
+        width, height = self.content_size
+        if width <= 0 or height <= 0:
+            return
+        strips = build_multi_plot(width, height, self.series, self.options, no_color=self.app.no_color)
+        if strips is None:
+            hint = Text(self.hint, style=self.get_component_rich_style("multi-plot--hint"))
+            hint.truncate(width, overflow="ellipsis")
+            hint.align("center", width)
+            strips = [Strip.blank(width)] * ((height - 1) // 2) + [_text_strip(hint, width)]
+        self._lines = strips[:height]
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.content_size.width
+        base = self.rich_style
+        if y < len(self._lines):
+            # Every segment gets a style: Textual's no-colour filter cannot take a segment without one.
+            return self._lines[y].adjust_cell_length(width, base).apply_style(base)
+        return Strip.blank(width, base)
