@@ -160,10 +160,11 @@ COLOR_SYSTEMS = {"truecolor": "truecolor", "256": "256", "16": "standard"}
 @click.option("--target", help="The CSV column to predict (default: the last one).")
 @click.option("--colors", type=click.Choice(["auto", "truecolor", "256", "16", "none"]), default="auto",
               show_default=True, help="Colours to use; over SSH try 256 or 16.")
+@click.option("--preset", help="Start on a ready-made experiment (see `nn-tui presets`).")
 @click.version_option(package_name="nn-tui")
 @click.pass_context
 @friendly_errors
-def main(ctx: click.Context, config_path, dataset, data_path, target, colors) -> None:
+def main(ctx: click.Context, config_path, dataset, data_path, target, colors, preset) -> None:
     """Build and train neural networks in the terminal and see how they learn.
 
     Without a command, opens the app on a ready experiment (a spiral and a small network):
@@ -171,7 +172,7 @@ def main(ctx: click.Context, config_path, dataset, data_path, target, colors) ->
     """
     if ctx.invoked_subcommand is not None:
         return
-    config = _app_config(config_path, dataset, data_path, target)
+    config = _app_config(config_path, dataset, data_path, target, preset)
     if colors == "none":
         os.environ["NO_COLOR"] = "1"
     elif colors != "auto":
@@ -181,13 +182,28 @@ def main(ctx: click.Context, config_path, dataset, data_path, target, colors) ->
     NNTuiApp(config).run()
 
 
-def _app_config(config_path, dataset, data_path, target):
-    """The experiment the app opens: the default one, changed by the options given."""
+def _preset_config(preset: str, config_path):
+    """The config of ``--preset`` (one ``Error:`` line naming the presets for an unknown one)."""
+    from .presets import get_preset
+
+    if config_path is not None:
+        raise UserError("give --config or --preset, not both")
+    try:
+        return get_preset(preset)
+    except ValueError as exc:
+        raise UserError(f"--preset: {exc}") from None
+
+
+def _app_config(config_path, dataset, data_path, target, preset=None):
+    """The experiment the app opens: the default one (or a preset), changed by the options given."""
     from .config import load_config, with_overrides
     from .experiment import Experiment
     from .session import default_config
 
-    config = load_config(config_path) if config_path is not None else default_config()
+    if preset is not None:
+        config = _preset_config(preset, config_path)
+    else:
+        config = load_config(config_path) if config_path is not None else default_config()
     overrides = dict(dataset=dataset, path=str(data_path) if data_path else None, target=target)
     config = with_overrides(config, **{k: v for k, v in overrides.items() if v is not None})
     Experiment.from_config(config)  # fail here, with a clear message, rather than inside the app
@@ -211,9 +227,10 @@ def _app_config(config_path, dataset, data_path, target):
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Folder for config.toml, model.npz and metrics.csv.")
 @click.option("--overwrite", is_flag=True, help="Allow --out to replace files that are already there.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object on the last line.")
+@click.option("--preset", help="Start from a ready-made experiment (see `nn-tui presets`); other options override it.")
 @friendly_errors
 def train(config_path, dataset, data_path, target, hidden, activation, optimizer, lr, batch_size,
-          epochs, seed, val_split, resume_path, out_dir, overwrite, as_json) -> None:
+          epochs, seed, val_split, resume_path, out_dir, overwrite, as_json, preset) -> None:
     """Train headless on the same engine as the app."""
     from .config import ConfigError, ExperimentConfig, load_config, with_overrides
     from .engine.datasets import DataError
@@ -224,7 +241,7 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
         check_out_dir(out_dir, overwrite)
     if resume_path is not None:
         fixed = dict(config=config_path, dataset=dataset, data=data_path, target=target, hidden=hidden,
-                     activation=activation, optimizer=optimizer, seed=seed, val_split=val_split)
+                     activation=activation, optimizer=optimizer, seed=seed, val_split=val_split, preset=preset)
         given = [f"--{k.replace('_', '-')}" for k, v in fixed.items() if v is not None]
         if given:
             raise UserError(f"{', '.join(given)} cannot change when resuming; only --epochs, --lr and --batch-size can")
@@ -236,12 +253,17 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
             exp.config = with_overrides(exp.config, batch_size=batch_size)
         target_epochs = exp.trainer.epoch + (epochs or exp.config.training.epochs)
     else:
-        cfg = load_config(config_path) if config_path is not None else ExperimentConfig()
+        if preset is not None:
+            cfg = _preset_config(preset, config_path)
+        else:
+            cfg = load_config(config_path) if config_path is not None else ExperimentConfig()
         overrides = dict(dataset=dataset, path=str(data_path) if data_path else None, target=target,
                          hidden=hidden, activation=activation, optimizer=optimizer, lr=lr,
                          batch_size=batch_size, epochs=epochs, seed=seed, val_split=val_split)
         given = {k: v for k, v in overrides.items() if v is not None}
         source = "command line" if config_path is None else f"{config_path} with the command-line options"
+        if preset is not None:
+            source = f"preset {preset} with the command-line options"
         try:
             cfg = with_overrides(cfg, source=source, **given)
         except ConfigError as exc:
@@ -329,6 +351,17 @@ def datasets(as_json: bool) -> None:
         shape = f"{r['samples']}x{r['features']}"
         classes = r["classes"] or "-"
         click.echo(f"{r['name']:<16}{r['kind']:<11}{r['problem']:<12}{shape:>10}  {classes:>7}  {r['description']}")
+
+
+@main.command(cls=OneLineUsageErrors)
+@friendly_errors
+def presets() -> None:
+    """List the ready-made experiments (open one with `nn-tui --preset NAME`)."""
+    from .presets import PRESETS
+
+    width = max(len(name) for name in PRESETS)
+    for name, preset in PRESETS.items():
+        click.echo(f"{name:<{width}}  {preset.description}")
 
 
 # The optimizer lab (compare, sweep, surface): lab_commands adds its commands to `main`.

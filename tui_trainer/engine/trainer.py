@@ -128,8 +128,9 @@ class Trainer:
         self._run.set()
         self._stop = threading.Event()
         self._step_requests = 0
-        self._pending: list[dict] = []
+        self._pending: list[dict | Callable[[], None]] = []
         self._looping = False
+        self._waiting = False  # the loop is paused and waits: nothing touches the network
         self._lock = threading.Lock()
         self._resize_batches()
 
@@ -192,6 +193,19 @@ class Trainer:
                 return
         self.opt.set(**hparams)
 
+    def queue_edit(self, fn: Callable[[], None]) -> bool:
+        """Run ``fn`` (e.g. a hand edit of a weight) where it cannot race a step.
+
+        At once when idle or while a paused loop waits (True); else on the training thread
+        before the next step (False).
+        """
+        with self._lock:
+            if self._looping and not self._waiting:
+                self._pending.append(fn)
+                return False
+            fn()
+            return True
+
     def set_batch_size(self, batch_size: int | str) -> None:
         """Change the batch mode; takes effect at the next epoch boundary or step."""
         self.batch_size = _check_batch_size(batch_size)
@@ -243,11 +257,17 @@ class Trainer:
     def _loop(self, epochs: int) -> None:
         while self.epoch < epochs and not self._stop.is_set():
             if not self._run.is_set():
+                with self._lock:  # from here until it wakes, edits run at once (queue_edit)
+                    self._waiting = True
+                    pending, self._pending = self._pending, []
+                    self._run_pending(pending)
                 if self.on_pause is not None:
                     self.on_pause()
                 waited = time.perf_counter()
                 self._run.wait()
                 self.paused_seconds += time.perf_counter() - waited
+                with self._lock:
+                    self._waiting = False
                 if self._stop.is_set():
                     break
             if self._take_step_request():
@@ -300,8 +320,15 @@ class Trainer:
     def _apply_pending(self) -> None:
         with self._lock:
             pending, self._pending = self._pending, []
-        for hp in pending:
-            self.opt.set(**hp)
+        self._run_pending(pending)
+
+    def _run_pending(self, pending: list) -> None:
+        """Apply queued hyperparameter changes (dicts) and edits (callables), in order."""
+        for item in pending:
+            if callable(item):
+                item()
+            else:
+                self.opt.set(**item)
 
     def _next_batch(self) -> tuple[np.ndarray, np.ndarray]:
         d = self.data

@@ -1,0 +1,332 @@
+"""The "inside the network" views, driven with Pilot: each opens with its key, shows the engine's
+numbers for the live network, and closes with Escape; the weight edit takes effect; presets load."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import threading
+import time
+
+import numpy as np
+import pytest
+from rich.console import Console
+
+from tests.test_app import settings_ready, small_config, wait_for
+from tui_trainer.engine import inspect as insp
+from tui_trainer.engine.metrics import accuracy
+from tui_trainer.presets import get_preset
+from tui_trainer.session import Session
+from tui_trainer.tui.app import NNTuiApp
+from tui_trainer.tui.screens.dialogs import ConfirmDialog
+from tui_trainer.tui.screens.inside import (
+    ActivationsScreen,
+    BoundaryScreen,
+    CollapseScreen,
+    DataScreen,
+    GradientFlowScreen,
+    InspectorScreen,
+    PartialsScreen,
+    PresetsScreen,
+)
+from tui_trainer.tui.screens.inside_activations import column_bars
+from tui_trainer.tui.screens.inside_base import network_shape
+from tui_trainer.tui.screens.main import MainScreen
+from tui_trainer.tui.screens.views import load_views
+from tui_trainer.tui.widgets.boundary_map import BoundaryMap
+from tui_trainer.tui.widgets.line_chart import LineChart
+from tui_trainer.tui.widgets.weight_heatmap import WeightHeatmap
+
+SCREENS = {
+    "b": BoundaryScreen, "g": GradientFlowScreen, "a": ActivationsScreen, "x": CollapseScreen,
+    "d": PartialsScreen, "i": InspectorScreen, "t": DataScreen, "p": PresetsScreen,
+}
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def plain(app, selector: str) -> str:
+    """What a Static in the current screen shows, as plain text (wide, so nothing wraps)."""
+    console = Console(width=200, file=io.StringIO(), record=True)
+    console.print(app.screen.query_one(selector).content)
+    return console.export_text()
+
+
+async def steps(pilot, app, n: int) -> None:
+    """Make ``n`` single steps with ``n`` and wait until the loop waits again."""
+    main = app.screen if isinstance(app.screen, MainScreen) else app.screen.main
+    for _ in range(n):
+        target = main.session.trainer.step_count + 1
+        await pilot.press("n")
+        await wait_for(pilot, lambda: main.session.trainer.step_count >= target)
+    await wait_for(pilot, lambda: main.session.trainer._waiting or not main.running)
+    await pilot.pause(0.05)
+
+
+async def open_view(pilot, app, key: str):
+    await pilot.press(key)
+    await wait_for(pilot, lambda: isinstance(app.screen, SCREENS[key]) and app.screen.draw_count >= 1)
+    await pilot.pause(0.05)
+    return app.screen
+
+
+def test_every_view_is_registered_with_its_key_and_help():
+    views = {v.key: v for v in load_views()}
+    for key in SCREENS:
+        assert key in views and views[key].help and views[key].description
+
+
+def test_each_view_opens_with_its_key_and_closes_with_escape():
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            for key in SCREENS:
+                screen = await open_view(pilot, app, key)
+                assert "step 0 · ready" in plain(app, "#inside-title"), key
+                assert screen.query("Footer")
+                if key == "x":  # tanh hidden layers: nothing to collapse
+                    assert "No collapse: layer 1 (tanh), layer 2 (tanh)" in plain(app, "#collapse-body")
+                await pilot.press("escape")
+                await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+
+    run(scenario())
+
+
+def test_boundary_shows_the_live_accuracy_and_cycles_points():
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            await steps(pilot, app, 3)
+            screen = await open_view(pilot, app, "b")
+            session = screen.session
+            d = session.experiment.data
+            acc = accuracy(session.net.forward(d.X_train), d.y_train, "binary")
+            side = plain(app, "#boundary-side")
+            assert f"train {acc:.3f}" in side and "step 3" in plain(app, "#inside-title")
+            lines = screen.query_one(BoundaryMap).plain_lines()
+            assert sum(line.count("●") for line in lines) > 20 and any("○" in line for line in lines)
+            await pilot.press("o")  # training points only
+            await wait_for(pilot, lambda: not any("○" in s for s in screen.query_one(BoundaryMap).plain_lines()))
+            assert screen.points_mode == "train"
+            await pilot.press("q")
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+
+    run(scenario())
+
+
+def test_boundary_of_a_one_input_regression_is_a_curve():
+    async def scenario():
+        app = NNTuiApp(small_config(dataset="sine"))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            screen = await open_view(pilot, app, "b")
+            assert screen.one_input and not screen.query(BoundaryMap)
+            assert "prediction" in screen.query_one(LineChart).plain_lines()[0]
+            assert "R²" in plain(app, "#boundary-side")
+
+    run(scenario())
+
+
+def test_gradient_flow_shows_the_vanishing_ratio_of_deep_sigmoid():
+    async def scenario():
+        app = NNTuiApp(get_preset("deep-sigmoid"))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            screen = await open_view(pilot, app, "g")
+            assert "initial weights" in plain(app, "#gf-bars")
+            assert "Vanishing" in plain(app, "#gf-verdict")
+            await steps(pilot, app, 2)
+            await wait_for(pilot, lambda: screen.snapshot.step == 2 and "step 2" in plain(app, "#gf-bars"))
+            ratio = insp.gradient_ratio(screen.snapshot.grad_norms)
+            assert ratio < 1e-3
+            assert f"{ratio:.2e}" in plain(app, "#gf-verdict")
+            assert len(screen.session.grad_norm_history) == 7
+            assert "W7" in screen.query_one(LineChart).plain_lines()[0]
+
+    run(scenario())
+
+
+def test_activations_report_dead_relus_as_the_engine_counts_them():
+    async def scenario():
+        app = NNTuiApp(small_config(activation="relu"))
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            session = app.screen.session
+            session.net.params[1][:3] = -100.0  # b1: three units of layer 1 never fire
+            screen = await open_view(pilot, app, "a")
+            net = insp.network_like(session.net)
+            stats = insp.activation_histograms(net, session.experiment.data.X_train[:256])
+            assert stats[0].dead_units >= 3
+            text = plain(app, "#act-body")
+            assert f"dead {stats[0].dead_units}/16" in text
+            assert "output · sigmoid · 1 unit" in text
+            assert screen.draw_count >= 1
+
+    run(scenario())
+
+
+def test_linear_collapse_of_linear_xor():
+    async def scenario():
+        app = NNTuiApp(get_preset("linear-xor"))
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            await open_view(pilot, app, "x")
+            text = plain(app, "#collapse-body")
+            assert "W = W1 @ W2 @ W3 @ W4   (2x8 @ 8x8 @ 8x8 @ 8x1) -> 2x1" in text
+            diff = float(text.split("max |difference| = ")[1].split()[0])
+            assert diff < 1e-10
+
+    run(scenario())
+
+
+def test_partial_derivatives_agree_with_backprop():
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            screen = await open_view(pilot, app, "d")
+            report = screen.report
+            assert [r.name for r in report.rows] == ["W1", "b1", "W2", "b2", "W3", "b3"]
+            assert report.max_rel_error < 1e-4
+            text = plain(app, "#pd-body")
+            assert "agree" in text and "L(w + h) =" in text
+            w = report.worked
+            assert f"{w.numeric:.8g}" in text and f"{w.analytic:.8g}" in text
+
+    run(scenario())
+
+
+def test_weight_inspector_explains_the_last_update_and_edits_take_effect():
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            await steps(pilot, app, 2)
+            screen = await open_view(pilot, app, "i")
+            session = screen.session
+            await pilot.press("right_square_bracket", "down", "right", "right")  # W2[1, 2]
+            await wait_for(pilot, lambda: screen.cursor == (1, 2) and screen.layer_index == 1)
+            text = plain(app, "#wi-panel")
+            now = float(session.net.params[2][1, 2])
+            assert "W2[1, 2]: dL/dw" in text and "m_hat / (sqrt(v_hat) + eps)" in text
+            assert text.splitlines()[text.splitlines().index(next(
+                line for line in text.splitlines() if "w <- w - lr" in line))].rstrip().endswith(
+                "= " + insp.format_number(now))
+            # Edit by hand while paused: at once, in the network and on screen.
+            await pilot.press("e")
+            field = screen.query_one("#wi-edit")
+            assert screen.has_class("-editing") and field.has_focus
+            field.value = "0.75"
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: session.net.params[2][1, 2] == 0.75)
+            await wait_for(pilot, lambda: "edited by hand since: now 0.75" in plain(app, "#wi-panel"))
+            assert screen.query_one(WeightHeatmap).matrix[1, 2] == 0.75
+            await pilot.press("plus")
+            await wait_for(pilot, lambda: session.net.params[2][1, 2] == pytest.approx(0.85))
+            # The next step starts from the edited weight.
+            await steps(pilot, app, 1)
+            assert abs(session.net.params[2][1, 2] - 0.85) < 0.05
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+
+    run(scenario())
+
+
+def test_data_view_shows_rows_one_hot_counts_and_statistics():
+    async def scenario():
+        app = NNTuiApp(small_config(dataset="gaussians"))
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            await open_view(pilot, app, "t")
+            text = plain(app, "#data-body")
+            ds = app.screen.session.experiment.dataset
+            assert f"gaussians: {len(ds.X)} samples x 2 features, multiclass, 3 classes" in text
+            label = int(ds.y[0])
+            onehot = "[" + " ".join("1" if k == label else "0" for k in range(3)) + "]"
+            assert f"{label} {ds.class_names[label]}" in text and onehot in text
+            assert "class counts" in text and "before -> after" in text
+
+    run(scenario())
+
+
+def test_presets_picker_asks_when_trained_then_rebuilds_the_session():
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            main = app.screen
+            await steps(pilot, app, 1)
+            await open_view(pilot, app, "p")
+            await pilot.press("down", "down", "enter")  # deep-relu
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            await pilot.press("y")
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+            cfg, want = main.session.config, get_preset("deep-relu")
+            assert (cfg.data, cfg.network, cfg.training) == (want.data, want.network, want.training)
+            assert (cfg.optimizer.name, cfg.optimizer.lr) == ("sgd", 0.1)
+            assert main.session.net.layer_sizes == (2, 16, 16, 16, 16, 16, 16, 1)
+            assert main.session.trainer.step_count == 0
+            assert main.query_one("#width-5").value == "16"  # the config pane was reloaded
+
+    run(scenario())
+
+
+def test_views_redraw_at_most_twice_a_second_while_training():
+    async def scenario():
+        app = NNTuiApp(small_config(epochs=100000))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            screen = await open_view(pilot, app, "b")
+            await pilot.press("space")
+            await wait_for(pilot, lambda: screen.snapshot.state == "training" and screen.snapshot.step > 0)
+            before, started = screen.draw_count, time.monotonic()
+            await asyncio.sleep(1.2)
+            draws, seconds = screen.draw_count - before, time.monotonic() - started
+            assert 1 <= draws <= seconds / 0.5 + 1
+            assert screen.snapshot.state == "training"
+            screen.main.session.pause()  # quiet, so that leaving is quick
+
+    run(scenario())
+
+
+# -- pieces ------------------------------------------------------------------------------------
+
+
+def test_set_weight_while_training_runs_on_the_training_thread_before_the_next_step():
+    session = Session(small_config(epochs=100000))
+    steps_seen = []
+    thread = threading.Thread(target=session.run, args=(lambda snap: steps_seen.append(snap.step),))
+    session.prepare_run()
+    thread.start()
+    try:
+        while session.trainer.step_count < 5:
+            time.sleep(0.001)
+        assert session.set_weight(0, 1, 2, 3.5) is False  # queued: a step may be running
+        deadline = time.monotonic() + 5
+        while session.net.params[0][1, 2] == 0 or abs(session.net.params[0][1, 2] - 3.5) > 0.5:
+            assert time.monotonic() < deadline
+            time.sleep(0.001)
+        session.pause()
+        while not session.trainer._waiting:
+            time.sleep(0.001)
+        assert session.set_weight(1, 0, 4, -2.0) is True  # the loop waits: at once
+        assert session.net.params[1][4] == -2.0
+    finally:
+        session.stop()
+        thread.join()
+    assert session.set_weight(0, 0, 0, 1.25) is True and session.net.params[0][0, 0] == 1.25
+    with pytest.raises(ValueError):
+        session.set_weight(0, 9, 0, 1.0)
+    with pytest.raises(ValueError):
+        session.set_weight(0, 0, 0, float("nan"))
+
+
+def test_column_bars_and_network_shape():
+    assert column_bars(np.array([0, 4, 8]), 1) == [" ▄█"]
+    assert column_bars(np.array([0, 1, 16]), 2) == ["  █", " ▁█"]
+    assert network_shape([2, 16, 16, 16, 16, 16, 16, 1]) == "2 -> 6x16 -> 1"
+    assert network_shape([2, 16, 16, 1]) == "2 -> 16 -> 16 -> 1"

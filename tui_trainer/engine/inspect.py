@@ -1,0 +1,675 @@
+"""Looking inside a network: the numbers behind the app's "inside the network" views.
+
+Pure NumPy, no UI. Every function works on the network it is given, so the UI hands it a copy
+(``network_like(net, params)`` builds one from a snapshot's parameters) and never the live
+network a training thread is updating.
+
+- ``decision_grid`` / ``prediction_curve``: the network's output over a grid of 2-D inputs, or
+  along a line of 1-D inputs.
+- ``activation_histograms``: per layer, the distribution of the outputs over a batch, with dead
+  relu units and saturated sigmoid / tanh outputs counted.
+- ``linear_collapse``: a network whose hidden layers are all linear is one linear map
+  ``X @ W + b``; this finds ``W`` and ``b`` and checks them against the network.
+- ``gradient_ratio`` and ``layer_gradient_norms``: how much smaller the first layer's weight
+  gradient is than the last layer's (vanishing gradients).
+- ``gradient_check``: backprop against central differences, per parameter array.
+- ``update_explanation``: an optimizer's last update of one weight, written out with the numbers
+  plugged in, computed the way the optimizer computes it so the result is the new weight.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from .activations import apply as apply_activation
+from .gradcheck import gradcheck
+from .network import Network
+from .optimizers import Optimizer, _project
+
+__all__ = [
+    "ActivationStats",
+    "GradCheckReport",
+    "GradCheckRow",
+    "LinearCollapse",
+    "UpdateExplanation",
+    "activation_histograms",
+    "decision_grid",
+    "fit_bounds",
+    "format_number",
+    "gradient_check",
+    "gradient_ratio",
+    "layer_gradient_norms",
+    "linear_collapse",
+    "network_like",
+    "param_name",
+    "prediction_curve",
+    "ratio_series",
+    "state_entries",
+    "update_explanation",
+]
+
+SATURATION = 0.01
+"""A sigmoid output below this or above 1 minus this (tanh: |a| above 1 minus this) is saturated:
+its slope is under 1% of the largest, so almost no gradient flows back through it."""
+
+
+# -- copies -----------------------------------------------------------------------------------
+
+
+def network_like(net: Network, params: Sequence[np.ndarray] | None = None) -> Network:
+    """A new network with ``net``'s shape, activations and dtype, holding ``params`` (or a copy of
+    ``net``'s own). Reads only ``net``'s fixed structure unless ``params`` is None."""
+    copy = Network(net.layer_sizes, net.activations, dtype=net.dtype, init="zeros")
+    copy.set_parameters(net.params if params is None else params)
+    return copy
+
+
+def param_name(index: int) -> str:
+    """``W1``, ``b1``, ``W2``, ... for position ``index`` in ``net.params``."""
+    return f"{'Wb'[index % 2]}{index // 2 + 1}"
+
+
+# -- decision boundary ------------------------------------------------------------------------
+
+
+def fit_bounds(
+    X: np.ndarray, nx: int, ny: int, *, pad: float = 0.08, features: tuple[int, int] = (0, 1)
+) -> tuple[float, float, float, float]:
+    """``(x_min, x_max, y_min, y_max)`` around the points' two ``features``, padded, and widened
+    so that a grid of ``nx`` x ``ny`` square cells keeps the data's aspect ratio."""
+    X = np.asarray(X, dtype=np.float64)
+    if len(X) == 0:
+        x0 = y0 = -1.0
+        x1 = y1 = 1.0
+    else:
+        a, b = X[:, features[0]], X[:, features[1]]
+        x0, x1, y0, y1 = float(a.min()), float(a.max()), float(b.min()), float(b.max())
+    span = max(x1 - x0, y1 - y0, 1e-9)
+    x0, x1 = x0 - pad * span, x1 + pad * span
+    y0, y1 = y0 - pad * span, y1 + pad * span
+    per_cell = max((x1 - x0) / max(nx, 1), (y1 - y0) / max(ny, 1))
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    half_w, half_h = per_cell * nx / 2, per_cell * ny / 2
+    return cx - half_w, cx + half_w, cy - half_h, cy + half_h
+
+
+def grid_points(bounds, nx: int, ny: int) -> tuple[np.ndarray, np.ndarray]:
+    """The centres of an ``nx`` x ``ny`` grid over ``bounds``: x ascending, y descending (row 0 is
+    the top of a picture)."""
+    x0, x1, y0, y1 = bounds
+    xs = x0 + (np.arange(nx) + 0.5) * (x1 - x0) / nx
+    ys = y1 - (np.arange(ny) + 0.5) * (y1 - y0) / ny
+    return xs, ys
+
+
+def decision_grid(
+    net: Network, bounds, nx: int, ny: int, *, features: tuple[int, int] = (0, 1)
+) -> np.ndarray:
+    """The network's output at the centre of every cell of an ``nx`` x ``ny`` grid over
+    ``bounds = (x_min, x_max, y_min, y_max)``: an array ``(ny, nx, n_outputs)``, row 0 at the top.
+
+    With more than two inputs the grid is a slice through ``features``; the other inputs are 0,
+    which is their mean once standardized.
+    """
+    n_in = net.layer_sizes[0]
+    if n_in < 2:
+        raise ValueError("decision_grid needs a network with at least 2 inputs; use prediction_curve")
+    xs, ys = grid_points(bounds, nx, ny)
+    gx, gy = np.meshgrid(xs, ys)
+    X = np.zeros((nx * ny, n_in), dtype=net.dtype)
+    X[:, features[0]] = gx.ravel()
+    X[:, features[1]] = gy.ravel()
+    return net.forward(X).reshape(ny, nx, -1)
+
+
+def prediction_curve(net: Network, x_min: float, x_max: float, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)``: the output of a one-input network at ``n`` evenly spaced inputs (first output)."""
+    if net.layer_sizes[0] != 1:
+        raise ValueError(f"prediction_curve needs a network with 1 input, not {net.layer_sizes[0]}")
+    x = np.linspace(x_min, x_max, max(n, 2))
+    return x, net.forward(x.reshape(-1, 1).astype(net.dtype))[:, 0].astype(np.float64)
+
+
+# -- activations ------------------------------------------------------------------------------
+
+
+@dataclass
+class ActivationStats:
+    """The outputs of one layer over a batch."""
+
+    layer: int
+    """1-based layer number (the last one is the output layer)."""
+    activation: str
+    n_units: int
+    n_samples: int
+    edges: np.ndarray
+    """Bin edges of ``counts`` (for relu: of the positive outputs only)."""
+    counts: np.ndarray
+    low: float
+    high: float
+    mean: float
+    std: float
+    zero_fraction: float = 0.0
+    """relu: fraction of all outputs that are exactly 0."""
+    dead_units: int = 0
+    """relu: units whose output is 0 for every sample of the batch (no gradient ever reaches them)."""
+    saturated_fraction: float = 0.0
+    """sigmoid / tanh / softmax: fraction of outputs in the flat ends (see ``SATURATION``)."""
+    saturated_units: int = 0
+    """Units saturated for every sample."""
+
+    @property
+    def dead_fraction(self) -> float:
+        """Dead units as a fraction of the layer's units."""
+        return self.dead_units / self.n_units if self.n_units else 0.0
+
+
+_RANGES = {"sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0), "tanh": (-1.0, 1.0)}
+
+
+def activation_histograms(net: Network, X, bins: int = 32) -> list[ActivationStats]:
+    """Histograms of every layer's outputs for the batch ``X``, with dead and saturated counts.
+
+    Bounded activations use their whole range (sigmoid [0, 1], tanh [-1, 1]) so that pile-ups at
+    the ends show; relu histograms its positive outputs and reports the zeros apart; others use
+    the observed range.
+    """
+    bins = max(1, int(bins))
+    outs = net.forward_all(np.asarray(X))
+    stats = []
+    for i, (a, name) in enumerate(zip(outs, net.activations)):
+        a = np.asarray(a, dtype=np.float64)
+        n, units = a.shape
+        values = a.ravel()
+        finite = values[np.isfinite(values)]
+        extra: dict[str, Any] = {}
+        if name == "relu":
+            zeros = a == 0.0
+            extra["zero_fraction"] = float(zeros.mean()) if a.size else 0.0
+            extra["dead_units"] = int(zeros.all(axis=0).sum()) if n else 0
+            positive = finite[finite > 0]
+            low, high = 0.0, float(positive.max()) if positive.size else 1.0
+            hist_values = positive
+        else:
+            if name in _RANGES:
+                low, high = _RANGES[name]
+            else:
+                low = float(finite.min()) if finite.size else -1.0
+                high = float(finite.max()) if finite.size else 1.0
+            hist_values = finite
+            if name in ("sigmoid", "softmax"):
+                sat = (a < SATURATION) | (a > 1.0 - SATURATION)
+            elif name == "tanh":
+                sat = np.abs(a) > 1.0 - SATURATION
+            else:
+                sat = None
+            if sat is not None:
+                extra["saturated_fraction"] = float(sat.mean()) if a.size else 0.0
+                extra["saturated_units"] = int(sat.all(axis=0).sum()) if n else 0
+        if not high > low:
+            low, high = low - 0.5, high + 0.5
+        counts, edges = np.histogram(hist_values, bins=bins, range=(low, high))
+        stats.append(ActivationStats(
+            layer=i + 1, activation=name, n_units=units, n_samples=n, edges=edges, counts=counts,
+            low=low, high=high,
+            mean=float(finite.mean()) if finite.size else float("nan"),
+            std=float(finite.std()) if finite.size else float("nan"),
+            **extra,
+        ))
+    return stats
+
+
+# -- linear collapse --------------------------------------------------------------------------
+
+
+@dataclass
+class LinearCollapse:
+    """A network with only linear hidden layers as the single layer ``f(X @ W + b)``."""
+
+    W: np.ndarray
+    """``W1 @ W2 @ ... @ Wn``: shape ``(n_inputs, n_outputs)``."""
+    b: np.ndarray
+    """``(...((b1 @ W2 + b2) @ W3 + b3) ...) @ Wn + bn``: shape ``(n_outputs,)``."""
+    output_activation: str
+    """``f``: the output layer's activation, which the collapse keeps."""
+    shapes: list[tuple[int, int]]
+    """The shape of each layer's ``W``, first layer first."""
+    max_abs_diff: float
+    """Largest |network output - f(X @ W + b)| over the samples checked (nan when none)."""
+    n_samples: int
+
+    def forward(self, X) -> np.ndarray:
+        """The collapsed layer's output for ``X``."""
+        return apply_activation(self.output_activation, np.asarray(X, dtype=self.W.dtype) @ self.W + self.b)
+
+
+def linear_collapse(net: Network, X=None) -> LinearCollapse | None:
+    """The single layer equivalent to ``net``, or None when a hidden activation is not linear.
+
+    ``X`` (optional) is a batch to compare the two on; the difference is only rounding, far
+    below 1e-10 in float64.
+    """
+    if any(name != "linear" for name in net.activations[:-1]):
+        return None
+    W = np.eye(net.layer_sizes[0], dtype=np.float64)
+    b = np.zeros(net.layer_sizes[0], dtype=np.float64)
+    for Wi, bi in zip(net.weights, net.biases):
+        W = W @ Wi
+        b = b @ Wi + bi
+    result = LinearCollapse(
+        W=W, b=b, output_activation=net.activations[-1],
+        shapes=[tuple(w.shape) for w in net.weights], max_abs_diff=float("nan"), n_samples=0,
+    )
+    if X is not None and len(X):
+        X = np.asarray(X)
+        diff = np.abs(net.forward(X).astype(np.float64) - result.forward(X))
+        result.max_abs_diff = float(diff.max())
+        result.n_samples = len(X)
+    return result
+
+
+# -- gradient flow ----------------------------------------------------------------------------
+
+
+def gradient_ratio(grad_norms: Sequence[float]) -> float:
+    """First layer's weight-gradient norm over the last layer's (nan without two finite norms).
+
+    Far below 1: the gradient vanishes on its way back to the input (the first layers barely
+    learn); far above 1: it explodes.
+    """
+    if len(grad_norms) < 2:
+        return float("nan")
+    first, last = float(grad_norms[0]), float(grad_norms[-1])
+    if not (math.isfinite(first) and math.isfinite(last)) or last == 0.0:
+        return float("nan")
+    return first / last
+
+
+def ratio_series(first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Element-wise first / last of two gradient-norm histories (nan where last is 0)."""
+    first = np.asarray(first, dtype=np.float64)
+    last = np.asarray(last, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = first / last
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+def layer_gradient_norms(net: Network, X, Y, loss: str) -> list[float]:
+    """The L2 norm of each layer's weight gradient dL/dW on ``(X, Y)``, first layer first."""
+    _, grads = net.loss_and_grads(X, Y, loss)
+    return [float(np.sqrt(np.vdot(g, g))) for g in grads[0::2]]
+
+
+# -- gradient check ---------------------------------------------------------------------------
+
+
+@dataclass
+class GradCheckRow:
+    """Backprop vs central differences for one parameter array."""
+
+    index: int
+    name: str
+    shape: tuple[int, ...]
+    checked: int
+    """Entries compared (spread evenly over the array)."""
+    max_abs_error: float
+    max_rel_error: float
+    """max over entries of |a - n| / max(|a|, |n|, ``REL_FLOOR``)."""
+    examples: list[tuple[tuple[int, ...], float, float]]
+    """A few ``(index, backprop, numeric)`` entries, largest gradients first."""
+
+
+@dataclass
+class WorkedExample:
+    """One central difference written out."""
+
+    name: str
+    index: tuple[int, ...]
+    w: float
+    loss_plus: float
+    loss_minus: float
+    numeric: float
+    analytic: float
+
+
+@dataclass
+class GradCheckReport:
+    """``gradient_check``'s result."""
+
+    rows: list[GradCheckRow]
+    worked: WorkedExample | None
+    h: float
+    n_samples: int
+    loss_name: str
+    loss: float
+
+    @property
+    def max_rel_error(self) -> float:
+        return max((r.max_rel_error for r in self.rows), default=0.0)
+
+
+REL_FLOOR = 1e-8
+"""Denominator floor of the relative error: rounding in L(w +- h) leaves ~1e-10 of absolute
+error in a central difference, which must not read as a large relative error where the gradient
+itself is ~0."""
+
+
+def gradient_check(
+    net: Network, X, Y, loss: str, *, entries: int | None = 24, h: float = 1e-6, examples: int = 2
+) -> GradCheckReport:
+    """Backprop's gradient against ``(L(w + h) - L(w - h)) / 2h`` for up to ``entries`` entries of
+    every parameter array of ``net`` (a copy: entries are nudged and put back)."""
+    X = np.asarray(X)
+    checks = gradcheck(net, X, Y, loss, h=h, entries=entries)
+    rows = []
+    for c in checks:
+        mask = ~np.isnan(c.numeric)
+        idx = np.argwhere(mask)
+        a, n = c.analytic[mask], c.numeric[mask]
+        abs_err = np.abs(a - n)
+        denom = np.maximum(np.maximum(np.abs(a), np.abs(n)), REL_FLOOR)
+        order = np.argsort(-np.abs(a), kind="stable")[: max(0, examples)]
+        rows.append(GradCheckRow(
+            index=c.index, name=c.name, shape=tuple(c.analytic.shape), checked=int(mask.sum()),
+            max_abs_error=float(abs_err.max()) if abs_err.size else 0.0,
+            max_rel_error=float((abs_err / denom).max()) if abs_err.size else 0.0,
+            examples=[(tuple(int(v) for v in idx[k]), float(a[k]), float(n[k])) for k in order],
+        ))
+    worked = None
+    best = max(rows, key=lambda r: abs(r.examples[0][1]) if r.examples else -1.0, default=None)
+    if best is not None and best.examples:
+        where, analytic, numeric = best.examples[0]
+        p = net.params[best.index]
+        saved = float(p[where])
+        p[where] = saved + h
+        plus = net.loss(X, Y, loss)
+        p[where] = saved - h
+        minus = net.loss(X, Y, loss)
+        p[where] = saved
+        worked = WorkedExample(best.name, where, saved, plus, minus, numeric, analytic)
+    return GradCheckReport(rows, worked, h, len(X), loss, float(net.loss(X, Y, loss)))
+
+
+# -- the last update, explained ---------------------------------------------------------------
+
+
+def format_number(value: float, digits: int = 4) -> str:
+    """A number for an explanation: ``digits`` significant digits, short exponents."""
+    value = float(value)
+    if value == 0.0:
+        return "0"
+    if not math.isfinite(value):
+        return str(value)
+    text = f"{value:.{digits}g}"
+    if "e" in text:
+        mant, exp = text.split("e")
+        text = f"{mant}e{int(exp):+03d}" if int(exp) < 0 else f"{mant}e+{int(exp):02d}"
+    return text
+
+
+def _paren(text: str) -> str:
+    """Wrap a negative number in parentheses where it follows an operator."""
+    return f"({text})" if text.startswith("-") else text
+
+
+@dataclass
+class UpdateExplanation:
+    """An optimizer's last update of one weight, with every number plugged in."""
+
+    optimizer: str
+    rule: str
+    """The optimizer's update rule in symbols."""
+    lines: list[str]
+    """The computation, one step per line; the last line ends with the new weight."""
+    w_before: float
+    grad: float
+    new_value: float
+    """The weight after the update, computed as the optimizer computes it."""
+    state: dict[str, float] = field(default_factory=dict)
+    """The optimizer's state for this weight after the update (e.g. ``m``, ``v``)."""
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def _as_state(opt) -> dict[str, Any]:
+    """``opt`` (an Optimizer, or the dict its ``state_dict`` returns) as that dict, not copied."""
+    if isinstance(opt, Optimizer):
+        return {
+            "name": opt.name, "hparams": opt.hparams, "steps": opt.steps, "state": opt.state,
+            "momentum_started": getattr(opt, "momentum_started", opt.steps > 0),
+        }
+    return dict(opt)
+
+
+_STATE_LABELS = {
+    "momentum_buffer": "v (momentum buffer)",
+    "exp_avg": "m (running mean of g)",
+    "exp_avg_sq": "v (running mean of g^2)",
+    "max_exp_avg_sq": "v_max (largest v so far)",
+    "sum": "s (sum of g^2)",
+    "square_avg": "s (running mean of g^2)",
+    "grad_avg": "g_avg (running mean of g)",
+}
+
+
+def state_entries(opt, param_index: int, index) -> dict[str, float]:
+    """The optimizer state that is in use for one weight: ``{label: value}`` (empty before a step)."""
+    st = _as_state(opt)
+    states = st.get("state") or []
+    if param_index >= len(states):
+        return {}
+    hp = st["hparams"]
+    used = []
+    name = st["name"]
+    if name in ("sgd", "momentum", "nesterov"):
+        used = ["momentum_buffer"] if hp.get("momentum", 0.0) != 0.0 else []
+    elif name == "adagrad":
+        used = ["sum"]
+    elif name == "rmsprop":
+        used = ["square_avg"] + ["grad_avg"] * bool(hp.get("centered")) + \
+               ["momentum_buffer"] * bool(hp.get("momentum", 0.0) > 0.0)
+    elif name in ("adam", "adamw", "adamp"):
+        used = ["exp_avg", "exp_avg_sq"] + ["max_exp_avg_sq"] * bool(hp.get("amsgrad"))
+    idx = _index(states[param_index][used[0]], index) if used else None
+    return {_STATE_LABELS[k]: float(states[param_index][k][idx]) for k in used}
+
+
+def _index(array: np.ndarray, index) -> tuple[int, ...]:
+    """``index`` (flat int or tuple) as a tuple index into ``array``."""
+    if isinstance(index, (int, np.integer)):
+        return tuple(int(v) for v in np.unravel_index(int(index), array.shape))
+    return tuple(int(v) for v in index)
+
+
+def update_explanation(opt, param_index: int, index, w_before, grad) -> UpdateExplanation:
+    """The last update of weight ``index`` of parameter ``param_index``, written out.
+
+    ``opt`` is the optimizer (or its ``state_dict()``) as it is just after that update;
+    ``w_before`` and ``grad`` are the whole parameter array before the update and the gradient
+    that the update used (AdamP looks at a whole column). ``index`` is a flat index or a tuple.
+    The new value is computed with the optimizer's own operations in its own order, so it is
+    the weight ``opt.step`` wrote, not an approximation.
+    """
+    st = _as_state(opt)
+    name, hp, t = st["name"], st["hparams"], int(st["steps"])
+    states = st.get("state") or []
+    w_arr = np.asarray(w_before, dtype=np.float64)
+    g_arr = np.asarray(grad, dtype=np.float64)
+    idx = _index(w_arr, index)
+    w, g = float(w_arr[idx]), float(g_arr[idx])
+    from .optimizers import OPTIMIZERS
+
+    rule = OPTIMIZERS[name].rule if name in OPTIMIZERS else ""
+    if t < 1 or param_index >= len(states):
+        return UpdateExplanation(name, rule, ["no update yet: make a step (n) to see one"], w, g, w)
+    s = {k: np.asarray(v) for k, v in states[param_index].items()}
+    f = format_number
+    lines: list[str] = [f"g = dL/dw = {f(g)}"]
+    wd = float(hp.get("weight_decay", 0.0))
+
+    def decayed_grad() -> float:
+        """Coupled weight decay: d = g + wd * w (the engine adds wd * w to g)."""
+        if wd == 0.0:
+            return g
+        d = w * wd + g
+        lines.append(f"d = g + weight_decay * w = {f(g)} + {f(wd)} * {_paren(f(w))} = {f(d)}")
+        return d
+
+    if name in ("sgd", "momentum", "nesterov"):
+        lr, mom = float(hp["lr"]), float(hp["momentum"])
+        d = decayed_grad()
+        dsym = "d" if wd else "g"
+        if mom != 0.0:
+            buf = float(s["momentum_buffer"][idx])
+            damp = float(hp["dampening"])
+            if t == 1:
+                lines.append(f"v <- {dsym} (the first step starts the buffer) = {f(buf)}")
+            else:
+                scale = 1.0 - damp
+                prev = (buf - d * scale) / mom
+                term = f"{f(scale)} * {dsym}" if damp else dsym
+                lines.append(f"v <- momentum * v + {term} = {f(mom)} * {_paren(f(prev))} + "
+                             f"{f(d * scale) if damp else _paren(f(d))} = {f(buf)}")
+            if hp["nesterov"]:
+                step = buf * mom + d
+                lines.append(f"step = {dsym} + momentum * v = {f(d)} + {f(mom)} * {_paren(f(buf))} = {f(step)}")
+                new = w - step * lr
+                lines.append(f"w <- w - lr * step = {f(w)} - {f(lr)} * {_paren(f(step))} = {f(new)}")
+            else:
+                new = w - buf * lr
+                lines.append(f"w <- w - lr * v = {f(w)} - {f(lr)} * {_paren(f(buf))} = {f(new)}")
+        else:
+            new = w - d * lr
+            lines.append(f"w <- w - lr * {dsym} = {f(w)} - {f(lr)} * {_paren(f(d))} = {f(new)}")
+        return UpdateExplanation(name, rule, lines, w, g, new, state_entries(st, param_index, idx))
+
+    if name == "adagrad":
+        lr, eps = float(hp["lr"]), float(hp["eps"])
+        d = decayed_grad()
+        dsym = "d" if wd else "g"
+        acc = float(s["sum"][idx])
+        lines.append(f"s <- s + {dsym}^2 = {f(acc - d * d)} + {f(d * d)} = {f(acc)}")
+        clr = lr / (1.0 + (t - 1) * float(hp["lr_decay"]))
+        lr_text = "lr"
+        if hp["lr_decay"]:
+            lines.append(f"lr_t = lr / (1 + (t - 1) * lr_decay) = {f(lr)} / (1 + {t - 1} * "
+                         f"{f(hp['lr_decay'])}) = {f(clr)}")
+            lr_text = "lr_t"
+        root = math.sqrt(acc)
+        new = w - (d / (root + eps)) * clr
+        lines.append(f"w <- w - {lr_text} * {dsym} / (sqrt(s) + eps) = {f(w)} - {f(clr)} * {_paren(f(d))} / "
+                     f"({f(root)} + {f(eps)}) = {f(new)}")
+        return UpdateExplanation(name, rule, lines, w, g, new, state_entries(st, param_index, idx))
+
+    if name == "rmsprop":
+        lr, eps, alpha, mom = float(hp["lr"]), float(hp["eps"]), float(hp["alpha"]), float(hp["momentum"])
+        d = decayed_grad()
+        dsym = "d" if wd else "g"
+        sq = float(s["square_avg"][idx])
+        prev = (sq - d * d * (1.0 - alpha)) / alpha
+        lines.append(f"s <- alpha * s + (1 - alpha) * {dsym}^2 = {f(alpha)} * {f(prev)} + "
+                     f"{f(1.0 - alpha)} * {f(d * d)} = {f(sq)}")
+        if hp["centered"]:
+            ga = float(s["grad_avg"][idx])
+            lines.append(f"g_avg <- alpha * g_avg + (1 - alpha) * {dsym} = {f(ga)}")
+            root = math.sqrt(sq - ga * ga)
+            lines.append(f"rms = sqrt(s - g_avg^2) = sqrt({f(sq)} - {f(ga * ga)}) = {f(root)}")
+        else:
+            root = math.sqrt(sq)
+            lines.append(f"rms = sqrt(s) = {f(root)}")
+        denom = root + eps
+        if mom > 0.0:
+            buf = float(s["momentum_buffer"][idx])
+            lines.append(f"v <- momentum * v + {dsym} / (rms + eps) = {f(mom)} * "
+                         f"{_paren(f((buf - d / denom) / mom))} + {_paren(f(d / denom))} = {f(buf)}")
+            new = w - buf * lr
+            lines.append(f"w <- w - lr * v = {f(w)} - {f(lr)} * {_paren(f(buf))} = {f(new)}")
+        else:
+            new = w - (d / denom) * lr
+            lines.append(f"w <- w - lr * {dsym} / (rms + eps) = {f(w)} - {f(lr)} * {_paren(f(d))} / "
+                         f"({f(root)} + {f(eps)}) = {f(new)}")
+        return UpdateExplanation(name, rule, lines, w, g, new, state_entries(st, param_index, idx))
+
+    if name in ("adam", "adamw", "adamp"):
+        lr, eps = float(hp["lr"]), float(hp["eps"])
+        b1, b2 = (float(x) for x in hp["betas"])
+        decoupled = name == "adamw"
+        if name == "adam":
+            d = decayed_grad()
+        else:
+            d = g
+        dsym = "d" if (name == "adam" and wd) else "g"
+        m = float(s["exp_avg"][idx])
+        v = float(s["exp_avg_sq"][idx])
+        m_prev = (m - d * (1.0 - b1)) / b1
+        v_prev = (v - d * d * (1.0 - b2)) / b2
+        lines.append(f"m <- b1 * m + (1 - b1) * {dsym} = {f(b1)} * {_paren(f(m_prev))} + {f(1 - b1)} * "
+                     f"{_paren(f(d))} = {f(m)}")
+        lines.append(f"v <- b2 * v + (1 - b2) * {dsym}^2 = {f(b2)} * {f(v_prev)} + {f(1 - b2)} * "
+                     f"{f(d * d)} = {f(v)}")
+        if name == "adam" and hp.get("amsgrad"):
+            v = float(s["max_exp_avg_sq"][idx])
+            lines.append(f"v_max <- max(v_max, v) = {f(v)}  (used instead of v)")
+        bc1, bc2 = 1.0 - b1**t, 1.0 - b2**t
+        m_hat, v_hat = m / bc1, v / bc2
+        lines.append(f"m_hat = m / (1 - b1^t) = {f(m)} / {f(bc1)} = {f(m_hat)}   (t = {t})")
+        lines.append(f"v_hat = v / (1 - b2^t) = {f(v)} / {f(bc2)} = {f(v_hat)}")
+        # As the engine: denom = sqrt(v) / sqrt(bc2) + eps; step = m / denom * (lr / bc1).
+        denom = math.sqrt(v) / math.sqrt(bc2) + eps
+        step_size = lr / bc1
+        w_start = w
+        if decoupled and wd != 0.0:
+            w_start = w * (1.0 - lr * wd)
+            lines.append(f"w <- w * (1 - lr * weight_decay) = {f(w)} * {f(1.0 - lr * wd, 8)} = {f(w_start)}")
+        if name != "adamp":
+            new = w_start - (m / denom) * step_size
+            lines.append(f"w <- w - lr * m_hat / (sqrt(v_hat) + eps) = {f(w_start)} - {f(lr)} * "
+                         f"{_paren(f(m_hat))} / ({f(math.sqrt(v_hat))} + {f(eps)}) = {f(new)}")
+            return UpdateExplanation(name, rule, lines, w, g, new, state_entries(st, param_index, idx))
+        return _adamp_tail(st, param_index, idx, w_arr, g_arr, s, lines, w, g, m_hat, v_hat, rule)
+
+    raise ValueError(f"no explanation for optimizer {name!r}")
+
+
+def _adamp_tail(st, param_index, idx, w_arr, g_arr, s, lines, w, g, m_hat, v_hat, rule) -> UpdateExplanation:
+    """AdamP after the moments: the projection of the step and the weight decay, as the engine."""
+    hp, t = st["hparams"], int(st["steps"])
+    f = format_number
+    lr, eps, wd = float(hp["lr"]), float(hp["eps"]), float(hp["weight_decay"])
+    b1, b2 = (float(x) for x in hp["betas"])
+    m_arr, v_arr = s["exp_avg"].astype(np.float64), s["exp_avg_sq"].astype(np.float64)
+    denom = np.sqrt(v_arr) / math.sqrt(1.0 - b2**t) + eps
+    if hp["nesterov"]:
+        perturb = (m_arr * b1 + (1.0 - b1) * g_arr) / denom
+    else:
+        perturb = m_arr / denom
+    raw = float(perturb[idx])
+    wd_ratio = 1.0
+    projected = False
+    if w_arr.ndim > 1:
+        before = perturb.copy()
+        wd_ratio = _project(w_arr, g_arr, perturb, float(hp["delta"]), float(hp["wd_ratio"]), eps)
+        projected = not np.array_equal(before, perturb)
+    step = float(perturb[idx])
+    lines.append(f"step = m_hat / (sqrt(v_hat) + eps) = {f(m_hat)} / ({f(math.sqrt(v_hat))} + {f(eps)}) = {f(raw)}")
+    if projected:
+        lines.append(f"|cos(g, w)| < delta / sqrt(n): w is scale-invariant, so the radial part of the step "
+                     f"is removed: step = {f(step)}")
+    elif w_arr.ndim > 1:
+        lines.append("|cos(g, w)| >= delta / sqrt(n): no projection")
+    w_start = w
+    if wd > 0.0:
+        w_start = w * (1.0 - lr * wd * wd_ratio)
+        lines.append(f"w <- w * (1 - lr * weight_decay * {f(wd_ratio)}) = {f(w)} * "
+                     f"{f(1.0 - lr * wd * wd_ratio, 8)} = {f(w_start)}")
+    new = w_start - step * (lr / (1.0 - b1**t))
+    lines.append(f"w <- w - lr * step / (1 - b1^t) = {f(w_start)} - {f(lr)} * {_paren(f(step))} / "
+                 f"{f(1.0 - b1**t)} = {f(new)}")
+    return UpdateExplanation(st["name"], rule, lines, w, g, new, state_entries(st, param_index, idx))

@@ -1,0 +1,198 @@
+"""The common shape of the "inside the network" screens: a title line, the view, a footer.
+
+Each view gets the main screen's training snapshots through ``show_snapshot`` and redraws at
+most every ``REDRAW_INTERVAL`` seconds while training (the latest snapshot wins; a trailing
+timer draws the last one), at once otherwise. Its math runs on copies: ``network_copy`` puts
+the snapshot's parameters into a private network of the same shape, never the live one.
+"""
+
+from __future__ import annotations
+
+import math
+from time import monotonic
+from typing import TYPE_CHECKING
+
+from rich.markup import escape
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.css.query import NoMatches
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Static
+
+from ...engine import inspect as insp
+from ...engine.network import Network
+from ...session import Session, Snapshot
+
+if TYPE_CHECKING:
+    from .main import MainScreen
+
+REDRAW_INTERVAL = 0.5
+"""Seconds between redraws while training: twice a second reads as live and costs little."""
+
+
+class InsideScreen(Screen):
+    """Base class: title, throttled snapshots, keys to go back and to train from here."""
+
+    VIEW_TITLE = ""
+    """Shown at the left of the title line."""
+
+    DEFAULT_CSS = """
+    InsideScreen > #inside-title {
+        height: 1;
+        width: 1fr;
+        padding: 0 1;
+        background: $boost;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    """
+
+    BINDINGS = [
+        Binding("escape,q", "close", "Back"),
+        Binding("space", "toggle_training", "Train/pause"),
+        Binding("n", "single_step", "Step"),
+        Binding("p", "presets", "Presets", show=False),
+    ]
+
+    def __init__(self, main: MainScreen) -> None:
+        super().__init__()
+        self.main = main
+        """The main screen: owner of the session and the training worker."""
+        self.snapshot: Snapshot | None = None
+        """The latest snapshot received."""
+        self.draw_count = 0
+        """Redraws so far (for tests and profiling)."""
+        self.last_draw_seconds = 0.0
+        """How long the latest ``draw`` took (the math and the widget updates, not the paint)."""
+        self._drawn_at = -math.inf
+        self._timer: Timer | None = None
+        self._net: Network | None = None
+        self._shapes: dict[str, tuple[int, ...]] = {}
+
+    @property
+    def session(self) -> Session:
+        return self.main.session
+
+    # -- composition -----------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="inside-title")
+        yield from self.compose_view()
+        yield Footer()
+
+    def compose_view(self) -> ComposeResult:
+        """The view's own widgets, between the title line and the footer."""
+        yield from ()
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.show_snapshot, self.current_snapshot())
+
+    def on_screen_resume(self) -> None:
+        """Back on top (e.g. after the presets): the experiment may be another one now."""
+        if self.snapshot is not None:
+            self.show_snapshot(self.current_snapshot())
+
+    def current_snapshot(self) -> Snapshot:
+        """The latest state: the main screen's last snapshot while a worker runs (the live network
+        must not be read from here then), else a fresh one."""
+        last = getattr(self.main, "_last", None)
+        return last if self.main.running and last is not None else self.session.snapshot()
+
+    # -- snapshots -------------------------------------------------------------------------
+
+    def show_snapshot(self, snap: Snapshot) -> None:
+        """Keep ``snap``; draw it now when idle, else at most every ``REDRAW_INTERVAL``."""
+        self.snapshot = snap
+        delay = self._drawn_at + REDRAW_INTERVAL - monotonic()
+        if snap.state != "training" or delay <= 0:
+            self._draw_now()
+        elif self._timer is None:
+            self._timer = self.set_timer(delay, self._draw_now, name="inside redraw")
+
+    def redraw(self) -> None:
+        """Draw the latest snapshot again now (after a key changed what the view shows)."""
+        if self.snapshot is not None:
+            self._draw_now()
+
+    def _draw_now(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        snap = self.snapshot
+        if snap is None or not self.is_attached:
+            return
+        self._drawn_at = started = monotonic()
+        try:
+            self.query_one("#inside-title", Static).update(self.title_text(snap), layout=False)
+            self.draw(snap)
+        except NoMatches:  # a last snapshot arriving while the app shuts down
+            return
+        self.draw_count += 1
+        self.last_draw_seconds = monotonic() - started
+
+    def draw(self, snap: Snapshot) -> None:
+        """Show ``snap`` (the UI thread; ``network_copy`` for any forward pass)."""
+
+    def update_text(self, selector: str, content) -> None:
+        """``Static.update`` that lays the screen out again only when the text's shape changed
+        (the length of each line): a relayout re-renders every widget of the screen."""
+        widget = self.query_one(selector, Static)
+        if not hasattr(content, "plain"):  # not text: nothing to compare
+            widget.update(content)
+            return
+        shape = tuple(len(line) for line in content.plain.split("\n"))
+        widget.update(content, layout=self._shapes.get(selector) != shape)
+        self._shapes[selector] = shape
+
+    def title_text(self, snap: Snapshot) -> str:
+        """``Decision boundary · circles · 2 -> 16 -> 1 · step 120 · paused``."""
+        ds = self.session.experiment.dataset
+        shape = network_shape(self.session.net.layer_sizes)
+        parts = [f"[b]{escape(self.VIEW_TITLE)}[/b]", escape(ds.name), shape, f"step {snap.step}", snap.state]
+        return " · ".join(parts)
+
+    def network_copy(self, snap: Snapshot) -> Network:
+        """A private network of the session's shape holding ``snap``'s parameters."""
+        live = self.session.net
+        net = self._net
+        if net is None or net.layer_sizes != live.layer_sizes or net.activations != live.activations \
+                or net.dtype != live.dtype:
+            net = self._net = insp.network_like(live, snap.params)
+        else:
+            net.set_parameters(snap.params)
+        return net
+
+    # -- keys ------------------------------------------------------------------------------
+
+    def action_close(self) -> None:
+        self.app.pop_screen()
+
+    def action_toggle_training(self) -> None:
+        self.main.action_toggle_training()
+
+    def action_single_step(self) -> None:
+        self.main.action_single_step()
+
+    def action_presets(self) -> None:
+        """Open the presets over this view; it shows the new experiment when they close."""
+        from .inside_presets import PresetsScreen
+
+        if not isinstance(self, PresetsScreen):
+            self.app.push_screen(PresetsScreen(self.main))
+
+
+def network_shape(sizes) -> str:
+    """``2 -> 6x16 -> 1``: the layer sizes with runs of equal hidden layers counted."""
+    sizes = list(sizes)
+    parts = [str(sizes[0])]
+    hidden = sizes[1:-1]
+    i = 0
+    while i < len(hidden):
+        j = i
+        while j < len(hidden) and hidden[j] == hidden[i]:
+            j += 1
+        parts.append(f"{j - i}x{hidden[i]}" if j - i > 2 else " -> ".join([str(hidden[i])] * (j - i)))
+        i = j
+    parts.append(str(sizes[-1]))
+    return " -> ".join(parts)

@@ -1,0 +1,148 @@
+"""Data: what the network is given, before and after preprocessing.
+
+The dataset's shape and split, a few rows with the raw label beside its one-hot target, the
+class counts, and each feature's mean and standard deviation on the training split before and
+after standardization (mean 0, std 1 after, by construction).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from ...engine.preprocess import encode_targets
+from ...session import Snapshot
+from .inside_base import InsideScreen
+
+ROWS = 5
+"""Rows of the dataset shown."""
+MAX_FEATURES = 4
+"""Feature columns shown in the rows table (the statistics table has them all)."""
+
+
+def _num(v: float) -> str:
+    return f"{v:.4g}"
+
+
+class DataScreen(InsideScreen):
+    """The dataset and its preprocessing."""
+
+    VIEW_TITLE = "Data"
+
+    DEFAULT_CSS = """
+    DataScreen #data-scroll { height: 1fr; padding: 0 1; }
+    DataScreen #data-body { height: auto; }
+    """
+
+    def compose_view(self) -> ComposeResult:
+        with VerticalScroll(id="data-scroll"):
+            yield Static("", id="data-body")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#data-scroll").focus()
+
+    def draw(self, snap: Snapshot) -> None:
+        if getattr(self, "_drawn_for", None) is self.session.experiment:
+            return  # the data does not change while training
+        self._drawn_for = self.session.experiment
+        self.update_text("#data-body", self.content())
+
+    def content(self) -> Group:
+        d = self.session.experiment.data
+        ds = d.dataset
+        n, k = ds.X.shape
+        head = Text()
+        head.append(f"{ds.name}", style="bold")
+        head.append(f": {n} samples x {k} feature{'s' * (k != 1)}, {ds.problem}")
+        if ds.problem != "regression":
+            head.append(f", {ds.num_classes} classes")
+        head.append(f"\ntrain {len(d.X_train)} · validation {len(d.X_val)} "
+                    f"(val_split {self.session.config.data.val_split:g}"
+                    f"{', stratified by class' if ds.problem != 'regression' else ''})\n")
+        if ds.description:
+            head.append(f"{ds.description}\n", style="dim")
+        parts: list = [head, _title("first rows: raw features, label, the target the network sees"), self._rows()]
+        if ds.problem != "regression":
+            parts += [_title("\nclass counts"), self._counts()]
+        parts += [_title("\nfeatures on the training split: before -> after standardizing, (x - mean) / std"),
+                  self._stats()]
+        return Group(*parts)
+
+    def _rows(self) -> Table:
+        d = self.session.experiment.data
+        ds = d.dataset
+        X = ds.X[:ROWS]
+        Z = d.standardizer.transform(X)
+        Y = encode_targets(ds, ds.y[:ROWS])
+        shown = min(ds.X.shape[1], MAX_FEATURES)
+        more = ds.X.shape[1] > shown
+        table = Table(box=None, padding=(0, 1), show_edge=False, header_style="dim")
+        table.add_column("#", justify="right", style="dim")
+        for j in range(shown):
+            table.add_column(ds.feature_names[j][:10], justify="right")
+        if more:
+            table.add_column("…")
+        if ds.problem == "regression":
+            table.add_column(ds.target_name[:12], justify="right")
+        else:
+            table.add_column("label")
+            table.add_column("one-hot" if ds.problem == "multiclass" else "target")
+        table.add_column("standardized", style="cyan")
+        for i in range(len(X)):
+            cells = [str(i), *(_num(v) for v in X[i, :shown])] + (["…"] if more else [])
+            if ds.problem == "regression":
+                cells.append(_num(float(np.ravel(ds.y[i])[0])))
+            else:
+                label = int(ds.y[i])
+                cells.append(f"{label} {ds.class_names[label]}"[:16])
+                cells.append("[" + " ".join(f"{v:g}" for v in Y[i]) + "]")
+            z = " ".join(f"{v:+.2f}" for v in Z[i, :min(shown, 3)]) + (" …" if ds.X.shape[1] > 3 else "")
+            cells.append(z)
+            table.add_row(*cells)
+        return table
+
+    def _counts(self) -> Table:
+        d = self.session.experiment.data
+        ds = d.dataset
+        table = Table(box=None, padding=(0, 1), show_edge=False, header_style="dim")
+        for col in ("class", "train", "val", "total", ""):
+            table.add_column(col, justify="left" if col == "class" else "right")
+        train = np.bincount(d.y_train.astype(int), minlength=ds.num_classes)
+        val = np.bincount(d.y_val.astype(int), minlength=ds.num_classes)
+        top = max(1, int((train + val).max()))
+        for c, name in enumerate(ds.class_names):
+            total = int(train[c] + val[c])
+            bar = "█" * max(1, round(total / top * 12)) if total else ""
+            table.add_row(f"{c} {name}"[:18], str(int(train[c])), str(int(val[c])), str(total),
+                          Text(bar.ljust(12), style="cyan"))
+        return table
+
+    def _stats(self) -> Table:
+        d = self.session.experiment.data
+        ds = d.dataset
+        std = d.standardizer
+        raw = d.X_train * std.std + std.mean  # the training split before standardization
+        table = Table(box=None,
+                      padding=(0, 1), show_edge=False, header_style="dim")
+        for col in ("feature", "mean", "std", "->", "mean", "std"):
+            table.add_column(col, justify="left" if col == "feature" else "right")
+        after_mean, after_std = d.X_train.mean(axis=0), d.X_train.std(axis=0)
+        for j, name in enumerate(ds.feature_names):
+            table.add_row(name[:16], _num(raw[:, j].mean()), _num(raw[:, j].std()), "->",
+                          _num(_clean(after_mean[j])), _num(after_std[j]))
+        return table
+
+
+def _title(text: str) -> Text:
+    return Text(text, style="bold")
+
+
+def _clean(v: float) -> float:
+    """-1e-17 -> 0: a mean that is zero up to rounding reads as 0."""
+    return 0.0 if abs(v) < 1e-12 else float(v)

@@ -1,0 +1,77 @@
+"""Presets: pick a ready-made experiment; the main screen's session is rebuilt from it.
+
+Choosing one asks first when the current network has been trained, then stops any training,
+rebuilds ``main.session`` from the preset's config, reloads the config pane and redraws the
+main screen: through ``MainScreen._stop``, ``_reload_config_pane`` and ``_show`` (the same
+steps the main screen takes for a structural config change).
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from ...presets import PRESETS, get_preset
+from ...session import Snapshot
+from .dialogs import ConfirmDialog
+from .inside_base import InsideScreen
+
+
+class PresetsScreen(InsideScreen):
+    """The list of presets; Enter loads one."""
+
+    VIEW_TITLE = "Presets"
+
+    DEFAULT_CSS = """
+    PresetsScreen #presets-note { height: auto; padding: 0 1; color: $text-muted; }
+    PresetsScreen OptionList { height: 1fr; margin: 0 1; }
+    """
+
+    def compose_view(self) -> ComposeResult:
+        yield Static("Ready-made experiments, each showing one idea. Enter loads one "
+                     "(fresh weights; the current training is replaced).", id="presets-note")
+        options = []
+        for name, preset in PRESETS.items():
+            label = Text()
+            label.append(name, style="bold")
+            if preset.view:
+                label.append(f"   (then press {preset.view})", style="dim")
+            label.append(f"\n  {preset.description}")
+            options.append(Option(label, id=name))
+        yield OptionList(*options)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one(OptionList).focus()
+
+    def draw(self, snap: Snapshot) -> None:
+        pass  # only the title line follows training
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option_id is not None:
+            self.load(event.option_id)
+
+    @work(exclusive=True, group="preset")
+    async def load(self, name: str) -> None:
+        """Replace the main screen's experiment with preset ``name`` (asking first if trained)."""
+        main = self.main
+        if main.session.trained and not await self.app.push_screen_wait(
+            ConfirmDialog(f"Replace the trained network with the preset {name}?", yes="Load", no="Cancel")
+        ):
+            return
+        await main._stop()  # noqa: SLF001 - the main screen's own way to end training
+        try:
+            main.session.rebuild(get_preset(name))
+        except ValueError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return
+        main._reload_config_pane()  # noqa: SLF001
+        main._show(main.session.snapshot())  # noqa: SLF001
+        preset = PRESETS[name]
+        hint = f"; press {preset.view} to see it" if preset.view else ""
+        self.app.pop_screen()
+        self.app.notify(f"{name} loaded: space trains{hint}.", timeout=5)
