@@ -64,11 +64,11 @@ def _spiral_tanh() -> ExperimentConfig:
 
 PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset("spiral-tanh", "the default: two spiral arms, 2 tanh layers of 16, Adam", _spiral_tanh, "b"),
-    Preset("deep-sigmoid", "6 sigmoid layers of 16, SGD: the first layer's gradient vanishes (~1e-5 of the last)",
+    Preset("deep-sigmoid", "6 sigmoid layers of 16 + SGD: the first layer's gradient vanishes",
            lambda: _deep("sigmoid"), "g"),
-    Preset("deep-relu", "the same 6 layers with relu: gradients reach the first layer and it learns",
+    Preset("deep-relu", "the same 6 layers with relu: the gradient reaches the first layer",
            lambda: _deep("relu"), "g"),
-    Preset("linear-xor", "3 linear hidden layers on xor: one linear map in disguise, cannot learn it",
+    Preset("linear-xor", "3 linear hidden layers on xor: one matrix in disguise, cannot learn it",
            lambda: _xor("linear"), "x"),
     Preset("relu-xor", "the same network with relu: learns xor", lambda: _xor("relu"), "b"),
 ]}

@@ -51,6 +51,7 @@ class ActivationsScreen(InsideScreen):
     """Per-layer histograms of the outputs, with dead and saturated units."""
 
     VIEW_TITLE = "Activations"
+    REDRAW_INTERVAL = 1.0  # a forward pass and a histogram per layer: once a second is plenty
 
     DEFAULT_CSS = """
     ActivationsScreen #act-scroll { height: 1fr; padding: 0 1; }
@@ -82,7 +83,7 @@ class ActivationsScreen(InsideScreen):
         note_lines = len(note.wrap(self.app.console, max(1, self.size.width - 2)))
         avail = max(1, self.size.height - 2 - note_lines)
         per_layer = avail // max(1, len(stats))
-        height = max(1, min(4, per_layer - 1))
+        height = max(1, min(8, per_layer - 1))
         t = Text()
         last = len(stats) - 1
         for s in stats:
@@ -99,6 +100,10 @@ class ActivationsScreen(InsideScreen):
             t.append(f"= 0: {s.zero_fraction:.0%} of outputs", style="")
             t.append(" · ")
             t.append(f"dead {s.dead_units}/{s.n_units}", style=style)
+        elif s.activation in ("sigmoid", "tanh", "softmax") and is_output:
+            # A saturated output is a confident prediction; its loss (bce / cross-entropy) is
+            # computed from the logits, so no gradient is lost there.
+            t.append(f"confident {s.saturated_fraction:.0%} (< 0.01 or > 0.99)")
         elif s.activation in ("sigmoid", "tanh", "softmax"):
             style = "bold red" if s.saturated_fraction >= 0.25 else ""
             t.append(f"saturated {s.saturated_fraction:.0%}", style=style)
@@ -108,7 +113,7 @@ class ActivationsScreen(InsideScreen):
             t.append(f"mean {s.mean:.3g} · std {s.std:.3g}")
         t.append("\n")
         lines = column_bars(s.counts, height)
-        red = _saturated_bins(s)
+        red = _saturated_bins(s) if not is_output else np.zeros(len(s.counts), dtype=bool)
         low = insp.format_number(s.low, 3)
         high = insp.format_number(s.high, 3)
         color = "green" if s.activation == "relu" else "cyan"

@@ -36,6 +36,8 @@ class InsideScreen(Screen):
 
     VIEW_TITLE = ""
     """Shown at the left of the title line."""
+    REDRAW_INTERVAL = REDRAW_INTERVAL
+    """Least seconds between two redraws while training (views with costlier math wait longer)."""
 
     DEFAULT_CSS = """
     InsideScreen > #inside-title {
@@ -68,7 +70,7 @@ class InsideScreen(Screen):
         self._drawn_at = -math.inf
         self._timer: Timer | None = None
         self._net: Network | None = None
-        self._shapes: dict[str, tuple[int, ...]] = {}
+        self._shapes: dict[str, int] = {}
 
     @property
     def session(self) -> Session:
@@ -102,9 +104,9 @@ class InsideScreen(Screen):
     # -- snapshots -------------------------------------------------------------------------
 
     def show_snapshot(self, snap: Snapshot) -> None:
-        """Keep ``snap``; draw it now when idle, else at most every ``REDRAW_INTERVAL``."""
+        """Keep ``snap``; draw it now when idle, else at most every ``REDRAW_INTERVAL`` seconds."""
         self.snapshot = snap
-        delay = self._drawn_at + REDRAW_INTERVAL - monotonic()
+        delay = self._drawn_at + self.REDRAW_INTERVAL - monotonic()
         if snap.state != "training" or delay <= 0:
             self._draw_now()
         elif self._timer is None:
@@ -135,15 +137,24 @@ class InsideScreen(Screen):
         """Show ``snap`` (the UI thread; ``network_copy`` for any forward pass)."""
 
     def update_text(self, selector: str, content) -> None:
-        """``Static.update`` that lays the screen out again only when the text's shape changed
-        (the length of each line): a relayout re-renders every widget of the screen."""
+        """``Static.update`` that lays the screen out again only when the widget's height may
+        change: a relayout repaints the whole screen, and while training that adds up.
+
+        A fixed-height widget never needs one; an auto-height one only when its text wraps to
+        another number of lines.
+        """
         widget = self.query_one(selector, Static)
-        if not hasattr(content, "plain"):  # not text: nothing to compare
+        height = widget.styles.height
+        if not hasattr(content, "plain") or height is None:
             widget.update(content)
             return
-        shape = tuple(len(line) for line in content.plain.split("\n"))
-        widget.update(content, layout=self._shapes.get(selector) != shape)
-        self._shapes[selector] = shape
+        if not height.is_auto:
+            widget.update(content, layout=False)
+            return
+        width = widget.content_size.width
+        lines = len(content.wrap(self.app.console, width)) if width > 0 else -1
+        widget.update(content, layout=lines < 0 or self._shapes.get(selector) != lines)
+        self._shapes[selector] = lines
 
     def title_text(self, snap: Snapshot) -> str:
         """``Decision boundary · circles · 2 -> 16 -> 1 · step 120 · paused``."""

@@ -99,7 +99,7 @@ class BoundaryScreen(InsideScreen):
         ds = d.dataset
         nx, ny = boundary.grid_size
         X_all = np.concatenate([d.X_train, d.X_val])
-        bounds = insp.fit_bounds(X_all, nx, ny)
+        bounds = insp.fit_bounds(X_all, nx, ny * boundary.cell_aspect)
         grid = insp.decision_grid(net, bounds, nx, ny)
         points = self._points(bounds, nx, ny)
         if ds.problem == "regression":

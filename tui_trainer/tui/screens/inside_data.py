@@ -70,7 +70,7 @@ class DataScreen(InsideScreen):
         parts: list = [head, _title("first rows: raw features, label, the target the network sees"), self._rows()]
         if ds.problem != "regression":
             parts += [_title("\nclass counts"), self._counts()]
-        parts += [_title("\nfeatures on the training split: before -> after standardizing, (x - mean) / std"),
+        parts += [_title("\nfeatures (training split) before -> after standardizing: (x - mean) / std"),
                   self._stats()]
         return Group(*parts)
 

@@ -84,9 +84,9 @@ class InspectorScreen(InsideScreen):
         self.layer_index = min(self.layer_index, n_layers - 1)
         i = self.param_index
         W, b = snap.params[i], snap.params[i + 1]
+        k = self.layer_index + 1
         self.query_one(WeightHeatmap).set_matrix(
-            W, b, title=f"W{self.layer_index + 1} ({W.shape[0]} x {W.shape[1]}) weights · layer {self.layer_index + 1}/{n_layers}",
-            symbol=f"W{self.layer_index + 1}",
+            W, b, title=f"W{k} ({W.shape[0]} x {W.shape[1]}) weights · layer {k}/{n_layers}", symbol=f"W{k}",
         )
         self._panel(snap)
 

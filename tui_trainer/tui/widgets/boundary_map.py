@@ -18,6 +18,7 @@ import numpy as np
 from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -44,7 +45,7 @@ _ANSI_REGION = [(0, 0, 170), (170, 85, 0), (0, 170, 0), (170, 0, 170), (170, 0, 
                 (85, 85, 85), (170, 170, 170)]
 _ANSI_POINT = [(85, 85, 255), (255, 255, 85), (85, 255, 85), (255, 85, 255), (255, 85, 85), (85, 255, 255),
                (255, 255, 255), (0, 0, 0)]
-_NO_COLOR_REGIONS = " ·:░-=+~*#"
+_NO_COLOR_REGIONS = "·:░=+-~*#%"
 
 
 @lru_cache(maxsize=512)
@@ -94,7 +95,6 @@ class BoundaryMap(Widget):
         super().__init__(name=name, id=id, classes=classes)
         self._keys: np.ndarray | None = None  # (ny, nx) region keys: class * _STRENGTHS + strength, or level
         self._mode = "classes"
-        self._n_levels = 1
         self._points: dict[int, dict[int, tuple[str, int, bool, int]]] = {}  # line -> col -> (mark, key, val, row)
         self._strips: dict[int, Strip] = {}
         self._styles: dict[tuple, Style] = {}  # per data: (top, bottom) or ("p", key, bg) -> style
@@ -109,6 +109,11 @@ class BoundaryMap(Widget):
         width, height = self.content_size
         per_line = 1 if self.color_system == "glyphs" else 2
         return max(1, width), max(1, height * per_line)
+
+    @property
+    def cell_aspect(self) -> int:
+        """How many times taller than wide one grid cell is: 1 with half blocks, 2 with glyphs."""
+        return 2 if self.color_system == "glyphs" else 1
 
     @property
     def color_system(self) -> str:
@@ -133,23 +138,17 @@ class BoundaryMap(Widget):
             cls = probs.argmax(axis=2)
             sure = (probs.max(axis=2) - 1.0 / k) / (1.0 - 1.0 / k)
         strength = np.clip(np.floor(np.nan_to_num(sure) * _STRENGTHS), 0, _STRENGTHS - 1).astype(np.intp)
-        self._mode = "classes"
-        self._keys = cls * _STRENGTHS + strength
-        self._set_points(points, lambda label: int(label))
-        self._changed()
+        self._show(cls * _STRENGTHS + strength, "classes", points, lambda labels: np.asarray(labels).astype(int))
 
     def set_values(self, values: np.ndarray, center: float, scale: float, points: MapPoints | None) -> None:
         """Show a regression output ``(ny, nx)`` on the diverging map ``center -+ scale``."""
         palette = self._palette()
-        self._mode = "values"
-        self._n_levels = palette.n_levels
-        self._keys = colormap.values_to_levels(np.asarray(values) - center, scale, palette.n_levels)
+        keys = colormap.values_to_levels(np.asarray(values) - center, scale, palette.n_levels)
 
-        def level(value: float) -> int:
-            return int(colormap.values_to_levels(np.array([value - center]), scale, palette.n_levels)[0])
+        def levels(labels) -> np.ndarray:
+            return colormap.values_to_levels(np.asarray(labels, dtype=float) - center, scale, palette.n_levels)
 
-        self._set_points(points, level)
-        self._changed()
+        self._show(keys, "values", points, levels)
 
     def clear(self, hint: str = "") -> None:
         """No map: show ``hint`` in the middle instead."""
@@ -158,19 +157,51 @@ class BoundaryMap(Widget):
         self._hint = hint
         self._changed()
 
-    def _set_points(self, points: MapPoints | None, key_of) -> None:
-        self._points = {}
-        if points is None or self._keys is None:
+    def _show(self, keys: np.ndarray, mode: str, points: MapPoints | None, keys_of) -> None:
+        """Take new region keys and points; repaint only the lines that changed.
+
+        While training most lines keep their colours from one redraw to the next, and a full
+        repaint of the map is the costliest thing this view does.
+        """
+        old_keys, old_points = self._keys, self._points
+        same_frame = mode == self._mode and old_keys is not None and old_keys.shape == keys.shape
+        self._mode, self._keys = mode, keys
+        self._points = self._place(points, keys_of)
+        if not same_frame:
+            self._changed()
             return
+        per_line = 1 if self.color_system == "glyphs" else 2
+        width = self.content_size.width
+        row_changed = np.any(keys != old_keys, axis=1)
+        if per_line == 2 and len(row_changed) % 2:
+            row_changed = np.append(row_changed, False)
+        changed = row_changed.reshape(-1, per_line).any(axis=1)
+        lines = len(changed)
+        regions = []
+        for y in range(lines):
+            if changed[y] or self._points.get(y) != old_points.get(y):
+                self._strips.pop(y, None)
+                regions.append(Region(0, y, width, 1))
+        if len(regions) > lines // 2:
+            self.refresh()
+        elif regions:
+            self.refresh(*regions)
+
+    def _place(self, points: MapPoints | None, keys_of) -> dict[int, dict[int, tuple[str, int, bool, int]]]:
+        """Points by line and column; a validation point wins a cell shared with a training one."""
+        placed: dict[int, dict[int, tuple[str, int, bool, int]]] = {}
+        if points is None or self._keys is None or not len(points.col):
+            return placed
         ny, nx = self._keys.shape
         per_line = 1 if self.color_system == "glyphs" else 2
-        order = np.argsort(points.validation, kind="stable")  # validation points drawn last, on top
-        for i in order.tolist():
-            c, r = int(points.col[i]), int(points.row[i])
-            if 0 <= c < nx and 0 <= r < ny:
-                val = bool(points.validation[i])
-                label = points.label[i]
-                self._points.setdefault(r // per_line, {})[c] = (VAL_MARK if val else TRAIN_MARK, key_of(label), val, r)
+        col, row = np.asarray(points.col), np.asarray(points.row)
+        inside = (col >= 0) & (col < nx) & (row >= 0) & (row < ny)
+        order = np.flatnonzero(inside)[np.argsort(points.validation[inside], kind="stable")]
+        keys = keys_of(np.asarray(points.label)[order])
+        for c, r, val, key in zip(col[order].tolist(), row[order].tolist(),
+                                  np.asarray(points.validation)[order].tolist(), keys.tolist()):
+            placed.setdefault(r // per_line, {})[c] = (VAL_MARK if val else TRAIN_MARK, key, val, r)
+        return placed
 
     def on_resize(self) -> None:
         self._strips = {}
