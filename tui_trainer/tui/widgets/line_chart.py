@@ -70,8 +70,8 @@ def build_chart(
         x, y = x[keep], y[keep]
         if log_y:
             y = np.log10(y)
-        if s.kind == "line" and len(x) > 2 * width:
-            x, y = thin(x, y, 2 * width)
+        if s.kind == "line" and len(x) > width:  # about one point per column: noisy steps averaged
+            x, y = thin(x, y, width)
         pts.append((s, x, y))
     if width < 16 or plot_height < 4 or not any(len(x) for _, x, _ in pts):
         return strips
