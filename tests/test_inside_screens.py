@@ -19,16 +19,14 @@ from tui_trainer.presets import get_preset
 from tui_trainer.session import Session
 from tui_trainer.tui.app import NNTuiApp
 from tui_trainer.tui.screens.dialogs import ConfirmDialog
-from tui_trainer.tui.screens.inside import (
-    ActivationsScreen,
-    BoundaryScreen,
-    CollapseScreen,
-    DataScreen,
-    GradientFlowScreen,
-    InspectorScreen,
-    PartialsScreen,
-    PresetsScreen,
-)
+from tui_trainer.tui.screens.inside_activations import ActivationsScreen
+from tui_trainer.tui.screens.inside_boundary import BoundaryScreen
+from tui_trainer.tui.screens.inside_collapse import CollapseScreen
+from tui_trainer.tui.screens.inside_data import DataScreen
+from tui_trainer.tui.screens.inside_gradients import GradientFlowScreen
+from tui_trainer.tui.screens.inside_inspector import InspectorScreen
+from tui_trainer.tui.screens.inside_partials import PartialsScreen
+from tui_trainer.tui.screens.inside_presets import PresetsScreen
 from tui_trainer.tui.screens.inside_activations import column_bars
 from tui_trainer.tui.screens.inside_base import network_shape
 from tui_trainer.tui.screens.main import MainScreen

@@ -13,7 +13,9 @@ from tui_trainer.engine.optimizers import OPTIMIZERS
 from tui_trainer.engine.surfaces import SURFACES
 from tui_trainer.session import default_config
 from tui_trainer.tui.app import NNTuiApp
-from tui_trainer.tui.screens.lab import RaceScreen, SurfaceScreen, SweepScreen
+from tui_trainer.tui.screens.lab_race import RaceScreen
+from tui_trainer.tui.screens.lab_surface import SurfaceScreen
+from tui_trainer.tui.screens.lab_sweep import SweepScreen
 from tui_trainer.tui.screens.lab_common import hparams_hint, parse_hparams
 from tui_trainer.tui.screens.lab_race import RACE_EPOCHS, auto_target
 from tui_trainer.tui.screens.lab_surface import parse_point

@@ -4,7 +4,9 @@ import pytest
 
 from tests.test_lab_screens import open_screen, tiny_config, wait_for
 from tui_trainer.tui.app import NNTuiApp
-from tui_trainer.tui.screens.lab import RaceScreen, SurfaceScreen, SweepScreen
+from tui_trainer.tui.screens.lab_race import RaceScreen
+from tui_trainer.tui.screens.lab_surface import SurfaceScreen
+from tui_trainer.tui.screens.lab_sweep import SweepScreen
 from tui_trainer.tui.widgets.multi_plot import MultiPlot
 
 SIZES = [(80, 24), (120, 36)]
