@@ -220,6 +220,22 @@ def _figure_strips(fig: Any, width: int) -> list[Strip]:
     return strips
 
 
+def new_figure(width, height, xlim, ylim, xticks, yticks):
+    """A private plotext figure with the house look: clear theme, left and bottom axes, given ticks."""
+    from plotext._figure import _figure_class  # plotext loads on the first plot, not at start-up
+
+    fig = _figure_class()
+    fig.plotsize(width, height)
+    fig.theme("clear")
+    fig.xaxes(True, False)
+    fig.yaxes(True, False)
+    fig.xlim(*xlim)
+    fig.ylim(*ylim)
+    fig.xticks(*xticks)
+    fig.yticks(*yticks)
+    return fig
+
+
 def build_plot(
     width: int,
     height: int,
@@ -291,17 +307,7 @@ def build_plot(
     x_ticks, _ = _linear_ticks(x_lo, x_hi, max(2, min(8, canvas_cols // 11)), min_step=1.0)
     x_labels = [_format_step(t) for t in x_ticks]
 
-    from plotext._figure import _figure_class  # plotext loads on the first plot, not at start-up
-
-    fig = _figure_class()
-    fig.plotsize(width, plot_height)
-    fig.theme("clear")
-    fig.xaxes(True, False)
-    fig.yaxes(True, False)
-    fig.xlim(x_lo, x_hi)
-    fig.ylim(y_lo, y_hi)
-    fig.xticks(x_ticks, x_labels)
-    fig.yticks(y_ticks, y_labels)
+    fig = new_figure(width, plot_height, (x_lo, x_hi), (y_lo, y_hi), (x_ticks, x_labels), (y_ticks, y_labels))
     if show_labels:
         fig.xlabel("step")
         fig.ylabel(f"{label} (log)" if log_scale else label)

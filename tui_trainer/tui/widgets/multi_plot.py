@@ -22,7 +22,15 @@ from textual.widget import Widget
 
 from ...series import thin
 from .lane_colors import RGB, rgb
-from .loss_plot import _figure_strips, _format_step, _format_value, _linear_ticks, _log_ticks, _text_strip
+from .loss_plot import (
+    _figure_strips,
+    _format_step,
+    _format_value,
+    _linear_ticks,
+    _log_ticks,
+    _text_strip,
+    new_figure,
+)
 
 __all__ = ["MultiPlot", "PlotMark", "PlotSeries", "build_multi_plot"]
 
@@ -153,17 +161,7 @@ def build_multi_plot(width: int, height: int, series: Sequence[PlotSeries], opti
         x_ticks, _ = _linear_ticks(x_lo, x_hi, max(2, min(8, canvas_cols // 8)), min_step=1.0 if options.x_integer else 0.0)
         x_labels = [_format_step(t) for t in x_ticks]
 
-    from plotext._figure import _figure_class  # plotext loads on the first plot, not at start-up
-
-    fig = _figure_class()
-    fig.plotsize(width, plot_height)
-    fig.theme("clear")
-    fig.xaxes(True, False)
-    fig.yaxes(True, False)
-    fig.xlim(x_lo, x_hi)
-    fig.ylim(y_lo, y_hi)
-    fig.xticks(x_ticks, x_labels)
-    fig.yticks(y_ticks, y_labels)
+    fig = new_figure(width, plot_height, (x_lo, x_hi), (y_lo, y_hi), (x_ticks, x_labels), (y_ticks, y_labels))
     if show_labels:
         fig.xlabel(options.x_label)
         fig.ylabel(f"{options.y_label} (log)" if log and options.y_label else options.y_label)
