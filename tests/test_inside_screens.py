@@ -291,6 +291,28 @@ def test_views_redraw_at_most_twice_a_second_while_training():
     run(scenario())
 
 
+def test_main_panes_wait_while_a_view_covers_them_and_catch_up_on_return():
+    async def scenario():
+        app = NNTuiApp(small_config(epochs=100000))
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            main = app.screen
+            drawn = []
+            draw = main._draw  # noqa: SLF001
+            main._draw = lambda snap: (drawn.append(snap.step), draw(snap))  # noqa: SLF001
+            await open_view(pilot, app, "b")
+            await steps(pilot, app, 3)
+            assert drawn == []  # hidden panes cost the trainer nothing
+            assert app.screen.snapshot.step == 3  # while the view itself follows every step
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is main)
+            await pilot.pause(0.05)
+            assert drawn == [3]
+            assert "step      3 (" in plain(app, "#status")
+
+    run(scenario())
+
+
 # -- pieces ------------------------------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
@@ -81,6 +81,7 @@ class MainScreen(Screen):
         self.source = source
         self._worker: Worker | None = None
         self._last: Snapshot | None = None
+        self._stale = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -155,8 +156,22 @@ class MainScreen(Screen):
     def _show(self, snap: Snapshot) -> None:
         self._last = snap
         top = self.app.screen
-        if top is not self and hasattr(top, "show_snapshot"):
-            top.show_snapshot(snap)
+        if top is not self:
+            if hasattr(top, "show_snapshot"):
+                top.show_snapshot(snap)
+            if not isinstance(top, ModalScreen):
+                # Hidden behind a full screen: drawing panes nobody sees would take time from the
+                # view and the trainer. They catch up when this screen is shown again.
+                self._stale = True
+                return
+        self._draw(snap)
+
+    def on_screen_resume(self) -> None:
+        if self._stale and self._last is not None:
+            self._draw(self._last)
+
+    def _draw(self, snap: Snapshot) -> None:
+        self._stale = False
         self.query_one(StatusPane).show(snap)
         label = self.session.loss_label
         current = {label: snap.loss}
