@@ -222,6 +222,30 @@ def test_redraws_are_throttled_and_skipped_when_nothing_changed():
     run(check)
 
 
+def test_live_data_keeps_to_the_time_share_and_the_last_batch_is_drawn():
+    async def check(pilot, plot):
+        x, y, vx, vy = decaying(1000)
+        n = plot.draw_count
+        plot.update_series(x[:100], y[:100], vx, vy, live=True)
+        await drawn(pilot, plot, n)
+        plot.last_draw_seconds = 0.03  # as if a build took 30 ms: live redraws wait 0.03 / 0.05 = 0.6 s
+        n, start = plot.draw_count, time.monotonic()
+        for k in range(20):  # a batch every 20 ms for ~0.4 s: too soon for another redraw
+            plot.update_series(x[: 101 + k], y[: 101 + k], vx, vy, live=True)
+            await pilot.pause(0.02)
+        assert plot.draw_count == n
+        plot.update_series(x[:200], y[:200], vx, vy, live=True)  # the last batch: the timer draws it
+        await drawn(pilot, plot, n)
+        assert 0.55 <= time.monotonic() - start <= 1.6
+        assert plot._current == {"loss": y[199], "val loss": vy[-1]}
+        n = plot.draw_count
+        plot.log_scale = True  # what the user asks for is not held back by the share
+        await pilot.pause(0.2)
+        assert plot.draw_count == n + 1
+
+    run(check, max_share=0.05)
+
+
 def test_resize_redraws_at_the_new_size():
     async def check(pilot, plot):
         n = plot.draw_count

@@ -32,9 +32,10 @@ from .engine.trainer import EpochRecord, StepRecord
 from .experiment import Experiment
 from .series import DownsampledSeries
 
-SNAPSHOT_INTERVAL = 0.2
-"""Seconds between snapshots while training: the panes redraw at most 5 times a second, which
-looks live and leaves the training thread most of the interpreter (they share one GIL)."""
+SNAPSHOT_INTERVAL = 0.25
+"""Seconds between snapshots while training: the panes redraw at most 4 times a second, which
+looks live and leaves the training thread most of the interpreter (they share one GIL; each
+redraw of the main screen costs the UI thread ~30 ms of Python at 120x36)."""
 
 GRAD_HISTORY_POINTS = 1024
 """Points kept per layer in ``Session.grad_norm_history`` (older steps are averaged together)."""

@@ -178,7 +178,8 @@ class MainScreen(Screen):
         if snap.val_loss is not None:
             current["val loss"] = snap.val_loss
         self.query_one(LossPlot).update_series(
-            snap.loss_x, snap.loss_y, snap.val_x, snap.val_y, label=label, current=current
+            snap.loss_x, snap.loss_y, snap.val_x, snap.val_y, label=label, current=current,
+            live=snap.state == "training",
         )
         self.query_one(LayerView).show(snap)
 

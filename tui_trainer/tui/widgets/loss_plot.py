@@ -18,6 +18,7 @@ from rich.text import Text
 from textual import events
 from textual.reactive import reactive
 from textual.strip import Strip
+from textual.timer import Timer
 from textual.widget import Widget
 
 from ...series import thin
@@ -31,6 +32,8 @@ VAL_MARKER = "●"
 _TRAIN_STYLE = Style(color=f"color({TRAIN_COLOR})", bold=True)
 _VAL_STYLE = Style(color=f"color({VAL_COLOR})", bold=True)
 _AXIS_LABEL_STYLE = Style(dim=True)
+LIVE_FALLBACK = 0.5
+"""Seconds a deferred live redraw waits for more data before drawing what it has."""
 _LIMIT = 1e300  # beyond this plotext's arithmetic overflows; such points are dropped like NaN
 
 
@@ -358,6 +361,7 @@ class LossPlot(Widget):
         *,
         hint: str = "press space to train",
         min_interval: float = 0.1,
+        max_share: float = 0.05,
         name: str | None = None,
         id: str | None = None,  # noqa: A002 - Textual's signature
         classes: str | None = None,
@@ -366,10 +370,14 @@ class LossPlot(Widget):
         """Args:
         hint: What the plot says while it has no data.
         min_interval: The least time between two redraws, in seconds.
+        max_share: While new data streams in, the largest share of the UI thread's time that redraws
+            may take: a plot that takes 16 ms to build waits 0.32 s before the next (1 s at most). The UI
+            thread shares the interpreter with training, so this keeps a large plot from slowing it.
         """
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self.hint = hint
         self.min_interval = min_interval
+        self.max_share = max_share
         empty = np.empty(0)
         self._data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = (empty, empty, empty, empty)
         self._label = "loss"
@@ -377,7 +385,9 @@ class LossPlot(Widget):
         self._lines: list[Strip] = []
         self._empty = True
         self._dirty = True
-        self._scheduled = False
+        self._soon = False
+        self._timer: Timer | None = None
+        self._due = math.inf
         self._last_draw = -math.inf
         self.draw_count = 0
         """How many times the plot was rebuilt (for tests and profiling)."""
@@ -403,11 +413,13 @@ class LossPlot(Widget):
         *,
         label: str = "loss",
         current: Mapping[str, Any] | None = None,
+        live: bool = False,
     ) -> None:
         """Show new data: the loss at steps ``step_x`` and the validation loss at steps ``val_x``.
 
         ``current`` fills the title, e.g. ``{"loss": 0.123, "val loss": 0.145}``; by default the title shows
-        the latest value of each series. The arrays are used as given: pass copies.
+        the latest value of each series. The arrays are used as given: pass copies. ``live`` says more
+        data follows soon (training runs): the redraw then keeps to ``max_share``.
         """
         data = tuple(np.asarray(a, dtype=np.float64).ravel() for a in (step_x, step_y, val_x, val_y))
         if len(data[0]) != len(data[1]) or len(data[2]) != len(data[3]):
@@ -418,7 +430,7 @@ class LossPlot(Widget):
                 and all(_same(a, b) for a, b in zip(data, self._data))):
             return
         self._data, self._label, self._current = data, label, current  # type: ignore[assignment]
-        self._mark_dirty()
+        self._mark_dirty(live=live)
 
     @staticmethod
     def _latest(data: tuple[np.ndarray, ...], label: str) -> dict[str, Any] | None:
@@ -453,20 +465,38 @@ class LossPlot(Widget):
     def on_show(self) -> None:
         self._mark_dirty()
 
-    def _mark_dirty(self) -> None:
-        """Ask for a redraw: now if the last one was long enough ago, else when it will have been."""
+    def _mark_dirty(self, *, live: bool = False) -> None:
+        """Ask for a redraw: now if the last one was long enough ago, else once it has been.
+
+        Live data keeps to the time share and is drawn when the next batch arrives after that, in the
+        same frame as the other panes; a timer catches the last batch. Anything else (a new scale, a
+        new size, data while idle) only waits out ``min_interval``.
+        """
         self._dirty = True
-        if self._scheduled or not self.is_mounted:
+        if self._soon or not self.is_mounted:
             return
-        self._scheduled = True
-        delay = self._last_draw + self.min_interval - monotonic()
-        if delay > 0:
-            self.set_timer(delay, self._flush, name="LossPlot redraw")
-        else:
+        interval = self.min_interval
+        if live:  # at most a second, though: the first build also loads plotext
+            interval = max(interval, min(1.0, self.last_draw_seconds / self.max_share))
+        now = monotonic()
+        due = self._last_draw + interval + (LIVE_FALLBACK if live else 0.0)
+        if self._last_draw + interval <= now:
+            self._cancel_timer()
+            self._soon = True
             self.call_later(self._flush)  # a zero-delay Timer divides by zero in Textual 8.2
+        elif self._timer is None or due < self._due:
+            self._cancel_timer()
+            self._due = due
+            self._timer = self.set_timer(due - now, self._flush, name="LossPlot redraw")
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
 
     def _flush(self) -> None:
-        self._scheduled = False
+        self._soon = False
+        self._cancel_timer()
         # Hidden (another tab, scrolled away): stay dirty and draw on the next Show or Resize.
         if self._dirty and self.is_on_screen:
             self.redraw()
