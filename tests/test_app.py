@@ -368,3 +368,27 @@ def test_no_color_and_16_colours_still_draw_the_heatmap(monkeypatch):
     monkeypatch.delenv("NO_COLOR")
     monkeypatch.setenv("TEXTUAL_COLOR_SYSTEM", "standard")
     assert run(scenario()) == "ansi16"
+
+
+FIRST_FRAME_MODULES = """
+import sys
+from tui_trainer.tui.app import NNTuiApp
+
+class FirstFrame(NNTuiApp):
+    def on_mount(self):
+        self.call_after_refresh(lambda: self.exit(sorted(sys.modules)))
+
+print(" ".join(FirstFrame().run(headless=True, size=(120, 36))))
+"""
+
+
+def test_first_frame_loads_no_module_it_does_not_need():
+    """Start-up time: plotext waits for the first plot, and numpy.ma (~80 ms, pulled in by
+    np.unique and np.percentile) is not loaded at all."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", FIRST_FRAME_MODULES], capture_output=True, text=True,
+                         check=True, timeout=60).stdout.split()
+    assert "tui_trainer.tui.screens.main" in out
+    assert not [m for m in out if m == "numpy.ma" or m.startswith(("numpy.ma.", "plotext"))]

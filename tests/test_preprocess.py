@@ -8,6 +8,7 @@ from tui_trainer.engine.metrics import accuracy, predict_labels, r2_score
 from tui_trainer.engine.preprocess import (
     PreparedData,
     Standardizer,
+    distinct,
     encode_targets,
     one_hot,
     prepare,
@@ -74,6 +75,11 @@ def test_encode_targets_per_problem():
 
 
 # --- splitting ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("values", [[3, 1, 2, 3, 1], ["b", "a", "b"], [], [[2, 0], [0, 1]], [5]])
+def test_distinct_is_what_np_unique_gives(values):
+    np.testing.assert_array_equal(distinct(np.array(values)), np.unique(np.array(values)))
 
 
 def test_split_partitions_the_rows():

@@ -49,6 +49,13 @@ def test_symmetric_scale_is_a_high_percentile_of_abs():
     assert colormap.symmetric_scale(big) == pytest.approx(np.percentile(np.abs(big), 99), rel=0.05)
 
 
+@pytest.mark.parametrize("n", [1, 2, 7, 1000])
+@pytest.mark.parametrize("q", [0.0, 37.5, 99.0, 100.0])
+def test_percentile_by_partition_is_numpys(n, q):
+    a = np.random.default_rng(n).normal(size=n)
+    assert colormap._percentile(a, q) == pytest.approx(np.percentile(a, q), rel=1e-12, abs=1e-15)
+
+
 def test_block_average_handles_partial_blocks():
     m = np.arange(35.0).reshape(5, 7)
     out = colormap.block_average(m, 2, 3)

@@ -71,6 +71,15 @@ def _check_val_split(val_split) -> float:
     return float(val_split)
 
 
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The sorted distinct values, as ``np.unique`` gives them; that one loads ``numpy.ma`` (~80 ms)
+    on first use, which the app would pay before its first frame."""
+    ordered = np.sort(np.asarray(values).ravel())
+    if len(ordered) == 0:
+        return ordered
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
+
+
 def train_val_split(n_or_y, val_split: float, seed: int, stratify: bool) -> tuple[np.ndarray, np.ndarray]:
     """Seeded (train, val) index arrays.
 
@@ -87,7 +96,7 @@ def train_val_split(n_or_y, val_split: float, seed: int, stratify: bool) -> tupl
         groups = [np.arange(int(n_or_y))]
     elif stratify:
         y = np.asarray(n_or_y)
-        groups = [np.flatnonzero(y == c) for c in np.unique(y)]
+        groups = [np.flatnonzero(y == c) for c in distinct(y)]
     else:
         groups = [np.arange(len(n_or_y))]
     if sum(len(g) for g in groups) < 1:
