@@ -1,10 +1,12 @@
 """Time one full training step (forward + backward + Adam, full batch) of the engine.
 
 For each network size and dtype it prints steps per second and the fraction of the machine's
-GEMM rate (measured in this run) that the step reaches. When torch is importable it times the
-equivalent torch model in the same run, interleaved round by round (with an idle pause before each block, so that one library's spinning
-threads never compete with the other's), and prints the ratio
-engine / torch; the faster of torch's Adam implementations (single-tensor or foreach) is used.
+GEMM rate that the step reaches: a square matrix product is timed in the same rounds as the
+step, and the medians of both are compared, so that the machine's drift from second to second
+does not favour either side. When torch is importable it times the equivalent torch model in
+the same rounds too (with an idle pause before each block, so that one library's spinning
+threads never compete with the other's), and prints the ratio engine / torch; the faster of
+torch's Adam implementations (single-tensor or foreach) is used.
 
     python benchmarks/bench_engine.py [--rounds 7] [--seconds 0.25] [--only tiny,wide]
 
@@ -134,14 +136,15 @@ def rate(fn, seconds: float) -> float:
         batch = max(1, min(batch * 2, int(n * (seconds - dt) / dt) + 1))
 
 
-def gemm_rate(dtype, seconds: float) -> float:
-    """FLOP/s of a large square matrix product with NumPy's BLAS in this dtype."""
-    n = 1024
+GEMM_N = 1024
+
+
+def gemm_fn(dtype):
+    """One large square matrix product with NumPy's BLAS in this dtype (2 * GEMM_N**3 FLOPs)."""
     rng = np.random.default_rng(0)
-    a, b = rng.normal(size=(n, n)).astype(dtype), rng.normal(size=(n, n)).astype(dtype)
-    out = np.empty((n, n), dtype)
-    steps = [rate(lambda: np.matmul(a, b, out=out), seconds) for _ in range(3)]
-    return 2.0 * n**3 * max(steps)
+    a, b = (rng.normal(size=(GEMM_N, GEMM_N)).astype(dtype) for _ in range(2))
+    out = np.empty((GEMM_N, GEMM_N), dtype)
+    return lambda: np.matmul(a, b, out=out)
 
 
 def main(argv=None) -> int:
@@ -159,10 +162,9 @@ def main(argv=None) -> int:
     cells = [c for c in CELLS if not only or c.name in only]
 
     print(f"numpy {np.__version__}" + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if use_torch else ", torch not timed"))
-    gemm = {dt: gemm_rate(dt, args.seconds) for dt in (np.float64, np.float32)}
-    for dt, r in gemm.items():
-        print(f"GEMM rate {np.dtype(dt).name}: {r / 1e9:.1f} GFLOP/s")
-    header = f"{'cell':<11} {'dtype':<8} {'engine/s':>10} {'GEMM %':>7}"
+    print(f"GEMM % = engine FLOP/s over a {GEMM_N}x{GEMM_N} matrix product's FLOP/s, timed in the same "
+          "rounds (medians of both)")
+    header = f"{'cell':<11} {'dtype':<8} {'engine/s':>10} {'GEMM %':>7} {'GFLOP/s':>8}"
     if use_torch:
         header += f" {'torch/s':>10} {'ratio':>6}  torch adam"
     print(header)
@@ -171,7 +173,7 @@ def main(argv=None) -> int:
     for cell in cells:
         for dt in (np.float64, np.float32):
             eng = engine_step_fn(cell, dt)
-            fns = {"engine": eng}
+            fns = {"engine": eng, "gemm": gemm_fn(dt)}
             if use_torch:
                 fns.update({f"torch-{k}": f for k, f in torch_step_fns(cell, dt).items()})
             for fn in fns.values():  # warm up: buffers, BLAS threads, torch's allocator
@@ -184,8 +186,10 @@ def main(argv=None) -> int:
                         fn()
                     samples[k].append(rate(fn, args.seconds))
             med = {k: statistics.median(v) for k, v in samples.items()}
-            frac = med["engine"] * cell.flops / gemm[dt]
-            line = f"{cell.name:<11} {np.dtype(dt).name:<8} {med['engine']:>10.1f} {100 * frac:>6.1f}%"
+            gemm = med.pop("gemm") * 2.0 * GEMM_N**3
+            frac = med["engine"] * cell.flops / gemm
+            line = (f"{cell.name:<11} {np.dtype(dt).name:<8} {med['engine']:>10.1f} {100 * frac:>6.1f}%"
+                    f" {gemm / 1e9:>8.1f}")
             if use_torch:
                 best = max((k for k in med if k.startswith("torch")), key=med.get)
                 ratio = med["engine"] / med[best]
