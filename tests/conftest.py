@@ -1,0 +1,23 @@
+"""Test-wide settings."""
+
+import pytest
+import textual.app
+import textual.pilot
+from textual._wait import wait_for_idle
+
+IDLE_WAIT_CAP = 0.15
+"""Seconds Pilot waits, at most, for the process to go idle after a key press or a pause.
+
+Textual waits up to 1 s for the CPU to go quiet; while a training thread runs it never does,
+so every key press in a training test cost 2 s. The tests wait for the effects they check
+(``wait_for``) instead."""
+
+
+async def _capped_wait_for_idle(min_sleep: float = 1 / 50, max_sleep: float = 1) -> None:
+    await wait_for_idle(min_sleep, min(max_sleep, IDLE_WAIT_CAP))
+
+
+@pytest.fixture(autouse=True)
+def _quick_idle_wait(monkeypatch):
+    monkeypatch.setattr(textual.app, "wait_for_idle", _capped_wait_for_idle)
+    monkeypatch.setattr(textual.pilot, "wait_for_idle", _capped_wait_for_idle)
