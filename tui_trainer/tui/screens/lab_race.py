@@ -393,7 +393,8 @@ class RaceScreen(RaceLabScreen):
             for lane in snapshot.lanes:
                 spec = next(s for s in lanes.specs if s.key == lane.label)
                 series.append(PlotSeries(spec.label, lane.epochs, lane.costs, spec.color, spec.letter))
-        self.query_one(MultiPlot).update_plot(series, self._plot_options(snapshot))
+        live = self.running and snapshot is not None and snapshot.results is None
+        self.query_one(MultiPlot).update_plot(series, self._plot_options(snapshot), live=live)
 
     def _table(self, snap: RaceSnapshot) -> None:
         lanes = self._lanes()

@@ -300,7 +300,7 @@ class SweepScreen(RaceLabScreen):
             title.append(f"│ pick {_lr_label(suggested)}", style=f"bold {rgb(SUGGESTED_COLOR)}")
         options = replace(options, marks=marks, title=title, hline=(snap.initial_loss, START_COLOR),
                           vline=None if suggested is None else (math.log10(suggested), SUGGESTED_COLOR))
-        plot.update_plot(series, options)
+        plot.update_plot(series, options, live=self.running and snap.results is None)
 
     def _table(self, snap: RaceSnapshot | None) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")

@@ -7,7 +7,6 @@ import math
 from collections.abc import Mapping
 from itertools import groupby
 from operator import itemgetter
-from time import monotonic
 from typing import Any
 
 import numpy as np
@@ -18,10 +17,10 @@ from rich.text import Text
 from textual import events
 from textual.reactive import reactive
 from textual.strip import Strip
-from textual.timer import Timer
 from textual.widget import Widget
 
 from ...series import thin
+from .redraw_throttle import ThrottledRedraw
 
 __all__ = ["LossPlot", "build_plot"]
 
@@ -32,8 +31,6 @@ VAL_MARKER = "●"
 _TRAIN_STYLE = Style(color=f"color({TRAIN_COLOR})", bold=True)
 _VAL_STYLE = Style(color=f"color({VAL_COLOR})", bold=True)
 _AXIS_LABEL_STYLE = Style(dim=True)
-LIVE_FALLBACK = 0.5
-"""Seconds a deferred live redraw waits for more data before drawing what it has."""
 _LIMIT = 1e300  # beyond this plotext's arithmetic overflows; such points are dropped like NaN
 
 
@@ -331,7 +328,7 @@ def build_plot(
     return strips
 
 
-class LossPlot(Widget):
+class LossPlot(ThrottledRedraw, Widget):
     """Training loss per step (a line) and validation loss per epoch (markers), against the step number.
 
     Feed it with :meth:`update_series` from the UI thread; it redraws only when the data, the scale or its
@@ -376,23 +373,13 @@ class LossPlot(Widget):
         """
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self.hint = hint
-        self.min_interval = min_interval
-        self.max_share = max_share
+        self._init_throttle(min_interval, max_share)
         empty = np.empty(0)
         self._data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = (empty, empty, empty, empty)
         self._label = "loss"
         self._current: dict[str, Any] | None = None
         self._lines: list[Strip] = []
         self._empty = True
-        self._dirty = True
-        self._soon = False
-        self._timer: Timer | None = None
-        self._due = math.inf
-        self._last_draw = -math.inf
-        self.draw_count = 0
-        """How many times the plot was rebuilt (for tests and profiling)."""
-        self.last_draw_seconds = 0.0
-        """How long the latest rebuild took."""
 
     @property
     def label(self) -> str:
@@ -465,50 +452,7 @@ class LossPlot(Widget):
     def on_show(self) -> None:
         self._mark_dirty()
 
-    def _mark_dirty(self, *, live: bool = False) -> None:
-        """Ask for a redraw: now if the last one was long enough ago, else once it has been.
-
-        Live data keeps to the time share and is drawn when the next batch arrives after that, in the
-        same frame as the other panes; a timer catches the last batch. Anything else (a new scale, a
-        new size, data while idle) only waits out ``min_interval``.
-        """
-        self._dirty = True
-        if self._soon or not self.is_mounted:
-            return
-        interval = self.min_interval
-        if live:  # at most a second, though: the first build also loads plotext
-            interval = max(interval, min(1.0, self.last_draw_seconds / self.max_share))
-        now = monotonic()
-        due = self._last_draw + interval + (LIVE_FALLBACK if live else 0.0)
-        if self._last_draw + interval <= now:
-            self._cancel_timer()
-            self._soon = True
-            self.call_later(self._flush)  # a zero-delay Timer divides by zero in Textual 8.2
-        elif self._timer is None or due < self._due:
-            self._cancel_timer()
-            self._due = due
-            self._timer = self.set_timer(due - now, self._flush, name="LossPlot redraw")
-
-    def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
-
-    def _flush(self) -> None:
-        self._soon = False
-        self._cancel_timer()
-        # Hidden (another tab, scrolled away): stay dirty and draw on the next Show or Resize.
-        if self._dirty and self.is_on_screen:
-            self.redraw()
-
-    def redraw(self) -> None:
-        """Rebuild the plot now, at the current size (the UI thread only; normally automatic)."""
-        self._dirty = False
-        self._last_draw = monotonic()
-        width, height = self.content_size
-        if width <= 0 or height <= 0:
-            return
-        start = monotonic()
+    def _rebuild(self, width: int, height: int) -> None:
         strips = build_plot(
             width, height, *self._data, label=self._label, current=self._current, log_scale=self.log_scale,
         )
@@ -519,9 +463,6 @@ class LossPlot(Widget):
             hint.align("center", width)
             strips = [Strip.blank(width, _NULL_STYLE)] * ((height - 1) // 2) + [_text_strip(hint, width)]
         self._lines = [_styled(strip) for strip in strips[:height]]
-        self.refresh()
-        self.last_draw_seconds = monotonic() - start
-        self.draw_count += 1
 
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width

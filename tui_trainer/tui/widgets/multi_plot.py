@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from time import monotonic
 from typing import Sequence
 
 import numpy as np
@@ -22,6 +21,7 @@ from textual.widget import Widget
 
 from ...series import thin
 from .lane_colors import RGB, rgb
+from .redraw_throttle import ThrottledRedraw
 from .loss_plot import (
     _figure_strips,
     _format_step,
@@ -191,11 +191,11 @@ def build_multi_plot(width: int, height: int, series: Sequence[PlotSeries], opti
     return [_text_strip(title, width), *_figure_strips(fig, width)]
 
 
-class MultiPlot(Widget):
+class MultiPlot(ThrottledRedraw, Widget):
     """Curves against a shared x axis, each in its own colour; the legend is the first line.
 
     Feed it with :meth:`update_plot` from the UI thread (copies of the data); it redraws at most every
-    ``min_interval`` seconds, at its content size.
+    ``min_interval`` seconds (less often for live data: see ``ThrottledRedraw``), at its content size.
     """
 
     DEFAULT_CSS = """
@@ -212,24 +212,25 @@ class MultiPlot(Widget):
     COMPONENT_CLASSES = {"multi-plot--hint"}
     """``multi-plot--hint``: the text shown while there is no data."""
 
-    def __init__(self, *, hint: str = "", min_interval: float = 0.15, name: str | None = None,
-                 id: str | None = None, classes: str | None = None, disabled: bool = False) -> None:  # noqa: A002
+    def __init__(self, *, hint: str = "", min_interval: float = 0.15, max_share: float = 0.05,
+                 name: str | None = None, id: str | None = None, classes: str | None = None,  # noqa: A002
+                 disabled: bool = False) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self.hint = hint
-        self.min_interval = min_interval
+        self._init_throttle(min_interval, max_share)
         self.series: tuple[PlotSeries, ...] = ()
         """What is plotted (for tests and screenshots)."""
         self.options = PlotOptions()
         self._lines: list[Strip] = []
-        self._scheduled = False
-        self._last_draw = -math.inf
 
-    def update_plot(self, series: Sequence[PlotSeries], options: PlotOptions | None = None) -> None:
-        """Show these curves (the arrays are kept as given: pass copies)."""
+    def update_plot(self, series: Sequence[PlotSeries], options: PlotOptions | None = None, *,
+                    live: bool = False) -> None:
+        """Show these curves (the arrays are kept as given: pass copies). ``live`` says more data
+        follows soon (a race runs): the redraw then keeps to ``max_share`` of the UI thread."""
         self.series = tuple(series)
         if options is not None:
             self.options = options
-        self._mark_dirty()
+        self._mark_dirty(live=live)
 
     def set_hint(self, hint: str) -> None:
         """What to say while there is nothing to plot."""
@@ -247,26 +248,10 @@ class MultiPlot(Widget):
     def on_mount(self) -> None:
         self._mark_dirty()
 
-    def _mark_dirty(self) -> None:
-        if self._scheduled or not self.is_mounted:
-            return
-        self._scheduled = True
-        delay = self._last_draw + self.min_interval - monotonic()
-        if delay > 0:
-            self.set_timer(delay, self._flush, name="MultiPlot redraw")
-        else:
-            self.call_later(self._flush)
+    def on_show(self) -> None:
+        self._mark_dirty()
 
-    def _flush(self) -> None:
-        self._scheduled = False
-        self.redraw()
-
-    def redraw(self) -> None:
-        """Rebuild the plot now (the UI thread only; normally automatic)."""
-        self._last_draw = monotonic()
-        width, height = self.content_size
-        if width <= 0 or height <= 0:
-            return
+    def _rebuild(self, width: int, height: int) -> None:
         strips = build_multi_plot(width, height, self.series, self.options, no_color=self.app.no_color)
         if strips is None:
             hint = Text(self.hint, style=self.get_component_rich_style("multi-plot--hint"))
@@ -274,7 +259,6 @@ class MultiPlot(Widget):
             hint.align("center", width)
             strips = [Strip.blank(width)] * ((height - 1) // 2) + [_text_strip(hint, width)]
         self._lines = strips[:height]
-        self.refresh()
 
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width
