@@ -183,7 +183,7 @@ class InspectorScreen(InsideScreen):
             return
         name = f"W{self.layer_index + 1}[{row}, {col}]"
         if now:
-            self.main._show(self.session.snapshot())  # noqa: SLF001 - refreshes every pane and this view
+            self.main.show_current()  # every pane and this view
             self.notify(f"{name} = {value:.6g}", timeout=2)
         else:
             self.notify(f"{name} = {value:.6g} (before the next step)", timeout=2)

@@ -63,14 +63,8 @@ class PresetsScreen(InsideScreen):
             ConfirmDialog(f"Replace the trained network with the preset {name}?", yes="Load", no="Cancel")
         ):
             return
-        await main._stop()  # noqa: SLF001 - the main screen's own way to end training
-        try:
-            main.session.rebuild(get_preset(name))
-        except ValueError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
+        if not await main.rebuild(get_preset(name)):
             return
-        main._reload_config_pane()  # noqa: SLF001
-        main._show(main.session.snapshot())  # noqa: SLF001
         preset = PRESETS[name]
         hint = f"; press {preset.view} to see it" if preset.view else ""
         self.app.pop_screen()

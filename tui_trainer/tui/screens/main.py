@@ -240,6 +240,24 @@ class MainScreen(Screen):
     def _config_pane(self) -> ConfigPane:
         return self.query_one(ConfigPane)
 
+    async def rebuild(self, config: ExperimentConfig) -> bool:
+        """Stop training and build a fresh experiment from ``config``; every pane shows it. False,
+        with a notification, when ``config`` cannot be built (the old experiment stays)."""
+        await self._stop()
+        try:
+            self.session.rebuild(config)
+        except ValueError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return False
+        finally:
+            self._reload_config_pane()
+            self.show_current()
+        return True
+
+    def show_current(self) -> None:
+        """Redraw every pane, and a view on top, from the session as it is now."""
+        self._show(self.session.snapshot())
+
     def _reload_config_pane(self) -> None:
         self._config_pane().load(self.session.config, self.session.experiment.dataset)
 
@@ -298,13 +316,7 @@ class MainScreen(Screen):
                 if not ok:
                     self._reload_config_pane()
                     return
-            await self._stop()
-            try:
-                self.session.rebuild(message.config)
-            except ValueError as exc:
-                self.notify(str(exc), severity="error", timeout=8)
-            self._reload_config_pane()
-            self._show(self.session.snapshot())
+            await self.rebuild(message.config)
         else:
             self.session.apply_live(message.config)
             if not self.running:
