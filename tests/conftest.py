@@ -19,5 +19,5 @@ async def _capped_wait_for_idle(min_sleep: float = 1 / 50, max_sleep: float = 1)
 
 @pytest.fixture(autouse=True)
 def _quick_idle_wait(monkeypatch):
-    monkeypatch.setattr(textual.app, "wait_for_idle", _capped_wait_for_idle)
-    monkeypatch.setattr(textual.pilot, "wait_for_idle", _capped_wait_for_idle)
+    monkeypatch.setattr(textual.app, "wait_for_idle", _capped_wait_for_idle, raising=False)
+    monkeypatch.setattr(textual.pilot, "wait_for_idle", _capped_wait_for_idle, raising=False)
