@@ -14,7 +14,6 @@ from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual import events
 from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
@@ -184,6 +183,14 @@ def _styled(strip: Strip) -> Strip:
 
 def _text_strip(text: Text, width: int) -> Strip:
     return Strip(text.render(_CONSOLE), text.cell_len).adjust_cell_length(width)
+
+
+def hint_strips(hint: str, style: Style, width: int, height: int, blank: Style | None = None) -> list[Strip]:
+    """What an empty plot shows: ``hint`` centred on the middle line, blank lines above it."""
+    text = Text(hint, style=style)
+    text.truncate(width, overflow="ellipsis")
+    text.align("center", width)
+    return [Strip.blank(width, blank)] * ((height - 1) // 2) + [_text_strip(text, width)]
 
 
 def _cell_style(fg: Any, style: Any, bg: Any) -> Style | None:
@@ -433,23 +440,9 @@ class LossPlot(ThrottledRedraw, Widget):
         """Forget the data and show the hint again."""
         self.update_series([], [], [], [], label=self._label)
 
-    def plain_lines(self) -> list[str]:
-        """The text of every line as drawn, without colours (for tests and screenshots)."""
-        width, height = self.content_size
-        return [self.render_line(y).text.ljust(width) for y in range(height)]
-
     # -- redrawing ---------------------------------------------------------------------------------
 
     def watch_log_scale(self) -> None:
-        self._mark_dirty()
-
-    def on_resize(self, event: events.Resize) -> None:
-        self._mark_dirty()
-
-    def on_mount(self) -> None:
-        self._mark_dirty()
-
-    def on_show(self) -> None:
         self._mark_dirty()
 
     def _rebuild(self, width: int, height: int) -> None:
@@ -458,10 +451,8 @@ class LossPlot(ThrottledRedraw, Widget):
         )
         self._empty = strips is None
         if strips is None:
-            hint = Text(self.hint, style=self.get_component_rich_style("loss-plot--hint"))
-            hint.truncate(width, overflow="ellipsis")
-            hint.align("center", width)
-            strips = [Strip.blank(width, _NULL_STYLE)] * ((height - 1) // 2) + [_text_strip(hint, width)]
+            strips = hint_strips(self.hint, self.get_component_rich_style("loss-plot--hint"), width, height,
+                                 _NULL_STYLE)
         self._lines = [_styled(strip) for strip in strips[:height]]
 
     def render_line(self, y: int) -> Strip:

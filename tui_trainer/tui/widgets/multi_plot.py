@@ -15,7 +15,6 @@ from typing import Sequence
 import numpy as np
 from rich.style import Style
 from rich.text import Text
-from textual import events
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -29,6 +28,7 @@ from .loss_plot import (
     _linear_ticks,
     _log_ticks,
     _text_strip,
+    hint_strips,
     new_figure,
 )
 
@@ -237,27 +237,10 @@ class MultiPlot(ThrottledRedraw, Widget):
         self.hint = hint
         self._mark_dirty()
 
-    def plain_lines(self) -> list[str]:
-        """The text of every line as drawn (for tests)."""
-        width, height = self.content_size
-        return [self.render_line(y).text.ljust(width) for y in range(height)]
-
-    def on_resize(self, event: events.Resize) -> None:
-        self._mark_dirty()
-
-    def on_mount(self) -> None:
-        self._mark_dirty()
-
-    def on_show(self) -> None:
-        self._mark_dirty()
-
     def _rebuild(self, width: int, height: int) -> None:
         strips = build_multi_plot(width, height, self.series, self.options, no_color=self.app.no_color)
         if strips is None:
-            hint = Text(self.hint, style=self.get_component_rich_style("multi-plot--hint"))
-            hint.truncate(width, overflow="ellipsis")
-            hint.align("center", width)
-            strips = [Strip.blank(width)] * ((height - 1) // 2) + [_text_strip(hint, width)]
+            strips = hint_strips(self.hint, self.get_component_rich_style("multi-plot--hint"), width, height)
         self._lines = strips[:height]
 
     def render_line(self, y: int) -> Strip:
