@@ -392,3 +392,29 @@ def test_first_frame_loads_no_module_it_does_not_need():
                          check=True, timeout=60).stdout.split()
     assert "tui_trainer.tui.screens.main" in out
     assert not [m for m in out if m == "numpy.ma" or m.startswith(("numpy.ma.", "plotext"))]
+
+
+@pytest.mark.parametrize("width, expected", [(30, "12,345/s  01:05"), (60, "12,345 steps/s  01:05")])
+def test_status_speed_keeps_the_clock_in_a_narrow_pane(width, expected):
+    from dataclasses import replace
+
+    from textual.app import App
+    from tui_trainer.session import Session
+
+    snap = replace(Session(small_config()).snapshot(), steps_per_second=12345.0, elapsed=65.0)
+
+    class StatusApp(App):
+        CSS = f"StatusPane {{ width: {width + 2}; }}"  # + the pane's padding
+
+        def compose(self):
+            yield StatusPane()
+
+    async def scenario():
+        app = StatusApp()
+        async with app.run_test(size=(80, 24)) as pilot:
+            pane = app.query_one(StatusPane)
+            pane.show(snap)
+            await pilot.pause()
+            assert f"speed     {expected}" in status_text(app).splitlines()
+
+    run(scenario())

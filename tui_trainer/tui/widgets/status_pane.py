@@ -16,7 +16,7 @@ STATE_STYLE = {
 }
 STATE_HINT = {
     "ready": "space train · n one step",
-    "training": "space pause · +/- learning rate",
+    "training": "space pause · +/- lr",
     "paused": "space go on · n one step",
     "diverged": "lower the rate (-), then space",
     "finished": "space: more epochs",
@@ -44,6 +44,13 @@ class StatusPane(Static, can_focus=True):
     StatusPane { padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
+    def _speed(self, snap: Snapshot) -> str:
+        """Steps per second and the elapsed time; ``/s`` for ``steps/s`` where the pane is narrow,
+        so that the clock is never the part cut off."""
+        rate, elapsed = f"{snap.steps_per_second:,.0f}", clock(snap.elapsed)
+        text = f"{rate} steps/s  {elapsed}"
+        return text if 10 + len(text) <= self.content_size.width else f"{rate}/s  {elapsed}"
+
     def show(self, snap: Snapshot) -> None:
         label, style = STATE_STYLE[snap.state]
         loss_name = "cost" if snap.batch_mode == "full" else "loss"
@@ -57,7 +64,7 @@ class StatusPane(Static, can_focus=True):
             *([("cost", number(snap.train_loss))] if snap.batch_mode != "full" else []),
             ("val loss", number(snap.val_loss)),
             (f"val {metric_short}", f"{number(snap.val_metric)}  train {number(snap.train_metric)}"),
-            ("speed", f"{snap.steps_per_second:,.0f} steps/s  {clock(snap.elapsed)}"),
+            ("speed", self._speed(snap)),
             (snap.optimizer, f"lr {snap.lr:g}"),
             ("batch", batch),
         ]
