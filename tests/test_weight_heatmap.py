@@ -194,6 +194,25 @@ def test_renders_a_known_matrix_with_title_shape_and_bias():
     run(check)
 
 
+@pytest.mark.parametrize("size", [(46, 11), (84, 21), (120, 30)])
+def test_few_rows_fill_the_height_within_a_two_to_one_aspect(size):
+    # W1 of a 2-input net: 2 rows of 16. Width limits the cells, so they grow downwards (up to twice as
+    # tall as wide, a half-row being about one character wide) instead of leaving the pane empty.
+    async def check(app, pilot, heatmap):
+        rng = np.random.default_rng(0)
+        heatmap.set_matrix(rng.normal(size=(2, 16)), rng.normal(size=16), title="W1 (2 x 16) weights")
+        await pilot.pause()
+        layout = heatmap._current_layout()
+        assert not layout.downsampled and layout.per_line == 2
+        assert layout.cell_w == (layout.width - layout.gutter) // 16  # as wide as fits
+        half_rows = layout.matrix_lines * 2
+        assert layout.cell_h == min(2 * layout.cell_w, half_rows // 2)  # as tall as fits, up to 2:1
+        assert layout.cell_h > layout.cell_w  # taller than square: the spare height is used
+        assert 2 * layout.cell_h <= half_rows
+
+    run(check, size=size)
+
+
 def test_cursor_moves_updates_value_line_and_posts_cursor_moved():
     async def check(app, pilot, heatmap):
         heatmap.set_matrix(KNOWN, KNOWN_BIAS, title="W1 (3 x 4) weights")

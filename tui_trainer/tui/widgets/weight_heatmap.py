@@ -610,9 +610,10 @@ class WeightHeatmap(Widget, can_focus=True):
         max_w = max(1, cells_w // disp_cols)
         max_h = max(1, units // disp_rows)
         unit = 2 // per_line  # height of one vertical unit in character widths
-        # Square-ish values: at most twice as wide as tall (text rows are wide anyway), at most square in height.
+        # Values between twice as wide as tall and twice as tall as wide, as large as fit: a matrix with few
+        # rows (W1 of a 2-input net) fills the pane's height instead of leaving it empty.
         cell_w = min(max_w, max(1, 2 * max_h * unit))
-        cell_h = min(max_h, max(1, cell_w // unit))
+        cell_h = min(max_h, max(1, 2 * cell_w // unit))
         used_lines = -(-(disp_rows * cell_h) // per_line)
 
         display = colormap.block_average(matrix, fr, fc)
