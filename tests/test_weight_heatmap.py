@@ -213,6 +213,18 @@ def test_few_rows_fill_the_height_within_a_two_to_one_aspect(size):
     run(check, size=size)
 
 
+def test_a_single_column_is_drawn_wider_than_a_sliver_and_named_in_the_singular():
+    # W3 of a 16 -> 1 output layer in the main pane: height limits the cells to one half-row each.
+    async def check(app, pilot, heatmap):
+        heatmap.set_matrix(np.linspace(-1, 1, 16).reshape(16, 1), np.array([0.5]), title="W3 (16 x 1) weights")
+        await pilot.pause()
+        layout = heatmap._current_layout()
+        assert (layout.cell_h, layout.cell_w) == (1, 4)  # up to four times as wide as tall
+        assert "rows = 16 inputs, columns = 1 node" in "\n".join(screen_text(heatmap))
+
+    run(check, size=(44, 14))
+
+
 def test_cursor_moves_updates_value_line_and_posts_cursor_moved():
     async def check(app, pilot, heatmap):
         heatmap.set_matrix(KNOWN, KNOWN_BIAS, title="W1 (3 x 4) weights")

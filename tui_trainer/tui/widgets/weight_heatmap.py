@@ -491,7 +491,10 @@ class WeightHeatmap(Widget, can_focus=True):
             items.append(([self._title], "weight-heatmap--title"))
         items.append(
             (
-                [f"rows = {rows} inputs, columns = {cols} nodes", f"rows: {rows} inputs, cols: {cols} nodes"],
+                [
+                    f"rows = {_plural(rows, 'input')}, columns = {_plural(cols, 'node')}",
+                    f"rows: {_plural(rows, 'input')}, cols: {_plural(cols, 'node')}",
+                ],
                 "weight-heatmap--note",
             )
         )
@@ -610,9 +613,10 @@ class WeightHeatmap(Widget, can_focus=True):
         max_w = max(1, cells_w // disp_cols)
         max_h = max(1, units // disp_rows)
         unit = 2 // per_line  # height of one vertical unit in character widths
-        # Values between twice as wide as tall and twice as tall as wide, as large as fit: a matrix with few
-        # rows (W1 of a 2-input net) fills the pane's height instead of leaving it empty.
-        cell_w = min(max_w, max(1, 2 * max_h * unit))
+        # Values between four times as wide as tall and twice as tall as wide, as large as fit: a matrix with
+        # few rows (W1 of a 2-input net) fills the pane's height, one with few columns (a 16 x 1 output layer)
+        # is more than a sliver.
+        cell_w = min(max_w, max(1, 4 * max_h * unit))
         cell_h = min(max_h, max(1, 2 * cell_w // unit))
         used_lines = -(-(disp_rows * cell_h) // per_line)
 
