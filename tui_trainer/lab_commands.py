@@ -14,6 +14,7 @@ import math
 import click
 
 from .cli import OneLineUsageErrors, UserError, friendly_errors, main, parse_batch_size, parse_hidden, positive
+from .wording import plural
 
 
 # --- option parsing -----------------------------------------------------------------------------
@@ -163,7 +164,7 @@ def compare(names, lrs, epochs, target_loss, batch_modes, dataset, hidden, seed,
         click.echo(json.dumps({"runs": rows}))
         return
     metric = "accuracy" if "val_accuracy" in rows[0] else "r2"
-    click.echo(f"{cfg.data.dataset}: {race.lanes[0].trainer.net.summary()}, {epochs} epochs, "
+    click.echo(f"{cfg.data.dataset}: {race.lanes[0].trainer.net.summary()}, {plural(epochs, 'epoch')}, "
                f"initial cost {race.initial_loss:.4f}")
     click.echo(f"{'lane':<16}{'lr':>9}{'updates/ep':>11}{'final cost':>11}{'val loss':>10}{'val ' + metric:>13}"
                f"{'to target':>10}{'us/update':>10}")
@@ -200,7 +201,7 @@ def sweep(name, low, high, points, epochs, dataset, hidden, seed, batch_size, as
     if as_json:
         click.echo(json.dumps({"runs": result.runs, "suggested_lr": result.suggested_lr}))
         return
-    click.echo(f"{name}, {epochs} epochs per rate, initial cost {result.initial_loss:.4f}")
+    click.echo(f"{name}, {plural(epochs, 'epoch')} per rate, initial cost {result.initial_loss:.4f}")
     click.echo(f"{'lr':>10}{'final cost':>12}")
     for r in result.runs:
         if r["diverged"]:

@@ -215,6 +215,7 @@ class BoundaryScreen(InsideScreen):
                 lo, hi = a * std.std[j] + std.mean[j], b * std.std[j] + std.mean[j]
                 t.append(f"\n{axis} {names[j][:12]}: {insp.format_number(lo, 3)} … {insp.format_number(hi, 3)}")
             if len(names) > 2:
-                t.append(f"\na slice: the other {len(names) - 2} inputs\nare held at their mean", style="italic")
+                others = "the other input\nis" if len(names) == 3 else f"the other {len(names) - 2} inputs\nare"
+                t.append(f"\na slice: {others} held at their mean", style="italic")
         t.append("\n\no: points (all/train/val/none)", style="dim")
         self.update_text("#boundary-side", t)

@@ -17,6 +17,7 @@ from textual.widgets import Static
 from ...engine import inspect as insp
 from ...engine.metrics import accuracy, r2_score
 from ...session import Snapshot
+from ...wording import plural
 from .inside_base import InsideScreen
 
 MAX_ROWS, MAX_COLS = 8, 6
@@ -75,7 +76,7 @@ class CollapseScreen(InsideScreen):
         f = result.output_activation
         t.append(f"  output = {f}(X @ W + b)\n\n")
         t.append("W", style="bold")
-        t.append(f" ({result.W.shape[0]} inputs x {result.W.shape[1]} outputs)", style="dim")
+        t.append(f" ({plural(result.W.shape[0], 'input')} x {plural(result.W.shape[1], 'output')})", style="dim")
         t.append("\n")
         W_table = matrix_text(result.W, "x", "out")
         t2 = Text()

@@ -17,6 +17,7 @@ from textual.widgets import Static
 
 from ...engine.preprocess import encode_targets
 from ...session import Snapshot
+from ...wording import plural
 from .inside_base import InsideScreen
 
 ROWS = 5
@@ -59,7 +60,7 @@ class DataScreen(InsideScreen):
         n, k = ds.X.shape
         head = Text()
         head.append(f"{ds.name}", style="bold")
-        head.append(f": {n} samples x {k} feature{'s' * (k != 1)}, {ds.problem}")
+        head.append(f": {plural(n, 'sample')} x {plural(k, 'feature')}, {ds.problem}")
         if ds.problem != "regression":
             head.append(f", {ds.num_classes} classes")
         head.append(f"\ntrain {len(d.X_train)} · validation {len(d.X_val)} "

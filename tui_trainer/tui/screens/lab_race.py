@@ -19,6 +19,7 @@ from textual.widgets import Footer, Input, Label, Static
 from ...config import ExperimentConfig
 from ...engine.optimizers import OPTIMIZERS
 from ...lab import Race, RaceEntry, batch_mode_label, race_lr
+from ...wording import plural
 from ..widgets.lane_colors import rgb
 from ..widgets.lane_list import LaneList, LaneSpec
 from ..widgets.multi_plot import MultiPlot, PlotOptions, PlotSeries
@@ -195,7 +196,7 @@ class RaceScreen(RaceLabScreen):
         text.append(f" · {experiment_line(self.config, snap.summary if snap else None)}")
         if self.mode == "optimizers":
             text.append(f" · batch {self.config.training.batch_size}")
-        text.append(f" · {self.epochs} epochs")
+        text.append(f" · {plural(self.epochs, 'epoch')}")
         if snap is not None:
             text.append(f" · start cost {fmt(snap.initial_loss, 4)}")
         self.set_header(text, state)

@@ -20,6 +20,7 @@ from textual.widgets import Footer, Input, Label, Select, Static
 from ...config import ExperimentConfig
 from ...engine.optimizers import OPTIMIZERS
 from ...lab import SWEEP_TOLERANCE, suggest_lr, sweep_lrs, sweep_race
+from ...wording import plural
 from ..widgets.lane_colors import CYAN, DARK_GREY, GREEN, RED, rgb
 from ..widgets.multi_plot import MultiPlot, PlotMark, PlotOptions, PlotSeries
 from .lab_common import (
@@ -248,7 +249,7 @@ class SweepScreen(RaceLabScreen):
         text = Text()
         text.append("LR sweep", style="bold")
         text.append(f" · {self.optimizer} · {experiment_line(self.config, snap.summary if snap else None)}")
-        text.append(f" · batch {self.config.training.batch_size} · {self.epochs} epochs per rate")
+        text.append(f" · batch {self.config.training.batch_size} · {plural(self.epochs, 'epoch')} per rate")
         self.set_header(text, state)
 
     def _runs(self, snap: RaceSnapshot) -> list[dict]:
@@ -284,7 +285,7 @@ class SweepScreen(RaceLabScreen):
         color = CURVE_COLOR
         x = np.array([math.log10(r["lr"]) for r in ok])
         y = np.array([r["final_loss"] for r in ok], dtype=float)
-        series = [PlotSeries(f"{self.optimizer}: cost after {self.epochs} epochs", x, y, color, "o")]
+        series = [PlotSeries(f"{self.optimizer}: cost after {plural(self.epochs, 'epoch')}", x, y, color, "o")]
         if len(ok):
             series.append(PlotSeries("rates", x, y, color, "o", points=True))
         marks = tuple(PlotMark(math.log10(r["lr"]), None, "x", DIVERGED_COLOR) for r in runs if r["diverged"])
@@ -326,7 +327,7 @@ class SweepScreen(RaceLabScreen):
     def _explain(self, snap: RaceSnapshot | None) -> None:
         explain = self.query_one("#lab-explain", Static)
         if snap is None or snap.results is None:
-            text = Text(f"Each rate trains {self.epochs} epochs from the same weights on the same batches. ")
+            text = Text(f"Each rate trains {plural(self.epochs, 'epoch')} from the same weights on the same batches. ")
             text.append("Too high diverges, too low crawls: watch where the curve bends. ", style="dim")
             text.append(f"\n{self.optimizer}: {OPTIMIZERS[self.optimizer].summary}", style="dim")
             explain.update(text)

@@ -25,6 +25,7 @@ from ...engine.datasets import DATASETS, Dataset
 from ...engine.initializers import INIT_CHOICES
 from ...engine.optimizers import OPTIMIZERS
 from ...experiment import output_and_loss
+from ...wording import plural
 
 HIDDEN_ACTIVATIONS = [name for name, cls in ACTIVATIONS.items() if cls.hidden_ok]
 BATCH_MODES = [("full batch (batch GD)", "full"), ("mini-batch", "mini"), ("single sample (SGD)", "single")]
@@ -215,8 +216,8 @@ class ConfigPane(VerticalScroll, can_focus=False):
 
     def _data_facts(self) -> str:
         ds = self.dataset
-        classes = f", {ds.num_classes} classes" if ds.num_classes else ""
-        return f"{ds.X.shape[0]} samples x {ds.X.shape[1]} features, {ds.problem}{classes}"
+        classes = f", {plural(ds.num_classes, 'class', 'classes')}" if ds.num_classes else ""
+        return f"{plural(ds.X.shape[0], 'sample')} x {plural(ds.X.shape[1], 'feature')}, {ds.problem}{classes}"
 
     def _output_text(self) -> str:
         try:

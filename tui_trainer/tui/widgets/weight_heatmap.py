@@ -22,6 +22,7 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
+from ...wording import plural
 from . import colormap
 from .colormap import Palette
 
@@ -48,10 +49,6 @@ def _fmt_value(value: float) -> str:
     if value == 0 or 1e-3 <= abs(value) < 1e5:
         return f"{value:.4f}"
     return f"{value:.4g}"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _pick_step(spacing: int, needed: int) -> int:
@@ -492,8 +489,8 @@ class WeightHeatmap(Widget, can_focus=True):
         items.append(
             (
                 [
-                    f"rows = {_plural(rows, 'input')}, columns = {_plural(cols, 'node')}",
-                    f"rows: {_plural(rows, 'input')}, cols: {_plural(cols, 'node')}",
+                    f"rows = {plural(rows, 'input')}, columns = {plural(cols, 'node')}",
+                    f"rows: {plural(rows, 'input')}, cols: {plural(cols, 'node')}",
                 ],
                 "weight-heatmap--note",
             )
@@ -503,7 +500,7 @@ class WeightHeatmap(Widget, can_focus=True):
             items.append(
                 (
                     [
-                        f"downsampled {fr}x{fc}: each cell averages {_plural(fr, 'row')} x {_plural(fc, 'column')}",
+                        f"downsampled {fr}x{fc}: each cell averages {plural(fr, 'row')} x {plural(fc, 'column')}",
                         f"downsampled {fr}x{fc} (each cell = mean of {fr}x{fc} values)",
                         f"downsampled {fr}x{fc} (block means)",
                         f"({fr}x{fc} avg)",
