@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ...engine import inspect as insp
@@ -54,14 +53,12 @@ class ActivationsScreen(InsideScreen):
     REDRAW_INTERVAL = 1.0  # a forward pass and a histogram per layer: once a second is plenty
 
     DEFAULT_CSS = """
-    ActivationsScreen #act-scroll { height: 1fr; padding: 0 1; }
     ActivationsScreen #act-note { height: auto; padding: 0 1; color: $text-muted; }
     """
 
     def compose_view(self) -> ComposeResult:
         yield Static("", id="act-note")
-        with VerticalScroll(id="act-scroll"):
-            yield Static("", id="act-body")
+        yield from self.scrolling_text("act")
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.redraw)

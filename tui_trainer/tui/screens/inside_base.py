@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
@@ -48,6 +49,8 @@ class InsideScreen(Screen):
         text-wrap: nowrap;
         text-overflow: ellipsis;
     }
+    InsideScreen .inside-scroll { height: 1fr; padding: 0 1; }
+    InsideScreen .inside-body { height: auto; }
     """
 
     BINDINGS = [
@@ -86,6 +89,13 @@ class InsideScreen(Screen):
     def compose_view(self) -> ComposeResult:
         """The view's own widgets, between the title line and the footer."""
         yield from ()
+
+    @staticmethod
+    def scrolling_text(name: str) -> ComposeResult:
+        """A scrollable text body: ``#{name}-scroll`` holding ``#{name}-body`` (fill it with
+        ``update_text``), for the views that are text from top to bottom."""
+        with VerticalScroll(id=f"{name}-scroll", classes="inside-scroll"):
+            yield Static("", id=f"{name}-body", classes="inside-body")
 
     def on_mount(self) -> None:
         self.call_after_refresh(self.show_snapshot, self.current_snapshot())

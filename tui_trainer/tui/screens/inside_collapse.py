@@ -11,8 +11,6 @@ from __future__ import annotations
 import numpy as np
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from ...engine import inspect as insp
 from ...engine.metrics import accuracy, r2_score
@@ -48,14 +46,8 @@ class CollapseScreen(InsideScreen):
 
     VIEW_TITLE = "Linear collapse"
 
-    DEFAULT_CSS = """
-    CollapseScreen #collapse-scroll { height: 1fr; padding: 0 1; }
-    CollapseScreen #collapse-body { height: auto; }
-    """
-
     def compose_view(self) -> ComposeResult:
-        with VerticalScroll(id="collapse-scroll"):
-            yield Static("", id="collapse-body")
+        yield from self.scrolling_text("collapse")
 
     def draw(self, snap: Snapshot) -> None:
         net = self.network_copy(snap)

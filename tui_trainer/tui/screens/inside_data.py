@@ -12,8 +12,6 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from ...engine.preprocess import encode_targets
 from ...session import Snapshot
@@ -35,14 +33,8 @@ class DataScreen(InsideScreen):
 
     VIEW_TITLE = "Data"
 
-    DEFAULT_CSS = """
-    DataScreen #data-scroll { height: 1fr; padding: 0 1; }
-    DataScreen #data-body { height: auto; }
-    """
-
     def compose_view(self) -> ComposeResult:
-        with VerticalScroll(id="data-scroll"):
-            yield Static("", id="data-body")
+        yield from self.scrolling_text("data")
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from ...engine import inspect as insp
 from ...session import Snapshot
@@ -48,18 +46,12 @@ class PartialsScreen(InsideScreen):
     VIEW_TITLE = "Partial derivatives"
     REDRAW_INTERVAL = INTERVAL
 
-    DEFAULT_CSS = """
-    PartialsScreen #pd-scroll { height: 1fr; padding: 0 1; }
-    PartialsScreen #pd-body { height: auto; }
-    """
-
     def __init__(self, main) -> None:
         super().__init__(main)
         self.report: insp.GradCheckReport | None = None
 
     def compose_view(self) -> ComposeResult:
-        with VerticalScroll(id="pd-scroll"):
-            yield Static("", id="pd-body")
+        yield from self.scrolling_text("pd")
 
     def draw(self, snap: Snapshot) -> None:
         exp = self.session.experiment
