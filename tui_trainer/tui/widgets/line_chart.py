@@ -20,7 +20,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from ...series import thin
-from .loss_plot import _format_step, _format_value, _linear_ticks, _log_ticks, _text_strip
+from .loss_plot import _format_step, _format_value, _linear_ticks, _log_ticks, _text_strip, _y_range
 
 __all__ = ["ChartSeries", "LineChart", "build_chart"]
 
@@ -79,12 +79,9 @@ def build_chart(
     all_x = np.concatenate([x for _, x, _ in pts])
     all_y = np.concatenate([y for _, _, y in pts])
     x_lo, x_hi = float(all_x.min()), float(all_x.max())
-    y_lo, y_hi = float(all_y.min()), float(all_y.max())
+    y_lo, y_hi = _y_range(float(all_y.min()), float(all_y.max()), log=log_y, decades=0.5)
     if x_hi - x_lo <= 0:
         x_lo, x_hi = x_lo - 1.0, x_hi + 1.0
-    if not y_hi - y_lo > max(abs(y_lo), abs(y_hi)) * 1e-9:
-        pad = 0.5 if log_y else max(abs(y_lo) * 0.05, 1e-9)
-        y_lo, y_hi = y_lo - pad, y_hi + pad
 
     rows = plot_height - 2  # the canvas; then the x axis and its labels
     if log_y:

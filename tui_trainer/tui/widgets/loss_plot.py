@@ -36,6 +36,15 @@ _LIMIT = 1e300  # beyond this plotext's arithmetic overflows; such points are dr
 _MANTISSAS = (1.0, 2.0, 2.5, 5.0)
 
 
+def _y_range(lo: float, hi: float, *, log: bool, decades: float = 0.1) -> tuple[float, float]:
+    """``lo..hi`` widened where it has no height to draw: by ``decades`` on a log axis (values are
+    log10 already), else by 5% of the value."""
+    if not hi - lo > max(abs(lo), abs(hi)) * 1e-9:
+        pad = decades if log else max(abs(lo) * 0.05, 1e-9)
+        lo, hi = lo - pad, hi + pad
+    return lo, hi
+
+
 def _linear_ticks(lo: float, hi: float, target: int, *, min_step: float = 0.0) -> tuple[list[float], float]:
     """Round tick values inside [lo, hi] (1, 2, 2.5 or 5 times a power of ten apart) and their spacing.
 
@@ -294,12 +303,9 @@ def build_plot(
     all_x = np.concatenate([sx, vx_line])
     all_y = np.concatenate([sy, vy_line])
     x_lo, x_hi = float(all_x.min()), float(all_x.max())
-    y_lo, y_hi = float(all_y.min()), float(all_y.max())
+    y_lo, y_hi = _y_range(float(all_y.min()), float(all_y.max()), log=log_scale)
     if x_hi - x_lo <= 0:
         x_lo, x_hi = x_lo - 1.0, x_hi + 1.0
-    if not y_hi - y_lo > max(abs(y_lo), abs(y_hi)) * 1e-9:
-        pad = 0.1 if log_scale else max(abs(y_lo) * 0.05, 1e-9)
-        y_lo, y_hi = y_lo - pad, y_hi + pad
 
     # Layout: left ticks, one axis column, bottom axis + tick row, and a label row when there is room.
     show_labels = plot_height >= 10

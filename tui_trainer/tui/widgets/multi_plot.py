@@ -28,6 +28,7 @@ from .loss_plot import (
     _linear_ticks,
     _log_ticks,
     _text_strip,
+    _y_range,
     hint_strips,
     new_figure,
 )
@@ -137,10 +138,7 @@ def build_multi_plot(width: int, height: int, series: Sequence[PlotSeries], opti
         x_lo, x_hi = float(all_x.min()), float(all_x.max())
     if x_hi - x_lo <= 0:
         x_lo, x_hi = x_lo - 1.0, x_hi + 1.0
-    y_lo, y_hi = float(all_y.min()), float(all_y.max())
-    if not y_hi - y_lo > max(abs(y_lo), abs(y_hi)) * 1e-9:
-        pad = 0.1 if log else max(abs(y_lo) * 0.05, 1e-9)
-        y_lo, y_hi = y_lo - pad, y_hi + pad
+    y_lo, y_hi = _y_range(float(all_y.min()), float(all_y.max()), log=log)
     if any(m.y is None for m in marks):  # room on top for the pinned markers
         y_hi += (y_hi - y_lo) * 0.08
 
