@@ -204,8 +204,11 @@ def main(argv=None) -> int:
         gmean = math.exp(sum(map(math.log, ratios)) / len(ratios))
         passed = gmean >= RATIO_TARGET
         ok &= passed or len(ratios) < 2 * len(CELLS)
+        verdict = "met" if passed else "NOT met"
+        if len(ratios) < 2 * len(CELLS):
+            verdict = f"judged over all {2 * len(CELLS)} cells only"
         print(f"geometric mean engine/torch over {len(ratios)} cells: {gmean:.2f}x "
-              f"(target {RATIO_TARGET}x: {'met' if passed else 'NOT met'})")
+              f"(target {RATIO_TARGET}x: {verdict})")
     for frac in wide_fracs:
         passed = frac >= GEMM_TARGET
         ok &= passed

@@ -140,6 +140,19 @@ def test_activation_values(name):
     np.testing.assert_allclose(apply(name, z), expected, rtol=1e-14)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_relu_backward_with_any_scratch(dtype):
+    """ReLU's backward pass keeps its mask in the scratch buffer's bytes, or in its own array
+    when the scratch is not contiguous: both give dL/dZ = dL/dA where a > 0, else 0."""
+    relu = ACTIVATIONS["relu"]()
+    rng = np.random.default_rng(3)
+    a = np.maximum(rng.normal(size=(5, 7)), 0.0).astype(dtype)
+    da = rng.normal(size=(5, 7)).astype(dtype)
+    expected = np.where(a > 0, da, 0.0)
+    for work in (np.full((5, 7), 7.0, dtype), np.full((7, 5), 7.0, dtype).T):
+        np.testing.assert_array_equal(relu.backward(da.copy(), a, work), expected)
+
+
 @pytest.mark.parametrize("init,check", [
     ("he", lambda W, n_in, n_out: abs(W.std() / np.sqrt(2 / n_in) - 1) < 0.05),
     ("xavier", lambda W, n_in, n_out: np.abs(W).max() <= np.sqrt(6 / (n_in + n_out))),

@@ -84,9 +84,18 @@ class ReLU(Activation):
         return np.maximum(z, 0.0, out=z)
 
     def backward(self, da, a, work):
-        np.greater(a, 0.0, out=work)
-        da *= work
+        mask = _bool_scratch(work)
+        np.greater(a, 0.0, out=mask)
+        da *= mask
         return da
+
+
+def _bool_scratch(work: np.ndarray) -> np.ndarray:
+    """A bool array of ``work``'s shape in ``work``'s own memory: a 1-byte mask is written and
+    read several times faster than a float one (the ReLU backward pass of a wide layer)."""
+    if work.flags.c_contiguous:
+        return work.reshape(-1).view(np.bool_)[: work.size].reshape(work.shape)
+    return np.empty(work.shape, np.bool_)
 
 
 class LeakyReLU(Activation):

@@ -621,9 +621,9 @@ def update_explanation(opt, param_index: int, index, w_before, grad) -> UpdateEx
         m_hat, v_hat = m / bc1, v / bc2
         lines.append(f"m_hat = m / (1 - b1^t) = {f(m)} / {f(bc1)} = {f(m_hat)}   (t = {t})")
         lines.append(f"v_hat = v / (1 - b2^t) = {f(v)} / {f(bc2)} = {f(v_hat)}")
-        # As the engine: denom = sqrt(v) / sqrt(bc2) + eps; step = m / denom * (lr / bc1).
-        denom = math.sqrt(v) / math.sqrt(bc2) + eps
-        step_size = lr / bc1
+        # As the engine: sqrt(bc2) moved into eps and the step size (same value, a rounding apart).
+        denom = math.sqrt(v) + eps * math.sqrt(bc2)
+        step_size = lr / bc1 * math.sqrt(bc2)
         w_start = w
         if decoupled and wd != 0.0:
             w_start = w * (1.0 - lr * wd)
@@ -645,12 +645,15 @@ def _adamp_tail(st, param_index, idx, w_arr, g_arr, s, lines, w, g, m_hat, v_hat
     lr, eps, wd = float(hp["lr"]), float(hp["eps"]), float(hp["weight_decay"])
     b1, b2 = (float(x) for x in hp["betas"])
     m_arr, v_arr = s["exp_avg"].astype(np.float64), s["exp_avg_sq"].astype(np.float64)
-    denom = np.sqrt(v_arr) / math.sqrt(1.0 - b2**t) + eps
+    # As the engine: sqrt(bc2) moved from v_hat into eps and the step size, so the step
+    # below is the textbook one divided by sqrt(bc2) (the projection is linear in it).
+    root_bc2 = math.sqrt(1.0 - b2**t)
+    denom = np.sqrt(v_arr) + eps * root_bc2
     if hp["nesterov"]:
         perturb = (m_arr * b1 + (1.0 - b1) * g_arr) / denom
     else:
         perturb = m_arr / denom
-    raw = float(perturb[idx])
+    raw = float(perturb[idx]) * root_bc2
     wd_ratio = 1.0
     projected = False
     if w_arr.ndim > 1:
@@ -658,10 +661,15 @@ def _adamp_tail(st, param_index, idx, w_arr, g_arr, s, lines, w, g, m_hat, v_hat
         wd_ratio = _project(w_arr, g_arr, perturb, float(hp["delta"]), float(hp["wd_ratio"]), eps)
         projected = not np.array_equal(before, perturb)
     step = float(perturb[idx])
-    lines.append(f"step = m_hat / (sqrt(v_hat) + eps) = {f(m_hat)} / ({f(math.sqrt(v_hat))} + {f(eps)}) = {f(raw)}")
+    m = m_hat * (1.0 - b1**t)  # the step divides by (1 - b1^t) at the end, as AdamP does
+    top, top_value = "m", m
+    if hp["nesterov"]:
+        top, top_value = "(b1 * m + (1 - b1) * g)", b1 * m + (1.0 - b1) * g
+    lines.append(f"step = {top} / (sqrt(v_hat) + eps) = {f(top_value)} / ({f(math.sqrt(v_hat))} + "
+                 f"{f(eps)}) = {f(raw)}")
     if projected:
         lines.append(f"|cos(g, w)| < delta / sqrt(n): w is scale-invariant, so the radial part of the step "
-                     f"is removed: step = {f(step)}")
+                     f"is removed: step = {f(step * root_bc2)}")
     elif w_arr.ndim > 1:
         lines.append("|cos(g, w)| >= delta / sqrt(n): no projection")
     w_start = w
@@ -669,7 +677,7 @@ def _adamp_tail(st, param_index, idx, w_arr, g_arr, s, lines, w, g, m_hat, v_hat
         w_start = w * (1.0 - lr * wd * wd_ratio)
         lines.append(f"w <- w * (1 - lr * weight_decay * {f(wd_ratio)}) = {f(w)} * "
                      f"{f(1.0 - lr * wd * wd_ratio, 8)} = {f(w_start)}")
-    new = w_start - step * (lr / (1.0 - b1**t))
-    lines.append(f"w <- w - lr * step / (1 - b1^t) = {f(w_start)} - {f(lr)} * {_paren(f(step))} / "
+    new = w_start - step * (lr / (1.0 - b1**t) * root_bc2)
+    lines.append(f"w <- w - lr * step / (1 - b1^t) = {f(w_start)} - {f(lr)} * {_paren(f(step * root_bc2))} / "
                  f"{f(1.0 - b1**t)} = {f(new)}")
     return UpdateExplanation(st["name"], rule, lines, w, g, new, state_entries(st, param_index, idx))
