@@ -2,11 +2,12 @@
 
 For each network size and dtype it prints steps per second and the fraction of the machine's
 GEMM rate that the step reaches: a square matrix product is timed in the same rounds as the
-step, and the medians of both are compared, so that the machine's drift from second to second
-does not favour either side. When torch is importable it times the equivalent torch model in
-the same rounds too (with an idle pause before each block, so that one library's spinning
-threads never compete with the other's), and prints the ratio engine / torch; the faster of
-torch's Adam implementations (single-tensor or foreach) is used.
+step, and the median over rounds of their ratio is taken, so that the machine's drift from
+second to second does not favour either side. When torch is importable it times the
+equivalent torch model in the same rounds too (with an idle pause before each block, so that
+one library's spinning threads never compete with the other's), and prints the ratio
+engine / torch, again the median of per-round ratios; the faster of torch's Adam
+implementations (single-tensor or foreach) is used.
 
     python benchmarks/bench_engine.py [--rounds 7] [--seconds 0.25] [--only tiny,wide]
 
@@ -147,6 +148,12 @@ def gemm_fn(dtype):
     return lambda: np.matmul(a, b, out=out)
 
 
+def paired_median(a: list[float], b: list[float]) -> float:
+    """The median over rounds of a[i] / b[i]: each round's two rates were timed seconds apart,
+    so the machine's slower and faster spells cancel out of every ratio."""
+    return statistics.median(x / y for x, y in zip(a, b))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds per cell")
@@ -163,7 +170,7 @@ def main(argv=None) -> int:
 
     print(f"numpy {np.__version__}" + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if use_torch else ", torch not timed"))
     print(f"GEMM % = engine FLOP/s over a {GEMM_N}x{GEMM_N} matrix product's FLOP/s, timed in the same "
-          "rounds (medians of both)")
+          "rounds (median of the per-round ratios)")
     header = f"{'cell':<11} {'dtype':<8} {'engine/s':>10} {'GEMM %':>7} {'GFLOP/s':>8}"
     if use_torch:
         header += f" {'torch/s':>10} {'ratio':>6}  torch adam"
@@ -187,12 +194,12 @@ def main(argv=None) -> int:
                     samples[k].append(rate(fn, args.seconds))
             med = {k: statistics.median(v) for k, v in samples.items()}
             gemm = med.pop("gemm") * 2.0 * GEMM_N**3
-            frac = med["engine"] * cell.flops / gemm
+            frac = paired_median(samples["engine"], samples["gemm"]) * cell.flops / (2.0 * GEMM_N**3)
             line = (f"{cell.name:<11} {np.dtype(dt).name:<8} {med['engine']:>10.1f} {100 * frac:>6.1f}%"
                     f" {gemm / 1e9:>8.1f}")
             if use_torch:
                 best = max((k for k in med if k.startswith("torch")), key=med.get)
-                ratio = med["engine"] / med[best]
+                ratio = paired_median(samples["engine"], samples[best])
                 ratios.append(ratio)
                 line += f" {med[best]:>10.1f} {ratio:>5.2f}x  {best[6:]}"
             if cell.name == "wide":
