@@ -621,24 +621,23 @@ def update_explanation(opt, param_index: int, index, w_before, grad) -> UpdateEx
         m_hat, v_hat = m / bc1, v / bc2
         lines.append(f"m_hat = m / (1 - b1^t) = {f(m)} / {f(bc1)} = {f(m_hat)}   (t = {t})")
         lines.append(f"v_hat = v / (1 - b2^t) = {f(v)} / {f(bc2)} = {f(v_hat)}")
-        # As the engine: sqrt(bc2) moved into eps and the step size (same value, a rounding apart).
-        denom = math.sqrt(v) + eps * math.sqrt(bc2)
-        step_size = lr / bc1 * math.sqrt(bc2)
         w_start = w
         if decoupled and wd != 0.0:
             w_start = w * (1.0 - lr * wd)
             lines.append(f"w <- w * (1 - lr * weight_decay) = {f(w)} * {f(1.0 - lr * wd, 8)} = {f(w_start)}")
         if name != "adamp":
-            new = w_start - (m / denom) * step_size
+            # As the engine: sqrt(bc2) moved into eps and the step size (same value, a rounding apart).
+            root_bc2 = math.sqrt(bc2)
+            new = w_start - (m / (math.sqrt(v) + eps * root_bc2)) * (lr / bc1 * root_bc2)
             lines.append(f"w <- w - lr * m_hat / (sqrt(v_hat) + eps) = {f(w_start)} - {f(lr)} * "
                          f"{_paren(f(m_hat))} / ({f(math.sqrt(v_hat))} + {f(eps)}) = {f(new)}")
             return UpdateExplanation(name, rule, lines, w, g, new, state_entries(st, param_index, idx))
-        return _adamp_tail(st, param_index, idx, w_arr, g_arr, s, lines, w, g, m_hat, v_hat, rule)
+        return _adamp_tail(st, param_index, idx, w_arr, g_arr, s, lines, w, g, m, v_hat, rule)
 
     raise ValueError(f"no explanation for optimizer {name!r}")
 
 
-def _adamp_tail(st, param_index, idx, w_arr, g_arr, s, lines, w, g, m_hat, v_hat, rule) -> UpdateExplanation:
+def _adamp_tail(st, param_index, idx, w_arr, g_arr, s, lines, w, g, m, v_hat, rule) -> UpdateExplanation:
     """AdamP after the moments: the projection of the step and the weight decay, as the engine."""
     hp, t = st["hparams"], int(st["steps"])
     f = format_number
@@ -661,8 +660,7 @@ def _adamp_tail(st, param_index, idx, w_arr, g_arr, s, lines, w, g, m_hat, v_hat
         wd_ratio = _project(w_arr, g_arr, perturb, float(hp["delta"]), float(hp["wd_ratio"]), eps)
         projected = not np.array_equal(before, perturb)
     step = float(perturb[idx])
-    m = m_hat * (1.0 - b1**t)  # the step divides by (1 - b1^t) at the end, as AdamP does
-    top, top_value = "m", m
+    top, top_value = "m", m  # m, not m_hat: the step divides by (1 - b1^t) at the end, as AdamP does
     if hp["nesterov"]:
         top, top_value = "(b1 * m + (1 - b1) * g)", b1 * m + (1.0 - b1) * g
     lines.append(f"step = {top} / (sqrt(v_hat) + eps) = {f(top_value)} / ({f(math.sqrt(v_hat))} + "
