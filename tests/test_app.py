@@ -394,14 +394,9 @@ def test_first_frame_loads_no_module_it_does_not_need():
     assert not [m for m in out if m == "numpy.ma" or m.startswith(("numpy.ma.", "plotext"))]
 
 
-@pytest.mark.parametrize("width, expected", [(30, "12,345/s  01:05"), (60, "12,345 steps/s  01:05")])
-def test_status_speed_keeps_the_clock_in_a_narrow_pane(width, expected):
-    from dataclasses import replace
-
+def status_lines_at_width(snap, width: int) -> list[str]:
+    """The status pane's lines for ``snap`` when its content is ``width`` columns wide."""
     from textual.app import App
-    from tui_trainer.session import Session
-
-    snap = replace(Session(small_config()).snapshot(), steps_per_second=12345.0, elapsed=65.0)
 
     class StatusApp(App):
         CSS = f"StatusPane {{ width: {width + 2}; }}"  # + the pane's padding
@@ -412,9 +407,32 @@ def test_status_speed_keeps_the_clock_in_a_narrow_pane(width, expected):
     async def scenario():
         app = StatusApp()
         async with app.run_test(size=(80, 24)) as pilot:
-            pane = app.query_one(StatusPane)
-            pane.show(snap)
+            app.query_one(StatusPane).show(snap)
             await pilot.pause()
-            assert f"speed     {expected}" in status_text(app).splitlines()
+            return status_text(app).splitlines()
 
-    run(scenario())
+    return run(scenario())
+
+
+@pytest.mark.parametrize("width, expected", [(30, "12,345/s  01:05"), (60, "12,345 steps/s  01:05")])
+def test_status_speed_keeps_the_clock_in_a_narrow_pane(width, expected):
+    from dataclasses import replace
+
+    from tui_trainer.session import Session
+
+    snap = replace(Session(small_config()).snapshot(), steps_per_second=12345.0, elapsed=65.0)
+    assert f"speed     {expected}" in status_lines_at_width(snap, width)
+
+
+@pytest.mark.parametrize("width, val, train, expected", [
+    (60, 0.8875, 0.9125, "0.8875  train 0.9125"),
+    (28, 0.8875, 0.9125, "0.887  train 0.912"),  # the 80x24 layout's pane
+    (28, -0.1234, -0.4567, "-0.12  train -0.46"),
+])
+def test_status_metrics_keep_the_train_figure_in_a_narrow_pane(width, val, train, expected):
+    from dataclasses import replace
+
+    from tui_trainer.session import Session
+
+    snap = replace(Session(small_config()).snapshot(), val_metric=val, train_metric=train)
+    assert f"val acc   {expected}" in status_lines_at_width(snap, width)

@@ -44,12 +44,24 @@ class StatusPane(Static, can_focus=True):
     StatusPane { padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
+    def _fitting(self, *candidates: str) -> str:
+        """The first value that fits beside its 10-column name, else the shortest (the last)."""
+        for text in candidates:
+            if 10 + len(text) <= self.content_size.width:
+                return text
+        return candidates[-1]
+
     def _speed(self, snap: Snapshot) -> str:
         """Steps per second and the elapsed time; ``/s`` for ``steps/s`` where the pane is narrow,
         so that the clock is never the part cut off."""
         rate, elapsed = f"{snap.steps_per_second:,.0f}", clock(snap.elapsed)
-        text = f"{rate} steps/s  {elapsed}"
-        return text if 10 + len(text) <= self.content_size.width else f"{rate}/s  {elapsed}"
+        return self._fitting(f"{rate} steps/s  {elapsed}", f"{rate}/s  {elapsed}")
+
+    def _metrics(self, snap: Snapshot) -> str:
+        """Validation and training metric, with fewer digits where the pane is narrow, so that
+        the training figure is never the part cut off."""
+        return self._fitting(*(f"{number(snap.val_metric, d)}  train {number(snap.train_metric, d)}"
+                               for d in (4, 3, 2)))
 
     def show(self, snap: Snapshot) -> None:
         label, style = STATE_STYLE[snap.state]
@@ -63,7 +75,7 @@ class StatusPane(Static, can_focus=True):
             (loss_name, number(snap.loss)),
             *([("cost", number(snap.train_loss))] if snap.batch_mode != "full" else []),
             ("val loss", number(snap.val_loss)),
-            (f"val {metric_short}", f"{number(snap.val_metric)}  train {number(snap.train_metric)}"),
+            (f"val {metric_short}", self._metrics(snap)),
             ("speed", self._speed(snap)),
             (snap.optimizer, f"lr {snap.lr:g}"),
             ("batch", batch),
