@@ -99,6 +99,7 @@ def test_learning_rate_change_takes_effect_at_the_next_step():
 
 def test_divergence_stops_and_restores_the_last_finite_weights():
     exp = experiment(optimizer="sgd", lr=1e6, batch_size="full", dataset="plane", hidden=[8], activation="relu", epochs=50)
+    exp.trainer.explosion_factor = None  # run on to the first non-finite value
     snapshots = []
     exp.trainer.on_step = lambda rec: snapshots.append(exp.net.get_parameters())
     result = exp.trainer.run(50)

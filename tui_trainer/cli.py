@@ -179,7 +179,10 @@ def main(ctx: click.Context, config_path, dataset, data_path, target, colors, pr
         os.environ["TEXTUAL_COLOR_SYSTEM"] = COLOR_SYSTEMS[colors]
     from .tui.app import NNTuiApp  # imported here: after the colour settings, and never for headless commands
 
-    NNTuiApp(config).run()
+    app = NNTuiApp(config)
+    app.run()
+    if app.return_code:
+        sys.exit(app.return_code)  # the app ended on an error: say so to the shell
 
 
 def _preset_config(preset: str, config_path):
@@ -232,10 +235,11 @@ def _app_config(config_path, dataset, data_path, target, preset=None):
 def train(config_path, dataset, data_path, target, hidden, activation, optimizer, lr, batch_size,
           epochs, seed, val_split, resume_path, out_dir, overwrite, as_json, preset) -> None:
     """Train headless on the same engine as the app."""
-    from .config import ConfigError, ExperimentConfig, load_config, with_overrides
+    from .config import ConfigError, load_config, with_overrides
     from .engine.datasets import DataError
     from .experiment import Experiment
     from .headless import check_out_dir, summary, write_outputs
+    from .session import default_config
 
     if out_dir is not None:
         check_out_dir(out_dir, overwrite)
@@ -256,7 +260,7 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
         if preset is not None:
             cfg = _preset_config(preset, config_path)
         else:
-            cfg = load_config(config_path) if config_path is not None else ExperimentConfig()
+            cfg = load_config(config_path) if config_path is not None else default_config()
         overrides = dict(dataset=dataset, path=str(data_path) if data_path else None, target=target,
                          hidden=hidden, activation=activation, optimizer=optimizer, lr=lr,
                          batch_size=batch_size, epochs=epochs, seed=seed, val_split=val_split)

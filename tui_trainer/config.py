@@ -507,6 +507,8 @@ def loads_config(
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(source, reason=f"invalid TOML: {err}") from err
+    except RecursionError:
+        raise ConfigError(source, reason="invalid TOML: nested too deeply") from None
     cfg, problems = _from_toml(doc, base_dir)
     problems += cfg.validate()
     if problems:

@@ -89,8 +89,13 @@ class Experiment:
         trainer = Trainer(net, opt, data, loss=loss, batch_size=t.batch_size, seed=t.seed)
         return cls(cfg, data, net, trainer, loss)
 
-    def save(self, path) -> Path:
-        """Write a model file: weights, optimizer state, preprocessing, config and progress."""
+    def save(self, path, *, config: ExperimentConfig | None = None, progress: dict | None = None,
+             arrays: dict[str, np.ndarray] | None = None) -> Path:
+        """Write a model file: weights, optimizer state, preprocessing, config and progress.
+
+        ``config`` (default: this experiment's) is what the file says the experiment is;
+        ``progress`` (JSON values) and ``arrays`` keep more of the run, e.g. its loss history.
+        """
         ds = self.dataset
         meta = {
             "epoch": self.trainer.epoch,
@@ -102,13 +107,20 @@ class Experiment:
             "target_name": ds.target_name,
             "class_names": list(ds.class_names),
             "shuffle_rng": self.trainer.rng_state(),
+            **({"progress": progress} if progress else {}),
         }
-        ckpt = Checkpoint(self.net, self.opt, self.data.standardizer, dumps_config(self.config), meta)
+        text = dumps_config(config or self.config)
+        ckpt = Checkpoint(self.net, self.opt, self.data.standardizer, text, meta, dict(arrays or {}))
         return save_checkpoint(path, ckpt)
 
     @classmethod
     def load(cls, path) -> "Experiment":
         """Rebuild an experiment from a model file, ready to continue where it stopped."""
+        return cls.open(path)[0]
+
+    @classmethod
+    def open(cls, path) -> tuple["Experiment", Checkpoint]:
+        """``load``, and the checkpoint itself (for the progress and arrays saved with it)."""
         ckpt = load_checkpoint(path)
         try:
             cfg = loads_config(ckpt.config_text, source=f"{path} (config)")
@@ -120,10 +132,17 @@ class Experiment:
         try:
             exp.net.set_parameters(ckpt.net.params)
             exp.opt.load_state_dict(ckpt.opt.state_dict())
-            exp.trainer.epoch = int(ckpt.meta.get("epoch", 0))
-            exp.trainer.step_count = int(ckpt.meta.get("step", 0))
+            exp.trainer.epoch = _count(ckpt.meta.get("epoch", 0), "epoch")
+            exp.trainer.step_count = _count(ckpt.meta.get("step", 0), "step")
             if "shuffle_rng" in ckpt.meta:
                 exp.trainer.set_rng_state(ckpt.meta["shuffle_rng"])
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
             raise CheckpointError(f"{path}: corrupted model file ({exc})") from None
-        return exp
+        return exp, ckpt
+
+
+def _count(value, name: str) -> int:
+    """A saved counter (epoch, step): a whole number from 0 to 2**53."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 2**53 or value != int(value):
+        raise ValueError(f"{name} {value!r} is not a whole number from 0 to 2**53")
+    return int(value)

@@ -83,6 +83,38 @@ class DownsampledSeries:
         self._bucket = _EMPTY_BUCKET
         self._store = (xs, ss, cs, n)
 
+    def state(self) -> dict[str, np.ndarray]:
+        """Everything the series holds, as arrays (for a model file); ``restore`` takes it back."""
+        (xs, ss, cs, n), (bx, bs, bc, braw) = self._snapshot()
+        last = self._last
+        return {
+            "x": np.array(xs[:n], dtype=np.float64),
+            "sum": np.array(ss[:n], dtype=np.float64),
+            "count": np.array(cs[:n], dtype=np.int64),
+            "tail": np.array([bx, bs, bc, braw, self._width, self._total, self.n_nonfinite,
+                              np.nan if last is None else last, last is not None], dtype=np.float64),
+        }
+
+    def restore(self, state: dict[str, np.ndarray]) -> None:
+        """Take back what ``state`` gave; ``ValueError`` (and the series unchanged) if it does not fit."""
+        x, s, c, tail = (np.asarray(state[k]) for k in ("x", "sum", "count", "tail"))
+        n = len(x)
+        if not (x.ndim == s.ndim == c.ndim == 1 and len(s) == len(c) == n < self.capacity and tail.shape == (9,)):
+            raise ValueError("the saved loss history does not fit")
+        bx, bs, bc, braw, width, total, nonfinite, last, has_last = (float(v) for v in tail)
+        counts = [int(v) for v in c]
+        if not (np.isfinite([bx, bs, bc, braw, width, total, nonfinite]).all() and min(counts, default=0) >= 0
+                and width >= 1 and 0 <= braw < width and 0 <= bc <= braw and total >= 0 and nonfinite >= 0):
+            raise ValueError("the saved loss history does not fit")
+        cap = self.capacity
+        self._store = (
+            [float(v) for v in x] + [0.0] * (cap - n), [float(v) for v in s] + [0.0] * (cap - n),
+            counts + [0] * (cap - n), n,
+        )
+        self._bucket = (bx, bs, int(bc), int(braw))
+        self._width, self._total, self.n_nonfinite = int(width), int(total), int(nonfinite)
+        self._last = last if has_last else None
+
     def _snapshot(self) -> tuple[tuple, tuple]:
         while True:
             store = self._store

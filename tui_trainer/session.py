@@ -9,9 +9,9 @@ state change. Nothing here imports Textual, so the app, tests and benchmarks sha
 from __future__ import annotations
 
 import math
-import threading
 import time
-from dataclasses import dataclass, field
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -42,6 +42,35 @@ GRAD_HISTORY_POINTS = 1024
 
 LR_LADDER = tuple(m * 10.0**e for e in range(-6, 2) for m in (1.0, 2.0, 5.0))
 """Learning-rate notches for ``+`` / ``-``: 1e-6, 2e-6, 5e-6, ..., 10, 20, 50."""
+
+
+PACES: tuple[float | None, ...] = (1, 3, 10, 30, 100, 300, 1000, None)
+"""Training paces for ``<`` / ``>``, in updates a second; None is "max" (as fast as the machine goes)."""
+DEFAULT_PACE = 100
+"""Slow enough to watch the default experiment learn (its 20,000 steps take over 3 minutes),
+fast enough that its loss falls visibly within seconds; "max" is one key away."""
+
+
+def pace_text(pace: float | None) -> str:
+    """``max`` or ``100 steps/s``."""
+    return "max" if pace is None else f"{pace:g} step/s" if pace == 1 else f"{pace:g} steps/s"
+
+
+def pace_notch(pace: float | None, direction: int) -> float | None:
+    """The next pace up (+1, towards "max") or down (-1, towards one update a second)."""
+    i = PACES.index(pace) if pace in PACES else PACES.index(DEFAULT_PACE)
+    return PACES[min(max(i + direction, 0), len(PACES) - 1)]
+
+
+def change_kind(old: ExperimentConfig, new: ExperimentConfig) -> str:
+    """``none``, ``live`` (optimizer, its settings, lr, batch mode, epochs: applied while training,
+    weights kept) or ``structural`` (data, network, seed, precision: new weights needed)."""
+    if new == old:
+        return "none"
+    same_training = replace(new.training, batch_size=old.training.batch_size, epochs=old.training.epochs)
+    if new.data != old.data or new.network != old.network or same_training != old.training:
+        return "structural"
+    return "live"
 
 
 def default_config() -> ExperimentConfig:
@@ -101,14 +130,26 @@ class Snapshot:
     optimizer_state: dict | None = None
     """A copy of the optimizer's ``state_dict()`` (hyperparameters, step count, state arrays),
     taken with ``params``: what the weight inspector needs to write out the last update."""
+    pace: float | None = None
+    """Most updates a second; None: "max"."""
 
 
 class Session:
-    """One experiment and its training history, driven from the UI."""
+    """One experiment and its training history, driven from the UI.
+
+    The session is the one owner of the current config: every change goes through it. Changes
+    that apply live are handed to the trainer, which makes them where no step is in progress
+    (``Trainer.submit``); ``change_kind`` decides what is live and what needs new weights.
+    """
 
     def __init__(self, config: ExperimentConfig | None = None, experiment: Experiment | None = None) -> None:
-        self.experiment = experiment or Experiment.from_config(config or default_config())
-        self.config = self.experiment.config
+        self.pace: float | None = DEFAULT_PACE
+        """Most updates a second (None: "max"); kept across rebuilds and loads."""
+        self._use(experiment or Experiment.from_config(config or default_config()))
+
+    def _use(self, experiment: Experiment) -> None:
+        """Start over on ``experiment``: its weights, no history (not while running)."""
+        self.experiment = experiment
         self.losses = DownsampledSeries()
         self.val_losses = DownsampledSeries()
         self.state = "ready"
@@ -119,9 +160,14 @@ class Session:
         self.grad_norm_history: list[DownsampledSeries] = []
         """Per layer, the norm of dL/dW at every step (bounded; read from any thread)."""
         self._rate = 0.0
-        self._lock = threading.Lock()
+        self.trainer.set_pace(self.pace)
 
     # -- facts for the UI ------------------------------------------------------------------
+
+    @property
+    def config(self) -> ExperimentConfig:
+        """The current config: what a save writes and what the config pane shows."""
+        return self.experiment.config
 
     @property
     def trainer(self):
@@ -139,7 +185,7 @@ class Session:
     @property
     def loss_label(self) -> str:
         """``cost`` for full-batch training, ``loss`` for mini-batch and single-sample."""
-        return "cost" if self.trainer.batch_mode == "full" else "loss"
+        return "cost" if self.config.training.batch_size == "full" else "loss"
 
     # -- control from the UI thread --------------------------------------------------------
 
@@ -158,14 +204,20 @@ class Session:
         """Make a running ``run`` return promptly (wakes a paused loop too)."""
         self.trainer.stop()
 
+    def set_pace(self, pace: float | None) -> None:
+        """At most ``pace`` updates a second (None: as fast as possible), from now on."""
+        self.trainer.set_pace(pace)
+        self.pace = pace
+
     def set_lr(self, lr: float) -> None:
         """Takes effect before the next step; validated now."""
-        self.trainer.set_hparams(lr=lr)
-        self.config = with_overrides(self.config, lr=lr)
+        self.apply_live(with_overrides(self.config, lr=lr))
 
     def set_hparams(self, **hparams) -> None:
-        """Change optimizer hyperparameters in place (state kept)."""
-        self.trainer.set_hparams(**hparams)
+        """Change optimizer hyperparameters in place (state kept); validated now."""
+        lr = hparams.pop("lr", self.config.optimizer.lr)
+        opt = replace(self.config.optimizer, lr=lr, hparams={**self.config.optimizer.hparams, **hparams})
+        self.apply_live(replace(self.config, optimizer=opt))
 
     def set_weight(self, index: int, row: int, col: int, value: float) -> bool:
         """Set ``params[index][row, col]`` (a bias: ``[col]``) by hand, safely beside training.
@@ -188,7 +240,7 @@ class Session:
         def edit() -> None:
             p[where] = value
 
-        return self.trainer.queue_edit(edit)
+        return self.trainer.submit(edit)
 
     def prepare_run(self, *, single_step: bool = False) -> None:
         """Before starting the worker: clear a divergence, extend finished training, set the state."""
@@ -210,28 +262,112 @@ class Session:
 
         Raises ``ValueError`` (the session is unchanged) when the config or its data are bad.
         """
-        self.__init__(config)
+        self._use(Experiment.from_config(config))
 
     def apply_live(self, config: ExperimentConfig) -> None:
-        """Apply what can change without new weights: optimizer, its settings, batch size, epochs."""
-        trainer, old = self.trainer, self.config
-        if config.optimizer.name != old.optimizer.name:
-            opt = optimizers.create(config.optimizer.name, lr=config.optimizer.lr, **config.optimizer.hparams)
-            trainer.opt = opt  # fresh optimizer state; the weights stay
-        elif config.optimizer != old.optimizer:
-            trainer.set_hparams(lr=config.optimizer.lr, **config.optimizer.hparams)
+        """Apply a ``live`` change (see ``change_kind``): the optimizer (a new one starts with
+        fresh state), its settings, the batch mode and the epochs; the weights stay.
+
+        Validated here (``ValueError``, nothing changed); the trainer makes the change at its
+        next step boundary, in the order changes come.
+        """
+        old = self.config
+        kind = change_kind(old, config)
+        if kind == "structural":
+            raise ValueError("this change needs new weights: rebuild the experiment instead")
+        if kind == "none":
+            return
+        problems = config.validate()
+        if problems:
+            raise ValueError("; ".join(str(p) for p in problems))
+        trainer, o = self.trainer, config.optimizer
+        if o.name != old.optimizer.name:
+            trainer.set_optimizer(optimizers.create(o.name, lr=o.lr, **o.hparams))
+        elif o != old.optimizer:
+            trainer.set_hparams(**{**optimizers.defaults(o.name), **o.hparams, "lr": o.lr})
         if config.training.batch_size != old.training.batch_size:
             trainer.set_batch_size(config.training.batch_size)
         if config.training.epochs != old.training.epochs:
             self.target_epochs = max(trainer.epoch, config.training.epochs)
-        self.config = config
+        self.experiment.config = config
+
+    def snapshot_now(self) -> Snapshot | None:
+        """A snapshot taken where no step runs: now when the trainer is idle or waits, else None
+        (a running loop emits its own soon)."""
+        taken: list[Snapshot] = []
+        self.trainer.submit(lambda: taken.append(self.snapshot()))
+        return taken[0] if taken else None
+
+    # -- files ------------------------------------------------------------------------------
+
+    def save(self, path: Path) -> Future:
+        """Write a model file with the current config, weights, optimizer state and history.
+
+        Made where no step runs, after every change made before it; the returned future holds
+        the path written (or the error) once it is done, at once when the trainer is idle.
+        """
+        done: Future = Future()
+        config = self.config
+
+        def write() -> None:
+            try:
+                done.set_result(self.experiment.save(path, config=config, progress=self._progress(),
+                                                     arrays=self._history_arrays()))
+            except BaseException as exc:  # handed to whoever waits for the save
+                done.set_exception(exc)
+
+        self.trainer.submit(write)
+        return done
+
+    def _progress(self) -> dict:
+        last = self.trainer.history[-1] if self.trainer.history else None
+        return {
+            "elapsed": self._elapsed,
+            "target_epochs": self.target_epochs,
+            "last_epoch": None if last is None else {
+                k: getattr(last, k) for k in ("epoch", "step", "train_loss", "val_loss", "train_metric",
+                                              "val_metric", "lr", "seconds")
+            },
+        }
+
+    def _history_arrays(self) -> dict[str, np.ndarray]:
+        arrays = {}
+        for name, series in (("losses", self.losses), ("val_losses", self.val_losses)):
+            arrays.update({f"{name}_{k}": v for k, v in series.state().items()})
+        return arrays
 
     def load(self, path: Path) -> None:
-        """Open a model file (weights and progress) or a config file (fresh weights)."""
+        """Open a model file (weights, progress and history) or a config file (fresh weights).
+
+        Raises ``ValueError`` (the session unchanged) for a file that cannot be used.
+        """
         if path.suffix == ".toml":
             self.rebuild(load_config(path))
             return
-        self.__init__(experiment=Experiment.load(path))
+        experiment, ckpt = Experiment.open(path)
+        try:
+            losses, val_losses = DownsampledSeries(), DownsampledSeries()
+            for name, series in (("losses", losses), ("val_losses", val_losses)):
+                part = {k: ckpt.extras[f"{name}_{k}"] for k in ("x", "sum", "count", "tail") if f"{name}_{k}" in ckpt.extras}
+                if len(part) == 4:
+                    series.restore(part)
+            progress = ckpt.meta.get("progress") or {}
+            last = progress.get("last_epoch")
+            record = None if last is None else EpochRecord(metric_name=experiment.trainer.metric_name, **last)
+            elapsed = float(progress.get("elapsed", 0.0))
+            target = int(progress.get("target_epochs", 0))
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+            raise ValueError(f"{path}: the saved history is damaged ({exc})") from None
+        self._use(experiment)
+        self.losses, self.val_losses = losses, val_losses
+        if record is not None:
+            experiment.trainer.history.append(record)
+        self._elapsed = elapsed if math.isfinite(elapsed) and elapsed >= 0 else 0.0
+        self.target_epochs = max(self.target_epochs, target)
+        if self.trainer.epoch >= self.target_epochs:
+            self.state = "finished"
+        elif self.trained:
+            self.state = "paused"
 
     def reset_weights(self) -> None:
         """Draw the weights again and forget the history and optimizer state; not while running."""
@@ -323,6 +459,7 @@ class Session:
             grad_norms=list(self._grad_norms),
             message=self.message,
             optimizer_state=trainer.opt.state_dict(),
+            pace=self.pace,
         )
 
 

@@ -40,6 +40,8 @@ class Checkpoint:
     """The experiment config as TOML."""
     meta: dict[str, Any] = field(default_factory=dict)
     """Free-form progress and data facts (epoch, step, problem, class names, loss...)."""
+    extras: dict[str, np.ndarray] = field(default_factory=dict)
+    """Other arrays to keep with the model, by name (e.g. the loss history)."""
 
 
 def save_checkpoint(path, ckpt: Checkpoint) -> Path:
@@ -52,6 +54,8 @@ def save_checkpoint(path, ckpt: Checkpoint) -> Path:
             arrays[f"opt_{i}_{name}"] = value
     arrays["scaler_mean"] = np.asarray(ckpt.standardizer.mean)
     arrays["scaler_std"] = np.asarray(ckpt.standardizer.std)
+    for name, value in ckpt.extras.items():
+        arrays[f"extra_{name}"] = np.asarray(value)
     header = {
         "format": FORMAT,
         "version": VERSION,
@@ -95,7 +99,7 @@ def load_checkpoint(path) -> Checkpoint:
         header = json.loads(str(arrays["header"]))
         if not isinstance(header, dict) or header.get("format") != FORMAT:
             raise KeyError("format")
-    except (KeyError, ValueError, TypeError):
+    except (KeyError, ValueError, TypeError, RecursionError):
         raise CheckpointError(f"{path}: not an nn-tui model file (no nn-tui header)") from None
     if header.get("version") != VERSION:
         raise CheckpointError(f"{path}: model file version {header.get('version')!r} is not supported")
@@ -103,7 +107,7 @@ def load_checkpoint(path) -> Checkpoint:
         return _build(header, arrays)
     except KeyError as exc:
         raise CheckpointError(f"{path}: corrupted model file (missing {exc})") from None
-    except (ValueError, TypeError, AttributeError, IndexError) as exc:
+    except (ValueError, TypeError, AttributeError, IndexError, OverflowError, RecursionError) as exc:
         raise CheckpointError(f"{path}: corrupted model file ({_reason(exc)})") from None
 
 
@@ -123,7 +127,8 @@ def _build(header: dict, arrays: dict[str, np.ndarray]) -> Checkpoint:
         o["state"] = []
     opt.load_state_dict(o)
     scaler = Standardizer(mean=arrays["scaler_mean"], std=arrays["scaler_std"])
-    return Checkpoint(net, opt, scaler, header.get("config", ""), header.get("meta", {}))
+    extras = {k[len("extra_"):]: v for k, v in arrays.items() if k.startswith("extra_")}
+    return Checkpoint(net, opt, scaler, header.get("config", ""), header.get("meta", {}), extras)
 
 
 def _reason(exc: BaseException) -> str:

@@ -4,8 +4,10 @@ One ``Trainer`` drives a network and an optimizer over prepared data. Batch mode
 trainer's business: ``batch_size="full"`` is batch gradient descent (one update per epoch on
 the cost over all samples), an integer ``k`` is mini-batch gradient descent (reshuffled every
 epoch), and ``k = 1`` is single-sample SGD. Another thread controls a running trainer through
-``pause``, ``resume``, ``request_step``, ``stop`` and ``set_hparams``; listeners get plain
-records and cost nothing when absent.
+``pause``, ``resume``, ``request_step``, ``stop``, ``set_pace`` and ``submit`` (every change
+to the network, optimizer or batches: ``set_hparams``, ``set_optimizer``, ``set_batch_size``,
+weight edits), which runs a change where no step is in progress; listeners get plain records
+and cost nothing when absent.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from .optimizers import Optimizer
 from .preprocess import PreparedData
 
 DIVERGENCE_HINT = "lower the learning rate"
+EXPLOSION_FACTOR = 10.0
+"""The cost at an epoch's end that is this many times the cost training started from (or 0.1,
+if that was smaller) counts as exploding: diverged, though every number is still finite."""
 
 
 @dataclass
@@ -102,6 +107,7 @@ class Trainer:
         seed: int = 0,
     ) -> None:
         self.net, self.opt, self.data, self.loss = net, opt, data, loss
+        self._latest_opt = opt
         self.batch_size = _check_batch_size(batch_size)
         self.problem = data.dataset.problem
         self.metric_name = "r2" if self.problem == "regression" else "accuracy"
@@ -113,6 +119,11 @@ class Trainer:
         self.paused_seconds = 0.0
         """Time ``run`` has spent waiting while paused (so elapsed time can leave it out)."""
         self.divergence: Divergence | None = None
+        self.explosion_factor: float | None = EXPLOSION_FACTOR
+        """None: only a non-finite value counts as diverging."""
+        self.start_cost: float | None = None
+        """The cost that an exploding cost is measured against: before the first update, or
+        at the first epoch's end after a resume or a cleared divergence."""
         self.on_step: Callable[[StepRecord], None] | None = None
         """Called after every update when set (from the training thread)."""
         self.on_epoch: Callable[[EpochRecord], None] | None = None
@@ -128,7 +139,12 @@ class Trainer:
         self._run.set()
         self._stop = threading.Event()
         self._step_requests = 0
-        self._pending: list[dict | Callable[[], None]] = []
+        self._pending: list[Callable[[], None]] = []
+        self.pace: float | None = None
+        """Most updates a second (None: as fast as possible); see ``set_pace``."""
+        self._nudge = threading.Event()  # wakes a wait between paced steps
+        self._next_due = 0.0
+        self._paced_at: float | None = None
         self._looping = False
         self._waiting = False  # the loop is paused and waits: nothing touches the network
         self._lock = threading.Lock()
@@ -161,6 +177,7 @@ class Trainer:
     def pause(self) -> None:
         """Hold the loop before its next step."""
         self._run.clear()
+        self._nudge.set()
 
     def resume(self) -> None:
         """Let a paused loop go on."""
@@ -175,29 +192,51 @@ class Trainer:
         with self._lock:
             self._step_requests += 1
         self._run.set()
+        self._nudge.set()
 
     def stop(self) -> None:
         """End the loop after the current step (also wakes a paused loop)."""
         self._stop.set()
         self._run.set()
+        self._nudge.set()
 
     def set_hparams(self, **hparams) -> None:
-        """Change optimizer hyperparameters (e.g. ``lr``): at once when idle, else before the next step.
+        """Change optimizer hyperparameters (e.g. ``lr``) where no step can be in progress.
 
         Validated at once, so a bad value raises here and never reaches the loop.
         """
-        type(self.opt)(**{**self.opt.hparams, **hparams})  # raises ValueError on a bad value
-        with self._lock:
-            if self._looping:
-                self._pending.append(hparams)
-                return
-        self.opt.set(**hparams)
+        latest = self._latest_opt  # the optimizer these apply to: a switch may still be queued
+        type(latest)(**{**latest.hparams, **hparams})  # raises ValueError on a bad value
+        self.submit(lambda: self.opt.set(**hparams))
 
-    def queue_edit(self, fn: Callable[[], None]) -> bool:
-        """Run ``fn`` (e.g. a hand edit of a weight) where it cannot race a step.
+    def set_optimizer(self, opt: Optimizer) -> None:
+        """Train on with ``opt`` (its own fresh state) from the next step; the weights stay."""
+        self._latest_opt = opt
+        self.submit(lambda: setattr(self, "opt", opt))
 
-        At once when idle or while a paused loop waits (True); else on the training thread
-        before the next step (False).
+    def set_batch_size(self, batch_size: int | str) -> None:
+        """Change the batch mode from the next step (a new epoch order is drawn)."""
+        batch_size = _check_batch_size(batch_size)
+
+        def apply() -> None:
+            self.batch_size = batch_size
+            self._resize_batches()
+            self._order, self._cursor = None, 0
+
+        self.submit(apply)
+
+    def set_pace(self, steps_per_second: float | None) -> None:
+        """Make at most this many updates a second (None: as fast as possible); at once."""
+        if steps_per_second is not None and not steps_per_second > 0:
+            raise ValueError(f"pace must be a positive number of steps per second or None, got {steps_per_second!r}")
+        self.pace = steps_per_second
+        self._nudge.set()
+
+    def submit(self, fn: Callable[[], None]) -> bool:
+        """Run ``fn`` (any change to the network, optimizer or batches) where it cannot race a step.
+
+        At once when no loop runs or while the loop waits (paused, or between paced steps):
+        True. Else on the training thread before its next step, in the order submitted: False.
         """
         with self._lock:
             if self._looping and not self._waiting:
@@ -206,11 +245,7 @@ class Trainer:
             fn()
             return True
 
-    def set_batch_size(self, batch_size: int | str) -> None:
-        """Change the batch mode; takes effect at the next epoch boundary or step."""
-        self.batch_size = _check_batch_size(batch_size)
-        self._resize_batches()
-        self._order, self._cursor = None, 0
+    queue_edit = submit
 
     @property
     def last_good_params(self) -> np.ndarray:
@@ -228,6 +263,7 @@ class Trainer:
     def clear_divergence(self) -> None:
         """Allow training again after a divergence (e.g. once the learning rate is lowered)."""
         self.divergence = None
+        self.start_cost = None  # measured anew from the next epoch's end
 
     # -- the loop ----------------------------------------------------------------------------
 
@@ -235,6 +271,9 @@ class Trainer:
         """Train until ``epochs`` epochs are complete in total, ``stop()`` or divergence."""
         self._stop.clear()
         started = time.perf_counter()
+        if self.step_count == 0 and self.start_cost is None:
+            with np.errstate(all="ignore"):
+                self.start_cost = self.net.loss(self.data.X_train, self.data.Y_train, self.loss)
         with self._lock:
             self._looping = True
         try:
@@ -255,25 +294,54 @@ class Trainer:
         )
 
     def _loop(self, epochs: int) -> None:
+        self._next_due = time.perf_counter()
         while self.epoch < epochs and not self._stop.is_set():
             if not self._run.is_set():
-                with self._lock:  # from here until it wakes, edits run at once (queue_edit)
-                    self._waiting = True
-                    pending, self._pending = self._pending, []
-                    self._run_pending(pending)
+                self._apply_pending()
                 if self.on_pause is not None:
                     self.on_pause()
                 waited = time.perf_counter()
-                self._run.wait()
+                self._wait_idle(self._run.wait)
                 self.paused_seconds += time.perf_counter() - waited
-                with self._lock:
-                    self._waiting = False
+                self._next_due = time.perf_counter()
                 if self._stop.is_set():
                     break
             if self._take_step_request():
                 self._run.clear()  # one step, then hold again
+            elif self.pace is not None and not self._keep_pace():
+                continue  # woken early: paused, stopped, a step requested or the pace changed
             if self.step() is None:
                 break
+
+    def _keep_pace(self) -> bool:
+        """Wait until the next paced step is due; False when it is not due yet (something woke
+        the wait: a pause, a stop, a step request or a new pace), so that the loop looks again."""
+        now = time.perf_counter()
+        if self._paced_at != self.pace:  # a new pace counts from now
+            self._paced_at, self._next_due = self.pace, now
+        due = max(self._next_due, now - 0.1)  # a slow step does not earn a burst of catch-up steps
+        if due > now:
+            self._nudge.clear()
+            if self._run.is_set() and not self._stop.is_set() and not self._step_requests:
+                self._wait_idle(lambda: self._nudge.wait(due - now))
+            if not self._run.is_set() or self._stop.is_set() or self._paced_at != self.pace:
+                return False
+            if time.perf_counter() < due:
+                return False
+        self._next_due = due + 1.0 / self.pace if self.pace else now
+        return True
+
+    def _wait_idle(self, wait: Callable[[], object]):
+        """Call ``wait`` with the network free: commands submitted meanwhile run at once."""
+        with self._lock:
+            self._waiting = True
+            pending, self._pending = self._pending, []
+            self._run_pending(pending)
+        try:
+            return wait()
+        finally:
+            with self._lock:
+                self._waiting = False
 
     def step(self) -> float | None:
         """One update (and the epoch's metrics when it ends one): the batch loss, None once diverged."""
@@ -323,12 +391,9 @@ class Trainer:
         self._run_pending(pending)
 
     def _run_pending(self, pending: list) -> None:
-        """Apply queued hyperparameter changes (dicts) and edits (callables), in order."""
-        for item in pending:
-            if callable(item):
-                item()
-            else:
-                self.opt.set(**item)
+        """Apply queued commands in the order they came."""
+        for fn in pending:
+            fn()
 
     def _next_batch(self) -> tuple[np.ndarray, np.ndarray]:
         d = self.data
@@ -353,9 +418,17 @@ class Trainer:
             self._diverge("a weight became infinite or NaN", self.epoch)
             return
         metrics = self.evaluate()
-        if not math.isfinite(metrics["train_loss"]):
-            self._diverge(f"the cost became {metrics['train_loss']}", self.epoch)
+        cost = metrics["train_loss"]
+        if not math.isfinite(cost):
+            self._diverge(f"the cost became {cost}", self.epoch)
             return
+        if self.start_cost is None or not math.isfinite(self.start_cost):
+            self.start_cost = cost
+        elif self.explosion_factor is not None and cost > self.explosion_factor * max(self.start_cost, 0.1):
+            self.divergence = Divergence(
+                self.step_count, self.epoch,
+                f"the cost exploded to {cost:.4g} (it started from {self.start_cost:.4g})",
+            )
         now = time.perf_counter()
         record = EpochRecord(
             epoch=self.epoch,
