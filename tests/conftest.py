@@ -21,3 +21,12 @@ async def _capped_wait_for_idle(min_sleep: float = 1 / 50, max_sleep: float = 1)
 def _quick_idle_wait(monkeypatch):
     monkeypatch.setattr(textual.app, "wait_for_idle", _capped_wait_for_idle, raising=False)
     monkeypatch.setattr(textual.pilot, "wait_for_idle", _capped_wait_for_idle, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _errors_fail_tests(monkeypatch):
+    """The app's last-resort guard reports unexpected errors and goes on; in tests they must fail
+    the test instead (the guard's own tests turn it back on)."""
+    from tui_trainer.tui.app import NNTuiApp
+
+    monkeypatch.setattr(NNTuiApp, "GUARD_ERRORS", False)

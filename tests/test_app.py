@@ -102,11 +102,21 @@ def test_reset_draws_new_weights_and_clears_history():
             before = session.net.get_parameters()
             await pilot.press("n")
             await wait_for(pilot, lambda: session.trainer.step_count == 1)
+            await pilot.press("r")  # a trained network: it asks first, and escape keeps it
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmDialog))
+            assert session.trainer.step_count == 1
             await pilot.press("r")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            await pilot.press("y")
             await wait_for(pilot, lambda: app.screen.session.trainer.step_count == 0)
             session = app.screen.session
             assert all(np.array_equal(p, q) for p, q in zip(session.net.params, before))  # same seed
             assert session.state == "ready" and len(session.losses) == 0
+            await pilot.press("r")  # untrained: nothing to lose, no question
+            await pilot.pause(0.1)
+            assert not isinstance(app.screen, ConfirmDialog)
             await pilot.press("q")
 
     run(scenario())
@@ -237,15 +247,20 @@ def test_save_and_load_round_trip(tmp_path):
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
             await pilot.press("escape")
             await wait_for(pilot, lambda: not isinstance(app.screen, (ConfirmDialog, PathDialog)))
-            await pilot.press("r")
+            losses = session.losses.arrays()
+            await pilot.press("r", "y")
             await wait_for(pilot, lambda: app.screen.session.trainer.step_count == 0)
             await pilot.press("ctrl+o")
             await wait_for(pilot, lambda: isinstance(app.screen, PathDialog))
             app.screen.query_one("Input").value = str(path)
             await pilot.press("enter")
             await wait_for(pilot, lambda: app.screen.session.trainer.step_count == 2)
-            loaded = app.screen.session.net.params
-            assert all(np.array_equal(p, q) for p, q in zip(loaded, trained))
+            loaded = app.screen.session
+            assert all(np.array_equal(p, q) for p, q in zip(loaded.net.params, trained))
+            # the history comes back: the plot and the status show what they showed
+            assert all(np.array_equal(a, b) for a, b in zip(loaded.losses.arrays(), losses))
+            await wait_for(pilot, lambda: "step      2 (5/epoch)" in status_text(app))
+            assert "paused" in status_text(app)
             await pilot.press("q")
 
     run(scenario())

@@ -341,29 +341,17 @@ class Session:
 
         Raises ``ValueError`` (the session unchanged) for a file that cannot be used.
         """
-        if path.suffix == ".toml":
-            self.rebuild(load_config(path))
-            return
-        experiment, ckpt = Experiment.open(path)
-        try:
-            losses, val_losses = DownsampledSeries(), DownsampledSeries()
-            for name, series in (("losses", losses), ("val_losses", val_losses)):
-                part = {k: ckpt.extras[f"{name}_{k}"] for k in ("x", "sum", "count", "tail") if f"{name}_{k}" in ckpt.extras}
-                if len(part) == 4:
-                    series.restore(part)
-            progress = ckpt.meta.get("progress") or {}
-            last = progress.get("last_epoch")
-            record = None if last is None else EpochRecord(metric_name=experiment.trainer.metric_name, **last)
-            elapsed = float(progress.get("elapsed", 0.0))
-            target = int(progress.get("target_epochs", 0))
-        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
-            raise ValueError(f"{path}: the saved history is damaged ({exc})") from None
-        self._use(experiment)
-        self.losses, self.val_losses = losses, val_losses
-        if record is not None:
-            experiment.trainer.history.append(record)
-        self._elapsed = elapsed if math.isfinite(elapsed) and elapsed >= 0 else 0.0
-        self.target_epochs = max(self.target_epochs, target)
+        self.use(read_experiment(path))
+
+    def use(self, loaded: "Loaded") -> None:
+        """Go on from what ``read_experiment`` read (not while running)."""
+        self._use(loaded.experiment)
+        if loaded.losses is not None:
+            self.losses, self.val_losses = loaded.losses, loaded.val_losses
+        if loaded.last_epoch is not None:
+            self.trainer.history.append(loaded.last_epoch)
+        self._elapsed = loaded.elapsed
+        self.target_epochs = max(self.target_epochs, loaded.target_epochs)
         if self.trainer.epoch >= self.target_epochs:
             self.state = "finished"
         elif self.trained:
@@ -462,6 +450,41 @@ class Session:
             pace=self.pace,
         )
 
+
+
+@dataclass
+class Loaded:
+    """An experiment read from a file, with the history saved beside it; not yet in use."""
+
+    experiment: Experiment
+    losses: DownsampledSeries | None = None
+    val_losses: DownsampledSeries | None = None
+    last_epoch: EpochRecord | None = None
+    elapsed: float = 0.0
+    target_epochs: int = 0
+
+
+def read_experiment(path: Path) -> Loaded:
+    """Read a model file (weights, progress, history) or a config file (fresh weights), touching
+    no session: ``ValueError`` with one clear line for a file that cannot be used."""
+    if path.suffix == ".toml":
+        return Loaded(Experiment.from_config(load_config(path)))
+    experiment, ckpt = Experiment.open(path)
+    try:
+        losses, val_losses = DownsampledSeries(), DownsampledSeries()
+        for name, series in (("losses", losses), ("val_losses", val_losses)):
+            part = {k: ckpt.extras[f"{name}_{k}"] for k in ("x", "sum", "count", "tail") if f"{name}_{k}" in ckpt.extras}
+            if len(part) == 4:
+                series.restore(part)
+        progress = ckpt.meta.get("progress") or {}
+        last = progress.get("last_epoch")
+        record = None if last is None else EpochRecord(metric_name=experiment.trainer.metric_name, **last)
+        elapsed = float(progress.get("elapsed", 0.0))
+        target = int(progress.get("target_epochs", 0))
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+        raise ValueError(f"{path}: the saved history is damaged ({exc})") from None
+    elapsed = elapsed if math.isfinite(elapsed) and elapsed >= 0 else 0.0
+    return Loaded(experiment, losses, val_losses, record, elapsed, target)
 
 
 def finite_or_none(value: float | None) -> float | None:

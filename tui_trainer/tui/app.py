@@ -7,13 +7,19 @@ from typing import Iterable
 
 from textual.app import App, SystemCommand
 from textual.screen import Screen
+from textual.worker import WorkerFailed
 
 from ..config import ExperimentConfig
+from ..files import describe_error
+from .guard import REPORT_HINT, Guarded
 from .screens.main import MainScreen
 
 
-class NNTuiApp(App):
+class NNTuiApp(Guarded, App):
     """Build and train a neural network, and watch it learn."""
+
+    GUARD_ERRORS = True
+    """Report unexpected exceptions and go on (tests turn this off so that errors fail them)."""
 
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so that subclasses elsewhere find it
     TITLE = "nn-tui"
@@ -23,6 +29,27 @@ class NNTuiApp(App):
         super().__init__()
         self._config = config
         self._source = source
+
+    unexpected_errors: int = 0
+    """How many unexpected exceptions the guard has reported."""
+
+    def report_unexpected(self, error: BaseException) -> bool:
+        """Show an unexpected exception as a notification; False when the guard is off or the app
+        is not up yet (then Textual ends the app, with exit status 1)."""
+        if not (self.GUARD_ERRORS and self._running and self.screen_stack and not self._exit_renderables):
+            return False
+        if isinstance(error, WorkerFailed):
+            error = error.error
+        self.unexpected_errors += 1
+        self.log.error("unexpected", error)
+        self.notify(f"{type(error).__name__}: {describe_error(error)} ({REPORT_HINT})",
+                    title="Unexpected error", severity="error", timeout=12)
+        return True
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Where Textual would end the app (a worker failed, a callback raised): the guard first."""
+        if not self.report_unexpected(error):
+            super()._handle_exception(error)
 
     def get_default_screen(self) -> Screen:
         return MainScreen(self._config, source=self._source)

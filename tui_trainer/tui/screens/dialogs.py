@@ -14,9 +14,9 @@ class ConfirmDialog(ModalScreen[bool]):
 
     BINDINGS = [Binding("escape", "answer(False)", "Cancel"), Binding("y", "answer(True)", show=False)]
 
-    def __init__(self, question: str, *, yes: str = "Yes", no: str = "No") -> None:
+    def __init__(self, question: str, *, yes: str = "Yes", no: str = "No", also: str | None = None) -> None:
         super().__init__(classes="dialog")
-        self.question, self.yes, self.no = question, yes, no
+        self.question, self.yes, self.no, self.also = question, yes, no, also
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
@@ -24,12 +24,15 @@ class ConfirmDialog(ModalScreen[bool]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.no, id="no")
                 yield Button(self.yes, id="yes", variant="warning")
+                if self.also:
+                    yield Button(self.also, id="also")
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
+        """True for yes, False for no, ``"also"`` for the third button (a yes that says more)."""
+        self.dismiss("also" if event.button.id == "also" else event.button.id == "yes")
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)

@@ -24,6 +24,7 @@ from textual.widgets import Footer, Static
 from ...engine import inspect as insp
 from ...engine.network import Network
 from ...session import Session, Snapshot
+from ..guard import Guarded
 
 if TYPE_CHECKING:
     from .main import MainScreen
@@ -32,7 +33,7 @@ REDRAW_INTERVAL = 0.5
 """Seconds between redraws while training: twice a second reads as live and costs little."""
 
 
-class InsideScreen(Screen):
+class InsideScreen(Guarded, Screen):
     """Base class: title, throttled snapshots, keys to go back and to train from here."""
 
     VIEW_TITLE = ""

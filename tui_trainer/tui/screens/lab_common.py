@@ -31,6 +31,7 @@ from ...config import ExperimentConfig
 from ...engine import optimizers
 from ...engine.optimizers import OPTIMIZERS
 from ...lab import Race
+from ..guard import Guarded
 from ..widgets.lane_colors import BLUE, CYAN, GREEN, GREY, MAGENTA, ORANGE, RED, RGB, WHITE, YELLOW, rgb
 from ..widgets.lane_list import LaneSpec
 
@@ -267,7 +268,7 @@ def steps_to(curve_epochs: np.ndarray, curve_costs: np.ndarray, steps_per_epoch:
 # --- screens --------------------------------------------------------------------------------------
 
 
-class LabScreen(Screen):
+class LabScreen(Guarded, Screen):
     """A lab screen: Escape leaves a field, then the screen; q leaves the screen."""
 
     AUTO_FOCUS = ""  # keys go to the screen until a field is chosen (tab or a click)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from textual import on, work
@@ -14,12 +15,14 @@ from textual.worker import Worker, WorkerState
 
 from ...config import ExperimentConfig, save_config
 from ...experiment import Experiment
-from ...session import Session, Snapshot, lr_notch
+from ...session import Session, Snapshot, lr_notch, pace_notch, pace_text, read_experiment
+from ..guard import Guarded
 from ..messages import TrainingUpdate
 from ..widgets.config_pane import ConfigPane
 from ..widgets.layer_view import LayerView
 from ..widgets.loss_plot import LossPlot
 from ..widgets.status_pane import StatusPane
+from ...files import describe_error, unreadable
 from .dialogs import ConfirmDialog, PathDialog
 from .help import HelpScreen
 from .views import load_views
@@ -34,6 +37,8 @@ PALETTE = (  # (key, action, description, help) for the command palette
     ("r", "reset", "Reset weights", "Draw new weights and clear the history"),
     ("+", "lr_up", "Learning rate up", "Next notch on the 1-2-5 ladder, at once"),
     ("-", "lr_down", "Learning rate down", "Previous notch on the 1-2-5 ladder, at once"),
+    (">", "pace(1)", "Faster pace", "More updates a second, up to max (as fast as the machine goes)"),
+    ("<", "pace(-1)", "Slower pace", "Fewer updates a second, down to one, to watch each step"),
     ("l", "toggle_log", "Log scale", "Plot the loss on a logarithmic axis"),
     ("[", "layer(-1)", "Previous layer", "Show the previous layer's weight matrix"),
     ("]", "layer(1)", "Next layer", "Show the next layer's weight matrix"),
@@ -46,7 +51,7 @@ PALETTE = (  # (key, action, description, help) for the command palette
 )
 
 
-class MainScreen(Screen):
+class MainScreen(Guarded, Screen):
     """Config on the left; loss curves, weights and status on the right."""
 
     BINDINGS = [
@@ -55,6 +60,8 @@ class MainScreen(Screen):
         Binding("r", "reset", "Reset"),
         Binding("plus,equals_sign", "lr_up", "LR+", key_display="+"),
         Binding("minus", "lr_down", "LR-", key_display="-"),
+        Binding("greater_than_sign", "pace(1)", "Faster", key_display=">"),
+        Binding("less_than_sign", "pace(-1)", "Slower", key_display="<"),
         Binding("l", "toggle_log", "Log", show=False),
         Binding("left_square_bracket", "layer(-1)", "Layer", show=False, key_display="["),
         Binding("right_square_bracket", "layer(1)", "Layer", show=False, key_display="]"),
@@ -82,6 +89,7 @@ class MainScreen(Screen):
         self._worker: Worker | None = None
         self._last: Snapshot | None = None
         self._stale = False
+        self._skip_reset_question = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -207,7 +215,17 @@ class MainScreen(Screen):
         else:
             self._start(single_step=True)
 
+    @work(exclusive=True, group="files")
     async def action_reset(self) -> None:
+        """New weights; asks first when that would throw away training."""
+        if self.session.trained and not self._skip_reset_question:
+            answer = await self.app.push_screen_wait(ConfirmDialog(
+                "Reset: draw new weights and throw away the training so far?",
+                yes="Reset", no="Keep", also="Reset, don't ask again",
+            ))
+            if not answer:
+                return
+            self._skip_reset_question = answer == "also"
         await self._stop()
         self.session.reset_weights()
         self._show(self.session.snapshot())
@@ -220,12 +238,24 @@ class MainScreen(Screen):
         self._change_lr(-1)
 
     def _change_lr(self, direction: int) -> None:
-        lr = lr_notch(self.session.trainer.opt.lr, direction)
+        lr = lr_notch(self.session.config.optimizer.lr, direction)
         self.session.set_lr(lr)
         self._config_pane().show_lr(lr)
-        if not self.running:
-            self._show(self.session.snapshot())
+        self._show_now()
         self.notify(f"learning rate {lr:g}", timeout=1.5)
+
+    def action_pace(self, direction: int) -> None:
+        """Slower (-1) or faster (+1) training, on the main screen and in every view."""
+        pace = pace_notch(self.session.pace, direction)
+        self.session.set_pace(pace)
+        self._show_now()
+        self.notify(f"pace {pace_text(pace)}", timeout=1.5)
+
+    def _show_now(self) -> None:
+        """Redraw from the session at once where no step runs (a running loop emits soon)."""
+        snap = self.session.snapshot_now()
+        if snap is not None:
+            self._show(snap)
 
     def action_toggle_log(self) -> None:
         plot = self.query_one(LossPlot)
@@ -318,9 +348,13 @@ class MainScreen(Screen):
                     return
             await self.rebuild(message.config)
         else:
-            self.session.apply_live(message.config)
-            if not self.running:
-                self._show(self.session.snapshot())
+            try:
+                self.session.apply_live(message.config)
+            except ValueError as exc:
+                self.notify(f"Not applied: {exc}", severity="error", timeout=8)
+                self._reload_config_pane()
+                return
+            self._show_now()
 
     # -- save and load ---------------------------------------------------------------------
 
@@ -340,18 +374,14 @@ class MainScreen(Screen):
             ConfirmDialog(f"{', '.join(existing)} already exist. Overwrite?", yes="Overwrite", no="Cancel")
         ):
             return
-        was_training = self.session.state == "training" and self.running
-        if was_training:
-            self.session.pause()
+        current = self.session.config
         try:
-            self.session.experiment.save(model)
-            save_config(self.session.config, config)
-        except (OSError, ValueError) as exc:
-            self.notify(f"Could not save: {exc}", severity="error", timeout=8)
+            await asyncio.wrap_future(self.session.save(model))
+            save_config(current, config)
+        except Exception as exc:  # any failure is a message: the training goes on
+            self.notify(f"Could not save {model}: {describe_error(exc)}", severity="error", timeout=8)
         else:
             self.notify(f"Saved {model} and {config.name}", timeout=4)
-        if was_training:
-            self.session.resume()
 
     @work(exclusive=True, group="files")
     async def action_load(self) -> None:
@@ -360,16 +390,22 @@ class MainScreen(Screen):
         )
         if not path:
             return
+        file = Path(path).expanduser()
+        problem = unreadable(file)
+        if problem:
+            self.notify(f"Could not load {file}: {problem}", severity="error", timeout=8)
+            return
+        try:
+            loaded = read_experiment(file)
+        except Exception as exc:  # a bad file is a message; the training so far goes on
+            self.notify(f"Could not load {file}: {describe_error(exc)}", severity="error", timeout=8)
+            return
         if self.session.trained and not await self.app.push_screen_wait(
             ConfirmDialog("Replace the current training with the loaded experiment?", yes="Load", no="Cancel")
         ):
             return
         await self._stop()
-        try:
-            self.session.load(Path(path).expanduser())
-        except (OSError, ValueError) as exc:
-            self.notify(f"Could not load: {exc}", severity="error", timeout=8)
-            return
+        self.session.use(loaded)
         self._reload_config_pane()
         self._show(self.session.snapshot())
         self.notify(f"Loaded {path}", timeout=4)

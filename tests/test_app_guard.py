@@ -1,0 +1,131 @@
+"""Nothing kills the app: bad files, failing actions and failing handlers are messages, and the
+training in progress goes on."""
+
+import asyncio
+import time
+
+import numpy as np
+import pytest
+
+from tui_trainer.config import with_overrides
+from tui_trainer.session import default_config
+from tui_trainer.tui.app import NNTuiApp
+from tui_trainer.tui.screens.dialogs import ConfirmDialog, PathDialog
+from tui_trainer.tui.screens.main import MainScreen
+
+
+def small_config(**overrides):
+    return with_overrides(default_config(), **{"n_samples": 200, "epochs": 10**6, **overrides})
+
+
+async def wait_for(pilot, condition, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await pilot.pause(0.02)
+
+
+def notes(app) -> str:
+    return "\n".join(str(n.message) for n in app._notifications)
+
+
+def hostile_files(folder):
+    """Files that once killed the app through ctrl+o."""
+    nested = folder / "nested.toml"
+    nested.write_text("a = " + "[" * 5000 + "]" * 5000 + "\n")
+    garbage = folder / "garbage.npz"
+    garbage.write_bytes(b"PK\x03\x04 not really a zip")
+    words = folder / "words.toml"
+    words.write_text("[network]\nhidden = 'many'\n")
+    return [nested, garbage, words, folder / "missing.npz", folder]
+
+
+def test_bad_files_through_ctrl_o_are_messages_and_training_goes_on(tmp_path):
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: bool(app.screen.query("#lr")))
+            session = app.screen.session
+            await pilot.press("space")
+            await wait_for(pilot, lambda: session.trainer.step_count > 3)
+            for path in hostile_files(tmp_path):
+                await pilot.press("ctrl+o")
+                await wait_for(pilot, lambda: isinstance(app.screen, PathDialog))
+                app.screen.query_one("Input").value = str(path)
+                await pilot.press("enter")
+                await wait_for(pilot, lambda: f"Could not load {path}" in notes(app))
+                if isinstance(app.screen, ConfirmDialog):  # a readable file: it asks, then fails
+                    raise AssertionError(f"asked before checking {path}")
+                assert isinstance(app.screen, MainScreen) and app.screen.session is session
+            steps = session.trainer.step_count
+            await wait_for(pilot, lambda: session.trainer.step_count > steps)  # still training
+            assert "missing.npz: no such file" in notes(app)
+            assert "it is a folder" in notes(app)
+            await pilot.press("q")
+        assert app.return_code in (0, None)
+
+    asyncio.run(scenario())
+
+
+def test_a_hostile_model_header_is_a_message(tmp_path):
+    """A model whose header holds an infinite epoch: the file is refused, the session kept."""
+    from tui_trainer.session import Session
+
+    good = tmp_path / "good.npz"
+    source = Session(small_config(epochs=1))
+    source.save(good).result(timeout=5)
+    with np.load(good) as archive:
+        arrays = {k: archive[k] for k in archive.files}
+    arrays["header"] = np.array(str(arrays["header"]).replace('"epoch": 0', '"epoch": Infinity'))
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, **arrays)
+    session = Session(small_config())
+    with pytest.raises(ValueError, match="epoch"):
+        session.load(bad)
+    assert session.trainer.step_count == 0 and session.config == small_config()
+
+
+def test_the_guard_reports_an_unexpected_error_and_the_app_goes_on(monkeypatch):
+    monkeypatch.setattr(NNTuiApp, "GUARD_ERRORS", True)
+
+    def broken(self):
+        raise RuntimeError("a bug in a view")
+
+    monkeypatch.setattr(MainScreen, "action_cycle_view", broken)
+
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: bool(app.screen.query("#lr")))
+            session = app.screen.session
+            await pilot.press("space")
+            await wait_for(pilot, lambda: session.trainer.step_count > 3)
+            await pilot.press("v")
+            await wait_for(pilot, lambda: app.unexpected_errors == 1)
+            assert "RuntimeError: a bug in a view (please report it" in notes(app)
+            steps = session.trainer.step_count
+            await wait_for(pilot, lambda: session.trainer.step_count > steps)
+            await pilot.press("space")  # keys still work
+            await wait_for(pilot, lambda: session.state == "paused")
+            await pilot.press("q")
+        assert app.return_code in (0, None)
+
+    asyncio.run(scenario())
+
+
+def test_without_the_guard_an_error_ends_the_app_with_a_nonzero_status(monkeypatch):
+    def broken(self):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(MainScreen, "action_cycle_view", broken)
+
+    async def scenario():
+        app = NNTuiApp(small_config())
+        with pytest.raises(RuntimeError):
+            async with app.run_test(size=(80, 24)) as pilot:
+                await pilot.pause()
+                await pilot.press("v")
+                await pilot.pause()
+        return app.return_code
+
+    assert asyncio.run(scenario()) == 1

@@ -1,0 +1,45 @@
+"""Checks and wording for files the user names: one clear reason, never a traceback.
+
+Textual-free, for the app and the command line alike.
+"""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+MAX_INPUT_BYTES = 512 * 2**20
+"""The largest model or config file opened (512 MiB): larger ones are not nn-tui's."""
+
+
+def unreadable(path: Path) -> str | None:
+    """Why ``path`` cannot be opened as a model or config file, or None when it can be tried.
+
+    Checked before anything is read or asked: a missing file, a folder, a pipe or a device
+    (which would block or never end), an unknown kind, or a file too large.
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as exc:
+        return f"cannot read it ({exc.strerror or exc})"
+    if stat.S_ISDIR(info.st_mode):
+        return "it is a folder; name a .npz model or a .toml config"
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file (a pipe or a device); name a .npz model or a .toml config"
+    if path.suffix not in (".npz", ".toml"):
+        return f"unknown kind of file {path.suffix or '(no extension)'!r}; name a .npz model or a .toml config"
+    if info.st_size > MAX_INPUT_BYTES:
+        return f"{info.st_size / 2**20:,.0f} MiB is larger than any nn-tui file ({MAX_INPUT_BYTES // 2**20} MiB at most)"
+    return None
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for a failure: the message where there is one, else what kind of failure."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to read"
+    if isinstance(exc, MemoryError):
+        return "too large to fit in memory"
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__
