@@ -12,6 +12,7 @@ from textual.worker import WorkerFailed
 from ..config import ExperimentConfig
 from ..files import describe_error
 from .guard import REPORT_HINT, Guarded
+from .palette import SafeCommandPalette
 from .screens.main import MainScreen
 
 
@@ -50,6 +51,17 @@ class NNTuiApp(Guarded, App):
         """Where Textual would end the app (a worker failed, a callback raised): the guard first."""
         if not self.report_unexpected(error):
             super()._handle_exception(error)
+
+    def action_command_palette(self) -> None:
+        """ctrl+p: the palette with every action by name."""
+        if self.use_command_palette and not SafeCommandPalette.is_open(self):
+            self.push_screen(SafeCommandPalette(id="--command-palette"))
+
+    def search_themes(self) -> None:
+        """The palette's "Change theme": the same palette, listing the themes."""
+        from textual.theme import ThemeProvider
+
+        self.push_screen(SafeCommandPalette(providers=[ThemeProvider], placeholder="Search for themes…"))
 
     def get_default_screen(self) -> Screen:
         return MainScreen(self._config, source=self._source)
