@@ -18,7 +18,7 @@ from ...experiment import Experiment
 from ...session import Session, Snapshot, lr_notch, pace_notch, pace_text, read_experiment
 from ..guard import Guarded
 from ..messages import TrainingUpdate
-from ..widgets.config_pane import ConfigPane
+from ..widgets.config_pane import CONFIG_COMMANDS, ConfigPane
 from ..widgets.layer_view import LayerView
 from ..widgets.loss_plot import LossPlot
 from ..widgets.status_pane import StatusPane
@@ -60,8 +60,8 @@ class MainScreen(Guarded, Screen):
         Binding("r", "reset", "Reset"),
         Binding("plus,equals_sign", "lr_up", "LR+", key_display="+"),
         Binding("minus", "lr_down", "LR-", key_display="-"),
-        Binding("greater_than_sign", "pace(1)", "Faster", key_display=">"),
-        Binding("less_than_sign", "pace(-1)", "Slower", key_display="<"),
+        Binding("greater_than_sign", "pace(1)", "Faster", show=False, key_display=">"),
+        Binding("less_than_sign", "pace(-1)", "Slower", show=False, key_display="<"),
         Binding("l", "toggle_log", "Log", show=False),
         Binding("left_square_bracket", "layer(-1)", "Layer", show=False, key_display="["),
         Binding("right_square_bracket", "layer(1)", "Layer", show=False, key_display="]"),
@@ -77,7 +77,7 @@ class MainScreen(Guarded, Screen):
     ]
     PALETTE = PALETTE + tuple(
         (v.key, f"open_view('{v.name}')", v.description, v.help) for v in load_views()
-    )
+    ) + CONFIG_COMMANDS
     BINDINGS = BINDINGS + [
         Binding(v.key, f"open_view('{v.name}')", v.description, show=False) for v in load_views()
     ]
@@ -297,6 +297,19 @@ class MainScreen(Guarded, Screen):
             self._config_pane().focus_first()
         else:
             self.query_one(LayerView).focus()
+
+    def action_config_field(self, field_id: str) -> None:
+        """A config command from the palette: the pane shown, the field focused (a list opened)."""
+        self.add_class("-config-open")
+        self._config_pane().focus_field(field_id)
+
+    def action_add_layer(self) -> None:
+        self.add_class("-config-open")
+        self._config_pane().add_layer()
+
+    def action_remove_layer(self) -> None:
+        self.add_class("-config-open")
+        self._config_pane().remove_layer()
 
     def action_leave_field(self) -> None:
         """Escape: out of a config field (closing the config pane on a narrow terminal)."""

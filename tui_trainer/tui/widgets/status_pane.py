@@ -16,7 +16,7 @@ STATE_STYLE = {
 }
 STATE_HINT = {
     "ready": "space train · n one step",
-    "training": "space pause · +/- lr",
+    "training": "space pause · < > pace",
     "paused": "space go on · n one step",
     "diverged": "lower the rate (-), then space",
     "finished": "space: more epochs",
@@ -52,10 +52,15 @@ class StatusPane(Static, can_focus=True):
         return candidates[-1]
 
     def _speed(self, snap: Snapshot) -> str:
-        """Steps per second and the elapsed time; ``/s`` for ``steps/s`` where the pane is narrow,
-        so that the clock is never the part cut off."""
+        """Steps per second, the pace they are held to, and the elapsed time; shorter where the
+        pane is narrow, so that the clock is never the part cut off."""
         rate, elapsed = f"{snap.steps_per_second:,.0f}", clock(snap.elapsed)
-        return self._fitting(f"{rate} steps/s  {elapsed}", f"{rate}/s  {elapsed}")
+        if snap.pace is None:
+            return self._fitting(f"{rate} steps/s (max)  {elapsed}", f"{rate}/s (max)  {elapsed}",
+                                 f"{rate}/s max  {elapsed}")
+        pace = f"{snap.pace:g}"
+        return self._fitting(f"{rate} steps/s (pace {pace})  {elapsed}", f"{rate}/s (pace {pace})  {elapsed}",
+                             f"pace {pace}/s  {elapsed}")
 
     def _metrics(self, snap: Snapshot) -> str:
         """Validation and training metric, with fewer digits where the pane is narrow, so that
