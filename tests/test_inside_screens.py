@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import threading
 import time
 
@@ -13,7 +14,9 @@ import pytest
 from rich.console import Console
 
 from tests.test_app import settings_ready, small_config, wait_for
+from tests.test_inspect import drive_to_tiny_loss
 from tui_trainer.engine import inspect as insp
+from tui_trainer.engine.network import Network
 from tui_trainer.engine.metrics import accuracy
 from tui_trainer.presets import get_preset
 from tui_trainer.session import Session
@@ -25,7 +28,7 @@ from tui_trainer.tui.screens.inside_collapse import CollapseScreen
 from tui_trainer.tui.screens.inside_data import DataScreen
 from tui_trainer.tui.screens.inside_gradients import GradientFlowScreen
 from tui_trainer.tui.screens.inside_inspector import InspectorScreen
-from tui_trainer.tui.screens.inside_partials import PartialsScreen
+from tui_trainer.tui.screens.inside_partials import BATCH, PartialsScreen
 from tui_trainer.tui.screens.inside_presets import PresetsScreen
 from tui_trainer.tui.screens.inside_activations import column_bars
 from tui_trainer.tui.screens.inside_base import network_shape
@@ -194,6 +197,47 @@ def test_partial_derivatives_agree_with_backprop():
             assert "agree" in text and "L(w + h) =" in text
             w = report.worked
             assert f"{w.numeric:.8g}" in text and f"{w.analytic:.8g}" in text
+
+    run(scenario())
+
+
+def test_partial_derivatives_at_a_tiny_loss_are_too_small_to_compare():
+    # A network trained to a loss of ~1e-10: the nudges are rounding, not a sign that backprop
+    # is wrong.
+    async def scenario():
+        app = NNTuiApp(small_config(dataset="linear", noise=0.0))
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            session = app.screen.session
+            d = session.experiment.data
+            assert drive_to_tiny_loss(session.net, d.X_train[:BATCH], d.Y_train[:BATCH]) < 2e-10
+            screen = await open_view(pilot, app, "d")
+            assert screen.report.loss < 2e-10
+            text = plain(app, "#pd-body")
+            assert "disagree" not in text and not re.search(r"\bdiffer\b", text)
+            assert "too small to compare at this loss" in text
+
+    run(scenario())
+
+
+def test_partial_derivatives_call_out_a_wrong_backprop(monkeypatch):
+    right = Network.loss_and_grads
+
+    def wrong(self, *args, **kwargs):
+        value, grads = right(self, *args, **kwargs)
+        grads[1] *= -1.0  # b1's gradient with the wrong sign
+        return value, grads
+
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            monkeypatch.setattr(Network, "loss_and_grads", wrong)
+            await open_view(pilot, app, "d")
+            text = plain(app, "#pd-body")
+            assert "backprop and the nudges disagree" in text
+            b1 = next(line for line in text.splitlines() if line.split()[:1] == ["b1"])
+            assert "differ" in b1
 
     run(scenario())
 

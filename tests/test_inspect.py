@@ -8,6 +8,7 @@ import pytest
 
 from tui_trainer.engine import Network, optimizers
 from tui_trainer.engine import inspect as insp
+from tui_trainer.engine.gradcheck import numerical_grads
 from tui_trainer.engine.optimizers import OPTIMIZERS
 
 
@@ -110,10 +111,113 @@ def test_gradient_check_agrees_and_writes_out_an_example():
     assert [r.name for r in report.rows] == ["W1", "b1", "W2", "b2"]
     assert report.max_rel_error < 1e-5
     w = report.worked
-    assert w.numeric == pytest.approx((w.loss_plus - w.loss_minus) / (2 * report.h))
+    assert w.numeric == pytest.approx((w.loss_plus - w.loss_minus) / (2 * w.step))
+    assert w.step == pytest.approx(report.h * max(1.0, abs(w.w)))
     assert w.numeric == pytest.approx(w.analytic, rel=1e-5)
     # The network is put back as it was.
     assert np.array_equal(net.params[0], Network([2, 4, 1], ["tanh", "sigmoid"], seed=0).params[0])
+
+
+def drive_to_tiny_loss(net, X, Y, loss="bce", target=1e-10):
+    """Train ``net`` until it classifies ``(X, Y)``, then scale its output layer up as a long run
+    does (the logits grow while the decisions stay): the loss ends at about ``target``."""
+    opt = optimizers.create("adam", lr=0.02)
+    for _ in range(400):
+        _, grads = net.loss_and_grads(X, Y, loss)
+        opt.step(net.params, grads)
+    W, b = net.params[-2], net.params[-1]
+    W0, b0 = W.copy(), b.copy()
+    lo, hi = 1.0, 1e4
+    for _ in range(60):
+        k = math.sqrt(lo * hi)
+        W[...], b[...] = W0 * k, b0 * k
+        lo, hi = (k, hi) if net.loss(X, Y, loss) > target else (lo, k)
+    return net.loss(X, Y, loss)
+
+
+def tiny_loss_net(sizes=(2, 4, 1), acts=("tanh", "sigmoid")):
+    net = Network(list(sizes), list(acts), seed=0)
+    X = np.random.default_rng(0).normal(size=(32, 2))
+    X[:, 0] += np.sign(X[:, 0])  # a margin: separable
+    Y = (X[:, :1] > 0).astype(float)
+    assert 5e-11 < drive_to_tiny_loss(net, X, Y) < 2e-10
+    return net, X, Y
+
+
+@pytest.mark.parametrize("sizes, acts", [
+    ((2, 4, 1), ("tanh", "sigmoid")),
+    # Outputs of exactly 1.0 here: their terms of the loss round to exactly 0 at every nearby
+    # weight, so no spread of L shows what rounding took.
+    ((2, 16, 16, 1), ("relu", "relu", "sigmoid")),
+])
+def test_gradient_check_at_a_tiny_loss_is_too_small_to_compare_not_a_disagreement(sizes, acts):
+    # At a loss of ~1e-10, L(w + h) and L(w - h) agree in all but their last digits: the central
+    # differences are mostly rounding, so nothing can be said against backprop.
+    net, X, Y = tiny_loss_net(sizes, acts)
+    report = insp.gradient_check(net, X, Y, "bce", entries=12)
+    assert report.verdict == "too small"
+    assert all(row.status != "differ" for row in report.rows)
+    entries = [e for row in report.rows for e in row.entries]
+    assert entries and any(e.status == "too small" for e in entries)
+    for e in entries:
+        assert e.status != "differ"
+        # Backprop is right, so rounding must account for every difference.
+        assert abs(e.analytic - e.numeric) <= e.uncertainty
+        if e.analytic * e.numeric < 0:  # opposite signs are never close, unless both are noise
+            assert e.status == "too small"
+            assert max(abs(e.analytic), abs(e.numeric)) <= e.uncertainty
+    # The loss is known to about rounding's size here, and the step scales with the weight.
+    assert 0 < report.noise < 1e-12
+    assert all(e.step == pytest.approx(report.h * max(1.0, abs(e.w))) for e in entries)
+
+
+@pytest.mark.parametrize("a, n, u, status", [
+    (1.0, 1.0 + 1e-6, 1e-12, "agree"),
+    (1.0, 1.001, 1e-12, "close"),
+    (1.0, 1.1, 1e-12, "differ"),
+    (1e-10, -1e-10, 1e-12, "differ"),  # opposite signs, both well above what rounding leaves
+    (1e-10, -1e-10, 1e-9, "too small"),  # both within it
+    (1e-10, -0.99e-10, 1e-10, "too small"),
+    (3e-10, 2.9e-10, 2e-11, "too small"),  # rounding could make it close or differ
+    (3e-10, 1e-10, 2e-11, "differ"),  # far apart even allowing for rounding
+    (1e-10, 1e-10 + 1e-16, 1e-20, "agree"),
+    (0.0, 0.0, 1e-9, "agree"),  # a weight the loss does not depend on
+])
+def test_compare_entry_allows_for_rounding(a, n, u, status):
+    assert insp.compare_entry(a, n, u) == status
+    assert insp.compare_entry(n, a, u) == status
+
+
+def test_gradient_check_calls_out_a_wrong_gradient(monkeypatch):
+    net = Network([2, 4, 1], ["tanh", "sigmoid"], seed=0)
+    X = np.random.default_rng(0).normal(size=(16, 2))
+    Y = (X[:, :1] > 0).astype(float)
+    right = net.loss_and_grads
+
+    def wrong(*args, **kwargs):
+        value, grads = right(*args, **kwargs)
+        grads[2] *= 1.1  # W2's gradient 10% too large
+        return value, grads
+
+    monkeypatch.setattr(net, "loss_and_grads", wrong)
+    report = insp.gradient_check(net, X, Y, "bce", entries=6)
+    assert report.verdict == "differ"
+    assert {row.name: row.status for row in report.rows} == {
+        "W1": "agree", "b1": "agree", "W2": "differ", "b2": "agree"}
+    assert report.max_rel_error == pytest.approx(0.1 / 1.1, rel=1e-3)
+
+
+def test_numerical_gradient_of_a_large_weight_uses_a_step_its_size():
+    # A fixed step of 1e-6 on a weight of 1e8 is a few units in its last place, and moves the
+    # loss by little more than its rounding: the step must grow with the weight.
+    net = Network([1, 1], ["linear"], seed=0)
+    net.params[0][...] = 1e8
+    net.params[1][...] = 0.0
+    X = np.linspace(-1e-8, 1e-8, 8)[:, None]
+    Y = np.linspace(0.5, 1.5, 8)[:, None]
+    analytic = net.loss_and_grads(X, Y, "mse")[1][0].copy()
+    numeric = numerical_grads(net, X, Y, "mse")[0]
+    assert numeric == pytest.approx(analytic, rel=1e-7)
 
 
 # Every optimizer and the variants that change the update's form.

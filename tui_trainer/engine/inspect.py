@@ -26,17 +26,19 @@ from typing import Any, Sequence
 import numpy as np
 
 from .activations import apply as apply_activation
-from .gradcheck import gradcheck
+from .gradcheck import default_step, gradcheck
 from .network import Network
 from .optimizers import Optimizer, _project
 
 __all__ = [
     "ActivationStats",
+    "GradCheckEntry",
     "GradCheckReport",
     "GradCheckRow",
     "LinearCollapse",
     "UpdateExplanation",
     "activation_histograms",
+    "compare_entry",
     "decision_grid",
     "fit_bounds",
     "format_number",
@@ -308,6 +310,81 @@ def layer_gradient_norms(net: Network, X, Y, loss: str) -> list[float]:
 # -- gradient check ---------------------------------------------------------------------------
 
 
+AGREE = 1e-4
+"""Relative error under which backprop and the nudges agree (the usual reading of a gradient
+check, e.g. CS231n's notes)."""
+CLOSE = 1e-2
+"""Relative error under which they are close; above it they differ."""
+TOO_SMALL = "too small"
+"""An entry's status when rounding in the loss could account for the difference."""
+STATUSES = ("agree", "close", TOO_SMALL, "differ")
+"""From best to worst."""
+
+
+def compare_entry(analytic: float, numeric: float, uncertainty: float) -> str:
+    """``agree`` / ``close`` / ``differ`` for backprop's value against a numeric one known to
+    +-``uncertainty``, or ``too small`` where that uncertainty leaves the reading open.
+
+    With ``m = max(|a|, |n|)``, the relative error |a - n| / m lies between (|a - n| - u) / m and
+    (|a - n| + u) / m once rounding is allowed for: ``differ`` only when even the lower one is
+    ``CLOSE`` or more, ``agree`` / ``close`` only when the upper one is under ``AGREE`` / ``CLOSE``.
+    So two values of opposite sign are never ``agree`` or ``close`` (their error is at least 1),
+    and values that are both within the uncertainty are ``too small``.
+    """
+    a, n, u = float(analytic), float(numeric), float(uncertainty)
+    if not (math.isfinite(a) and math.isfinite(n)):
+        return "differ"
+    if a == n:
+        return "agree"
+    u = u if math.isfinite(u) else math.inf
+    m = max(abs(a), abs(n))
+    if m <= u:
+        return TOO_SMALL
+    diff = abs(a - n)
+    if (diff - u) / m >= CLOSE:
+        return "differ"
+    high = (diff + u) / m
+    if high < AGREE:
+        return "agree"
+    if high < CLOSE:
+        return "close"
+    return TOO_SMALL
+
+
+def _informative(e: GradCheckEntry) -> bool:
+    """Compared, and not two exact zeros (a weight the loss does not depend on, e.g. into a dead
+    relu unit: right, but no test of backprop)."""
+    return e.status != TOO_SMALL and (e.analytic != 0.0 or e.numeric != 0.0)
+
+
+def _worst(entries: Sequence[GradCheckEntry]) -> str:
+    """One word for several entries: the worst one compared; ``too small`` when rounding left
+    every entry that is not an exact zero too small to compare."""
+    compared = [e.status for e in entries if _informative(e)]
+    if compared:
+        return max(compared, key=STATUSES.index)
+    return TOO_SMALL if any(e.status == TOO_SMALL for e in entries) else "agree"
+
+
+@dataclass
+class GradCheckEntry:
+    """One weight: backprop's partial derivative against the central difference."""
+
+    index: tuple[int, ...]
+    w: float
+    """The weight's value."""
+    analytic: float
+    numeric: float
+    step: float
+    """The step s in (L(w + s) - L(w - s)) / 2s."""
+    uncertainty: float
+    """How much of ``numeric`` rounding in the loss may account for."""
+    rel_error: float
+    """|a - n| / max(|a|, |n|) (0 where both are 0)."""
+    status: str
+    """``compare_entry``'s reading."""
+
+
 @dataclass
 class GradCheckRow:
     """Backprop vs central differences for one parameter array."""
@@ -319,9 +396,18 @@ class GradCheckRow:
     """Entries compared (spread evenly over the array)."""
     max_abs_error: float
     max_rel_error: float
-    """max over entries of |a - n| / max(|a|, |n|, ``REL_FLOOR``)."""
-    examples: list[tuple[tuple[int, ...], float, float]]
-    """A few ``(index, backprop, numeric)`` entries, largest gradients first."""
+    """max of ``rel_error`` over the entries that could be compared (NaN when none could)."""
+    status: str
+    """The worst entry's status; ``too small`` when every entry but exact zeros is."""
+    entries: list[GradCheckEntry]
+    """Every entry checked."""
+    examples: list[GradCheckEntry]
+    """A few entries to show: the largest gradients first, and the worst one when it differs."""
+
+    @property
+    def too_small(self) -> int:
+        """Entries that rounding in the loss leaves too small to compare."""
+        return sum(e.status == TOO_SMALL for e in self.entries)
 
 
 @dataclass
@@ -335,6 +421,10 @@ class WorkedExample:
     loss_minus: float
     numeric: float
     analytic: float
+    step: float = 0.0
+    """The step s: the losses are at w + s and w - s."""
+    uncertainty: float = 0.0
+    status: str = "agree"
 
 
 @dataclass
@@ -344,55 +434,89 @@ class GradCheckReport:
     rows: list[GradCheckRow]
     worked: WorkedExample | None
     h: float
+    """The relative step: each weight w is nudged by h * max(1, |w|)."""
     n_samples: int
     loss_name: str
     loss: float
+    noise: float = 0.0
+    """How much rounding alone moves the loss near these weights."""
 
     @property
     def max_rel_error(self) -> float:
-        return max((r.max_rel_error for r in self.rows), default=0.0)
+        """The largest relative error among the entries that could be compared (NaN if none)."""
+        values = [r.max_rel_error for r in self.rows if r.status != TOO_SMALL]
+        if not values and any(r.checked for r in self.rows):
+            return float("nan")
+        return max(values, default=0.0)
 
+    @property
+    def verdict(self) -> str:
+        """``agree``, ``close``, ``differ``, or ``too small`` when no entry could be compared."""
+        return _worst([e for r in self.rows for e in r.entries])
 
-REL_FLOOR = 1e-8
-"""Denominator floor of the relative error: rounding in L(w +- h) leaves ~1e-10 of absolute
-error in a central difference, which must not read as a large relative error where the gradient
-itself is ~0."""
+    @property
+    def too_small(self) -> int:
+        return sum(r.too_small for r in self.rows)
+
+    @property
+    def checked(self) -> int:
+        return sum(r.checked for r in self.rows)
 
 
 def gradient_check(
-    net: Network, X, Y, loss: str, *, entries: int | None = 24, h: float = 1e-6, examples: int = 2
+    net: Network, X, Y, loss: str, *, entries: int | None = 24, h: float | None = None, examples: int = 2
 ) -> GradCheckReport:
-    """Backprop's gradient against ``(L(w + h) - L(w - h)) / 2h`` for up to ``entries`` entries of
-    every parameter array of ``net`` (a copy: entries are nudged and put back)."""
+    """Backprop's gradient against ``(L(w + s) - L(w - s)) / 2s`` with ``s = h * max(1, |w|)``
+    (``h`` defaults to ``eps^(1/3)``) for up to ``entries`` entries of every parameter array of
+    ``net`` (a copy: entries are nudged and put back). Each entry is compared allowing for the
+    loss's rounding (``compare_entry``)."""
     X = np.asarray(X)
+    if h is None:
+        h = default_step(net.dtype)
     checks = gradcheck(net, X, Y, loss, h=h, entries=entries)
+    params = [p.copy() for p in net.params]
     rows = []
     for c in checks:
         mask = ~np.isnan(c.numeric)
-        idx = np.argwhere(mask)
-        a, n = c.analytic[mask], c.numeric[mask]
-        abs_err = np.abs(a - n)
-        denom = np.maximum(np.maximum(np.abs(a), np.abs(n)), REL_FLOOR)
-        order = np.argsort(-np.abs(a), kind="stable")[: max(0, examples)]
+        found = []
+        for where in np.argwhere(mask):
+            where = tuple(int(v) for v in where)
+            a, n = float(c.analytic[where]), float(c.numeric[where])
+            u = float(c.uncertainty[where])
+            m = max(abs(a), abs(n))
+            rel = abs(a - n) / m if m > 0 else 0.0
+            found.append(GradCheckEntry(where, float(params[c.index][where]), a, n,
+                                        float(c.step[where]), u, rel, compare_entry(a, n, u)))
+        compared = [e for e in found if e.status != TOO_SMALL]
+        abs_errs = [abs(e.analytic - e.numeric) for e in found]
+        order = sorted(found, key=lambda e: -abs(e.analytic))
+        shown = order[: max(0, examples)]
+        worst = max(compared, key=lambda e: e.rel_error, default=None)
+        if worst is not None and worst.status == "differ" and worst not in shown and shown:
+            shown[-1] = worst
         rows.append(GradCheckRow(
-            index=c.index, name=c.name, shape=tuple(c.analytic.shape), checked=int(mask.sum()),
-            max_abs_error=float(abs_err.max()) if abs_err.size else 0.0,
-            max_rel_error=float((abs_err / denom).max()) if abs_err.size else 0.0,
-            examples=[(tuple(int(v) for v in idx[k]), float(a[k]), float(n[k])) for k in order],
+            index=c.index, name=c.name, shape=tuple(c.analytic.shape), checked=len(found),
+            max_abs_error=max(abs_errs, default=0.0),
+            max_rel_error=max((e.rel_error for e in compared), default=float("nan") if found else 0.0),
+            status=_worst(found), entries=found, examples=shown,
         ))
+    noise = checks[0].noise if checks else 0.0
     worked = None
-    best = max(rows, key=lambda r: abs(r.examples[0][1]) if r.examples else -1.0, default=None)
-    if best is not None and best.examples:
-        where, analytic, numeric = best.examples[0]
-        p = net.params[best.index]
-        saved = float(p[where])
-        p[where] = saved + h
+    candidates = [(r, e) for r in rows for e in r.examples[:1]]
+    comparable = [(r, e) for r, e in candidates if e.status != TOO_SMALL] or candidates
+    best = max(comparable, key=lambda re: abs(re[1].analytic), default=None)
+    if best is not None:
+        row, e = best
+        p = net.params[row.index]
+        saved = p[e.index]
+        p[e.index] = saved + e.step
         plus = net.loss(X, Y, loss)
-        p[where] = saved - h
+        p[e.index] = saved - e.step
         minus = net.loss(X, Y, loss)
-        p[where] = saved
-        worked = WorkedExample(best.name, where, saved, plus, minus, numeric, analytic)
-    return GradCheckReport(rows, worked, h, len(X), loss, float(net.loss(X, Y, loss)))
+        p[e.index] = saved
+        worked = WorkedExample(row.name, e.index, float(saved), plus, minus, e.numeric, e.analytic,
+                               e.step, e.uncertainty, e.status)
+    return GradCheckReport(rows, worked, h, len(X), loss, float(net.loss(X, Y, loss)), noise)
 
 
 # -- the last update, explained ---------------------------------------------------------------
