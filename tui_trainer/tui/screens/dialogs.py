@@ -8,10 +8,19 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
+DIALOG_CSS = """
+.dialog-question {
+    width: 100%;
+}
+"""
+"""A question or prompt as wide as the box, so that a long one wraps instead of being cut off
+(a Label is as wide as its text by default)."""
+
 
 class ConfirmDialog(ModalScreen[bool]):
     """Asks before something is lost; Escape answers no."""
 
+    DEFAULT_CSS = DIALOG_CSS
     BINDINGS = [Binding("escape", "answer(False)", "Cancel"), Binding("y", "answer(True)", show=False)]
 
     def __init__(self, question: str, *, yes: str = "Yes", no: str = "No", also: str | None = None) -> None:
@@ -41,6 +50,7 @@ class ConfirmDialog(ModalScreen[bool]):
 class PathDialog(ModalScreen[str | None]):
     """Asks for a file path; Enter accepts, Escape cancels."""
 
+    DEFAULT_CSS = DIALOG_CSS
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, prompt: str, default: str = "") -> None:

@@ -1,0 +1,59 @@
+"""The small dialogs: a long question or prompt wraps inside the box instead of being cut off."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.test_app import settings_ready, small_config, wait_for
+from tui_trainer.tui.app import NNTuiApp
+from tui_trainer.tui.screens.dialogs import ConfirmDialog, PathDialog
+
+
+def region_text(app, widget) -> list[str]:
+    """The lines of the screen that ``widget`` covers, as plain text."""
+    x, y, width, height = widget.region
+    lines = app.screen._compositor.render_strips()
+    return [lines[row].crop(x, x + width).text.rstrip() for row in range(y, y + height)]
+
+
+def words_shown(app, widget) -> list[str]:
+    return " ".join(region_text(app, widget)).split()
+
+
+async def shows_whole_question(pilot, app, text: str) -> None:
+    await wait_for(pilot, lambda: bool(app.screen.query(".dialog-question")))
+    await pilot.pause()
+    label = app.screen.query_one(".dialog-question")
+    box = app.screen.query_one(".dialog-box")
+    assert label.region.right <= box.content_region.right
+    assert words_shown(app, label) == text.split()
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24)])
+def test_save_prompt_wraps_in_the_box(size):
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=size) as pilot:
+            await settings_ready(pilot, app)
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: isinstance(app.screen, PathDialog))
+            await shows_whole_question(pilot, app, app.screen.prompt)
+            await pilot.press("escape")
+
+    asyncio.run(scenario())
+
+
+def test_a_long_question_wraps_in_the_box():
+    question = ("experiment.npz, experiment.toml already exist and hold a model trained for a long "
+                "time. Overwrite them both?")
+
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            app.push_screen(ConfirmDialog(question, yes="Overwrite", no="Cancel"))
+            await shows_whole_question(pilot, app, question)
+
+    asyncio.run(scenario())
