@@ -483,3 +483,38 @@ def test_digits_typed_into_a_field_do_not_switch_lanes():
             assert screen.epochs == 3 and screen.focused is None
 
     run(scenario())
+
+
+def header_shown(app) -> tuple[str, str]:
+    """The title and the state as the header line shows them on screen."""
+    lines = app.screen._compositor.render_strips()
+    out = []
+    for selector in ("#lab-title", "#lab-state"):
+        x, y, width, _ = app.screen.query_one(selector).content_region
+        out.append(lines[y].crop(x, x + width).text.rstrip())
+    return out[0], out[1]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (60, 20)])
+@pytest.mark.parametrize("key,cls", SCREENS)
+def test_header_title_is_never_cut(key, cls, size):
+    # What the title holds is fitted to the width: parts shortened, then the least needed left
+    # out, so that what is shown is whole.
+    async def scenario():
+        app = NNTuiApp(tiny_config(epochs=500))
+        async with app.run_test(size=size) as pilot:
+            screen = await open_screen(pilot, key, cls)
+            for _ in range(2):  # ready, then running or done
+                title, state = header_shown(app)
+                assert title == plain(screen.query_one("#lab-title")).rstrip()
+                assert state == plain(screen.query_one("#lab-state")).rstrip()
+                assert title.split(" · ")[0] in ("Race", "LR sweep", "Loss surface")
+                assert "…" not in title
+                await pilot.press("space")
+                await pilot.pause(0.5)
+            if size[0] >= 80:
+                # At 80 columns the essentials stay: what runs, on what, for how long.
+                assert {"o": "epochs", "s": "adam", "f": "rosenbrock"}[key] in title
+            await app.screen.stop_work()
+
+    run(scenario())

@@ -142,12 +142,61 @@ def _hparam_value(raw: str) -> Any:
         raise ValueError(f"{raw!r} is not a number") from None
 
 
-def experiment_line(config: ExperimentConfig, summary: str | None = None) -> str:
-    """``spiral · 2 -> 16 -> 16 -> 1 tanh``: the data and the network a lab screen trains."""
+SEP = " · "
+"""Between the parts of a header title."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a header title, and how it gives way when the line is too narrow."""
+
+    text: str
+    short: str | None = None
+    """A shorter form, used before any part is left out."""
+    drop: int | None = None
+    """Left out when even the shorter forms do not fit: lowest first; None: always shown."""
+    style: str = ""
+
+
+def experiment_parts(config: ExperimentConfig, summary: str | None = None) -> list[Part]:
+    """The data and the network a lab screen trains: ``spiral``, ``2 -> 16 -> 16 -> 1 tanh``
+    (short: ``2-16-16-1 tanh``)."""
     data = config.data.dataset if config.data.path is None else config.data.path
-    network = summary or "hidden " + ",".join(str(h) for h in config.network.hidden)
     activation = config.network.activation if config.network.activations is None else "mixed"
-    return f"{data} · {network} {activation}"
+    hidden = ",".join(str(h) for h in config.network.hidden)
+    if summary:
+        network, short = f"{summary} {activation}", f"{summary.replace(' -> ', '-')} {activation}"
+    else:
+        network, short = f"hidden {hidden} {activation}", f"{hidden} {activation}"
+    return [Part(str(data)), Part(network, short)]
+
+
+def fit_title(parts: list[Part], width: int) -> Text:
+    """``parts`` joined by `` · `` in at most ``width`` cells where that can be done with whole
+    parts: shorter forms first (the last part first), then parts left out (lowest ``drop``
+    first). Cut with an ellipsis only when even the parts always shown do not fit."""
+    forms: list[str | None] = [p.text for p in parts]
+
+    def joined() -> str:
+        return SEP.join(f for f in forms if f is not None)
+
+    for i in reversed(range(len(parts))):
+        if Text(joined()).cell_len <= width:
+            break
+        if parts[i].short is not None:
+            forms[i] = parts[i].short
+    for i in sorted((i for i, p in enumerate(parts) if p.drop is not None), key=lambda i: parts[i].drop):
+        if Text(joined()).cell_len <= width:
+            break
+        forms[i] = None
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for form, part in zip(forms, parts):
+        if form is None:
+            continue
+        if text:
+            text.append(SEP)
+        text.append(form, style=part.style)
+    return text
 
 
 def fmt(value: float | None, digits: int = 4) -> str:
@@ -305,11 +354,24 @@ class LabScreen(Guarded, Screen):
             yield Static(id="lab-title")
             yield Static(id="lab-state")
 
-    def set_header(self, title: Text, state: str) -> None:
-        title.no_wrap = True
-        title.overflow = "ellipsis"
-        self.query_one("#lab-title", Static).update(title)
+    _header: tuple[list[Part], str] | None = None
+
+    def set_header(self, title: list[Part], state: str) -> None:
+        """Show ``title`` fitted to what the state (always whole) leaves of the line."""
+        self._header = (title, state)
+        header = self.query_one("#lab-header")
+        width = header.content_size.width or self.size.width - 2
+        room = width - Text(state).cell_len - 2  # the state's left margin
+        self.query_one("#lab-title", Static).update(fit_title(title, room))
         self.query_one("#lab-state", Static).update(state)
+
+    def on_resize(self) -> None:
+        if self._header is not None:
+            self.call_after_refresh(self._refit_header)
+
+    def _refit_header(self) -> None:
+        if self._header is not None and self.is_attached:
+            self.set_header(*self._header)
 
     async def action_back(self) -> None:
         """Out of a field first; out of the screen when no field has focus."""

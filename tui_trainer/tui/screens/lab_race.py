@@ -28,7 +28,8 @@ from .lab_common import (
     BATCH_MODE_TEXT,
     RaceLabScreen,
     RaceSnapshot,
-    experiment_line,
+    Part,
+    experiment_parts,
     fmt,
     format_hparams,
     hparams_hint,
@@ -191,15 +192,15 @@ class RaceScreen(RaceLabScreen):
             state = f"racing {snap.progress:.0%}"
         else:
             state = f"paused {snap.progress:.0%}"
-        text = Text()
-        text.append("Race" if self.mode == "optimizers" else f"Batch modes of {self.batch_optimizer}", style="bold")
-        text.append(f" · {experiment_line(self.config, snap.summary if snap else None)}")
+        name = "Race" if self.mode == "optimizers" else f"Batch modes of {self.batch_optimizer}"
+        parts = [Part(name, style="bold"), *experiment_parts(self.config, snap.summary if snap else None)]
         if self.mode == "optimizers":
-            text.append(f" · batch {self.config.training.batch_size}")
-        text.append(f" · {plural(self.epochs, 'epoch')}")
+            parts.append(Part(f"batch {self.config.training.batch_size}", drop=2))
+        parts.append(Part(plural(self.epochs, "epoch"), drop=3))
         if snap is not None:
-            text.append(f" · start cost {fmt(snap.initial_loss, 4)}")
-        self.set_header(text, state)
+            cost = fmt(snap.initial_loss, 4)
+            parts.append(Part(f"start cost {cost}", f"start {cost}", drop=1))
+        self.set_header(parts, state)
 
     def _explain(self) -> None:
         explain = self.query_one("#lab-explain", Static)

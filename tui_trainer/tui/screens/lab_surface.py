@@ -18,7 +18,7 @@ from ...engine import optimizers
 from ...engine.surfaces import SURFACES, Surface, descend, path_result
 from ..widgets.lane_list import LaneList
 from ..widgets.surface_map import SurfaceMap, TracedPath
-from .lab_common import LabScreen, fmt, optimizer_explanation, optimizer_specs
+from .lab_common import LabScreen, Part, fmt, optimizer_explanation, optimizer_specs
 
 TICK = 1 / 20
 """Seconds between two frames while playing."""
@@ -238,11 +238,12 @@ class SurfaceScreen(LabScreen):
         text.append(f"step {self.step_count}/{self.surface.steps}", style="bold")
         text.append(f" · {state}")
         self.query_one("#surface-status", Static).update(text)
-        header = Text()
-        header.append("Loss surface", style="bold")
-        header.append(f" · {self.surface.name} · start ({_point_text(self.start)})")
-        header.append(f" · plays {self.steps_per_tick * round(1 / TICK)} updates/s")
-        self.set_header(header, f"step {self.step_count}/{self.surface.steps}")
+        rate = f"{self.steps_per_tick * round(1 / TICK)} updates/s"
+        self.set_header([
+            Part("Loss surface", style="bold"), Part(self.surface.name),
+            Part(f"start ({_point_text(self.start)})", drop=2),
+            Part(f"plays {rate}", rate, drop=1),
+        ], f"step {self.step_count}/{self.surface.steps}")
 
     def _explain(self) -> None:
         name = self.query_one(LaneList).highlighted

@@ -26,7 +26,8 @@ from ..widgets.multi_plot import MultiPlot, PlotMark, PlotOptions, PlotSeries
 from .lab_common import (
     RaceLabScreen,
     RaceSnapshot,
-    experiment_line,
+    Part,
+    experiment_parts,
     fmt,
     parse_positive_float,
     parse_positive_int,
@@ -246,11 +247,13 @@ class SweepScreen(RaceLabScreen):
             state = "done"
         else:
             state = f"{'running' if self.running else 'paused'} {snap.progress:.0%}"
-        text = Text()
-        text.append("LR sweep", style="bold")
-        text.append(f" · {self.optimizer} · {experiment_line(self.config, snap.summary if snap else None)}")
-        text.append(f" · batch {self.config.training.batch_size} · {plural(self.epochs, 'epoch')} per rate")
-        self.set_header(text, state)
+        epochs = plural(self.epochs, "epoch")
+        self.set_header([
+            Part("LR sweep", style="bold"), Part(self.optimizer),
+            *experiment_parts(self.config, snap.summary if snap else None),
+            Part(f"batch {self.config.training.batch_size}", drop=1),
+            Part(f"{epochs} per rate", f"{epochs} each", drop=2),
+        ], state)
 
     def _runs(self, snap: RaceSnapshot) -> list[dict]:
         """Per rate: lr, the latest cost (final once done) and whether it diverged, lowest rate first."""
