@@ -449,7 +449,7 @@ class LossPlot(ThrottledRedraw, Widget):
     # -- redrawing ---------------------------------------------------------------------------------
 
     def watch_log_scale(self) -> None:
-        self._mark_dirty()
+        self._mark_dirty(urgent=True)  # a key asked for it: the next frame shows it
 
     def _rebuild(self, width: int, height: int) -> None:
         strips = build_plot(

@@ -3,7 +3,8 @@
 The UI thread shares the interpreter with the training thread, so every millisecond spent
 rebuilding a plot is a millisecond the trainer waits. A widget using :class:`ThrottledRedraw`
 rebuilds at most every ``min_interval`` seconds, and while live data streams in, at most
-``max_share`` of the time: a plot that takes 16 ms to build waits 0.32 s before the next.
+``max_share`` of the time: a plot that takes 16 ms to build waits 0.32 s before the next. What
+the user asks for (a new scale) is drawn in the next frame: a key's effect is not held back.
 """
 
 from __future__ import annotations
@@ -54,18 +55,21 @@ class ThrottledRedraw:
         width, height = self.content_size  # type: ignore[attr-defined]
         return [self.render_line(y).text.ljust(width) for y in range(height)]  # type: ignore[attr-defined]
 
-    def _mark_dirty(self, *, live: bool = False) -> None:
+    def _mark_dirty(self, *, live: bool = False, urgent: bool = False) -> None:
         """Ask for a redraw: now if the last one was long enough ago, else once it has been.
 
         Live data keeps to the time share and is drawn when the next batch arrives after that, in the
-        same frame as the other panes; a timer catches the last batch. Anything else (a new scale, a
-        new size, data while idle) only waits out ``min_interval``.
+        same frame as the other panes; a timer catches the last batch. Anything else (a new size, data
+        while idle) only waits out ``min_interval``, and an ``urgent`` change (what a key asked for,
+        e.g. a new scale) waits for nothing.
         """
         self._dirty = True
         if self._soon or not self.is_mounted:  # type: ignore[attr-defined]
             return
         interval = self.min_interval
-        if live:  # at most a second, though: the first build also loads plotext
+        if urgent:
+            interval = 0.0
+        elif live:  # at most a second, though: the first build also loads plotext
             interval = max(interval, min(1.0, self.last_draw_seconds / self.max_share))
         now = monotonic()
         due = self._last_draw + interval + (LIVE_FALLBACK if live else 0.0)
