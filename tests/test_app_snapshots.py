@@ -3,9 +3,11 @@
 import pytest
 
 from tests.test_app import settings_ready, small_config, wait_for
+from tui_trainer import compute
 from tui_trainer.tui.app import NNTuiApp
 
 SIZES = [(80, 24), (120, 36)]
+COMPUTE = "CPU only (NumPy; no GPU is used): Example CPU, 4 cores · NumPy 2.0.0 · BLAS openblas 0.3.28, 4 threads"
 
 
 def app():
@@ -35,7 +37,10 @@ def test_paused_after_five_steps(snap_compare, size):
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_help_screen(snap_compare, size):
+def test_help_screen(snap_compare, size, monkeypatch):
+    # The same picture on every machine: the compute line names this one's CPU and libraries.
+    monkeypatch.setattr(compute, "describe_compute", lambda: COMPUTE)
+
     async def ready(pilot):
         await settings_ready(pilot, pilot.app)
 

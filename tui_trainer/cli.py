@@ -368,5 +368,19 @@ def presets() -> None:
         click.echo(f"{name:<{width}}  {preset.description}")
 
 
+@main.command(cls=OneLineUsageErrors)
+def info() -> None:
+    """Show the version and what computes: the CPU, NumPy, its BLAS library and threads (no GPU)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from .compute import describe_compute
+
+    try:
+        click.echo(f"nn-tui {version('nn-tui')}")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        click.echo("nn-tui (not installed)")
+    click.echo(describe_compute())
+
+
 # The optimizer lab (compare, sweep, surface): lab_commands adds its commands to `main`.
 from . import lab_commands  # noqa: E402,F401

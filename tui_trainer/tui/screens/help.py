@@ -61,4 +61,11 @@ class HelpScreen(ModalScreen):
 
         views = "".join(f"| `{v.key}` | {v.description}: {v.help} |\n" for v in load_views())
         with VerticalScroll(id="help-box"):
-            yield Markdown("# nn-tui help\n\n" + KEYS + views + "\n" + PANES)
+            yield Markdown("# nn-tui help\n\n" + compute_note() + "\n\n" + KEYS + views + "\n" + PANES)
+
+
+def compute_note() -> str:
+    """What trains the network (the CPU, never a GPU), as one Markdown paragraph."""
+    from ... import compute  # looked up when help opens, not at start-up
+
+    return f"**Compute**: {compute.describe_compute()}"
