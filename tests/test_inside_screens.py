@@ -96,6 +96,33 @@ def test_each_view_opens_with_its_key_and_closes_with_escape():
     run(scenario())
 
 
+def footer_line(app) -> str:
+    footer = app.screen.query_one("Footer")
+    x, y, width, _ = footer.region
+    return app.screen._compositor.render_strips()[y].crop(x, x + width).text
+
+
+def test_every_views_footer_keys_fit_at_80x24():
+    # Each key the footer shows comes with its whole description, before the palette's key.
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            for key in SCREENS:
+                screen = await open_view(pilot, app, key)
+                await pilot.pause()
+                line = footer_line(app)
+                shown = [a.binding for a in screen.active_bindings.values() if a.binding.show]
+                for binding in shown:
+                    label = binding.group.description if binding.group else binding.description
+                    assert f" {label}" in line, (key, label, line)
+                assert line.rstrip().endswith("^p palette"), (key, line)
+                await pilot.press("escape")
+                await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+
+    run(scenario())
+
+
 def test_boundary_shows_the_live_accuracy_and_cycles_points():
     async def scenario():
         app = NNTuiApp(small_config())

@@ -28,6 +28,9 @@ NUDGE = 0.1
 """How far ``+`` / ``-`` move a weight."""
 
 
+LAYER_KEYS = Binding.Group("Layer", compact=True)
+
+
 class InspectorScreen(InsideScreen):
     """Pick a weight; see and change it."""
 
@@ -46,10 +49,13 @@ class InspectorScreen(InsideScreen):
     """
 
     BINDINGS = [
-        Binding("left_square_bracket", "layer(-1)", "Layer", key_display="["),
-        Binding("right_square_bracket", "layer(1)", "Layer", key_display="]"),
+        # One footer entry for both ("[] Layer"), and "Nudge" without its amount: at 80 columns
+        # the footer cut "+/- Nudge ±0.1" to "+/-".
+        Binding("left_square_bracket", "layer(-1)", "Previous layer", key_display="[", group=LAYER_KEYS),
+        Binding("right_square_bracket", "layer(1)", "Next layer", key_display="]", group=LAYER_KEYS),
         Binding("e", "edit", "Edit"),
-        Binding("plus,equals_sign", "nudge(1)", f"Nudge ±{NUDGE:g}", key_display="+/-"),
+        Binding("plus,equals_sign", "nudge(1)", "Nudge", key_display="+/-",
+                tooltip=f"Nudge the weight by +{NUDGE:g} / -{NUDGE:g}"),
         Binding("minus", "nudge(-1)", f"Nudge -{NUDGE:g}", show=False),
     ]
 
