@@ -391,3 +391,40 @@ def test_click_moves_the_cursor():
         assert heatmap.cursor == (2, 2)
 
     run(check)
+
+
+@pytest.mark.parametrize("title, bias", [
+    ("W2 (16 x 16) weights", "b2"),
+    ("dL/dW2 (16 x 16) gradient", "dL/db2"),
+    ("ΔW2 (16 x 16) update", "Δb2"),
+])
+def test_the_bias_strip_is_labelled_as_the_value_line_names_it(title, bias):
+    # The gradient's bias strip read " b" where the update's read "Δb2": each view names its bias
+    # in full where the label costs the matrix no width.
+    W = np.random.default_rng(0).normal(size=(16, 16))
+    b = np.linspace(-1.0, 1.0, 16)
+
+    async def check(app, pilot, heatmap):
+        heatmap.set_matrix(W, b, title=title)
+        await pilot.pause()
+        text = screen_text(heatmap)
+        labelled = [line for line in text if line.lstrip().startswith(f"{bias} ")]
+        assert labelled, text
+        assert f"{bias}[0] = " in "\n".join(text)
+
+    run(check, size=(66, 14))
+
+
+def test_a_narrow_heatmap_shortens_the_bias_label_to_its_layer():
+    W = np.random.default_rng(0).normal(size=(16, 16))
+    b = np.linspace(-1.0, 1.0, 16)
+
+    async def check(app, pilot, heatmap):
+        heatmap.set_matrix(W, b, title="dL/dW2 (16 x 16) gradient")
+        await pilot.pause()
+        wide = heatmap._current_layout()
+        text = screen_text(heatmap)
+        assert any(line.lstrip().startswith("b2 ") for line in text), text
+        assert wide.cell_w >= 1
+
+    run(check, size=(20, 14))

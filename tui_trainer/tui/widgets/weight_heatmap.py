@@ -79,6 +79,9 @@ class _Layout:
     """Values stacked in one text line per displayed row unit: 2 with half blocks, 1 with glyphs."""
     gutter: int
     """Width of the row labels column (0 when too narrow)."""
+    bias_label: str
+    """The bias strip's label in the gutter: ``dL/db2`` in full where it costs the matrix no width,
+    else ``b2``, else ``b``."""
     row_factor: int
     col_factor: int
     disp_rows: int
@@ -550,6 +553,30 @@ class WeightHeatmap(Widget, can_focus=True):
         keep.append([(_fit([_SEPARATOR.join(text for text, _ in rest)], width), rest[0][1])])
         return keep
 
+    def _gutter(self, width: int, n_rows: int, n_cols: int) -> tuple[int, str]:
+        """The row-label column's width and the bias strip's label: the bias's full name
+        (``dL/db2``, ``Δb2``) where it leaves the matrix as wide as the shortest label would, else
+        ``b2``, else ``b``. No column at all where it would take half the width."""
+        digits = len(str(n_rows - 1))
+        symbol = self._bias_symbol()
+        layer = symbol[symbol.rfind("b"):]
+        labels = list(dict.fromkeys([symbol, layer, "b"])) if self._bias is not None else [""]
+
+        def fit(gutter: int) -> tuple[int, int]:
+            """Columns averaged together, and the most characters per displayed column."""
+            cells = max(1, width - gutter)
+            fc = -(-n_cols // cells)
+            return fc, cells // -(-n_cols // fc)
+
+        narrowest = max(digits, len(labels[-1])) + 1
+        for label in labels:
+            gutter = max(digits, len(label)) + 1
+            if fit(gutter) == fit(narrowest):
+                break
+        if width - gutter < max(4, width // 2):
+            return 0, labels[-1]
+        return gutter, label
+
     def _compute_layout(self, width: int, height: int, palette: Palette) -> _Layout:
         matrix = self._matrix
         assert matrix is not None
@@ -557,12 +584,7 @@ class WeightHeatmap(Widget, can_focus=True):
         per_line = 2 if palette.uses_color else 1
         has_bias = self._bias is not None
 
-        gutter = len(str(n_rows - 1)) + 1
-        if has_bias:
-            symbol = self._bias_symbol()
-            gutter = max(gutter, len(symbol) + 1 if len(symbol) <= 4 else 2)
-        if width - gutter < max(4, width // 2):
-            gutter = 0
+        gutter, bias_label = self._gutter(width, n_rows, n_cols)
         cells_w = max(1, width - gutter)
         fc = -(-n_cols // cells_w)
 
@@ -652,6 +674,7 @@ class WeightHeatmap(Widget, can_focus=True):
             palette=palette,
             per_line=per_line,
             gutter=gutter,
+            bias_label=bias_label,
             row_factor=fr,
             col_factor=fc,
             disp_rows=disp_rows,
@@ -948,10 +971,8 @@ class WeightHeatmap(Widget, can_focus=True):
         gap = layout.bias_y is not None and layout.bias_y > layout.matrix_y + layout.matrix_lines
         cells = self._cells_strip(layout, np.repeat(levels, layout.cell_w), base, lower_half=not gap)
         label_style = self.get_component_rich_style("weight-heatmap--label")
-        bias_symbol = self._bias_symbol()
-        label = bias_symbol if len(bias_symbol) <= layout.gutter - 1 else "b"
         if layout.gutter:
-            prefix = [Segment(label.rjust(layout.gutter - 1), label_style), Segment(" ", base)]
+            prefix = [Segment(layout.bias_label.rjust(layout.gutter - 1), label_style), Segment(" ", base)]
         else:
             prefix = []
         return Strip([*prefix, *cells]).adjust_cell_length(layout.width, base)
