@@ -84,7 +84,7 @@ def test_title_shows_current_values_and_axes_are_labelled():
         plot.update_series(*decaying(500), current={"loss": 0.123, "val loss": 0.145})
         await drawn(pilot, plot, n)
         text = screen_text(plot)
-        assert "loss 0.123 · val loss 0.145" in text.splitlines()[0]
+        assert "── loss 0.123 · ● val loss 0.145" in text.splitlines()[0]
         assert "press space" not in text and not plot.is_empty
         last = text.splitlines()[-1]
         assert "step" in last and last.lstrip().startswith("loss")  # x label and y label
@@ -99,7 +99,7 @@ def test_title_defaults_to_the_latest_values():
         n = plot.draw_count
         plot.update_series([1, 2, 3], [0.5, 0.4, 0.3], [3], [0.35])
         await drawn(pilot, plot, n)
-        assert "loss 0.3 · val loss 0.35" in screen_text(plot)
+        assert "── loss 0.3 · ● val loss 0.35" in screen_text(plot)
 
     run(check)
 
@@ -111,14 +111,14 @@ def test_label_switches_between_loss_and_cost():
         plot.update_series(*data, label="cost", current={"cost": 0.5, "val cost": 0.6})
         await drawn(pilot, plot, n)
         text = screen_text(plot)
-        assert "cost 0.5 · val cost 0.6" in text
+        assert "── cost 0.5 · ● val cost 0.6" in text
         assert text.splitlines()[-1].lstrip().startswith("cost") and "loss" not in text
         assert plot.label == "cost"
         n = plot.draw_count
         plot.update_series(*data, label="loss", current={"loss": 0.5, "val loss": 0.6})
         await drawn(pilot, plot, n)
         text = screen_text(plot)
-        assert "loss 0.5 · val loss 0.6" in text and "cost" not in text
+        assert "── loss 0.5 · ● val loss 0.6" in text and "cost" not in text
 
     run(check)
 
@@ -363,9 +363,9 @@ def test_narrow_title_is_compacted_then_cut():
     data = decaying(100)
     current = {"loss": 0.0744512, "val loss": 0.1034567}
     wide = plain(build_plot(80, 12, *data, current=current, log_scale=True)).splitlines()[0]
-    assert "loss 0.07445 · val loss 0.1035 (log)" in wide
+    assert "── loss 0.07445 · ● val loss 0.1035 (log)" in wide
     narrow = plain(build_plot(30, 8, *data, current=current, log_scale=True)).splitlines()[0]
-    assert "loss 0.0745 · val 0.103 (log)" in narrow
+    assert "── loss 0.0745 · ● 0.103 (log)" in narrow  # the dots alone name the validation loss
     tiny = plain(build_plot(16, 8, *data, current=current)).splitlines()[0]
     assert len(tiny) == 16 and tiny.endswith("…")
 
@@ -407,3 +407,28 @@ def test_short_plot_names_the_x_axis_at_the_end_of_the_tick_row():
     assert lines[-1].startswith("step") and lines[-1].endswith("5k ")
     tall = plain(build_plot(78, 20, *decaying(5000))).splitlines()
     assert tall[-1].lstrip().startswith("loss") and "step" in tall[-1] and not tall[-2].endswith("step")
+
+
+def test_title_is_a_legend_without_colour():
+    # The names are in their lines' colours, and with NO_COLOR (or for colour blindness) a glyph
+    # still tells the lines apart: the training loss is the line, the validation loss the dots.
+    data = decaying(200)
+    lines = plain(build_plot(80, 16, *data, current={"loss": 0.123, "val loss": 0.145})).splitlines()
+    assert "── loss 0.123 · ● val loss 0.145" in lines[0]
+    assert any("●" in line for line in lines[1:])  # the validation points are drawn with that glyph
+    only_train = plain(build_plot(80, 16, *data[:2], [], [], current={"loss": 0.123})).splitlines()[0]
+    assert "── loss 0.123" in only_train and "●" not in only_train
+    narrow = plain(build_plot(34, 8, *data, current={"loss": 0.0744512, "val loss": 0.1034567})).splitlines()[0]
+    assert "── loss 0.0745 · ● val 0.103" in narrow
+
+
+def test_legend_survives_no_color(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    async def check(pilot, plot):
+        n = plot.draw_count
+        plot.update_series(*decaying(300), current={"loss": 0.5, "val loss": 0.6})
+        await drawn(pilot, plot, n)
+        assert "── loss 0.5 · ● val loss 0.6" in screen_text(plot).splitlines()[0]
+
+    run(check)

@@ -27,6 +27,8 @@ __all__ = ["LossPlot", "build_plot"]
 TRAIN_COLOR = 14  # bright cyan
 VAL_COLOR = 11  # bright yellow: cyan vs yellow stays apart in 16 colours and for most colour blindness
 VAL_MARKER = "●"
+TRAIN_KEY = "──"
+"""The training loss's glyph in the title's legend: it is the line (the validation loss is the dots)."""
 _TRAIN_STYLE = Style(color=f"color({TRAIN_COLOR})", bold=True)
 _VAL_STYLE = Style(color=f"color({VAL_COLOR})", bold=True)
 _AXIS_LABEL_STYLE = Style(dim=True)
@@ -143,10 +145,12 @@ def _plottable(x: np.ndarray, y: np.ndarray, log: bool) -> tuple[np.ndarray, np.
     return x[keep], y[keep], len(x) - n_finite, n_finite - n_keep
 
 
-def _title(label: str, current: Mapping[str, Any] | None, log: bool, note: str, *, compact: bool = False) -> Text:
-    """``loss 0.123 · val loss 0.145``, each name in its line's colour so the title doubles as the legend.
+def _title(label: str, current: Mapping[str, Any] | None, log: bool, note: str, *, compact: int = 0) -> Text:
+    """``── loss 0.123 · ● val loss 0.145``: the title is the legend, each name in its line's colour
+    after the glyph that draws it, so the lines are told apart without colour too (NO_COLOR).
 
-    ``compact`` (for narrow plots) gives 3 significant digits and shortens ``val loss`` to ``val``.
+    ``compact`` (for narrow plots): 1 gives 3 significant digits and shortens ``val loss`` to
+    ``val``; 2 leaves the validation loss to its glyph alone (``● 0.103``).
     """
     title = Text(no_wrap=True, overflow="ellipsis")
     parts = current.items() if current else [(label, None), (f"val {label}", None)]
@@ -155,7 +159,12 @@ def _title(label: str, current: Mapping[str, Any] | None, log: bool, note: str, 
             title.append(" · ", style="dim")
         key = str(name)
         style = _VAL_STYLE if key.startswith("val") else _TRAIN_STYLE if key == label else Style(bold=True)
-        title.append("val" if compact and key.startswith("val ") else key, style=style)
+        glyph = VAL_MARKER if key.startswith("val") else TRAIN_KEY if key == label else ""
+        if glyph:
+            title.append(glyph, style=style)
+        name_shown = "val" if compact and key.startswith("val ") else key
+        if not (compact > 1 and glyph == VAL_MARKER):
+            title.append(f" {name_shown}" if glyph else name_shown, style=style)
         if current:
             title.append(" ")
             title.append(_format_current(value, 3 if compact else 4))
@@ -276,8 +285,9 @@ def build_plot(
     vx, vy, v_bad, v_nonpos = _plottable(np.asarray(val_x, float), np.asarray(val_y, float), log_scale)
     notes = ["NaN/inf hidden"] * bool(s_bad + v_bad) + ["values ≤ 0 hidden"] * bool(s_nonpos + v_nonpos)
     title = _title(label, current, log_scale, ", ".join(notes))
-    if title.cell_len > width:
-        title = _title(label, current, log_scale, ", ".join(notes), compact=True)
+    for compact in (1, 2):
+        if title.cell_len > width:
+            title = _title(label, current, log_scale, ", ".join(notes), compact=compact)
     title.truncate(max(width, 1), overflow="ellipsis")
     title.align("center", max(width, 1))
     width = max(width, 1)
