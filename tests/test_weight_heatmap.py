@@ -393,15 +393,16 @@ def test_click_moves_the_cursor():
     run(check)
 
 
+@pytest.mark.parametrize("rows", [16, 2])
 @pytest.mark.parametrize("title, bias", [
-    ("W2 (16 x 16) weights", "b2"),
-    ("dL/dW2 (16 x 16) gradient", "dL/db2"),
-    ("ΔW2 (16 x 16) update", "Δb2"),
+    ("W2 (n x 16) weights", "b2"),
+    ("dL/dW2 (n x 16) gradient", "dL/db2"),
+    ("ΔW2 (n x 16) update", "Δb2"),
 ])
-def test_the_bias_strip_is_labelled_as_the_value_line_names_it(title, bias):
+def test_the_bias_strip_is_labelled_as_the_value_line_names_it(title, bias, rows):
     # The gradient's bias strip read " b" where the update's read "Δb2": each view names its bias
-    # in full where the label costs the matrix no width.
-    W = np.random.default_rng(0).normal(size=(16, 16))
+    # in full where the label costs the matrix at most a character per column.
+    W = np.random.default_rng(0).normal(size=(rows, 16))
     b = np.linspace(-1.0, 1.0, 16)
 
     async def check(app, pilot, heatmap):

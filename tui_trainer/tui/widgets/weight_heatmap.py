@@ -555,8 +555,9 @@ class WeightHeatmap(Widget, can_focus=True):
 
     def _gutter(self, width: int, n_rows: int, n_cols: int) -> tuple[int, str]:
         """The row-label column's width and the bias strip's label: the bias's full name
-        (``dL/db2``, ``Δb2``) where it leaves the matrix as wide as the shortest label would, else
-        ``b2``, else ``b``. No column at all where it would take half the width."""
+        (``dL/db2``, ``Δb2``, ``b2``) where it costs the matrix at most one character per column
+        (and never its last two, or a column averaged away), else ``b2``, else ``b``. No column at
+        all where it would take half the width."""
         digits = len(str(n_rows - 1))
         symbol = self._bias_symbol()
         layer = symbol[symbol.rfind("b"):]
@@ -568,10 +569,11 @@ class WeightHeatmap(Widget, can_focus=True):
             fc = -(-n_cols // cells)
             return fc, cells // -(-n_cols // fc)
 
-        narrowest = max(digits, len(labels[-1])) + 1
+        fc, cell_w = fit(max(digits, len(labels[-1])) + 1)
         for label in labels:
             gutter = max(digits, len(label)) + 1
-            if fit(gutter) == fit(narrowest):
+            fc_label, cell_w_label = fit(gutter)
+            if fc_label == fc and cell_w_label >= min(cell_w, max(2, cell_w - 1)):
                 break
         if width - gutter < max(4, width // 2):
             return 0, labels[-1]
