@@ -229,3 +229,18 @@ def test_default_experiment_is_shared_by_app_and_command_line():
     assert result.exit_code == 0, result.output
     report = json.loads(result.output.strip().splitlines()[-1])
     assert report["lr"] == default_config().optimizer.lr == 0.01
+
+
+def test_memory_stays_bounded_however_long_the_run():
+    """Epoch records and loss points stop growing: a run left going overnight must not fill the
+    machine's memory."""
+    from tui_trainer.session import EPOCH_RECORDS_KEPT
+
+    session = Session(small(epochs=3000, batch_size="full"))
+    session.set_pace(None)
+    session.prepare_run()
+    session.run(lambda snap: None)
+    assert session.trainer.epoch == 3000
+    assert len(session.trainer.history) <= 2 * EPOCH_RECORDS_KEPT
+    assert len(session.losses) <= session.losses.capacity
+    assert session.snapshot().train_loss == session.trainer.history[-1].train_loss

@@ -44,6 +44,10 @@ LR_LADDER = tuple(m * 10.0**e for e in range(-6, 2) for m in (1.0, 2.0, 5.0))
 """Learning-rate notches for ``+`` / ``-``: 1e-6, 2e-6, 5e-6, ..., 10, 20, 50."""
 
 
+EPOCH_RECORDS_KEPT = 64
+"""Epoch records the trainer keeps for the app (the plots keep their own bounded series): a run
+left going overnight must not grow without bound, nor slow Python's garbage collection."""
+
 PACES: tuple[float | None, ...] = (1, 3, 10, 30, 100, 300, 1000, None)
 """Training paces for ``<`` / ``>``, in updates a second; None is "max" (as fast as the machine goes)."""
 DEFAULT_PACE = 100
@@ -161,6 +165,7 @@ class Session:
         """Per layer, the norm of dL/dW at every step (bounded; read from any thread)."""
         self._rate = 0.0
         self.trainer.set_pace(self.pace)
+        self.trainer.history_limit = EPOCH_RECORDS_KEPT
 
     # -- facts for the UI ------------------------------------------------------------------
 

@@ -116,6 +116,8 @@ class Trainer:
         self.step_count = 0
         """Updates made."""
         self.history: list[EpochRecord] = []
+        self.history_limit: int | None = None
+        """Keep only this many latest epoch records (None: all, e.g. for a metrics file)."""
         self.paused_seconds = 0.0
         """Time ``run`` has spent waiting while paused (so elapsed time can leave it out)."""
         self.divergence: Divergence | None = None
@@ -443,6 +445,8 @@ class Trainer:
         )
         self._epoch_started = now
         self.history.append(record)
+        if self.history_limit is not None and len(self.history) > 2 * self.history_limit:
+            del self.history[: -self.history_limit]  # now and then, so that appends stay cheap
         if self.on_epoch is not None:
             self.on_epoch(record)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Iterable
 
@@ -51,6 +52,11 @@ class NNTuiApp(Guarded, App):
         """Where Textual would end the app (a worker failed, a callback raised): the guard first."""
         if not self.report_unexpected(error):
             super()._handle_exception(error)
+
+    def on_ready(self) -> None:
+        """Everything alive now lives as long as the app: keep it out of Python's full garbage
+        collections, which otherwise stop the UI and the training thread for 35-165 ms."""
+        gc.freeze()
 
     def action_command_palette(self) -> None:
         """ctrl+p: the palette with every action by name."""
