@@ -349,6 +349,33 @@ def test_narrow_layout_opens_the_config_pane_with_c():
     run(scenario())
 
 
+def test_layer_buttons_with_the_mouse_add_and_remove_rows():
+    """The form is read only once its rows show the new layers (reading a row that was not
+    there yet ended the app)."""
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            pane = app.screen.query_one(ConfigPane)
+            await pilot.click("#add-layer")
+            await wait_for(pilot, lambda: pane.config.network.hidden == [16, 16, 16])
+            await wait_for(pilot, lambda: bool(app.screen.query("#width-2")))
+            await pilot.click("#del-0")
+            await wait_for(pilot, lambda: pane.config.network.hidden == [16, 16])
+            await wait_for(pilot, lambda: not app.screen.query("#width-2") and not pane.busy)
+            for _ in range(2):
+                await pilot.click("#del-0")
+                await wait_for(pilot, lambda: not pane.busy)
+            assert pane.config.network.hidden == []
+            await pilot.click("#add-layer")
+            await wait_for(pilot, lambda: pane.config.network.hidden == [8])
+            await wait_for(pilot, lambda: list(app.screen.session.net.layer_sizes) == [2, 8, 1])
+            assert app.is_running and pane.valid
+            await pilot.press("q")
+
+    run(scenario())
+
+
 def test_an_error_in_the_worker_becomes_a_notification():
     async def scenario():
         app = NNTuiApp(small_config(epochs=100))

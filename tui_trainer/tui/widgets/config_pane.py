@@ -3,6 +3,15 @@
 Fields apply on Enter (or when focus leaves them) and selections at once. A bad value shows a
 message under its field and the pane reports itself invalid, so training cannot start. The pane
 posts ``ConfigPane.Changed`` with the new config and whether it needs new weights.
+
+Keys (the pane is a form that the keyboard alone can fill):
+
+- up / down (j / k outside text) move from field to field, through the hidden-layer rows too;
+- enter opens a select's list (up / down / enter pick, escape closes), toggles a check box,
+  presses a button and applies a text field; escape leaves the field;
+- in the layer rows, a / insert add a layer after the focused one and d / delete remove it; a
+  width field takes digits only, so a, d, j and k keep their meaning there;
+- space is never taken by a select, a check box or a button: it stays the train / pause key.
 """
 
 from __future__ import annotations
@@ -11,13 +20,14 @@ import copy
 from dataclasses import replace
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+from textual.widgets._select import SelectCurrent, SelectOverlay
 
 from ...config import DataConfig, ExperimentConfig, NetworkConfig, OptimizerConfig, TrainingConfig
 from ...engine.activations import ACTIVATIONS
@@ -31,24 +41,55 @@ HIDDEN_ACTIVATIONS = [name for name, cls in ACTIVATIONS.items() if cls.hidden_ok
 BATCH_MODES = [("full batch (batch GD)", "full"), ("mini-batch", "mini"), ("single sample (SGD)", "single")]
 CSV_CHOICE = "__csv__"
 MAX_LAYERS = 12
+NEW_LAYER = ("8", "relu")
+"""Width and activation of a layer added to a network without hidden layers."""
+
+CONFIG_COMMANDS = (  # (key, action, description, help): the pane's fields as palette commands
+    ("a", "add_layer", "Add layer", "A hidden layer after the focused one, or at the end (a or insert in the layer list)"),
+    ("d", "remove_layer", "Remove layer", "The focused hidden layer, or the last one (d or delete in the layer list)"),
+    ("config pane", "config_field('dataset')", "Set dataset", "Choose the data to learn"),
+    ("config pane", "config_field('val_split')", "Set validation split", "The share of samples held out to validate"),
+    ("config pane", "config_field('width')", "Set layer width", "Nodes in the focused (or first) hidden layer"),
+    ("config pane", "config_field('act')", "Set activation", "Activation of the focused (or first) hidden layer"),
+    ("config pane", "config_field('init')", "Set init", "How the first weights are drawn"),
+    ("config pane", "config_field('optimizer')", "Set optimizer", "The update rule; its settings follow in the pane"),
+    ("config pane", "config_field('lr')", "Set learning rate", "The step size (+ and - change it a notch at once)"),
+    ("config pane", "config_field('hp-momentum')", "Set momentum", "Momentum of SGD, its variants and RMSprop"),
+    ("config pane", "config_field('hp-betas')", "Set betas", "Adam's two averaging rates"),
+    ("config pane", "config_field('hp-weight_decay')", "Set weight decay", "Shrink the weights a little every update"),
+    ("config pane", "config_field('batch_mode')", "Set batch mode", "Full batch, mini-batch or single sample"),
+    ("config pane", "config_field('batch_size')", "Set batch size", "Samples per update in mini-batch mode"),
+    ("config pane", "config_field('epochs')", "Set epochs", "How many passes over the data a run makes"),
+    ("config pane", "config_field('seed')", "Set seed", "The seed for weights, data and shuffling"),
+)
 
 
 class FieldError(ValueError):
     """A value that could not even be read (e.g. letters where a number goes)."""
 
 
+def _quoted(text: str, limit: int = 10) -> str:
+    """``text`` in quotes, shortened so that a message about it fits under its field."""
+    text = text.strip()
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
 def _int(text: str) -> int:
+    if not text.strip():
+        raise FieldError("needs a whole number")
     try:
         return int(text.strip())
     except ValueError:
-        raise FieldError(f"{text.strip()!r} is not a whole number") from None
+        raise FieldError(f"{_quoted(text)} is not a whole number") from None
 
 
 def _float(text: str) -> float:
+    if not text.strip():
+        raise FieldError("needs a number")
     try:
         return float(text.strip())
     except ValueError:
-        raise FieldError(f"{text.strip()!r} is not a number") from None
+        raise FieldError(f"{_quoted(text)} is not a number") from None
 
 
 def _betas(text: str) -> tuple[float, float]:
@@ -74,12 +115,79 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _row_of(field_id: str | None) -> int | None:
+    """The layer row a field belongs to (``act-2`` -> 2), or None."""
+    kind, _, index = (field_id or "").partition("-")
+    return int(index) if kind in ("width", "act", "del") and index.isdigit() else None
+
+
+# -- fields that leave space (and the field-to-field keys) to the screen -------------------------
+
+
+class WholeNumberInput(Input):
+    """A text field for a whole number: digits type; other letters are refused, except the
+    ``PASSED`` ones, which keep the meaning they have elsewhere in the pane."""
+
+    PASSED = frozenset("jk")
+
+    def __init__(self, value: str, **kwargs) -> None:
+        super().__init__(value, restrict=r"\d*", **kwargs)
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        return character not in self.PASSED and super().check_consume_key(key, character)
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.character in self.PASSED:
+            event.prevent_default()  # not typed: it bubbles up to the pane's bindings
+
+
+class LayerWidthInput(WholeNumberInput):
+    """A hidden layer's width: a and d add and remove layers here as in the rest of the row."""
+
+    PASSED = frozenset("jkad")
+
+
+class FieldSelectOverlay(SelectOverlay):
+    """A select's open list: j / k move like down / up; space is not typed into the search."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+    PASSED = frozenset(" jk")
+
+    def check_consume_key(self, key: str, character: str | None = None) -> bool:
+        return character not in self.PASSED and super().check_consume_key(key, character)
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.character in self.PASSED:
+            event.prevent_default()  # to the bindings: j / k here, space on the screen
+
+
+class FieldSelect(Select, inherit_bindings=False):
+    """A select that opens with Enter only: up / down move between fields, space trains."""
+
+    BINDINGS = [Binding("enter", "show_overlay", "Open list", show=False)]
+
+    def compose(self) -> ComposeResult:
+        yield SelectCurrent(self.prompt)
+        yield FieldSelectOverlay(type_to_search=self._type_to_search).data_bind(compact=Select.compact)
+
+
+class FieldCheckbox(Checkbox, inherit_bindings=False):
+    """A check box that toggles with Enter only: space trains."""
+
+    BINDINGS = [Binding("enter", "toggle_button", "Toggle", show=False)]
+
+
 class ConfigPane(VerticalScroll, can_focus=False):
     """Data, network, optimizer and training settings."""
 
     BINDINGS = [
-        Binding("down", "move(1)", "Next field", show=False),
-        Binding("up", "move(-1)", "Previous field", show=False),
+        Binding("down,j", "move(1)", "Next field", show=False),
+        Binding("up,k", "move(-1)", "Previous field", show=False),
+        Binding("a,insert", "add_layer", "Add layer", show=False),
+        Binding("d,delete", "remove_layer", "Remove layer", show=False),
     ]
 
     class Changed(Message):
@@ -97,17 +205,35 @@ class ConfigPane(VerticalScroll, can_focus=False):
         super().__init__(id=id)
         self.config = config
         self.dataset = dataset
-        self._layers = list(zip(config.network.hidden, config.network.hidden_activations))
+        self._layers = self._rows_of(config)
+        """The hidden layers the rows show (or are about to show): (width as typed, activation)."""
         self._errors: dict[str, str] = {}
         self._filled = False
         """The fields are composed just after the first frame: they would delay start-up."""
+        self._pending = 0
+        """Recomposes asked for and not yet done; the form is read only when there are none."""
+        self._apply_after = False
+        """A change arrived while the rows were rebuilt: apply the form once they are."""
+        self._want_focus: str | None = None
+        self._want_open = False
+        self._keep_typed: dict[str, str] = {}
+        self._last_row: int | None = None
+        """The layer row that last had focus (for the palette's layer commands)."""
+
+    @staticmethod
+    def _rows_of(config: ExperimentConfig) -> list[tuple[str, str]]:
+        return [(str(w), a) for w, a in zip(config.network.hidden, config.network.hidden_activations)]
 
     def on_mount(self) -> None:
         def fill() -> None:
             self._filled = True
             self._recompose()
 
-        self.call_after_refresh(fill)
+        self._pending += 1  # the fill below
+        self.call_after_refresh(lambda: (self._done_pending(), fill()))
+
+    def _done_pending(self) -> None:
+        self._pending -= 1
 
     # -- public ----------------------------------------------------------------------------
 
@@ -116,12 +242,24 @@ class ConfigPane(VerticalScroll, can_focus=False):
         """False while any field holds a bad value."""
         return not self._errors
 
+    @property
+    def busy(self) -> bool:
+        """True until the fields on screen show the pane's current state."""
+        return self._pending > 0
+
     def load(self, config: ExperimentConfig, dataset: Dataset) -> None:
-        """Show ``config`` (e.g. after a rebuild, a refused change or a load)."""
+        """Show ``config`` (e.g. after a rebuild, a refused change or a load). The pane's own
+        config coming back (the session took the change) keeps the form as it is, with its focus
+        and anything typed since, and only brings the facts up to date."""
+        same = config == self.config and not self._errors
         self.config, self.dataset = config, dataset
-        self._layers = list(zip(config.network.hidden, config.network.hidden_activations))
+        if same:
+            self._update_facts()
+            return
+        self._layers = self._rows_of(config)
         self._errors = {}
-        self._recompose()
+        self._keep_typed = {}
+        self._recompose(keep_typed=False)
 
     def show_lr(self, lr: float) -> None:
         """Reflect a learning rate changed with + / -."""
@@ -130,8 +268,54 @@ class ConfigPane(VerticalScroll, can_focus=False):
             field.value = _text(lr)
 
     def focus_first(self) -> None:
-        for field in self.query("#dataset").results(Select):
-            field.focus()
+        self.focus_field("dataset", open=False)
+
+    def focus_field(self, field_id: str, open: bool = True) -> None:
+        """Focus a field: a select opens its list (with ``open``), a text field's text is selected
+        (typing replaces it). ``width`` and ``act`` mean the focused layer's (else the first's)."""
+        if field_id in ("width", "act"):
+            if not self._layers:
+                self.notify("No hidden layers: Add layer makes one.", timeout=3)
+                field_id, open = "add-layer", False
+            else:
+                row = self._current_row()
+                field_id = f"{field_id}-{row if row is not None and row < len(self._layers) else 0}"
+        elif field_id == "batch_size" and self._batch_mode()[0] != "mini":
+            self.notify("The batch size is for mini-batch mode: choose it first.", timeout=3)
+            field_id = "batch_mode"
+        elif field_id.startswith("hp-") and field_id[3:] not in {s.name for s in OPTIMIZERS[self.config.optimizer.name].hparam_specs}:
+            self.notify(f"{self.config.optimizer.name} has no {_label(field_id[3:])} setting.", timeout=3)
+            field_id = "optimizer"
+        self._want_focus, self._want_open = field_id, open
+        if not self.busy:
+            self.call_after_refresh(self._focus_wanted)  # after the pane is shown on a narrow screen
+
+    def add_layer(self, after: int | None = None) -> None:
+        """A hidden layer after row ``after`` (default: the focused layer, else at the end), like
+        that layer; focus goes to its width."""
+        rows = self._current_layers()
+        if len(rows) >= MAX_LAYERS:
+            self.notify(f"At most {MAX_LAYERS} hidden layers.", timeout=3)
+            return
+        if after is None:
+            after = self._current_row()
+        at = len(rows) if after is None or after >= len(rows) else after + 1
+        rows.insert(at, rows[at - 1] if at > 0 else (rows[0] if rows else NEW_LAYER))
+        self._edit_layers(rows, f"width-{at}")
+
+    def remove_layer(self, index: int | None = None) -> None:
+        """Remove hidden layer ``index`` (default: the focused layer, else the last); focus goes to
+        the next layer's width (else the previous one's, else the add button)."""
+        rows = self._current_layers()
+        if not rows:
+            self.notify("No hidden layers to remove.", timeout=3)
+            return
+        if index is None:
+            index = self._current_row()
+        if index is None or index >= len(rows):
+            index = len(rows) - 1
+        rows.pop(index)
+        self._edit_layers(rows, f"width-{min(index, len(rows) - 1)}" if rows else "add-layer")
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -142,7 +326,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
         cfg = self.config
         yield Label("", id="err-general", classes="field-error")
         yield Static("Data", classes="section")
-        yield from self._row("dataset", "dataset", Select(self._dataset_options(), value=self._dataset_value(), allow_blank=False, compact=True, id="dataset"))
+        yield from self._row("dataset", "dataset", FieldSelect(self._dataset_options(), value=self._dataset_value(), allow_blank=False, compact=True, id="dataset"))
         yield Label(self._data_facts(), classes="facts", id="data-facts")
         yield from self._row("val split", "val_split", Input(_text(cfg.data.val_split), id="val_split", compact=True))
 
@@ -150,17 +334,17 @@ class ConfigPane(VerticalScroll, can_focus=False):
         for i, (width, act) in enumerate(self._layers):
             with Horizontal(classes="layer-row"):
                 yield Label(f"hidden {i + 1}", classes="field-label")
-                yield Input(str(width), id=f"width-{i}", classes="layer-width", compact=True)
-                yield Select([(a, a) for a in HIDDEN_ACTIVATIONS], value=act, allow_blank=False, compact=True, id=f"act-{i}", classes="layer-act")
-                yield Button("x", id=f"del-{i}", classes="layer-del", tooltip="remove this layer", compact=True)
+                yield LayerWidthInput(width, id=f"width-{i}", classes="layer-width", compact=True)
+                yield FieldSelect([(a, a) for a in HIDDEN_ACTIVATIONS], value=act, allow_blank=False, compact=True, id=f"act-{i}", classes="layer-act")
+                yield Button("x", id=f"del-{i}", classes="layer-del", tooltip="remove this layer (d)", compact=True)
             yield Label("", id=f"err-width-{i}", classes="field-error")
         yield Button("+ add layer", id="add-layer", classes="add-layer", disabled=len(self._layers) >= MAX_LAYERS, compact=True)
         yield Label(self._output_text(), classes="facts", id="output")
-        yield from self._row("init", "init", Select([(i, i) for i in INIT_CHOICES], value=cfg.network.init, allow_blank=False, compact=True, id="init"))
+        yield from self._row("init", "init", FieldSelect([(i, i) for i in INIT_CHOICES], value=cfg.network.init, allow_blank=False, compact=True, id="init"))
         yield Label(self._shape_text(), classes="facts", id="shape")
 
         yield Static("Optimizer", classes="section")
-        yield from self._row("optimizer", "optimizer", Select([(n, n) for n in OPTIMIZERS], value=cfg.optimizer.name, allow_blank=False, compact=True, id="optimizer"))
+        yield from self._row("optimizer", "optimizer", FieldSelect([(n, n) for n in OPTIMIZERS], value=cfg.optimizer.name, allow_blank=False, compact=True, id="optimizer"))
         opt_cls = OPTIMIZERS[cfg.optimizer.name]
         yield Label(f"{opt_cls.summary}\n[b]{opt_cls.rule}[/b]", classes="facts", id="opt-rule")
         yield from self._row("lr", "lr", Input(_text(cfg.optimizer.lr), id="lr", compact=True))
@@ -169,7 +353,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
                 continue
             value = cfg.optimizer.hparams.get(spec.name, spec.default)
             if spec.kind == "bool":
-                widget: Widget = Checkbox(_label(spec.name), value=bool(value), id=f"hp-{spec.name}", tooltip=spec.doc, compact=True)
+                widget: Widget = FieldCheckbox(_label(spec.name), value=bool(value), id=f"hp-{spec.name}", tooltip=spec.doc, compact=True)
                 yield from self._row("", f"hp-{spec.name}", widget)
             else:
                 widget = Input(_text(value), id=f"hp-{spec.name}", tooltip=spec.doc, compact=True)
@@ -177,13 +361,10 @@ class ConfigPane(VerticalScroll, can_focus=False):
 
         yield Static("Training", classes="section")
         mode, size = self._batch_mode()
-        with Horizontal(classes="field-row"):
-            yield Label("batch", classes="field-label")
-            yield Select(BATCH_MODES, value=mode, allow_blank=False, compact=True, id="batch_mode")
-        yield Label("", id="err-batch_mode", classes="field-error")
-        yield from self._row("batch size", "batch_size", Input(str(size), id="batch_size", disabled=mode != "mini", compact=True))
-        yield from self._row("epochs", "epochs", Input(str(cfg.training.epochs), id="epochs", compact=True))
-        yield from self._row("seed", "seed", Input(str(cfg.training.seed), id="seed", compact=True))
+        yield from self._row("batch", "batch_mode", FieldSelect(BATCH_MODES, value=mode, allow_blank=False, compact=True, id="batch_mode"))
+        yield from self._row("batch size", "batch_size", WholeNumberInput(str(size), id="batch_size", disabled=mode != "mini", compact=True))
+        yield from self._row("epochs", "epochs", WholeNumberInput(str(cfg.training.epochs), id="epochs", compact=True))
+        yield from self._row("seed", "seed", WholeNumberInput(str(cfg.training.seed), id="seed", compact=True))
 
     def _row(self, label: str, key: str, widget: Widget):
         with Horizontal(classes="field-row"):
@@ -191,19 +372,85 @@ class ConfigPane(VerticalScroll, can_focus=False):
             yield widget
         yield Label("", id=f"err-{key}", classes="field-error")
 
-    def _recompose(self) -> None:
-        focused = self.screen.focused.id if self.screen.focused is not None else None
+    def _recompose(self, keep_typed: bool = True) -> None:
+        """Compose the fields again (soon): from ``self.config`` and the layer rows in
+        ``self._layers``. Focus stays on its field (or goes where ``_want_focus`` says); with
+        ``keep_typed``, bad values typed into text fields stay, with their messages."""
+        if keep_typed and self._pending == 0 and self._filled:
+            self._keep_typed = {
+                field.id: field.value for field in self.query(Input)
+                if field.id in self._errors and _row_of(field.id) is None
+            }
+        self._pending += 1
 
         async def rebuild() -> None:
-            if not self.is_attached:
-                return  # the app is closing
-            await self.recompose()
-            if focused and self.query(f"#{focused}"):
-                self.query_one(f"#{focused}").focus()
+            if self._pending > 1:  # a later rebuild is on its way: it composes the latest state
+                self._pending -= 1
+                return
+            try:
+                if not self.is_attached:
+                    return  # the app is closing
+                focused = self.screen.focused
+                if self._want_focus is None and focused is not None and self in focused.ancestors:
+                    self._want_focus = focused.id if isinstance(focused, (Input, Select, Button, Checkbox)) else focused.parent.id
+                await self.recompose()
+                for field_id, value in self._keep_typed.items():
+                    for field in self.query(f"#{field_id}").results(Input):
+                        field.value = value
+                self._keep_typed = {}
+            finally:
+                self._pending -= 1
+            if self._apply_after:
+                self._apply_after = False
+                self._apply()
+            else:
+                self._show_errors(self._errors)
+            self._focus_wanted()
 
         self.call_later(rebuild)
 
+    def _focus_wanted(self) -> None:
+        """Focus the field asked for (after a rebuild, a palette command)."""
+        field_id, open_list = self._want_focus, self._want_open
+        if self.busy or field_id is None:
+            return
+        self._want_focus, self._want_open = None, False
+        target = self._present(field_id)
+        if target is None:
+            return
+        target.focus()
+        if isinstance(target, Input):
+            target.select_all()
+        elif isinstance(target, Select) and open_list:
+            target.action_show_overlay()
+
+    def _present(self, field_id: str) -> Widget | None:
+        """The field ``field_id``, or the nearest one in the layer list when it is gone."""
+        for widget in self.query(f"#{field_id}"):
+            if widget.focusable:
+                return widget
+        row = _row_of(field_id)
+        if row is not None and self._layers:
+            kind = field_id.partition("-")[0]
+            return self._present(f"{kind}-{min(row, len(self._layers) - 1)}")
+        if row is not None:
+            return self._present("add-layer")
+        if field_id == "add-layer" and self._layers:
+            return self._present(f"width-{len(self._layers) - 1}")
+        return None
+
     # -- facts -----------------------------------------------------------------------------
+
+    def _update_facts(self) -> None:
+        if self.busy or not self._filled:
+            return  # the coming rebuild writes them
+        for label_id, text in (
+            ("data-facts", self._data_facts()),
+            ("output", self._output_text()),
+            ("shape", self._shape_text()),
+        ):
+            for label in self.query(f"#{label_id}").results(Label):
+                label.update(text)
 
     def _dataset_options(self) -> list[tuple[str, str]]:
         options = [(f"{name} ({info.problem})", name) for name, info in DATASETS.items()]
@@ -227,7 +474,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
         return f"output: {self.dataset.n_outputs} x {output}, loss {loss}"
 
     def _shape_text(self) -> str:
-        sizes = [self.dataset.X.shape[1], *(w for w, _ in self._layers), self.dataset.n_outputs]
+        sizes = [self.dataset.X.shape[1], *self.config.network.hidden, self.dataset.n_outputs]
         shapes = "  ".join(f"W{i + 1} {a}x{b}" for i, (a, b) in enumerate(zip(sizes, sizes[1:])))
         n_params = sum(a * b + b for a, b in zip(sizes, sizes[1:]))
         return f"[b]{' -> '.join(map(str, sizes))}[/b]\n{shapes}\n{n_params:,} parameters (rows = inputs, columns = nodes)"
@@ -238,13 +485,58 @@ class ConfigPane(VerticalScroll, can_focus=False):
             return "full", 32
         return ("single", 32) if size == 1 else ("mini", size)
 
-    # -- events ----------------------------------------------------------------------------
+    # -- keys ------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The layer keys belong to the layer list; elsewhere a and d keep the screen's meaning."""
+        if action in ("add_layer", "remove_layer"):
+            return self._in_layer_list()
+        return True
+
+    def _in_layer_list(self) -> bool:
+        focused = self.screen.focused
+        return focused is not None and self in focused.ancestors and (
+            _row_of(focused.id) is not None or focused.id == "add-layer"
+        )
+
+    def _current_row(self) -> int | None:
+        """The layer row with focus (or about to get it), else the one that had it last."""
+        if self._want_focus is not None and _row_of(self._want_focus) is not None:
+            return _row_of(self._want_focus)
+        focused = self.screen.focused
+        if focused is not None and self in focused.ancestors:
+            return _row_of(focused.id)
+        return self._last_row
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if not self.busy:
+            self._last_row = _row_of(event.widget.id)
 
     def action_move(self, delta: int) -> None:
-        if delta > 0:
-            self.screen.focus_next()
+        fields = [w for w in self.screen.focus_chain if self in w.ancestors]
+        if not fields:
+            return
+        focused = self.screen.focused
+        if focused in fields:
+            index = fields.index(focused) + delta
+            if index < 0:
+                self.scroll_home(animate=False)  # the top's heading in view
+            elif index >= len(fields):
+                self.scroll_end(animate=False)
         else:
-            self.screen.focus_previous()
+            index = 0 if delta > 0 else len(fields) - 1
+        fields[max(0, min(index, len(fields) - 1))].focus()
+
+    def action_add_layer(self) -> None:
+        self.add_layer()
+
+    def action_remove_layer(self) -> None:
+        if self._current_row() is None:
+            self.notify("d removes the focused layer: move up to a layer's row.", timeout=3)
+            return
+        self.remove_layer()
+
+    # -- events ----------------------------------------------------------------------------
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -258,7 +550,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
     @on(Select.Changed)
     def _selected(self, event: Select.Changed) -> None:
         event.stop()
-        if event.select.id == "batch_mode":
+        if event.select.id == "batch_mode" and not self.busy:
             self.query_one("#batch_size", Input).disabled = event.value != "mini"
         self._apply()
 
@@ -271,54 +563,61 @@ class ConfigPane(VerticalScroll, can_focus=False):
     def _pressed(self, event: Button.Pressed) -> None:
         event.stop()
         button_id = event.button.id or ""
-        layers = self._read_layers()
         if button_id == "add-layer":
-            width, act = layers[-1] if layers else (8, "relu")
-            layers.append((width, act))
-        elif button_id.startswith("del-"):
-            layers.pop(int(button_id[4:]))
-        self._layers = layers
-        self._apply(force_recompose=True)
+            self.add_layer(after=len(self._layers))
+        elif _row_of(button_id) is not None:
+            self.remove_layer(_row_of(button_id))
 
     # -- reading the form ------------------------------------------------------------------
 
-    def _read_layers(self) -> list[tuple[int, str]]:
-        layers = []
+    def _current_layers(self) -> list[tuple[str, str]]:
+        """The hidden layers as the rows show them now (what is typed included), or as they are
+        about to be shown while the rows are rebuilt."""
+        if self.busy:
+            return list(self._layers)
+        rows = []
         for i, (width, act) in enumerate(self._layers):
-            try:
-                width = _int(self.query_one(f"#width-{i}", Input).value)
-            except FieldError:
-                pass
-            layers.append((width, self.query_one(f"#act-{i}", Select).value))
-        return layers
+            width = next((f.value for f in self.query(f"#width-{i}").results(Input)), width)
+            act = next((s.value for s in self.query(f"#act-{i}").results(Select)), act)
+            rows.append((width, act))
+        return rows
+
+    def _edit_layers(self, rows: list[tuple[str, str]], focus: str) -> None:
+        """Show ``rows`` as the hidden layers, then apply the form and focus ``focus``."""
+        self._layers = rows
+        self._want_focus, self._want_open = focus, False
+        self._apply_after = True
+        self._recompose()
 
     def _read(self) -> tuple[ExperimentConfig | None, dict[str, str]]:
         """The config the form describes, and the problems by field id."""
         errors: dict[str, str] = {}
 
-        def get(field_id: str, parse):
+        def get(field_id: str, parse, stand_in):
+            """The field's value; ``stand_in`` (a valid value) when it cannot be read, so that
+            the other fields are still checked."""
             try:
                 return parse(self.query_one(f"#{field_id}", Input).value)
             except FieldError as exc:
                 errors[field_id] = str(exc)
-                return None
+                return stand_in
 
         cfg = self.config
         dataset_choice = self.query_one("#dataset", Select).value
         if dataset_choice == CSV_CHOICE:
-            data = replace(cfg.data, val_split=get("val_split", _float))
+            data = replace(cfg.data, val_split=get("val_split", _float, cfg.data.val_split))
         else:
             keep_options = dataset_choice == cfg.data.dataset
             data = DataConfig(
                 dataset=dataset_choice,
-                val_split=get("val_split", _float),
+                val_split=get("val_split", _float, cfg.data.val_split),
                 n_samples=cfg.data.n_samples if keep_options else None,
                 noise=cfg.data.noise if keep_options else None,
                 options=copy.deepcopy(cfg.data.options) if keep_options else {},
             )
         widths, acts = [], []
         for i in range(len(self._layers)):
-            widths.append(get(f"width-{i}", _int))
+            widths.append(get(f"width-{i}", _int, 1))
             acts.append(self.query_one(f"#act-{i}", Select).value)
         same = len(set(acts)) <= 1  # one activation for every layer is written as `activation`
         network = NetworkConfig(
@@ -339,24 +638,23 @@ class ConfigPane(VerticalScroll, can_focus=False):
                 if spec.kind == "bool":
                     hparams[spec.name] = self.query_one(f"#{field_id}", Checkbox).value
                 else:
-                    hparams[spec.name] = get(field_id, _betas if spec.kind == "betas" else _float)
-            lr = get("lr", _float)
+                    parse = _betas if spec.kind == "betas" else _float
+                    hparams[spec.name] = get(field_id, parse, cfg.optimizer.hparams.get(spec.name, spec.default))
+            lr = get("lr", _float, cfg.optimizer.lr)
         else:
             lr = None  # a new optimizer starts from its own defaults
-        optimizer = OptimizerConfig(name=name, lr=lr, hparams={k: v for k, v in hparams.items() if v is not None})
+        optimizer = OptimizerConfig(name=name, lr=lr, hparams=hparams)
         mode = self.query_one("#batch_mode", Select).value
-        batch = {"full": "full", "single": 1}.get(mode) or get("batch_size", _int)
+        batch = {"full": "full", "single": 1}.get(mode) or get("batch_size", _int, 32)
         training = TrainingConfig(
-            epochs=get("epochs", _int),
+            epochs=get("epochs", _int, cfg.training.epochs),
             batch_size=batch,
-            seed=get("seed", _int),
+            seed=get("seed", _int, cfg.training.seed),
             dtype=cfg.training.dtype,
         )
-        if errors:
-            return None, errors
         new = ExperimentConfig(data, network, optimizer, training)
         for problem in new.validate():
-            errors[self._field_for(problem)] = problem.message
+            errors.setdefault(self._field_for(problem), problem.message)  # what could not be read first
         return (None if errors else new), errors
 
     def _field_for(self, problem) -> str:
@@ -369,10 +667,16 @@ class ConfigPane(VerticalScroll, can_focus=False):
             return "batch_size"
         return {"name": "optimizer", "path": "dataset"}.get(key, key)
 
-    def _apply(self, force_recompose: bool = False) -> None:
+    def _apply(self) -> None:
+        """Read the form; post ``Changed`` when it describes a new, valid config."""
+        if not self._filled:
+            return
+        if self.busy:
+            self._apply_after = True  # the fields are being replaced: read them once they are back
+            return
         new, errors = self._read()
         self._show_errors(errors)
-        if new is None:
+        if new is None or new == self.config:
             return
         old = self.config
         structural = (
@@ -380,14 +684,11 @@ class ConfigPane(VerticalScroll, can_focus=False):
             or new.network != old.network
             or new.training.seed != old.training.seed
         )
-        if new == old and not force_recompose:
-            return
-        optimizer_switched = new.optimizer.name != old.optimizer.name
         self.config = new
-        if not structural:
-            self.query_one("#shape", Label).update(self._shape_text())
-            if optimizer_switched:
-                self._recompose()
+        if new.optimizer.name != old.optimizer.name:
+            self._recompose()  # the new optimizer's settings
+        else:
+            self._update_facts()
         self.post_message(self.Changed(self, new, structural))
 
     def _show_errors(self, errors: dict[str, str]) -> None:

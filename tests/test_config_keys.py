@@ -1,0 +1,470 @@
+"""The config pane driven with keys only, as a user would: every field reached and changed, layers
+added and removed, selects opened with Enter, space training from anywhere but a text field."""
+
+import asyncio
+
+import pytest
+
+from tests.test_app import settings_ready, small_config, wait_for
+from tui_trainer.tui.app import NNTuiApp
+from tui_trainer.tui.widgets.config_pane import CONFIG_COMMANDS, HIDDEN_ACTIVATIONS, MAX_LAYERS, ConfigPane
+from tui_trainer.tui.widgets.layer_view import LayerView
+
+WIDE, NARROW = (120, 36), (80, 24)
+SIZES = [WIDE, NARROW]
+
+FIELD_ORDER = [  # the default experiment (adam, mini-batch, two hidden layers), top to bottom
+    "dataset", "val_split",
+    "width-0", "act-0", "del-0", "width-1", "act-1", "del-1", "add-layer", "init",
+    "optimizer", "lr", "hp-betas", "hp-eps", "hp-weight_decay", "hp-amsgrad",
+    "batch_mode", "batch_size", "epochs", "seed",
+]
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def focused_id(app) -> str | None:
+    return app.focused.id if app.focused is not None else None
+
+
+def pane(app) -> ConfigPane:
+    return app.screen.query_one(ConfigPane)
+
+
+def screen_text(app) -> str:
+    """Every line of the screen as plain text."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def region_text(app, widget) -> list[str]:
+    """The lines of the screen that ``widget`` covers, as plain text."""
+    x, y, width, height = widget.region
+    lines = app.screen._compositor.render_strips()
+    return [lines[row].crop(x, x + width).text.rstrip() for row in range(y, y + height)]
+
+
+def left_field(app) -> bool:
+    """Focus is out of the config pane, on the weights."""
+    return app.focused is not None and app.screen.query_one(LayerView) in (app.focused, *app.focused.ancestors)
+
+
+def expanded(app) -> bool:
+    return any(select.expanded for select in app.screen.query("ConfigPane Select"))
+
+
+async def settle(pilot):
+    """Wait until the pane is composed and no change is on its way."""
+    await wait_for(pilot, lambda: not pane(pilot.app).busy)
+    await pilot.pause()
+
+
+async def open_config(pilot):
+    """Into the config pane with keys: Tab on a wide terminal, c on a narrow one."""
+    app = pilot.app
+    await settings_ready(pilot, app)
+    if app.screen.has_class("-narrow"):
+        await pilot.press("c")
+    else:
+        for _ in range(3):  # the panes in turn, as far as the config pane
+            if focused_id(app) == "dataset":
+                break
+            await pilot.press("tab")
+    await wait_for(pilot, lambda: focused_id(app) == "dataset")
+
+
+async def go_to(pilot, field_id: str, limit: int = 60):
+    """Press down, then up, until ``field_id`` has focus."""
+    app = pilot.app
+    for key in ("down", "up"):
+        for _ in range(limit):
+            if focused_id(app) == field_id:
+                return
+            before = focused_id(app)
+            await pilot.press(key)
+            await settle(pilot)
+            if focused_id(app) == before:
+                break
+    assert focused_id(app) == field_id, f"{field_id} not reached; focus on {focused_id(app)}"
+
+
+async def type_into(pilot, field_id: str, text: str):
+    """Go to a text field, replace its text and press Enter."""
+    await go_to(pilot, field_id)
+    await pilot.press("ctrl+a", "ctrl+k", *text, "enter")  # start of line, delete to the end
+    await settle(pilot)
+
+
+async def choose(pilot, field_id: str, value):
+    """Go to a select, open it with Enter, move to ``value`` with up/down and pick it with Enter."""
+    app = pilot.app
+    await go_to(pilot, field_id)
+    select = app.screen.query_one(f"#{field_id}")
+    values = [v for _, v in select._options]
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: select.expanded)
+    steps = values.index(value) - values.index(select.value)
+    await pilot.press(*(["down"] * steps if steps > 0 else ["up"] * -steps), "enter")
+    await wait_for(pilot, lambda: not select.expanded)
+    await settle(pilot)
+    assert app.screen.query_one(f"#{field_id}").value == value
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_up_and_down_visit_every_field_without_opening_a_select(size):
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=size) as pilot:
+            await open_config(pilot)
+            seen = [focused_id(app)]
+            for _ in range(len(FIELD_ORDER) + 2):  # two more: the last field keeps focus
+                await pilot.press("down")
+                assert not expanded(app)
+                seen.append(focused_id(app))
+            assert seen[: len(FIELD_ORDER)] == FIELD_ORDER
+            assert seen[len(FIELD_ORDER):] == ["seed"] * 3
+            for _ in range(len(FIELD_ORDER) - 1):
+                await pilot.press("up")
+                assert not expanded(app)
+            assert focused_id(app) == "dataset"
+            await pilot.press("up")
+            assert focused_id(app) == "dataset"
+            # j and k move too, where they cannot be typed
+            await pilot.press("j")
+            assert focused_id(app) == "val_split"
+            await pilot.press("down", "j")  # a width takes digits only: j moves on from there too
+            assert focused_id(app) == "act-0"
+            await pilot.press("k", "j", "j")
+            assert focused_id(app) == "del-0"
+            await pilot.press("q")
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_every_setting_changed_with_keys_only(size):
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=size) as pilot:
+            await open_config(pilot)
+            config_pane = pane(app)
+
+            await type_into(pilot, "width-0", "8")
+            assert config_pane.config.network.hidden == [8, 16]
+            assert focused_id(app) == "width-0"
+
+            await go_to(pilot, "act-0")
+            await pilot.press("a")  # a layer after this one, like it
+            await settle(pilot)
+            assert config_pane.config.network.hidden == [8, 8, 16]
+            assert focused_id(app) == "width-1"
+            assert "2 -> 8 -> 8 -> 16 -> 1" in screen_text(app)
+
+            await choose(pilot, "act-1", "relu")
+            assert config_pane.config.network.hidden_activations == ["tanh", "relu", "tanh"]
+
+            await pilot.press("d")  # remove the layer with focus
+            await settle(pilot)
+            assert config_pane.config.network.hidden == [8, 16]
+            assert config_pane.config.network.hidden_activations == ["tanh", "tanh"]
+            assert focused_id(app) == "width-1"
+
+            await choose(pilot, "init", "he")
+            assert config_pane.config.network.init == "he"
+            await choose(pilot, "optimizer", "sgd")
+            assert config_pane.config.optimizer.name == "sgd"
+            await type_into(pilot, "lr", "0.05")
+            assert config_pane.config.optimizer.lr == 0.05
+            assert app.screen.session.trainer.opt.lr == 0.05
+
+            await choose(pilot, "batch_mode", "full")
+            assert config_pane.config.training.batch_size == "full"
+            assert app.screen.query_one("#batch_size").disabled
+            await choose(pilot, "batch_mode", "single")
+            assert config_pane.config.training.batch_size == 1
+            await choose(pilot, "batch_mode", "mini")
+            await type_into(pilot, "batch_size", "64")
+            assert config_pane.config.training.batch_size == 64
+
+            await type_into(pilot, "epochs", "7")
+            await type_into(pilot, "seed", "3")
+            assert config_pane.config.training.epochs == 7
+            assert config_pane.config.training.seed == 3
+
+            await type_into(pilot, "val_split", "0.25")
+            assert config_pane.config.data.val_split == 0.25
+            await choose(pilot, "dataset", "moons")
+            assert config_pane.config.data.dataset == "moons"
+            assert config_pane.valid
+            await pilot.press("q")
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_space_trains_right_after_a_select_changes(size):
+    async def scenario():
+        app = NNTuiApp(small_config(epochs=100000))
+        async with app.run_test(size=size) as pilot:
+            await open_config(pilot)
+            await choose(pilot, "batch_mode", "full")
+            assert focused_id(app) == "batch_mode"
+            await pilot.press("space")
+            session = app.screen.session
+            await wait_for(pilot, lambda: session.state == "training")
+            assert not expanded(app)
+            await pilot.press("space")
+            await wait_for(pilot, lambda: session.state == "paused")
+            assert not expanded(app)
+            await pilot.press("q")
+
+    run(scenario())
+
+
+def test_space_trains_from_a_button_and_a_checkbox_which_enter_toggles():
+    async def scenario():
+        app = NNTuiApp(small_config(epochs=100000))
+        async with app.run_test(size=WIDE) as pilot:
+            await open_config(pilot)
+            session = app.screen.session
+            await go_to(pilot, "hp-amsgrad")
+            await pilot.press("enter")
+            await settle(pilot)
+            assert pane(app).config.optimizer.hparams["amsgrad"] is True
+            await pilot.press("space")
+            await wait_for(pilot, lambda: session.state == "training")
+            await pilot.press("space")
+            await wait_for(pilot, lambda: session.state == "paused")
+            assert pane(app).config.optimizer.hparams["amsgrad"] is True  # space did not toggle it
+            await go_to(pilot, "add-layer")
+            await pilot.press("space")
+            await wait_for(pilot, lambda: session.state == "training")
+            assert pane(app).config.network.hidden == [16, 16]  # space did not press it
+            await pilot.press("space")
+            await wait_for(pilot, lambda: session.state == "paused")
+            await pilot.press("q")
+
+    run(scenario())
+
+
+def test_space_types_in_a_text_field():
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=WIDE) as pilot:
+            await open_config(pilot)
+            await go_to(pilot, "lr")
+            await pilot.press("space")
+            await pilot.pause()
+            assert app.screen.session.state == "ready"
+            await pilot.press("q")
+
+    run(scenario())
+
+
+def test_escape_closes_a_dropdown_then_leaves_the_field():
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=WIDE) as pilot:
+            await open_config(pilot)
+            await go_to(pilot, "optimizer")
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: expanded(app))
+            await pilot.press("down", "escape")
+            await wait_for(pilot, lambda: not expanded(app))
+            assert focused_id(app) == "optimizer"
+            assert pane(app).config.optimizer.name == "adam"  # escape picked nothing
+            await pilot.press("escape")
+            assert left_field(app)
+            await pilot.press("q")
+
+    run(scenario())
+
+
+def test_enter_twice_on_a_select_keeps_its_value():
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=WIDE) as pilot:
+            await open_config(pilot)
+            await go_to(pilot, "init")
+            await pilot.press("enter", "enter")
+            await settle(pilot)
+            assert not expanded(app)
+            assert focused_id(app) == "init"
+            assert pane(app).config.network.init == "auto"
+            await pilot.press("q")
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_adding_and_removing_layers_repeatedly_never_breaks(size):
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=size) as pilot:
+            await open_config(pilot)
+            config_pane = pane(app)
+            await go_to(pilot, "act-1")
+            # a, a, d, a without waiting in between
+            await pilot.press("a")
+            await pilot.press("right")  # any key while the rows are rebuilt
+            await pilot.press("a")
+            await pilot.press("d")
+            await pilot.press("a")
+            await settle(pilot)
+            assert len(config_pane.config.network.hidden) == 4
+            assert app.is_running
+            # up to the limit, and one more does nothing
+            for _ in range(MAX_LAYERS):
+                await pilot.press("insert")
+            await settle(pilot)
+            assert len(config_pane.config.network.hidden) == MAX_LAYERS
+            assert app.screen.query_one("#add-layer").disabled
+            # remove every layer with d
+            await go_to(pilot, "act-0")
+            for _ in range(MAX_LAYERS + 2):
+                await pilot.press("d")
+                await settle(pilot)
+                if focused_id(app) and focused_id(app).startswith("width-"):
+                    await pilot.press("down")  # from the width field to its row's select
+            assert config_pane.config.network.hidden == []
+            assert focused_id(app) == "add-layer"
+            assert "2 -> 1" in screen_text(app)
+            await pilot.press("a")  # back to one layer, from the add button
+            await settle(pilot)
+            assert len(config_pane.config.network.hidden) == 1
+            assert focused_id(app) == "width-0"
+            await pilot.press("q")
+
+    run(scenario())
+
+
+def test_add_layer_button_and_remove_buttons_with_enter():
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=WIDE) as pilot:
+            await open_config(pilot)
+            config_pane = pane(app)
+            await go_to(pilot, "add-layer")
+            await pilot.press("enter")
+            await settle(pilot)
+            assert config_pane.config.network.hidden == [16, 16, 16]
+            assert focused_id(app) == "width-2"
+            await pilot.press("1", "2", "enter")  # the new width is selected: typing replaces it
+            await settle(pilot)
+            assert config_pane.config.network.hidden == [16, 16, 12]
+            await go_to(pilot, "del-0")
+            await pilot.press("enter")
+            await settle(pilot)
+            assert config_pane.config.network.hidden == [16, 12]
+            assert focused_id(app) == "width-0"
+            await pilot.press("q")
+
+    run(scenario())
+
+
+def test_letters_do_not_type_into_a_width():
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=NARROW) as pilot:
+            await open_config(pilot)
+            await go_to(pilot, "width-0")
+            await pilot.press("x", "y", "z", "space", "minus")
+            assert app.screen.query_one("#width-0").value == "16"
+            assert app.screen.session.state == "ready"
+            await pilot.press("ctrl+a", "ctrl+k", "0", "enter")
+            await settle(pilot)
+            assert not pane(app).valid
+            assert "integers >= 1" in " ".join(region_text(app, app.screen.query_one("#err-width-0")))
+            await pilot.press("ctrl+a", "ctrl+k", "4", "enter")
+            await settle(pilot)
+            assert pane(app).valid and pane(app).config.network.hidden == [4, 16]
+            await pilot.press("q")
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_error_messages_wrap_inside_the_pane(size):
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=size) as pilot:
+            await open_config(pilot)
+            await type_into(pilot, "lr", "abcdefghijklmnop")
+            await type_into(pilot, "width-0", "")
+            await type_into(pilot, "epochs", "0")
+            assert not pane(app).valid
+            messages = {
+                "lr": "'abcdefghi…' is not a number",
+                "width-0": "needs a whole number",
+                "epochs": pane(app)._errors["epochs"],
+            }
+            for field_id, message in messages.items():
+                label = app.screen.query_one(f"#err-{field_id}")
+                label.scroll_visible(animate=False)
+                await pilot.pause()
+                shown = " ".join(" ".join(region_text(app, label)).split())
+                assert shown == message
+            await pilot.press("q")
+
+    run(scenario())
+
+
+def test_narrow_escape_closes_the_pane_after_a_change():
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=NARROW) as pilot:
+            await open_config(pilot)
+            await type_into(pilot, "epochs", "9")
+            assert pane(app).config.training.epochs == 9
+            await pilot.press("escape")
+            await pilot.pause()
+            assert not app.screen.has_class("-config-open")
+            assert left_field(app)
+            await pilot.press("q")
+
+    run(scenario())
+
+
+async def palette(pilot, text: str):
+    """Open the command palette, type ``text`` and run the first match."""
+    await pilot.press("ctrl+p")
+    await pilot.pause(0.2)
+    await pilot.press(*text)
+    await pilot.pause(0.5)
+    await pilot.press("enter")
+    await pilot.pause(0.2)
+    await settle(pilot)
+
+
+def test_config_commands_cover_every_field():
+    names = {description for _, _, description, _ in CONFIG_COMMANDS}
+    assert {
+        "Add layer", "Remove layer", "Set dataset", "Set validation split", "Set layer width",
+        "Set activation", "Set init", "Set optimizer", "Set learning rate", "Set batch mode",
+        "Set batch size", "Set epochs", "Set seed",
+    } <= names
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_palette_commands_reach_config_fields(size):
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=size) as pilot:
+            await settings_ready(pilot, app)
+            await palette(pilot, "Set learning rate")
+            assert focused_id(app) == "lr"
+            assert app.screen.query_one("#lr").region.width > 0  # shown, also on a narrow terminal
+            await pilot.press("escape")
+            await palette(pilot, "Set optimizer")
+            assert focused_id(app) == "optimizer" or expanded(app)
+            assert expanded(app)
+            await pilot.press("escape", "escape")
+            await palette(pilot, "Add layer")
+            assert pane(app).config.network.hidden == [16, 16, 16]
+            assert focused_id(app) == "width-2"
+            await palette(pilot, "Remove layer")
+            assert pane(app).config.network.hidden == [16, 16]
+            await pilot.press("q")
+
+    run(scenario())
