@@ -4,10 +4,11 @@ added and removed, selects opened with Enter, space training from anywhere but a
 import asyncio
 
 import pytest
+from textual import events
 
 from tests.test_app import settings_ready, small_config, wait_for
 from tui_trainer.tui.app import NNTuiApp
-from tui_trainer.tui.widgets.config_pane import CONFIG_COMMANDS, HIDDEN_ACTIVATIONS, MAX_LAYERS, ConfigPane
+from tui_trainer.tui.widgets.config_pane import CONFIG_COMMANDS, MAX_LAYERS, ConfigPane
 from tui_trainer.tui.widgets.layer_view import LayerView
 
 WIDE, NARROW = (120, 36), (80, 24)
@@ -334,6 +335,44 @@ def test_adding_and_removing_layers_repeatedly_never_breaks(size):
             await settle(pilot)
             assert len(config_pane.config.network.hidden) == 1
             assert focused_id(app) == "width-0"
+            await pilot.press("q")
+
+    run(scenario())
+
+
+def test_keys_typed_faster_than_the_rows_are_rebuilt_all_land_in_the_pane():
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=NARROW) as pilot:
+            await open_config(pilot)
+            await go_to(pilot, "act-1")
+            for key in ("a", "a", "down", "a"):  # no waiting in between, as from a fast typist
+                app.post_message(events.Key(key, key if len(key) == 1 else None))
+            await settle(pilot)
+            await wait_for(pilot, lambda: focused_id(app) == "width-4")
+            assert app.screen is app.screen_stack[0]  # a did not reach the screen (a view's key)
+            assert pane(app).config.network.hidden == [16] * 5
+            await pilot.press("q")
+
+    run(scenario())
+
+
+def test_an_open_list_moves_with_j_and_k_and_leaves_space_to_training():
+    async def scenario():
+        app = NNTuiApp(small_config(epochs=100000))
+        async with app.run_test(size=WIDE) as pilot:
+            await open_config(pilot)
+            await go_to(pilot, "act-0")
+            await pilot.press("enter", "j", "j", "k")  # tanh -> leaky_relu -> relu
+            await pilot.press("space")
+            session = app.screen.session
+            await wait_for(pilot, lambda: session.state == "training")
+            assert expanded(app)
+            await pilot.press("space")
+            await wait_for(pilot, lambda: session.state == "paused")
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not expanded(app))
+            assert pane(app).config.network.hidden_activations == ["tanh", "tanh"]
             await pilot.press("q")
 
     run(scenario())

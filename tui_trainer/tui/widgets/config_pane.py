@@ -167,7 +167,7 @@ class FieldSelectOverlay(SelectOverlay):
 class FieldSelect(Select, inherit_bindings=False):
     """A select that opens with Enter only: up / down move between fields, space trains."""
 
-    BINDINGS = [Binding("enter", "show_overlay", "Open list", show=False)]
+    BINDINGS = [Binding("enter", "show_overlay", "Open list")]
 
     def compose(self) -> ComposeResult:
         yield SelectCurrent(self.prompt)
@@ -184,10 +184,14 @@ class ConfigPane(VerticalScroll, can_focus=False):
     """Data, network, optimizer and training settings."""
 
     BINDINGS = [
-        Binding("down,j", "move(1)", "Next field", show=False),
-        Binding("up,k", "move(-1)", "Previous field", show=False),
-        Binding("a,insert", "add_layer", "Add layer", show=False),
-        Binding("d,delete", "remove_layer", "Remove layer", show=False),
+        Binding("down", "move(1)", "Field", key_display="↑↓"),
+        Binding("up", "move(-1)", "Previous field", show=False),
+        Binding("j", "move(1)", "Next field", show=False),
+        Binding("k", "move(-1)", "Previous field", show=False),
+        Binding("a", "add_layer", "Add layer"),
+        Binding("insert", "add_layer", "Add layer", show=False),
+        Binding("d", "remove_layer", "Remove layer"),
+        Binding("delete", "remove_layer", "Remove layer", show=False),
     ]
 
     class Changed(Message):
@@ -215,8 +219,15 @@ class ConfigPane(VerticalScroll, can_focus=False):
         self._apply_after = False
         """A change arrived while the rows were rebuilt: apply the form once they are."""
         self._want_focus: str | None = None
+        """The field to focus once the fields are back (None: leave focus alone)."""
         self._want_open = False
+        """Open that field's list too (a select)."""
+        self._want_asked = False
+        """The focus was asked for (a command, a layer edit): taken even from outside the pane."""
+        self._moves = 0
+        """Up / down pressed while the fields were rebuilt, done once they are back."""
         self._keep_typed: dict[str, str] = {}
+        """Bad values typed into text fields, put back after a rebuild (with their messages)."""
         self._last_row: int | None = None
         """The layer row that last had focus (for the palette's layer commands)."""
 
@@ -225,15 +236,14 @@ class ConfigPane(VerticalScroll, can_focus=False):
         return [(str(w), a) for w, a in zip(config.network.hidden, config.network.hidden_activations)]
 
     def on_mount(self) -> None:
+        self._pending += 1  # busy until the fields are there
+
         def fill() -> None:
+            self._pending -= 1
             self._filled = True
             self._recompose()
 
-        self._pending += 1  # the fill below
-        self.call_after_refresh(lambda: (self._done_pending(), fill()))
-
-    def _done_pending(self) -> None:
-        self._pending -= 1
+        self.call_after_refresh(fill)
 
     # -- public ----------------------------------------------------------------------------
 
@@ -286,7 +296,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
         elif field_id.startswith("hp-") and field_id[3:] not in {s.name for s in OPTIMIZERS[self.config.optimizer.name].hparam_specs}:
             self.notify(f"{self.config.optimizer.name} has no {_label(field_id[3:])} setting.", timeout=3)
             field_id = "optimizer"
-        self._want_focus, self._want_open = field_id, open
+        self._want(field_id, open)
         if not self.busy:
             self.call_after_refresh(self._focus_wanted)  # after the pane is shown on a narrow screen
 
@@ -300,7 +310,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
         if after is None:
             after = self._current_row()
         at = len(rows) if after is None or after >= len(rows) else after + 1
-        rows.insert(at, rows[at - 1] if at > 0 else (rows[0] if rows else NEW_LAYER))
+        rows.insert(at, rows[at - 1] if at > 0 else NEW_LAYER)
         self._edit_layers(rows, f"width-{at}")
 
     def remove_layer(self, index: int | None = None) -> None:
@@ -391,8 +401,14 @@ class ConfigPane(VerticalScroll, can_focus=False):
                 if not self.is_attached:
                     return  # the app is closing
                 focused = self.screen.focused
-                if self._want_focus is None and focused is not None and self in focused.ancestors:
-                    self._want_focus = focused.id if isinstance(focused, (Input, Select, Button, Checkbox)) else focused.parent.id
+                if focused is not None and self in focused.ancestors:
+                    if self._want_focus is None:
+                        field = focused if isinstance(focused, (Input, Select, Button, Checkbox)) else focused.parent
+                        self._want_focus = field.id
+                    # Focus waits on the pane while its fields are replaced: keys pressed
+                    # meanwhile come here, not to whatever Textual would focus instead.
+                    self.can_focus = True
+                    self.screen.set_focus(self, scroll_visible=False)
                 await self.recompose()
                 for field_id, value in self._keep_typed.items():
                     for field in self.query(f"#{field_id}").results(Input):
@@ -409,20 +425,41 @@ class ConfigPane(VerticalScroll, can_focus=False):
 
         self.call_later(rebuild)
 
+    def _want(self, field_id: str, open_list: bool = False) -> None:
+        self._want_focus, self._want_open, self._want_asked = field_id, open_list, True
+
     def _focus_wanted(self) -> None:
-        """Focus the field asked for (after a rebuild, a palette command)."""
-        field_id, open_list = self._want_focus, self._want_open
-        if self.busy or field_id is None:
-            return
-        self._want_focus, self._want_open = None, False
-        target = self._present(field_id)
+        """Focus the field asked for (after a rebuild, a palette command), then make the moves
+        pressed meanwhile."""
+        if self.busy:
+            return  # the rebuild under way calls again
+        field_id, open_list, asked = self._want_focus, self._want_open, self._want_asked
+        self._want_focus, self._want_open, self._want_asked = None, False, False
+        moves, self._moves = self._moves, 0
+        focused = self.screen.focused
+        parked = focused is self
+        self.can_focus = False
+        elsewhere = focused is not None and not parked and self not in focused.ancestors
+        if field_id is None or (elsewhere and not asked):
+            if parked:  # nothing to go back to: the first field
+                field_id = "dataset"
+            else:
+                return
+        target = self._present(field_id) or next(iter(self._fields()), None)
         if target is None:
+            self.screen.set_focus(None)
             return
-        target.focus()
-        if isinstance(target, Input):
+        self.screen.set_focus(target)
+        if moves:
+            self.action_move(moves)
+        elif isinstance(target, Input):
             target.select_all()
         elif isinstance(target, Select) and open_list:
             target.action_show_overlay()
+
+    def _fields(self) -> list[Widget]:
+        """The fields that can take focus, top to bottom."""
+        return [w for w in self.screen.focus_chain if self in w.ancestors]
 
     def _present(self, field_id: str) -> Widget | None:
         """The field ``field_id``, or the nearest one in the layer list when it is gone."""
@@ -494,26 +531,31 @@ class ConfigPane(VerticalScroll, can_focus=False):
         return True
 
     def _in_layer_list(self) -> bool:
-        focused = self.screen.focused
-        return focused is not None and self in focused.ancestors and (
-            _row_of(focused.id) is not None or focused.id == "add-layer"
-        )
+        if self.busy and self.screen.focused is self:
+            field_id = self._want_focus
+        else:
+            focused = self.screen.focused
+            field_id = focused.id if focused is not None and self in focused.ancestors else None
+        return _row_of(field_id) is not None or field_id == "add-layer"
 
     def _current_row(self) -> int | None:
         """The layer row with focus (or about to get it), else the one that had it last."""
-        if self._want_focus is not None and _row_of(self._want_focus) is not None:
-            return _row_of(self._want_focus)
         focused = self.screen.focused
+        if focused is self or (self._want_focus is not None and _row_of(self._want_focus) is not None):
+            return _row_of(self._want_focus)
         if focused is not None and self in focused.ancestors:
             return _row_of(focused.id)
         return self._last_row
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        if not self.busy:
+        if not self.busy and event.widget.id is not None:
             self._last_row = _row_of(event.widget.id)
 
     def action_move(self, delta: int) -> None:
-        fields = [w for w in self.screen.focus_chain if self in w.ancestors]
+        if self.busy:
+            self._moves += delta  # made once the fields are back
+            return
+        fields = self._fields()
         if not fields:
             return
         focused = self.screen.focused
@@ -531,10 +573,12 @@ class ConfigPane(VerticalScroll, can_focus=False):
         self.add_layer()
 
     def action_remove_layer(self) -> None:
-        if self._current_row() is None:
-            self.notify("d removes the focused layer: move up to a layer's row.", timeout=3)
-            return
-        self.remove_layer()
+        if not self._layers:
+            self.notify("No hidden layers to remove; a adds one.", timeout=3)
+        elif self._current_row() is None:
+            self.notify("d removes the focused layer: move up to its row.", timeout=3)
+        else:
+            self.remove_layer()
 
     # -- events ----------------------------------------------------------------------------
 
@@ -585,7 +629,8 @@ class ConfigPane(VerticalScroll, can_focus=False):
     def _edit_layers(self, rows: list[tuple[str, str]], focus: str) -> None:
         """Show ``rows`` as the hidden layers, then apply the form and focus ``focus``."""
         self._layers = rows
-        self._want_focus, self._want_open = focus, False
+        self._want(focus)
+        self._moves = 0
         self._apply_after = True
         self._recompose()
 
