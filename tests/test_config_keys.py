@@ -357,6 +357,24 @@ def test_keys_typed_faster_than_the_rows_are_rebuilt_all_land_in_the_pane():
     run(scenario())
 
 
+def test_escape_while_the_rows_are_rebuilt_leaves_the_pane_for_good():
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=NARROW) as pilot:
+            await open_config(pilot)
+            await go_to(pilot, "add-layer")
+            for key in ("a", "a", "escape"):
+                app.post_message(events.Key(key, key if len(key) == 1 else None))
+            await settle(pilot)
+            await pilot.pause(0.2)
+            assert pane(app).config.network.hidden == [16] * 4
+            assert not app.screen.has_class("-config-open")
+            assert left_field(app)  # the rebuilt rows did not take focus back
+            await pilot.press("q")
+
+    run(scenario())
+
+
 def test_an_open_list_moves_with_j_and_k_and_leaves_space_to_training():
     async def scenario():
         app = NNTuiApp(small_config(epochs=100000))

@@ -223,7 +223,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
         self._want_open = False
         """Open that field's list too (a select)."""
         self._want_asked = False
-        """The focus was asked for (a command, a layer edit): taken even from outside the pane."""
+        """The focus was asked for from outside the pane (a command): taken even from there."""
         self._moves = 0
         """Up / down pressed while the fields were rebuilt, done once they are back."""
         self._keep_typed: dict[str, str] = {}
@@ -426,7 +426,11 @@ class ConfigPane(VerticalScroll, can_focus=False):
         self.call_later(rebuild)
 
     def _want(self, field_id: str, open_list: bool = False) -> None:
-        self._want_focus, self._want_open, self._want_asked = field_id, open_list, True
+        """Focus ``field_id`` next. Asked from outside the pane (a palette command), focus comes
+        to the pane; asked from inside, it stays wherever the user has gone meanwhile."""
+        focused = self.screen.focused
+        inside = focused is not None and (focused is self or self in focused.ancestors)
+        self._want_focus, self._want_open, self._want_asked = field_id, open_list, not inside
 
     def _focus_wanted(self) -> None:
         """Focus the field asked for (after a rebuild, a palette command), then make the moves
