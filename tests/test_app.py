@@ -456,13 +456,18 @@ def status_lines_at_width(snap, width: int) -> list[str]:
     return run(scenario())
 
 
-@pytest.mark.parametrize("width, expected", [(30, "12,345/s  01:05"), (60, "12,345 steps/s  01:05")])
-def test_status_speed_keeps_the_clock_in_a_narrow_pane(width, expected):
+@pytest.mark.parametrize("width, pace, expected", [
+    (30, 100, "pace 100/s  01:05"),
+    (60, 100, "12,345 steps/s (pace 100)  01:05"),
+    (28, None, "12,345/s max  01:05"),  # the 80x24 layout's pane
+    (60, None, "12,345 steps/s (max)  01:05"),
+])
+def test_status_speed_keeps_the_clock_in_a_narrow_pane(width, pace, expected):
     from dataclasses import replace
 
     from tui_trainer.session import Session
 
-    snap = replace(Session(small_config()).snapshot(), steps_per_second=12345.0, elapsed=65.0)
+    snap = replace(Session(small_config()).snapshot(), steps_per_second=12345.0, elapsed=65.0, pace=pace)
     assert f"speed     {expected}" in status_lines_at_width(snap, width)
 
 
