@@ -75,3 +75,65 @@ def test_the_default_pace_can_be_watched_and_max_is_one_key_away():
             await pilot.press("q")
 
     asyncio.run(scenario())
+
+
+def test_build_train_change_live_save_reset_load_with_keys_only(tmp_path, monkeypatch):
+    """The core loop by keys: a 3-hidden-layer relu network on moons, sgd with momentum, single
+    sample switched on while training, save, reset, load: config, weights, optimizer state and
+    history come back exactly."""
+    import numpy as np
+
+    from tests.test_config_keys import choose, open_config, settle, type_into
+    from tests.test_session import opt_state_equal
+
+    monkeypatch.chdir(tmp_path)
+
+    async def scenario():
+        app = NNTuiApp(with_overrides(default_config(), n_samples=200))
+        async with app.run_test(size=(120, 36)) as pilot:
+            await open_config(pilot)
+            await choose(pilot, "dataset", "moons")
+            await type_into(pilot, "width-0", "8")
+            await pilot.press("a")  # a third hidden layer after the first
+            await settle(pilot)
+            for i in range(3):
+                await choose(pilot, f"act-{i}", "relu")
+            await choose(pilot, "optimizer", "sgd")
+            await type_into(pilot, "hp-momentum", "0.9")
+            session = app.screen.session
+            assert list(session.net.layer_sizes) == [2, 8, 8, 16, 1]
+            assert list(session.net.activations) == ["relu", "relu", "relu", "sigmoid"]
+            assert session.config.optimizer.name == "sgd" and session.config.optimizer.hparams["momentum"] == 0.9
+            assert session.trainer.opt.name == "sgd" and session.trainer.opt.hparams["momentum"] == 0.9
+            await pilot.press("escape", "greater_than_sign", "greater_than_sign", "space")
+            await wait_for(pilot, lambda: session.trainer.step_count > 20)
+            await pilot.press("shift+tab")  # from the weights back to the config pane
+            await choose(pilot, "batch_mode", "single")  # while training
+            await wait_for(pilot, lambda: session.trainer.batch_size == 1)
+            steps = session.trainer.step_count
+            await wait_for(pilot, lambda: session.trainer.step_count > steps + 20)
+            await pilot.press("escape", "space")
+            await wait_for(pilot, lambda: session.trainer.paused and session.trainer._waiting)
+            await pilot.press("ctrl+s")
+            await pilot.press("ctrl+a", "ctrl+k", *"run1", "enter")
+            await wait_for(pilot, lambda: (tmp_path / "run1.npz").exists())
+            saved = dict(config=session.config, params=session.net.get_parameters(),
+                         opt=session.trainer.opt.state_dict(), losses=session.losses.arrays(),
+                         val=session.val_losses.arrays(), step=session.trainer.step_count)
+            await pilot.press("r", "y")
+            await wait_for(pilot, lambda: app.screen.session.trainer.step_count == 0)
+            await pilot.press("ctrl+o")
+            await pilot.press("ctrl+a", "ctrl+k", *"run1.npz", "enter")
+            await wait_for(pilot, lambda: app.screen.session.trainer.step_count == saved["step"])
+            loaded = app.screen.session
+            assert loaded.config == saved["config"]
+            assert loaded.config.training.batch_size == 1 and loaded.trainer.batch_size == 1
+            assert all(np.array_equal(p, q) for p, q in zip(loaded.net.params, saved["params"]))
+            assert opt_state_equal(loaded.trainer.opt.state_dict(), saved["opt"])
+            for now, before in ((loaded.losses.arrays(), saved["losses"]), (loaded.val_losses.arrays(), saved["val"])):
+                assert all(np.array_equal(a, b, equal_nan=True) for a, b in zip(now, before))
+            await wait_for(pilot, lambda: f"step      {saved['step']:,}" in status_text(app))
+            assert "sgd" in status_text(app) and "single sample" in status_text(app)
+            await pilot.press("q")
+
+    asyncio.run(scenario())

@@ -15,7 +15,7 @@ from textual.worker import Worker, WorkerState
 
 from ...config import ExperimentConfig, save_config
 from ...experiment import Experiment
-from ...session import Session, Snapshot, lr_notch, pace_notch, pace_text, read_experiment
+from ...session import Session, Snapshot, change_kind, lr_notch, pace_notch, pace_text, read_experiment
 from ..guard import Guarded
 from ..messages import TrainingUpdate
 from ..widgets.config_pane import CONFIG_COMMANDS, ConfigPane
@@ -274,6 +274,10 @@ class MainScreen(Guarded, Screen):
         """Stop training and build a fresh experiment from ``config``; every pane shows it. False,
         with a notification, when ``config`` cannot be built (the old experiment stays)."""
         await self._stop()
+        return self._rebuild_stopped(config)
+
+    def _rebuild_stopped(self, config: ExperimentConfig) -> bool:
+        """``rebuild`` once no training thread runs."""
         try:
             self.session.rebuild(config)
         except ValueError as exc:
@@ -346,28 +350,36 @@ class MainScreen(Guarded, Screen):
 
     @on(ConfigPane.Changed)
     def _on_config_changed(self, message: ConfigPane.Changed) -> None:
-        self._apply_config(message)
+        """Live changes at once; new weights at once when nothing is lost, else after asking.
 
-    @work(exclusive=True, group="config")
-    async def _apply_config(self, message: ConfigPane.Changed) -> None:
-        """Live changes at once; changes that need new weights after asking, if trained."""
-        if message.structural:
-            if self.session.trained:
-                ok = await self.app.push_screen_wait(
-                    ConfirmDialog("This change needs new weights. Reset the trained network?", yes="Reset", no="Keep")
-                )
-                if not ok:
-                    self._reload_config_pane()
-                    return
-            await self.rebuild(message.config)
-        else:
+        Handled in the order the pane sends them, so that the session always ends up with the
+        form's latest config (a rebuild finishing late must not bring back an older one).
+        """
+        config = message.config
+        kind = change_kind(self.session.config, config)
+        if kind == "live":
             try:
-                self.session.apply_live(message.config)
+                self.session.apply_live(config)
             except ValueError as exc:
                 self.notify(f"Not applied: {exc}", severity="error", timeout=8)
                 self._reload_config_pane()
                 return
             self._show_now()
+        elif kind == "structural":
+            if self.session.trained or self.running:
+                self._ask_and_rebuild(config)
+            else:
+                self._rebuild_stopped(config)
+
+    @work(exclusive=True, group="config")
+    async def _ask_and_rebuild(self, config: ExperimentConfig) -> None:
+        """New weights for ``config`` once the user agrees to lose the training."""
+        if self.session.trained and not await self.app.push_screen_wait(
+            ConfirmDialog("This change needs new weights. Reset the trained network?", yes="Reset", no="Keep")
+        ):
+            self._reload_config_pane()
+            return
+        await self.rebuild(config)
 
     # -- save and load ---------------------------------------------------------------------
 

@@ -195,11 +195,11 @@ class ConfigPane(VerticalScroll, can_focus=False):
     ]
 
     class Changed(Message):
-        """The user changed the config; ``structural`` means the change needs new weights."""
+        """The user changed the config (``session.change_kind`` tells whether it needs new weights)."""
 
-        def __init__(self, pane: "ConfigPane", config: ExperimentConfig, structural: bool) -> None:
+        def __init__(self, pane: "ConfigPane", config: ExperimentConfig) -> None:
             super().__init__()
-            self.pane, self.config, self.structural = pane, config, structural
+            self.pane, self.config = pane, config
 
         @property
         def control(self) -> "ConfigPane":
@@ -728,17 +728,13 @@ class ConfigPane(VerticalScroll, can_focus=False):
         if new is None or new == self.config:
             return
         old = self.config
-        structural = (
-            new.data != old.data
-            or new.network != old.network
-            or new.training.seed != old.training.seed
-        )
         self.config = new
         if new.optimizer.name != old.optimizer.name:
+            self._layers = self._current_layers()  # the rows as they read now, edits included
             self._recompose()  # the new optimizer's settings
         else:
             self._update_facts()
-        self.post_message(self.Changed(self, new, structural))
+        self.post_message(self.Changed(self, new))
 
     def _show_errors(self, errors: dict[str, str]) -> None:
         self._errors = errors
