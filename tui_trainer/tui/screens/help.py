@@ -12,16 +12,20 @@ KEYS = """\
 |---|---|
 | `space` | start / pause training |
 | `n` | one training step (pauses first) |
-| `r` | reset: new weights, history cleared |
+| `r` | reset: new weights, history cleared (asks first when trained) |
 | `+` / `-` | learning rate up / down a notch (1-2-5 ladder), at once |
+| `<` / `>` | slower / faster pace: 1 to 1,000 updates a second, or max (default 100) |
 | `l` | loss plot: linear / log scale |
 | `[` / `]` | previous / next layer in the heatmap |
 | `v` | heatmap: weights / last gradient / last update |
 | arrows | move the heatmap cursor (value shown below it) |
 | `c` | show / hide the config pane (narrow terminals) |
 | `tab` / `shift+tab` | next / previous pane |
-| `up` / `down` | previous / next field in the config pane |
-| `ctrl+s` / `ctrl+o` | save / open an experiment |
+| `up` / `down` (`k` / `j`) | previous / next field in the config pane |
+| `enter` | open a list, toggle a box, apply a typed value |
+| `a` / `d` | add a layer after the focused one / remove the focused layer |
+| `escape` | close a list; leave the config pane |
+| `ctrl+s` / `ctrl+o` | save / open an experiment (with its history) |
 | `ctrl+p` | command palette: every action by name |
 | `?` | this help |
 | `q` | quit (stops training first) |
@@ -31,7 +35,7 @@ PANES = """\
 **Config** (left): the data, the hidden layers (width and activation of each), the output layer and
 loss that the problem type implies, weight init, the optimizer with its own hyperparameters, the
 learning rate, batch mode (full batch = batch gradient descent, mini-batch, single sample = SGD),
-epochs and seed. Press Enter in a field to apply it. The shape line shows `2 -> 16 -> 16 -> 1`
+epochs and seed. Press Enter in a field to apply it; space trains from anywhere but a text field. The shape line shows `2 -> 16 -> 16 -> 1`
 and each weight matrix's shape: rows are a layer's inputs, columns its nodes.
 
 **Loss** (top): the loss of every step (called *cost* when each step sees the full batch) and the
@@ -41,9 +45,10 @@ validation loss at the end of each epoch. Current values are in the title.
 near zero), its bias `b`, the colour scale, and the value under the cursor. `v` switches to the
 last gradient dL/dW or the last update (how much the optimizer moved each weight).
 
-**Status** (bottom right): state, epoch and step, cost, validation loss, accuracy or R^2, speed,
-elapsed time, optimizer and learning rate. A diverged run (the loss became NaN or infinite) shows
-a hint and keeps the last good weights: lower the learning rate and press space.
+**Status** (bottom right): state, epoch and step, cost, validation loss, accuracy or R^2, speed and
+pace, elapsed time, optimizer and learning rate. A diverged run (the loss became NaN or infinite, or
+the cost exploded to 10 times where it started) stops with a hint: lower the learning rate and
+press space.
 """
 
 
