@@ -421,3 +421,43 @@ def test_column_bars_and_network_shape():
     assert column_bars(np.array([0, 1, 16]), 2) == ["  █", " ▁█"]
     assert network_shape([2, 16, 16, 16, 16, 16, 16, 1]) == "2 -> 6x16 -> 1"
     assert network_shape([2, 16, 16, 1]) == "2 -> 16 -> 16 -> 1"
+
+
+@pytest.mark.parametrize("key", ["d", "b", "p"])
+def test_closing_a_view_that_was_taken_off_leaves_the_main_screen_alone(key):
+    # Textual's palette, given a second Enter before it has closed, dismisses itself twice: the
+    # second time it pops the screen under it. A "Back" that then reaches the view, or a second
+    # Back, must not pop the main screen ("Can't pop screen; there must be at least one screen").
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settings_ready(pilot, app)
+            screen = await open_view(pilot, app, key)
+            app.pop_screen()
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+            await screen.run_action("close")
+            await screen.run_action("close")
+            await pilot.pause(0.2)
+            assert [type(s) for s in app.screen_stack] == [MainScreen]
+            screen.show_snapshot(app.screen.session.snapshot())  # a late snapshot draws nothing
+            await pilot.press("x")  # the main screen still answers keys
+            await wait_for(pilot, lambda: isinstance(app.screen, SCREENS["x"]))
+
+    run(scenario())
+
+
+def test_closing_a_view_under_a_dialog_waits_for_the_dialog():
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settings_ready(pilot, app)
+            screen = await open_view(pilot, app, "d")
+            app.push_screen(ConfirmDialog("A question over the view?"))
+            await pilot.pause(0.1)
+            await screen.run_action("close")  # the dialog stays
+            assert isinstance(app.screen, ConfirmDialog)
+            await pilot.press("escape")  # the dialog closes, and the view with it
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+            assert [type(s) for s in app.screen_stack] == [MainScreen]
+
+    run(scenario())

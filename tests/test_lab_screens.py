@@ -6,6 +6,7 @@ import time
 import numpy as np
 import pytest
 from rich.text import Text
+from textual.command import CommandPalette
 from textual.widgets import Input
 
 from tui_trainer.config import with_overrides
@@ -16,7 +17,7 @@ from tui_trainer.tui.app import NNTuiApp
 from tui_trainer.tui.screens.lab_race import RaceScreen
 from tui_trainer.tui.screens.lab_surface import SurfaceScreen
 from tui_trainer.tui.screens.lab_sweep import SweepScreen
-from tui_trainer.tui.screens.lab_common import hparams_hint, parse_hparams
+from tui_trainer.tui.screens.lab_common import RaceLabScreen, hparams_hint, parse_hparams
 from tui_trainer.tui.screens.lab_race import RACE_EPOCHS, auto_target
 from tui_trainer.tui.screens.lab_surface import parse_point
 from tui_trainer.tui.screens.main import MainScreen
@@ -516,5 +517,137 @@ def test_header_title_is_never_cut(key, cls, size):
                 # At 80 columns the essentials stay: what runs, on what, for how long.
                 assert {"o": "epochs", "s": "adam", "f": "rosenbrock"}[key] in title
             await app.screen.stop_work()
+
+    run(scenario())
+
+
+# --- leaving, from keys, the palette, or twice ----------------------------------------------------
+
+
+def slow_config():
+    """Each step of a race or a sweep takes a while here, so a key can arrive while leaving waits
+    for the worker to finish its step."""
+    return tiny_config(n_samples=4000, epochs=500, batch_size="full", hidden=[512, 512])
+
+
+async def back_on_main(pilot, app):
+    """The lab screen is gone, the main screen is on top and still works."""
+    await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+    await pilot.pause(0.3)
+    assert [type(s) for s in app.screen_stack] == [MainScreen]
+    await pilot.press("question_mark")  # the main screen answers keys
+    await wait_for(pilot, lambda: not isinstance(app.screen, MainScreen))
+    await pilot.press("escape")
+    await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+
+
+@pytest.mark.parametrize("key,cls", SCREENS)
+@pytest.mark.parametrize("keys", [
+    ("escape", "escape"),
+    ("escape", "escape", "escape", "escape"),
+])
+def test_leaving_twice_while_running_leaves_once(key, cls, keys):
+    # The second key arrives while the first waits for the worker to stop: it must not dismiss
+    # a second screen (the main one: "Can't pop screen").
+    async def scenario():
+        app = NNTuiApp(slow_config())
+        async with app.run_test(size=(100, 30)) as pilot:
+            await open_screen(pilot, key, cls)
+            await pilot.press("space")
+            await pilot.pause(0.3)
+            await pilot.press(*keys)
+            await back_on_main(pilot, app)
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("key,cls", SCREENS)
+@pytest.mark.parametrize("running", [False, True])
+def test_back_from_the_palette_leaves_the_screen(key, cls, running):
+    async def scenario():
+        app = NNTuiApp(tiny_config(n_samples=400, epochs=500, batch_size=1))
+        async with app.run_test(size=(100, 30)) as pilot:
+            await open_screen(pilot, key, cls)
+            if running:
+                await pilot.press("space")
+                await pilot.pause(0.3)
+            await pilot.press("ctrl+p")
+            await pilot.pause(0.2)
+            await pilot.press(*"Back")
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await pilot.pause(0.3)
+            await pilot.press("enter", "enter")
+            await back_on_main(pilot, app)
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("key,cls", SCREENS)
+def test_leaving_then_opening_the_palette_leaves_the_lab_screen(key, cls):
+    # Escape waits for the worker; ctrl+p in that time puts the palette on top. Leaving must take
+    # the lab screen away, not the palette.
+    async def scenario():
+        app = NNTuiApp(slow_config())
+        async with app.run_test(size=(100, 30)) as pilot:
+            await open_screen(pilot, key, cls)
+            await pilot.press("space")
+            await pilot.pause(0.3)
+            await pilot.press("escape", "ctrl+p")
+            await pilot.pause(0.5)
+            if not isinstance(app.screen, MainScreen):  # the palette came first: it stays open
+                assert isinstance(app.screen, CommandPalette)
+                await pilot.press("escape")  # close it: the lab screen then goes too
+            await back_on_main(pilot, app)
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("key,cls", SCREENS)
+def test_a_dismissed_lab_screen_ignores_late_progress(key, cls):
+    # A worker's last progress message, a play timer, a resize or a field's blur can reach a screen
+    # that has just been dismissed, while its widgets are being removed: it draws nothing then (it
+    # was "NoMatches '#lab-title' on RaceScreen").
+    async def scenario():
+        app = NNTuiApp(tiny_config(n_samples=400, epochs=500, batch_size=1))
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_screen(pilot, key, cls)
+            await pilot.press("space")
+            await wait_for(pilot, lambda: getattr(screen, "snapshot", None) is not None or screen.step_count)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+            # What a late message, timer or resize runs:
+            screen._refit_header()
+            if isinstance(screen, RaceLabScreen):
+                screen.on_race_lab_screen_progress(RaceLabScreen.Progress(screen.snapshot))
+                screen.on_race_lab_screen_failed(RaceLabScreen.Failed(screen.generation, "late"))
+            else:
+                screen._tick()
+            await pilot.pause(0.2)
+            await back_on_main(pilot, app)
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("key,cls", SCREENS)
+def test_back_from_the_palette_after_the_screen_was_taken_off(key, cls):
+    # Textual's palette, given a second Enter before it has closed, dismisses itself twice: the
+    # second time it pops the screen under it, this lab screen, and then runs the chosen "Back"
+    # on it. Leaving a screen that is no longer on the stack must not pop the main screen ("Can't
+    # pop screen") nor draw on removed widgets ("NoMatches '#lab-title' on RaceScreen"), and its
+    # work must stop all the same.
+    async def scenario():
+        app = NNTuiApp(tiny_config(n_samples=400, epochs=500, batch_size=1))
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_screen(pilot, key, cls)
+            await pilot.press("space")
+            await pilot.pause(0.3)
+            app.pop_screen()  # the palette's second dismiss
+            await screen.run_action("leave")  # then its command
+            await back_on_main(pilot, app)
+            if isinstance(screen, RaceLabScreen):
+                await wait_for(pilot, lambda: not screen._active)  # the race thread has stopped
+            else:
+                assert not screen.playing
 
     run(scenario())

@@ -75,6 +75,8 @@ class InsideScreen(Guarded, Screen):
         self._timer: Timer | None = None
         self._net: Network | None = None
         self._shapes: dict[str, int] = {}
+        self._leaving = False
+        """Set by the first request to close (or by the removal): the view draws nothing more."""
 
     @property
     def session(self) -> Session:
@@ -101,11 +103,6 @@ class InsideScreen(Guarded, Screen):
     def on_mount(self) -> None:
         self.call_after_refresh(self.show_snapshot, self.current_snapshot())
 
-    def on_screen_resume(self) -> None:
-        """Back on top (e.g. after the presets): the experiment may be another one now."""
-        if self.snapshot is not None:
-            self.show_snapshot(self.current_snapshot())
-
     def current_snapshot(self) -> Snapshot:
         """The latest state: the main screen's last snapshot while a worker runs (the live network
         must not be read from here then), else a fresh one."""
@@ -128,13 +125,21 @@ class InsideScreen(Guarded, Screen):
         if self.snapshot is not None:
             self._draw_now()
 
+    @property
+    def shown(self) -> bool:
+        """Whether the view is still there to draw on: not closing, and in the app's screen stack (a
+        dismissed screen is out of it at once, before its widgets are removed)."""
+        return not self._leaving and self.is_attached and self in self.app.screen_stack
+
     def _draw_now(self) -> None:
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
         snap = self.snapshot
-        if snap is None or not self.is_attached:
+        if snap is None or not self.shown:
             return
+        if [p.shape for p in snap.params] != [p.shape for p in self.session.net.params]:
+            return  # taken before the network was rebuilt: the new network's snapshot follows
         self._drawn_at = started = monotonic()
         try:
             self.query_one("#inside-title", Static).update(self.title_text(snap), layout=False)
@@ -188,7 +193,30 @@ class InsideScreen(Guarded, Screen):
     # -- keys ------------------------------------------------------------------------------
 
     def action_close(self) -> None:
-        self.app.pop_screen()
+        """Back to what is under this view; safe twice, from the palette, and with a dialog or the
+        palette over the view (it then closes when they do)."""
+        if self._leaving:
+            return
+        self._leaving = True
+        self._dismiss_when_on_top()
+
+    def _dismiss_when_on_top(self) -> None:
+        """``dismiss`` pops whichever screen is on top: only this one's, when it is on top."""
+        if self.app.screen is self:
+            self.dismiss()
+
+    def on_screen_resume(self) -> None:
+        """Back on top (e.g. after the presets): the experiment may be another one now."""
+        if self._leaving:
+            self._dismiss_when_on_top()
+        elif self.snapshot is not None:
+            self.show_snapshot(self.current_snapshot())
+
+    def on_unmount(self) -> None:
+        self._leaving = True
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
 
     def action_toggle_training(self) -> None:
         self.main.action_toggle_training()

@@ -67,5 +67,5 @@ class PresetsScreen(InsideScreen):
             return
         preset = PRESETS[name]
         hint = f"; press {preset.view} to see it" if preset.view else ""
-        self.app.pop_screen()
+        self.action_close()
         self.app.notify(f"{name} loaded: space trains{hint}.", timeout=5)

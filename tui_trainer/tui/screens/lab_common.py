@@ -9,6 +9,7 @@ worker; resuming starts a new one on the same race, which carries on where it wa
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import re
 import threading
@@ -317,8 +318,30 @@ def steps_to(curve_epochs: np.ndarray, curve_costs: np.ndarray, steps_per_epoch:
 # --- screens --------------------------------------------------------------------------------------
 
 
+def while_shown(method: Callable) -> Callable:
+    """For a lab screen's handlers that draw: nothing happens once the screen is leaving or gone.
+
+    A worker's last progress message, a play timer, a resize or a field's blur can reach a screen
+    after it was dismissed, while its widgets are being removed.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self: LabScreen, *args: Any, **kwargs: Any) -> Any:
+        if self.shown:
+            return method(self, *args, **kwargs)
+        return None
+
+    return wrapper
+
+
 class LabScreen(Guarded, Screen):
-    """A lab screen: Escape leaves a field, then the screen; q leaves the screen."""
+    """A lab screen: Escape leaves a field, then the screen; q leaves the screen.
+
+    Leaving is safe from a key, from the command palette and twice: the first request stops the
+    work and dismisses the screen once it is on top (a palette or a dialog opened meanwhile
+    closes first); later ones do nothing, and so do late messages and timers (``while_shown``).
+    A screen removed any other way still stops its work (``on_unmount``).
+    """
 
     AUTO_FOCUS = ""  # keys go to the screen until a field is chosen (tab or a click)
 
@@ -355,7 +378,16 @@ class LabScreen(Guarded, Screen):
             yield Static(id="lab-state")
 
     _header: tuple[list[Part], str] | None = None
+    _leaving = False
+    """Set by the first request to leave (or by the removal): the screen draws nothing more."""
 
+    @property
+    def shown(self) -> bool:
+        """Whether the screen is still there to draw on: not leaving, and in the app's screen stack
+        (a dismissed screen is out of it at once, before its widgets are removed)."""
+        return not self._leaving and self.is_attached and self in self.app.screen_stack
+
+    @while_shown
     def set_header(self, title: list[Part], state: str) -> None:
         """Show ``title`` fitted to what the state (always whole) leaves of the line."""
         self._header = (title, state)
@@ -370,7 +402,7 @@ class LabScreen(Guarded, Screen):
             self.call_after_refresh(self._refit_header)
 
     def _refit_header(self) -> None:
-        if self._header is not None and self.is_attached:
+        if self._header is not None:
             self.set_header(*self._header)
 
     async def action_back(self) -> None:
@@ -381,11 +413,35 @@ class LabScreen(Guarded, Screen):
             await self.action_leave()
 
     async def action_leave(self) -> None:
+        """Stop the work and go back to the main screen; a second request while the first waits
+        for the worker does nothing (it would dismiss the main screen)."""
+        if self._leaving:
+            return
+        self._leaving = True
         await self.stop_work()
-        self.dismiss()
+        self._dismiss_when_on_top()
+
+    def _dismiss_when_on_top(self) -> None:
+        """Dismiss this screen if it is the top one: ``dismiss`` pops whichever screen is on top, so
+        with a palette or a dialog over this one it waits until that closes (``on_screen_resume``)."""
+        if self.app.screen is self:
+            self.dismiss()
+
+    def on_screen_resume(self) -> None:
+        if self._leaving and self.is_attached:
+            self._dismiss_when_on_top()
+
+    def on_unmount(self) -> None:
+        """Removed (dismissed, or taken off the stack some other way): nothing runs for it any more."""
+        self._leaving = True
+        self.cancel_work()
 
     async def stop_work(self) -> None:
-        """Stop whatever runs for this screen (overridden where something runs)."""
+        """Stop whatever runs for this screen and wait until it has (overridden where something runs)."""
+        self.cancel_work()
+
+    def cancel_work(self) -> None:
+        """Ask whatever runs for this screen to stop, without waiting (overridden where something runs)."""
 
 
 class RaceLabScreen(LabScreen):
@@ -470,10 +526,13 @@ class RaceLabScreen(LabScreen):
             with self._lock:
                 self._active = False
 
-    async def stop_work(self) -> None:
-        """Cancel the worker and wait until its thread has left the race (a step at most)."""
+    def cancel_work(self) -> None:
         if self._worker is not None:
             self._worker.cancel()
+
+    async def stop_work(self) -> None:
+        """Cancel the worker and wait until its thread has left the race (a step at most)."""
+        self.cancel_work()
         deadline = monotonic() + 5.0
         while monotonic() < deadline:
             with self._lock:
@@ -490,12 +549,14 @@ class RaceLabScreen(LabScreen):
         self.snapshot = None
         self.generation += 1
 
+    @while_shown
     def on_race_lab_screen_progress(self, message: Progress) -> None:
         if message.snapshot.generation != self.generation:
             return
         self.snapshot = message.snapshot
         self.show_progress(message.snapshot)
 
+    @while_shown
     def on_race_lab_screen_failed(self, message: Failed) -> None:
         if message.generation != self.generation:
             return

@@ -40,6 +40,7 @@ from .lab_common import (
     parse_positive_float,
     parse_positive_int,
     steps_to,
+    while_shown,
 )
 
 RACE_EPOCHS = 30
@@ -224,6 +225,7 @@ class RaceScreen(RaceLabScreen):
         hp_input.set_class(False, "-invalid")
 
     @on(LaneList.Highlighted)
+    @while_shown
     def _highlighted(self, event: LaneList.Highlighted) -> None:
         if self.mode == "optimizers":
             self._explain()
@@ -259,11 +261,13 @@ class RaceScreen(RaceLabScreen):
         self._settings = key
 
     @on(LaneList.Changed)
+    @while_shown
     async def _lanes_changed(self, event: LaneList.Changed) -> None:
         await self._settings_changed()
 
     @on(Input.Submitted, "#race-hparams")
     @on(Input.Blurred, "#race-hparams")
+    @while_shown
     async def _hparams_entered(self, event) -> None:
         name = self.batch_optimizer if self.mode == "batch" else self._lanes().highlighted
         field = self.query_one("#race-hparams", Input)
@@ -280,6 +284,7 @@ class RaceScreen(RaceLabScreen):
 
     @on(Input.Submitted, "#race-epochs,#race-target")
     @on(Input.Blurred, "#race-epochs,#race-target")
+    @while_shown
     async def _number_entered(self, event) -> None:
         self._read_numbers()
         if isinstance(event, Input.Submitted):

@@ -18,7 +18,7 @@ from ...engine import optimizers
 from ...engine.surfaces import SURFACES, Surface, descend, path_result
 from ..widgets.lane_list import LaneList
 from ..widgets.surface_map import SurfaceMap, TracedPath
-from .lab_common import LabScreen, Part, fmt, optimizer_explanation, optimizer_specs
+from .lab_common import LabScreen, Part, fmt, optimizer_explanation, optimizer_specs, while_shown
 
 TICK = 1 / 20
 """Seconds between two frames while playing."""
@@ -193,6 +193,7 @@ class SurfaceScreen(LabScreen):
         self.step_count += steps
         self._show()
 
+    @while_shown
     def _tick(self) -> None:
         self._advance(min(self.steps_per_tick, self.surface.steps - self.step_count))
         if self.finished:
@@ -294,12 +295,13 @@ class SurfaceScreen(LabScreen):
     def action_highlight(self, delta: int) -> None:
         self.query_one(LaneList).move_highlight(delta)
 
-    async def stop_work(self) -> None:
+    def cancel_work(self) -> None:
         self._pause()
 
     # -- settings ---------------------------------------------------------------------------------
 
     @on(Select.Changed, "#surface-choice")
+    @while_shown
     def _surface_chosen(self, event: Select.Changed) -> None:
         if event.value not in SURFACES or event.value == self.surface.name:
             return
@@ -315,6 +317,7 @@ class SurfaceScreen(LabScreen):
 
     @on(Input.Submitted, "#surface-start")
     @on(Input.Blurred, "#surface-start")
+    @while_shown
     def _start_entered(self, event) -> None:
         field = self.query_one("#surface-start", Input)
         try:
@@ -332,6 +335,7 @@ class SurfaceScreen(LabScreen):
             self._rebuild()
 
     @on(LaneList.Changed)
+    @while_shown
     def _lanes_changed(self, event: LaneList.Changed) -> None:
         """New lanes or rates: start the paths again (nothing to do when nothing changed)."""
         lrs, problems = self.query_one(LaneList).learning_rates()
@@ -339,5 +343,6 @@ class SurfaceScreen(LabScreen):
             self._rebuild()
 
     @on(LaneList.Highlighted)
+    @while_shown
     def _highlighted(self, event: LaneList.Highlighted) -> None:
         self._explain()

@@ -31,6 +31,7 @@ from .lab_common import (
     fmt,
     parse_positive_float,
     parse_positive_int,
+    while_shown,
 )
 
 SWEEP_EPOCHS = 10
@@ -182,12 +183,14 @@ class SweepScreen(RaceLabScreen):
 
     @on(Input.Submitted)
     @on(Input.Blurred)
+    @while_shown
     async def _field_entered(self, event) -> None:
         if isinstance(event, Input.Submitted):
             self.set_focus(None)
         await self._settings_changed()
 
     @on(Select.Changed, "#sweep-optimizer")
+    @while_shown
     async def _optimizer_chosen(self, event: Select.Changed) -> None:
         if event.value in OPTIMIZERS and event.value != self.optimizer:
             self.optimizer = str(event.value)
