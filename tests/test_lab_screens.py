@@ -651,3 +651,22 @@ def test_back_from_the_palette_after_the_screen_was_taken_off(key, cls):
                 assert not screen.playing
 
     run(scenario())
+
+
+@pytest.mark.parametrize("key,cls", SCREENS)
+def test_palette_commands_for_a_screen_that_was_taken_off_do_nothing(key, cls):
+    # The palette's commands hold on to the screen they were listed for; after the palette's
+    # double dismiss has taken that screen off, each of them must do nothing (Reset raised
+    # "NoMatches '#race-batch' on RaceScreen").
+    async def scenario():
+        app = NNTuiApp(tiny_config(n_samples=400, epochs=500, batch_size=1))
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await open_screen(pilot, key, cls)
+            app.pop_screen()
+            await back_on_main(pilot, app)
+            for _key, action, _description, _help in cls.PALETTE:
+                await screen.run_action(action)
+            await pilot.pause(0.2)
+            await back_on_main(pilot, app)
+
+    run(scenario())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from time import monotonic
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 from textual.app import ComposeResult
@@ -130,6 +130,13 @@ class InsideScreen(Guarded, Screen):
         """Whether the view is still there to draw on: not closing, and in the app's screen stack (a
         dismissed screen is out of it at once, before its widgets are removed)."""
         return not self._leaving and self.is_attached and self in self.app.screen_stack
+
+    async def run_action(self, action: str, namespaces: Any = None) -> None:
+        """Run ``action`` on this view, unless it has gone: a command palette's command may hold on
+        to a screen that was taken off meanwhile."""
+        if self._leaving or not self.is_attached or self not in self.app.screen_stack:
+            return
+        await super().run_action(action, namespaces)
 
     def _draw_now(self) -> None:
         if self._timer is not None:

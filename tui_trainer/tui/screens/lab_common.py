@@ -387,6 +387,13 @@ class LabScreen(Guarded, Screen):
         (a dismissed screen is out of it at once, before its widgets are removed)."""
         return not self._leaving and self.is_attached and self in self.app.screen_stack
 
+    async def run_action(self, action: str, namespaces: Any = None) -> None:
+        """Run ``action`` on this screen, unless the screen has left: the command palette holds on
+        to the screen it listed its commands for, and may run one after the screen was taken off."""
+        if self._leaving or not self.is_attached or self not in self.app.screen_stack:
+            return
+        await super().run_action(action, namespaces)
+
     @while_shown
     def set_header(self, title: list[Part], state: str) -> None:
         """Show ``title`` fitted to what the state (always whole) leaves of the line."""
