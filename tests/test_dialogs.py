@@ -57,3 +57,50 @@ def test_a_long_question_wraps_in_the_box():
             await shows_whole_question(pilot, app, question)
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("make, button", [
+    (lambda: PathDialog("Save where?", "experiment.npz"), "#cancel"),
+    (lambda: PathDialog("Save where?", "experiment.npz"), "#ok"),
+    (lambda: ConfirmDialog("Overwrite?", yes="Overwrite", no="Cancel"), "#no"),
+    (lambda: ConfirmDialog("Overwrite?", yes="Overwrite", no="Cancel"), "#yes"),
+])
+def test_a_dialog_answers_once(make, button):
+    # Two presses of a button (or Enter twice) can both reach the dialog before it has gone: the
+    # second must not dismiss the screen under it ("Can't pop screen; there must be at least one
+    # screen on the stack").
+    answers = []
+
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            main = app.screen
+            app.push_screen(make(), answers.append)
+            await pilot.pause()
+            pressed = app.screen.query_one(button)
+            pressed.press()
+            pressed.press()
+            await pilot.pause(0.3)
+            assert app.screen is main and len(app.screen_stack) == 1
+            assert len(answers) == 1
+
+    asyncio.run(scenario())
+
+
+def test_escape_twice_answers_once():
+    answers = []
+
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            dialog = ConfirmDialog("Overwrite?")
+            app.push_screen(dialog, answers.append)
+            await pilot.pause()
+            dialog.action_answer(False)
+            dialog.action_answer(False)
+            await pilot.pause(0.2)
+            assert answers == [False] and len(app.screen_stack) == 1
+
+    asyncio.run(scenario())

@@ -17,10 +17,24 @@ DIALOG_CSS = """
 (a Label is as wide as its text by default)."""
 
 
-class ConfirmDialog(ModalScreen[bool]):
-    """Asks before something is lost; Escape answers no."""
+class Dialog(ModalScreen):
+    """A modal dialog that answers once: a second press of a button (or Enter twice) can reach it
+    before it has gone, and ``dismiss`` pops whichever screen is on top, the one under it then."""
 
     DEFAULT_CSS = DIALOG_CSS
+    _answered = False
+
+    def answer(self, result) -> None:
+        """Dismiss with ``result``, the first time only, and only while this dialog is on top."""
+        if self._answered or self.app.screen is not self:
+            return
+        self._answered = True
+        self.dismiss(result)
+
+
+class ConfirmDialog(Dialog):
+    """Asks before something is lost; Escape answers no."""
+
     BINDINGS = [Binding("escape", "answer(False)", "Cancel"), Binding("y", "answer(True)", show=False)]
 
     def __init__(self, question: str, *, yes: str = "Yes", no: str = "No", also: str | None = None) -> None:
@@ -41,16 +55,15 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         """True for yes, False for no, ``"also"`` for the third button (a yes that says more)."""
-        self.dismiss("also" if event.button.id == "also" else event.button.id == "yes")
+        self.answer("also" if event.button.id == "also" else event.button.id == "yes")
 
     def action_answer(self, answer: bool) -> None:
-        self.dismiss(answer)
+        self.answer(answer)
 
 
-class PathDialog(ModalScreen[str | None]):
+class PathDialog(Dialog):
     """Asks for a file path; Enter accepts, Escape cancels."""
 
-    DEFAULT_CSS = DIALOG_CSS
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, prompt: str, default: str = "") -> None:
@@ -76,14 +89,14 @@ class PathDialog(ModalScreen[str | None]):
         if event.button.id == "ok":
             self._accept()
         else:
-            self.dismiss(None)
+            self.answer(None)
 
     def _accept(self) -> None:
         value = self.query_one(Input).value.strip()
         if not value:
             self.query_one("#path-error", Label).update("Type a file name, or press Escape.")
             return
-        self.dismiss(value)
+        self.answer(value)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.answer(None)
