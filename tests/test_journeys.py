@@ -137,3 +137,22 @@ def test_build_train_change_live_save_reset_load_with_keys_only(tmp_path, monkey
             await pilot.press("q")
 
     asyncio.run(scenario())
+
+
+def test_the_pace_keys_work_inside_a_view():
+    async def scenario():
+        app = NNTuiApp(with_overrides(default_config(), n_samples=200))
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: bool(app.screen.query("#lr")))
+            session = app.screen.session
+            await pilot.press("b")  # the decision boundary
+            await wait_for(pilot, lambda: type(app.screen).__name__ == "BoundaryScreen")
+            await pilot.press("less_than_sign", "less_than_sign")
+            assert session.pace == 10
+            await pilot.press("space")
+            await wait_for(pilot, lambda: session.trainer.step_count > 0)
+            await pilot.pause(0.5)
+            assert session.trainer.step_count <= 10  # ten a second
+            await pilot.press("escape", "q")
+
+    asyncio.run(scenario())

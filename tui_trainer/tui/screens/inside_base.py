@@ -58,6 +58,8 @@ class InsideScreen(Guarded, Screen):
         Binding("escape,q", "close", "Back"),
         Binding("space", "toggle_training", "Train/pause"),
         Binding("n", "single_step", "Step"),
+        Binding("greater_than_sign", "pace(1)", "Faster", show=False, key_display=">"),
+        Binding("less_than_sign", "pace(-1)", "Slower", show=False, key_display="<"),
         Binding("p", "presets", "Presets", show=False),
     ]
 
@@ -230,6 +232,10 @@ class InsideScreen(Guarded, Screen):
 
     def action_single_step(self) -> None:
         self.main.action_single_step()
+
+    def action_pace(self, direction: int) -> None:
+        """The same pace as on the main screen: one session trains for both."""
+        self.main.action_pace(direction)
 
     def action_presets(self) -> None:
         """Open the presets over this view; it shows the new experiment when they close."""
