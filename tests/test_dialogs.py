@@ -104,3 +104,28 @@ def test_escape_twice_answers_once():
             assert answers == [False] and len(app.screen_stack) == 1
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("make", [
+    lambda: PathDialog("Save where?", "experiment.npz"),
+    lambda: ConfirmDialog("Overwrite?"),
+])
+def test_a_dialog_taken_off_before_it_has_mounted_does_not_fail(make):
+    # The palette's double dismiss can pop a dialog its command has just pushed, before the
+    # dialog's own mount handler runs (it raised "NoMatches 'Input' on PathDialog").
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            main = app.screen
+            dialog = make()
+            app.push_screen(dialog)
+            app.pop_screen()
+            await pilot.pause(0.3)
+            dialog.answer(None)  # a late Enter
+            if isinstance(dialog, PathDialog):
+                dialog._accept()
+            await pilot.pause(0.2)
+            assert app.screen is main and len(app.screen_stack) == 1
+
+    asyncio.run(scenario())

@@ -24,12 +24,25 @@ class Dialog(ModalScreen):
     DEFAULT_CSS = DIALOG_CSS
     _answered = False
 
+    @property
+    def open(self) -> bool:
+        """Not answered yet, and on top: a dialog taken off the stack (the command palette's double
+        dismiss can pop one its command has just pushed) may still get its mount or a late key."""
+        return not self._answered and self.is_attached and self.app.screen is self
+
     def answer(self, result) -> None:
         """Dismiss with ``result``, the first time only, and only while this dialog is on top."""
-        if self._answered or self.app.screen is not self:
+        if not self.open:
             return
         self._answered = True
         self.dismiss(result)
+
+    def focus_first(self, selector: str) -> None:
+        """Focus the first widget matching ``selector``, if the dialog is still open."""
+        if self.open:
+            for widget in self.query(selector).results():
+                widget.focus()
+                return
 
 
 class ConfirmDialog(Dialog):
@@ -51,7 +64,7 @@ class ConfirmDialog(Dialog):
                     yield Button(self.also, id="also")
 
     def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
+        self.focus_first("#no")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         """True for yes, False for no, ``"also"`` for the third button (a yes that says more)."""
@@ -80,7 +93,7 @@ class PathDialog(Dialog):
                 yield Button("OK", id="ok", variant="primary")
 
     def on_mount(self) -> None:
-        self.query_one(Input).focus()
+        self.focus_first("Input")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self._accept()
@@ -92,6 +105,8 @@ class PathDialog(Dialog):
             self.answer(None)
 
     def _accept(self) -> None:
+        if not self.open:
+            return
         value = self.query_one(Input).value.strip()
         if not value:
             self.query_one("#path-error", Label).update("Type a file name, or press Escape.")
