@@ -461,3 +461,23 @@ def test_closing_a_view_under_a_dialog_waits_for_the_dialog():
             assert [type(s) for s in app.screen_stack] == [MainScreen]
 
     run(scenario())
+
+
+@pytest.mark.parametrize("key", list(SCREENS))
+def test_a_view_taken_off_before_it_has_mounted_does_not_fail(key):
+    # A palette command opens the view and the palette's double dismiss pops it at once: its
+    # mount handler then runs on a screen that is going away.
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settings_ready(pilot, app)
+            main = app.screen
+            view = next(v for v in load_views() if v.key == key)
+            app.push_screen(view.factory(main))
+            app.pop_screen()
+            await pilot.pause(0.3)
+            assert app.screen is main and len(app.screen_stack) == 1
+            await pilot.press("x")
+            await wait_for(pilot, lambda: isinstance(app.screen, SCREENS["x"]))
+
+    run(scenario())

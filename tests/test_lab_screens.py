@@ -21,6 +21,7 @@ from tui_trainer.tui.screens.lab_common import RaceLabScreen, hparams_hint, pars
 from tui_trainer.tui.screens.lab_race import RACE_EPOCHS, auto_target
 from tui_trainer.tui.screens.lab_surface import parse_point
 from tui_trainer.tui.screens.main import MainScreen
+from tui_trainer.tui.screens.views import load_views
 from tui_trainer.tui.widgets.lane_list import LaneList, LaneRow, parse_lr
 from tui_trainer.tui.widgets.multi_plot import MultiPlot
 from tui_trainer.tui.widgets.surface_map import SurfaceMap
@@ -667,6 +668,23 @@ def test_palette_commands_for_a_screen_that_was_taken_off_do_nothing(key, cls):
             for _key, action, _description, _help in cls.PALETTE:
                 await screen.run_action(action)
             await pilot.pause(0.2)
+            await back_on_main(pilot, app)
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("key,cls", SCREENS)
+def test_a_lab_screen_taken_off_before_it_has_mounted_does_not_fail(key, cls):
+    # A palette command opens the screen and the palette's double dismiss pops it at once: its
+    # mount handler then runs on a screen that is going away.
+    async def scenario():
+        app = NNTuiApp(tiny_config())
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(pilot, lambda: bool(app.screen.query("#lr")))
+            view = next(v for v in load_views() if v.key == key)
+            app.push_screen(view.factory(app.screen))
+            app.pop_screen()
+            await pilot.pause(0.3)
             await back_on_main(pilot, app)
 
     run(scenario())

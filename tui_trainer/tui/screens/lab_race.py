@@ -154,6 +154,7 @@ class RaceScreen(RaceLabScreen):
             yield target
         yield Footer()
 
+    @while_shown  # a screen popped as soon as it was pushed (the palette can) mounts all the same
     def on_mount(self) -> None:
         self._explain()
         self._show_header()

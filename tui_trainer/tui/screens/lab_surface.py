@@ -148,6 +148,7 @@ class SurfaceScreen(LabScreen):
             yield SurfaceMap(self.surface, start=self.start)
         yield Footer()
 
+    @while_shown  # a screen popped as soon as it was pushed (the palette can) mounts all the same
     def on_mount(self) -> None:
         self._timer = self.set_interval(TICK, self._tick, pause=True, name="surface play")
         self._layout_for(self.size.width)

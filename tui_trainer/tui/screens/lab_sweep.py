@@ -132,6 +132,7 @@ class SweepScreen(RaceLabScreen):
         yield Static(id="lab-explain")
         yield Footer()
 
+    @while_shown  # a screen popped as soon as it was pushed (the palette can) mounts all the same
     def on_mount(self) -> None:
         self._refresh_all()
 
