@@ -389,6 +389,7 @@ def test_main_panes_wait_while_a_view_covers_them_and_catch_up_on_return():
 
 def test_set_weight_while_training_runs_on_the_training_thread_before_the_next_step():
     session = Session(small_config(epochs=100000))
+    session.set_pace(None)  # steps back to back: an edit has to wait for the one in progress
     steps_seen = []
     thread = threading.Thread(target=session.run, args=(lambda snap: steps_seen.append(snap.step),))
     session.prepare_run()

@@ -119,6 +119,8 @@ def test_app_opens_on_a_preset(monkeypatch):
     opened = {}
 
     class FakeApp:
+        return_code = 0
+
         def __init__(self, config, **kwargs):
             opened["config"] = config
 
