@@ -5,7 +5,7 @@ import textual.app
 import textual.pilot
 from textual._wait import wait_for_idle
 
-IDLE_WAIT_CAP = 0.15
+IDLE_WAIT_CAP = 0.05
 """Seconds Pilot waits, at most, for the process to go idle after a key press or a pause.
 
 Textual waits up to 1 s for the CPU to go quiet; while a training thread runs it never does,

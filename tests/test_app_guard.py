@@ -129,3 +129,34 @@ def test_without_the_guard_an_error_ends_the_app_with_a_nonzero_status(monkeypat
         return app.return_code
 
     assert asyncio.run(scenario()) == 1
+
+
+def test_the_palette_closes_once_and_is_never_opened_twice():
+    """A second Enter reaching the palette before it has gone dismissed it twice, and the second
+    time popped the main screen ('Can't pop screen; there must be at least one screen')."""
+    from tui_trainer.tui.palette import SafeCommandPalette
+
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("ctrl+p")
+            await wait_for(pilot, lambda: isinstance(app.screen, SafeCommandPalette))
+            palette = app.screen
+            app.push_screen(PathDialog("a dialog a command opened", "x.npz"))
+            await pilot.pause()
+            await pilot.press("ctrl+p")  # a palette is open under the dialog: no second one
+            await pilot.pause()
+            assert sum(isinstance(s, SafeCommandPalette) for s in app.screen_stack) == 1
+            palette.dismiss()  # not on top: nothing happens
+            await pilot.pause()
+            assert isinstance(app.screen, PathDialog) and len(app.screen_stack) == 3
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is palette)
+            palette.dismiss()
+            palette.dismiss()
+            await pilot.pause()
+            assert isinstance(app.screen, MainScreen) and len(app.screen_stack) == 1
+            await pilot.press("q")
+        assert app.return_code in (0, None)
+
+    asyncio.run(scenario())

@@ -143,7 +143,7 @@ def test_up_and_down_visit_every_field_without_opening_a_select(size):
     run(scenario())
 
 
-@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("size", [NARROW])  # at 120x36 the keys-only journey in test_journeys.py
 def test_every_setting_changed_with_keys_only(size):
     async def scenario():
         app = NNTuiApp(small_config())
@@ -298,7 +298,7 @@ def test_enter_twice_on_a_select_keeps_its_value():
     run(scenario())
 
 
-@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("size", [NARROW])  # the layer list is the same at every size
 def test_adding_and_removing_layers_repeatedly_never_breaks(size):
     async def scenario():
         app = NNTuiApp(small_config())
@@ -441,7 +441,7 @@ def test_letters_do_not_type_into_a_width():
     run(scenario())
 
 
-@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("size", [WIDE])  # the narrowest pane: 40 columns beside the plots
 def test_error_messages_wrap_inside_the_pane(size):
     async def scenario():
         app = NNTuiApp(small_config())
@@ -503,7 +503,7 @@ def test_config_commands_cover_every_field():
     } <= names
 
 
-@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("size", [NARROW])  # where the pane must first be opened
 def test_palette_commands_reach_config_fields(size):
     async def scenario():
         app = NNTuiApp(small_config())

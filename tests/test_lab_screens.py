@@ -294,8 +294,8 @@ def test_sweep_marks_diverged_rates_and_suggests_one():
             plot = screen.query_one(MultiPlot)
             assert len(plot.options.marks) == len(diverged)
             assert plot.options.vline is not None and plot.options.vline[0] == pytest.approx(np.log10(suggested))
-            lines = plot.plain_lines()
-            assert any("1e-5" in line and "10" in line for line in lines)  # log-axis tick labels
+            # log-axis tick labels, once the plot's last (throttled) redraw is in
+            await wait_for(pilot, lambda: any("1e-5" in line and "10" in line for line in plot.plain_lines()))
 
     run(scenario())
 

@@ -187,3 +187,15 @@ def test_truncated_model_file(tmp_path):
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(CheckpointError, match=str(path.name)):
         Experiment.load(path)
+
+
+def test_a_cost_that_explodes_is_divergence_even_when_every_number_is_finite():
+    """sgd at lr 1 on plane: the cost reaches ~1e117 without a NaN. Stepped one update at a time
+    (as the lab's sweep does) or run, the trainer calls it diverged, measured from the start."""
+    exp = experiment(optimizer="sgd", lr=1.0, batch_size=32, dataset="plane", epochs=10)
+    while exp.trainer.step() is not None and exp.trainer.epoch < 10:
+        pass
+    assert exp.trainer.divergence is not None
+    assert "exploded" in str(exp.trainer.divergence) and "lower the learning rate" in str(exp.trainer.divergence)
+    calm = experiment(optimizer="sgd", lr=0.01, batch_size=32, dataset="plane", epochs=10)
+    assert not calm.trainer.run(10).diverged

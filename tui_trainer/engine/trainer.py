@@ -273,9 +273,6 @@ class Trainer:
         """Train until ``epochs`` epochs are complete in total, ``stop()`` or divergence."""
         self._stop.clear()
         started = time.perf_counter()
-        if self.step_count == 0 and self.start_cost is None:
-            with np.errstate(all="ignore"):
-                self.start_cost = self.net.loss(self.data.X_train, self.data.Y_train, self.loss)
         with self._lock:
             self._looping = True
         try:
@@ -351,6 +348,9 @@ class Trainer:
             return None
         if self._pending:
             self._apply_pending()
+        if self.step_count == 0 and self.start_cost is None:  # what an exploding cost is measured against
+            with np.errstate(all="ignore"):
+                self.start_cost = self.net.loss(self.data.X_train, self.data.Y_train, self.loss)
         X, Y = self._next_batch()
         loss, grads = self.net.loss_and_grads(X, Y, self.loss)
         if not math.isfinite(loss):

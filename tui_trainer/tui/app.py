@@ -77,6 +77,10 @@ class NNTuiApp(Guarded, App):
         yield from super().get_system_commands(screen)
         for binding in getattr(screen, "PALETTE", ()):
             key, action, description, help_text = binding
-            yield SystemCommand(
-                f"{description} ({key})", help_text, lambda a=action: screen.run_action(a)
-            )
+            yield SystemCommand(f"{description} ({key})", help_text, lambda a=action: self._run_on(screen, a))
+
+    async def _run_on(self, screen: Screen, action: str) -> None:
+        """A palette command's action, on the screen it was listed for while that is still up
+        (a fast double Enter may have taken it off meanwhile)."""
+        if screen in self.screen_stack:
+            await screen.run_action(action)

@@ -1,17 +1,20 @@
-"""The command palette: Textual's own, with page keys that cannot crash it.
+"""The command palette: Textual's own, made safe against fast keys.
 
 In Textual 8.2, page up / page down pressed while the palette's list is still being laid out
-(right after ctrl+p, or while the commands are being searched) raise a KeyError.
+(right after ctrl+p, or while the commands are being searched) raise a KeyError, and a second
+Enter before the palette has gone dismisses it twice: the second time pops the screen under it
+("Can't pop screen; there must be at least one screen on the stack").
 """
 
 from __future__ import annotations
 
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.command import CommandPalette
 
 
 class SafeCommandPalette(CommandPalette):
-    """Page keys move a page when the list has been laid out, and do nothing before."""
+    """Page keys move a page once the list has been laid out; closing happens once."""
 
     BINDINGS = [
         Binding("pagedown", "page('page_down')", "Next page", show=False),
@@ -23,3 +26,14 @@ class SafeCommandPalette(CommandPalette):
             self._action_command_list(action)
         except (KeyError, IndexError):
             pass  # not laid out yet: there is no page to move by
+
+    def dismiss(self, result=None) -> AwaitComplete:
+        """Close, if this palette is still the screen on top (else it has closed already)."""
+        if self.app.screen is not self:
+            return AwaitComplete.nothing()
+        return super().dismiss(result)
+
+    @staticmethod
+    def is_open(app) -> bool:
+        """A palette anywhere in the stack (one may be under the dialog its command opened)."""
+        return any(isinstance(screen, CommandPalette) for screen in app.screen_stack)
