@@ -7,6 +7,7 @@ import time
 import numpy as np
 import pytest
 
+from tests.test_app import wait_for
 from tui_trainer.config import with_overrides
 from tui_trainer.session import default_config
 from tui_trainer.tui.app import NNTuiApp
@@ -16,13 +17,6 @@ from tui_trainer.tui.screens.main import MainScreen
 
 def small_config(**overrides):
     return with_overrides(default_config(), **{"n_samples": 200, "epochs": 10**6, **overrides})
-
-
-async def wait_for(pilot, condition, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await pilot.pause(0.02)
 
 
 def notes(app) -> str:

@@ -1,28 +1,12 @@
 """Journeys through the app driven only with keys, checked by what the user sees."""
 
 import asyncio
-import io
 import time
 
-from rich.console import Console
-
+from tests.test_app import status_text, wait_for
 from tui_trainer.config import with_overrides
 from tui_trainer.session import DEFAULT_PACE, default_config
 from tui_trainer.tui.app import NNTuiApp
-from tui_trainer.tui.widgets.status_pane import StatusPane
-
-
-async def wait_for(pilot, condition, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await pilot.pause(0.02)
-
-
-def status_text(app) -> str:
-    console = Console(width=60, file=io.StringIO(), record=True)
-    console.print(app.screen.query_one(StatusPane).content)
-    return console.export_text()
 
 
 def notes(app) -> str:
