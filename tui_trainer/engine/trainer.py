@@ -247,8 +247,6 @@ class Trainer:
             fn()
             return True
 
-    queue_edit = submit
-
     @property
     def last_good_params(self) -> np.ndarray:
         """The flat parameters from before the latest update (what divergence restores)."""
