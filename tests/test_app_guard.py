@@ -54,6 +54,7 @@ def test_bad_files_through_ctrl_o_are_messages_and_training_goes_on(tmp_path):
             steps = session.trainer.step_count
             await wait_for(pilot, lambda: session.trainer.step_count > steps)  # still training
             assert "missing.npz: no such file" in notes(app)
+            assert f"{tmp_path / 'nested.toml'}: {tmp_path / 'nested.toml'}" not in notes(app)  # named once
             assert "it is a folder" in notes(app)
             await pilot.press("q")
         assert app.return_code in (0, None)

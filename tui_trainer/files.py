@@ -43,3 +43,9 @@ def describe_error(exc: BaseException) -> str:
         return "too large to fit in memory"
     text = str(exc).strip().splitlines()
     return text[0][:300] if text else type(exc).__name__
+
+
+def about(path: Path, exc: BaseException) -> str:
+    """``path: reason``, naming the file once (the loaders' own messages often start with it)."""
+    reason = describe_error(exc)
+    return reason if reason.startswith(str(path)) else f"{path}: {reason}"

@@ -22,7 +22,7 @@ from ..widgets.config_pane import CONFIG_COMMANDS, ConfigPane
 from ..widgets.layer_view import LayerView
 from ..widgets.loss_plot import LossPlot
 from ..widgets.status_pane import StatusPane
-from ...files import describe_error, unreadable
+from ...files import about, unreadable
 from .dialogs import ConfirmDialog, PathDialog
 from .help import HelpScreen
 from .views import load_views
@@ -404,7 +404,7 @@ class MainScreen(Guarded, Screen):
             await asyncio.wrap_future(self.session.save(model))
             save_config(current, config)
         except Exception as exc:  # any failure is a message: the training goes on
-            self.notify(f"Could not save {model}: {describe_error(exc)}", severity="error", timeout=8)
+            self.notify(f"Could not save {about(model, exc)}", severity="error", timeout=8)
         else:
             self.notify(f"Saved {model} and {config.name}", timeout=4)
 
@@ -423,7 +423,7 @@ class MainScreen(Guarded, Screen):
         try:
             loaded = read_experiment(file)
         except Exception as exc:  # a bad file is a message; the training so far goes on
-            self.notify(f"Could not load {file}: {describe_error(exc)}", severity="error", timeout=8)
+            self.notify(f"Could not load {about(file, exc)}", severity="error", timeout=8)
             return
         if self.session.trained and not await self.app.push_screen_wait(
             ConfirmDialog("Replace the current training with the loaded experiment?", yes="Load", no="Cancel")
