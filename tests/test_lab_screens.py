@@ -105,7 +105,7 @@ def test_race_runs_to_completion_from_one_start_and_marks_the_best():
                 assert lane_result(screen, name).split()[0] != ""  # every lane shows its numbers
             plot = screen.query_one(MultiPlot)
             await wait_for(pilot, lambda: len(plot.series) == len(OPTIMIZERS))
-            assert "adamp" in plot.plain_lines()[0]  # the legend line
+            await wait_for(pilot, lambda: "adamp" in plot.plain_lines()[0])  # the legend line, once redrawn
             assert "done" in plain(screen.query_one("#lab-state"))
 
     run(scenario())
