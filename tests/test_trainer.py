@@ -199,3 +199,26 @@ def test_a_cost_that_explodes_is_divergence_even_when_every_number_is_finite():
     assert "exploded" in str(exp.trainer.divergence) and "lower the learning rate" in str(exp.trainer.divergence)
     calm = experiment(optimizer="sgd", lr=0.01, batch_size=32, dataset="plane", epochs=10)
     assert not calm.trainer.run(10).diverged
+
+
+def test_a_long_run_keeps_a_bounded_history_spread_over_the_whole_run(monkeypatch):
+    """However many epochs run, the history holds at most HISTORY_KEPT records, evenly spaced, and the last."""
+    from tui_trainer.engine import trainer as trainer_module
+
+    monkeypatch.setattr(trainer_module, "HISTORY_KEPT", 16)
+    exp = experiment(batch_size="full", n_samples=20)
+    exp.trainer.run(203)
+    epochs = [r.epoch for r in exp.trainer.history]
+    assert len(epochs) <= 16 + 1
+    assert epochs[-1] == 203
+    stride = epochs[1] - epochs[0]
+    assert stride > 1 and all(b - a == stride for a, b in zip(epochs[:-2], epochs[1:-1]))
+    assert epochs[0] <= stride  # the run's start is still there
+
+
+def test_the_latest_records_only_when_a_limit_is_set():
+    exp = experiment(batch_size="full", n_samples=20)
+    exp.trainer.history_limit = 4
+    exp.trainer.run(30)
+    assert [r.epoch for r in exp.trainer.history][-4:] == [27, 28, 29, 30]
+    assert len(exp.trainer.history) <= 8

@@ -29,6 +29,9 @@ DIVERGENCE_HINT = "lower the learning rate"
 EXPLOSION_FACTOR = 10.0
 """The cost at an epoch's end that is this many times the cost training started from (or 0.1,
 if that was smaller) counts as exploding: diverged, though every number is still finite."""
+HISTORY_KEPT = 10_000
+"""The most epoch records a run keeps (then every 2nd, 4th, ... epoch, and the latest): a run of
+any length holds a few megabytes of history."""
 
 
 @dataclass
@@ -117,7 +120,8 @@ class Trainer:
         """Updates made."""
         self.history: list[EpochRecord] = []
         self.history_limit: int | None = None
-        """Keep only this many latest epoch records (None: all, e.g. for a metrics file)."""
+        """Keep only this many latest epoch records (None: up to ``HISTORY_KEPT`` spread over the run)."""
+        self._history_stride = 1
         self.paused_seconds = 0.0
         """Time ``run`` has spent waiting while paused (so elapsed time can leave it out)."""
         self.divergence: Divergence | None = None
@@ -442,11 +446,25 @@ class Trainer:
             seconds=now - self._epoch_started,
         )
         self._epoch_started = now
-        self.history.append(record)
-        if self.history_limit is not None and len(self.history) > 2 * self.history_limit:
-            del self.history[: -self.history_limit]  # now and then, so that appends stay cheap
+        self._keep(record)
         if self.on_epoch is not None:
             self.on_epoch(record)
+
+    def _keep(self, record: EpochRecord) -> None:
+        """Add ``record`` to the history, keeping it bounded however long the run goes."""
+        history = self.history
+        if self.history_limit is not None:  # the latest records only
+            history.append(record)
+            if len(history) > 2 * self.history_limit:
+                del history[: -self.history_limit]  # now and then, so that appends stay cheap
+            return
+        stride = self._history_stride
+        if history and history[-1].epoch % stride:
+            history.pop()  # kept only while it was the latest
+        history.append(record)
+        if len(history) > HISTORY_KEPT:
+            stride = self._history_stride = stride * 2
+            history[:-1] = [r for r in history[:-1] if r.epoch % stride == 0]
 
     def _diverge(self, what: str, epoch: int) -> None:
         """Stop for good: restore the last weights that gave a finite loss, clear optimizer state."""
