@@ -222,3 +222,16 @@ def test_the_latest_records_only_when_a_limit_is_set():
     exp.trainer.run(30)
     assert [r.epoch for r in exp.trainer.history][-4:] == [27, 28, 29, 30]
     assert len(exp.trainer.history) <= 8
+
+
+def test_an_exploding_cost_stops_and_restores_the_weights_the_epoch_began_with():
+    exp = experiment(dataset="sine", n_samples=200, optimizer="sgd", lr=1.0, batch_size=32, hidden=[16, 16], epochs=50)
+    starts = []
+    exp.trainer.on_epoch = lambda rec: starts.append((rec.epoch, exp.net.flat_params.copy()))
+    before = exp.net.flat_params.copy()
+    result = exp.trainer.run(50)
+    assert result.diverged and "exploded" in str(result.divergence)
+    good = starts[-2][1] if len(starts) > 1 else before  # the weights at the end of the last good epoch
+    np.testing.assert_array_equal(exp.net.flat_params, good)
+    cost = exp.net.loss(exp.data.X_train, exp.data.Y_train, exp.loss)
+    assert cost <= exp.trainer.explosion_factor * max(exp.trainer.start_cost, 0.1)

@@ -140,6 +140,8 @@ class Trainer:
         self._order: np.ndarray | None = None
         self._cursor = 0
         self._last_good = net.flat_params.copy()
+        self._epoch_start = net.flat_params.copy()
+        """The weights as the current epoch began: they passed the last epoch's checks."""
         self._epoch_started = time.perf_counter()
         self._run = threading.Event()
         self._run.set()
@@ -353,6 +355,8 @@ class Trainer:
         if self.step_count == 0 and self.start_cost is None:  # what an exploding cost is measured against
             with np.errstate(all="ignore"):
                 self.start_cost = self.net.loss(self.data.X_train, self.data.Y_train, self.loss)
+        if self._order is None or self._cursor >= len(self._order):
+            np.copyto(self._epoch_start, self.net.flat_params)
         X, Y = self._next_batch()
         loss, grads = self.net.loss_and_grads(X, Y, self.loss)
         if not math.isfinite(loss):
@@ -429,10 +433,7 @@ class Trainer:
         if self.start_cost is None or not math.isfinite(self.start_cost):
             self.start_cost = cost
         elif self.explosion_factor is not None and cost > self.explosion_factor * max(self.start_cost, 0.1):
-            self.divergence = Divergence(
-                self.step_count, self.epoch,
-                f"the cost exploded to {cost:.4g} (it started from {self.start_cost:.4g})",
-            )
+            self._diverge(f"the cost exploded to {cost:.4g} (it started from {self.start_cost:.4g})", self.epoch)
         now = time.perf_counter()
         record = EpochRecord(
             epoch=self.epoch,
@@ -467,8 +468,9 @@ class Trainer:
             history[:-1] = [r for r in history[:-1] if r.epoch % stride == 0]
 
     def _diverge(self, what: str, epoch: int) -> None:
-        """Stop for good: restore the last weights that gave a finite loss, clear optimizer state."""
-        np.copyto(self.net.flat_params, self._last_good)
+        """Stop for good: restore the weights the epoch began with (the last that passed an epoch's
+        checks: finite, not exploding), clear optimizer state."""
+        np.copyto(self.net.flat_params, self._epoch_start)
         self.opt.reset_state()
         self.divergence = Divergence(self.step_count, epoch, what)
 
