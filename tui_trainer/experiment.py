@@ -5,7 +5,7 @@ The headless CLI and the app both go through here, so a config means the same th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,19 +26,32 @@ ALLOWED_LOSSES = {
 }
 
 
-def output_and_loss(problem: str, output: str = "auto", loss: str = "auto") -> tuple[str, str]:
-    """The output activation and loss for a problem type, with the config's overrides checked."""
+def output_and_loss(problem: str, output: str = "auto", loss: str = "auto", *,
+                    data: str | None = None) -> tuple[str, str]:
+    """The output activation and loss for a problem type, with the config's overrides checked.
+
+    ``data`` names the data in the ``ValueError`` for a choice that does not fit (e.g.
+    ``"dataset 'moons'"`` or a CSV's path).
+    """
+    where = f" ({data})" if data else ""
     loss = DEFAULT_LOSS[problem] if loss == "auto" else loss
     if loss not in ALLOWED_LOSSES[problem]:
         raise ValueError(
-            f"loss {loss!r} does not fit a {problem} problem; use one of: "
-            f"{', '.join(ALLOWED_LOSSES[problem])}"
+            f"[network] loss = {loss!r} does not fit a {problem} problem{where}: "
+            f"use {' or '.join(ALLOWED_LOSSES[problem])}"
         )
     if output == "auto":
         output = DEFAULT_OUTPUT[problem]
     if problem == "multiclass" and output != "softmax":
-        raise ValueError(f"a multiclass problem needs a softmax output, not {output!r}")
+        raise ValueError(f"[network] output = {output!r} does not fit a multiclass problem{where}: use softmax")
     return output, loss
+
+
+def describe_data(cfg: ExperimentConfig, ds: Dataset | None = None) -> str:
+    """The data a config trains on, for messages: a CSV's path or ``dataset 'name'``."""
+    if cfg.data.path is not None:
+        return str(cfg.data.path)
+    return f"dataset {(ds.name if ds is not None else cfg.data.dataset)!r}"
 
 
 def load_data(cfg: ExperimentConfig) -> Dataset:
@@ -76,7 +89,7 @@ class Experiment:
         data = prepare(ds, val_split=cfg.data.val_split, seed=t.seed, dtype=dtype)
         if len(data.X_train) == 0:
             raise DataError(f"dataset {ds.name!r} leaves no training samples")
-        output, loss = output_and_loss(ds.problem, cfg.network.output, cfg.network.loss)
+        output, loss = output_and_loss(ds.problem, cfg.network.output, cfg.network.loss, data=describe_data(cfg, ds))
         sizes = [ds.X.shape[1], *cfg.network.hidden, ds.n_outputs]
         net = Network(
             sizes,
@@ -114,35 +127,125 @@ class Experiment:
         return save_checkpoint(path, ckpt)
 
     @classmethod
-    def load(cls, path) -> "Experiment":
-        """Rebuild an experiment from a model file, ready to continue where it stopped."""
-        return cls.open(path)[0]
+    def load(cls, path, data_path: str | Path | None = None) -> "Experiment":
+        """Rebuild an experiment from a model file, ready to continue where it stopped (see ``open``)."""
+        return cls.open(path, data_path=data_path)[0]
 
     @classmethod
-    def open(cls, path) -> tuple["Experiment", Checkpoint]:
-        """``load``, and the checkpoint itself (for the progress and arrays saved with it)."""
+    def open(cls, path, data_path: str | Path | None = None) -> tuple["Experiment", Checkpoint]:
+        """``load``, and the checkpoint itself (for the progress and arrays saved with it).
+
+        The config inside a model says how it was trained; it never makes this read a file the
+        caller did not name. A model trained on a CSV needs ``data_path``, the CSV to go on with
+        (the same file, or new rows of the same columns); a model of a built-in dataset refuses
+        one. The data is then checked against what the model was trained on: the number and
+        names of the features, the target's name, the problem type and the classes (names and
+        order), and a change is refused with a ``CheckpointError`` that says what changed. A
+        feature that keeps its name but changes its scale or units cannot be detected (the
+        scaler is fitted again on the data as it is now).
+        """
         ckpt = load_checkpoint(path)
         try:
             cfg = loads_config(ckpt.config_text, source=f"{path} (config)")
+        except RecursionError:
+            raise CheckpointError(f"{path}: the config inside is not valid: it is nested too deeply") from None
         except ValueError as exc:
             raise CheckpointError(f"{path}: the config inside is not valid: {exc}") from None
-        exp = cls.from_config(cfg)
+        cfg = _with_data_file(path, cfg, data_path)
+        ds = load_data(cfg)
+        _check_data(path, ckpt.meta, ds, describe_data(cfg, ds))
+        exp = cls.from_config(cfg, dataset=ds)
         if exp.net.layer_sizes != ckpt.net.layer_sizes or exp.net.activations != ckpt.net.activations:
             raise CheckpointError(f"{path}: the network does not match its own config")
         try:
             exp.net.set_parameters(ckpt.net.params)
             exp.opt.load_state_dict(ckpt.opt.state_dict())
-            exp.trainer.epoch = _count(ckpt.meta.get("epoch", 0), "epoch")
-            exp.trainer.step_count = _count(ckpt.meta.get("step", 0), "step")
+            exp.trainer.epoch = _count(ckpt.meta.get("epoch", 0), "meta.epoch")
+            exp.trainer.step_count = _count(ckpt.meta.get("step", 0), "meta.step")
             if "shuffle_rng" in ckpt.meta:
                 exp.trainer.set_rng_state(ckpt.meta["shuffle_rng"])
         except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
-            raise CheckpointError(f"{path}: corrupted model file ({exc})") from None
+            raise CheckpointError(f"{path}: corrupted model file: {_reason(exc)}") from None
         return exp, ckpt
+
+
+def _with_data_file(path, cfg: ExperimentConfig, data_path) -> ExperimentConfig:
+    """``cfg`` reading ``data_path`` instead of the CSV it names; refused where that does not fit."""
+    trained_on = cfg.data.path
+    if data_path is None:
+        if trained_on is not None:
+            raise CheckpointError(f"{path} was trained on the data file {trained_on}; name it to resume "
+                                  f"(nn-tui train --resume {path} --data {trained_on})")
+        return cfg
+    if trained_on is None:
+        raise CheckpointError(f"{path} was trained on dataset {cfg.data.dataset!r}, not on a data file, so it "
+                              f"cannot go on with {data_path}")
+    return replace(cfg, data=replace(cfg.data, path=str(data_path)))
+
+
+FACTS = {"feature_names": "names", "class_names": "names", "target_name": "name", "problem": "name"}
+"""The data facts a model keeps (``meta``) and what each must be."""
+
+
+def _check_data(path, meta: dict, ds: Dataset, source: str) -> None:
+    """Refuse data that is not what the model was trained on, saying what changed."""
+    old: dict = {}
+    for key, kind in FACTS.items():
+        if key not in meta:
+            continue  # an older model that did not keep it
+        value = meta[key]
+        ok = (isinstance(value, list) and all(isinstance(v, str) for v in value)) if kind == "names" \
+            else isinstance(value, str)
+        if not ok:
+            raise CheckpointError(f"{path}: corrupted model file: meta.{key} = {_show(value)} is not a "
+                                  f"{'list of names' if kind == 'names' else 'name'}")
+        old[key] = value
+    new = {"feature_names": list(ds.feature_names), "class_names": list(ds.class_names),
+           "target_name": ds.target_name, "problem": ds.problem}
+    advice = "train a new model on the new data"
+
+    def changed(what: str) -> CheckpointError:
+        return CheckpointError(f"{path} was trained on {what}: {advice}")
+
+    if "feature_names" in old:
+        before, now = old["feature_names"], new["feature_names"]
+        if len(before) != len(now):
+            raise changed(f"{len(before)} features {_names(before)} but {source} now has "
+                          f"{len(now)} {_names(now)}")
+        if before != now:
+            raise changed(f"features {_names(before)} but {source} now has {_names(now)}")
+    if "target_name" in old and old["target_name"] != new["target_name"]:
+        raise CheckpointError(f"{path} was trained to predict {_show(old['target_name'])} but {source} now "
+                              f"has the target {_show(new['target_name'])}: {advice}")
+    if "problem" in old and (old["problem"] == "regression") != (new["problem"] == "regression"):
+        raise changed(f"a {old['problem']} problem but {source} now makes a {new['problem']} one")
+    if "class_names" in old and old["class_names"] != new["class_names"]:
+        before, now = old["class_names"], new["class_names"]
+        order = " (the same classes in another order)" if sorted(before) == sorted(now) else ""
+        raise changed(f"classes {_names(before)} but {source} now has {_names(now)}{order}")
+    if "problem" in old and old["problem"] != new["problem"]:
+        raise changed(f"a {old['problem']} problem but {source} now makes a {new['problem']} one")
+
+
+def _names(names: list[str], limit: int = 12) -> str:
+    """A list of names for a message: the first ``limit``, each cut short, on one line."""
+    shown = [n if len(n) <= 40 else n[:40] + "..." for n in names[:limit]]
+    text = repr(shown)
+    return text if len(names) <= limit else f"{text[:-1]}, ... ({len(names)} in all)]"
+
+
+def _show(value, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:160]
 
 
 def _count(value, name: str) -> int:
     """A saved counter (epoch, step): a whole number from 0 to 2**53."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 2**53 or value != int(value):
-        raise ValueError(f"{name} {value!r} is not a whole number from 0 to 2**53")
+        raise ValueError(f"{name} = {_show(value)} is not a whole number from 0 to 2**53")
     return int(value)

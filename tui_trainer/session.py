@@ -469,12 +469,16 @@ class Loaded:
     target_epochs: int = 0
 
 
-def read_experiment(path: Path) -> Loaded:
+def read_experiment(path: Path, data_path: Path | None = None) -> Loaded:
     """Read a model file (weights, progress, history) or a config file (fresh weights), touching
-    no session: ``ValueError`` with one clear line for a file that cannot be used."""
+    no session: ``ValueError`` with one clear line for a file that cannot be used.
+
+    ``data_path`` is the CSV a model trained on a CSV goes on with (``Experiment.open``); it is
+    not used for a config file, whose ``[data] path`` the user named by naming the config.
+    """
     if path.suffix == ".toml":
         return Loaded(Experiment.from_config(load_config(path)))
-    experiment, ckpt = Experiment.open(path)
+    experiment, ckpt = Experiment.open(path, data_path=data_path)
     try:
         losses, val_losses = DownsampledSeries(), DownsampledSeries()
         for name, series in (("losses", losses), ("val_losses", val_losses)):
