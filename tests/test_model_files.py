@@ -415,7 +415,10 @@ def test_the_named_data_file_is_read_not_the_one_in_the_model(csv_model, tmp_pat
     model, data = csv_model
     moved = tmp_path / "moved.csv"
     data.rename(moved)
-    os.mkfifo(data) if hasattr(os, "mkfifo") else data.write_text("not, read\n")  # reading it would hang
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(data)  # reading the file the model names would hang
+    else:
+        data.write_text("not, the, data\n")
     exp, _ = Experiment.open(model, data_path=moved)
     assert exp.config.data.path == str(moved) and exp.trainer.epoch == 1
 
