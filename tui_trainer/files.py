@@ -5,11 +5,25 @@ Textual-free, for the app and the command line alike.
 
 from __future__ import annotations
 
-import stat
 from pathlib import Path
+
+from .engine.csvdata import file_problem
 
 MAX_INPUT_BYTES = 512 * 2**20
 """The largest model or config file opened (512 MiB): larger ones are not nn-tui's."""
+
+
+APP_FILES = "name a .npz model or a .toml config"
+
+
+def kind_problem(path: Path, expected: str = "") -> str | None:
+    """Why ``path`` is no file to read (missing, a folder, a pipe or a device), or None.
+
+    Nothing is opened: a pipe would block and a device such as /dev/zero never end. The check
+    behind every file nn-tui reads (``engine.csvdata.file_problem``); ``expected`` (e.g.
+    ``a CSV file``) finishes the message.
+    """
+    return file_problem(path, expected=expected)
 
 
 def unreadable(path: Path) -> str | None:
@@ -18,20 +32,21 @@ def unreadable(path: Path) -> str | None:
     Checked before anything is read or asked: a missing file, a folder, a pipe or a device
     (which would block or never end), an unknown kind, or a file too large.
     """
+    problem = kind_problem(path)
+    if problem == "is a directory":
+        return f"it is a folder; {APP_FILES}"
+    if problem is not None and problem.startswith("not a regular file"):
+        return f"{problem}; {APP_FILES}"
+    if problem is not None:
+        return problem
+    if path.suffix not in (".npz", ".toml"):
+        return f"unknown kind of file {path.suffix or '(no extension)'!r}; {APP_FILES}"
     try:
-        info = path.stat()
-    except FileNotFoundError:
-        return "no such file"
+        size = path.stat().st_size
     except OSError as exc:
         return f"cannot read it ({exc.strerror or exc})"
-    if stat.S_ISDIR(info.st_mode):
-        return "it is a folder; name a .npz model or a .toml config"
-    if not stat.S_ISREG(info.st_mode):
-        return "not a regular file (a pipe or a device); name a .npz model or a .toml config"
-    if path.suffix not in (".npz", ".toml"):
-        return f"unknown kind of file {path.suffix or '(no extension)'!r}; name a .npz model or a .toml config"
-    if info.st_size > MAX_INPUT_BYTES:
-        return f"{info.st_size / 2**20:,.0f} MiB is larger than any nn-tui file ({MAX_INPUT_BYTES // 2**20} MiB at most)"
+    if size > MAX_INPUT_BYTES:
+        return f"{size / 2**20:,.0f} MiB is larger than any nn-tui file ({MAX_INPUT_BYTES // 2**20} MiB at most)"
     return None
 
 
