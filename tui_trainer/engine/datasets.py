@@ -14,21 +14,32 @@ from typing import Callable
 
 import numpy as np
 
-from .csvdata import DataError, Dataset, load_csv
+from .csvdata import MAX_ABS_VALUE, DataError, Dataset, load_csv
 
 __all__ = [
     "DATASETS",
     "DataError",
     "Dataset",
     "DatasetInfo",
+    "MAX_CLASSES",
+    "MAX_NOISE",
+    "MAX_SAMPLES",
     "Option",
     "dataset_names",
+    "dataset_shape",
     "load_csv",
     "load_dataset",
     "sample_data_dir",
 ]
 
 MIN_SAMPLES = 4
+MAX_SAMPLES = 1_000_000
+"""Most samples a synthetic dataset generates."""
+MAX_CLASSES = 100
+"""Most blobs (classes) the gaussians set makes."""
+MAX_NOISE = 1000.0
+"""Largest noise std: the data themselves lie within a few units of 0, so more noise is nothing but
+noise, and far more (1e308) would make the data infinite."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,7 @@ class Option:
     default: int
     minimum: int
     help: str
+    maximum: int | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,12 @@ class DatasetInfo:
     n_samples: int | None = None  # default for synthetic sets; None for sample sets
     noise: float | None = None
     options: dict[str, Option] = field(default_factory=dict)
+    n_features: int = 2
+    """Feature columns."""
+    n_classes: int = 0
+    """Classes (0 for regression); for gaussians, the default of its ``classes`` option."""
+    n_rows: int | None = None
+    """Rows of a sample set (synthetic sets: ``n_samples``)."""
 
 
 # --- synthetic generators: (rng, n, noise, **options) -> (X, y, class_names) ---------------
@@ -99,7 +117,7 @@ def _spiral(rng, n, noise):
 
 def _gaussians(rng, n, noise, classes):
     if classes > n:
-        raise DataError(f"classes ({classes}) must not exceed n_samples ({n}): every blob needs a sample")
+        raise DataError(f"classes = {classes} must not exceed n_samples = {n}: every blob needs a sample")
     angle = 2 * np.pi * np.arange(classes) / classes
     centers = 2.0 * np.column_stack([np.cos(angle), np.sin(angle)])
     y = np.repeat(np.arange(classes), _split_counts(n, classes))
@@ -146,6 +164,11 @@ def _synthetic(name: str, problem: str, generate: Callable) -> Callable[..., Dat
     def load(*, n_samples: int, noise: float, seed: int, **options) -> Dataset:
         rng = np.random.default_rng(seed)
         X, y, class_names = generate(rng, n_samples, noise, **options)
+        with np.errstate(invalid="ignore"):
+            wild = not (np.abs(X).max() <= MAX_ABS_VALUE and np.abs(y).max() <= MAX_ABS_VALUE)
+        if wild:  # cannot happen within MAX_NOISE; a data problem, never a learning-rate one
+            raise DataError(f"noise = {noise!r}: the generated {name} data are not finite or larger than "
+                            f"{MAX_ABS_VALUE:g}; use a smaller noise")
         order = rng.permutation(n_samples)
         d = X.shape[1]
         return Dataset(
@@ -181,13 +204,21 @@ def _sample(name: str) -> Callable[..., Dataset]:
     return load
 
 
-def _toy(name, problem, generate, description, n_samples=400, noise=0.1, **options) -> DatasetInfo:
+def _toy(name, problem, generate, description, n_samples=400, noise=0.1, n_features=2, n_classes=2,
+         **options) -> DatasetInfo:
     loader = _synthetic(name, problem, generate)
-    return DatasetInfo(name, "synthetic", problem, description, loader, n_samples, noise, options)
+    if problem == "regression":
+        n_classes = 0
+    elif "classes" in options:
+        n_classes = options["classes"].default
+    return DatasetInfo(name, "synthetic", problem, description, loader, n_samples, noise, options,
+                       n_features=n_features, n_classes=n_classes)
 
 
-def _csv(name, problem, description) -> DatasetInfo:
-    return DatasetInfo(name, "sample", problem, description, _sample(name))
+def _csv(name, problem, description, shape: tuple[int, int, int]) -> DatasetInfo:
+    rows, features, classes = shape
+    return DatasetInfo(name, "sample", problem, description, _sample(name), n_features=features,
+                       n_classes=classes, n_rows=rows)
 
 
 DATASETS: dict[str, DatasetInfo] = {info.name: info for info in [
@@ -196,16 +227,16 @@ DATASETS: dict[str, DatasetInfo] = {info.name: info for info in [
     _toy("moons", "binary", _moons, "two interleaving half-moons"),
     _toy("spiral", "binary", _spiral, "two spiral arms wound around each other", noise=0.03),
     _toy("gaussians", "multiclass", _gaussians, "k Gaussian blobs on a circle, one class each", noise=0.5,
-         classes=Option(3, 2, "number of blobs (classes)")),
+         classes=Option(3, 2, "number of blobs (classes)", MAX_CLASSES)),
     _toy("linear", "binary", _linear, "two classes split by a straight line with a margin", noise=0.0),
-    _toy("sine", "regression", _sine, "y = sin(x) + noise for x in [-pi, pi]"),
+    _toy("sine", "regression", _sine, "y = sin(x) + noise for x in [-pi, pi]", n_features=1),
     _toy("plane", "regression", _plane, "y = 1.5 x1 - 2 x2 + 0.5 + noise"),
     _toy("multi_gaussian", "regression", _multi_gaussian, "a surface of 3 Gaussian bumps over the plane + noise",
          noise=0.05),
-    _csv("iris", "multiclass", "Fisher's iris: 150 flowers, 4 measurements, 3 species"),
-    _csv("wine", "multiclass", "UCI wine: 178 wines, 13 chemical measurements, 3 cultivars"),
-    _csv("breast_cancer", "binary", "Wisconsin diagnostic breast cancer: 569 samples, 30 features"),
-    _csv("digits", "multiclass", "8x8 hand-written digits: 1797 images, 64 pixels, 10 classes"),
+    _csv("iris", "multiclass", "Fisher's iris: 150 flowers, 4 measurements, 3 species", (150, 4, 3)),
+    _csv("wine", "multiclass", "UCI wine: 178 wines, 13 chemical measurements, 3 cultivars", (178, 13, 3)),
+    _csv("breast_cancer", "binary", "Wisconsin diagnostic breast cancer: 569 samples, 30 features", (569, 30, 2)),
+    _csv("digits", "multiclass", "8x8 hand-written digits: 1797 images, 64 pixels, 10 classes", (1797, 64, 10)),
 ]}
 
 
@@ -214,9 +245,11 @@ def dataset_names() -> list[str]:
     return list(DATASETS)
 
 
-def _check_int(option: str, value, minimum: int) -> int:
+def _check_int(option: str, value, minimum: int, maximum: int | None = None, what: str = "") -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise DataError(f"{option} must be an integer >= {minimum}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise DataError(f"{option} = {value}: at most {maximum:,}{what}")
     return int(value)
 
 
@@ -224,12 +257,20 @@ def _check_noise(value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
             or not np.isfinite(value) or value < 0:
         raise DataError(f"noise must be a finite number >= 0, got {value!r}")
+    if value > MAX_NOISE:
+        raise DataError(f"noise = {value!r}: at most {MAX_NOISE:g}, the std of the noise added "
+                        "(the data lie within a few units of 0)")
     return float(value)
 
 
-def load_dataset(name: str, *, n_samples: int | None = None, noise: float | None = None,
-                 seed: int = 0, **options) -> Dataset:
-    """Build a registered dataset; None for n_samples/noise means the dataset's default."""
+def _options(info: DatasetInfo, options: dict) -> dict[str, int]:
+    """Every option of a synthetic set, checked, with the defaults filled in."""
+    return {key: opt.default if options.get(key) is None
+            else _check_int(key, options[key], opt.minimum, opt.maximum, f", the {opt.help}")
+            for key, opt in info.options.items()}
+
+
+def _info(name: str, options: dict) -> DatasetInfo:
     info = DATASETS.get(name)
     if info is None:
         raise DataError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
@@ -237,15 +278,39 @@ def load_dataset(name: str, *, n_samples: int | None = None, noise: float | None
     if unknown:
         allowed = ", ".join(info.options) or "none"
         raise DataError(f"dataset {name!r} has no option {unknown[0]!r}; its extra options are: {allowed}")
+    return info
+
+
+def dataset_shape(name: str, *, n_samples: int | None = None, **options) -> tuple[int, int, int]:
+    """(samples, features, network outputs) of a registered dataset, without generating or reading it.
+
+    Checks the options as ``load_dataset`` does, so a shape is only given for data that could
+    be built.
+    """
+    info = _info(name, options)
+    if info.kind == "sample":
+        rows = info.n_rows
+    else:
+        rows = info.n_samples if n_samples is None else _check_int("n_samples", n_samples, MIN_SAMPLES,
+                                                                    MAX_SAMPLES, " samples can be generated")
+    classes = _options(info, options).get("classes", info.n_classes)
+    outputs = classes if info.problem == "multiclass" else 1
+    return rows, info.n_features, outputs
+
+
+def load_dataset(name: str, *, n_samples: int | None = None, noise: float | None = None,
+                 seed: int = 0, **options) -> Dataset:
+    """Build a registered dataset; None for n_samples/noise means the dataset's default."""
+    info = _info(name, options)
     if info.kind == "sample":
         for option, value in (("n_samples", n_samples), ("noise", noise)):
             if value is not None:
                 raise DataError(f"{option} applies to synthetic datasets only; {name!r} is a sample dataset")
         return info.loader()
 
-    n = info.n_samples if n_samples is None else _check_int("n_samples", n_samples, MIN_SAMPLES)
-    extra = {key: opt.default if options.get(key) is None else _check_int(key, options[key], opt.minimum)
-             for key, opt in info.options.items()}
+    n = info.n_samples if n_samples is None else _check_int("n_samples", n_samples, MIN_SAMPLES, MAX_SAMPLES,
+                                                             " samples can be generated")
+    extra = _options(info, options)
     return info.loader(
         n_samples=n,
         noise=info.noise if noise is None else _check_noise(noise),

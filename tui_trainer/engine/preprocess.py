@@ -2,6 +2,10 @@
 
 Standardization statistics come from the training split only, so nothing about the validation
 rows leaks into training; the validation score then measures what it claims to.
+
+``prepare`` first checks the data itself: a value that is not finite or larger than
+``MAX_ABS_VALUE`` is a data error naming the column, before any training, so that it is never
+reported later as a learning rate that is too high.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .csvdata import DataError, Dataset
+from .csvdata import MAX_ABS_VALUE, DataError, Dataset
 
 
 @dataclass
@@ -125,11 +129,45 @@ class PreparedData:
     dataset: Dataset
 
 
+def check_values(ds: Dataset, dtype=np.float64) -> None:
+    """Refuse data that cannot be trained on, naming the column: values that are not finite or
+    larger than ``MAX_ABS_VALUE``, and regression targets whose squares would overflow ``dtype``."""
+    X = np.asarray(ds.X)
+    for j, name in enumerate(ds.feature_names):
+        _check_column(ds, f"column {name!r}", X[:, j], MAX_ABS_VALUE, "rescale the column")
+    if ds.problem == "regression":
+        y = np.asarray(ds.y, dtype=np.float64).reshape(len(ds.y), -1)
+        # (output - target)**2 summed over the samples must stay finite in the training dtype
+        limit = min(MAX_ABS_VALUE, float(np.sqrt(np.finfo(dtype).max / max(len(y), 1))) / 4)
+        hint = "rescale the target" + ("" if np.dtype(dtype) == np.float64 else " or train in float64")
+        for j in range(y.shape[1]):
+            what = f"target {ds.target_name!r}" + (f" (output {j + 1})" if y.shape[1] > 1 else "")
+            _check_column(ds, what, y[:, j], limit, hint, dtype)
+
+
+def _check_column(ds: Dataset, what: str, values: np.ndarray, limit: float, hint: str, dtype=None) -> None:
+    with np.errstate(invalid="ignore"):
+        biggest = np.max(np.abs(values)) if len(values) else 0.0
+    if biggest <= limit:
+        return
+    i = int(np.flatnonzero(~(np.abs(values) <= limit))[0])
+    value = values[i]
+    if not np.isfinite(value):
+        problem = f"{value} is not a finite number"
+    elif limit < MAX_ABS_VALUE:
+        problem = f"{value:g} is too large for {np.dtype(dtype).name} training (at most about {limit:.3g}); {hint}"
+    else:
+        problem = f"{value:g} is too large to train on (at most {MAX_ABS_VALUE:g} in size); {hint}"
+    raise DataError(f"{ds.name}: {what}, sample {i + 1}: {problem}")
+
+
 def prepare(ds: Dataset, *, val_split: float = 0.2, seed: int = 0, dtype=np.float64) -> PreparedData:
-    """Split (stratified for classification), standardize with training statistics, encode targets."""
+    """Check the values, split (stratified for classification), standardize with training
+    statistics, encode targets."""
     dtype = np.dtype(dtype)
     if dtype.kind != "f":
         raise DataError(f"dtype must be a floating-point type, got {dtype}")
+    check_values(ds, dtype)
     classification = ds.problem != "regression"
     train, val = train_val_split(ds.y if classification else len(ds.y), val_split, seed, classification)
     scaler = Standardizer.fit(ds.X[train])
