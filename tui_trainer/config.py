@@ -6,6 +6,10 @@ file. Nothing is checked on construction, so a half-filled form is still a confi
 show it at that field), or ``check()`` to raise them together as one ``ConfigError``.
 ``load_config`` reports every problem in a file at once, not just the first, and
 ``dumps_config`` / ``save_config`` write a config that loads back equal.
+
+Every count has a maximum (``budget.py`` holds the network's and the training's, the engine's
+dataset registry the data's), so that no config asks for more than a machine can give before
+anything is allocated; ``load_config`` reads only a regular file of at most ``MAX_CONFIG_BYTES``.
 """
 
 from __future__ import annotations
@@ -26,9 +30,11 @@ from typing import Any, Literal
 
 import tomli_w
 
+from .budget import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_HIDDEN_LAYERS, MAX_HIDDEN_WIDTH, MAX_SEED
 from .engine import optimizers
 from .engine.activations import ACTIVATIONS
-from .engine.datasets import DATASETS, MIN_SAMPLES
+from .engine.csvdata import UnreadableFile, open_regular
+from .engine.datasets import DATASETS, MAX_NOISE, MAX_SAMPLES, MIN_SAMPLES
 from .engine.initializers import INIT_CHOICES
 from .engine.losses import LOSSES
 from .engine.optimizers import OPTIMIZERS
@@ -51,6 +57,13 @@ __all__ = [
 
 SECTIONS = ("data", "network", "optimizer", "training")
 """The TOML tables a config file may have, in the order they are written."""
+
+MAX_CONFIG_BYTES = 2**20
+"""Largest config file read (1 MiB): a config is a few hundred bytes."""
+MAX_PROBLEMS_SHOWN = 20
+"""Most problems a ``ConfigError`` message lists (``problems`` holds them all)."""
+MAX_SHOWN_CHARS = 80
+"""Longest value a message quotes; longer ones are cut short."""
 
 DEFAULT_DATASET = "spiral"
 DEFAULT_ACTIVATION = "relu"
@@ -105,13 +118,26 @@ class ConfigError(ValueError):
         if reason is None:
             count = len(self.problems)
             reason = f"{count} problem{'' if count == 1 else 's'}:" + "".join(
-                f"\n  {problem}" for problem in self.problems
+                f"\n  {problem}" for problem in self.problems[:MAX_PROBLEMS_SHOWN]
             )
+            if count > MAX_PROBLEMS_SHOWN:
+                reason += f"\n  ... and {count - MAX_PROBLEMS_SHOWN} more"
         super().__init__(f"{source}: {reason}")
 
 
 def _show(value: Any) -> str:
-    """``value`` as it would be written in TOML, so messages quote what the user wrote."""
+    """``value`` as it would be written in TOML, so messages quote what the user wrote; a long
+    one is cut short (with its length), so a message stays a line."""
+    text = _toml_text(value)
+    if len(text) <= MAX_SHOWN_CHARS:
+        return text
+    size = f" ({len(value):,} items)" if isinstance(value, (list, tuple, dict)) else ""
+    return text[: MAX_SHOWN_CHARS - 3] + "..." + size
+
+
+def _toml_text(value: Any) -> str:
+    if isinstance(value, (list, tuple)) and len(value) > MAX_SHOWN_CHARS:
+        value = value[:MAX_SHOWN_CHARS]  # enough to fill the line; no need to write them all
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
@@ -215,11 +241,13 @@ class DataConfig:
         else:
             what = "a CSV file" if self.dataset is None else None  # None: unknown dataset
         not_synthetic = what is not None and (info is None or info.kind != "synthetic")
-        for key, value, ok, rule in (
+        for key, value, ok, rule, most, over in (
             ("n_samples", self.n_samples, _is_int(self.n_samples) and self.n_samples >= MIN_SAMPLES,
-             f"must be an integer >= {MIN_SAMPLES}"),
+             f"must be an integer >= {MIN_SAMPLES}", MAX_SAMPLES,
+             f"at most {MAX_SAMPLES:,} samples can be generated"),
             ("noise", self.noise, _is_number(self.noise) and self.noise >= 0,
-             "must be a number >= 0, the std of the noise added"),
+             "must be a number >= 0, the std of the noise added", MAX_NOISE,
+             f"at most {MAX_NOISE:g}, the std of the noise added (the data lie within a few units of 0)"),
         ):
             if value is None:
                 continue
@@ -228,6 +256,8 @@ class DataConfig:
                          f"not to {what}", value)
             elif not ok:
                 add(key, rule, value)
+            elif value > most:
+                add(key, over, value)
 
         if not isinstance(self.options, dict):
             add("options", "must be a table of the dataset's options", self.options)
@@ -239,6 +269,12 @@ class DataConfig:
             if option is not None:
                 if not (_is_int(value) and value >= option.minimum):
                     add(key, f"must be an integer >= {option.minimum} ({option.help})", value)
+                elif option.maximum is not None and value > option.maximum:
+                    add(key, f"at most {option.maximum:,}, the {option.help}", value)
+                elif key == "classes":
+                    n = self.n_samples if _is_int(self.n_samples) else info.n_samples
+                    if value > n:
+                        add(key, f"must not exceed n_samples = {n}: every blob needs a sample", value)
             elif key in _DATA_KEYS:
                 add(key, f"is a field of its own (DataConfig.{key}), not a dataset option", value)
             elif owners:
@@ -300,10 +336,15 @@ class NetworkConfig:
         if not isinstance(self.hidden, list):
             add("hidden", "must be a list of layer widths, e.g. [16, 16] ([] for none)",
                 self.hidden)
+        elif len(self.hidden) > MAX_HIDDEN_LAYERS:
+            add("hidden", f"at most {MAX_HIDDEN_LAYERS} hidden layers, not {len(self.hidden):,}",
+                self.hidden)
         else:
             for i, width in enumerate(self.hidden):
                 if not (_is_int(width) and width >= 1):
                     add(f"hidden[{i}]", "layer widths must be integers >= 1", width)
+                elif width > MAX_HIDDEN_WIDTH:
+                    add(f"hidden[{i}]", f"at most {MAX_HIDDEN_WIDTH} nodes in a layer", width)
 
         if self.activations is None:
             check_hidden_activation("activation", self.activation)
@@ -314,6 +355,9 @@ class NetworkConfig:
             if not isinstance(self.activations, list):
                 add("activations", "must be a list of activation names, one per hidden layer",
                     self.activations)
+            elif len(self.activations) > MAX_HIDDEN_LAYERS:
+                add("activations", f"at most {MAX_HIDDEN_LAYERS}, one per hidden layer, not "
+                                   f"{len(self.activations):,}", self.activations)
             else:
                 if isinstance(self.hidden, list) and len(self.activations) != len(self.hidden):
                     add("activations", f"needs one activation per hidden layer: "
@@ -434,17 +478,22 @@ class TrainingConfig:
     def validate(self) -> list[Problem]:
         """Every problem in this section."""
         problems: list[Problem] = []
-        for key, ok, rule in (
-            ("epochs", _is_int(self.epochs) and self.epochs >= 1, "must be an integer >= 1"),
+        for key, ok, rule, most in (
+            ("epochs", _is_int(self.epochs) and self.epochs >= 1, "must be an integer >= 1",
+             MAX_EPOCHS),
             ("batch_size",
              self.batch_size == "full" or _is_int(self.batch_size) and self.batch_size >= 1,
-             'must be an integer >= 1 or "full" (the whole training set at once)'),
-            ("seed", _is_int(self.seed) and self.seed >= 0, "must be an integer >= 0"),
+             'must be an integer >= 1 or "full" (the whole training set at once)', MAX_BATCH_SIZE),
+            ("seed", _is_int(self.seed) and self.seed >= 0, "must be an integer >= 0", MAX_SEED),
             ("dtype", _is_choice(self.dtype, DTYPES),
-             "unknown dtype; " + _allowed(self.dtype, DTYPES)),
+             "unknown dtype; " + _allowed(self.dtype, DTYPES), None),
         ):
+            value = getattr(self, key)
             if not ok:
-                problems.append(Problem("training", key, rule, getattr(self, key)))
+                problems.append(Problem("training", key, rule, value))
+            elif most is not None and _is_int(value) and value > most:
+                extra = ' (or "full")' if key == "batch_size" else ""
+                problems.append(Problem("training", key, f"at most {most:,}{extra}", value))
         return problems
 
 
@@ -484,11 +533,14 @@ def load_config(path: str | os.PathLike) -> ExperimentConfig:
     """Read a TOML config file; a relative CSV ``path`` in it is relative to the file's folder."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError as err:
-        raise ConfigError(str(path), reason="no such file") from err
+        with open_regular(path, MAX_CONFIG_BYTES, expected="a TOML config") as f:
+            raw = f.read(MAX_CONFIG_BYTES + 1)
+    except UnreadableFile as err:
+        raise ConfigError(str(path), reason=str(err)) from None
     except OSError as err:
         raise ConfigError(str(path), reason=f"cannot read: {err.strerror or err}") from err
+    if len(raw) > MAX_CONFIG_BYTES:  # it grew since it was checked
+        raise ConfigError(str(path), reason=f"larger than the {MAX_CONFIG_BYTES // 2**20} MiB allowed for a TOML config")
     try:
         text = raw.decode("utf-8-sig")  # tolerate the BOM some Windows editors write
     except UnicodeDecodeError as err:

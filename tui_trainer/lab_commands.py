@@ -13,11 +13,31 @@ import math
 
 import click
 
+from .budget import MAX_LAB_EPOCHS, MAX_LANES, MAX_SURFACE_STEPS, MAX_SWEEP_POINTS
 from .cli import OneLineUsageErrors, UserError, friendly_errors, main, parse_batch_size, parse_hidden, positive
 from .wording import plural
 
 
 # --- option parsing -----------------------------------------------------------------------------
+
+
+def count(maximum: int):
+    """A callback for a count option: an integer from 1 to ``maximum`` (checked before anything is
+    allocated for it)."""
+
+    def check(ctx, param, value):
+        value = positive(ctx, param, value)
+        if value is not None and value > maximum:
+            raise click.BadParameter(f"must be at most {maximum:,}, got {value}")
+        return value
+
+    return check
+
+
+def _lanes(items: list, value: str) -> list:
+    if len(items) > MAX_LANES:
+        raise click.BadParameter(f"at most {MAX_LANES} in one race, got {len(items):,}")
+    return items
 
 
 def _registered(name: str, registry, what: str) -> str:
@@ -32,7 +52,7 @@ def parse_optimizers(ctx, param, value: str | None) -> list[str]:
 
     if value is None:
         return list(OPTIMIZERS)
-    return [_registered(name.strip(), OPTIMIZERS, "optimizer") for name in value.split(",")]
+    return _lanes([_registered(name.strip(), OPTIMIZERS, "optimizer") for name in value.split(",")], value)
 
 
 def check_optimizer(ctx, param, value: str) -> str:
@@ -67,7 +87,7 @@ def parse_lrs(ctx, param, value: str | None) -> list[float] | None:
     """``0.1,0.01`` -> [0.1, 0.01], each > 0."""
     if value is None:
         return None
-    lrs = _numbers(value, "learning rates such as 0.1,0.01")
+    lrs = _lanes(_numbers(value, "learning rates such as 0.1,0.01"), value)
     if any(lr <= 0 for lr in lrs):
         raise click.BadParameter(f"learning rates must be greater than 0, got {value!r}")
     return lrs
@@ -87,7 +107,7 @@ def parse_batch_modes(ctx, param, value: str | None) -> list[int | str] | None:
     """``full,32,1`` -> ["full", 32, 1]."""
     if value is None:
         return None
-    return [parse_batch_size(ctx, param, part.strip()) for part in value.split(",")]
+    return _lanes([parse_batch_size(ctx, param, part.strip()) for part in value.split(",")], value)
 
 
 def lrs_for(names: list[str], lrs: list[float] | None) -> list[float | None]:
@@ -137,7 +157,8 @@ def training_options(fn):
               help="Optimizers to race, comma-separated (default: all of them).")
 @click.option("--lrs", callback=parse_lrs,
               help="Learning rates, one per optimizer or one for all (default: tuned per optimizer).")
-@click.option("--epochs", type=int, default=30, show_default=True, callback=positive, help="Epochs per lane.")
+@click.option("--epochs", type=int, default=30, show_default=True, callback=count(MAX_LAB_EPOCHS),
+              help="Epochs per lane.")
 @click.option("--target-loss", type=float, callback=positive,
               help="Report how many updates each lane needed to bring the cost down to this.")
 @click.option("--batch-modes", callback=parse_batch_modes,
@@ -185,9 +206,10 @@ BAR_WIDTH = 40
 @click.option("--optimizer", "name", required=True, callback=check_optimizer, help="The optimizer to sweep.")
 @click.option("--min", "low", type=float, default=1e-5, show_default=True, callback=positive, help="Lowest rate.")
 @click.option("--max", "high", type=float, default=10.0, show_default=True, callback=positive, help="Highest rate.")
-@click.option("--points", type=click.IntRange(min=2), default=13, show_default=True,
+@click.option("--points", type=click.IntRange(min=2, max=MAX_SWEEP_POINTS), default=13, show_default=True,
               help="Rates, spaced evenly on a log scale.")
-@click.option("--epochs", type=int, default=10, show_default=True, callback=positive, help="Epochs per rate.")
+@click.option("--epochs", type=int, default=10, show_default=True, callback=count(MAX_LAB_EPOCHS),
+              help="Epochs per rate.")
 @training_options
 @friendly_errors
 def sweep(name, low, high, points, epochs, dataset, hidden, seed, batch_size, as_json) -> None:
@@ -228,7 +250,7 @@ def sweep(name, low, high, points, epochs, dataset, hidden, seed, batch_size, as
               help="Optimizers to walk, comma-separated.")
 @click.option("--lrs", callback=parse_lrs,
               help="Learning rates, one per optimizer or one for all (default: per function and optimizer).")
-@click.option("--steps", type=int, callback=positive, help="Updates per path (default: per function).")
+@click.option("--steps", type=int, callback=count(MAX_SURFACE_STEPS), help="Updates per path (default: per function).")
 @click.option("--start", callback=parse_point, help="Start point X,Y (default: per function).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object on the last line.")
 @friendly_errors
