@@ -169,13 +169,21 @@ class Experiment:
         return exp, ckpt
 
 
+class DataFileNeeded(CheckpointError):
+    """A model trained on a CSV, opened without naming the data file to go on with."""
+
+    def __init__(self, path, trained_on: str) -> None:
+        super().__init__(f"{path} was trained on the data file {trained_on}; name it to resume "
+                         f"(nn-tui train --resume {path} --data {trained_on})")
+        self.trained_on = trained_on
+
+
 def _with_data_file(path, cfg: ExperimentConfig, data_path) -> ExperimentConfig:
     """``cfg`` reading ``data_path`` instead of the CSV it names; refused where that does not fit."""
     trained_on = cfg.data.path
     if data_path is None:
         if trained_on is not None:
-            raise CheckpointError(f"{path} was trained on the data file {trained_on}; name it to resume "
-                                  f"(nn-tui train --resume {path} --data {trained_on})")
+            raise DataFileNeeded(path, trained_on)
         return cfg
     if trained_on is None:
         raise CheckpointError(f"{path} was trained on dataset {cfg.data.dataset!r}, not on a data file, so it "
