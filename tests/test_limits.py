@@ -295,6 +295,11 @@ def test_check_budget_names_the_key_most_responsible():
     check_budget(ExperimentConfig(), budget=budget.Budget(100 * 2**20, "test"))  # the default fits easily
 
 
+def test_check_budget_leaves_an_invalid_config_to_validation():
+    cfg = ExperimentConfig(network=NetworkConfig(hidden=["wide"]), training=TrainingConfig(batch_size="most"))
+    assert check_budget(cfg, budget=budget.Budget(1, "test")) is None
+
+
 def test_check_budget_for_a_csv_needs_its_shape(tmp_path):
     cfg = ExperimentConfig(data=DataConfig(path=str(tmp_path / "big.csv")), network=NetworkConfig(hidden=[4096, 4096]))
     check_budget(cfg, budget=budget.Budget(2**20, "test"))  # not read yet: nothing to check

@@ -309,7 +309,10 @@ def check_budget(cfg: ExperimentConfig, dataset: Dataset | None = None, *, n_sam
         if shape is None:
             return None
         n_samples, n_features, n_outputs = shape
-    est = estimate(cfg, n_samples, n_features, n_outputs)
+    try:
+        est = estimate(cfg, n_samples, n_features, n_outputs)
+    except (TypeError, ValueError, OverflowError):  # an invalid config: its validation says why
+        return None
     budget = memory_budget() if budget is None else budget
     if est.total <= budget.nbytes:
         return est
