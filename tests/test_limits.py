@@ -295,6 +295,17 @@ def test_check_budget_names_the_key_most_responsible():
     check_budget(ExperimentConfig(), budget=budget.Budget(100 * 2**20, "test"))  # the default fits easily
 
 
+def test_a_race_counts_every_lane(monkeypatch):
+    cfg = ExperimentConfig(network=NetworkConfig(hidden=[512, 512]))
+    one = estimate(cfg, 400, 2, 1)
+    nine = estimate(cfg, 400, 2, 1, networks=9)
+    assert nine.data == one.data and nine.parameters == 9 * one.parameters and nine.activations == 9 * one.activations
+    monkeypatch.setenv("NN_TUI_MEMORY_BUDGET", str(one.total * 5))
+    error_line(invoke("sweep", "--optimizer", "sgd", "--hidden", "512,512", "--points", "13"),
+               "[network] hidden = [512, 512]", "14 networks side by side", "--points: 13")
+    error_line(invoke("compare", "--hidden", "512,512"), "9 networks side by side", "--optimizers: 8")
+
+
 def test_check_budget_leaves_an_invalid_config_to_validation():
     cfg = ExperimentConfig(network=NetworkConfig(hidden=["wide"]), training=TrainingConfig(batch_size="most"))
     assert check_budget(cfg, budget=budget.Budget(1, "test")) is None

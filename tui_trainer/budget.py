@@ -253,11 +253,13 @@ def _shape_sizes(cfg: ExperimentConfig, n_samples: int, n_features: int, n_outpu
     return [int(n_features), *hidden, int(n_outputs)]
 
 
-def estimate(cfg: ExperimentConfig, n_samples: int, n_features: int, n_outputs: int) -> Estimate:
+def estimate(cfg: ExperimentConfig, n_samples: int, n_features: int, n_outputs: int, *,
+             networks: int = 1) -> Estimate:
     """The memory ``cfg`` needs on data of this shape (``n_outputs``: the network's last layer).
 
     Counts what the engine allocates (see ``Experiment.from_config`` and ``Trainer``); the
-    interpreter and the app themselves come on top.
+    interpreter and the app themselves come on top. ``networks``: how many networks train side
+    by side on the one dataset (a race: its lanes and the base they start from).
     """
     from .engine.optimizers import OPTIMIZERS
 
@@ -283,24 +285,25 @@ def estimate(cfg: ExperimentConfig, n_samples: int, n_features: int, n_outputs: 
     activations = s * (rows * (3 * widths + o)         # outputs, scratch and deltas, and the logits
                        + n_train * (widths + max(sizes[1:]) + 2 * o)  # the evaluation's forward pass
                        + k * (f + o))                  # the batch buffers
+    m = max(int(networks), 1)
     return Estimate(
         data=data,
-        parameters=2 * s * n_params,
-        gradients=s * n_params,
-        optimizer=(n_state + 2) * s * n_params,
-        activations=activations,
+        parameters=m * 2 * s * n_params,
+        gradients=m * s * n_params,
+        optimizer=m * (n_state + 2) * s * n_params,
+        activations=m * activations,
     )
 
 
 def check_budget(cfg: ExperimentConfig, dataset: Dataset | None = None, *, n_samples: int | None = None,
                  n_features: int | None = None, n_outputs: int | None = None,
-                 budget: Budget | None = None) -> Estimate | None:
+                 budget: Budget | None = None, networks: int = 1) -> Estimate | None:
     """Raise ``BudgetError`` if ``cfg`` needs more memory than the budget; return the estimate.
 
     The data's shape comes from ``dataset`` when given, else from the three counts when given,
     else from the registry for a built-in dataset (without generating it). A CSV not read yet
     has no shape: then nothing is checked and None comes back, so the check can run both before
-    the data is loaded and after.
+    the data is loaded and after. ``networks``: see ``estimate``.
     """
     if dataset is not None:
         n_samples, n_features, n_outputs = len(dataset.X), dataset.X.shape[1], dataset.n_outputs
@@ -310,7 +313,7 @@ def check_budget(cfg: ExperimentConfig, dataset: Dataset | None = None, *, n_sam
             return None
         n_samples, n_features, n_outputs = shape
     try:
-        est = estimate(cfg, n_samples, n_features, n_outputs)
+        est = estimate(cfg, n_samples, n_features, n_outputs, networks=networks)
     except (TypeError, ValueError, OverflowError):  # an invalid config: its validation says why
         return None
     budget = memory_budget() if budget is None else budget
@@ -319,7 +322,8 @@ def check_budget(cfg: ExperimentConfig, dataset: Dataset | None = None, *, n_sam
     section, key, value = _culprit(cfg, est, n_samples, n_features, n_outputs)
     from .config import Problem
 
-    reason = f"needs {est.describe()}, more than the memory budget of {budget.describe()}"
+    side = f" for {networks} networks side by side" if networks > 1 else ""
+    reason = f"needs {est.describe()}{side}, more than the memory budget of {budget.describe()}"
     message = str(Problem(section, key, reason, value))
     raise BudgetError(message, section, key, value, reason)
 

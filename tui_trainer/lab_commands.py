@@ -129,6 +129,16 @@ def _config(dataset, hidden, epochs, seed, batch_size):
     return with_overrides(ExperimentConfig(), source="options", **overrides)
 
 
+def _check_race_budget(cfg, lanes: int, option: str) -> None:
+    """Refuse, before anything is built, a race whose lanes together need more memory than the budget."""
+    from .budget import BudgetError, check_budget
+
+    try:
+        check_budget(cfg, networks=lanes + 1)  # every lane, and the base they start from
+    except BudgetError as exc:
+        raise UserError(f"{exc}; race fewer lanes ({option}: {lanes}) or a smaller network") from None
+
+
 def _show(value, fmt: str = ".4f") -> str:
     return "-" if value is None else format(value, fmt)
 
@@ -179,6 +189,7 @@ def compare(names, lrs, epochs, target_loss, batch_modes, dataset, hidden, seed,
     else:
         entries = batch_mode_entries(names[0], batch_modes, lr_list[0])
     cfg = _config(dataset, hidden, epochs, seed, batch_size)
+    _check_race_budget(cfg, len(entries), "--batch-modes" if batch_modes is not None else "--optimizers")
     race = Race(cfg, entries, target_loss=target_loss)
     rows = race.run()
     if as_json:
@@ -219,7 +230,9 @@ def sweep(name, low, high, points, epochs, dataset, hidden, seed, batch_size, as
     if low >= high:
         raise UserError(f"--min ({low:g}) must be below --max ({high:g})")
     lrs = sweep_lrs(low, high, points)
-    result = run_sweep(_config(dataset, hidden, epochs, seed, batch_size), name, lrs, epochs)
+    cfg = _config(dataset, hidden, epochs, seed, batch_size)
+    _check_race_budget(cfg, points, "--points")
+    result = run_sweep(cfg, name, lrs, epochs)
     if as_json:
         click.echo(json.dumps({"runs": result.runs, "suggested_lr": result.suggested_lr}))
         return
