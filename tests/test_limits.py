@@ -306,6 +306,13 @@ def test_a_race_counts_every_lane(monkeypatch):
     error_line(invoke("compare", "--hidden", "512,512"), "9 networks side by side", "--optimizers: 8")
 
 
+def test_memory_budget_option_lasts_for_its_command(monkeypatch):
+    monkeypatch.setenv("NN_TUI_MEMORY_BUDGET", "7G")
+    error_line(invoke("compare", "--memory-budget", "64K"), "--memory-budget 64K", "race fewer lanes")
+    error_line(invoke("sweep", "--optimizer", "adam", "--memory-budget", "lots"), "--memory-budget", "'lots'")
+    assert memory_budget().source == "NN_TUI_MEMORY_BUDGET=7G"
+
+
 def test_check_budget_leaves_an_invalid_config_to_validation():
     cfg = ExperimentConfig(network=NetworkConfig(hidden=["wide"]), training=TrainingConfig(batch_size="most"))
     assert check_budget(cfg, budget=budget.Budget(1, "test")) is None

@@ -158,14 +158,24 @@ def set_budget(nbytes: int | None, source: str = "--memory-budget") -> None:
 
 
 def memory_budget_callback(ctx, param, value):
-    """A click callback for a ``--memory-budget SIZE`` option: checks the size and uses it."""
+    """A click callback for a ``--memory-budget SIZE`` option: checks the size and uses it until
+    the command ends (``expose_value=False`` suits it: the command need not pass it on)."""
     if value is not None:
         try:
-            set_budget(parse_size(value), f"--memory-budget {value}")
+            nbytes = parse_size(value)
         except ValueError as exc:
             import click
 
             raise click.BadParameter(str(exc)) from None
+        before = _override
+        set_budget(nbytes, f"--memory-budget {value}")
+
+        def restore() -> None:
+            global _override
+            _override = before
+
+        if ctx is not None:
+            ctx.call_on_close(restore)
     return value
 
 

@@ -13,7 +13,7 @@ import math
 
 import click
 
-from .budget import MAX_LAB_EPOCHS, MAX_LANES, MAX_SURFACE_STEPS, MAX_SWEEP_POINTS
+from .budget import MAX_LAB_EPOCHS, MAX_LANES, MAX_SURFACE_STEPS, MAX_SWEEP_POINTS, memory_budget_callback
 from .cli import OneLineUsageErrors, UserError, friendly_errors, main, parse_batch_size, parse_hidden, positive
 from .wording import plural
 
@@ -149,6 +149,9 @@ _TRAINING_OPTIONS = (
     click.option("--seed", type=click.IntRange(min=0), help="Seed for the data, the weights and the batches."),
     click.option("--batch-size", callback=parse_batch_size, help="Samples per update, or 'full' (default 32)."),
     click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object on the last line."),
+    click.option("--memory-budget", callback=memory_budget_callback, expose_value=False,
+                 help="Most memory the race may need, e.g. 4G (default: half of this machine's memory, "
+                      "or NN_TUI_MEMORY_BUDGET)."),
 )
 
 
