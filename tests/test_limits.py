@@ -385,8 +385,9 @@ def test_fifo_and_devices_are_refused_without_hanging(tmp_path):
     fifo = tmp_path / "data.csv"
     os.mkfifo(fifo)
     try:
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}  # little address space
         done = subprocess.run([sys.executable, "-c", CHILD, str(fifo)], capture_output=True, text=True,
-                              timeout=30, cwd=Path(__file__).resolve().parents[1])
+                              timeout=30, cwd=Path(__file__).resolve().parents[1], env=env)
     except subprocess.TimeoutExpired:
         pytest.fail("reading a FIFO or a device hung")
     assert done.returncode == 0, done.stderr[-2000:]
