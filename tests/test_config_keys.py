@@ -46,6 +46,11 @@ def region_text(app, widget) -> list[str]:
     return [lines[row].crop(x, x + width).text.rstrip() for row in range(y, y + height)]
 
 
+def footer_text(app) -> str:
+    """The footer's line, as plain text."""
+    return " ".join(region_text(app, app.screen.query_one("Footer")))
+
+
 def left_field(app) -> bool:
     """Focus is out of the config pane, on the weights."""
     return app.focused is not None and app.screen.query_one(LayerView) in (app.focused, *app.focused.ancestors)
@@ -119,11 +124,21 @@ def test_up_and_down_visit_every_field_without_opening_a_select(size):
         async with app.run_test(size=size) as pilot:
             await open_config(pilot)
             seen = [focused_id(app)]
+            footers = {}
             for _ in range(len(FIELD_ORDER) + 2):  # two more: the last field keeps focus
                 await pilot.press("down")
                 assert not expanded(app)
                 seen.append(focused_id(app))
+                footers[focused_id(app)] = footer_text(app)
             assert seen[: len(FIELD_ORDER)] == FIELD_ORDER
+            # the footer follows focus: a select's Enter, the layer keys in the layer rows only,
+            # and the keys a text field takes for typing left out
+            assert "Open list" in footers["act-0"] and "Add layer" in footers["act-0"]
+            assert "Open list" in footers["init"] and "Add layer" not in footers["init"]
+            assert "Add layer" in footers["width-1"] and "Open list" not in footers["width-1"]
+            assert "LR+" in footers["lr"] and "Train" not in footers["lr"] and "Open list" not in footers["lr"]
+            assert "Train" in footers["hp-amsgrad"] and "Add layer" not in footers["hp-amsgrad"]
+            assert all(line.rstrip().endswith("^p palette") for line in footers.values())
             assert seen[len(FIELD_ORDER):] == ["seed"] * 3
             for _ in range(len(FIELD_ORDER) - 1):
                 await pilot.press("up")

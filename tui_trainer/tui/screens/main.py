@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 from textual.worker import Worker, WorkerState
 
 from ...config import ExperimentConfig, save_config
@@ -19,6 +19,7 @@ from ...session import Session, Snapshot, change_kind, lr_notch, pace_notch, pac
 from ..guard import Guarded
 from ..messages import TrainingUpdate
 from ..widgets.config_pane import CONFIG_COMMANDS, ConfigPane
+from ..widgets.key_footer import KeyFooter
 from ..widgets.layer_view import LayerView
 from ..widgets.loss_plot import LossPlot
 from ..widgets.status_pane import StatusPane
@@ -104,7 +105,7 @@ class MainScreen(Guarded, Screen):
             f"Please enlarge the terminal to at least {MIN_SIZE[0]} x {MIN_SIZE[1]} characters.",
             id="too-small",
         )
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._show(self.session.snapshot())

@@ -742,7 +742,8 @@ class ConfigPane(VerticalScroll, can_focus=False):
         unplaced = [f"{key}: {msg}" for key, msg in errors.items() if key not in labels]
         for key, label in labels.items():
             message = "\n".join(unplaced) if key == "general" else errors.get(key, "")
-            label.update(message)
+            if label.content != message:  # an update costs a layout pass, and this runs on every blur
+                label.update(message)
             label.set_class(bool(message), "-shown")
         for key in errors:
             widgets = self.query(f"#{key}")

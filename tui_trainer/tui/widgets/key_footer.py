@@ -1,0 +1,123 @@
+"""The footer: Textual's, with its keys updated in place when focus moves.
+
+Textual's footer builds all its keys afresh (new widgets, mounted and styled) each time the screen
+says its bindings changed, and the screen says so twice for every focus change. With the main
+screen's ~18 keys that cost 60-70 ms of CPU per focus move (two thirds of a move in the config
+pane: a held down key lagged). This footer updates once for both, not at all when the keys shown
+are the same, and otherwise rewrites the keys it has, adding or removing only the difference.
+It looks the same as Textual's (grouped keys, which the main screen has none of, are left to
+Textual's compose).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+
+class _Key(NamedTuple):
+    """One key as Textual's footer composes it."""
+
+    key: str
+    key_display: str
+    description: str
+    action: str
+    disabled: bool
+    tooltip: str
+    classes: str = ""
+
+
+class KeyFooter(Footer):
+    """Textual's footer, cheap to update."""
+
+    _update_pending = False
+    _updating = False
+    _shown: list[_Key] | None = None
+    """The keys on show (None: composed by Textual's footer, or not yet)."""
+
+    def bindings_changed(self, screen: Screen) -> None:
+        self._bindings_ready = True
+        if not screen.app.app_focus:
+            return
+        if self.is_attached and screen is self.screen and not self._update_pending:
+            self._update_pending = True
+            self.call_later(self._update_keys)  # in the same frame as the change
+
+    def _keys(self) -> list[_Key] | None:
+        """The keys Textual's footer would show now; None when some are grouped (left to it)."""
+        active = self.screen.active_bindings
+        first: dict[str, _Key] = {}  # one key per action, the first bound, as Textual's footer
+        for _node, binding, enabled, tooltip in active.values():
+            if not binding.show or binding.action in first:
+                continue
+            if binding.group is not None:
+                return None
+            first[binding.action] = _Key(
+                binding.key, self.app.get_key_display(binding), binding.description, binding.action,
+                not enabled, tooltip,
+            )
+        keys = list(first.values())
+        if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
+            palette = active.get(self.app.COMMAND_PALETTE_BINDING)
+            if palette is not None:
+                _node, binding, enabled, _tooltip = palette
+                keys.append(_Key(
+                    binding.key, self.app.get_key_display(binding), binding.description, binding.action,
+                    not enabled, binding.tooltip or binding.description, "-command-palette",
+                ))
+        return keys
+
+    async def _update_keys(self) -> None:
+        if self._updating:  # mounting or removing keys: look again once that is done
+            self.call_after_refresh(self._update_keys)
+            return
+        self._update_pending = False
+        if not self.is_attached:
+            return
+        self._updating = True
+        try:
+            keys = self._keys()
+            if keys is not None and keys == self._shown:
+                return
+            shown, self._shown = self._shown, keys
+            widgets = list(self.query_children(FooterKey))
+            if keys is None or shown is None or len(widgets) != len(shown):
+                await self.recompose()
+                return
+            old = [(w, k) for w, k in zip(widgets, shown) if not k.classes]
+            new = [k for k in keys if not k.classes]
+            old_palette = [(w, k) for w, k in zip(widgets, shown) if k.classes]
+            new_palette = [k for k in keys if k.classes]
+            if len(old_palette) != len(new_palette):
+                await self.recompose()  # the palette key came or went
+                return
+            for (widget, _), key in [*zip(old, new), *zip(old_palette, new_palette)]:
+                self._set(widget, key)
+            if len(old) > len(new):
+                await self.remove_children([w for w, _ in old[len(new):]])
+            elif len(new) > len(old):
+                before = old_palette[0][0] if old_palette else None
+                await self.mount_all([self._new(key) for key in new[len(old):]], before=before)
+        finally:
+            self._updating = False
+
+    @staticmethod
+    def _set(widget: FooterKey, key: _Key) -> None:
+        """Make ``widget`` show ``key``, as a new FooterKey would."""
+        if (widget.key, widget.key_display, widget.description, widget.action, widget._disabled) != key[:5]:
+            widget.key, widget.key_display, widget.description, widget.action = key[:4]
+            widget._disabled = key.disabled
+            widget.set_class(key.disabled, "-disabled")
+            widget.refresh(layout=True)
+        if widget.tooltip != (key.tooltip or None):
+            widget.tooltip = key.tooltip or None
+
+    def _new(self, key: _Key) -> FooterKey:
+        return FooterKey(
+            key.key, key.key_display, key.description, key.action, disabled=key.disabled, tooltip=key.tooltip,
+        ).data_bind(compact=Footer.compact)
