@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .budget import check_budget
 from .config import ExperimentConfig, dumps_config, loads_config
 from .engine import Network, optimizers
 from .engine.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
@@ -82,8 +83,11 @@ class Experiment:
 
     @classmethod
     def from_config(cls, cfg: ExperimentConfig, dataset: Dataset | None = None) -> "Experiment":
-        """Build everything from ``cfg`` (loading the dataset unless one is given)."""
+        """Build everything from ``cfg`` (loading the dataset unless one is given); refused with
+        ``BudgetError`` before anything large is made when it would need too much memory."""
+        check_budget(cfg)  # a built-in dataset: before it is generated
         ds = dataset if dataset is not None else load_data(cfg)
+        check_budget(cfg, ds)  # a CSV, or a dataset given: before the network is built
         t = cfg.training
         dtype = np.dtype(t.dtype)
         data = prepare(ds, val_split=cfg.data.val_split, seed=t.seed, dtype=dtype)

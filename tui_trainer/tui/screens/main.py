@@ -14,8 +14,8 @@ from textual.widgets import Header, Static
 from textual.worker import Worker, WorkerState
 
 from ...config import ExperimentConfig, save_config
-from ...experiment import Experiment
-from ...session import Session, Snapshot, change_kind, lr_notch, pace_notch, pace_text, read_experiment
+from ...experiment import DataFileNeeded, Experiment
+from ...session import Loaded, Session, Snapshot, change_kind, lr_notch, pace_notch, pace_text, read_experiment
 from ..guard import Guarded
 from ..messages import TrainingUpdate
 from ..widgets.config_pane import CONFIG_COMMANDS, ConfigPane
@@ -23,7 +23,7 @@ from ..widgets.key_footer import KeyFooter
 from ..widgets.layer_view import LayerView
 from ..widgets.loss_plot import LossPlot
 from ..widgets.status_pane import StatusPane
-from ...files import about, unreadable
+from ...files import about, describe_error, unreadable
 from .dialogs import ConfirmDialog, PathDialog
 from .help import HelpScreen
 from .views import load_views
@@ -281,8 +281,8 @@ class MainScreen(Guarded, Screen):
         """``rebuild`` once no training thread runs."""
         try:
             self.session.rebuild(config)
-        except ValueError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
+        except Exception as exc:  # too large, bad data...: a message, and the old experiment stays
+            self.notify(describe_error(exc), severity="error", timeout=8)
             return False
         finally:
             self._reload_config_pane()
@@ -409,6 +409,20 @@ class MainScreen(Guarded, Screen):
         else:
             self.notify(f"Saved {model} and {config.name}", timeout=4)
 
+    async def _read_with_data(self, model: Path, trained_on: str) -> Loaded | None:
+        """``model`` with the data file the user names (it was trained on ``trained_on``)."""
+        answer = await self.app.push_screen_wait(
+            PathDialog(f"{model.name} was trained on a data file. The CSV to go on with:", trained_on)
+        )
+        if not answer:
+            return None
+        data = Path(answer).expanduser()
+        try:
+            return read_experiment(model, data_path=data)
+        except Exception as exc:
+            self.notify(f"Could not load {model} with {about(data, exc)}", severity="error", timeout=8)
+            return None
+
     @work(exclusive=True, group="files")
     async def action_load(self) -> None:
         path = await self.app.push_screen_wait(
@@ -423,8 +437,12 @@ class MainScreen(Guarded, Screen):
             return
         try:
             loaded = read_experiment(file)
+        except DataFileNeeded as exc:  # a model's config never opens a file by itself: ask
+            loaded = await self._read_with_data(file, exc.trained_on)
         except Exception as exc:  # a bad file is a message; the training so far goes on
             self.notify(f"Could not load {about(file, exc)}", severity="error", timeout=8)
+            return
+        if loaded is None:
             return
         if self.session.trained and not await self.app.push_screen_wait(
             ConfirmDialog("Replace the current training with the loaded experiment?", yes="Load", no="Cancel")
