@@ -23,18 +23,44 @@ class UserError(click.ClickException):
 
 
 def friendly_errors(fn):
-    """Turn the engine's ValueErrors and file errors into ``UserError``."""
+    """Turn every failure into one ``Error:`` line and a non-zero exit status, never a traceback.
+
+    The engine's ValueErrors and file errors are the user's to fix; memory, nesting and number
+    overflow are told as such; anything else, as a last resort, is an unexpected error to report.
+    Ctrl-C outside training (which handles its own) exits with 130, as shells expect.
+    """
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except click.ClickException:
+        except (click.ClickException, click.exceptions.Abort, click.exceptions.Exit):
             raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
         except (ValueError, OSError) as exc:
             raise UserError(_one_problem_one_line(str(exc))) from None
+        except Exception as exc:  # noqa: BLE001 - the last resort: one line, never a traceback
+            raise UserError(_unexpected(exc)) from None
 
     return wrapper
+
+
+def _unexpected(exc: Exception) -> str:
+    """One line for an exception no handler expected."""
+    from .files import describe_error
+
+    reason = describe_error(exc)
+    detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+    if isinstance(exc, MemoryError):
+        return f"{reason} ({detail})" if detail else reason
+    if isinstance(exc, RecursionError):
+        return reason
+    if isinstance(exc, OverflowError):
+        return f"a number is too large: {reason}"
+    name = type(exc).__name__
+    return f"unexpected {name}: {reason}; please report it" if detail else f"unexpected {name}; please report it"
 
 
 def _one_problem_one_line(message: str) -> str:
