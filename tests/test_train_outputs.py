@@ -127,3 +127,181 @@ def test_unexpected_errors_end_in_one_line(tmp_path, monkeypatch, exc, fragments
     assert "Traceback" not in line
     assert not (tmp_path / "run").exists()
 
+
+# --- the --out folder is checked before training ------------------------------------------------
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """Fail the test if the experiment is even built."""
+    from tui_trainer.experiment import Experiment
+
+    def built(*args, **kwargs):
+        raise AssertionError("the experiment was built before --out was checked")
+
+    monkeypatch.setattr(Experiment, "from_config", built)
+
+
+def test_a_dangling_symlink_is_refused_before_training(tmp_path, no_training):
+    (tmp_path / "run").symlink_to(tmp_path / "gone")
+    error_line(train(*XOR, "--out", tmp_path / "run"), f"--out {tmp_path / 'run'}", "gone", "does not exist")
+
+
+def test_a_file_on_the_way_is_refused_before_training(tmp_path, no_training):
+    (tmp_path / "taken").write_text("mine")
+    error_line(train(*XOR, "--out", tmp_path / "taken" / "run"), str(tmp_path / "taken"), "not a folder")
+    assert (tmp_path / "taken").read_text() == "mine"
+
+
+@pytest.mark.parametrize("name", ["model.npz", "metrics.csv"])
+def test_a_folder_in_place_of_an_output_file_is_refused_before_training(tmp_path, no_training, name):
+    (tmp_path / "run" / name).mkdir(parents=True)
+    error_line(train(*XOR, "--out", tmp_path / "run", "--overwrite"), str(tmp_path / "run" / name), "is a folder")
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root may write into a read-only folder")
+@pytest.mark.parametrize("exists", [True, False])
+def test_a_read_only_folder_is_refused_before_training(tmp_path, no_training, exists):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    out = locked / "run" if not exists else locked
+    locked.chmod(0o555)
+    try:
+        error_line(train(*XOR, "--out", out), str(locked), "cannot write")
+    finally:
+        locked.chmod(0o755)
+
+
+def test_an_unwritable_folder_is_refused_before_training(tmp_path, no_training, monkeypatch):
+    """As the read-only test, for root too: making a folder in it is refused."""
+    def refuse(path, *args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr(os, "mkdir", refuse)
+    error_line(train(*XOR, "--out", tmp_path / "run"), f"--out {tmp_path / 'run'}", "cannot write", "Permission denied")
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def test_a_full_disk_names_the_file_and_keeps_the_old_result(tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    assert train(*XOR, "--seed", 1, "--epochs", 2, "--out", out).exit_code == 0
+    before = snapshot(out)
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", full)
+    error_line(train(*XOR, "--seed", 2, "--out", out, "--overwrite"),
+               f"{out / 'model.npz'}: cannot write: No space left on device")
+    assert snapshot(out) == before and temporaries(out) == []
+    error_line(train(*XOR, "--seed", 2, "--out", tmp_path / "new"), str(tmp_path / "new" / "model.npz"))
+    assert not (tmp_path / "new").exists() and temporaries(tmp_path / "new") == []
+
+
+def test_overwrite_keeps_other_files_and_cleans_up_earlier_crashes(tmp_path):
+    out = tmp_path / "run"
+    assert train(*XOR, "--seed", 1, "--epochs", 2, "--out", out).exit_code == 0
+    (out / "notes.txt").write_text("mine")
+    (out / ".notes.txt.tmp").write_text("mine too")  # not one of ours
+    stale = [
+        tmp_path / f".run.{2**22 + 1}.0badc0de.tmp",  # a new folder's files, being written
+        out / f".nn-tui.{2**22 + 1}.0badc0de.tmp",  # files for a folder that exists, being written
+        out / ".model.npz.k3j2x9aa.tmp",  # an older writer's temporary file
+    ]
+    for path in stale:
+        if path.suffix == ".tmp" and path.name.startswith((".run", ".nn-tui")):
+            path.mkdir()
+            (path / "model.npz").write_bytes(b"half")
+        else:
+            path.write_bytes(b"half")
+            os.utime(path, (time.time() - 3600,) * 2)
+    result = train(*XOR, "--seed", 2, "--epochs", 3, "--out", out, "--overwrite")
+    assert result.exit_code == 0, result.output
+    assert whole_result(out) == (2, 3)
+    assert temporaries(out) == []
+    assert (out / "notes.txt").read_text() == "mine" and (out / ".notes.txt.tmp").read_text() == "mine too"
+
+
+def test_a_live_writers_temporaries_are_left_alone(tmp_path):
+    out = tmp_path / "run"
+    live = tmp_path / f".run.{os.getpid()}.0badc0de.tmp"  # this process is alive
+    live.mkdir()
+    assert train(*XOR, "--out", out).exit_code == 0
+    assert live.is_dir()
+
+
+def test_a_csv_inside_out_is_named_relative_to_it(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "data.csv").write_text("a,b,y\n" + "".join(f"{i},{(i * 7) % 5},{i % 2}\n" for i in range(20)))
+    assert train("--data", out / "data.csv", "--hidden", "4", "--epochs", 1, "--out", out).exit_code == 0
+    assert 'path = "data.csv"' in (out / "config.toml").read_text()  # the folder can move
+
+
+@posix_only
+def test_a_kill_at_any_file_operation_of_the_save_leaves_a_whole_result(tmp_path):
+    """Die at the 1st, 2nd, ... rename of the save until one run gets through: after each death the
+    folder holds one whole run, or is marked as mid-commit and is completed by the next writer."""
+    out = tmp_path / "run"
+    assert train(*XOR, "--seed", 1, "--epochs", 2, "--out", out).exit_code == 0
+    (out / "notes.txt").write_text("mine")
+    seen_mid_commit = False
+    for n in range(1, 30):
+        def child():
+            calls = 0
+
+            def dying(real):
+                def move(*args, **kwargs):
+                    nonlocal calls
+                    calls += 1
+                    if calls == n:
+                        os._exit(KILLED)
+                    return real(*args, **kwargs)
+                return move
+
+            os.replace, os.rename = dying(os.replace), dying(os.rename)
+            return train(*XOR, "--seed", 2, "--epochs", 3, "--out", out, "--overwrite").exit_code
+
+        code = exit_status(fork(child))
+        if code == 0:
+            break
+        assert code == KILLED
+        if mid_commit(out):
+            seen_mid_commit = True
+        else:
+            assert whole_result(out) in ((1, 2), (2, 3))
+        headless.recover_out_dir(out)
+        assert whole_result(out) in ((1, 2), (2, 3)) and temporaries(out) == []
+        assert (out / "notes.txt").read_text() == "mine"
+    else:
+        pytest.fail("the save never got through")
+    assert n >= 4 and seen_mid_commit
+    assert whole_result(out) == (2, 3) and temporaries(out) == []
+
+
+@posix_only
+def test_sigkill_during_the_save_leaves_a_whole_result(tmp_path):
+    """Real child processes, killed at random moments of the save (once its first file is written)."""
+    out = tmp_path / "run"
+    big = ("--dataset", "xor", "--hidden", "300,300", "--batch-size", "full")  # a 2 MB model: slow to write
+    assert train(*big, "--seed", 1, "--epochs", 1, "--out", out).exit_code == 0
+    rng = random.Random(13)
+    for seed in (2, 3, 4, 5):
+        args = ["train", *big, "--seed", seed, "--epochs", 2, "--out", out, "--overwrite"]
+        child = subprocess.Popen([*CHILD, *map(str, args)],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while child.poll() is None and not saving(out) and time.monotonic() < deadline:
+            pass
+        time.sleep(rng.uniform(0, 0.012))  # the save takes about 10 ms
+        child.kill()
+        child.wait()
+        if not mid_commit(out):
+            assert whole_result(out)[0] in (1, 2, 3, 4, 5)
+        headless.recover_out_dir(out)
+        assert whole_result(out)[0] in (1, 2, 3, 4, 5) and temporaries(out) == []
+    assert train(*XOR, "--seed", 6, "--out", out, "--overwrite").exit_code == 0
+    assert whole_result(out)[0] == 6 and temporaries(out) == []
+

@@ -264,11 +264,11 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
     from .config import ConfigError, load_config, with_overrides
     from .engine.datasets import DataError
     from .experiment import Experiment
-    from .headless import check_out_dir, summary, write_outputs
+    from . import headless
     from .session import default_config
 
     if out_dir is not None:
-        check_out_dir(out_dir, overwrite)
+        headless.prepare_out_dir(out_dir, overwrite)
     if resume_path is not None:
         fixed = dict(config=config_path, dataset=dataset, data=data_path, target=target, hidden=hidden,
                      activation=activation, optimizer=optimizer, seed=seed, val_split=val_split, preset=preset)
@@ -308,12 +308,12 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
     exp.config = with_overrides(exp.config, lr=exp.opt.lr, epochs=target_epochs)
 
     result = _run_with_progress(exp, target_epochs, show=sys.stderr.isatty() and not as_json)
-    report = summary(exp, result)
+    report = headless.summary(exp, result)
     if out_dir is not None and result.diverged:
         click.echo(f"nothing written to {out_dir}: training diverged", err=True)
         out_dir = None  # a diverged model is no use, and must not replace what the folder holds
     if out_dir is not None:
-        write_outputs(out_dir, exp)
+        headless.write_outputs(out_dir, exp)
     if as_json:
         click.echo(json.dumps(report))
     else:
