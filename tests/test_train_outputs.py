@@ -305,3 +305,129 @@ def test_sigkill_during_the_save_leaves_a_whole_result(tmp_path):
     assert train(*XOR, "--seed", 6, "--out", out, "--overwrite").exit_code == 0
     assert whole_result(out)[0] == 6 and temporaries(out) == []
 
+
+# --- Ctrl-C -------------------------------------------------------------------------------------
+
+
+@posix_only
+def test_ctrl_c_stops_saves_the_progress_and_exits_130(tmp_path):
+    """In a terminal (a pty, so the progress bar shows): Ctrl-C once the bar is up."""
+    import pty
+
+    out = tmp_path / "run"
+    master, slave = pty.openpty()
+    args = ["train", *XOR, "--epochs", 10**9, "--out", out]
+    child = subprocess.Popen([*CHILD, *map(str, args)],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    shown = bytearray()
+    started = threading.Event()
+
+    def drain():  # read the terminal until the child closes it (so the child never blocks on it)
+        while True:
+            try:
+                ready, _, _ = select.select([master], [], [], 20)
+                chunk = os.read(master, 4096) if ready else b""
+            except OSError:
+                chunk = b""
+            if not chunk:
+                break
+            shown.extend(chunk)
+            if b"epoch" in shown:
+                started.set()
+        started.set()
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        assert started.wait(20), bytes(shown)
+        time.sleep(0.05)
+        sent = time.monotonic()
+        child.send_signal(signal.SIGINT)
+        stdout, _ = child.communicate(timeout=20)
+        took = time.monotonic() - sent
+    finally:
+        if child.poll() is None:
+            child.kill()
+        reader.join(5)
+        os.close(master)
+    text = stdout.decode()
+    assert child.returncode == 130, text + bytes(shown).decode(errors="replace")
+    assert "Traceback" not in text + bytes(shown).decode(errors="replace")
+    assert re.search(r"^interrupted\s+True$", text, re.M), text
+    assert "wrote" in text and took < 5
+    seed, epochs = whole_result(out)
+    assert 0 < epochs < 10**9
+    assert model_meta(out / "model.npz")["progress"]["status"] == "interrupted"
+    assert b"Ctrl-C" in shown and temporaries(out) == []
+
+
+@posix_only
+def test_a_second_ctrl_c_quits_at_once(tmp_path):
+    """Ctrl-C while training, then again while the (here very slow) save runs: quit at once."""
+    from tui_trainer.engine.trainer import Trainer
+
+    out = tmp_path / "run"
+    read_end, write_end = os.pipe()
+
+    def child():
+        os.close(read_end)
+        step = Trainer.step
+
+        def announced_step(self):
+            if self.step_count == 0:
+                os.write(write_end, b"t")  # training: Ctrl-C now stops it
+            return step(self)
+
+        def slow_write(*args, **kwargs):
+            os.write(write_end, b"s")
+            time.sleep(20)
+
+        Trainer.step = announced_step
+        headless.write_outputs = slow_write
+        return train(*XOR, "--epochs", 10**9, "--out", out).exit_code
+
+    pid = fork(child)
+    os.close(write_end)
+    try:
+        assert os.read(read_end, 1) == b"t"
+        os.kill(pid, signal.SIGINT)
+        assert os.read(read_end, 1) == b"s"
+        sent = time.monotonic()
+        os.kill(pid, signal.SIGINT)
+        assert exit_status(pid, timeout=10) == 130
+        assert time.monotonic() - sent < 5
+    finally:
+        os.close(read_end)
+    assert not out.exists()
+
+
+# --- divergence ---------------------------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("error")
+def test_an_exploding_cost_is_divergence_with_status_3():
+    result = train("--dataset", "sine", "--optimizer", "sgd", "--lr", "1", "--epochs", 50)
+    no_crash(result)
+    assert result.exit_code == 3, result.output
+    assert re.search(r"^diverged\s+True$", result.output, re.M)
+    assert "exploded" in result.output and "lower the learning rate" in result.output
+
+
+def test_a_diverged_run_replaces_a_good_model_only_when_asked(tmp_path):
+    out = tmp_path / "run"
+    sine = ("--dataset", "sine", "--optimizer", "sgd", "--epochs", 3)
+    assert train(*sine, "--lr", "0.01", "--out", out).exit_code == 0
+    before = snapshot(out)
+
+    refused = train(*sine, "--lr", "1", "--out", out, "--overwrite")
+    assert refused.exit_code == 3
+    assert f"nothing written to {out}: training diverged" in refused.output and "--keep-diverged" in refused.output
+    assert snapshot(out) == before
+
+    kept = train(*sine, "--lr", "1", "--out", out, "--overwrite", "--keep-diverged", "--json")
+    assert kept.exit_code == 3, kept.output
+    assert report(kept)["diverged"] is True
+    whole_result(out)
+    meta = model_meta(out / "model.npz")
+    assert meta["progress"]["status"] == "diverged" and "exploded" in meta["progress"]["divergence"]

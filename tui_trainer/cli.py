@@ -11,7 +11,9 @@ import json
 import os
 import math
 import re
+import signal
 import sys
+import threading
 import zipfile
 from pathlib import Path
 
@@ -255,12 +257,17 @@ def _app_config(config_path, dataset, data_path, target, preset=None):
 @click.option("--resume", "resume_path", type=click.Path(path_type=Path), help="Continue training a saved model (model.npz).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Folder for config.toml, model.npz and metrics.csv.")
 @click.option("--overwrite", is_flag=True, help="Allow --out to replace files that are already there.")
+@click.option("--keep-diverged", is_flag=True, help="Write a diverged run to --out too (marked as diverged).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object on the last line.")
 @click.option("--preset", help="Start from a ready-made experiment (see `nn-tui presets`); other options override it.")
 @friendly_errors
 def train(config_path, dataset, data_path, target, hidden, activation, optimizer, lr, batch_size,
-          epochs, seed, val_split, resume_path, out_dir, overwrite, as_json, preset) -> None:
-    """Train headless on the same engine as the app."""
+          epochs, seed, val_split, resume_path, out_dir, overwrite, keep_diverged, as_json, preset) -> None:
+    """Train headless on the same engine as the app.
+
+    Exit status: 0 trained, 1 bad input or a failure (one ``Error:`` line), 2 a bad option,
+    3 diverged, 130 stopped by Ctrl-C (the progress so far is saved to --out).
+    """
     from .config import ConfigError, load_config, with_overrides
     from .engine.datasets import DataError
     from .experiment import Experiment
@@ -305,31 +312,87 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
                 raise
             raise UserError(f"{exc} (the [data] path of {config_path})") from None
         target_epochs = cfg.training.epochs
-    exp.config = with_overrides(exp.config, lr=exp.opt.lr, epochs=target_epochs)
+    try:
+        exp.config = with_overrides(exp.config, source=str(resume_path or "command line"),
+                                    lr=exp.opt.lr, epochs=target_epochs)
+    except ConfigError as exc:  # values from a model file: name it and the key
+        raise _override_error(exc, {}) from None
 
-    result = _run_with_progress(exp, target_epochs, show=sys.stderr.isatty() and not as_json)
-    report = headless.summary(exp, result)
-    if out_dir is not None and result.diverged:
-        click.echo(f"nothing written to {out_dir}: training diverged", err=True)
-        out_dir = None  # a diverged model is no use, and must not replace what the folder holds
-    if out_dir is not None:
-        headless.write_outputs(out_dir, exp)
-    if as_json:
-        click.echo(json.dumps(report))
-    else:
-        _print_report(report, out_dir)
+    with CtrlC(exp.trainer) as ctrl_c:
+        result = _run_with_progress(exp, target_epochs, show=sys.stderr.isatty() and not as_json,
+                                    cancelled=lambda: ctrl_c.pressed)
+        interrupted = ctrl_c.pressed and result.epochs < target_epochs and not result.diverged
+        if interrupted:
+            saving = f"; saving the progress to {out_dir} (Ctrl-C again quits at once)" if out_dir else ""
+            click.echo(f"interrupted after epoch {result.epochs} (step {result.steps}){saving}", err=True)
+        report = headless.summary(exp, result, interrupted=interrupted)
+        if out_dir is not None and result.diverged and not keep_diverged:
+            click.echo(f"nothing written to {out_dir}: training diverged "
+                       "(add --keep-diverged to write it anyway)", err=True)
+            out_dir = None  # a diverged model must not replace what the folder holds unless asked
+        if out_dir is not None:
+            status = "diverged" if result.diverged else "interrupted" if interrupted else "complete"
+            progress = {"status": status, "planned_epochs": target_epochs}
+            if result.diverged:
+                progress["divergence"] = str(result.divergence)
+            headless.write_outputs(out_dir, exp, progress=progress)
+        if as_json:
+            click.echo(json.dumps(report))
+        else:
+            _print_report(report, out_dir)
     if result.diverged:
         sys.exit(3)
+    if ctrl_c.pressed:
+        sys.exit(130)
 
 
-def _run_with_progress(exp, target_epochs: int, show: bool):
-    """Train; on a terminal, with a progress bar that shows the latest cost."""
+class CtrlC:
+    """Ctrl-C while training: the first stops the trainer after its current step (the caller then
+    saves what it has); a second one quits at once, with status 130.
+
+    Installed only in the main thread and where SIGINT is not ignored (a background job).
+    """
+
+    def __init__(self, trainer) -> None:
+        self.trainer = trainer
+        self.pressed = False
+        self._previous = None
+
+    def __enter__(self) -> "CtrlC":
+        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+            self._previous = signal.signal(signal.SIGINT, self._first)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _first(self, signum, frame) -> None:
+        self.pressed = True
+        self.trainer.stop()
+        signal.signal(signal.SIGINT, self._again)
+
+    @staticmethod
+    def _again(signum, frame) -> None:
+        os.write(2, b"\ninterrupted again: quitting at once\n")
+        os._exit(130)
+
+
+def _run_with_progress(exp, target_epochs: int, show: bool, cancelled=lambda: False):
+    """Train; on a terminal, with a progress bar that shows the latest cost.
+
+    ``cancelled()`` true just before training starts: no training (``Trainer.run`` forgets a
+    ``stop()`` made before it starts).
+    """
+    if cancelled():
+        return exp.trainer.run(exp.trainer.epoch)
     if not show:
         return exp.trainer.run(target_epochs)
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     columns = (TextColumn("epoch"), MofNCompleteColumn(), BarColumn(), TextColumn("{task.fields[status]}"), TimeRemainingColumn())
-    with Progress(*columns, transient=False) as progress:
+    with Progress(*columns, transient=False, console=Console(stderr=True)) as progress:
         task = progress.add_task("train", total=target_epochs, completed=exp.trainer.epoch, status="")
 
         def on_epoch(rec):
@@ -351,7 +414,9 @@ def _print_report(report: dict, out_dir) -> None:
         shown = f"{value:.6g}" if isinstance(value, float) else value
         click.echo(f"{key:<{width}}  {shown}")
     if out_dir is not None:
-        click.echo(f"wrote {out_dir}/config.toml, model.npz and metrics.csv")
+        note = " (a diverged run, as --keep-diverged asked)" if report["diverged"] else ""
+        note = note or (" (interrupted: the progress so far)" if report["interrupted"] else "")
+        click.echo(f"wrote {out_dir}/config.toml, model.npz and metrics.csv{note}")
 
 
 @main.command(cls=OneLineUsageErrors)

@@ -227,8 +227,8 @@ def _sync(path: Path) -> None:
         os.close(fd)
 
 
-def summary(exp: Experiment, result: TrainResult) -> dict[str, Any]:
-    """The numbers a script wants after training (JSON-friendly)."""
+def summary(exp: Experiment, result: TrainResult, *, interrupted: bool = False) -> dict[str, Any]:
+    """The numbers a script wants after training (JSON-friendly); ``interrupted``: by Ctrl-C."""
     with np.errstate(all="ignore"):  # weights near overflow after a divergence: report, don't warn
         metrics = exp.trainer.evaluate()
     name = exp.trainer.metric_name
@@ -250,6 +250,7 @@ def summary(exp: Experiment, result: TrainResult) -> dict[str, Any]:
         "seconds": round(result.seconds, 4),
         "steps_per_second": round(result.steps / result.seconds, 1) if result.seconds > 0 else None,
         "diverged": result.diverged,
+        "interrupted": interrupted,
     }
     if result.divergence is not None:
         out["divergence"] = str(result.divergence)
