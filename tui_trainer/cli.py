@@ -265,7 +265,7 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
           epochs, seed, val_split, resume_path, out_dir, overwrite, keep_diverged, as_json, preset) -> None:
     """Train headless on the same engine as the app.
 
-    Exit status: 0 trained, 1 bad input or a failure (one ``Error:`` line), 2 a bad option,
+    Exit status: 0 trained, 1 bad input or a failure (one "Error:" line), 2 a bad option,
     3 diverged, 130 stopped by Ctrl-C (the progress so far is saved to --out).
     """
     from .config import ConfigError, load_config, with_overrides
