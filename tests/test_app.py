@@ -40,8 +40,10 @@ async def wait_for(pilot, condition, timeout=5.0):
 
 
 async def settings_ready(pilot, app):
-    """The config pane fills its fields just after the first frame."""
-    await wait_for(pilot, lambda: bool(app.screen.query("#lr")))
+    """The config pane fills its fields just after the first frame: wait until they are there and
+    laid out (a click or a scroll before that finds no field where it goes)."""
+    await wait_for(pilot, lambda: bool(app.screen.query("#lr")) and not any(p.busy for p in app.screen.query(ConfigPane)))
+    await pilot.pause()
 
 
 def status_text(app) -> str:
