@@ -431,3 +431,28 @@ def test_a_diverged_run_replaces_a_good_model_only_when_asked(tmp_path):
     whole_result(out)
     meta = model_meta(out / "model.npz")
     assert meta["progress"]["status"] == "diverged" and "exploded" in meta["progress"]["divergence"]
+
+
+# --- resume on a data file, and the memory budget -----------------------------------------------------
+
+
+def test_a_model_trained_on_a_csv_resumes_only_with_the_data_file_named(tmp_path):
+    data = tmp_path / "points.csv"
+    data.write_text("a,b,label\n" + "".join(f"{i % 7},{(i * 3) % 5},{'yes' if i % 2 else 'no'}\n" for i in range(40)))
+    out = tmp_path / "run"
+    assert train("--data", str(data), "--hidden", "4", "--epochs", "2", "--out", str(out), "--json").exit_code == 0
+    model = out / "model.npz"
+    error_line(train("--resume", str(model), "--epochs", "1"), "trained on the data file", f"--data {data}")
+    assert report(train("--resume", str(model), "--data", str(data), "--epochs", "1", "--json"))["epochs"] == 3
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_text(data.read_text().replace("yes", "maybe"))
+    error_line(train("--resume", str(model), "--data", str(renamed)), "classes", "renamed.csv", "train a new model")
+    error_line(train("--resume", str(model), "--dataset", "xor"), "--dataset cannot change when resuming")
+
+
+def test_an_experiment_over_the_memory_budget_is_refused_before_it_is_built(monkeypatch):
+    error_line(train(*XOR[:2], "--hidden", "512,512", "--memory-budget", "1M"),
+               "--hidden", "needs about", "MiB", "memory budget of 1.0 MiB", "--memory-budget 1M")
+    monkeypatch.setenv("NN_TUI_MEMORY_BUDGET", "1M")
+    error_line(train("--dataset", "digits"), "--dataset 'digits'", "NN_TUI_MEMORY_BUDGET=1M")
+    error_line(train("--memory-budget", "lots"), "--memory-budget", "512M")

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import click
 
+from .budget import BudgetError, memory_budget_callback
+
 
 class UserError(click.ClickException):
     """A problem with what the user gave us, shown as one ``Error: ...`` message."""
@@ -154,8 +156,12 @@ def _override_error(exc, given: dict) -> UserError:
     return UserError(f"{exc.source}: {len(lines)} problems:" + "".join(f"\n  {line}" for line in lines))
 
 
-def _load_model(path: Path):
-    """``Experiment.load`` with every way a model file can be wrong told in one line naming it."""
+def _load_model(path: Path, data_path: Path | None = None):
+    """``Experiment.load`` with every way a model file can be wrong told in one line naming it.
+
+    A model in an output folder that a killed save left mid-update is read once that save is
+    finished (``headless.recover_out_dir``), so it always comes with its own config and metrics.
+    """
     from .engine.checkpoint import CheckpointError
     from .engine.datasets import DataError
     from .experiment import Experiment
@@ -166,8 +172,12 @@ def _load_model(path: Path):
         raise UserError(f"{path}: is a folder, not a model file{hint}")
     if path.is_file() and not zipfile.is_zipfile(path):
         raise UserError(f"{path}: not an nn-tui model file (not a .npz archive)")
+    if any(path.parent.glob(".nn-tui.*.commit")):
+        from .headless import recover_out_dir
+
+        recover_out_dir(path.parent)
     try:
-        return Experiment.load(path)
+        return Experiment.load(path, data_path=data_path)
     except CheckpointError as exc:
         message = str(exc).replace(f": {path} (config): ", ": ")
         raise UserError(_one_problem_one_line(message)) from None
@@ -189,6 +199,8 @@ COLOR_SYSTEMS = {"truecolor": "truecolor", "256": "256", "16": "standard"}
 @click.option("--colors", type=click.Choice(["auto", "truecolor", "256", "16", "none"]), default="auto",
               show_default=True, help="Colours to use; over SSH try 256 or 16.")
 @click.option("--preset", help="Start on a ready-made experiment (see `nn-tui presets`).")
+@click.option("--memory-budget", callback=memory_budget_callback, expose_value=False,
+              help="Most memory an experiment may need, e.g. 4G (default: half of this machine's memory, or NN_TUI_MEMORY_BUDGET).")
 @click.version_option(package_name="nn-tui")
 @click.pass_context
 @friendly_errors
@@ -260,6 +272,8 @@ def _app_config(config_path, dataset, data_path, target, preset=None):
 @click.option("--keep-diverged", is_flag=True, help="Write a diverged run to --out too (marked as diverged).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object on the last line.")
 @click.option("--preset", help="Start from a ready-made experiment (see `nn-tui presets`); other options override it.")
+@click.option("--memory-budget", callback=memory_budget_callback, expose_value=False,
+              help="Most memory an experiment may need, e.g. 4G (default: half of this machine's memory, or NN_TUI_MEMORY_BUDGET).")
 @friendly_errors
 def train(config_path, dataset, data_path, target, hidden, activation, optimizer, lr, batch_size,
           epochs, seed, val_split, resume_path, out_dir, overwrite, keep_diverged, as_json, preset) -> None:
@@ -277,17 +291,21 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
     if out_dir is not None:
         headless.prepare_out_dir(out_dir, overwrite)
     if resume_path is not None:
-        fixed = dict(config=config_path, dataset=dataset, data=data_path, target=target, hidden=hidden,
+        fixed = dict(config=config_path, dataset=dataset, target=target, hidden=hidden,
                      activation=activation, optimizer=optimizer, seed=seed, val_split=val_split, preset=preset)
         given = [f"--{k.replace('_', '-')}" for k, v in fixed.items() if v is not None]
         if given:
-            raise UserError(f"{', '.join(given)} cannot change when resuming; only --epochs, --lr and --batch-size can")
-        exp = _load_model(resume_path)
+            raise UserError(f"{', '.join(given)} cannot change when resuming; only --epochs, --lr, "
+                            "--batch-size and --data (for a model trained on a data file) can")
+        exp = _load_model(resume_path, data_path)
         if lr is not None:
             exp.opt.lr = lr
         if batch_size is not None:
+            try:
+                exp.config = with_overrides(exp.config, source=str(resume_path), batch_size=batch_size)
+            except ConfigError as exc:
+                raise _override_error(exc, {"batch_size": batch_size}) from None
             exp.trainer.set_batch_size(batch_size)
-            exp.config = with_overrides(exp.config, batch_size=batch_size)
         target_epochs = exp.trainer.epoch + (epochs or exp.config.training.epochs)
     else:
         if preset is not None:
@@ -307,6 +325,9 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
             raise _override_error(exc, given) from None
         try:
             exp = Experiment.from_config(cfg)
+        except BudgetError as exc:  # told in terms of the option that set the key, if one did
+            exc.source = source
+            raise _override_error(exc, given) from None
         except DataError as exc:
             if config_path is None or data_path is not None or cfg.data.path is None:
                 raise
