@@ -1,17 +1,20 @@
 """The optimizer lab in the app: race, learning-rate sweep and loss surfaces, driven with Pilot."""
 
 import asyncio
+import threading
 import time
 
 import numpy as np
 import pytest
 from rich.text import Text
+from textual import events
 from textual.command import CommandPalette
 from textual.widgets import Input
 
 from tui_trainer.config import with_overrides
 from tui_trainer.engine.optimizers import OPTIMIZERS
 from tui_trainer.engine.surfaces import SURFACES
+from tui_trainer.lab import Race
 from tui_trainer.session import default_config
 from tui_trainer.tui.app import NNTuiApp
 from tui_trainer.tui.screens.lab_race import RaceScreen
@@ -525,10 +528,39 @@ def test_header_title_is_never_cut(key, cls, size):
 # --- leaving, from keys, the palette, or twice ----------------------------------------------------
 
 
-def slow_config():
-    """Each step of a race or a sweep takes a while here, so a key can arrive while leaving waits
-    for the worker to finish its step."""
-    return tiny_config(n_samples=4000, epochs=500, batch_size="full", hidden=[512, 512])
+@pytest.fixture
+def held_steps(monkeypatch):
+    """Race and sweep steps that wait for the test's word, so that keys arrive while leaving waits
+    for the worker to finish its step: (entered, release) events. (A step made slow by a large
+    network took from 0.3 s to over 5 s, the wait's limit, depending on the machine, and burnt
+    both cores meanwhile.)"""
+    entered, release = threading.Event(), threading.Event()
+    step = Race.step
+
+    def held(race):
+        entered.set()
+        release.wait(10)
+        return step(race)
+
+    monkeypatch.setattr(Race, "step", held)
+    yield entered, release
+    release.set()
+
+
+async def leave_while_a_step_runs(pilot, screen, keys, held_steps):
+    """Start the screen's work, then send ``keys`` at once while its worker is inside a step:
+    leaving waits for that step, and the keys after the first arrive meanwhile."""
+    app = pilot.app
+    entered, release = held_steps
+    await pilot.press("space")
+    if isinstance(screen, RaceLabScreen):
+        await wait_for(pilot, entered.is_set)
+    for key in keys:  # posted, not pressed: a press would wait until the leaving is done
+        app.post_message(events.Key(key, None))
+    await asyncio.sleep(0.3)
+    if isinstance(screen, RaceLabScreen):
+        assert screen._leaving and screen in app.screen_stack  # still waiting for the step
+    release.set()
 
 
 async def back_on_main(pilot, app):
@@ -544,16 +576,14 @@ async def back_on_main(pilot, app):
 
 @pytest.mark.parametrize("key,cls", SCREENS)
 @pytest.mark.parametrize("keys", [("escape", "escape", "escape", "escape")])
-def test_leaving_twice_while_running_leaves_once(key, cls, keys):
+def test_leaving_twice_while_running_leaves_once(key, cls, keys, held_steps):
     # The second key arrives while the first waits for the worker to stop: it must not dismiss
     # a second screen (the main one: "Can't pop screen").
     async def scenario():
-        app = NNTuiApp(slow_config())
+        app = NNTuiApp(tiny_config(epochs=500))
         async with app.run_test(size=(100, 30)) as pilot:
-            await open_screen(pilot, key, cls)
-            await pilot.press("space")
-            await pilot.pause(0.3)
-            await pilot.press(*keys)
+            screen = await open_screen(pilot, key, cls)
+            await leave_while_a_step_runs(pilot, screen, keys, held_steps)
             await back_on_main(pilot, app)
 
     run(scenario())
@@ -582,17 +612,20 @@ def test_back_from_the_palette_leaves_the_screen(key, cls, running):
 
 
 @pytest.mark.parametrize("key,cls", SCREENS)
-def test_leaving_then_opening_the_palette_leaves_the_lab_screen(key, cls):
+def test_leaving_then_opening_the_palette_leaves_the_lab_screen(key, cls, held_steps):
     # Escape waits for the worker; ctrl+p in that time puts the palette on top. Leaving must take
     # the lab screen away, not the palette.
     async def scenario():
-        app = NNTuiApp(slow_config())
+        app = NNTuiApp(tiny_config(epochs=500))
         async with app.run_test(size=(100, 30)) as pilot:
-            await open_screen(pilot, key, cls)
+            screen = await open_screen(pilot, key, cls)
+            entered, release = held_steps
             await pilot.press("space")
+            if isinstance(screen, RaceLabScreen):
+                await wait_for(pilot, entered.is_set)
+            threading.Timer(0.5, release.set).start()  # the step under way ends half a second from now
+            await pilot.press("escape", "ctrl+p")  # ctrl+p comes while escape waits for that step
             await pilot.pause(0.3)
-            await pilot.press("escape", "ctrl+p")
-            await pilot.pause(0.5)
             if not isinstance(app.screen, MainScreen):  # the palette came first: it stays open
                 assert isinstance(app.screen, CommandPalette)
                 await pilot.press("escape")  # close it: the lab screen then goes too
