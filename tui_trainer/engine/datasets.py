@@ -9,6 +9,7 @@ are CSV files in ``sample_data/``, read with ``load_csv`` like any user file.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Callable
 
@@ -31,6 +32,9 @@ __all__ = [
     "load_dataset",
     "sample_data_dir",
 ]
+
+_PACKAGE = __name__.partition(".")[0]
+"""The top-level package (``tui_trainer``), whose data the sample CSVs are."""
 
 MIN_SAMPLES = 4
 MAX_SAMPLES = 1_000_000
@@ -186,13 +190,20 @@ def _synthetic(name: str, problem: str, generate: Callable) -> Callable[..., Dat
 
 
 def sample_data_dir() -> Path:
-    """Folder of the bundled CSVs: package data when installed, else the repository's sample_data/."""
-    here = Path(__file__).resolve()
-    candidates = (here.parents[1] / "sample_data", here.parents[2] / "sample_data")
+    """Folder of the bundled CSVs.
+
+    An installed nn-tui (a wheel, ``pip install .``, ``pipx install``) carries them as package data in
+    ``tui_trainer/sample_data/`` (pyproject.toml maps the repository's ``sample_data/`` there); an
+    editable install reads the repository's ``sample_data/`` beside the package.
+    """
+    package = resources.files(_PACKAGE)
+    candidates = [package / "sample_data"]
+    if isinstance(package, Path) and (package.parent / "pyproject.toml").is_file():  # a source tree
+        candidates.append(package.parent / "sample_data")
     for folder in candidates:
-        if folder.is_dir():
+        if isinstance(folder, Path) and folder.is_dir():  # not a zipped install: load_csv opens real files
             return folder
-    raise DataError(f"sample data folder not found; looked in {candidates[0]} and {candidates[1]}")
+    raise DataError("sample data folder not found; looked in " + " and ".join(str(c) for c in candidates))
 
 
 def _sample(name: str) -> Callable[..., Dataset]:
