@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from rich.text import Text
 from textual import events
-from textual.command import CommandPalette
+from textual.command import CommandList, CommandPalette
 from textual.widgets import Input
 
 from tui_trainer.config import with_overrides
@@ -26,6 +26,7 @@ from tui_trainer.tui.screens.lab_surface import parse_point
 from tui_trainer.tui.screens.main import MainScreen
 from tui_trainer.tui.screens.views import load_views
 from tui_trainer.tui.widgets.lane_list import LaneList, LaneRow, parse_lr
+from tui_trainer.tui.widgets.loss_plot import LossPlot
 from tui_trainer.tui.widgets.multi_plot import MultiPlot
 from tui_trainer.tui.widgets.surface_map import SurfaceMap
 
@@ -563,15 +564,25 @@ async def leave_while_a_step_runs(pilot, screen, keys, held_steps):
     release.set()
 
 
+def palette_choice(app) -> str:
+    """The command the open palette's Enter would run, as plain text ("" while none is shown)."""
+    commands = app.screen.query(CommandList)
+    if not commands or commands.first().highlighted is None:
+        return ""
+    command_list = commands.first()
+    return str(command_list.get_option_at_index(command_list.highlighted).prompt)
+
+
 async def back_on_main(pilot, app):
     """The lab screen is gone, the main screen is on top and still works."""
     await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
     await pilot.pause(0.3)
     assert [type(s) for s in app.screen_stack] == [MainScreen]
-    await pilot.press("question_mark")  # the main screen answers keys
-    await wait_for(pilot, lambda: not isinstance(app.screen, MainScreen))
-    await pilot.press("escape")
-    await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+    plot = app.screen.query_one(LossPlot)
+    log_scale = plot.log_scale
+    await pilot.press("l")  # the main screen answers keys (l: a key of its own, quick to answer)
+    await wait_for(pilot, lambda: plot.log_scale != log_scale)
+    assert [type(s) for s in app.screen_stack] == [MainScreen]
 
 
 @pytest.mark.parametrize("key,cls", SCREENS)
@@ -595,16 +606,16 @@ def test_back_from_the_palette_leaves_the_screen(key, cls, running):
     async def scenario():
         app = NNTuiApp(tiny_config(n_samples=400, epochs=500, batch_size=1))
         async with app.run_test(size=(100, 30)) as pilot:
-            await open_screen(pilot, key, cls)
+            screen = await open_screen(pilot, key, cls)
             if running:
                 await pilot.press("space")
-                await pilot.pause(0.3)
+                await wait_for(pilot, lambda: screen._active if isinstance(screen, RaceLabScreen) else screen.playing)
             await pilot.press("ctrl+p")
-            await pilot.pause(0.2)
+            await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
             await pilot.press(*"Back")
-            await pilot.pause(0.3)
+            await wait_for(pilot, lambda: palette_choice(app).startswith("Back"))
             await pilot.press("enter")
-            await pilot.pause(0.3)
+            await wait_for(pilot, lambda: not isinstance(app.screen, CommandPalette))
             await pilot.press("enter", "enter")
             await back_on_main(pilot, app)
 
