@@ -5,6 +5,7 @@ import asyncio
 
 import pytest
 from textual import events
+from textual.command import CommandList, CommandPalette
 
 from tests.test_app import settings_ready, small_config, wait_for
 from tui_trainer.tui.app import NNTuiApp
@@ -135,6 +136,7 @@ def test_up_and_down_visit_every_field_without_opening_a_select(size):
                 await pilot.press("down")
                 assert not expanded(app)
                 seen.append(focused_id(app))
+                await pilot.pause()  # the footer's keys laid out anew, as before a frame is drawn
                 footers[focused_id(app)] = footer_text(app)
             assert seen[: len(FIELD_ORDER)] == FIELD_ORDER
             # the footer follows focus: a select's Enter, the layer keys in the layer rows only,
@@ -171,6 +173,13 @@ def test_every_setting_changed_with_keys_only(size):
         async with app.run_test(size=size) as pilot:
             await open_config(pilot)
             config_pane = pane(app)
+
+            # the data first: those fields are at the top, where the pane opens
+            await type_into(pilot, "val_split", "0.25")
+            assert config_pane.config.data.val_split == 0.25
+            await choose(pilot, "dataset", "moons")
+            assert config_pane.config.data.dataset == "moons"
+            data = config_pane.config.data
 
             await type_into(pilot, "width-0", "8")
             assert config_pane.config.network.hidden == [8, 16]
@@ -213,11 +222,7 @@ def test_every_setting_changed_with_keys_only(size):
             await type_into(pilot, "seed", "3")
             assert config_pane.config.training.epochs == 7
             assert config_pane.config.training.seed == 3
-
-            await type_into(pilot, "val_split", "0.25")
-            assert config_pane.config.data.val_split == 0.25
-            await choose(pilot, "dataset", "moons")
-            assert config_pane.config.data.dataset == "moons"
+            assert config_pane.config.data == data  # the data fields, set first, kept
             assert config_pane.valid
             await pilot.press("q")
 
@@ -505,14 +510,24 @@ def test_narrow_escape_closes_the_pane_after_a_change():
     run(scenario())
 
 
+def palette_choice(app) -> str:
+    """The command the open palette's Enter would run, as plain text ("" while none is shown)."""
+    commands = app.screen.query(CommandList)
+    if not commands or commands.first().highlighted is None:
+        return ""
+    command_list = commands.first()
+    return str(command_list.get_option_at_index(command_list.highlighted).prompt)
+
+
 async def palette(pilot, text: str):
-    """Open the command palette, type ``text`` and run the first match."""
+    """Open the command palette, type ``text`` and run the command it names."""
+    app = pilot.app
     await pilot.press("ctrl+p")
-    await pilot.pause(0.2)
+    await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
     await pilot.press(*text)
-    await pilot.pause(0.5)
+    await wait_for(pilot, lambda: palette_choice(app).startswith(text))
     await pilot.press("enter")
-    await pilot.pause(0.2)
+    await wait_for(pilot, lambda: not isinstance(app.screen, CommandPalette))
     await settle(pilot)
 
 
