@@ -34,6 +34,12 @@ def storm_keys(seed: int, count: int) -> list[str]:
 async def storm(seed: int, count: int, tmp_path) -> int | None:
     config = with_overrides(default_config(), n_samples=120, epochs=40)
     app = NNTuiApp(config)
+    quits = []
+
+    async def count_quit() -> None:
+        quits.append(True)  # the palette's Quit, found by random typing: the storm goes on
+
+    app.action_quit = count_quit
     rng = random.Random(seed + 1)
     cwd = os.getcwd()
     os.chdir(tmp_path)  # ctrl+s with the default name writes here
