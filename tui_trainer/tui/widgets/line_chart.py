@@ -3,9 +3,9 @@ a log y axis.
 
 Drawn directly with NumPy into braille cells (2 x 4 dots per character), not with plotext:
 seven lines cost ~2 ms instead of ~140 ms, which matters in a view that redraws while a
-training thread wants the interpreter. Tick values and labels come from the loss plot's
-helpers, so both read alike. The gradient-flow view draws one line per layer on a log scale
-with it, the decision-boundary view a 1-D regression's data and prediction curve.
+training thread wants the interpreter. Tick values and labels come from :mod:`.plotting`, as
+every chart's do, so all read alike. The gradient-flow view draws one line per layer on a log
+scale with it, the decision-boundary view a 1-D regression's data and prediction curve.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from ...series import thin
-from .loss_plot import _format_step, _format_value, _linear_ticks, _log_ticks, _text_strip, _y_range
+from .plotting import format_step, format_value, linear_ticks, log_ticks, text_strip, y_range
 
 __all__ = ["ChartSeries", "LineChart", "build_chart"]
 
@@ -59,7 +59,7 @@ def build_chart(
     """
     title = title.copy()
     title.truncate(max(width, 1), overflow="ellipsis")
-    strips = [_text_strip(title, width)]
+    strips = [text_strip(title, width)]
     plot_height = height - 1
     pts = []
     for s in series:
@@ -79,20 +79,20 @@ def build_chart(
     all_x = np.concatenate([x for _, x, _ in pts])
     all_y = np.concatenate([y for _, _, y in pts])
     x_lo, x_hi = float(all_x.min()), float(all_x.max())
-    y_lo, y_hi = _y_range(float(all_y.min()), float(all_y.max()), log=log_y, decades=0.5)
+    y_lo, y_hi = y_range(float(all_y.min()), float(all_y.max()), log=log_y, decades=0.5)
     if x_hi - x_lo <= 0:
         x_lo, x_hi = x_lo - 1.0, x_hi + 1.0
 
     rows = plot_height - 2  # the canvas; then the x axis and its labels
     if log_y:
-        y_ticks, y_text = _log_ticks(y_lo, y_hi, max(2, min(6, rows // 2)))
+        y_ticks, y_text = log_ticks(y_lo, y_hi, max(2, min(6, rows // 2)))
     else:
-        y_ticks, y_step = _linear_ticks(y_lo, y_hi, max(2, min(6, rows // 3)))
-        y_text = [_format_value(t, y_step) for t in y_ticks]
+        y_ticks, y_step = linear_ticks(y_lo, y_hi, max(2, min(6, rows // 3)))
+        y_text = [format_value(t, y_step) for t in y_ticks]
     gutter = max((len(t) for t in y_text), default=1)
     cols = max(1, width - gutter - 1)
-    x_ticks, x_step = _linear_ticks(x_lo, x_hi, max(2, min(8, cols // 11)), min_step=1.0 if x_steps else 0.0)
-    x_text = [_format_step(t) if x_steps else _format_value(t, x_step) for t in x_ticks]
+    x_ticks, x_step = linear_ticks(x_lo, x_hi, max(2, min(8, cols // 11)), min_step=1.0 if x_steps else 0.0)
+    x_text = [format_step(t) if x_steps else format_value(t, x_step) for t in x_ticks]
 
     def dot_x(x):
         return np.clip(np.round((x - x_lo) / (x_hi - x_lo) * (2 * cols - 1)), 0, 2 * cols - 1).astype(int)

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import io
-import math
 from collections.abc import Mapping
-from itertools import groupby
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
-from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -19,6 +14,20 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from ...series import thin
+from .plotting import (
+    Curve,
+    Plot,
+    format_step,
+    format_value,
+    hint_strips,
+    linear_ticks,
+    log_ticks,
+    plot_strips,
+    short_exp,
+    styled,
+    text_strip,
+    y_range,
+)
 from .redraw_throttle import ThrottledRedraw
 
 __all__ = ["LossPlot", "build_plot"]
@@ -32,106 +41,8 @@ TRAIN_KEY = "──"
 _TRAIN_STYLE = Style(color=f"color({TRAIN_COLOR})", bold=True)
 _VAL_STYLE = Style(color=f"color({VAL_COLOR})", bold=True)
 _AXIS_LABEL_STYLE = Style(dim=True)
+_NULL_STYLE = Style()
 _LIMIT = 1e300  # beyond this plotext's arithmetic overflows; such points are dropped like NaN
-
-
-_MANTISSAS = (1.0, 2.0, 2.5, 5.0)
-
-
-def _y_range(lo: float, hi: float, *, log: bool, decades: float = 0.1) -> tuple[float, float]:
-    """``lo..hi`` widened where it has no height to draw: by ``decades`` on a log axis (values are
-    log10 already), else by 5% of the value."""
-    if not hi - lo > max(abs(lo), abs(hi)) * 1e-9:
-        pad = decades if log else max(abs(lo) * 0.05, 1e-9)
-        lo, hi = lo - pad, hi + pad
-    return lo, hi
-
-
-def _linear_ticks(lo: float, hi: float, target: int, *, min_step: float = 0.0) -> tuple[list[float], float]:
-    """Round tick values inside [lo, hi] (1, 2, 2.5 or 5 times a power of ten apart) and their spacing.
-
-    Picks the spacing whose tick count is nearest ``target`` without passing ``target + 1``, and gives at
-    least two ticks whenever the range allows.
-    """
-    span = hi - lo
-    exp = math.floor(math.log10(span / max(target, 1)))
-    best: tuple[tuple[int, float], float, int, int] | None = None
-    for e in range(exp - 1, exp + 2):
-        for m in _MANTISSAS:
-            step = max(m * 10.0**e, min_step)
-            first = math.ceil(lo / step - 1e-9)
-            last = math.floor(hi / step + 1e-9)
-            count = last - first + 1
-            if count > max(target + 1, 2) or (count < 2 and step > min_step):
-                continue
-            key = (abs(count - target), -step)
-            if best is None or key < best[0]:
-                best = (key, step, first, last)
-    if best is None:  # a range too narrow for two round ticks: its ends
-        return [lo, hi], span
-    _, step, first, last = best
-    ticks = [k * step for k in range(first, last + 1)]
-    return [0.0 if abs(t) < step * 1e-9 else t for t in ticks], step
-
-
-def _format_value(v: float, step: float) -> str:
-    """A short label for a linear tick: enough digits to tell ticks ``step`` apart, and no more."""
-    if v == 0:
-        return "0"
-    mag = abs(v)
-    if 1e-3 <= mag < 1e5 and step >= 1e-4:
-        exp = math.floor(math.log10(step) + 1e-9)
-        two_and_a_half = abs(step / 10.0**exp - 2.5) < 1e-6  # 0.25 steps need one more digit than 0.2 steps
-        decimals = max(0, -exp + two_and_a_half)
-        text = f"{v:.{decimals}f}"
-        if "." in text:
-            text = text.rstrip("0").rstrip(".")
-        return text
-    digits = max(1, math.floor(math.log10(mag)) - math.floor(math.log10(step) + 1e-9) + 2)
-    return _short_exp(f"{v:.{min(digits, 4)}g}")
-
-
-def _short_exp(text: str) -> str:
-    """`1e-05` -> `1e-5`, `2.5e+06` -> `2.5e6`: narrower y-axis labels."""
-    if "e" not in text:
-        return text
-    mant, exp = text.split("e")
-    return f"{mant}e{int(exp)}"
-
-
-def _format_step(v: float) -> str:
-    """Step numbers on the x axis: 500, 12.5k, 1.5M."""
-    mag = abs(v)
-    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if mag >= div:
-            return f"{round(v / div, 3):g}{suffix}"
-    return f"{round(v, 3):g}"
-
-
-def _log_ticks(lo: float, hi: float, target: int) -> tuple[list[float], list[str]]:
-    """Ticks for log10-transformed data in [lo, hi]: decades, or 1-2-5 steps, or linear steps in a narrow range."""
-    span = hi - lo
-    if span >= 1.0:
-        decades = [float(k) for k in range(math.ceil(lo - 1e-9), math.floor(hi + 1e-9) + 1)]
-        stride = max(1, math.ceil(span / max(target, 1)))
-        ticks = [k for k in decades if k % stride == 0]
-        if len(ticks) < 2:
-            ticks = decades
-        for mantissas in ((1, 2, 5), (1, 3)):  # a decade or two: add the 2s and 5s, or the 3s, if there is room
-            if len(ticks) >= 3:
-                break
-            finer = [
-                math.log10(m) + k
-                for k in range(math.floor(lo) - 1, math.ceil(hi) + 1)
-                for m in mantissas
-                if lo - 1e-9 <= math.log10(m) + k <= hi + 1e-9
-            ]
-            if len(finer) <= max(target + 1, 3):
-                ticks = finer
-        return ticks, [_short_exp(f"{10.0**t:.3g}") for t in ticks]
-    values, step = _linear_ticks(10.0**lo, 10.0**hi, target)
-    values = [v for v in values if v > 0]
-    return [math.log10(v) for v in values], [_format_value(v, step) for v in values]
 
 
 def _plottable(x: np.ndarray, y: np.ndarray, log: bool) -> tuple[np.ndarray, np.ndarray, int, int]:
@@ -179,86 +90,8 @@ def _format_current(value: Any, digits: int) -> str:
     if value is None:
         return "–"
     if isinstance(value, (float, np.floating)):
-        return _short_exp(f"{value:.{digits}g}")
+        return short_exp(f"{value:.{digits}g}")
     return str(value)
-
-
-# Renders Rich text to segments; nothing is printed through it.
-_CONSOLE = Console(file=io.StringIO(), width=1000, color_system="truecolor", force_terminal=True)
-_cell_styles: dict[str, Style | None] = {}
-_NULL_STYLE = Style()
-
-
-def _styled(strip: Strip) -> Strip:
-    """The strip with a Style on every segment: Textual's NO_COLOR filter cannot take None."""
-    if all(seg.style is not None for seg in strip):
-        return strip
-    return Strip(
-        [seg if seg.style is not None else Segment(seg.text, _NULL_STYLE, seg.control) for seg in strip],
-        strip.cell_length,
-    )
-
-
-def _text_strip(text: Text, width: int) -> Strip:
-    return Strip(text.render(_CONSOLE), text.cell_len).adjust_cell_length(width)
-
-
-def hint_strips(hint: str, style: Style, width: int, height: int, blank: Style | None = None) -> list[Strip]:
-    """What an empty plot shows: ``hint`` centred on the middle line, blank lines above it."""
-    text = Text(hint, style=style)
-    text.truncate(width, overflow="ellipsis")
-    text.align("center", width)
-    return [Strip.blank(width, blank)] * ((height - 1) // 2) + [_text_strip(text, width)]
-
-
-def _cell_style(fg: Any, style: Any, bg: Any) -> Style | None:
-    """The Rich style of a plotext cell, by way of plotext's own ANSI codes (cached: a handful of colours)."""
-    key = repr((fg, style, bg))
-    if key not in _cell_styles:
-        import plotext._utility as plotext_utility  # plotext loads on the first plot, not at start-up
-
-        ansi = plotext_utility.colors_to_ansi(fg, style, bg)
-        _cell_styles[key] = Text.from_ansi(ansi + "x").get_style_at_offset(_CONSOLE, 0) if ansi else None
-    return _cell_styles[key]
-
-
-def _figure_strips(fig: Any, width: int) -> list[Strip]:
-    """Build ``fig`` and turn its character matrix into strips.
-
-    Reading plotext's matrix directly skips its ANSI canvas string and Rich's ANSI parser: about a quarter
-    of a redraw. Should a plotext release move the matrix, fall back to the public ``build()``.
-    """
-    try:
-        fig._set_sizes()
-        fig._build_matrix()
-        matrix = fig.monitor.matrix
-        rows = [(matrix.marker[r], matrix.fullground[r], matrix.style[r], matrix.background[r])
-                for r in range(matrix.rows - 1, -1, -1)]  # plotext's row 0 is the bottom
-    except (AttributeError, IndexError, TypeError):  # pragma: no cover - only with another plotext
-        return [_text_strip(line, width) for line in Text.from_ansi(fig.build()).split("\n")]
-    strips = []
-    for markers, fg, style, bg in rows:
-        segments = []
-        for colors, cells in groupby(zip(zip(fg, style, bg), markers), key=itemgetter(0)):
-            segments.append(Segment("".join(cell for _, cell in cells), _cell_style(*colors)))
-        strips.append(Strip(segments).adjust_cell_length(width))
-    return strips
-
-
-def new_figure(width, height, xlim, ylim, xticks, yticks):
-    """A private plotext figure with the house look: clear theme, left and bottom axes, given ticks."""
-    from plotext._figure import _figure_class  # plotext loads on the first plot, not at start-up
-
-    fig = _figure_class()
-    fig.plotsize(width, height)
-    fig.theme("clear")
-    fig.xaxes(True, False)
-    fig.yaxes(True, False)
-    fig.xlim(*xlim)
-    fig.ylim(*ylim)
-    fig.xticks(*xticks)
-    fig.yticks(*yticks)
-    return fig
 
 
 def build_plot(
@@ -275,8 +108,7 @@ def build_plot(
 ) -> list[Strip] | None:
     """The whole plot, title line included, as at most ``height`` strips of ``width`` cells.
 
-    Returns None when there is nothing to plot at all (no points, finite or not). Touches no global state:
-    plotext is driven through a private figure, so nothing leaks between renders or into other plotext users.
+    Returns None when there is nothing to plot at all (no points, finite or not).
     """
     n_points = len(step_x) + len(val_x)
     if n_points == 0:
@@ -294,10 +126,10 @@ def build_plot(
     plot_height = height - 1
     if width < 16 or plot_height < 4 or len(sx) + len(vx) == 0:
         if plot_height < 1 or len(sx) + len(vx):
-            return [_text_strip(title, width)]  # too small for axes: the title still gives the numbers
+            return [text_strip(title, width)]  # too small for axes: the title still gives the numbers
         body = Text("no positive values to plot" if s_nonpos + v_nonpos else "no finite values to plot", style="dim")
         body.align("center", max(width, 1))
-        return [_text_strip(title, width), _text_strip(body, width)]
+        return [text_strip(title, width), text_strip(body, width)]
 
     if log_scale:
         sy, vy = np.log10(sy), np.log10(vy)
@@ -313,7 +145,7 @@ def build_plot(
     all_x = np.concatenate([sx, vx_line])
     all_y = np.concatenate([sy, vy_line])
     x_lo, x_hi = float(all_x.min()), float(all_x.max())
-    y_lo, y_hi = _y_range(float(all_y.min()), float(all_y.max()), log=log_scale)
+    y_lo, y_hi = y_range(float(all_y.min()), float(all_y.max()), log=log_scale)
     if x_hi - x_lo <= 0:
         x_lo, x_hi = x_lo - 1.0, x_hi + 1.0
 
@@ -321,26 +153,29 @@ def build_plot(
     show_labels = plot_height >= 10
     canvas_rows = plot_height - 2 - show_labels
     if log_scale:
-        y_ticks, y_labels = _log_ticks(y_lo, y_hi, max(2, min(6, canvas_rows // 3)))
+        y_ticks, y_labels = log_ticks(y_lo, y_hi, max(2, min(6, canvas_rows // 3)))
     else:
-        y_ticks, y_step = _linear_ticks(y_lo, y_hi, max(2, min(6, canvas_rows // 3)))
-        y_labels = [_format_value(t, y_step) for t in y_ticks]
+        y_ticks, y_step = linear_ticks(y_lo, y_hi, max(2, min(6, canvas_rows // 3)))
+        y_labels = [format_value(t, y_step) for t in y_ticks]
     label_width = max((len(s) for s in y_labels), default=1)
     canvas_cols = max(1, width - label_width - 1)
-    x_ticks, _ = _linear_ticks(x_lo, x_hi, max(2, min(8, canvas_cols // 11)), min_step=1.0)
-    x_labels = [_format_step(t) for t in x_ticks]
+    x_ticks, _ = linear_ticks(x_lo, x_hi, max(2, min(8, canvas_cols // 11)), min_step=1.0)
+    x_labels = [format_step(t) for t in x_ticks]
 
-    fig = new_figure(width, plot_height, (x_lo, x_hi), (y_lo, y_hi), (x_ticks, x_labels), (y_ticks, y_labels))
-    if show_labels:
-        fig.xlabel("step")
-        fig.ylabel(f"{label} (log)" if log_scale else label)
+    curves = []
     if len(vx_line) > 1:
-        fig.plot(vx_line.tolist(), vy_line.tolist(), marker="braille", color=VAL_COLOR)
+        curves.append(Curve(vx_line.tolist(), vy_line.tolist(), VAL_COLOR))
     if len(sx):
-        fig.plot(sx.tolist(), sy.tolist(), marker="braille", color=TRAIN_COLOR)
+        curves.append(Curve(sx.tolist(), sy.tolist(), TRAIN_COLOR))
     if len(vx_mark):
-        fig.scatter(vx_mark.tolist(), vy_mark.tolist(), marker=VAL_MARKER, color=VAL_COLOR)
-    strips = [_text_strip(title, width), *_figure_strips(fig, width)]
+        curves.append(Curve(vx_mark.tolist(), vy_mark.tolist(), VAL_COLOR, marker=VAL_MARKER, lines=False))
+    plot = Plot(
+        width, plot_height, (x_lo, x_hi), (y_lo, y_hi), (x_ticks, x_labels), (y_ticks, y_labels),
+        x_label="step" if show_labels else "",
+        y_label=(f"{label} (log)" if log_scale else label) if show_labels else "",
+        curves=curves,
+    )
+    strips = [text_strip(title, width), *plot_strips(plot)]
     if not show_labels:
         # No room for a label row: name the x axis at one end of its tick row instead.
         ticks_row, step_label = strips[-1], Strip([Segment("step", _AXIS_LABEL_STYLE)])
@@ -469,7 +304,7 @@ class LossPlot(ThrottledRedraw, Widget):
         if strips is None:
             strips = hint_strips(self.hint, self.get_component_rich_style("loss-plot--hint"), width, height,
                                  _NULL_STYLE)
-        self._lines = [_styled(strip) for strip in strips[:height]]
+        self._lines = [styled(strip) for strip in strips[:height]]
 
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width

@@ -1,9 +1,8 @@
 """Several named curves on one plot, each in its own colour, with a legend line: the optimizer lab's plots.
 
-Drawn like :mod:`.loss_plot` (whose tick and figure helpers it reuses): a private plotext figure, read back
-as strips for Textual's line API, so plotext's global state is never touched. Colours are RGB triplets of the 16
-standard colours (see ``lane_colors``), so curves stay apart on ``TERM=xterm``; without colour (``NO_COLOR``) every curve is drawn with
-its own letter instead of a line.
+Drawn like :mod:`.loss_plot`, through :mod:`.plotting`: plotext draws the plot, read back as strips for
+Textual's line API. Colours are RGB triplets of the 16 standard colours (see ``lane_colors``), so curves stay
+apart on ``TERM=xterm``; without colour (``NO_COLOR``) every curve is drawn with its own letter instead of a line.
 """
 
 from __future__ import annotations
@@ -20,18 +19,20 @@ from textual.widget import Widget
 
 from ...series import thin
 from .lane_colors import RGB, rgb
-from .redraw_throttle import ThrottledRedraw
-from .loss_plot import (
-    _figure_strips,
-    _format_step,
-    _format_value,
-    _linear_ticks,
-    _log_ticks,
-    _text_strip,
-    _y_range,
+from .plotting import (
+    Curve,
+    Plot,
+    Rule,
+    format_step,
+    format_value,
     hint_strips,
-    new_figure,
+    linear_ticks,
+    log_ticks,
+    plot_strips,
+    text_strip,
+    y_range,
 )
+from .redraw_throttle import ThrottledRedraw
 
 __all__ = ["MultiPlot", "PlotMark", "PlotSeries", "build_multi_plot"]
 
@@ -123,7 +124,7 @@ def build_multi_plot(width: int, height: int, series: Sequence[PlotSeries], opti
         return None
     plot_height = height - 1
     if width < 16 or plot_height < 4:
-        return [_text_strip(title, width)]
+        return [text_strip(title, width)]
 
     ys = [y for _, _, y in drawn if len(y)]
     xs = [x for _, x, _ in drawn if len(x)] + [np.array([m.x for m in marks])]
@@ -138,17 +139,17 @@ def build_multi_plot(width: int, height: int, series: Sequence[PlotSeries], opti
         x_lo, x_hi = float(all_x.min()), float(all_x.max())
     if x_hi - x_lo <= 0:
         x_lo, x_hi = x_lo - 1.0, x_hi + 1.0
-    y_lo, y_hi = _y_range(float(all_y.min()), float(all_y.max()), log=log)
+    y_lo, y_hi = y_range(float(all_y.min()), float(all_y.max()), log=log)
     if any(m.y is None for m in marks):  # room on top for the pinned markers
         y_hi += (y_hi - y_lo) * 0.08
 
     show_labels = plot_height >= 10 and bool(options.x_label or options.y_label)
     canvas_rows = plot_height - 2 - show_labels
     if log:
-        y_ticks, y_labels = _log_ticks(y_lo, y_hi, max(2, min(6, canvas_rows // 3)))
+        y_ticks, y_labels = log_ticks(y_lo, y_hi, max(2, min(6, canvas_rows // 3)))
     else:
-        y_ticks, y_step = _linear_ticks(y_lo, y_hi, max(2, min(6, canvas_rows // 3)))
-        y_labels = [_format_value(t, y_step) for t in y_ticks]
+        y_ticks, y_step = linear_ticks(y_lo, y_hi, max(2, min(6, canvas_rows // 3)))
+        y_labels = [format_value(t, y_step) for t in y_ticks]
     label_width = max((len(s) for s in y_labels), default=1)
     canvas_cols = max(1, width - label_width - 1)
     if options.x_ticks is not None:
@@ -156,17 +157,15 @@ def build_multi_plot(width: int, height: int, series: Sequence[PlotSeries], opti
         stride = max(1, math.ceil(len(x_ticks) * (max(map(len, x_labels), default=1) + 2) / canvas_cols))
         x_ticks, x_labels = x_ticks[::stride], x_labels[::stride]
     else:
-        x_ticks, _ = _linear_ticks(x_lo, x_hi, max(2, min(8, canvas_cols // 8)), min_step=1.0 if options.x_integer else 0.0)
-        x_labels = [_format_step(t) for t in x_ticks]
+        x_ticks, _ = linear_ticks(x_lo, x_hi, max(2, min(8, canvas_cols // 8)), min_step=1.0 if options.x_integer else 0.0)
+        x_labels = [format_step(t) for t in x_ticks]
 
-    fig = new_figure(width, plot_height, (x_lo, x_hi), (y_lo, y_hi), (x_ticks, x_labels), (y_ticks, y_labels))
-    if show_labels:
-        fig.xlabel(options.x_label)
-        fig.ylabel(f"{options.y_label} (log)" if log and options.y_label else options.y_label)
+    rules = []
     if options.hline is not None and (options.hline[0] > 0 or not log):
-        fig.hline(math.log10(options.hline[0]) if log else options.hline[0], options.hline[1])
+        rules.append(Rule(math.log10(options.hline[0]) if log else options.hline[0], options.hline[1]))
     if options.vline is not None:
-        fig.vline(options.vline[0], options.vline[1])
+        rules.append(Rule(options.vline[0], options.vline[1], vertical=True))
+    curves = []
     columns = max(1, canvas_cols)
     for s, x, y in drawn:
         if not len(x):
@@ -176,17 +175,23 @@ def build_multi_plot(width: int, height: int, series: Sequence[PlotSeries], opti
         if s.points or no_color:
             if no_color and not s.points:
                 x, y = thin(x, y, max(2, columns // 3))
-            fig.scatter(x.tolist(), y.tolist(), marker=s.letter, color=s.color)
+            curves.append(Curve(x.tolist(), y.tolist(), s.color, marker=s.letter, lines=False))
         else:
             x, y = thin(x, y, 2 * columns)
             if len(x) == 1:
-                fig.scatter(x.tolist(), y.tolist(), marker=s.letter, color=s.color)
+                curves.append(Curve(x.tolist(), y.tolist(), s.color, marker=s.letter, lines=False))
             else:
-                fig.plot(x.tolist(), y.tolist(), marker="braille", color=s.color)
+                curves.append(Curve(x.tolist(), y.tolist(), s.color))
     for m in marks:
         my = y_hi if m.y is None else (math.log10(m.y) if log and m.y > 0 else m.y)
-        fig.scatter([m.x], [my], marker=m.char, color=m.color)
-    return [_text_strip(title, width), *_figure_strips(fig, width)]
+        curves.append(Curve([m.x], [my], m.color, marker=m.char, lines=False))
+    y_label = f"{options.y_label} (log)" if log and options.y_label else options.y_label
+    plot = Plot(
+        width, plot_height, (x_lo, x_hi), (y_lo, y_hi), (x_ticks, x_labels), (y_ticks, y_labels),
+        x_label=options.x_label if show_labels else "", y_label=y_label if show_labels else "",
+        curves=curves, rules=rules,
+    )
+    return [text_strip(title, width), *plot_strips(plot)]
 
 
 class MultiPlot(ThrottledRedraw, Widget):

@@ -1,0 +1,363 @@
+"""Drawing charts for the line API: tick values and labels, and plotext plots turned into Textual strips.
+
+Every chart widget goes through this module. :func:`plot_strips` takes a :class:`Plot` (size, limits, ticks,
+labels, curves and reference lines), has plotext draw it through its public API only, and turns plotext's
+ANSI output into Textual strips. It works with plotext 5.3 (module functions on the global
+figure, ``plotext.build()`` giving the ANSI text) and plotext 6 (``plotext.figure``, whose ``build()`` gives a
+matrix and ``matrix.string()`` the ANSI text). plotext is imported on the first plot, not at start-up.
+
+Both versions draw on plotext's one global figure: each plot clears it before and after drawing, so nothing is
+left between plots, and a lock keeps two threads from drawing at once. Other code that keeps its own plot in
+plotext's global figure loses it when a chart is drawn (nothing in nn-tui does).
+
+The tick helpers (:func:`linear_ticks`, :func:`log_ticks`, :func:`format_value`, :func:`format_step`,
+:func:`y_range`) are shared by the charts drawn without plotext (:mod:`.line_chart`), so all charts read alike.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Callable, Sequence, Union
+
+from rich.ansi import AnsiDecoder
+from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.strip import Strip
+
+__all__ = [
+    "Color",
+    "Curve",
+    "Plot",
+    "Rule",
+    "ansi_strips",
+    "format_step",
+    "format_value",
+    "hint_strips",
+    "linear_ticks",
+    "log_ticks",
+    "plot_strips",
+    "plotext_version",
+    "short_exp",
+    "styled",
+    "text_strip",
+    "y_range",
+]
+
+Color = Union[int, tuple[int, int, int]]
+"""A 256-colour ANSI number (0-15 are the standard colours, which stay apart on ``TERM=xterm``) or an RGB triplet."""
+
+# -- ticks and labels --------------------------------------------------------------------------------
+
+_MANTISSAS = (1.0, 2.0, 2.5, 5.0)
+
+
+def y_range(lo: float, hi: float, *, log: bool, decades: float = 0.1) -> tuple[float, float]:
+    """``lo..hi`` widened where it has no height to draw: by ``decades`` on a log axis (values are
+    log10 already), else by 5% of the value."""
+    if not hi - lo > max(abs(lo), abs(hi)) * 1e-9:
+        pad = decades if log else max(abs(lo) * 0.05, 1e-9)
+        lo, hi = lo - pad, hi + pad
+    return lo, hi
+
+
+def linear_ticks(lo: float, hi: float, target: int, *, min_step: float = 0.0) -> tuple[list[float], float]:
+    """Round tick values inside [lo, hi] (1, 2, 2.5 or 5 times a power of ten apart) and their spacing.
+
+    Picks the spacing whose tick count is nearest ``target`` without passing ``target + 1``, and gives at
+    least two ticks whenever the range allows.
+    """
+    span = hi - lo
+    exp = math.floor(math.log10(span / max(target, 1)))
+    best: tuple[tuple[int, float], float, int, int] | None = None
+    for e in range(exp - 1, exp + 2):
+        for m in _MANTISSAS:
+            step = max(m * 10.0**e, min_step)
+            first = math.ceil(lo / step - 1e-9)
+            last = math.floor(hi / step + 1e-9)
+            count = last - first + 1
+            if count > max(target + 1, 2) or (count < 2 and step > min_step):
+                continue
+            key = (abs(count - target), -step)
+            if best is None or key < best[0]:
+                best = (key, step, first, last)
+    if best is None:  # a range too narrow for two round ticks: its ends
+        return [lo, hi], span
+    _, step, first, last = best
+    ticks = [k * step for k in range(first, last + 1)]
+    return [0.0 if abs(t) < step * 1e-9 else t for t in ticks], step
+
+
+def format_value(v: float, step: float) -> str:
+    """A short label for a linear tick: enough digits to tell ticks ``step`` apart, and no more."""
+    if v == 0:
+        return "0"
+    mag = abs(v)
+    if 1e-3 <= mag < 1e5 and step >= 1e-4:
+        exp = math.floor(math.log10(step) + 1e-9)
+        two_and_a_half = abs(step / 10.0**exp - 2.5) < 1e-6  # 0.25 steps need one more digit than 0.2 steps
+        decimals = max(0, -exp + two_and_a_half)
+        text = f"{v:.{decimals}f}"
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        return text
+    digits = max(1, math.floor(math.log10(mag)) - math.floor(math.log10(step) + 1e-9) + 2)
+    return short_exp(f"{v:.{min(digits, 4)}g}")
+
+
+def short_exp(text: str) -> str:
+    """`1e-05` -> `1e-5`, `2.5e+06` -> `2.5e6`: narrower y-axis labels."""
+    if "e" not in text:
+        return text
+    mant, exp = text.split("e")
+    return f"{mant}e{int(exp)}"
+
+
+def format_step(v: float) -> str:
+    """Step numbers on the x axis: 500, 12.5k, 1.5M."""
+    mag = abs(v)
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if mag >= div:
+            return f"{round(v / div, 3):g}{suffix}"
+    return f"{round(v, 3):g}"
+
+
+def log_ticks(lo: float, hi: float, target: int) -> tuple[list[float], list[str]]:
+    """Ticks for log10-transformed data in [lo, hi]: decades, or 1-2-5 steps, or linear steps in a narrow range."""
+    span = hi - lo
+    if span >= 1.0:
+        decades = [float(k) for k in range(math.ceil(lo - 1e-9), math.floor(hi + 1e-9) + 1)]
+        stride = max(1, math.ceil(span / max(target, 1)))
+        ticks = [k for k in decades if k % stride == 0]
+        if len(ticks) < 2:
+            ticks = decades
+        for mantissas in ((1, 2, 5), (1, 3)):  # a decade or two: add the 2s and 5s, or the 3s, if there is room
+            if len(ticks) >= 3:
+                break
+            finer = [
+                math.log10(m) + k
+                for k in range(math.floor(lo) - 1, math.ceil(hi) + 1)
+                for m in mantissas
+                if lo - 1e-9 <= math.log10(m) + k <= hi + 1e-9
+            ]
+            if len(finer) <= max(target + 1, 3):
+                ticks = finer
+        return ticks, [short_exp(f"{10.0**t:.3g}") for t in ticks]
+    values, step = linear_ticks(10.0**lo, 10.0**hi, target)
+    values = [v for v in values if v > 0]
+    return [math.log10(v) for v in values], [format_value(v, step) for v in values]
+
+
+# -- strips ------------------------------------------------------------------------------------------
+
+# Renders Rich text to segments; nothing is printed through it.
+_CONSOLE = Console(file=io.StringIO(), width=1000, color_system="truecolor", force_terminal=True)
+_NULL_STYLE = Style()
+
+
+def text_strip(text: Text, width: int) -> Strip:
+    """One line of Rich text as a strip of exactly ``width`` cells."""
+    return Strip(text.render(_CONSOLE), text.cell_len).adjust_cell_length(width)
+
+
+def hint_strips(hint: str, style: Style, width: int, height: int, blank: Style | None = None) -> list[Strip]:
+    """What an empty chart shows: ``hint`` centred on the middle line, blank lines above it."""
+    text = Text(hint, style=style)
+    text.truncate(width, overflow="ellipsis")
+    text.align("center", width)
+    return [Strip.blank(width, blank)] * ((height - 1) // 2) + [text_strip(text, width)]
+
+
+def styled(strip: Strip) -> Strip:
+    """The strip with a Style on every segment: Textual's NO_COLOR filter cannot take None."""
+    if all(seg.style is not None for seg in strip):
+        return strip
+    return Strip(
+        [seg if seg.style is not None else Segment(seg.text, _NULL_STYLE, seg.control) for seg in strip],
+        strip.cell_length,
+    )
+
+
+_SGR_RUN = re.compile(r"((?:\x1b\[[0-9;]*m)+)")
+_sgr_styles: dict[tuple[Style, str], Style] = {}
+_DECODER = AnsiDecoder()
+
+
+def _after(style: Style, codes: str) -> Style:
+    """The style in force after the escape codes ``codes``, from ``style`` (cached: plots use a few colours)."""
+    key = (style, codes)
+    found = _sgr_styles.get(key)
+    if found is None:
+        with _LOCK:
+            _DECODER.style = style
+            _DECODER.decode_line(codes)  # only updates the decoder's style: there is no text
+            found = _DECODER.style
+        if len(_sgr_styles) > 4096:  # an endless stream of new RGB colours: start again
+            _sgr_styles.clear()
+        _sgr_styles[key] = found
+    return found
+
+
+def ansi_strips(ansi: str, width: int) -> list[Strip]:
+    """Terminal text with SGR colour codes (what plotext prints), one strip of ``width`` cells a line.
+
+    Reads what Rich's ``Text.from_ansi`` would, styles included, at a fraction of its cost: a plot uses a
+    handful of escape sequences, each turned into a Rich style once.
+    """
+    strips = []
+    style = Style.null()
+    for line in ansi.removesuffix("\n").split("\n"):
+        segments = []
+        parts = _SGR_RUN.split(line)  # text, codes, text, codes, ..., text
+        for i in range(0, len(parts), 2):
+            if i:
+                style = _after(style, parts[i - 1])
+            if parts[i]:
+                segments.append(Segment(parts[i], style or None))
+        strips.append(Strip(segments).adjust_cell_length(width))
+    return strips
+
+
+# -- plots -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Curve:
+    """Points of one series, drawn in the order given (a later curve covers an earlier one)."""
+
+    x: Sequence[float]
+    y: Sequence[float]
+    color: Color
+    marker: str = "braille"
+    """``braille`` (2 x 4 dots a cell) or one character drawn at each point."""
+    lines: bool = True
+    """Join the points (a line); False: the markers alone."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A line across the whole plot: horizontal at ``y = at``, or vertical at ``x = at``."""
+
+    at: float
+    color: Color
+    vertical: bool = False
+
+
+@dataclass(frozen=True)
+class Plot:
+    """What to draw: ``width`` x ``height`` cells with the axes on the left and at the bottom.
+
+    Ticks are (values, labels). A label row under the x ticks is drawn when ``x_label`` or ``y_label``
+    is given. Rules are drawn first, then the curves in order.
+    """
+
+    width: int
+    height: int
+    x_lim: tuple[float, float]
+    y_lim: tuple[float, float]
+    x_ticks: tuple[Sequence[float], Sequence[str]]
+    y_ticks: tuple[Sequence[float], Sequence[str]]
+    x_label: str = ""
+    y_label: str = ""
+    curves: Sequence[Curve] = field(default_factory=tuple)
+    rules: Sequence[Rule] = field(default_factory=tuple)
+
+
+_LOCK = threading.RLock()
+_BACKGROUND = re.compile(r"\x1b\[48;(?:5;\d+|2;\d+;\d+;\d+)m")
+_draw: Callable[[Plot], str] | None = None
+_version = ""
+
+
+def _draw_plotext5(plot: Plot) -> str:
+    """plotext 5.x: the module functions, on the global figure."""
+    import plotext as plt
+
+    plt.clear_figure()
+    try:
+        plt.limit_size(False, False)  # a plot larger than the terminal running the app is not cut
+        plt.plotsize(plot.width, plot.height)
+        plt.theme("clear")  # no colours but the curves'
+        plt.xaxes(True, False)
+        plt.yaxes(True, False)
+        plt.xlim(*plot.x_lim)
+        plt.ylim(*plot.y_lim)
+        plt.xticks(list(plot.x_ticks[0]), list(plot.x_ticks[1]))
+        plt.yticks(list(plot.y_ticks[0]), list(plot.y_ticks[1]))
+        if plot.x_label or plot.y_label:
+            plt.xlabel(plot.x_label)
+            plt.ylabel(plot.y_label)
+        for rule in plot.rules:
+            (plt.vline if rule.vertical else plt.hline)(rule.at, rule.color)
+        for c in plot.curves:
+            (plt.plot if c.lines else plt.scatter)(list(c.x), list(c.y), marker=c.marker, color=c.color)
+        return plt.build()
+    finally:
+        plt.clear_figure()  # which also limits the size to the terminal's again
+
+
+def _draw_plotext6(plot: Plot) -> str:
+    """plotext 6.x: ``plotext.figure``, its signals and rulers; ``build()`` gives a matrix."""
+    import plotext as plt
+
+    fig = plt.figure
+    fig.clear()
+    try:
+        plt.terminal.limit(False, False)  # a plot larger than the terminal running the app is not cut
+        fig.plot_size(plot.width, plot.height)
+        fig.theme("colorless")  # no colours but the curves'
+        fig.axes(False)
+        fig.axes(True, axis="x", side=0)
+        fig.axes(True, axis="y", side=0)
+        for axis, lim, ticks in (("x", plot.x_lim, plot.x_ticks), ("y", plot.y_lim, plot.y_ticks)):
+            ruler = fig.ruler(axis)
+            ruler.lim(*lim)
+            ruler.ticks(list(ticks[0]), list(ticks[1]))
+        if plot.x_label or plot.y_label:
+            fig.label(plot.x_label, axis="x")
+            fig.label(plot.y_label, axis="y")
+        for rule in plot.rules:
+            fig.line(rule.at, "vertical" if rule.vertical else "horizontal", pixel=plt.pixel(foreground=rule.color))
+        for c in plot.curves:
+            marker = plt.marker(c.marker, plt.pixel(foreground=c.color))
+            signal = fig.signal(list(c.x), list(c.y), marker=marker)
+            if c.lines:
+                signal.lines()
+            fig.draw(signal)
+        # A rule comes with plotext's white background, which no public setting takes away; a plot here has
+        # no background, as with plotext 5's clear theme.
+        return _BACKGROUND.sub("", fig.build().string())
+    finally:
+        fig.clear()
+        plt.terminal.limit()
+
+
+def plotext_version() -> str:
+    """The plotext version that draws the plots (imports plotext)."""
+    _backend()
+    return _version
+
+
+def _backend() -> Callable[[Plot], str]:
+    global _draw, _version
+    if _draw is None:
+        import plotext
+
+        _version = str(getattr(plotext, "__version__", ""))
+        figure = getattr(plotext, "figure", None)
+        _draw = _draw_plotext6 if hasattr(figure, "signal") else _draw_plotext5
+    return _draw
+
+
+def plot_strips(plot: Plot) -> list[Strip]:
+    """``plot`` drawn by plotext, as ``plot.height`` strips of ``plot.width`` cells (row 0 at the top)."""
+    draw = _backend()
+    with _LOCK:
+        ansi = draw(plot)
+    strips = ansi_strips(ansi, plot.width)[: plot.height]
+    return strips + [Strip.blank(plot.width)] * (plot.height - len(strips))
