@@ -2,11 +2,10 @@
 
 Every chart widget goes through this module. :func:`plot_strips` takes a :class:`Plot` (size, limits, ticks,
 labels, curves and reference lines), has plotext draw it through its public API only, and turns plotext's
-ANSI output into Textual strips. It works with plotext 5.3 (module functions on the global
-figure, ``plotext.build()`` giving the ANSI text) and plotext 6 (``plotext.figure``, whose ``build()`` gives a
-matrix and ``matrix.string()`` the ANSI text). plotext is imported on the first plot, not at start-up.
+ANSI output into Textual strips. It uses plotext 6's ``plotext.figure``, whose ``build()`` gives a matrix and
+``matrix.string()`` the ANSI text. plotext is imported on the first plot, not at start-up.
 
-Both versions draw on plotext's one global figure: each plot clears it before and after drawing, so nothing is
+Plots draw on plotext's one global figure: each plot clears it before and after drawing, so nothing is
 left between plots, and a lock keeps two threads from drawing at once. Other code that keeps its own plot in
 plotext's global figure loses it when a chart is drawn (nothing in nn-tui does).
 
@@ -21,7 +20,7 @@ import math
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Callable, Sequence, Union
+from typing import Sequence, Union
 
 from rich.ansi import AnsiDecoder
 from rich.console import Console
@@ -270,39 +269,10 @@ class Plot:
 
 _LOCK = threading.RLock()
 _BACKGROUND = re.compile(r"\x1b\[48;(?:5;\d+|2;\d+;\d+;\d+)m")
-_draw: Callable[[Plot], str] | None = None
-_version = ""
 
 
-def _draw_plotext5(plot: Plot) -> str:
-    """plotext 5.x: the module functions, on the global figure."""
-    import plotext as plt
-
-    plt.clear_figure()
-    try:
-        plt.limit_size(False, False)  # a plot larger than the terminal running the app is not cut
-        plt.plotsize(plot.width, plot.height)
-        plt.theme("clear")  # no colours but the curves'
-        plt.xaxes(True, False)
-        plt.yaxes(True, False)
-        plt.xlim(*plot.x_lim)
-        plt.ylim(*plot.y_lim)
-        plt.xticks(list(plot.x_ticks[0]), list(plot.x_ticks[1]))
-        plt.yticks(list(plot.y_ticks[0]), list(plot.y_ticks[1]))
-        if plot.x_label or plot.y_label:
-            plt.xlabel(plot.x_label)
-            plt.ylabel(plot.y_label)
-        for rule in plot.rules:
-            (plt.vline if rule.vertical else plt.hline)(rule.at, rule.color)
-        for c in plot.curves:
-            (plt.plot if c.lines else plt.scatter)(list(c.x), list(c.y), marker=c.marker, color=c.color)
-        return plt.build()
-    finally:
-        plt.clear_figure()  # which also limits the size to the terminal's again
-
-
-def _draw_plotext6(plot: Plot) -> str:
-    """plotext 6.x: ``plotext.figure``, its signals and rulers; ``build()`` gives a matrix."""
+def _draw(plot: Plot) -> str:
+    """``plotext.figure`` (plotext 6), its signals and rulers; ``build()`` gives a matrix."""
     import plotext as plt
 
     fig = plt.figure
@@ -339,25 +309,14 @@ def _draw_plotext6(plot: Plot) -> str:
 
 def plotext_version() -> str:
     """The plotext version that draws the plots (imports plotext)."""
-    _backend()
-    return _version
+    import plotext
 
-
-def _backend() -> Callable[[Plot], str]:
-    global _draw, _version
-    if _draw is None:
-        import plotext
-
-        _version = str(getattr(plotext, "__version__", ""))
-        figure = getattr(plotext, "figure", None)
-        _draw = _draw_plotext6 if hasattr(figure, "signal") else _draw_plotext5
-    return _draw
+    return str(getattr(plotext, "__version__", ""))
 
 
 def plot_strips(plot: Plot) -> list[Strip]:
     """``plot`` drawn by plotext, as ``plot.height`` strips of ``plot.width`` cells (row 0 at the top)."""
-    draw = _backend()
     with _LOCK:
-        ansi = draw(plot)
+        ansi = _draw(plot)
     strips = ansi_strips(ansi, plot.width)[: plot.height]
     return strips + [Strip.blank(plot.width)] * (plot.height - len(strips))
