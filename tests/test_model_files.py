@@ -451,3 +451,21 @@ def test_a_loss_that_does_not_fit_names_the_key_and_the_data():
     with pytest.raises(ValueError, match=r"^\[network\] output = 'sigmoid' does not fit a multiclass problem: "
                                          r"use softmax$"):
         output_and_loss("multiclass", output="sigmoid")
+
+
+def test_negative_second_moments_are_damage_not_a_learning_rate_problem(tmp_path):
+    """Adam's exp_avg_sq is an average of squares: a negative value can only be damage."""
+    import numpy as np
+
+    from tui_trainer.config import ExperimentConfig, with_overrides
+    from tui_trainer.engine.checkpoint import CheckpointError, load_checkpoint
+    from tui_trainer.experiment import Experiment
+
+    exp = Experiment.from_config(with_overrides(ExperimentConfig(), dataset="xor", n_samples=40, hidden=[4],
+                                                optimizer="adam", epochs=2))
+    exp.trainer.run(2)
+    exp.opt.state[1]["exp_avg_sq"][...] = -1.0
+    path = tmp_path / "neg.npz"
+    with pytest.raises(CheckpointError, match=r"neg.npz: .*exp_avg_sq of parameter 1 holds negative values"):
+        exp.save(path)
+        load_checkpoint(path)

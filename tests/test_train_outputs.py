@@ -456,3 +456,18 @@ def test_an_experiment_over_the_memory_budget_is_refused_before_it_is_built(monk
     monkeypatch.setenv("NN_TUI_MEMORY_BUDGET", "1M")
     error_line(train("--dataset", "digits"), "--dataset 'digits'", "NN_TUI_MEMORY_BUDGET=1M")
     error_line(train("--memory-budget", "lots"), "--memory-budget", "512M")
+
+
+def test_every_refusal_names_the_option_key_or_variable_it_is_about(tmp_path, monkeypatch):
+    from tests.test_cli import invoke
+
+    config = tmp_path / "ce.toml"
+    config.write_text('[data]\ndataset = "xor"\n[network]\nloss = "cross_entropy"\n')
+    error_line(train("--config", str(config)), "ce.toml", "[network] loss = 'cross_entropy'", "use bce or mse")
+    error_line(invoke("sweep", "--optimizer", "sgd", "--hidden", "100000"), "--hidden 100000", "at most 4096")
+    error_line(invoke("compare", "--optimizers", "sgd", "--batch-modes", "full,1000000000000"), "--batch-modes")
+    error_line(invoke("surface", "--start", "1e200,1e200"), "--start", "at most 1000")
+    monkeypatch.setenv("NN_TUI_MEMORY_BUDGET", "junk")
+    for args in (("train", *XOR), ("compare", "--epochs", "2")):
+        line = error_line(invoke(*args), "NN_TUI_MEMORY_BUDGET", "'junk' is not a size")
+        assert "race fewer lanes" not in line and "problems" not in line

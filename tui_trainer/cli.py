@@ -19,7 +19,7 @@ from pathlib import Path
 
 import click
 
-from .budget import BudgetError, memory_budget_callback
+from .budget import MAX_BATCH_SIZE, BudgetError, memory_budget_callback
 
 
 class UserError(click.ClickException):
@@ -111,6 +111,8 @@ def parse_batch_size(ctx, param, value: str | None) -> int | str | None:
         size = 0
     if size < 1:
         raise click.BadParameter(f"expected an integer >= 1 or 'full', got {value!r}")
+    if size > MAX_BATCH_SIZE:
+        raise click.BadParameter(f"at most {MAX_BATCH_SIZE:,} (or 'full'), got {value!r}")
     return size
 
 
@@ -183,6 +185,8 @@ def _load_model(path: Path, data_path: Path | None = None):
         raise UserError(_one_problem_one_line(message)) from None
     except DataError as exc:
         raise UserError(f"{exc} (needed to resume {path})") from None
+    except BudgetError as exc:  # the model is fine; this machine's budget is not
+        raise UserError(f"{path}: {exc}" if exc.problems else str(exc)) from None
     except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
         reason = (str(exc) or type(exc).__name__).splitlines()[0][:120]
         raise UserError(f"{path}: corrupted model file ({reason})") from None
@@ -326,12 +330,16 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
         try:
             exp = Experiment.from_config(cfg)
         except BudgetError as exc:  # told in terms of the option that set the key, if one did
+            if not exc.problems:  # the budget setting itself is wrong
+                raise UserError(str(exc)) from None
             exc.source = source
             raise _override_error(exc, given) from None
         except DataError as exc:
             if config_path is None or data_path is not None or cfg.data.path is None:
                 raise
             raise UserError(f"{exc} (the [data] path of {config_path})") from None
+        except ValueError as exc:  # e.g. a loss that does not fit the data: name where it came from
+            raise UserError(f"{source}: {exc}") from None
         target_epochs = cfg.training.epochs
     try:
         exp.config = with_overrides(exp.config, source=str(resume_path or "command line"),

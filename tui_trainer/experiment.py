@@ -167,7 +167,10 @@ class Experiment:
             exp.trainer.epoch = _count(ckpt.meta.get("epoch", 0), "meta.epoch")
             exp.trainer.step_count = _count(ckpt.meta.get("step", 0), "meta.step")
             if "shuffle_rng" in ckpt.meta:
-                exp.trainer.set_rng_state(ckpt.meta["shuffle_rng"])
+                try:
+                    exp.trainer.set_rng_state(ckpt.meta["shuffle_rng"])
+                except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+                    raise ValueError(f"meta.shuffle_rng is not a batch-shuffling state ({_reason(exc)})") from None
         except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
             raise CheckpointError(f"{path}: corrupted model file: {_reason(exc)}") from None
         return exp, ckpt

@@ -93,6 +93,10 @@ def parse_lrs(ctx, param, value: str | None) -> list[float] | None:
     return lrs
 
 
+MAX_START = 1e3
+"""The largest coordinate a surface's start point may have."""
+
+
 def parse_point(ctx, param, value: str | None) -> tuple[float, float] | None:
     """``-1.2,1`` -> (-1.2, 1.0)."""
     if value is None:
@@ -100,6 +104,8 @@ def parse_point(ctx, param, value: str | None) -> tuple[float, float] | None:
     point = _numbers(value, "numbers X,Y such as -1.2,1")
     if len(point) != 2:
         raise click.BadParameter(f"expected two numbers X,Y, got {value!r}")
+    if max(abs(v) for v in point) > MAX_START:
+        raise click.BadParameter(f"each number at most {MAX_START:g} in size (the surfaces are drawn near 0), got {value!r}")
     return point[0], point[1]
 
 
@@ -125,8 +131,15 @@ def lrs_for(names: list[str], lrs: list[float] | None) -> list[float | None]:
 def _config(dataset, hidden, epochs, seed, batch_size):
     from .config import ExperimentConfig, with_overrides
 
+    from .config import ConfigError
+    from .cli import _override_error
+
     overrides = dict(dataset=dataset, hidden=hidden, epochs=epochs, seed=seed, batch_size=batch_size)
-    return with_overrides(ExperimentConfig(), source="options", **overrides)
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return with_overrides(ExperimentConfig(), source="command line", **given)
+    except ConfigError as exc:  # told as the options given
+        raise _override_error(exc, given) from None
 
 
 def _check_race_budget(cfg, lanes: int, option: str) -> None:
@@ -136,7 +149,8 @@ def _check_race_budget(cfg, lanes: int, option: str) -> None:
     try:
         check_budget(cfg, networks=lanes + 1)  # every lane, and the base they start from
     except BudgetError as exc:
-        raise UserError(f"{exc}; race fewer lanes ({option}: {lanes}) or a smaller network") from None
+        hint = f"; race fewer lanes ({option}: {lanes}) or a smaller network" if exc.problems else ""
+        raise UserError(f"{exc}{hint}") from None
 
 
 def _show(value, fmt: str = ".4f") -> str:

@@ -87,6 +87,8 @@ class Optimizer:
     name: ClassVar[str] = ""
     hparam_specs: ClassVar[tuple[HParam, ...]] = ()
     state_names: ClassVar[tuple[str, ...]] = ()
+    nonnegative_state: ClassVar[tuple[str, ...]] = ()
+    """State that sums or averages squares: never negative (a loaded negative value is damage)."""
     """Names of the per-parameter state arrays (e.g. ``exp_avg``)."""
     summary: ClassVar[str] = ""
     """One plain-language sentence on what the optimizer does."""
@@ -235,10 +237,14 @@ class Optimizer:
         self.set(**state["hparams"])
         self.steps = int(state["steps"])
         loaded = [{k: np.array(v) for k, v in s.items()} for s in state["state"]]
-        for s in loaded:
+        for i, s in enumerate(loaded):
             missing = set(self.state_names) - set(s)
             if missing:
                 raise ValueError(f"optimizer state lacks {', '.join(sorted(missing))}")
+            negative = [k for k in self.nonnegative_state if k in s and (s[k] < 0).any()]
+            if negative:
+                raise ValueError(f"optimizer state {negative[0]} of parameter {i} holds negative values "
+                                 "(it is a sum or average of squares)")
         self.state = loaded
         self._bound, self._bound_grads, self._groups = [], [], []
 
@@ -413,6 +419,7 @@ class Adagrad(Optimizer):
         HParam("eps", 1e-10, "added to the denominator so it is never zero"),
     )
     state_names = ("sum",)
+    nonnegative_state = ("sum",)
     summary = "Divide each weight's step by the root of its summed squared gradients: rare features get big steps."
     rule = "s <- s + g^2;  w <- w - lr * g / (sqrt(s) + eps)"
 
@@ -445,6 +452,7 @@ class RMSprop(Optimizer):
         HParam("centered", False, "divide by the variance of g instead of its mean square", "bool"),
     )
     state_names = ("square_avg", "momentum_buffer", "grad_avg")
+    nonnegative_state = ("square_avg",)
     summary = "Like AdaGrad but forgets old gradients, so steps do not shrink to nothing."
     rule = "s <- alpha * s + (1 - alpha) * g^2;  w <- w - lr * g / (sqrt(s) + eps)"
 
@@ -491,6 +499,7 @@ class Adam(Optimizer):
         HParam("amsgrad", False, "divide by the largest v seen so far (never a growing step)", "bool"),
     )
     state_names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+    nonnegative_state = ("exp_avg_sq", "max_exp_avg_sq")
     summary = "Momentum and RMSprop together, corrected for their zero start: a robust default."
     rule = (
         "m <- b1*m + (1-b1)*g;  v <- b2*v + (1-b2)*g^2;  "
@@ -566,6 +575,7 @@ class AdamP(Optimizer):
         HParam("nesterov", False, "use the Nesterov form of the first moment", "bool"),
     )
     state_names = ("exp_avg", "exp_avg_sq")
+    nonnegative_state = ("exp_avg_sq",)
     summary = "Adam, but for weights whose scale does not matter it drops the part of the step that only grows their norm."
     rule = "the Adam step, minus its projection onto w where |cos(g, w)| < delta / sqrt(dim)"
 

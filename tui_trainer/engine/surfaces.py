@@ -225,9 +225,11 @@ def path_result(surface: Surface, path: np.ndarray, steps: int) -> PathResult:
     """Summarise a path that ``run_paths`` made with ``steps`` updates asked for."""
     x, y = (float(v) for v in path[-1])
     near = surface.nearest_minimum(x, y)
+    with np.errstate(all="ignore"):  # a diverged path may end far out: its value is inf, not an error
+        value = float(surface.f(np.float64(x), np.float64(y)))
     return PathResult(
         final_point=(x, y),
-        final_value=float(surface.f(x, y)),
+        final_value=value,
         distance=None if near is None else near[1],
         nearest=None if near is None else near[0].label,
         diverged=len(path) < steps + 1,
