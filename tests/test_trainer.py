@@ -24,7 +24,7 @@ def test_updates_per_epoch(batch_size, expected):
     assert exp.trainer.steps_per_epoch == expected
     result = exp.trainer.run(3)
     assert result.epochs == 3 and result.steps == 3 * expected
-    assert exp.trainer.batch_mode == {"full": "full", 1: "single"}.get(batch_size, "mini" if batch_size != 500 else "mini")
+    assert exp.trainer.batch_mode == {"full": "full", 1: "single"}.get(batch_size, "mini")
 
 
 def test_full_batch_step_loss_is_the_cost():
