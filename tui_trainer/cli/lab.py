@@ -1,8 +1,7 @@
 """``nn-tui compare``, ``nn-tui sweep`` and ``nn-tui surface``: the optimizer lab headless.
 
-The commands add themselves to the ``main`` group; ``cli.py`` imports this module at its end.
-This module imports ``cli``'s option helpers, and the import works whichever module loads first.
-Like ``cli.py``, it imports the engine only inside callbacks and commands, so ``nn-tui`` opens
+The commands add themselves to the ``main`` group when the package imports this module. Like
+the other commands, it imports the engine only inside callbacks and commands, so ``nn-tui`` opens
 the app without loading NumPy for the command line first.
 """
 
@@ -13,9 +12,11 @@ import math
 
 import click
 
-from .budget import MAX_LAB_EPOCHS, MAX_LANES, MAX_SURFACE_STEPS, MAX_SWEEP_POINTS, memory_budget_callback
-from .cli import OneLineUsageErrors, UserError, friendly_errors, main, parse_batch_size, parse_hidden, positive
-from .wording import plural
+from ..budget import MAX_LAB_EPOCHS, MAX_LANES, MAX_SURFACE_STEPS, MAX_SWEEP_POINTS, memory_budget_callback
+from ..wording import plural
+from .common import (OneLineUsageErrors, UserError, friendly_errors, override_error, parse_batch_size, parse_hidden,
+                     positive)
+from .group import main
 
 
 # --- option parsing -----------------------------------------------------------------------------
@@ -48,7 +49,7 @@ def _registered(name: str, registry, what: str) -> str:
 
 def parse_optimizers(ctx, param, value: str | None) -> list[str]:
     """``sgd,adam`` -> ["sgd", "adam"], each a registered optimizer; None -> all of them."""
-    from .engine.optimizers import OPTIMIZERS
+    from ..engine.optimizers import OPTIMIZERS
 
     if value is None:
         return list(OPTIMIZERS)
@@ -56,19 +57,19 @@ def parse_optimizers(ctx, param, value: str | None) -> list[str]:
 
 
 def check_optimizer(ctx, param, value: str) -> str:
-    from .engine.optimizers import OPTIMIZERS
+    from ..engine.optimizers import OPTIMIZERS
 
     return _registered(value, OPTIMIZERS, "optimizer")
 
 
 def check_dataset(ctx, param, value: str | None) -> str | None:
-    from .engine.datasets import DATASETS
+    from ..engine.datasets import DATASETS
 
     return None if value is None else _registered(value, DATASETS, "dataset")
 
 
 def check_function(ctx, param, value: str) -> str:
-    from .engine.surfaces import SURFACES
+    from ..engine.surfaces import SURFACES
 
     return _registered(value, SURFACES, "function")
 
@@ -129,22 +130,21 @@ def lrs_for(names: list[str], lrs: list[float] | None) -> list[float | None]:
 
 
 def _config(dataset, hidden, epochs, seed, batch_size):
-    from .config import ExperimentConfig, with_overrides
+    from ..config import ExperimentConfig, with_overrides
 
-    from .config import ConfigError
-    from .cli import _override_error
+    from ..config import ConfigError
 
     overrides = dict(dataset=dataset, hidden=hidden, epochs=epochs, seed=seed, batch_size=batch_size)
     given = {k: v for k, v in overrides.items() if v is not None}
     try:
         return with_overrides(ExperimentConfig(), source="command line", **given)
     except ConfigError as exc:  # told as the options given
-        raise _override_error(exc, given) from None
+        raise override_error(exc, given) from None
 
 
 def _check_race_budget(cfg, lanes: int, option: str) -> None:
     """Refuse, before anything is built, a race whose lanes together need more memory than the budget."""
-    from .budget import BudgetError, check_budget
+    from ..budget import BudgetError, check_budget
 
     try:
         check_budget(cfg, networks=lanes + 1)  # every lane, and the base they start from
@@ -194,7 +194,7 @@ def training_options(fn):
 @friendly_errors
 def compare(names, lrs, epochs, target_loss, batch_modes, dataset, hidden, seed, batch_size, as_json) -> None:
     """Race optimizers (or batch modes) from the same weights on the same batches."""
-    from .lab import Race, RaceEntry, batch_mode_entries
+    from ..lab import Race, RaceEntry, batch_mode_entries
 
     lr_list = lrs_for(names, lrs)
     if batch_modes is None:
@@ -242,7 +242,7 @@ BAR_WIDTH = 40
 @friendly_errors
 def sweep(name, low, high, points, epochs, dataset, hidden, seed, batch_size, as_json) -> None:
     """Train briefly at each of a range of learning rates: too high diverges, too low crawls."""
-    from .lab import SWEEP_TOLERANCE, sweep as run_sweep, sweep_lrs
+    from ..lab import SWEEP_TOLERANCE, sweep as run_sweep, sweep_lrs
 
     if low >= high:
         raise UserError(f"--min ({low:g}) must be below --max ({high:g})")
@@ -286,9 +286,9 @@ def sweep(name, low, high, points, epochs, dataset, hidden, seed, batch_size, as
 @friendly_errors
 def surface(function, names, lrs, steps, start, as_json) -> None:
     """Walk optimizers down a 2-D test function and see where each one ends."""
-    from .engine import optimizers
-    from .engine.surfaces import SURFACES, path_result, run_paths
-    from .lab import RaceEntry, entry_labels
+    from ..engine import optimizers
+    from ..engine.surfaces import SURFACES, path_result, run_paths
+    from ..lab import RaceEntry, entry_labels
 
     surf = SURFACES[function]
     steps = surf.steps if steps is None else steps

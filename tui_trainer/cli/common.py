@@ -1,0 +1,149 @@
+"""What every ``nn-tui`` command shares: one ``Error:`` line for any failure, options checked
+as they are parsed, and config problems told in terms of the options that caused them."""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+
+import click
+
+from ..budget import MAX_BATCH_SIZE
+
+class UserError(click.ClickException):
+    """A problem with what the user gave us, shown as one ``Error: ...`` message."""
+
+
+def friendly_errors(fn):
+    """Turn every failure into one ``Error:`` line and a non-zero exit status, never a traceback.
+
+    The engine's ValueErrors and file errors are the user's to fix; memory, nesting and number
+    overflow are told as such; anything else, as a last resort, is an unexpected error to report.
+    Ctrl-C outside training (which handles its own) exits with 130, as shells expect.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Abort, click.exceptions.Exit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except (ValueError, OSError) as exc:
+            raise UserError(one_problem_one_line(str(exc))) from None
+        except Exception as exc:  # noqa: BLE001 - the last resort: one line, never a traceback
+            raise UserError(_unexpected(exc)) from None
+
+    return wrapper
+
+
+def _unexpected(exc: Exception) -> str:
+    """One line for an exception no handler expected."""
+    from ..files import describe_error
+
+    reason = describe_error(exc)
+    detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+    if isinstance(exc, MemoryError):
+        return f"{reason} ({detail})" if detail else reason
+    if isinstance(exc, RecursionError):
+        return reason
+    if isinstance(exc, OverflowError):
+        return f"a number is too large: {reason}"
+    name = type(exc).__name__
+    return f"unexpected {name}: {reason}; please report it" if detail else f"unexpected {name}; please report it"
+
+
+def one_problem_one_line(message: str) -> str:
+    """``cfg.toml: 1 problem:\n  [training] epochs = 0: ...`` -> ``cfg.toml: [training] epochs = 0: ...``.
+
+    A config with several problems keeps its summary line with one line per problem below it.
+    """
+    return re.sub(r": 1 problem:\n\s*", ": ", message)
+
+
+class OneLineUsageErrors(click.Command):
+    """A command whose bad options are reported as one ``Error: ...`` line, without the usage text."""
+
+    def parse_args(self, ctx, args):
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            exc.ctx = None  # UsageError.show() prints the usage and a hint only when it has a context
+            raise
+
+
+def parse_hidden(ctx, param, value: str | None) -> list[int] | None:
+    """``64,32`` -> [64, 32]; ``""`` or ``none`` -> [] (no hidden layer)."""
+    if value is None:
+        return None
+    if value.strip().lower() in ("", "none"):
+        return []
+    try:
+        widths = [int(part) for part in value.split(",")]
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated integers such as 64,32, got {value!r}")
+    if any(w < 1 for w in widths):
+        raise click.BadParameter(f"layer widths must be at least 1, got {value!r}")
+    return widths
+
+
+def parse_batch_size(ctx, param, value: str | None) -> int | str | None:
+    """An integer >= 1 or ``full``."""
+    if value is None or value == "full":
+        return value
+    try:
+        size = int(value)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise click.BadParameter(f"expected an integer >= 1 or 'full', got {value!r}")
+    if size > MAX_BATCH_SIZE:
+        raise click.BadParameter(f"at most {MAX_BATCH_SIZE:,} (or 'full'), got {value!r}")
+    return size
+
+
+def positive(ctx, param, value):
+    """Reject zero and negative numbers with a message naming the option."""
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"must be a finite number, got {value}")
+    if value is not None and not value > 0:
+        raise click.BadParameter(f"must be greater than 0, got {value}")
+    return value
+
+
+# Override key of ``with_overrides``: (config section, config key, the option that sets it).
+OPTION_FIELDS = {
+    "dataset": ("data", "dataset", "--dataset"),
+    "path": ("data", "path", "--data"),
+    "target": ("data", "target", "--target"),
+    "val_split": ("data", "val_split", "--val-split"),
+    "hidden": ("network", "hidden", "--hidden"),
+    "activation": ("network", "activation", "--activation"),
+    "optimizer": ("optimizer", "name", "--optimizer"),
+    "lr": ("optimizer", "lr", "--lr"),
+    "batch_size": ("training", "batch_size", "--batch-size"),
+    "epochs": ("training", "epochs", "--epochs"),
+    "seed": ("training", "seed", "--seed"),
+}
+
+
+def override_error(exc, given: dict) -> UserError:
+    """A ``ConfigError`` from the command-line overrides, told in terms of the options given."""
+
+    def text(problem) -> str:
+        for key, (section, field, option) in OPTION_FIELDS.items():
+            if key in given and problem.section == section and problem.field_name == field:
+                value = repr(problem.value) if isinstance(problem.value, str) else problem.value
+                return f"{option} {value}: {problem.message}"
+        return str(problem)
+
+    lines = [text(p) for p in exc.problems]
+    if len(lines) == 1:
+        only = lines[0]
+        return UserError(only if only.startswith("--") else f"{exc.source}: {only}")
+    return UserError(f"{exc.source}: {len(lines)} problems:" + "".join(f"\n  {line}" for line in lines))
+
+
