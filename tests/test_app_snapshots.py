@@ -51,9 +51,11 @@ def test_help_screen(snap_compare, size, monkeypatch):
 def test_invalid_setting(snap_compare, size):
     async def bad_lr(pilot):
         await settings_ready(pilot, pilot.app)
+        lr = pilot.app.screen.query_one("#lr")
         if pilot.app.screen.has_class("-narrow"):
             await pilot.press("c")
-        lr = pilot.app.screen.query_one("#lr")
+            # The pane laid out before lr takes focus: focus centres a field it cannot see whole.
+            await wait_for(pilot, lambda: lr.region.height > 0)
         lr.cursor_blink = False  # a blinking cursor would make the picture depend on timing
         lr.value = "-1"
         lr.focus()
