@@ -79,7 +79,15 @@ def test_every_view_is_registered_with_its_key_and_help():
         assert key in views and views[key].help and views[key].description
 
 
-def test_each_view_opens_with_its_key_and_closes_with_escape():
+def footer_line(app) -> str:
+    footer = app.screen.query_one("Footer")
+    x, y, width, _ = footer.region
+    return app.screen._compositor.render_strips()[y].crop(x, x + width).text
+
+
+def test_each_view_opens_with_its_key_fits_its_footer_keys_and_closes_with_escape():
+    # One pass over the views at 80x24 for both: each opens ready with its key, and each key its
+    # footer shows comes with its whole description, before the palette's key.
     async def scenario():
         app = NNTuiApp(small_config())
         async with app.run_test(size=(80, 24)) as pilot:
@@ -90,26 +98,6 @@ def test_each_view_opens_with_its_key_and_closes_with_escape():
                 assert screen.query("Footer")
                 if key == "x":  # tanh hidden layers: nothing to collapse
                     assert "No collapse: layer 1 (tanh), layer 2 (tanh)" in plain(app, "#collapse-body")
-                await pilot.press("escape")
-                await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
-
-    run(scenario())
-
-
-def footer_line(app) -> str:
-    footer = app.screen.query_one("Footer")
-    x, y, width, _ = footer.region
-    return app.screen._compositor.render_strips()[y].crop(x, x + width).text
-
-
-def test_every_views_footer_keys_fit_at_80x24():
-    # Each key the footer shows comes with its whole description, before the palette's key.
-    async def scenario():
-        app = NNTuiApp(small_config())
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settings_ready(pilot, app)
-            for key in SCREENS:
-                screen = await open_view(pilot, app, key)
                 await pilot.pause()
                 line = footer_line(app)
                 shown = [a.binding for a in screen.active_bindings.values() if a.binding.show]
