@@ -510,14 +510,16 @@ def test_header_title_is_never_cut(key, cls, size):
         app = NNTuiApp(tiny_config(epochs=500))
         async with app.run_test(size=size) as pilot:
             screen = await open_screen(pilot, key, cls)
-            for _ in range(2):  # ready, then running or done
+            for running in (False, True):  # ready, then running (or done)
+                if running:
+                    await pilot.press("space")
+                    await wait_for(pilot, lambda: plain(screen.query_one("#lab-state")).rstrip() != state)
+                    await pilot.pause()  # the header laid out anew, as before a frame is drawn
                 title, state = header_shown(app)
                 assert title == plain(screen.query_one("#lab-title")).rstrip()
                 assert state == plain(screen.query_one("#lab-state")).rstrip()
                 assert title.split(" · ")[0] in ("Race", "LR sweep", "Loss surface")
                 assert "…" not in title
-                await pilot.press("space")
-                await pilot.pause(0.5)
             if size[0] >= 80:
                 # At 80 columns the essentials stay: what runs, on what, for how long.
                 assert {"o": "epochs", "s": "adam", "f": "rosenbrock"}[key] in title
