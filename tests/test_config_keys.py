@@ -474,8 +474,8 @@ def test_error_messages_wrap_inside_the_pane(size):
         app = NNTuiApp(small_config())
         async with app.run_test(size=size) as pilot:
             await open_config(pilot)
-            await type_into(pilot, "lr", "abcdefghijklmnop")
-            await type_into(pilot, "width-0", "")
+            await type_into(pilot, "width-0", "")  # top to bottom: the fewest moves
+            await type_into(pilot, "lr", "abcdefghijk")  # over ten letters: shortened in the message
             await type_into(pilot, "epochs", "0")
             assert not pane(app).valid
             messages = {
