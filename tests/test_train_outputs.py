@@ -471,3 +471,18 @@ def test_every_refusal_names_the_option_key_or_variable_it_is_about(tmp_path, mo
     for args in (("train", *XOR), ("compare", "--epochs", "2")):
         line = error_line(invoke(*args), "NN_TUI_MEMORY_BUDGET", "'junk' is not a size")
         assert "race fewer lanes" not in line and "problems" not in line
+
+
+def test_ctrl_c_outside_training_ends_quietly_with_130():
+    import click
+    from click.testing import CliRunner
+
+    from tui_trainer.cli.common import friendly_errors
+
+    @click.command()
+    @friendly_errors
+    def starting() -> None:
+        raise KeyboardInterrupt  # Ctrl-C while the experiment is still being built
+
+    result = CliRunner().invoke(starting, [])
+    assert result.exit_code == 130 and "Traceback" not in result.output
