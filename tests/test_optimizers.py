@@ -1037,7 +1037,7 @@ def test_update_chunk_by_chunk_is_bit_identical(name, monkeypatch):
     steps_g = [rng.normal(size=size) for _ in range(8)]
 
     def run(chunk_bytes):
-        monkeypatch.setattr(optimizers, "CHUNK_BYTES", chunk_bytes)
+        monkeypatch.setattr(optimizers.base, "CHUNK_BYTES", chunk_bytes)
         flat_p = np.random.default_rng(5).normal(size=size)
         flat_g = np.empty(size)
         params, grads = split(flat_p, shapes), split(flat_g, shapes)

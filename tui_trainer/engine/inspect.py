@@ -13,14 +13,15 @@ network a training thread is updating.
 - ``gradient_ratio`` and ``layer_gradient_norms``: how much smaller the first layer's weight
   gradient is than the last layer's (vanishing gradients).
 - ``gradient_check``: backprop against central differences, per parameter array.
-- ``update_explanation``: an optimizer's last update of one weight, written out with the numbers
-  plugged in, computed the way the optimizer computes it so the result is the new weight.
+- ``update_explanation`` / ``state_entries``: an optimizer's last update of one weight, written out
+  with the numbers plugged in, and its state for that weight; each optimizer writes its own
+  (``Optimizer.explain``), computed the way its update computes it so the result is the new weight.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
@@ -28,7 +29,8 @@ import numpy as np
 from .activations import apply as apply_activation
 from .gradcheck import default_step, gradcheck
 from .network import Network
-from .optimizers import Optimizer, _project
+from .optimizers import OPTIMIZERS, UpdateExplanation, format_number
+from .optimizers.base import array_index, as_state
 
 __all__ = [
     "ActivationStats",
@@ -522,284 +524,25 @@ def gradient_check(
 # -- the last update, explained ---------------------------------------------------------------
 
 
-def format_number(value: float, digits: int = 4) -> str:
-    """A number for an explanation: ``digits`` significant digits, short exponents."""
-    value = float(value)
-    if value == 0.0:
-        return "0"
-    if not math.isfinite(value):
-        return str(value)
-    text = f"{value:.{digits}g}"
-    if "e" in text:
-        mant, exp = text.split("e")
-        text = f"{mant}e{int(exp):+03d}" if int(exp) < 0 else f"{mant}e+{int(exp):02d}"
-    return text
-
-
-def _paren(text: str) -> str:
-    """Wrap a negative number in parentheses where it follows an operator."""
-    return f"({text})" if text.startswith("-") else text
-
-
-@dataclass
-class UpdateExplanation:
-    """An optimizer's last update of one weight, with every number plugged in."""
-
-    optimizer: str
-    rule: str
-    """The optimizer's update rule in symbols."""
-    lines: list[str]
-    """The computation, one step per line; the last line ends with the new weight."""
-    w_before: float
-    grad: float
-    new_value: float
-    """The weight after the update, computed as the optimizer computes it."""
-    state: dict[str, float] = field(default_factory=dict)
-    """The optimizer's state for this weight after the update (e.g. ``m``, ``v``)."""
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.lines)
-
-
-def _as_state(opt) -> dict[str, Any]:
-    """``opt`` (an Optimizer, or the dict its ``state_dict`` returns) as that dict, not copied."""
-    if isinstance(opt, Optimizer):
-        return {
-            "name": opt.name, "hparams": opt.hparams, "steps": opt.steps, "state": opt.state,
-            "momentum_started": getattr(opt, "momentum_started", opt.steps > 0),
-        }
-    return dict(opt)
-
-
-_STATE_LABELS = {
-    "momentum_buffer": "v (momentum buffer)",
-    "exp_avg": "m (running mean of g)",
-    "exp_avg_sq": "v (running mean of g^2)",
-    "max_exp_avg_sq": "v_max (largest v so far)",
-    "sum": "s (sum of g^2)",
-    "square_avg": "s (running mean of g^2)",
-    "grad_avg": "g_avg (running mean of g)",
-}
-
-
 def state_entries(opt, param_index: int, index) -> dict[str, float]:
-    """The optimizer state that is in use for one weight: ``{label: value}`` (empty before a step)."""
-    st = _as_state(opt)
-    states = st.get("state") or []
-    if param_index >= len(states):
-        return {}
-    hp = st["hparams"]
-    used = []
-    name = st["name"]
-    if name in ("sgd", "momentum", "nesterov"):
-        used = ["momentum_buffer"] if hp.get("momentum", 0.0) != 0.0 else []
-    elif name == "adagrad":
-        used = ["sum"]
-    elif name == "rmsprop":
-        used = ["square_avg"] + ["grad_avg"] * bool(hp.get("centered")) + \
-               ["momentum_buffer"] * bool(hp.get("momentum", 0.0) > 0.0)
-    elif name in ("adam", "adamw", "adamp"):
-        used = ["exp_avg", "exp_avg_sq"] + ["max_exp_avg_sq"] * bool(hp.get("amsgrad"))
-    idx = _index(states[param_index][used[0]], index) if used else None
-    return {_STATE_LABELS[k]: float(states[param_index][k][idx]) for k in used}
-
-
-def _index(array: np.ndarray, index) -> tuple[int, ...]:
-    """``index`` (flat int or tuple) as a tuple index into ``array``."""
-    if isinstance(index, (int, np.integer)):
-        return tuple(int(v) for v in np.unravel_index(int(index), array.shape))
-    return tuple(int(v) for v in index)
+    """The optimizer state that is in use for one weight: ``{label: value}`` (empty before a step, or
+    for an optimizer that is not registered). ``opt`` is an optimizer or its ``state_dict()``."""
+    cls = OPTIMIZERS.get(as_state(opt)["name"])
+    return {} if cls is None else cls.state_entries(opt, param_index, index)
 
 
 def update_explanation(opt, param_index: int, index, w_before, grad) -> UpdateExplanation:
-    """The last update of weight ``index`` of parameter ``param_index``, written out.
+    """The last update of weight ``index`` of parameter ``param_index``, written out by the optimizer
+    itself (its ``explain``), so the result is the weight ``opt.step`` wrote.
 
     ``opt`` is the optimizer (or its ``state_dict()``) as it is just after that update;
     ``w_before`` and ``grad`` are the whole parameter array before the update and the gradient
     that the update used (AdamP looks at a whole column). ``index`` is a flat index or a tuple.
-    The new value is computed with the optimizer's own operations in its own order, so it is
-    the weight ``opt.step`` wrote, not an approximation.
     """
-    st = _as_state(opt)
-    name, hp, t = st["name"], st["hparams"], int(st["steps"])
-    states = st.get("state") or []
-    w_arr = np.asarray(w_before, dtype=np.float64)
-    g_arr = np.asarray(grad, dtype=np.float64)
-    idx = _index(w_arr, index)
-    w, g = float(w_arr[idx]), float(g_arr[idx])
-    from .optimizers import OPTIMIZERS
-
-    rule = OPTIMIZERS[name].rule if name in OPTIMIZERS else ""
-    if t < 1 or param_index >= len(states):
-        return UpdateExplanation(name, rule, ["no update yet: make a step (n) to see one"], w, g, w)
-    s = {k: np.asarray(v) for k, v in states[param_index].items()}
-    f = format_number
-    lines: list[str] = [f"g = dL/dw = {f(g)}"]
-    wd = float(hp.get("weight_decay", 0.0))
-
-    def decayed_grad() -> float:
-        """Coupled weight decay: d = g + wd * w (the engine adds wd * w to g)."""
-        if wd == 0.0:
-            return g
-        d = w * wd + g
-        lines.append(f"d = g + weight_decay * w = {f(g)} + {f(wd)} * {_paren(f(w))} = {f(d)}")
-        return d
-
-    if name in ("sgd", "momentum", "nesterov"):
-        lr, mom = float(hp["lr"]), float(hp["momentum"])
-        d = decayed_grad()
-        dsym = "d" if wd else "g"
-        if mom != 0.0:
-            buf = float(s["momentum_buffer"][idx])
-            damp = float(hp["dampening"])
-            if t == 1:
-                lines.append(f"v <- {dsym} (the first step starts the buffer) = {f(buf)}")
-            else:
-                scale = 1.0 - damp
-                prev = (buf - d * scale) / mom
-                term = f"{f(scale)} * {dsym}" if damp else dsym
-                lines.append(f"v <- momentum * v + {term} = {f(mom)} * {_paren(f(prev))} + "
-                             f"{f(d * scale) if damp else _paren(f(d))} = {f(buf)}")
-            if hp["nesterov"]:
-                step = buf * mom + d
-                lines.append(f"step = {dsym} + momentum * v = {f(d)} + {f(mom)} * {_paren(f(buf))} = {f(step)}")
-                new = w - step * lr
-                lines.append(f"w <- w - lr * step = {f(w)} - {f(lr)} * {_paren(f(step))} = {f(new)}")
-            else:
-                new = w - buf * lr
-                lines.append(f"w <- w - lr * v = {f(w)} - {f(lr)} * {_paren(f(buf))} = {f(new)}")
-        else:
-            new = w - d * lr
-            lines.append(f"w <- w - lr * {dsym} = {f(w)} - {f(lr)} * {_paren(f(d))} = {f(new)}")
-        return UpdateExplanation(name, rule, lines, w, g, new, state_entries(st, param_index, idx))
-
-    if name == "adagrad":
-        lr, eps = float(hp["lr"]), float(hp["eps"])
-        d = decayed_grad()
-        dsym = "d" if wd else "g"
-        acc = float(s["sum"][idx])
-        lines.append(f"s <- s + {dsym}^2 = {f(acc - d * d)} + {f(d * d)} = {f(acc)}")
-        clr = lr / (1.0 + (t - 1) * float(hp["lr_decay"]))
-        lr_text = "lr"
-        if hp["lr_decay"]:
-            lines.append(f"lr_t = lr / (1 + (t - 1) * lr_decay) = {f(lr)} / (1 + {t - 1} * "
-                         f"{f(hp['lr_decay'])}) = {f(clr)}")
-            lr_text = "lr_t"
-        root = math.sqrt(acc)
-        new = w - (d / (root + eps)) * clr
-        lines.append(f"w <- w - {lr_text} * {dsym} / (sqrt(s) + eps) = {f(w)} - {f(clr)} * {_paren(f(d))} / "
-                     f"({f(root)} + {f(eps)}) = {f(new)}")
-        return UpdateExplanation(name, rule, lines, w, g, new, state_entries(st, param_index, idx))
-
-    if name == "rmsprop":
-        lr, eps, alpha, mom = float(hp["lr"]), float(hp["eps"]), float(hp["alpha"]), float(hp["momentum"])
-        d = decayed_grad()
-        dsym = "d" if wd else "g"
-        sq = float(s["square_avg"][idx])
-        prev = (sq - d * d * (1.0 - alpha)) / alpha
-        lines.append(f"s <- alpha * s + (1 - alpha) * {dsym}^2 = {f(alpha)} * {f(prev)} + "
-                     f"{f(1.0 - alpha)} * {f(d * d)} = {f(sq)}")
-        if hp["centered"]:
-            ga = float(s["grad_avg"][idx])
-            lines.append(f"g_avg <- alpha * g_avg + (1 - alpha) * {dsym} = {f(ga)}")
-            root = math.sqrt(sq - ga * ga)
-            lines.append(f"rms = sqrt(s - g_avg^2) = sqrt({f(sq)} - {f(ga * ga)}) = {f(root)}")
-        else:
-            root = math.sqrt(sq)
-            lines.append(f"rms = sqrt(s) = {f(root)}")
-        denom = root + eps
-        if mom > 0.0:
-            buf = float(s["momentum_buffer"][idx])
-            lines.append(f"v <- momentum * v + {dsym} / (rms + eps) = {f(mom)} * "
-                         f"{_paren(f((buf - d / denom) / mom))} + {_paren(f(d / denom))} = {f(buf)}")
-            new = w - buf * lr
-            lines.append(f"w <- w - lr * v = {f(w)} - {f(lr)} * {_paren(f(buf))} = {f(new)}")
-        else:
-            new = w - (d / denom) * lr
-            lines.append(f"w <- w - lr * {dsym} / (rms + eps) = {f(w)} - {f(lr)} * {_paren(f(d))} / "
-                         f"({f(root)} + {f(eps)}) = {f(new)}")
-        return UpdateExplanation(name, rule, lines, w, g, new, state_entries(st, param_index, idx))
-
-    if name in ("adam", "adamw", "adamp"):
-        lr, eps = float(hp["lr"]), float(hp["eps"])
-        b1, b2 = (float(x) for x in hp["betas"])
-        decoupled = name == "adamw"
-        if name == "adam":
-            d = decayed_grad()
-        else:
-            d = g
-        dsym = "d" if (name == "adam" and wd) else "g"
-        m = float(s["exp_avg"][idx])
-        v = float(s["exp_avg_sq"][idx])
-        m_prev = (m - d * (1.0 - b1)) / b1
-        v_prev = (v - d * d * (1.0 - b2)) / b2
-        lines.append(f"m <- b1 * m + (1 - b1) * {dsym} = {f(b1)} * {_paren(f(m_prev))} + {f(1 - b1)} * "
-                     f"{_paren(f(d))} = {f(m)}")
-        lines.append(f"v <- b2 * v + (1 - b2) * {dsym}^2 = {f(b2)} * {f(v_prev)} + {f(1 - b2)} * "
-                     f"{f(d * d)} = {f(v)}")
-        if name == "adam" and hp.get("amsgrad"):
-            v = float(s["max_exp_avg_sq"][idx])
-            lines.append(f"v_max <- max(v_max, v) = {f(v)}  (used instead of v)")
-        bc1, bc2 = 1.0 - b1**t, 1.0 - b2**t
-        m_hat, v_hat = m / bc1, v / bc2
-        lines.append(f"m_hat = m / (1 - b1^t) = {f(m)} / {f(bc1)} = {f(m_hat)}   (t = {t})")
-        lines.append(f"v_hat = v / (1 - b2^t) = {f(v)} / {f(bc2)} = {f(v_hat)}")
-        w_start = w
-        if decoupled and wd != 0.0:
-            w_start = w * (1.0 - lr * wd)
-            lines.append(f"w <- w * (1 - lr * weight_decay) = {f(w)} * {f(1.0 - lr * wd, 8)} = {f(w_start)}")
-        if name != "adamp":
-            # As the engine: sqrt(bc2) moved into eps and the step size (same value, a rounding apart).
-            root_bc2 = math.sqrt(bc2)
-            new = w_start - (m / (math.sqrt(v) + eps * root_bc2)) * (lr / bc1 * root_bc2)
-            lines.append(f"w <- w - lr * m_hat / (sqrt(v_hat) + eps) = {f(w_start)} - {f(lr)} * "
-                         f"{_paren(f(m_hat))} / ({f(math.sqrt(v_hat))} + {f(eps)}) = {f(new)}")
-            return UpdateExplanation(name, rule, lines, w, g, new, state_entries(st, param_index, idx))
-        return _adamp_tail(st, param_index, idx, w_arr, g_arr, s, lines, w, g, m, v_hat, rule)
-
-    raise ValueError(f"no explanation for optimizer {name!r}")
-
-
-def _adamp_tail(st, param_index, idx, w_arr, g_arr, s, lines, w, g, m, v_hat, rule) -> UpdateExplanation:
-    """AdamP after the moments: the projection of the step and the weight decay, as the engine."""
-    hp, t = st["hparams"], int(st["steps"])
-    f = format_number
-    lr, eps, wd = float(hp["lr"]), float(hp["eps"]), float(hp["weight_decay"])
-    b1, b2 = (float(x) for x in hp["betas"])
-    m_arr, v_arr = s["exp_avg"].astype(np.float64), s["exp_avg_sq"].astype(np.float64)
-    # As the engine: sqrt(bc2) moved from v_hat into eps and the step size, so the step
-    # below is the textbook one divided by sqrt(bc2) (the projection is linear in it).
-    root_bc2 = math.sqrt(1.0 - b2**t)
-    denom = np.sqrt(v_arr) + eps * root_bc2
-    if hp["nesterov"]:
-        perturb = (m_arr * b1 + (1.0 - b1) * g_arr) / denom
-    else:
-        perturb = m_arr / denom
-    raw = float(perturb[idx]) * root_bc2
-    wd_ratio = 1.0
-    projected = False
-    if w_arr.ndim > 1:
-        before = perturb.copy()
-        wd_ratio = _project(w_arr, g_arr, perturb, float(hp["delta"]), float(hp["wd_ratio"]), eps)
-        projected = not np.array_equal(before, perturb)
-    step = float(perturb[idx])
-    top, top_value = "m", m  # m, not m_hat: the step divides by (1 - b1^t) at the end, as AdamP does
-    if hp["nesterov"]:
-        top, top_value = "(b1 * m + (1 - b1) * g)", b1 * m + (1.0 - b1) * g
-    lines.append(f"step = {top} / (sqrt(v_hat) + eps) = {f(top_value)} / ({f(math.sqrt(v_hat))} + "
-                 f"{f(eps)}) = {f(raw)}")
-    if projected:
-        lines.append(f"|cos(g, w)| < delta / sqrt(n): w is scale-invariant, so the radial part of the step "
-                     f"is removed: step = {f(step * root_bc2)}")
-    elif w_arr.ndim > 1:
-        lines.append("|cos(g, w)| >= delta / sqrt(n): no projection")
-    w_start = w
-    if wd > 0.0:
-        w_start = w * (1.0 - lr * wd * wd_ratio)
-        lines.append(f"w <- w * (1 - lr * weight_decay * {f(wd_ratio)}) = {f(w)} * "
-                     f"{f(1.0 - lr * wd * wd_ratio, 8)} = {f(w_start)}")
-    new = w_start - step * (lr / (1.0 - b1**t) * root_bc2)
-    lines.append(f"w <- w - lr * step / (1 - b1^t) = {f(w_start)} - {f(lr)} * {_paren(f(step * root_bc2))} / "
-                 f"{f(1.0 - b1**t)} = {f(new)}")
-    return UpdateExplanation(st["name"], rule, lines, w, g, new, state_entries(st, param_index, idx))
+    name = as_state(opt)["name"]
+    cls = OPTIMIZERS.get(name)
+    if cls is None:
+        w = float(np.asarray(w_before, dtype=np.float64)[array_index(np.asarray(w_before), index)])
+        return UpdateExplanation(name, "", [f"{name!r} is not a registered optimizer: nothing to explain"],
+                                 w, float("nan"), w)
+    return cls.explain(opt, param_index, index, w_before, grad)
