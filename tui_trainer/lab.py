@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -24,18 +25,25 @@ from .engine.datasets import Dataset
 from .engine.trainer import EpochRecord, StepRecord, Trainer
 from .experiment import Experiment
 
-DEFAULT_RACE_LR: dict[str, float] = {
-    "sgd": 0.1,
-    "momentum": 0.05,
-    "nesterov": 0.05,
-    "adagrad": 0.05,
-    "rmsprop": 0.005,
-    "adam": 0.01,
-    "adamw": 0.01,
-    "adamp": 0.01,
-}
-"""Learning rates that make a fair race on the built-in toy sets: each optimizer's torch
-default is tuned for big networks and would make the SGD family look needlessly slow."""
+class _RaceLRs(Mapping[str, float]):
+    """Each registered optimizer's racing learning rate, read from its class (``Optimizer.race_lr``)."""
+
+    def __getitem__(self, name: str) -> float:
+        if name not in optimizers.OPTIMIZERS:
+            raise KeyError(name)
+        return race_lr(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(optimizers.OPTIMIZERS))
+
+    def __len__(self) -> int:
+        return len(optimizers.OPTIMIZERS)
+
+
+DEFAULT_RACE_LR: Mapping[str, float] = _RaceLRs()
+"""Learning rates that make a fair race on the built-in toy sets, by optimizer name (each optimizer's
+``race_lr``, else its default): each optimizer's torch default is tuned for big networks and would make
+the SGD family look needlessly slow."""
 
 SWEEP_TOLERANCE = 0.1
 """``suggest_lr`` takes the smallest rate whose loss is this close (as a fraction of the best
@@ -48,7 +56,7 @@ class RaceEntry:
 
     optimizer: str
     lr: float | None = None
-    """None: ``DEFAULT_RACE_LR`` for this optimizer (its torch default if it has none there)."""
+    """None: the optimizer's racing learning rate (``race_lr``; its torch default if it has none)."""
     hparams: dict[str, Any] = field(default_factory=dict)
     label: str | None = None
     """None: made from the optimizer's name (and its learning rate or batch mode if needed to
@@ -230,7 +238,10 @@ def race_lr(optimizer: str, lr: float | None) -> float:
     """``lr``, or the racing default for ``optimizer`` when it is None."""
     if lr is not None:
         return lr
-    return DEFAULT_RACE_LR.get(optimizer) or optimizers.defaults(optimizer)["lr"]
+    cls = optimizers.OPTIMIZERS.get(optimizer)
+    if cls is not None and cls.race_lr is not None:
+        return cls.race_lr
+    return optimizers.defaults(optimizer)["lr"]  # ValueError naming the choices for an unknown name
 
 
 def entry_labels(entries: list[RaceEntry]) -> list[str]:

@@ -39,18 +39,19 @@ from ..widgets.lane_list import LaneSpec
 SNAPSHOT_INTERVAL = 0.2
 """Seconds between two progress messages from a race worker (about 5 a second)."""
 
-LANE_STYLE: dict[str, tuple[RGB, str]] = {
-    "sgd": (RED, "S"),
-    "momentum": (YELLOW, "M"),
-    "nesterov": (ORANGE, "N"),  # momentum's sibling, in the neighbouring hue
-    "adagrad": (GREEN, "G"),
-    "rmsprop": (CYAN, "R"),
-    "adam": (MAGENTA, "A"),
-    "adamw": (BLUE, "W"),
-    "adamp": (WHITE, "P"),
-}
-"""Each optimizer's colour (one of the 16 standard colours, so it survives ``TERM=xterm``) and letter (its
-marker without colour)."""
+LANE_COLORS: tuple[RGB, ...] = (RED, YELLOW, ORANGE, GREEN, CYAN, MAGENTA, BLUE, WHITE)
+"""The optimizers' colours in registry order (sgd red, momentum yellow, its sibling nesterov in the
+neighbouring hue, ...): the 16 standard colours, so they survive ``TERM=xterm``; grey past the eighth."""
+
+
+def lane_style(name: str) -> tuple[RGB, str]:
+    """An optimizer's colour (by its place in the registry) and letter (its own marker without colour)."""
+    names = list(OPTIMIZERS)
+    if name not in names:
+        return GREY, "?"
+    place = names.index(name)
+    return LANE_COLORS[place] if place < len(LANE_COLORS) else GREY, OPTIMIZERS[name].letter
+
 
 BATCH_MODE_STYLE: dict[str, tuple[RGB, str]] = {"full": (CYAN, "F"), "mini": (YELLOW, "B"), "single": (MAGENTA, "1")}
 
@@ -64,28 +65,29 @@ BATCH_MODE_TEXT = {
 
 def optimizer_specs(lr_of: Callable[[str], float]) -> list[LaneSpec]:
     """One lane per registered optimizer, in registry order."""
-    return [LaneSpec(name, name, *LANE_STYLE.get(name, (GREY, name[0].upper())), lr_of(name)) for name in OPTIMIZERS]
+    return [LaneSpec(name, name, *lane_style(name), lr_of(name)) for name in OPTIMIZERS]
 
 
-def optimizer_rule(name: str) -> Text:
-    """``S sgd  rule w <- w - lr * g``: the update rule alone, on one line."""
-    color, letter = LANE_STYLE.get(name, (GREY, "?"))
+def optimizer_rule(name: str, hparams: dict[str, Any] | None = None) -> Text:
+    """``S sgd  rule w <- w - lr * g``: the update rule for these settings alone, on one line."""
+    color, letter = lane_style(name)
     text = Text()
     text.append(f"{letter} {name}", style=f"bold {rgb(color)}")
     text.append("  rule ", style="dim")
-    text.append(OPTIMIZERS[name].rule, style="bold")
+    text.append(OPTIMIZERS[name].rule_for(hparams), style="bold")
     return text
 
 
-def optimizer_explanation(name: str) -> Text:
-    """``name  summary`` and ``rule  the update rule``: what the optimizer does, in words and in symbols."""
+def optimizer_explanation(name: str, hparams: dict[str, Any] | None = None) -> Text:
+    """``name  summary`` and ``rule  the update rule``: what the optimizer does with these settings (None:
+    its defaults), in words and in symbols."""
     cls = OPTIMIZERS[name]
-    color, letter = LANE_STYLE.get(name, (GREY, "?"))
+    color, letter = lane_style(name)
     text = Text()
     text.append(f"{letter} {name}", style=f"bold {rgb(color)}")
-    text.append(f"  {cls.summary}\n")
+    text.append(f"  {cls.summary_for(hparams)}\n")
     text.append("rule ", style="dim")
-    text.append(cls.rule, style="bold")
+    text.append(cls.rule_for(hparams), style="bold")
     return text
 
 
