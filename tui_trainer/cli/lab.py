@@ -56,6 +56,20 @@ def parse_optimizers(ctx, param, value: str | None) -> list[str]:
     return _lanes([_registered(name.strip(), OPTIMIZERS, "optimizer") for name in value.split(",")], value)
 
 
+class OptimizerOption(click.Option):
+    """An option whose help names the registered optimizers: ``{names}`` in its help becomes ``sgd, momentum,
+    ..., adamp``, read from the registry only when the help is shown (the registry loads NumPy)."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        from ..engine.optimizers import OPTIMIZERS
+
+        template, self.help = self.help, (self.help or "").replace("{names}", ", ".join(OPTIMIZERS))
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.help = template
+
+
 def check_optimizer(ctx, param, value: str) -> str:
     from ..engine.optimizers import OPTIMIZERS
 
@@ -180,8 +194,8 @@ def training_options(fn):
 
 
 @main.command(cls=OneLineUsageErrors)
-@click.option("--optimizers", "names", callback=parse_optimizers,
-              help="Optimizers to race, comma-separated (default: all of them).")
+@click.option("--optimizers", "names", callback=parse_optimizers, cls=OptimizerOption,
+              help="Optimizers to race, comma-separated, from: {names} (default: all of them).")
 @click.option("--lrs", callback=parse_lrs,
               help="Learning rates, one per optimizer or one for all (default: tuned per optimizer).")
 @click.option("--epochs", type=int, default=30, show_default=True, callback=count(MAX_LAB_EPOCHS),
@@ -231,7 +245,8 @@ BAR_WIDTH = 40
 
 
 @main.command(cls=OneLineUsageErrors)
-@click.option("--optimizer", "name", required=True, callback=check_optimizer, help="The optimizer to sweep.")
+@click.option("--optimizer", "name", required=True, callback=check_optimizer, cls=OptimizerOption,
+              help="The optimizer to sweep, one of: {names}.")
 @click.option("--min", "low", type=float, default=1e-5, show_default=True, callback=positive, help="Lowest rate.")
 @click.option("--max", "high", type=float, default=10.0, show_default=True, callback=positive, help="Highest rate.")
 @click.option("--points", type=click.IntRange(min=2, max=MAX_SWEEP_POINTS), default=13, show_default=True,
@@ -277,7 +292,7 @@ def sweep(name, low, high, points, epochs, dataset, hidden, seed, batch_size, as
 @click.option("--function", "function", default="rosenbrock", show_default=True, callback=check_function,
               help="The 2-D test function, e.g. local_minimum (an unknown name lists them all).")
 @click.option("--optimizers", "names", default="sgd,momentum,adam", show_default=True, callback=parse_optimizers,
-              help="Optimizers to walk, comma-separated.")
+              cls=OptimizerOption, help="Optimizers to walk, comma-separated, from: {names}.")
 @click.option("--lrs", callback=parse_lrs,
               help="Learning rates, one per optimizer or one for all (default: per function and optimizer).")
 @click.option("--steps", type=int, callback=count(MAX_SURFACE_STEPS), help="Updates per path (default: per function).")

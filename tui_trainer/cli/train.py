@@ -17,6 +17,7 @@ from ..budget import BudgetError, memory_budget_callback
 from .common import (OneLineUsageErrors, UserError, friendly_errors, one_problem_one_line, override_error,
                      parse_batch_size, parse_hidden, positive)
 from .group import preset_config, main
+from .lab import OptimizerOption
 
 def _load_model(path: Path, data_path: Path | None = None):
     """``Experiment.load`` with every way a model file can be wrong told in one line naming it.
@@ -59,7 +60,7 @@ def _load_model(path: Path, data_path: Path | None = None):
 @click.option("--target", help="The CSV column to predict (default: the last one).")
 @click.option("--hidden", callback=parse_hidden, help="Hidden layer widths, e.g. 64,32 ('none' for no hidden layer).")
 @click.option("--activation", help="Activation of every hidden layer (relu, tanh, sigmoid, leaky_relu, linear).")
-@click.option("--optimizer", help="sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw or adamp.")
+@click.option("--optimizer", cls=OptimizerOption, help="One of: {names}.")
 @click.option("--lr", type=float, callback=positive, help="Learning rate.")
 @click.option("--batch-size", callback=parse_batch_size, help="Samples per update: an integer, or 'full' for batch gradient descent.")
 @click.option("--epochs", type=int, callback=positive, help="Epochs to train (more epochs with --resume).")
