@@ -170,7 +170,7 @@ def test_sgd_with_momentum_no_longer_says_the_learning_rate_alone_sets_the_step(
 def test_adamp_says_when_its_projection_fires_and_why_it_matches_adam_here():
     summary = OPTIMIZERS["adamp"].summary
     assert "|cos(g, w)| < delta / sqrt(dim)" in summary and "normalization layer" in summary
-    assert "rarely" in summary and "Adam's steps" in summary
+    assert "rarely" in summary and "steps as Adam does" in summary
     # And it does: without a normalization layer, AdamP's first steps are Adam's, bit for bit.
     assert np.array_equal(params_after("adamp", {}, steps=5), params_after("adam", {}, steps=5))
 

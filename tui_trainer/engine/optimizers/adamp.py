@@ -50,13 +50,12 @@ class AdamP(Optimizer):
 
     @classmethod
     def _summary(cls, hp):
-        like = "AdamW's" if hp["weight_decay"] != 0.0 else "Adam's"
-        text = ("Adam that, for a scale-invariant weight (one feeding a normalization layer, where "
-                "|cos(g, w)| < delta / sqrt(dim)), removes the part of the step along w, which would only grow "
-                "its norm. These networks have no normalization layer, so that rarely happens and AdamP takes "
-                f"{like} steps.")
+        like = "AdamW" if hp["weight_decay"] != 0.0 else "Adam"
+        text = ("Adam that removes the step's part along w when |cos(g, w)| < delta / sqrt(dim), i.e. for a "
+                "scale-invariant weight (one feeding a normalization layer). These networks have none, so g keeps "
+                f"a part along w, the test rarely passes, and AdamP steps as {like} does.")
         if hp["nesterov"]:
-            text += " Nesterov: the step looks ahead with b1 * m + (1 - b1) * g."
+            text += " Nesterov: its step looks ahead with b1 * m + (1 - b1) * g."
         if hp["weight_decay"] != 0.0:
             text += " Weight decay shrinks the weights directly (times wd_ratio where the projection fires)."
         return text
@@ -118,9 +117,9 @@ class AdamP(Optimizer):
             fired = None
             n_in, n_out = ex.w_arr.shape[0], ex.w_arr.size // ex.w_arr.shape[0]
             for axis, cos, threshold in _tests(ex.w_arr, ex.g_arr, delta, eps):
-                where = f"each of the {n_out} columns" if axis == 0 else "the whole matrix"
+                where = f"each of the {n_out} columns: largest" if axis == 0 else "the whole matrix:"
                 dim = f"sqrt({n_in})" if axis == 0 else f"sqrt({n_in} * {n_out})"
-                ex.add(f"|cos(g, w)| over {where}: largest {f(cos)} {'<' if cos < threshold else '>='} "
+                ex.add(f"|cos(g, w)| over {where} {f(cos)} {'<' if cos < threshold else '>='} "
                        f"delta / {dim} = {f(threshold)}")
                 if cos < threshold:
                     fired = axis
