@@ -234,8 +234,7 @@ class Optimizer:
         rule = cls.rule_for(hp)
         if t < 1 or param_index >= len(states):
             return UpdateExplanation(st["name"], rule, ["no update yet: make a step (n) to see one"], w, g, w)
-        ex = Worked(hp, t, {k: np.asarray(v) for k, v in states[param_index].items()}, idx, w_arr, g_arr,
-                    extra=st)
+        ex = Worked(hp, t, {k: np.asarray(v) for k, v in states[param_index].items()}, idx, w_arr, g_arr)
         ex.add(f"g = dL/dw = {f(g)}")
         new = cls._explain(ex)
         return UpdateExplanation(st["name"], rule, ex.lines, w, g, new, cls.state_entries(st, param_index, idx))

@@ -82,8 +82,6 @@ class Worked:
     """The whole parameter array before the update (float64)."""
     g_arr: np.ndarray
     """The gradient the update used (float64)."""
-    extra: dict[str, Any] = field(default_factory=dict)
-    """The rest of the optimizer's ``state_dict`` (e.g. SGD's ``momentum_started``)."""
     lines: list[str] = field(default_factory=list)
 
     @property
