@@ -95,13 +95,18 @@ def test_a_network_over_the_memory_budget_is_a_message_and_the_old_one_stays(mon
 
     async def scenario():
         app = NNTuiApp(with_overrides(default_config(), n_samples=100))
-        async with app.run_test(size=(120, 36)) as pilot:
+        async with app.run_test(size=(120, 36), notifications=True) as pilot:
             await wait_for(pilot, lambda: bool(app.screen.query("#lr")))
             session = app.screen.session
             await open_config(pilot)
             await type_into(pilot, "width-0", "4000")
             await wait_for(pilot, lambda: "memory budget" in notes(app))
             assert "[network] hidden" in notes(app) and "NN_TUI_MEMORY_BUDGET" in notes(app)
+            def shown() -> str:
+                return " ".join(str(toast.render()) for toast in app.screen.query("Toast"))
+
+            await wait_for(pilot, lambda: "memory budget" in shown())
+            assert "[network] hidden" in shown()  # as written: not taken for markup
             assert session.config.network.hidden == [16, 16]
             assert list(session.net.layer_sizes) == [2, 16, 16, 1]
             assert app.screen.query_one("#width-0").value == "16"  # the form shows what the network is

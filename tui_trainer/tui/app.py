@@ -48,6 +48,12 @@ class NNTuiApp(Guarded, App):
                     title="Unexpected error", severity="error", timeout=12)
         return True
 
+    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
+               markup: bool = False) -> None:
+        """A notification as plain text, always: messages name keys such as ``[network] hidden`` and
+        files whose names may hold brackets, which markup would swallow."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
     def _handle_exception(self, error: Exception) -> None:
         """Where Textual would end the app (a worker failed, a callback raised): the guard first."""
         if not self.report_unexpected(error):
