@@ -208,6 +208,12 @@ def test_every_setting_changed_with_keys_only(size):
             await type_into(pilot, "lr", "0.05")
             assert config_pane.config.optimizer.lr == 0.05
             assert app.screen.session.trainer.opt.lr == 0.05
+            assert "w <- w - lr * g" in screen_text(app)
+            await type_into(pilot, "hp-momentum", "0.9")
+            await type_into(pilot, "hp-weight_decay", "0.01")
+            assert app.screen.session.trainer.opt.hparams["momentum"] == 0.9
+            rule = str(app.screen.query_one("#opt-rule").render())
+            assert "v <- momentum * v + d" in rule and "weight_decay * w" in rule  # the rule follows the settings
 
             await choose(pilot, "batch_mode", "full")
             assert config_pane.config.training.batch_size == "full"

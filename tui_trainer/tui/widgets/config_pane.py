@@ -20,6 +20,7 @@ import copy
 from dataclasses import replace
 from typing import Any
 
+from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -356,7 +357,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
         yield Static("Optimizer", classes="section")
         yield from self._row("optimizer", "optimizer", FieldSelect([(n, n) for n in OPTIMIZERS], value=cfg.optimizer.name, allow_blank=False, compact=True, id="optimizer"))
         opt_cls = OPTIMIZERS[cfg.optimizer.name]
-        yield Label(f"{opt_cls.summary}\n[b]{opt_cls.rule}[/b]", classes="facts", id="opt-rule")
+        yield Label(self._optimizer_text(), classes="facts", id="opt-rule")
         yield from self._row("lr", "lr", Input(_text(cfg.optimizer.lr), id="lr", compact=True))
         for spec in opt_cls.hparam_specs:
             if spec.name == "lr":
@@ -489,9 +490,21 @@ class ConfigPane(VerticalScroll, can_focus=False):
             ("data-facts", self._data_facts()),
             ("output", self._output_text()),
             ("shape", self._shape_text()),
+            ("opt-rule", self._optimizer_text()),
         ):
             for label in self.query(f"#{label_id}").results(Label):
                 label.update(text)
+
+    def _optimizer_text(self) -> Text:
+        """What the optimizer does and its update rule, for its current settings (momentum, weight
+        decay, amsgrad...: each shows in the rule)."""
+        opt = self.config.optimizer
+        opt_cls = OPTIMIZERS[opt.name]
+        try:
+            summary, rule = opt_cls.summary_for(opt.hparams), opt_cls.rule_for(opt.hparams)
+        except (ValueError, TypeError, KeyError):  # settings being typed: the defaults' text meanwhile
+            summary, rule = opt_cls.summary, opt_cls.rule
+        return Text.assemble(f"{summary}\n", (rule, "bold"))
 
     def _dataset_options(self) -> list[tuple[str, str]]:
         options = [(f"{name} ({info.problem})", name) for name, info in DATASETS.items()]
