@@ -11,7 +11,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import Static, TabbedContent, TabPane
 
 from tui_trainer.tui.widgets.loss_plot import LossPlot, build_plot
-from tui_trainer.tui.widgets.plotting import format_step, format_value, log_ticks
+from tui_trainer.tui.widgets.plotting import log_ticks
 
 
 class PlotApp(App):
@@ -344,15 +344,7 @@ def test_plots_do_not_depend_on_each_other_or_on_plotexts_global_figure():
     assert plain(build_plot(50, 12, *decaying(100))) == first
 
 
-def test_tick_labels_are_short():
-    assert [format_step(v) for v in (0, 500, 2500, 12500, 1_000_000, 1_500_000)] == [
-        "0", "500", "2.5k", "12.5k", "1M", "1.5M"]
-    assert [format_value(v, 0.25) for v in (0.25, 0.5, 1.0)] == ["0.25", "0.5", "1"]
-    assert [format_value(v, 0.2) for v in (0.2, 0.4)] == ["0.2", "0.4"]
-    assert [format_value(v, 2.5) for v in (2.5, 5.0)] == ["2.5", "5"]
-    assert [format_value(v, 25) for v in (25, 50)] == ["25", "50"]
-    assert [format_value(v, 0.0001) for v in (0.1234, 0.1235)] == ["0.1234", "0.1235"]
-    assert format_value(2e-5, 1e-5) == "2e-5" and format_value(3e6, 1e6) == "3e6"
+def test_log_tick_labels_are_short():  # linear tick labels: tests/test_formatting.py
     ticks, labels = log_ticks(math.log10(1e-4), math.log10(2.0), 4)
     assert labels == ["0.0001", "0.01", "1"]
     assert log_ticks(-12, 3, 6)[1] == ["1e-12", "1e-9", "1e-6", "0.001", "1", "1e3"]

@@ -144,11 +144,10 @@ def parse_size(text: str) -> int:
 
 
 def format_size(nbytes: float) -> str:
-    """``1.5 GiB``, ``12.0 MiB``, ``800 bytes``."""
-    for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if nbytes >= scale:
-            return f"{nbytes / scale:,.1f} {unit}"
-    return f"{int(nbytes)} bytes"
+    """``1.5 GiB``, ``12.0 MiB``, ``800 bytes``: a size worked out, so always with one decimal."""
+    from .engine.numbers import byte_size  # here, not at the top: importing the engine loads NumPy
+
+    return byte_size(nbytes, estimate=True)
 
 
 def set_budget(nbytes: int | None, source: str = "--memory-budget") -> None:

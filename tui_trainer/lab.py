@@ -22,8 +22,10 @@ from .budget import check_budget
 from .config import ExperimentConfig
 from .engine import Network, optimizers
 from .engine.datasets import Dataset
+from .engine.numbers import finite_or_none
 from .engine.trainer import EpochRecord, StepRecord, Trainer
 from .experiment import Experiment
+from .hparam_text import hparam_text
 
 class _RaceLRs(Mapping[str, float]):
     """Each registered optimizer's racing learning rate, read from its class (``Optimizer.race_lr``)."""
@@ -129,7 +131,7 @@ class Lane:
         metric = t.metric_name  # "accuracy" or "r2"
         ended = {"train_loss": None, "val_loss": None, "train_metric": None, "val_metric": None}
         if not self.diverged:
-            ended = {k: _finite(v) for k, v in t.evaluate().items()}
+            ended = {k: finite_or_none(v) for k, v in t.evaluate().items()}  # non-finite: no result (JSON)
         return {
             "label": self.label,
             "optimizer": t.opt.name,
@@ -254,7 +256,7 @@ def entry_labels(entries: list[RaceEntry]) -> list[str]:
         if label is None:
             label = e.optimizer
             if names.count(e.optimizer) > 1:
-                label += f" lr={race_lr(e.optimizer, e.lr):g}"
+                label += f" lr={hparam_text(race_lr(e.optimizer, e.lr))}"
                 if e.batch_size is not None:
                     label += f" {batch_mode_label(e.batch_size)}"
         labels.append(label)
@@ -268,11 +270,6 @@ def _check_epochs(epochs) -> int:
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
     return int(epochs)
-
-
-def _finite(value: float | None) -> float | None:
-    """A number fit for JSON: non-finite ones count as no result."""
-    return value if value is None or math.isfinite(value) else None
 
 
 # --- learning-rate sweeps -----------------------------------------------------------------------
@@ -291,7 +288,7 @@ def sweep_race(config: ExperimentConfig, optimizer: str, lrs=None, epochs: int =
                hparams: dict[str, Any] | None = None, dataset: Dataset | None = None) -> Race:
     """A race of one optimizer at many learning rates (``sweep_lrs()`` by default)."""
     lrs = sweep_lrs() if lrs is None else sorted(lrs)
-    entries = [RaceEntry(optimizer, lr, dict(hparams or {}), f"lr={lr:g}") for lr in lrs]
+    entries = [RaceEntry(optimizer, lr, dict(hparams or {}), f"lr={hparam_text(lr)}") for lr in lrs]
     return Race(config, entries, epochs=epochs, dataset=dataset)
 
 

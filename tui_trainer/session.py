@@ -494,8 +494,3 @@ def read_experiment(path: Path, data_path: Path | None = None) -> Loaded:
         raise ValueError(f"{path}: the saved history is damaged ({exc})") from None
     elapsed = elapsed if math.isfinite(elapsed) and elapsed >= 0 else 0.0
     return Loaded(experiment, losses, val_losses, record, elapsed, target)
-
-
-def finite_or_none(value: float | None) -> float | None:
-    """None for a missing or non-finite number (for display)."""
-    return value if value is not None and math.isfinite(value) else None

@@ -167,8 +167,11 @@ def _check_race_budget(cfg, lanes: int, option: str) -> None:
         raise UserError(f"{exc}{hint}") from None
 
 
-def _show(value, fmt: str = ".4f") -> str:
-    return "-" if value is None else format(value, fmt)
+def _cell(value: float | None, places: int = 4) -> str:
+    """A table cell: ``places`` decimals, ``-`` for none."""
+    from ..engine.numbers import fixed  # not at the top: the command line starts without NumPy
+
+    return fixed(value, places, missing="-")
 
 
 _TRAINING_OPTIONS = (
@@ -234,9 +237,9 @@ def compare(names, lrs, epochs, target_loss, batch_modes, dataset, hidden, seed,
     for r in rows:
         status = "diverged" if r["diverged"] else "<- best" if r["best"] else ""
         per_step = None if r["seconds_per_step"] is None else r["seconds_per_step"] * 1e6
-        click.echo(f"{r['label']:<16}{r['lr']:>9g}{r['updates_per_epoch']:>11}{_show(r['final_loss']):>11}"
-                   f"{_show(r['val_loss']):>10}{_show(r['val_' + metric]):>13}{_show(r['steps_to_target'], 'd'):>10}"
-                   f"{_show(per_step, '.0f'):>10}  {status}".rstrip())
+        click.echo(f"{r['label']:<16}{r['lr']:>9g}{r['updates_per_epoch']:>11}{_cell(r['final_loss']):>11}"
+                   f"{_cell(r['val_loss']):>10}{_cell(r['val_' + metric]):>13}{_cell(r['steps_to_target'], 0):>10}"
+                   f"{_cell(per_step, 0):>10}  {status}".rstrip())
 
 
 # --- sweep --------------------------------------------------------------------------------------
@@ -277,7 +280,7 @@ def sweep(name, low, high, points, epochs, dataset, hidden, seed, batch_size, as
             share = r["final_loss"] / result.initial_loss
             bar = "#" * round(BAR_WIDTH * min(share, 1.0)) + (">" if share > 1 else "")
         mark = "  <- suggested" if r["lr"] == result.suggested_lr else ""
-        click.echo(f"{r['lr']:>10.3g}{_show(r['final_loss']):>12}  {bar}{mark}")
+        click.echo(f"{r['lr']:>10.3g}{_cell(r['final_loss']):>12}  {bar}{mark}")
     if result.suggested_lr is None:
         click.echo("every rate diverged: try a lower --min")
     else:
@@ -302,6 +305,7 @@ def sweep(name, low, high, points, epochs, dataset, hidden, seed, batch_size, as
 def surface(function, names, lrs, steps, start, as_json) -> None:
     """Walk optimizers down a 2-D test function and see where each one ends."""
     from ..engine import optimizers
+    from ..engine.numbers import figure
     from ..engine.surfaces import SURFACES, path_result, run_paths
     from ..lab import RaceEntry, entry_labels
 
@@ -335,4 +339,4 @@ def surface(function, names, lrs, steps, start, as_json) -> None:
         near = "" if r["nearest_minimum"] is None else f" ({r['nearest_minimum']})"
         status = f"  diverged after {r['steps']} steps" if r["diverged"] else ""
         click.echo(f"{r['label']:<16}{r['lr']:>9g}  {point:>26}  {r['final_value']:>11.4g}"
-                   f"  {_show(r['distance_to_minimum'], '.4g'):>11}{near}{status}")
+                   f"  {figure(r['distance_to_minimum'], short=False, missing='-'):>11}{near}{status}")

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .numbers import byte_size
+
 PROBLEMS = ("binary", "multiclass", "regression")
 
 MAX_INTEGER_CLASSES = 20
@@ -95,21 +97,13 @@ class UnreadableFile(ValueError):
     """A file refused before it is read: the message is the reason, without the path."""
 
 
-def format_bytes(n: int) -> str:
-    """``256 MiB``, ``1.5 MiB``, ``12 KiB``, ``100 bytes``."""
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= scale:
-            return f"{n // scale} {unit}" if n % scale == 0 else f"{n / scale:,.1f} {unit}"
-    return f"{n} bytes"
-
-
 def _kind_problem(info: os.stat_result, max_bytes: int | None, expected: str) -> str | None:
     if stat.S_ISDIR(info.st_mode):
         return "is a directory" + (f", not {expected}" if expected else "")
     if not stat.S_ISREG(info.st_mode):
         return "not a regular file (a pipe or a device)" + (f"; name {expected}" if expected else "")
     if max_bytes is not None and info.st_size > max_bytes:
-        return (f"is {format_bytes(info.st_size)}, larger than the {format_bytes(max_bytes)} allowed"
+        return (f"is {byte_size(info.st_size)}, larger than the {byte_size(max_bytes)} allowed"
                 + (f" for {expected}" if expected else ""))
     return None
 

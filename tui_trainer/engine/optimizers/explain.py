@@ -8,27 +8,18 @@ own order, so the last line's result is the value ``step`` wrote, not an approxi
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from ..numbers import significant
+
 __all__ = ["UpdateExplanation", "Worked", "format_number", "paren", "f", "fp"]
 
 
-def format_number(value: float, digits: int = 4) -> str:
-    """A number for an explanation: ``digits`` significant digits, short exponents."""
-    value = float(value)
-    if value == 0.0:
-        return "0"
-    if not math.isfinite(value):
-        return str(value)
-    text = f"{value:.{digits}g}"
-    if "e" in text:
-        mant, exp = text.split("e")
-        text = f"{mant}e{int(exp):+03d}" if int(exp) < 0 else f"{mant}e+{int(exp):02d}"
-    return text
+format_number = significant
+"""A number for an explanation: ``digits`` significant digits (``numbers.significant``)."""
 
 
 def paren(text: str) -> str:
@@ -36,13 +27,13 @@ def paren(text: str) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-f = format_number
+f = significant
 """Short name for the dense lines of an explanation."""
 
 
 def fp(value: float, digits: int = 4) -> str:
-    """``format_number``, in parentheses when negative (for a number after an operator)."""
-    return paren(format_number(value, digits))
+    """``significant``, in parentheses when negative (for a number after an operator)."""
+    return paren(significant(value, digits))
 
 
 @dataclass

@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 
+from ...engine.numbers import significant
 from ...engine.preprocess import encode_targets
 from ...session import Snapshot
 from ...wording import plural
@@ -22,10 +23,6 @@ ROWS = 5
 """Rows of the dataset shown."""
 MAX_FEATURES = 4
 """Feature columns shown in the rows table (the statistics table has them all)."""
-
-
-def _num(v: float) -> str:
-    return f"{v:.4g}"
 
 
 class DataScreen(InsideScreen):
@@ -88,9 +85,9 @@ class DataScreen(InsideScreen):
             table.add_column("one-hot" if ds.problem == "multiclass" else "target")
         table.add_column("standardized", style="cyan")
         for i in range(len(X)):
-            cells = [str(i), *(_num(v) for v in X[i, :shown])] + (["…"] if more else [])
+            cells = [str(i), *(significant(v) for v in X[i, :shown])] + (["…"] if more else [])
             if ds.problem == "regression":
-                cells.append(_num(float(np.ravel(ds.y[i])[0])))
+                cells.append(significant(float(np.ravel(ds.y[i])[0])))
             else:
                 label = int(ds.y[i])
                 cells.append(f"{label} {ds.class_names[label]}"[:16])
@@ -127,8 +124,8 @@ class DataScreen(InsideScreen):
             table.add_column(col, justify="left" if col == "feature" else "right")
         after_mean, after_std = d.X_train.mean(axis=0), d.X_train.std(axis=0)
         for j, name in enumerate(ds.feature_names):
-            table.add_row(name[:16], _num(raw[:, j].mean()), _num(raw[:, j].std()), "->",
-                          _num(_clean(after_mean[j])), _num(after_std[j]))
+            table.add_row(name[:16], significant(raw[:, j].mean()), significant(raw[:, j].std()), "->",
+                          significant(_clean(after_mean[j])), significant(after_std[j]))
         return table
 
 

@@ -20,6 +20,7 @@ from textual.binding import Binding
 from textual.widgets import Input, Static
 
 from ...engine import inspect as insp
+from ...hparam_text import hparam_text
 from ...session import Snapshot
 from ..widgets.weight_heatmap import WeightHeatmap
 from .inside_base import InsideScreen
@@ -197,15 +198,5 @@ class InspectorScreen(InsideScreen):
 
 def _hparams(opt: dict) -> str:
     """The hyperparameters that differ from zero / false, e.g. ``lr 0.01, betas (0.9, 0.999)``."""
-    shown = [f"{k} {_hp(v)}" for k, v in opt["hparams"].items() if v not in (0, 0.0, False)]
+    shown = [f"{k} {hparam_text(v, enclosed=True)}" for k, v in opt["hparams"].items() if v not in (0, 0.0, False)]
     return ", ".join(shown)
-
-
-def _hp(value) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, tuple):
-        return "(" + ", ".join(_hp(v) for v in value) + ")"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)

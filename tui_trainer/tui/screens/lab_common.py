@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import math
-import re
 import threading
 from dataclasses import dataclass
 from time import monotonic
@@ -29,8 +27,8 @@ from textual.widgets import Input, Static
 from textual.worker import Worker, get_current_worker
 
 from ...config import ExperimentConfig
-from ...engine import optimizers
 from ...engine.optimizers import OPTIMIZERS
+from ...hparam_text import hparams_hint, parse_hparams  # noqa: F401 (the lab's hyperparameter field)
 from ...lab import Race
 from ..guard import Guarded
 from ..widgets.lane_colors import BLUE, CYAN, GREEN, GREY, MAGENTA, ORANGE, RED, RGB, WHITE, YELLOW, rgb
@@ -91,60 +89,6 @@ def optimizer_explanation(name: str, hparams: dict[str, Any] | None = None) -> T
     return text
 
 
-def hparams_hint(name: str) -> str:
-    """The optimizer's other hyperparameters with their defaults, e.g. ``momentum=0.9 nesterov=false``."""
-    parts = []
-    for spec in OPTIMIZERS[name].hparam_specs:
-        if spec.name == "lr":
-            continue
-        parts.append(f"{spec.name}={format_hparam(spec.default)}")
-    return " ".join(parts)
-
-
-def format_hparam(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, tuple):
-        return ",".join(f"{v:g}" for v in value)
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def format_hparams(hparams: dict[str, Any]) -> str:
-    return " ".join(f"{k}={format_hparam(v)}" for k, v in hparams.items())
-
-
-_PAIR = re.compile(r"\s*([A-Za-z_]\w*)\s*=\s*(\(?[^=\s()]+(?:\s*,\s*[^=\s(),]+)?\)?)\s*,?")
-
-
-def parse_hparams(name: str, text: str) -> dict[str, Any]:
-    """``momentum=0.8 nesterov=true`` -> a dict checked by the optimizer itself; ``ValueError`` if not valid."""
-    text = text.strip()
-    hparams: dict[str, Any] = {}
-    pos = 0
-    while pos < len(text):
-        match = _PAIR.match(text, pos)
-        if match is None or match.end() == pos:
-            raise ValueError(f"write hyperparameters as name=value, e.g. {hparams_hint(name) or 'eps=1e-8'}")
-        key, raw = match.group(1), match.group(2).strip("()")
-        if key == "lr":
-            raise ValueError("set the learning rate in the lane's own field")
-        hparams[key] = _hparam_value(raw)
-        pos = match.end()
-    optimizers.create(name, **hparams)  # the optimizer's own checks, with the value and the range in the message
-    return hparams
-
-
-def _hparam_value(raw: str) -> Any:
-    if raw.lower() in ("true", "false"):
-        return raw.lower() == "true"
-    try:
-        if "," in raw:
-            return tuple(float(v) for v in raw.split(","))
-        return float(raw)
-    except ValueError:
-        raise ValueError(f"{raw!r} is not a number") from None
-
-
 SEP = " · "
 """Between the parts of a header title."""
 
@@ -200,37 +144,6 @@ def fit_title(parts: list[Part], width: int) -> Text:
             text.append(SEP)
         text.append(form, style=part.style)
     return text
-
-
-def fmt(value: float | None, digits: int = 4) -> str:
-    """A number in ``digits`` significant digits, ``–`` for none."""
-    if value is None or not math.isfinite(value):
-        return "–"
-    text = f"{value:.{digits}g}"
-    if "e" in text:
-        mant, exp = text.split("e")
-        text = f"{mant}e{int(exp)}"
-    return text
-
-
-def parse_positive_int(text: str, what: str) -> int:
-    try:
-        value = int(text.strip())
-    except ValueError:
-        raise ValueError(f"{what} must be a whole number >= 1, got {text.strip()!r}") from None
-    if value < 1:
-        raise ValueError(f"{what} must be a whole number >= 1, got {value}")
-    return value
-
-
-def parse_positive_float(text: str, what: str) -> float:
-    try:
-        value = float(text.strip())
-    except ValueError:
-        raise ValueError(f"{what} must be a number > 0, got {text.strip()!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{what} must be a number > 0, got {text.strip()!r}")
-    return value
 
 
 # --- race snapshots -------------------------------------------------------------------------------

@@ -17,7 +17,9 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Label, Static
 
 from ...config import ExperimentConfig
+from ...engine.numbers import DASH, figure
 from ...engine.optimizers import OPTIMIZERS
+from ...hparam_text import hparams_hint, hparams_text, parse_hparams, parse_positive
 from ...lab import Race, RaceEntry, batch_mode_label, race_lr
 from ...wording import plural
 from ..widgets.lane_colors import rgb
@@ -30,15 +32,9 @@ from .lab_common import (
     RaceSnapshot,
     Part,
     experiment_parts,
-    fmt,
-    format_hparams,
-    hparams_hint,
     optimizer_explanation,
     optimizer_rule,
     optimizer_specs,
-    parse_hparams,
-    parse_positive_float,
-    parse_positive_int,
     steps_to,
     while_shown,
 )
@@ -178,7 +174,7 @@ class RaceScreen(RaceLabScreen):
         head = f"{'':4}{'optimizer' if not batch else 'mode':<11}{'lr':<10}"
         cols = f"{'upd/ep':>6}" if batch else ""
         cols += f"{'cost':>8}" + (f"{'val loss':>9}{'val ' + short:>8}" if validation else f"{'':>9}{short:>8}")
-        to = "to " + (fmt(target, 3) if target is not None else "tgt")
+        to = "to " + (figure(target, 3) if target is not None else "tgt")
         cols += f"{to:>9}{'µs/upd':>7}"
         return Text(head + cols, no_wrap=True, overflow="ellipsis")
 
@@ -200,7 +196,7 @@ class RaceScreen(RaceLabScreen):
             parts.append(Part(f"batch {self.config.training.batch_size}", drop=2))
         parts.append(Part(plural(self.epochs, "epoch"), drop=3))
         if snap is not None:
-            cost = fmt(snap.initial_loss, 4)
+            cost = figure(snap.initial_loss, 4)
             parts.append(Part(f"start cost {cost}", f"start {cost}", drop=1))
         self.set_header(parts, state)
 
@@ -222,7 +218,7 @@ class RaceScreen(RaceLabScreen):
             explain.update(optimizer_explanation(name))
         self.query_one("#race-hparams-label", Label).update(f"{name}")
         hp_input.placeholder = hparams_hint(name) or "(no other hyperparameters)"
-        hp_input.value = format_hparams(self.hparams[name])
+        hp_input.value = hparams_text(self.hparams[name])
         hp_input.set_class(False, "-invalid")
 
     @on(LaneList.Highlighted)
@@ -298,7 +294,7 @@ class RaceScreen(RaceLabScreen):
         problems = []
         epochs_field = self.query_one("#race-epochs", Input)
         try:
-            self.epochs = parse_positive_int(epochs_field.value, "epochs")
+            self.epochs = parse_positive(epochs_field.value, "epochs", whole=True)
             epochs_field.remove_class("-invalid")
         except ValueError as exc:
             epochs_field.add_class("-invalid")
@@ -306,7 +302,7 @@ class RaceScreen(RaceLabScreen):
         target_field = self.query_one("#race-target", Input)
         text = target_field.value.strip().lower()
         try:
-            self.target = None if text in ("", "auto") else parse_positive_float(text, "target")
+            self.target = None if text in ("", "auto") else parse_positive(text, "target")
             target_field.remove_class("-invalid")
         except ValueError as exc:
             target_field.add_class("-invalid")
@@ -427,8 +423,8 @@ class RaceScreen(RaceLabScreen):
             text = Text(no_wrap=True, overflow="ellipsis")
             if batch:
                 text.append(f"{lane.steps_per_epoch:>6}")
-            text.append(f"{fmt(cost, 4):>8}{fmt(val, 4) if validation else '':>9}{_metric(metric, snap.metric_name):>8}")
-            text.append(f"{'–' if reached is None else reached:>9}")
+            text.append(f"{figure(cost, 4):>8}{figure(val, 4) if validation else '':>9}")
+            text.append(f"{_metric(metric, snap.metric_name):>8}{DASH if reached is None else reached:>9}")
             if self.freeze_timings:
                 per = "--"
             else:
@@ -455,5 +451,5 @@ def auto_target(initial: float, finals: list[float | None]) -> float | None:
 
 def _metric(value: float | None, name: str) -> str:
     if value is None:
-        return "–"
+        return DASH
     return f"{value:.0%}" if name == "accuracy" else f"{value:.3f}"

@@ -15,10 +15,11 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Label, Select, Static
 
 from ...engine import optimizers
+from ...engine.numbers import figure
 from ...engine.surfaces import SURFACES, Surface, descend, path_result
 from ..widgets.lane_list import LaneList
 from ..widgets.surface_map import SurfaceMap, TracedPath
-from .lab_common import LabScreen, Part, fmt, optimizer_explanation, optimizer_specs, while_shown
+from .lab_common import LabScreen, Part, optimizer_explanation, optimizer_specs, while_shown
 
 TICK = 1 / 20
 """Seconds between two frames while playing."""
@@ -224,7 +225,7 @@ class SurfaceScreen(LabScreen):
                 text.append(f"✗ diverged at {len(points) - 1}", style="bold red")
             else:
                 distance = "–" if result.distance is None else f"{result.distance:.3f}"
-                text.append(f"{fmt(result.final_value, 3):>7}{distance:>7}")
+                text.append(f"{figure(result.final_value, 3):>7}{distance:>7}")
                 if result.nearest is not None and result.distance is not None and result.distance < NEAR:
                     text.append(" ★" if result.nearest == "global" else " ☆",
                                 style="bold green" if result.nearest == "global" else "bold yellow")

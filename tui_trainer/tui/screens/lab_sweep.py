@@ -18,7 +18,9 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Label, Select, Static
 
 from ...config import ExperimentConfig
+from ...engine.numbers import compact, figure
 from ...engine.optimizers import OPTIMIZERS
+from ...hparam_text import parse_positive
 from ...lab import SWEEP_TOLERANCE, suggest_lr, sweep_lrs, sweep_race
 from ...wording import plural
 from ..widgets.lane_colors import CYAN, DARK_GREY, GREEN, RED, rgb
@@ -28,9 +30,6 @@ from .lab_common import (
     RaceSnapshot,
     Part,
     experiment_parts,
-    fmt,
-    parse_positive_float,
-    parse_positive_int,
     while_shown,
 )
 
@@ -46,11 +45,7 @@ START_COLOR = DARK_GREY
 
 def _lr_label(lr: float) -> str:
     """``1e-5``, ``3.2e-4``, ``0.01``, ``10``: short tick and table labels."""
-    text = f"{lr:.2g}"
-    if "e" in text:
-        mant, exp = text.split("e")
-        text = f"{mant}e{int(exp)}"
-    return text
+    return compact(lr, 2)
 
 
 class SweepScreen(RaceLabScreen):
@@ -148,10 +143,10 @@ class SweepScreen(RaceLabScreen):
         """Read the fields into the settings; the problems, also marked on the fields."""
         problems = []
 
-        def read(field_id: str, parse, what: str):
+        def read(field_id: str, what: str, *, whole: bool = False):
             field = self.query_one(field_id, Input)
             try:
-                value = parse(field.value, what)
+                value = parse_positive(field.value, what, whole=whole)
             except ValueError as exc:
                 field.add_class("-invalid")
                 problems.append(str(exc))
@@ -159,10 +154,10 @@ class SweepScreen(RaceLabScreen):
             field.remove_class("-invalid")
             return value
 
-        low = read("#sweep-low", parse_positive_float, "the lowest rate")
-        high = read("#sweep-high", parse_positive_float, "the highest rate")
-        points = read("#sweep-points", parse_positive_int, "rates")
-        epochs = read("#sweep-epochs", parse_positive_int, "epochs")
+        low = read("#sweep-low", "the lowest rate")
+        high = read("#sweep-high", "the highest rate")
+        points = read("#sweep-points", "rates", whole=True)
+        epochs = read("#sweep-epochs", "epochs", whole=True)
         if low is not None and high is not None and low >= high:
             problems.append(f"the lowest rate ({low:g}) must be below the highest ({high:g})")
         elif points is not None and points < 2:
@@ -321,10 +316,10 @@ class SweepScreen(RaceLabScreen):
             for run in self._runs(snap):
                 text.append(f"{_lr_label(run['lr']):<8}")
                 if run["diverged"]:
-                    text.append(f"{fmt(run['final_loss'], 3):>9}", style="dim")
+                    text.append(f"{figure(run['final_loss'], 3):>9}", style="dim")
                     text.append(" x", style=f"bold {rgb(DIVERGED_COLOR)}")
                 else:
-                    text.append(f"{fmt(run['final_loss'], 4):>9}")
+                    text.append(f"{figure(run['final_loss'], 4):>9}")
                     if suggested is not None and run["lr"] == suggested:
                         text.append(" ◀ pick", style=f"bold {rgb(SUGGESTED_COLOR)}")
                 text.append("\n")

@@ -8,7 +8,6 @@ typed as it is typed: a bad value turns the field red and says why in the lane's
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from rich.style import Style
@@ -19,6 +18,8 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
 
+from ...engine.numbers import significant
+from ...hparam_text import parse_positive
 from .lane_colors import RGB, rgb
 
 __all__ = ["LaneList", "LaneSpec", "parse_lr"]
@@ -41,18 +42,7 @@ class LaneSpec:
 
 def parse_lr(text: str) -> float:
     """A learning rate from a field, or ``ValueError`` saying what is allowed."""
-    try:
-        value = float(text.strip())
-    except ValueError:
-        raise ValueError(f"lr must be a number > 0, got {text.strip()!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"lr must be a number > 0, got {text.strip()!r}")
-    return value
-
-
-def format_lr(lr: float) -> str:
-    """``0.001``, ``1e-05``: short enough for the field."""
-    return f"{lr:.4g}"
+    return parse_positive(text, "lr")
 
 
 class LaneRow(Horizontal):
@@ -68,7 +58,7 @@ class LaneRow(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static(self._name_text(), classes="lane-name")
-        yield Input(format_lr(self.spec.lr), compact=True, classes="lane-lr", select_on_focus=True)
+        yield Input(significant(self.spec.lr), compact=True, classes="lane-lr", select_on_focus=True)
         yield Static("", classes="lane-result")
 
     def _name_text(self) -> Text:
@@ -246,7 +236,7 @@ class LaneList(Vertical):
         return lrs, problems
 
     def set_lr(self, key: str, lr: float) -> None:
-        self.row(key).query_one(Input).value = format_lr(lr)
+        self.row(key).query_one(Input).value = significant(lr)
 
     def set_result(self, key: str, result: Text | str) -> None:
         self.row(key).set_result(result)

@@ -19,8 +19,9 @@ from rich.text import Text
 from textual.strip import Strip
 from textual.widget import Widget
 
+from ...engine.numbers import abbreviated, tick_label
 from ...series import thin
-from .plotting import format_step, format_value, linear_ticks, log_ticks, text_strip, y_range
+from .plotting import linear_ticks, log_ticks, text_strip, y_range
 
 __all__ = ["ChartSeries", "LineChart", "build_chart"]
 
@@ -88,11 +89,11 @@ def build_chart(
         y_ticks, y_text = log_ticks(y_lo, y_hi, max(2, min(6, rows // 2)))
     else:
         y_ticks, y_step = linear_ticks(y_lo, y_hi, max(2, min(6, rows // 3)))
-        y_text = [format_value(t, y_step) for t in y_ticks]
+        y_text = [tick_label(t, y_step) for t in y_ticks]
     gutter = max((len(t) for t in y_text), default=1)
     cols = max(1, width - gutter - 1)
     x_ticks, x_step = linear_ticks(x_lo, x_hi, max(2, min(8, cols // 11)), min_step=1.0 if x_steps else 0.0)
-    x_text = [format_step(t) if x_steps else format_value(t, x_step) for t in x_ticks]
+    x_text = [abbreviated(t) if x_steps else tick_label(t, x_step) for t in x_ticks]
 
     def dot_x(x):
         return np.clip(np.round((x - x_lo) / (x_hi - x_lo) * (2 * cols - 1)), 0, 2 * cols - 1).astype(int)

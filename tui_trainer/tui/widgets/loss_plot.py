@@ -13,17 +13,16 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
+from ...engine.numbers import DASH, abbreviated, tick_label
+from ...engine.numbers import compact as compact_number  # `compact` here is a plot's narrow mode
 from ...series import thin
 from .plotting import (
     Curve,
     Plot,
-    format_step,
-    format_value,
     hint_strips,
     linear_ticks,
     log_ticks,
     plot_strips,
-    short_exp,
     styled,
     text_strip,
     y_range,
@@ -87,10 +86,11 @@ def _title(label: str, current: Mapping[str, Any] | None, log: bool, note: str, 
 
 
 def _format_current(value: Any, digits: int) -> str:
+    """A title's current value: a dash before there is one; a float (NaN too) in ``digits`` digits."""
     if value is None:
-        return "–"
+        return DASH
     if isinstance(value, (float, np.floating)):
-        return short_exp(f"{value:.{digits}g}")
+        return compact_number(value, digits)
     return str(value)
 
 
@@ -156,11 +156,11 @@ def build_plot(
         y_ticks, y_labels = log_ticks(y_lo, y_hi, max(2, min(6, canvas_rows // 3)))
     else:
         y_ticks, y_step = linear_ticks(y_lo, y_hi, max(2, min(6, canvas_rows // 3)))
-        y_labels = [format_value(t, y_step) for t in y_ticks]
+        y_labels = [tick_label(t, y_step) for t in y_ticks]
     label_width = max((len(s) for s in y_labels), default=1)
     canvas_cols = max(1, width - label_width - 1)
     x_ticks, _ = linear_ticks(x_lo, x_hi, max(2, min(8, canvas_cols // 11)), min_step=1.0)
-    x_labels = [format_step(t) for t in x_ticks]
+    x_labels = [abbreviated(t) for t in x_ticks]
 
     curves = []
     if len(vx_line) > 1:

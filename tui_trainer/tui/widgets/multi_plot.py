@@ -17,14 +17,13 @@ from rich.text import Text
 from textual.strip import Strip
 from textual.widget import Widget
 
+from ...engine.numbers import abbreviated, tick_label
 from ...series import thin
 from .lane_colors import RGB, rgb
 from .plotting import (
     Curve,
     Plot,
     Rule,
-    format_step,
-    format_value,
     hint_strips,
     linear_ticks,
     log_ticks,
@@ -149,7 +148,7 @@ def build_multi_plot(width: int, height: int, series: Sequence[PlotSeries], opti
         y_ticks, y_labels = log_ticks(y_lo, y_hi, max(2, min(6, canvas_rows // 3)))
     else:
         y_ticks, y_step = linear_ticks(y_lo, y_hi, max(2, min(6, canvas_rows // 3)))
-        y_labels = [format_value(t, y_step) for t in y_ticks]
+        y_labels = [tick_label(t, y_step) for t in y_ticks]
     label_width = max((len(s) for s in y_labels), default=1)
     canvas_cols = max(1, width - label_width - 1)
     if options.x_ticks is not None:
@@ -158,7 +157,7 @@ def build_multi_plot(width: int, height: int, series: Sequence[PlotSeries], opti
         x_ticks, x_labels = x_ticks[::stride], x_labels[::stride]
     else:
         x_ticks, _ = linear_ticks(x_lo, x_hi, max(2, min(8, canvas_cols // 8)), min_step=1.0 if options.x_integer else 0.0)
-        x_labels = [format_step(t) for t in x_ticks]
+        x_labels = [abbreviated(t) for t in x_ticks]
 
     rules = []
     if options.hline is not None and (options.hline[0] > 0 or not log):

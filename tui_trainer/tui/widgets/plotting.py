@@ -9,8 +9,9 @@ Plots draw on plotext's one global figure: each plot clears it before and after 
 left between plots, and a lock keeps two threads from drawing at once. Other code that keeps its own plot in
 plotext's global figure loses it when a chart is drawn (nothing in nn-tui does).
 
-The tick helpers (:func:`linear_ticks`, :func:`log_ticks`, :func:`format_value`, :func:`format_step`,
-:func:`y_range`) are shared by the charts drawn without plotext (:mod:`.line_chart`), so all charts read alike.
+The tick helpers (:func:`linear_ticks`, :func:`log_ticks`, :func:`y_range`, and the labels of
+``engine.numbers``: ``tick_label``, ``abbreviated``) are shared by the charts drawn without plotext
+(:mod:`.line_chart`), so all charts read alike.
 """
 
 from __future__ import annotations
@@ -29,20 +30,19 @@ from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
+from ...engine.numbers import compact, tick_label
+
 __all__ = [
     "Color",
     "Curve",
     "Plot",
     "Rule",
     "ansi_strips",
-    "format_step",
-    "format_value",
     "hint_strips",
     "linear_ticks",
     "log_ticks",
     "plot_strips",
     "plotext_version",
-    "short_exp",
     "styled",
     "text_strip",
     "y_range",
@@ -92,40 +92,6 @@ def linear_ticks(lo: float, hi: float, target: int, *, min_step: float = 0.0) ->
     return [0.0 if abs(t) < step * 1e-9 else t for t in ticks], step
 
 
-def format_value(v: float, step: float) -> str:
-    """A short label for a linear tick: enough digits to tell ticks ``step`` apart, and no more."""
-    if v == 0:
-        return "0"
-    mag = abs(v)
-    if 1e-3 <= mag < 1e5 and step >= 1e-4:
-        exp = math.floor(math.log10(step) + 1e-9)
-        two_and_a_half = abs(step / 10.0**exp - 2.5) < 1e-6  # 0.25 steps need one more digit than 0.2 steps
-        decimals = max(0, -exp + two_and_a_half)
-        text = f"{v:.{decimals}f}"
-        if "." in text:
-            text = text.rstrip("0").rstrip(".")
-        return text
-    digits = max(1, math.floor(math.log10(mag)) - math.floor(math.log10(step) + 1e-9) + 2)
-    return short_exp(f"{v:.{min(digits, 4)}g}")
-
-
-def short_exp(text: str) -> str:
-    """`1e-05` -> `1e-5`, `2.5e+06` -> `2.5e6`: narrower y-axis labels."""
-    if "e" not in text:
-        return text
-    mant, exp = text.split("e")
-    return f"{mant}e{int(exp)}"
-
-
-def format_step(v: float) -> str:
-    """Step numbers on the x axis: 500, 12.5k, 1.5M."""
-    mag = abs(v)
-    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if mag >= div:
-            return f"{round(v / div, 3):g}{suffix}"
-    return f"{round(v, 3):g}"
-
-
 def log_ticks(lo: float, hi: float, target: int) -> tuple[list[float], list[str]]:
     """Ticks for log10-transformed data in [lo, hi]: decades, or 1-2-5 steps, or linear steps in a narrow range."""
     span = hi - lo
@@ -146,10 +112,10 @@ def log_ticks(lo: float, hi: float, target: int) -> tuple[list[float], list[str]
             ]
             if len(finer) <= max(target + 1, 3):
                 ticks = finer
-        return ticks, [short_exp(f"{10.0**t:.3g}") for t in ticks]
+        return ticks, [compact(10.0**t, 3) for t in ticks]
     values, step = linear_ticks(10.0**lo, 10.0**hi, target)
     values = [v for v in values if v > 0]
-    return [math.log10(v) for v in values], [format_value(v, step) for v in values]
+    return [math.log10(v) for v in values], [tick_label(v, step) for v in values]
 
 
 # -- strips ------------------------------------------------------------------------------------------

@@ -5,7 +5,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from ...session import Snapshot, finite_or_none
+from ...engine.numbers import figure
+from ...hparam_text import hparam_text
+from ...session import Snapshot
 
 STATE_STYLE = {
     "ready": ("ready", "bold"),
@@ -24,11 +26,8 @@ STATE_HINT = {
 
 
 def number(value: float | None, digits: int = 4) -> str:
-    """A short, aligned number; '-' when there is none yet."""
-    value = finite_or_none(value)
-    if value is None:
-        return "-"
-    return f"{value:.{digits}g}" if abs(value) < 1e4 else f"{value:.3e}"
+    """A number in ``digits`` significant digits; '-' when there is none yet."""
+    return figure(value, digits, short=False, missing="-")
 
 
 def clock(seconds: float) -> str:
@@ -82,7 +81,7 @@ class StatusPane(Static, can_focus=True):
             ("val loss", number(snap.val_loss)),
             (f"val {metric_short}", self._metrics(snap)),
             ("speed", self._speed(snap)),
-            (snap.optimizer, f"lr {snap.lr:g}"),
+            (snap.optimizer, f"lr {hparam_text(snap.lr)}"),
             ("batch", batch),
         ]
         text = Text(no_wrap=True, overflow="ellipsis")

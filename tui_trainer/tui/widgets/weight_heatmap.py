@@ -22,6 +22,7 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
+from ...engine.numbers import readout, significant
 from ...wording import plural
 from . import colormap
 from .colormap import Palette
@@ -32,23 +33,6 @@ _NICE_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 """Label spacings to choose from, in displayed cells."""
 _HALF_BLOCK = "▀"
 _SEPARATOR = "   "
-
-
-def _fmt(value: float, digits: int = 3) -> str:
-    """A short number for labels: ``digits`` significant digits."""
-    if not np.isfinite(value):
-        return str(value)
-    text = f"{value:.{digits}g}"
-    return "0" if text in ("-0", "0") else text
-
-
-def _fmt_value(value: float) -> str:
-    """A number for the value line: 4 decimals where that is meaningful."""
-    if not np.isfinite(value):
-        return str(value)
-    if value == 0 or 1e-3 <= abs(value) < 1e5:
-        return f"{value:.4f}"
-    return f"{value:.4g}"
 
 
 def _pick_step(spacing: int, needed: int) -> int:
@@ -989,8 +973,8 @@ class WeightHeatmap(Widget, can_focus=True):
         palette = layout.palette
         style = self.get_component_rich_style("weight-heatmap--legend")
         n, middle = palette.n_levels, palette.middle
-        low, high = f"-{_fmt(self._scale)}", f"+{_fmt(self._scale)}"
-        extent = f"{_SEPARATOR}min {_fmt(self._min)}  max {_fmt(self._max)}"
+        low, high = f"-{significant(self._scale, 3)}", f"+{significant(self._scale, 3)}"
+        extent = f"{_SEPARATOR}min {significant(self._min, 3)}  max {significant(self._max, 3)}"
         zero = " 0 " if palette.uses_color else " · "
         bar = 8 if palette.uses_color else middle  # glyphs: one per level, so the legend explains them all
         for k, tail in ((bar, extent), (bar, ""), (max(2, bar // 2) if palette.uses_color else bar, "")):
@@ -1000,7 +984,7 @@ class WeightHeatmap(Widget, can_focus=True):
                 segments = [Segment(low + " ", style), *neg, Segment(zero, style), *pos, Segment(" " + high, style)]
                 segments.append(Segment(tail, style))
                 return Strip(segments).adjust_cell_length(layout.width, base)
-        return Strip([Segment(f"±{_fmt(self._scale)}", style)]).adjust_cell_length(layout.width, base)
+        return Strip([Segment(f"±{significant(self._scale, 3)}", style)]).adjust_cell_length(layout.width, base)
 
     def _value_line(self, layout: _Layout, base: Style) -> Strip:
         rows, cols, value = self.cursor_block()
@@ -1014,13 +998,13 @@ class WeightHeatmap(Widget, can_focus=True):
             return f"{word} {r.start}" if len(r) == 1 else f"{word}s {r.start}-{r.stop - 1}"
 
         mean = "" if len(rows) * len(cols) == 1 else " mean"
-        head = f"{self._symbol}[{index(rows)}, {index(cols)}]{mean} = {_fmt_value(value)}"
+        head = f"{self._symbol}[{index(rows)}, {index(cols)}]{mean} = {readout(value)}"
         where = f"  ({span(rows, 'input')} -> {span(cols, 'node')})"
         bias = ""
         if self._bias is not None:
             b = float(self._bias[cols.start : cols.stop].mean())
             bias_mean = " mean" if len(cols) > 1 else ""
-            bias = f"{_SEPARATOR}{self._bias_symbol()}[{index(cols)}]{bias_mean} = {_fmt_value(b)}"
+            bias = f"{_SEPARATOR}{self._bias_symbol()}[{index(cols)}]{bias_mean} = {readout(b)}"
         width = layout.width
         for parts in ((head, where, bias), (head, where, ""), (head, "", bias), (head, "", "")):
             if sum(len(p) for p in parts) <= width:
