@@ -20,8 +20,6 @@ import json
 import math
 import os
 import re
-import secrets
-import stat
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -33,6 +31,7 @@ import tomli_w
 from .budget import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_HIDDEN_LAYERS, MAX_HIDDEN_WIDTH, MAX_SEED
 from .engine import optimizers
 from .engine.activations import ACTIVATIONS
+from .engine.atomic import write_atomic
 from .engine.csvdata import UnreadableFile, open_regular
 from .engine.datasets import DATASETS, MAX_NOISE, MAX_SAMPLES, MIN_SAMPLES
 from .engine.initializers import INIT_CHOICES
@@ -665,26 +664,12 @@ def _path_from(base_dir: str | os.PathLike, path: str) -> str:
 
 
 def save_config(cfg: ExperimentConfig, path: str | os.PathLike) -> None:
-    """Write the config to ``path`` atomically: a crash or error leaves any old file whole.
-
-    The text goes to a temporary file in the same folder, which then replaces ``path``.
-    """
+    """Write the config to ``path`` atomically (``engine.atomic``): a crash or an error leaves any
+    old file whole."""
     path = Path(path)
     text = dumps_config(cfg, base_dir=path.parent)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
-        try:
-            with open(fd, "w", encoding="utf-8", newline="\n") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            if path.exists():
-                os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        write_atomic(path, text)
     except OSError as err:
         raise ConfigError(str(path), reason=f"cannot write: {err.strerror or err}") from err
 

@@ -12,7 +12,8 @@ files of the user's, which are never touched.
 1. Before training, ``prepare_out_dir`` finishes or removes what a killed writer left (see 4),
    then checks that the folder (or its nearest existing parent) is a folder it can write in, by
    making and removing a temporary folder there, and that no output name is taken by a folder.
-2. ``write_outputs`` writes the three files into a staging folder: ``.NAME.<pid>.<hex>.tmp``
+2. ``write_outputs`` writes the three files (each through ``engine.atomic.write_atomic``, so each is
+   on the disk before the folder is renamed) into a staging folder: ``.NAME.<pid>.<hex>.tmp``
    beside DIR when DIR does not exist yet, ``DIR/.nn-tui.<pid>.<hex>.tmp`` inside it when it does
    (inside: on the same file system as the files it replaces, and DIR's parent need not be
    writable, e.g. ``--out .``). A failure removes the staging folder: DIR is as it was, and the
@@ -31,6 +32,7 @@ files of the user's, which are never touched.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 import re
@@ -43,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from .config import dumps_config
+from .engine.atomic import sync, write_atomic
 from .engine.trainer import EpochRecord, TrainResult
 from .experiment import Experiment
 
@@ -109,13 +112,12 @@ def write_outputs(out: Path, exp: Experiment, *, progress: dict | None = None) -
         raise ValueError(f"--out {out}: cannot write there ({exc.strerror or exc})") from None
     try:
         _write_files(staging, out, exp, progress)
-        _sync(staging)
         if not exists:
             try:
                 os.rename(staging, path)
             except OSError as exc:
                 raise ValueError(f"--out {out}: cannot create it ({exc.strerror or exc})") from None
-            _sync(path.parent)
+            sync(path.parent)
             return
         commit = staging.with_suffix(".commit")
         os.rename(staging, commit)
@@ -159,22 +161,21 @@ def _finish_commit(commit: Path, out: Path, *, shown: Path) -> None:
                 os.replace(commit / name, out / name)
             except OSError as exc:
                 raise ValueError(f"{shown / name}: cannot write: {exc.strerror or exc}") from None
-    _sync(out)
+    sync(out)
     shutil.rmtree(commit, ignore_errors=True)
 
 
 def _write_files(staging: Path, out: Path, exp: Experiment, progress: dict | None) -> None:
     """The three files in ``staging``; an error names the file it was for in ``out``."""
     text = dumps_config(exp.config, base_dir=os.path.abspath(out))  # a CSV inside out: relative
-    writers = {
-        "config.toml": lambda p: p.write_text(text, encoding="utf-8", newline="\n"),
+    writers = {  # each through engine.atomic: flushed to the disk before the folder is renamed
+        "config.toml": lambda p: write_atomic(p, text),
         "model.npz": lambda p: exp.save(p, progress=progress),
         "metrics.csv": lambda p: write_metrics_csv(p, exp.trainer.history),
     }
     for name, write in writers.items():
         try:
             write(staging / name)
-            _sync(staging / name)
         except OSError as exc:
             raise ValueError(f"{out / name}: cannot write: {exc.strerror or exc}") from None
 
@@ -213,20 +214,6 @@ def _gone(pid: int, entry: os.DirEntry) -> bool:
     return False
 
 
-def _sync(path: Path) -> None:
-    """Flush a file's or folder's contents to the disk (so a power cut cannot undo an order)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def summary(exp: Experiment, result: TrainResult, *, interrupted: bool = False) -> dict[str, Any]:
     """The numbers a script wants after training (JSON-friendly); ``interrupted``: by Ctrl-C."""
     with np.errstate(all="ignore"):  # weights near overflow after a divergence: report, don't warn
@@ -258,18 +245,17 @@ def summary(exp: Experiment, result: TrainResult, *, interrupted: bool = False) 
 
 
 def write_metrics_csv(path: Path, history: list[EpochRecord]) -> None:
-    """One row per epoch: the cost, validation loss, accuracy or R^2, learning rate and time.
-
-    Written in place: ``write_outputs`` writes it into its staging folder.
-    """
+    """One row per epoch: the cost, validation loss, accuracy or R^2, learning rate and time
+    (written atomically, like every file)."""
     metric = history[0].metric_name if history else "accuracy"
     fields = ["epoch", "step", "train_loss", "val_loss", f"train_{metric}", f"val_{metric}", "lr", "seconds"]
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(fields)
-        for r in history:
-            writer.writerow([r.epoch, r.step, r.train_loss, _blank(r.val_loss), r.train_metric,
-                             _blank(r.val_metric), r.lr, f"{r.seconds:.6f}"])
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(fields)
+    for r in history:
+        writer.writerow([r.epoch, r.step, r.train_loss, _blank(r.val_loss), r.train_metric,
+                         _blank(r.val_metric), r.lr, f"{r.seconds:.6f}"])
+    write_atomic(path, text.getvalue())
 
 
 def _blank(value):

@@ -1,8 +1,9 @@
 """Model files: weights, architecture, optimizer state, preprocessing statistics and the config.
 
 A checkpoint is a NumPy ``.npz`` archive: arrays are stored as arrays, everything else as one
-JSON string (``header.npy``). It is written to a temporary file in the same folder and renamed
-into place, so a crash never leaves half a model where a good one was.
+JSON string (``header.npy``). It is written through ``atomic.write_atomic`` (a temporary file in
+the same folder, flushed to the disk, then renamed into place), so a crash never leaves half a
+model where a good one was.
 
 Reading trusts nothing it has not checked (a model file may come from anywhere): the members'
 names, their declared sizes (``MAX_BYTES`` in all, and no more than the header's network needs),
@@ -18,7 +19,6 @@ import os
 import re
 import stat
 import struct
-import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -27,7 +27,9 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from .atomic import write_atomic
 from .network import Network
+from .numbers import byte_size
 from .optimizers import OPTIMIZERS, Optimizer, create
 from .preprocess import Standardizer
 
@@ -98,15 +100,7 @@ def save_checkpoint(path, ckpt: Checkpoint) -> Path:
     _check_writable(path, text, arrays)
     arrays["header"] = np.array(text)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(path, lambda f: np.savez(f, **arrays))
 
 
 _ZIP_ERRORS: tuple[type[BaseException], ...] = (
@@ -132,9 +126,9 @@ def _check_writable(path: Path, text: str, arrays: dict[str, np.ndarray]) -> Non
     extras = sum(a.nbytes for name, a in arrays.items() if name.startswith("extra_"))
     total = sum(a.nbytes for a in arrays.values()) + 4 * len(text)
     if extras > MAX_EXTRAS_BYTES or total > MAX_BYTES:
-        raise CheckpointError(f"{path}: cannot save: the model would be {_size(total)} ({_size(extras)} of it "
-                              f"history), more than a model file may hold ({_size(MAX_BYTES)}, "
-                              f"{_size(MAX_EXTRAS_BYTES)} of history)")
+        raise CheckpointError(f"{path}: cannot save: the model would be {byte_size(total)} "
+                              f"({byte_size(extras)} of it history), more than a model file may hold "
+                              f"({byte_size(MAX_BYTES)}, {byte_size(MAX_EXTRAS_BYTES)} of history)")
 
 
 def load_checkpoint(path) -> Checkpoint:
@@ -189,7 +183,7 @@ def _check_directory(path: Path, f) -> None:
     entries, cd_size = struct.unpack("<HL", tail[at + 10:at + 16])
     if entries > MAX_MEMBERS or cd_size > MAX_MEMBERS * 512:
         raise CheckpointError(f"{path}: not an nn-tui model file (its zip directory lists {entries:,} members "
-                              f"in {_size(cd_size)}; a model has at most {MAX_MEMBERS:,})")
+                              f"in {byte_size(cd_size)}; a model has at most {MAX_MEMBERS:,})")
     f.seek(0)
 
 
@@ -220,9 +214,9 @@ class _Reader:
         total = sum(info.file_size for info in infos)
         if total > MAX_BYTES:
             big = max(infos, key=lambda i: i.file_size)
-            in_all = f" ({_size(total)} in all)" if _size(total) != _size(big.file_size) else ""
-            self.fail(f"{big.filename} declares {_size(big.file_size)} uncompressed{in_all}, more than a model "
-                      f"file may hold ({_size(MAX_BYTES)})")
+            in_all = f" ({byte_size(total)} in all)" if byte_size(total) != byte_size(big.file_size) else ""
+            self.fail(f"{big.filename} declares {byte_size(big.file_size)} uncompressed{in_all}, more than a model "
+                      f"file may hold ({byte_size(MAX_BYTES)})")
         header = self.header()
         plan = self.plan(header)
         arrays = {name[:-4]: self.array(name, *plan[name]) for name in self.infos if name != "header.npy"}
@@ -239,7 +233,8 @@ class _Reader:
         info = self.infos["header.npy"]
         limit = 4 * MAX_HEADER_CHARS + NPY_HEADER_BYTES
         if info.file_size > limit:
-            self.fail(f"header.npy declares {_size(info.file_size)}, more than a header may hold ({_size(limit)})")
+            self.fail(f"header.npy declares {byte_size(info.file_size)}, more than a header may hold "
+                      f"({byte_size(limit)})")
         with self.zf.open(info) as fp:
             shape, order, dtype = self.npy_header(fp, "header.npy")
             if dtype.kind != "U" or shape != () or dtype.itemsize > 4 * MAX_HEADER_CHARS:
@@ -279,7 +274,7 @@ class _Reader:
         n_values = sum(math.prod(s) for s in shapes)
         if n_values * dtype.itemsize > MAX_BYTES:
             self.fail(f"network.layer_sizes = {_show(sizes)} means {n_values:,} weights, more than a model "
-                      f"file may hold ({_size(MAX_BYTES)})")
+                      f"file may hold ({byte_size(MAX_BYTES)})")
         o = header.get("optimizer")
         if not isinstance(o, dict):
             self.fail("the header has no optimizer table")
@@ -322,7 +317,8 @@ class _Reader:
                 plan[name] = ("an extra array", None, ("f", "i", "u", "b"))
                 extras += info.file_size
         if extras > MAX_EXTRAS_BYTES:
-            self.fail(f"the extra arrays declare {_size(extras)}, more than they may hold ({_size(MAX_EXTRAS_BYTES)})")
+            self.fail(f"the extra arrays declare {byte_size(extras)}, more than they may hold "
+                      f"({byte_size(MAX_EXTRAS_BYTES)})")
         for name in self.infos:
             if name not in plan and name != "header.npy":
                 self.fail(f"unexpected member {name}: the network has {len(shapes)} arrays (param_0 to "
@@ -332,7 +328,7 @@ class _Reader:
             if info is None:
                 self.fail(f"member {name} ({what}) is missing")
             if shape is not None and info.file_size > math.prod(shape) * 8 + NPY_HEADER_BYTES:
-                self.fail(f"{name} ({what}) declares {_size(info.file_size)} uncompressed, far more than "
+                self.fail(f"{name} ({what}) declares {byte_size(info.file_size)} uncompressed, far more than "
                           f"a {_shape(shape)} array needs")
         return plan
 
@@ -377,8 +373,8 @@ class _Reader:
         count = math.prod(shape)
         nbytes = count * dtype.itemsize
         if info.file_size - fp.tell() != nbytes:
-            self.fail(f"{label} declares a {_shape(shape)} array ({_size(nbytes)}) but holds "
-                      f"{_size(max(info.file_size - fp.tell(), 0))}")
+            self.fail(f"{label} declares a {_shape(shape)} array ({byte_size(nbytes)}) but holds "
+                      f"{byte_size(max(info.file_size - fp.tell(), 0))}")
         flat = np.empty(count, dtype=dtype)
         view = memoryview(flat.view(np.uint8) if nbytes else bytearray())
         done = 0
@@ -427,13 +423,6 @@ def _label(i: int) -> str:
 
 def _shape(shape) -> str:
     return str(tuple(shape))
-
-
-def _size(n: int) -> str:
-    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= scale:
-            return f"{n / scale:.1f}".removesuffix(".0") + f" {unit}"
-    return f"{n} bytes"
 
 
 def _show(value: Any, limit: int = 60) -> str:
