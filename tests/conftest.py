@@ -1,9 +1,15 @@
-"""Test-wide settings."""
+"""Test-wide settings.
+
+Nothing here imports Textual at module level: the engine's tests (``tests/engine/``) run with only
+numpy and pytest installed. The settings for the app's tests import Textual when a test outside
+``tests/engine/`` starts.
+"""
+
+from pathlib import Path
 
 import pytest
-import textual.app
-import textual.pilot
-from textual._wait import wait_for_idle
+
+ENGINE_TESTS = Path(__file__).resolve().parent / "engine"
 
 IDLE_WAIT_CAP = 0.02
 """Seconds Pilot waits, at most, for the process to go idle after a key press or a pause.
@@ -12,23 +18,38 @@ Textual waits up to 1 s for the CPU to go quiet; while a training thread runs it
 so every key press in a training test cost 2 s. The tests wait for the effects they check
 (``wait_for``) instead. Textual looks in 20 ms slices, so 0.02 is one slice: a key press still
 waits until the app has handled the messages queued so far, and 20 ms twice over, but no longer
-for the app to go quiet (0.05 made the suite ~15% slower for nothing it checks)."""
+for the app to go quiet (0.05 made the suite ~15% slower for nothing it checks).
+
+Pilot offers no setting for this wait, so the cap replaces Textual's ``wait_for_idle`` where
+``textual.app`` and ``textual.pilot`` imported it (a private helper: if Textual moves it, the
+patch fails loudly rather than the suite slowing down unseen)."""
 
 
-async def _capped_wait_for_idle(min_sleep: float = 1 / 50, max_sleep: float = 1) -> None:
-    await wait_for_idle(min_sleep, min(max_sleep, IDLE_WAIT_CAP))
+def _is_engine_test(request) -> bool:
+    return ENGINE_TESTS in Path(request.path).resolve().parents
 
 
 @pytest.fixture(autouse=True)
-def _quick_idle_wait(monkeypatch):
-    monkeypatch.setattr(textual.app, "wait_for_idle", _capped_wait_for_idle, raising=False)
-    monkeypatch.setattr(textual.pilot, "wait_for_idle", _capped_wait_for_idle, raising=False)
+def _quick_idle_wait(request, monkeypatch):
+    if _is_engine_test(request):
+        return
+    import textual.app
+    import textual.pilot
+    from textual._wait import wait_for_idle
+
+    async def capped_wait_for_idle(min_sleep: float = 1 / 50, max_sleep: float = 1) -> None:
+        await wait_for_idle(min_sleep, min(max_sleep, IDLE_WAIT_CAP))
+
+    monkeypatch.setattr(textual.app, "wait_for_idle", capped_wait_for_idle)
+    monkeypatch.setattr(textual.pilot, "wait_for_idle", capped_wait_for_idle)
 
 
 @pytest.fixture(autouse=True)
-def _errors_fail_tests(monkeypatch):
+def _errors_fail_tests(request, monkeypatch):
     """The app's last-resort guard reports unexpected errors and goes on; in tests they must fail
     the test instead (the guard's own tests turn it back on)."""
+    if _is_engine_test(request):
+        return
     from tui_trainer.tui.app import NNTuiApp
 
     monkeypatch.setattr(NNTuiApp, "GUARD_ERRORS", False)

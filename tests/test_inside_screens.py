@@ -14,7 +14,7 @@ import pytest
 from rich.console import Console
 
 from tests.test_app import settings_ready, small_config, wait_for
-from tests.test_inspect import drive_to_tiny_loss
+from tests.engine.test_inspect import drive_to_tiny_loss
 from tui_trainer.engine import inspect as insp
 from tui_trainer.engine.network import Network
 from tui_trainer.engine.metrics import accuracy

@@ -1,7 +1,5 @@
 """The network: the public contract, backprop against finite differences, stability, learning."""
 
-import subprocess
-import sys
 import warnings
 
 import numpy as np
@@ -250,13 +248,3 @@ def test_xor_is_learned():
         opt.step(net.params, grads)
     assert np.array_equal(net.forward(X) > 0.5, Y > 0.5)
     assert net.loss(X, Y, "bce") < 0.01
-
-
-def test_engine_imports_no_ui_library():
-    code = (
-        "import sys, tui_trainer.engine, tui_trainer.engine.gradcheck;"
-        "bad = [m for m in ('textual', 'rich', 'click', 'plotext') if m in sys.modules];"
-        "print(bad); sys.exit(1 if bad else 0)"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,1 @@
+"""The engine's tests: they need only numpy and pytest (no Textual, Rich or click)."""
