@@ -17,6 +17,7 @@ Keys (the pane is a form that the keyboard alone can fill):
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import replace
 from typing import Any
 
@@ -36,6 +37,7 @@ from ...engine.datasets import DATASETS, Dataset
 from ...engine.initializers import INIT_CHOICES
 from ...engine.optimizers import OPTIMIZERS
 from ...experiment import output_and_loss
+from ...hparam_text import UnreadableText, hparam_text, parse_hparam, parse_number
 from ...wording import plural
 
 HIDDEN_ACTIVATIONS = [name for name, cls in ACTIVATIONS.items() if cls.hidden_ok]
@@ -65,39 +67,9 @@ CONFIG_COMMANDS = (  # (key, action, description, help): the pane's fields as pa
 )
 
 
-class FieldError(ValueError):
-    """A value that could not even be read (e.g. letters where a number goes)."""
-
-
-def _quoted(text: str, limit: int = 10) -> str:
-    """``text`` in quotes, shortened so that a message about it fits under its field."""
-    text = text.strip()
-    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
-
-
-def _int(text: str) -> int:
-    if not text.strip():
-        raise FieldError("needs a whole number")
-    try:
-        return int(text.strip())
-    except ValueError:
-        raise FieldError(f"{_quoted(text)} is not a whole number") from None
-
-
-def _float(text: str) -> float:
-    if not text.strip():
-        raise FieldError("needs a number")
-    try:
-        return float(text.strip())
-    except ValueError:
-        raise FieldError(f"{_quoted(text)} is not a number") from None
-
-
-def _betas(text: str) -> tuple[float, float]:
-    parts = [p for p in text.replace(",", " ").split() if p]
-    if len(parts) != 2:
-        raise FieldError("two numbers, e.g. 0.9, 0.999")
-    return (_float(parts[0]), _float(parts[1]))
+def _whole(text: str) -> int:
+    """A whole number typed into a field (widths, epochs, seed, batch size)."""
+    return parse_number(text, whole=True)
 
 
 SHORT_NAMES = {"initial_accumulator_value": "init accum", "lr_decay": "lr decay", "weight_decay": "wt decay"}
@@ -106,14 +78,6 @@ SHORT_NAMES = {"initial_accumulator_value": "init accum", "lr_decay": "lr decay"
 def _label(name: str) -> str:
     """A hyperparameter's name as a field label that fits the pane."""
     return SHORT_NAMES.get(name, name.replace("_", " "))
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, tuple):
-        return ", ".join(f"{v:g}" for v in value)
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
 
 
 def _row_of(field_id: str | None) -> int | None:
@@ -276,7 +240,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
         """Reflect a learning rate changed with + / -."""
         self.config = replace(self.config, optimizer=replace(self.config.optimizer, lr=lr))
         for field in self.query("#lr").results(Input):
-            field.value = _text(lr)
+            field.value = hparam_text(lr)
 
     def focus_first(self) -> None:
         self.focus_field("dataset", open=False)
@@ -339,7 +303,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
         yield Static("Data", classes="section")
         yield from self._row("dataset", "dataset", FieldSelect(self._dataset_options(), value=self._dataset_value(), allow_blank=False, compact=True, id="dataset"))
         yield Label(self._data_facts(), classes="facts", id="data-facts")
-        yield from self._row("val split", "val_split", Input(_text(cfg.data.val_split), id="val_split", compact=True))
+        yield from self._row("val split", "val_split", Input(hparam_text(cfg.data.val_split), id="val_split", compact=True))
 
         yield Static("Network", classes="section")
         for i, (width, act) in enumerate(self._layers):
@@ -358,7 +322,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
         yield from self._row("optimizer", "optimizer", FieldSelect([(n, n) for n in OPTIMIZERS], value=cfg.optimizer.name, allow_blank=False, compact=True, id="optimizer"))
         opt_cls = OPTIMIZERS[cfg.optimizer.name]
         yield Label(self._optimizer_text(), classes="facts", id="opt-rule")
-        yield from self._row("lr", "lr", Input(_text(cfg.optimizer.lr), id="lr", compact=True))
+        yield from self._row("lr", "lr", Input(hparam_text(cfg.optimizer.lr), id="lr", compact=True))
         for spec in opt_cls.hparam_specs:
             if spec.name == "lr":
                 continue
@@ -367,7 +331,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
                 widget: Widget = FieldCheckbox(_label(spec.name), value=bool(value), id=f"hp-{spec.name}", tooltip=spec.doc, compact=True)
                 yield from self._row("", f"hp-{spec.name}", widget)
             else:
-                widget = Input(_text(value), id=f"hp-{spec.name}", tooltip=spec.doc, compact=True)
+                widget = Input(hparam_text(value), id=f"hp-{spec.name}", tooltip=spec.doc, compact=True)
                 yield from self._row(_label(spec.name), f"hp-{spec.name}", widget)
 
         yield Static("Training", classes="section")
@@ -665,26 +629,26 @@ class ConfigPane(VerticalScroll, can_focus=False):
             the other fields are still checked."""
             try:
                 return parse(self.query_one(f"#{field_id}", Input).value)
-            except FieldError as exc:
+            except UnreadableText as exc:
                 errors[field_id] = str(exc)
                 return stand_in
 
         cfg = self.config
         dataset_choice = self.query_one("#dataset", Select).value
         if dataset_choice == CSV_CHOICE:
-            data = replace(cfg.data, val_split=get("val_split", _float, cfg.data.val_split))
+            data = replace(cfg.data, val_split=get("val_split", parse_number, cfg.data.val_split))
         else:
             keep_options = dataset_choice == cfg.data.dataset
             data = DataConfig(
                 dataset=dataset_choice,
-                val_split=get("val_split", _float, cfg.data.val_split),
+                val_split=get("val_split", parse_number, cfg.data.val_split),
                 n_samples=cfg.data.n_samples if keep_options else None,
                 noise=cfg.data.noise if keep_options else None,
                 options=copy.deepcopy(cfg.data.options) if keep_options else {},
             )
         widths, acts = [], []
         for i in range(len(self._layers)):
-            widths.append(get(f"width-{i}", _int, 1))
+            widths.append(get(f"width-{i}", _whole, 1))
             acts.append(self.query_one(f"#act-{i}", Select).value)
         same = len(set(acts)) <= 1  # one activation for every layer is written as `activation`
         network = NetworkConfig(
@@ -705,18 +669,18 @@ class ConfigPane(VerticalScroll, can_focus=False):
                 if spec.kind == "bool":
                     hparams[spec.name] = self.query_one(f"#{field_id}", Checkbox).value
                 else:
-                    parse = _betas if spec.kind == "betas" else _float
+                    parse = functools.partial(parse_hparam, kind=spec.kind)
                     hparams[spec.name] = get(field_id, parse, cfg.optimizer.hparams.get(spec.name, spec.default))
-            lr = get("lr", _float, cfg.optimizer.lr)
+            lr = get("lr", parse_number, cfg.optimizer.lr)
         else:
             lr = None  # a new optimizer starts from its own defaults
         optimizer = OptimizerConfig(name=name, lr=lr, hparams=hparams)
         mode = self.query_one("#batch_mode", Select).value
-        batch = {"full": "full", "single": 1}.get(mode) or get("batch_size", _int, 32)
+        batch = {"full": "full", "single": 1}.get(mode) or get("batch_size", _whole, 32)
         training = TrainingConfig(
-            epochs=get("epochs", _int, cfg.training.epochs),
+            epochs=get("epochs", _whole, cfg.training.epochs),
             batch_size=batch,
-            seed=get("seed", _int, cfg.training.seed),
+            seed=get("seed", _whole, cfg.training.seed),
             dtype=cfg.training.dtype,
         )
         new = ExperimentConfig(data, network, optimizer, training)
