@@ -1,1 +1,1 @@
-"""Screens: the main screen, help and dialogs."""
+"""Screens: the main screen, the inside-the-network views, the optimizer lab, help and dialogs."""

@@ -1,1 +1,1 @@
-"""Panes of the app, one widget per module."""
+"""Panes and charts of the app, one widget per module; plots are drawn through ``plotting``."""
