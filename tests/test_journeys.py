@@ -45,14 +45,14 @@ def test_the_default_pace_can_be_watched_and_max_is_one_key_away():
             await wait_for(pilot, lambda: session.trainer.step_count > 0)
             started, steps = time.monotonic(), session.trainer.step_count
             await pilot.pause(0.5)
-            rate = (session.trainer.step_count - steps) / (time.monotonic() - started)
-            assert rate <= DEFAULT_PACE * 1.2
+            made, seconds = session.trainer.step_count - steps, time.monotonic() - started
+            # an upper bound (a busy machine makes fewer, never more); a late step catches up 0.1 s at most
+            assert made <= DEFAULT_PACE * (seconds * 1.2 + 0.1)
             await pilot.press(*["greater_than_sign"] * 3)  # 300, 1000, max
-            assert session.pace is None
+            assert session.pace is None and session.trainer.pace is None  # as fast as it goes: benchmarks/
             await wait_for(pilot, lambda: "max" in status_text(app))
             steps = session.trainer.step_count
-            await pilot.pause(0.5)
-            assert session.trainer.step_count - steps > DEFAULT_PACE  # faster than the default pace
+            await wait_for(pilot, lambda: session.trainer.step_count > steps + DEFAULT_PACE)
             await pilot.press(*["less_than_sign"] * 8)  # down to one update a second
             assert session.pace == 1
             await wait_for(pilot, lambda: "pace 1)" in status_text(app) or "pace 1/s" in status_text(app))

@@ -342,10 +342,8 @@ def test_ctrl_c_stops_saves_the_progress_and_exits_130(tmp_path):
     try:
         assert started.wait(20), bytes(shown)
         time.sleep(0.05)
-        sent = time.monotonic()
         child.send_signal(signal.SIGINT)
-        stdout, _ = child.communicate(timeout=20)
-        took = time.monotonic() - sent
+        stdout, _ = child.communicate(timeout=20)  # a deadline: the run was set for 10**9 epochs
     finally:
         if child.poll() is None:
             child.kill()
@@ -355,7 +353,7 @@ def test_ctrl_c_stops_saves_the_progress_and_exits_130(tmp_path):
     assert child.returncode == 130, text + bytes(shown).decode(errors="replace")
     assert "Traceback" not in text + bytes(shown).decode(errors="replace")
     assert re.search(r"^interrupted\s+True$", text, re.M), text
-    assert "wrote" in text and took < 5
+    assert "wrote" in text
     seed, epochs = whole_result(out)
     assert 0 < epochs < 10**9
     assert model_meta(out / "model.npz")["progress"]["status"] == "interrupted"
@@ -393,10 +391,8 @@ def test_a_second_ctrl_c_quits_at_once(tmp_path):
         assert os.read(read_end, 1) == b"t"
         os.kill(pid, signal.SIGINT)
         assert os.read(read_end, 1) == b"s"
-        sent = time.monotonic()
         os.kill(pid, signal.SIGINT)
-        assert exit_status(pid, timeout=10) == 130
-        assert time.monotonic() - sent < 5
+        assert exit_status(pid, timeout=10) == 130  # a deadline well inside the save's 20 s
     finally:
         os.close(read_end)
     assert not out.exists()

@@ -7,6 +7,7 @@ through the experiment.
 
 import math
 import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -150,6 +151,14 @@ def test_divergence_stops_and_restores_the_last_finite_weights():
     assert exp.trainer.step() is None  # stays stopped until cleared
 
 
+def wait_until(condition, timeout: float = 10.0) -> None:
+    """Wait for ``condition``; ``timeout`` is a deadline for a hang, not a measurement."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.002)
+
+
 def test_pause_step_resume_and_stop_from_another_thread():
     exp = experiment(batch_size=1, epochs=10_000)
     trainer = exp.trainer
@@ -157,21 +166,16 @@ def test_pause_step_resume_and_stop_from_another_thread():
     thread = threading.Thread(target=trainer.run, args=(10_000,))
     thread.start()
     try:
-        for _ in range(3):
-            before = trainer.step_count
+        for n in range(1, 4):
             trainer.request_step()
-            for _ in range(200):
-                if trainer.step_count > before:
-                    break
-                threading.Event().wait(0.005)
-        threading.Event().wait(0.05)
+            wait_until(lambda: trainer.step_count == n)
+        wait_until(lambda: trainer.waiting)  # back to waiting after the third: no step runs on
         assert trainer.step_count == 3 and trainer.paused
         trainer.resume()
-        threading.Event().wait(0.1)
-        assert trainer.step_count > 3
+        wait_until(lambda: trainer.step_count > 3)
     finally:
         trainer.stop()
-        thread.join(2)
+        thread.join(10)
     assert not thread.is_alive()
 
 

@@ -195,6 +195,12 @@ class Trainer:
     def paused(self) -> bool:
         return not self._run.is_set()
 
+    @property
+    def waiting(self) -> bool:
+        """Whether a running loop is waiting between steps (paused, or keeping its pace): no step is
+        in progress, nothing touches the network, and ``submit`` runs a change at once."""
+        return self._waiting
+
     def request_step(self) -> None:
         """Let a paused loop make exactly one more update."""
         with self._lock:
