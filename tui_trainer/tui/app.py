@@ -13,6 +13,7 @@ from textual.worker import WorkerFailed
 from ..config import ExperimentConfig
 from ..files import describe_error
 from .guard import REPORT_HINT, Guarded
+from .keys import palette_entries
 from .palette import SafeCommandPalette
 from .screens.main import MainScreen
 
@@ -79,11 +80,10 @@ class NNTuiApp(Guarded, App):
         return MainScreen(self._config, source=self._source)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Every key binding of the screen is also a command in the palette."""
+        """Every key binding of the screen with help text is also a command in the palette."""
         yield from super().get_system_commands(screen)
-        for binding in getattr(screen, "PALETTE", ()):
-            key, action, description, help_text = binding
-            yield SystemCommand(f"{description} ({key})", help_text, lambda a=action: self._run_on(screen, a))
+        for key, action, title, help_text in palette_entries(screen):
+            yield SystemCommand(f"{title} ({key})", help_text, lambda a=action: self._run_on(screen, a))
 
     async def _run_on(self, screen: Screen, action: str) -> None:
         """A palette command's action, on the screen it was listed for while that is still up

@@ -7,29 +7,46 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 
-KEYS = """\
-| key | what it does |
-|---|---|
-| `space` | start / pause training |
-| `n` | one training step (pauses first) |
-| `r` | reset: new weights, history cleared (asks first when trained) |
-| `+` / `-` | learning rate up / down a notch (1-2-5 ladder), at once |
-| `<` / `>` | slower / faster pace: 1 to 1,000 updates a second, or max (default 100) |
-| `l` | loss plot: linear / log scale |
-| `[` / `]` | previous / next layer in the heatmap |
-| `v` | heatmap: weights / last gradient / last update |
-| arrows | move the heatmap cursor (value shown below it) |
-| `c` | show / hide the config pane (narrow terminals) |
-| `tab` / `shift+tab` | next / previous pane |
-| `up` / `down` (`k` / `j`) | previous / next field in the config pane |
-| `enter` | open a list, toggle a box, apply a typed value |
-| `a` / `d` | add a layer after the focused one / remove the focused layer |
-| `escape` | close a list; leave the config pane |
-| `ctrl+s` / `ctrl+o` | save / open an experiment (with its history) |
-| `ctrl+p` | command palette: every action by name |
-| `?` | this help |
-| `q` | quit (stops training first) |
-"""
+from ..keys import key_names
+
+KEY_ROWS = (
+    # (the main screen's actions, or keys that widgets bind, as written; what they do)
+    (("toggle_training",), "start / pause training"),
+    (("single_step",), "one training step (pauses first)"),
+    (("reset",), "reset: new weights, history cleared (asks first when trained)"),
+    (("lr_up", "lr_down"), "learning rate up / down a notch (1-2-5 ladder), at once"),
+    (("pace(-1)", "pace(1)"), "slower / faster pace: 1 to 1,000 updates a second, or max (default 100)"),
+    (("toggle_log",), "loss plot: linear / log scale"),
+    (("layer(-1)", "layer(1)"), "previous / next layer in the heatmap"),
+    (("cycle_view",), "heatmap: weights / last gradient / last update"),
+    ("arrows", "move the heatmap cursor (value shown below it)"),
+    (("toggle_config",), "show / hide the config pane (narrow terminals)"),
+    (("focus_pane(1)", "focus_pane(-1)"), "next / previous pane"),
+    ("`up` / `down` (`k` / `j`)", "previous / next field in the config pane"),
+    ("`enter`", "open a list, toggle a box, apply a typed value"),
+    ("`a` / `d`", "add a layer after the focused one / remove the focused layer"),
+    (("leave_field",), "close a list; leave the config pane"),
+    (("save", "load"), "save / open an experiment (with its history)"),
+    ("`ctrl+p`", "command palette: every action by name"),
+    (("help",), "this help"),
+    (("quit",), "quit (stops training first)"),
+)
+"""The help's table of keys: the main screen's keys are read from its bindings."""
+
+
+def keys_table() -> str:
+    """The help's table of keys, as Markdown: the rows of ``KEY_ROWS``, then one row per view."""
+    from .main import MainScreen  # main imports this module
+    from .views import load_views
+
+    lines = ["| key | what it does |", "|---|---|"]
+    for keys, text in KEY_ROWS:
+        if not isinstance(keys, str):
+            keys = " / ".join(f"`{name}`" for name in key_names(MainScreen, *keys))
+        lines.append(f"| {keys} | {text} |")
+    lines += [f"| `{v.key}` | {v.description}: {v.help} |" for v in load_views()]
+    return "\n".join(lines) + "\n"
+
 
 PANES = """\
 **Config** (left): the data, the hidden layers (width and activation of each), the output layer and
@@ -62,11 +79,8 @@ class HelpScreen(ModalScreen):
     def compose(self) -> ComposeResult:
         from textual.widgets import Markdown  # markdown-it is slow to import: only when help opens
 
-        from .views import load_views
-
-        views = "".join(f"| `{v.key}` | {v.description}: {v.help} |\n" for v in load_views())
         with VerticalScroll(id="help-box"):
-            yield Markdown("# nn-tui help\n\n" + compute_note() + "\n\n" + KEYS + views + "\n" + PANES)
+            yield Markdown("# nn-tui help\n\n" + compute_note() + "\n\n" + keys_table() + "\n" + PANES)
 
 
 def compute_note() -> str:

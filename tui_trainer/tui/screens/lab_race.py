@@ -12,7 +12,6 @@ from typing import Any
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Label, Static
 
@@ -25,6 +24,7 @@ from ...wording import plural
 from ..widgets.lane_colors import rgb
 from ..widgets.lane_list import LaneList, LaneSpec
 from ..widgets.multi_plot import MultiPlot, PlotOptions, PlotSeries
+from ..keys import key
 from .lab_common import (
     BATCH_MODE_STYLE,
     BATCH_MODE_TEXT,
@@ -94,23 +94,18 @@ class RaceScreen(RaceLabScreen):
     }
     """
 
-    PALETTE = (  # (key, action, description, help) for the command palette
-        ("space", "toggle", "Run / pause the race", "Every lane one update in turn, on a worker"),
-        ("r", "reset", "Reset the race", "A new race from the same weights and settings"),
-        ("m", "toggle_mode", "Race batch modes", "Full / mini / single batch for the highlighted optimizer"),
-        ("l", "toggle_log", "Log scale", "Plot the cost on a logarithmic axis"),
-        ("escape", "leave", "Back", "Back to the main screen (stops the race)"),
-    )
-
     BINDINGS = [
-        Binding("space", "toggle", "Run/pause"),
-        Binding("r", "reset", "Reset"),
-        Binding("m", "toggle_mode", "Batch modes"),
-        Binding("l", "toggle_log", "Log", show=False),
-        Binding("1", "toggle_lane(1)", "On/off", key_display="1-8"),
-        *(Binding(str(n), f"toggle_lane({n})", "On/off", show=False) for n in range(2, 9)),
-        Binding("up", "highlight(-1)", "Previous", show=False),
-        Binding("down", "highlight(1)", "Next", show=False),
+        key("space", "toggle", "Run/pause", title="Run / pause the race",
+            help="Every lane one update in turn, on a worker"),
+        key("r", "reset", "Reset", title="Reset the race", help="A new race from the same weights and settings"),
+        key("m", "toggle_mode", "Batch modes", title="Race batch modes",
+            help="Full / mini / single batch for the highlighted optimizer"),
+        key("l", "toggle_log", "Log", show=False, title="Log scale", help="Plot the cost on a logarithmic axis"),
+        key("1", "toggle_lane(1)", "On/off", key_display="1-8"),
+        *(key(str(n), f"toggle_lane({n})", "On/off", show=False) for n in range(2, 9)),
+        key("up", "highlight(-1)", "Previous", show=False),
+        key("down", "highlight(1)", "Next", show=False),
+        key("escape", "back", "Back", help="Back to the main screen (stops the race)"),
     ]
 
     def __init__(self, config: ExperimentConfig) -> None:

@@ -10,7 +10,6 @@ import numpy as np
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Label, Select, Static
 
@@ -19,6 +18,7 @@ from ...engine.numbers import figure
 from ...engine.surfaces import SURFACES, Surface, descend, path_result
 from ..widgets.lane_list import LaneList
 from ..widgets.surface_map import SurfaceMap, TracedPath
+from ..keys import key
 from .lab_common import LabScreen, Part, optimizer_explanation, optimizer_specs, while_shown
 
 TICK = 1 / 20
@@ -103,26 +103,20 @@ class SurfaceScreen(LabScreen):
     }
     """
 
-    PALETTE = (  # (key, action, description, help) for the command palette
-        ("space", "toggle", "Play / pause", "Every optimizer walks a few updates per frame"),
-        ("n", "step", "One step", "One update for every optimizer"),
-        ("e", "to_end", "To the end", "Jump to the surface's default number of updates"),
-        ("r", "reset", "Reset the paths", "Back to the start point"),
-        ("]", "surface(1)", "Next surface", "Rosenbrock, Beale, saddle, ill-conditioned, two wells"),
-        ("escape", "leave", "Back", "Back to the main screen"),
-    )
-
     BINDINGS = [
-        Binding("space", "toggle", "Play/pause"),
-        Binding("n", "step", "Step"),
-        Binding("e", "to_end", "To end"),
-        Binding("r", "reset", "Reset"),
-        Binding("left_square_bracket", "surface(-1)", "Surface", key_display="[ ]"),
-        Binding("right_square_bracket", "surface(1)", "Surface", show=False),
-        Binding("1", "toggle_lane(1)", "On/off", key_display="1-8"),
-        *(Binding(str(n), f"toggle_lane({n})", "On/off", show=False) for n in range(2, 9)),
-        Binding("up", "highlight(-1)", "Previous", show=False),
-        Binding("down", "highlight(1)", "Next", show=False),
+        key("space", "toggle", "Play/pause", title="Play / pause",
+            help="Every optimizer walks a few updates per frame"),
+        key("n", "step", "Step", title="One step", help="One update for every optimizer"),
+        key("e", "to_end", "To end", title="To the end", help="Jump to the surface's default number of updates"),
+        key("r", "reset", "Reset", title="Reset the paths", help="Back to the start point"),
+        key("left_square_bracket", "surface(-1)", "Surface", key_display="[ ]"),
+        key("right_square_bracket", "surface(1)", "Surface", show=False, key_display="]", title="Next surface",
+            help="Rosenbrock, Beale, saddle, ill-conditioned, two wells"),
+        key("1", "toggle_lane(1)", "On/off", key_display="1-8"),
+        *(key(str(n), f"toggle_lane({n})", "On/off", show=False) for n in range(2, 9)),
+        key("up", "highlight(-1)", "Previous", show=False),
+        key("down", "highlight(1)", "Next", show=False),
+        key("escape", "back", "Back", help="Back to the main screen"),
     ]
 
     def __init__(self, surface: str = "rosenbrock") -> None:

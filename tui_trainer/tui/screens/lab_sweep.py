@@ -13,7 +13,6 @@ import numpy as np
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Label, Select, Static
 
@@ -25,6 +24,7 @@ from ...lab import SWEEP_TOLERANCE, suggest_lr, sweep_lrs, sweep_race
 from ...wording import plural
 from ..widgets.lane_colors import CYAN, DARK_GREY, GREEN, RED, rgb
 from ..widgets.multi_plot import MultiPlot, PlotMark, PlotOptions, PlotSeries
+from ..keys import key
 from .lab_common import (
     RaceLabScreen,
     RaceSnapshot,
@@ -83,19 +83,15 @@ class SweepScreen(RaceLabScreen):
     }
     """
 
-    PALETTE = (  # (key, action, description, help) for the command palette
-        ("space", "toggle", "Run / pause the sweep", "Short trainings at every rate, side by side"),
-        ("r", "reset", "Reset the sweep", "Forget the results; space runs it again"),
-        ("l", "toggle_log", "Log scale", "Final cost on a logarithmic axis, or a linear one"),
-        ("escape", "leave", "Back", "Back to the main screen (stops the sweep)"),
-    )
-
     BINDINGS = [
-        Binding("space", "toggle", "Run/pause"),
-        Binding("r", "reset", "Reset"),
-        Binding("l", "toggle_log", "Log", show=False),
-        Binding("1", "choose(1)", "Optimizer", key_display="1-8"),
-        *(Binding(str(n), f"choose({n})", "Optimizer", show=False) for n in range(2, 9)),
+        key("space", "toggle", "Run/pause", title="Run / pause the sweep",
+            help="Short trainings at every rate, side by side"),
+        key("r", "reset", "Reset", title="Reset the sweep", help="Forget the results; space runs it again"),
+        key("l", "toggle_log", "Log", show=False, title="Log scale",
+            help="Final cost on a logarithmic axis, or a linear one"),
+        key("1", "choose(1)", "Optimizer", key_display="1-8"),
+        *(key(str(n), f"choose({n})", "Optimizer", show=False) for n in range(2, 9)),
+        key("escape", "back", "Back", help="Back to the main screen (stops the sweep)"),
     ]
 
     def __init__(self, config: ExperimentConfig, optimizer: str | None = None) -> None:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Header, Static
@@ -17,6 +16,7 @@ from ...config import ExperimentConfig, save_config
 from ...experiment import DataFileNeeded, Experiment
 from ...session import Loaded, Session, Snapshot, change_kind, lr_notch, pace_notch, pace_text, read_experiment
 from ..guard import Guarded
+from ..keys import PaletteFromBindings, key
 from ..messages import TrainingUpdate
 from ..widgets.config_pane import CONFIG_COMMANDS, ConfigPane
 from ..widgets.key_footer import KeyFooter
@@ -32,56 +32,43 @@ NARROW_WIDTH = 110
 """Below this width the config pane is hidden until ``c`` shows it (in place of the plots)."""
 MIN_SIZE = (80, 24)
 
-PALETTE = (  # (key, action, description, help) for the command palette
-    ("space", "toggle_training", "Start / pause training", "Train on a worker; press again to pause"),
-    ("n", "single_step", "One step", "Make exactly one update and show it"),
-    ("r", "reset", "Reset weights", "Draw new weights and clear the history"),
-    ("+", "lr_up", "Learning rate up", "Next notch on the 1-2-5 ladder, at once"),
-    ("-", "lr_down", "Learning rate down", "Previous notch on the 1-2-5 ladder, at once"),
-    (">", "pace(1)", "Faster pace", "More updates a second, up to max (as fast as the machine goes)"),
-    ("<", "pace(-1)", "Slower pace", "Fewer updates a second, down to one, to watch each step"),
-    ("l", "toggle_log", "Log scale", "Plot the loss on a logarithmic axis"),
-    ("[", "layer(-1)", "Previous layer", "Show the previous layer's weight matrix"),
-    ("]", "layer(1)", "Next layer", "Show the next layer's weight matrix"),
-    ("v", "cycle_view", "Heatmap view", "Cycle weights / last gradient / last update"),
-    ("c", "toggle_config", "Config pane", "Show or hide the network configuration"),
-    ("ctrl+s", "save", "Save experiment", "Write the config and model to files"),
-    ("ctrl+o", "load", "Load experiment", "Open a saved model (.npz) or config (.toml)"),
-    ("?", "help", "Help", "Keys and what each pane shows"),
-    ("q", "quit", "Quit", "Stop training and leave"),
-)
-
-
 class MainScreen(Guarded, Screen):
     """Config on the left; loss curves, weights and status on the right."""
 
     BINDINGS = [
-        Binding("space", "toggle_training", "Train/pause"),
-        Binding("n", "single_step", "Step"),
-        Binding("r", "reset", "Reset"),
-        Binding("plus,equals_sign", "lr_up", "LR+", key_display="+"),
-        Binding("minus", "lr_down", "LR-", key_display="-"),
-        Binding("greater_than_sign", "pace(1)", "Faster", show=False, key_display=">"),
-        Binding("less_than_sign", "pace(-1)", "Slower", show=False, key_display="<"),
-        Binding("l", "toggle_log", "Log", show=False),
-        Binding("left_square_bracket", "layer(-1)", "Layer", show=False, key_display="["),
-        Binding("right_square_bracket", "layer(1)", "Layer", show=False, key_display="]"),
-        Binding("v", "cycle_view", "View", show=False),
-        Binding("c", "toggle_config", "Config"),
-        Binding("escape", "leave_field", "Leave field", show=False),
-        Binding("tab", "focus_pane(1)", "Next pane", show=False, priority=True),
-        Binding("shift+tab", "focus_pane(-1)", "Previous pane", show=False, priority=True),
-        Binding("ctrl+s", "save", "Save", show=False),
-        Binding("ctrl+o", "load", "Load", show=False),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("q", "quit", "Quit"),
+        key("space", "toggle_training", "Train/pause", title="Start / pause training",
+            help="Train on a worker; press again to pause"),
+        key("n", "single_step", "Step", title="One step", help="Make exactly one update and show it"),
+        key("r", "reset", "Reset", title="Reset weights", help="Draw new weights and clear the history"),
+        key("plus,equals_sign", "lr_up", "LR+", key_display="+", title="Learning rate up",
+            help="Next notch on the 1-2-5 ladder, at once"),
+        key("minus", "lr_down", "LR-", key_display="-", title="Learning rate down",
+            help="Previous notch on the 1-2-5 ladder, at once"),
+        key("greater_than_sign", "pace(1)", "Faster", show=False, key_display=">", title="Faster pace",
+            help="More updates a second, up to max (as fast as the machine goes)"),
+        key("less_than_sign", "pace(-1)", "Slower", show=False, key_display="<", title="Slower pace",
+            help="Fewer updates a second, down to one, to watch each step"),
+        key("l", "toggle_log", "Log", show=False, title="Log scale", help="Plot the loss on a logarithmic axis"),
+        key("left_square_bracket", "layer(-1)", "Layer", show=False, key_display="[", title="Previous layer",
+            help="Show the previous layer's weight matrix"),
+        key("right_square_bracket", "layer(1)", "Layer", show=False, key_display="]", title="Next layer",
+            help="Show the next layer's weight matrix"),
+        key("v", "cycle_view", "View", show=False, title="Heatmap view",
+            help="Cycle weights / last gradient / last update"),
+        key("c", "toggle_config", "Config", title="Config pane", help="Show or hide the network configuration"),
+        key("escape", "leave_field", "Leave field", show=False),
+        key("tab", "focus_pane(1)", "Next pane", show=False, priority=True),
+        key("shift+tab", "focus_pane(-1)", "Previous pane", show=False, priority=True),
+        key("ctrl+s", "save", "Save", show=False, title="Save experiment", help="Write the config and model to files"),
+        key("ctrl+o", "load", "Load", show=False, title="Load experiment",
+            help="Open a saved model (.npz) or config (.toml)"),
+        key("question_mark", "help", "Help", key_display="?", help="Keys and what each pane shows"),
+        key("q", "quit", "Quit", help="Stop training and leave"),
+        *(key(v.key, f"open_view('{v.name}')", v.description, show=False, help=v.help) for v in load_views()),
     ]
-    PALETTE = PALETTE + tuple(
-        (v.key, f"open_view('{v.name}')", v.description, v.help) for v in load_views()
-    ) + CONFIG_COMMANDS
-    BINDINGS = BINDINGS + [
-        Binding(v.key, f"open_view('{v.name}')", v.description, show=False) for v in load_views()
-    ]
+    PALETTE = PaletteFromBindings()
+    """The palette's commands: the bindings with help text, then the config pane's fields."""
+    PALETTE_EXTRA = CONFIG_COMMANDS
 
     def __init__(self, config: ExperimentConfig | None = None, *, source: str = "") -> None:
         super().__init__()
