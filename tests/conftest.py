@@ -53,3 +53,21 @@ def _errors_fail_tests(request, monkeypatch):
     from tui_trainer.tui.app import NNTuiApp
 
     monkeypatch.setattr(NNTuiApp, "GUARD_ERRORS", False)
+
+
+@pytest.fixture(autouse=True)
+def _notifications_recorded(request, monkeypatch):
+    """Every notification an app shows is kept, as text, in the list ``app.notes_shown`` (read it
+    with ``tests.test_app.notes``). ``App.notify`` is where every screen's and widget's ``notify``
+    ends; tests run without toasts on screen, and Textual keeps its own list private."""
+    if _is_engine_test(request):
+        return
+    from tui_trainer.tui.app import NNTuiApp
+
+    notify = NNTuiApp.notify
+
+    def recording_notify(app, message, *args, **kwargs):
+        app.__dict__.setdefault("notes_shown", []).append(str(message))
+        return notify(app, message, *args, **kwargs)
+
+    monkeypatch.setattr(NNTuiApp, "notify", recording_notify)

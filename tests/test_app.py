@@ -31,6 +31,24 @@ def run(coro):
     return asyncio.run(coro)
 
 
+def notes(app) -> str:
+    """Every notification the app has shown so far, one a line (recorded by tests/conftest.py)."""
+    return "\n".join(getattr(app, "notes_shown", []))
+
+
+def screen_lines(app):
+    """The current screen as drawn, one ``Strip`` a line: what a terminal shows. Textual has no
+    public call for this (its own screenshots read the compositor too): the tests' one place that does."""
+    return app.screen._compositor.render_strips()
+
+
+def region_text(app, widget) -> list[str]:
+    """The lines of the screen that ``widget`` covers, as plain text."""
+    x, y, width, height = widget.region
+    lines = screen_lines(app)
+    return [lines[row].crop(x, x + width).text.rstrip() for row in range(y, y + height)]
+
+
 async def wait_for(pilot, condition, timeout=5.0):
     deadline = time.monotonic() + timeout
     while not condition():
@@ -394,7 +412,7 @@ def test_an_error_in_the_worker_becomes_a_notification():
 
             session.trainer.step = broken_step
             await pilot.press("space")
-            await wait_for(pilot, lambda: any("simulated failure" in str(n.message) for n in app._notifications))
+            await wait_for(pilot, lambda: "simulated failure" in notes(app))
             assert app.is_running and session.state == "paused"
             await pilot.press("q")
 

@@ -3,8 +3,7 @@
 import asyncio
 import os
 
-from tests.test_app import wait_for
-from tests.test_journeys import notes
+from tests.test_app import notes, wait_for
 from tui_trainer.config import ExperimentConfig, with_overrides
 from tui_trainer.experiment import Experiment
 from tui_trainer.session import default_config

@@ -2,12 +2,11 @@
 training in progress goes on."""
 
 import asyncio
-import time
 
 import numpy as np
 import pytest
 
-from tests.test_app import wait_for
+from tests.test_app import notes, wait_for
 from tui_trainer.config import with_overrides
 from tui_trainer.session import default_config
 from tui_trainer.tui.app import NNTuiApp
@@ -17,10 +16,6 @@ from tui_trainer.tui.screens.main import MainScreen
 
 def small_config(**overrides):
     return with_overrides(default_config(), **{"n_samples": 200, "epochs": 10**6, **overrides})
-
-
-def notes(app) -> str:
-    return "\n".join(str(n.message) for n in app._notifications)
 
 
 def hostile_files(folder):

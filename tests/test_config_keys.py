@@ -7,7 +7,7 @@ import pytest
 from textual import events
 from textual.command import CommandList, CommandPalette
 
-from tests.test_app import settings_ready, small_config, wait_for
+from tests.test_app import region_text, screen_lines, settings_ready, small_config, wait_for
 from tui_trainer.tui.app import NNTuiApp
 from tui_trainer.tui.widgets.config_pane import CONFIG_COMMANDS, MAX_LAYERS, ConfigPane
 from tui_trainer.tui.widgets.layer_view import LayerView
@@ -37,14 +37,7 @@ def pane(app) -> ConfigPane:
 
 def screen_text(app) -> str:
     """Every line of the screen as plain text."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
-
-
-def region_text(app, widget) -> list[str]:
-    """The lines of the screen that ``widget`` covers, as plain text."""
-    x, y, width, height = widget.region
-    lines = app.screen._compositor.render_strips()
-    return [lines[row].crop(x, x + width).text.rstrip() for row in range(y, y + height)]
+    return "\n".join(strip.text for strip in screen_lines(app))
 
 
 def footer_text(app) -> str:
@@ -85,7 +78,7 @@ async def go_to(pilot, field_id: str, limit: int = 60):
     """Press down or up, towards ``field_id`` where the pane's field order tells, until it has
     focus (then the other way, should it not be there)."""
     app = pilot.app
-    order = [w.id for w in pane(app)._fields()]
+    order = [w.id for w in app.screen.focus_chain if pane(app) in w.ancestors]  # the pane's fields, top to bottom
     here = focused_id(app)
     keys = ("down", "up")
     if here in order and field_id in order and order.index(field_id) < order.index(here):
@@ -487,7 +480,7 @@ def test_error_messages_wrap_inside_the_pane(size):
             messages = {
                 "lr": "'abcdefghi…' is not a number",
                 "width-0": "needs a whole number",
-                "epochs": pane(app)._errors["epochs"],
+                "epochs": "must be an integer >= 1",
             }
             for field_id, message in messages.items():
                 label = app.screen.query_one(f"#err-{field_id}")

@@ -6,16 +6,9 @@ import asyncio
 
 import pytest
 
-from tests.test_app import settings_ready, small_config, wait_for
+from tests.test_app import region_text, settings_ready, small_config, wait_for
 from tui_trainer.tui.app import NNTuiApp
 from tui_trainer.tui.screens.dialogs import ConfirmDialog, PathDialog
-
-
-def region_text(app, widget) -> list[str]:
-    """The lines of the screen that ``widget`` covers, as plain text."""
-    x, y, width, height = widget.region
-    lines = app.screen._compositor.render_strips()
-    return [lines[row].crop(x, x + width).text.rstrip() for row in range(y, y + height)]
 
 
 def words_shown(app, widget) -> list[str]:

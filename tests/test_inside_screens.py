@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from tests.test_app import settings_ready, small_config, wait_for
+from tests.test_app import screen_lines, settings_ready, small_config, wait_for
 from tests.engine.test_inspect import drive_to_tiny_loss
 from tui_trainer.engine import inspect as insp
 from tui_trainer.engine.network import Network
@@ -37,6 +37,7 @@ from tui_trainer.tui.screens.main import MainScreen
 from tui_trainer.tui.screens.views import load_views
 from tui_trainer.tui.widgets.boundary_map import BoundaryMap
 from tui_trainer.tui.widgets.line_chart import LineChart
+from tui_trainer.tui.widgets.loss_plot import LossPlot
 from tui_trainer.tui.widgets.weight_heatmap import WeightHeatmap
 
 SCREENS = {
@@ -49,11 +50,16 @@ def run(coro):
     return asyncio.run(coro)
 
 
-def plain(app, selector: str) -> str:
-    """What a Static in the current screen shows, as plain text (wide, so nothing wraps)."""
+def text_of(static) -> str:
+    """What a Static shows, as plain text (wide, so nothing wraps)."""
     console = Console(width=200, file=io.StringIO(), record=True)
-    console.print(app.screen.query_one(selector).content)
+    console.print(static.content)
     return console.export_text()
+
+
+def plain(app, selector: str) -> str:
+    """What a Static in the current screen shows, as plain text."""
+    return text_of(app.screen.query_one(selector))
 
 
 async def steps(pilot, app, n: int) -> None:
@@ -63,7 +69,7 @@ async def steps(pilot, app, n: int) -> None:
         target = main.session.trainer.step_count + 1
         await pilot.press("n")
         await wait_for(pilot, lambda: main.session.trainer.step_count >= target)
-    await wait_for(pilot, lambda: main.session.trainer._waiting or not main.running)
+    await wait_for(pilot, lambda: main.session.trainer.waiting or not main.running)
     await pilot.pause(0.05)
 
 
@@ -83,7 +89,7 @@ def test_every_view_is_registered_with_its_key_and_help():
 def footer_line(app) -> str:
     footer = app.screen.query_one("Footer")
     x, y, width, _ = footer.region
-    return app.screen._compositor.render_strips()[y].crop(x, x + width).text
+    return screen_lines(app)[y].crop(x, x + width).text
 
 
 def test_each_view_opens_with_its_key_fits_its_footer_keys_and_closes_with_escape():
@@ -391,18 +397,20 @@ def test_main_panes_wait_while_a_view_covers_them_and_catch_up_on_return():
         async with app.run_test(size=(120, 36)) as pilot:
             await settings_ready(pilot, app)
             main = app.screen
-            drawn = []
-            draw = main._draw  # noqa: SLF001
-            main._draw = lambda snap: (drawn.append(snap.step), draw(snap))  # noqa: SLF001
+            plot = main.query_one(LossPlot)
+
+            def status() -> str:
+                return text_of(main.query_one("#status"))
+
+            shown, plot_draws = status(), plot.draw_count
             await open_view(pilot, app, "b")
             await steps(pilot, app, 3)
-            assert drawn == []  # hidden panes cost the trainer nothing
+            assert status() == shown and plot.draw_count == plot_draws  # hidden panes cost the trainer nothing
             assert app.screen.snapshot.step == 3  # while the view itself follows every step
             await pilot.press("escape")
             await wait_for(pilot, lambda: app.screen is main)
             await pilot.pause(0.05)
-            assert drawn == [3]
-            assert "step      3 (" in plain(app, "#status")
+            assert "step      3 (" in status() == plain(app, "#status")  # caught up, on return
 
     run(scenario())
 
@@ -426,7 +434,7 @@ def test_set_weight_while_training_runs_on_the_training_thread_before_the_next_s
             assert time.monotonic() < deadline
             time.sleep(0.001)
         session.pause()
-        while not session.trainer._waiting:
+        while not session.trainer.waiting:
             time.sleep(0.001)
         assert session.set_weight(1, 0, 4, -2.0) is True  # the loop waits: at once
         assert session.net.params[1][4] == -2.0

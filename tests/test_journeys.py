@@ -3,14 +3,10 @@
 import asyncio
 import time
 
-from tests.test_app import status_text, wait_for
+from tests.test_app import notes, status_text, wait_for
 from tui_trainer.config import with_overrides
 from tui_trainer.session import DEFAULT_PACE, default_config
 from tui_trainer.tui.app import NNTuiApp
-
-
-def notes(app) -> str:
-    return "\n".join(str(n.message) for n in app._notifications)
 
 
 def test_an_exploding_loss_is_flagged_like_nan():
@@ -97,7 +93,7 @@ def test_build_train_change_live_save_reset_load_with_keys_only(tmp_path, monkey
             steps = session.trainer.step_count
             await wait_for(pilot, lambda: session.trainer.step_count > steps + 20)
             await pilot.press("escape", "space")
-            await wait_for(pilot, lambda: session.trainer.paused and session.trainer._waiting)
+            await wait_for(pilot, lambda: session.trainer.paused and session.trainer.waiting)
             await pilot.press("ctrl+s")
             await pilot.press("ctrl+a", "ctrl+k", *"run1", "enter")
             await wait_for(pilot, lambda: (tmp_path / "run1.npz").exists())

@@ -11,10 +11,11 @@ from textual import events
 from textual.command import CommandList, CommandPalette
 from textual.widgets import Input
 
+from tests.test_app import screen_lines
 from tui_trainer.config import with_overrides
 from tui_trainer.engine.optimizers import OPTIMIZERS
 from tui_trainer.engine.surfaces import SURFACES
-from tui_trainer.lab import Race
+from tui_trainer.lab import Race, suggest_lr
 from tui_trainer.session import default_config
 from tui_trainer.tui.app import NNTuiApp
 from tui_trainer.tui.screens.lab_race import RaceScreen
@@ -282,15 +283,17 @@ def test_sweep_marks_diverged_rates_and_suggests_one():
             assert screen.points == 13 and screen.low == 1e-5 and screen.high == 10
             await pilot.press("space")
             await wait_for(pilot, lambda: screen.done)
-            runs = screen._runs(screen.snapshot)
-            diverged = [run["lr"] for run in runs if run["diverged"]]
+            results, initial = screen.snapshot.results, screen.snapshot.initial_loss
+            # diverged, or ended above where it started (the wrong way, as a diverging run goes)
+            diverged = [r["lr"] for r in results
+                        if r["diverged"] or r["final_loss"] is None or not r["final_loss"] <= initial]
             assert diverged and max(diverged) == pytest.approx(10.0)
             assert min(diverged) > 0.1  # only the high rates
             table = plain(screen.query_one("#sweep-table"))
             assert table.count(" x") == len(diverged)
             assert "◀ pick" in table
             explain = plain(screen.query_one("#lab-explain"))
-            suggested = screen._suggested(screen.snapshot)
+            suggested = suggest_lr(list(results), initial)
             assert suggested is not None and suggested < min(diverged)
             assert "Suggested lr" in explain and "crawl" in explain
             plot = screen.query_one(MultiPlot)
@@ -491,7 +494,7 @@ def test_digits_typed_into_a_field_do_not_switch_lanes():
 
 def header_shown(app) -> tuple[str, str]:
     """The title and the state as the header line shows them on screen."""
-    lines = app.screen._compositor.render_strips()
+    lines = screen_lines(app)
     out = []
     for selector in ("#lab-title", "#lab-state"):
         x, y, width, _ = app.screen.query_one(selector).content_region
@@ -560,7 +563,7 @@ async def leave_while_a_step_runs(pilot, screen, keys, held_steps):
         app.post_message(events.Key(key, None))
     await asyncio.sleep(0.3)
     if isinstance(screen, RaceLabScreen):
-        assert screen._leaving and screen in app.screen_stack  # still waiting for the step
+        assert not screen.shown and screen in app.screen_stack  # leaving, still waiting for the step
     release.set()
 
 

@@ -1,5 +1,7 @@
 """Counted nouns in what the app and the CLI print."""
 
+import asyncio
+
 from tui_trainer.engine.datasets import load_dataset
 from tui_trainer.wording import plural
 
@@ -11,10 +13,17 @@ def test_plural_counts_one_in_the_singular_and_others_in_the_plural():
 
 
 def test_the_config_pane_describes_a_one_feature_dataset_in_the_singular():
-    from tui_trainer.config import ExperimentConfig, with_overrides
-    from tui_trainer.tui.widgets.config_pane import ConfigPane
+    from tests.test_app import settings_ready
+    from tui_trainer.config import with_overrides
+    from tui_trainer.session import default_config
+    from tui_trainer.tui.app import NNTuiApp
 
-    config = with_overrides(ExperimentConfig(), dataset="sine")
     dataset = load_dataset("sine")
-    pane = ConfigPane(config, dataset=dataset)
-    assert pane._data_facts() == f"{len(dataset.X)} samples x 1 feature, regression"
+
+    async def scenario() -> str:
+        app = NNTuiApp(with_overrides(default_config(), dataset="sine"))
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            return str(app.screen.query_one("#data-facts").render())
+
+    assert asyncio.run(scenario()) == f"{len(dataset.X)} samples x 1 feature, regression"
