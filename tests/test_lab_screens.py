@@ -18,6 +18,7 @@ from tui_trainer.engine.surfaces import SURFACES
 from tui_trainer.lab import Race, suggest_lr
 from tui_trainer.session import default_config
 from tui_trainer.tui.app import NNTuiApp
+from tui_trainer.tui.keys import palette_entries
 from tui_trainer.tui.screens.lab_race import RaceScreen
 from tui_trainer.tui.screens.lab_surface import SurfaceScreen
 from tui_trainer.tui.screens.lab_sweep import SweepScreen
@@ -709,7 +710,7 @@ def test_palette_commands_for_a_screen_that_was_taken_off_do_nothing(key, cls):
             screen = await open_screen(pilot, key, cls)
             app.pop_screen()
             await back_on_main(pilot, app)
-            for _key, action, _description, _help in cls.PALETTE:
+            for _key, action, _description, _help in palette_entries(cls):
                 await screen.run_action(action)
             await pilot.pause(0.2)
             await back_on_main(pilot, app)

@@ -76,14 +76,6 @@ def palette_entries(screen: object) -> Iterator[PaletteEntry]:
         yield PaletteEntry(*extra)
 
 
-class PaletteFromBindings:
-    """``Screen.PALETTE``: the screen's palette commands, read from its bindings (a tuple of
-    :class:`PaletteEntry`)."""
-
-    def __get__(self, obj: object, owner: type) -> tuple[PaletteEntry, ...]:
-        return tuple(palette_entries(owner if obj is None else obj))
-
-
 def key_names(screen: object, *actions: str) -> list[str]:
     """How the keys of ``actions`` are shown (each action's first binding on ``screen``, an
     instance or its class), for the help: ``key_names(MainScreen, "lr_up", "lr_down") == ["+", "-"]``."""

@@ -31,7 +31,6 @@ from ...engine.optimizers import OPTIMIZERS
 from ...hparam_text import hparams_hint, parse_hparams  # noqa: F401 (the lab's hyperparameter field)
 from ...lab import Race
 from ..guard import Guarded
-from ..keys import PaletteFromBindings
 from ..widgets.lane_colors import BLUE, CYAN, GREEN, GREY, MAGENTA, ORANGE, RED, RGB, WHITE, YELLOW, rgb
 from ..widgets.lane_list import LaneSpec
 
@@ -285,8 +284,7 @@ class LabScreen(Guarded, Screen):
         Binding("escape", "back", "Back"),  # each screen binds it again, with its own help
         Binding("q", "leave", "Back", show=False),
     ]
-    PALETTE = PaletteFromBindings()
-    """The palette's commands: the bindings with help text."""
+    """The keys; those with help text are also the palette's commands (``keys.palette_entries``)."""
 
     @staticmethod
     def compose_header() -> ComposeResult:

@@ -16,7 +16,7 @@ from ...config import ExperimentConfig, save_config
 from ...experiment import DataFileNeeded, Experiment
 from ...session import Loaded, Session, Snapshot, change_kind, lr_notch, pace_notch, pace_text, read_experiment
 from ..guard import Guarded
-from ..keys import PaletteFromBindings, key
+from ..keys import key
 from ..messages import TrainingUpdate
 from ..widgets.config_pane import CONFIG_COMMANDS, ConfigPane
 from ..widgets.key_footer import KeyFooter
@@ -66,8 +66,7 @@ class MainScreen(Guarded, Screen):
         key("q", "quit", "Quit", help="Stop training and leave"),
         *(key(v.key, f"open_view('{v.name}')", v.description, show=False, help=v.help) for v in load_views()),
     ]
-    PALETTE = PaletteFromBindings()
-    """The palette's commands: the bindings with help text, then the config pane's fields."""
+    """The keys; those with help text are also the palette's commands (``keys.palette_entries``)."""
     PALETTE_EXTRA = CONFIG_COMMANDS
 
     def __init__(self, config: ExperimentConfig | None = None, *, source: str = "") -> None:
