@@ -246,7 +246,7 @@ def test_leaving_mid_race_stops_the_worker():
             assert screen.running
             await pilot.press("escape")
             await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
-            assert not screen._active  # the thread has left the race
+            assert not screen.stepping  # the thread has left the race
 
     run(scenario())
 
@@ -259,7 +259,7 @@ def test_pause_and_resume_continue_the_same_race():
             await pilot.press("space")
             await wait_for(pilot, lambda: screen.snapshot is not None and screen.snapshot.progress > 0)
             await pilot.press("space")
-            await wait_for(pilot, lambda: not screen._active)
+            await wait_for(pilot, lambda: not screen.stepping)
             race, progress = screen.race, screen.race.progress
             await pilot.pause(0.2)
             assert screen.race.progress == progress  # paused: nothing moves
@@ -472,7 +472,7 @@ def test_quitting_the_app_mid_race_stops_the_worker_and_exits():
             await pilot.press("ctrl+q")
             await wait_for(pilot, lambda: app.return_code is not None)
         assert app.return_code == 0
-        assert not screen._active
+        assert not screen.stepping
 
     run(scenario())
 
@@ -613,7 +613,7 @@ def test_back_from_the_palette_leaves_the_screen(key, cls, running):
             screen = await open_screen(pilot, key, cls)
             if running:
                 await pilot.press("space")
-                await wait_for(pilot, lambda: screen._active if isinstance(screen, RaceLabScreen) else screen.playing)
+                await wait_for(pilot, lambda: screen.stepping if isinstance(screen, RaceLabScreen) else screen.playing)
             await pilot.press("ctrl+p")
             await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
             await pilot.press(*"Back")
@@ -692,7 +692,7 @@ def test_back_from_the_palette_after_the_screen_was_taken_off(key, cls):
             await screen.run_action("leave")  # then its command
             await back_on_main(pilot, app)
             if isinstance(screen, RaceLabScreen):
-                await wait_for(pilot, lambda: not screen._active)  # the race thread has stopped
+                await wait_for(pilot, lambda: not screen.stepping)  # the race thread has stopped
             else:
                 assert not screen.playing
 

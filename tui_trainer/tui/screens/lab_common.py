@@ -363,6 +363,11 @@ class LabScreen(Guarded, Screen):
         """Stop whatever runs for this screen and wait until it has (overridden where something runs)."""
         self.cancel_work()
 
+    @property
+    def stepping(self) -> bool:
+        """Whether a worker thread is inside the race loop now (it steps the race and posts copies)."""
+        return self._active
+
     def cancel_work(self) -> None:
         """Ask whatever runs for this screen to stop, without waiting (overridden where something runs)."""
 
