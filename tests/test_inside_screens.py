@@ -513,3 +513,12 @@ def test_a_view_taken_off_before_it_has_mounted_does_not_fail(key):
             await wait_for(pilot, lambda: isinstance(app.screen, SCREENS["x"]))
 
     run(scenario())
+
+
+def test_relative_errors_below_rounding_noise_show_as_a_bound():
+    """Digits of a 1e-9 relative error are rounding noise that any last-bit change moves: shown as a bound."""
+    from tui_trainer.tui.screens.inside_partials import rel_error_text
+
+    assert rel_error_text(3e-9) == "< 1e-7"
+    assert rel_error_text(3.2e-5) == "3.2e-05"
+    assert rel_error_text(float("nan")) == "—"

@@ -46,7 +46,7 @@ def _verdict_text(report: insp.GradCheckReport) -> Text:
         text.append("a nudge changes L so little that rounding in L (about "
                     f"±{f(report.noise, 2)}) could account for the differences", style=STYLES[word])
         return text
-    text.append(f"\nlargest relative error {report.max_rel_error:.1e}: ", style="bold")
+    text.append(f"\nlargest relative error {rel_error_text(report.max_rel_error)}: ", style="bold")
     text.append({"agree": "backprop is right",
                  "close": "close: the nudge itself is inexact for tiny or sharply curved gradients",
                  "differ": "backprop and the nudges disagree"}[word], style=STYLES[word])
@@ -54,6 +54,18 @@ def _verdict_text(report: insp.GradCheckReport) -> Text:
         text.append(f" ({report.too_small} of {report.checked} entries too small to compare "
                     "at this loss)", style="dim")
     return text
+
+
+REL_ERROR_FLOOR = 1e-7
+"""Relative errors below this are rounding noise of the differences (their digits change with any
+last-bit change in the arithmetic): shown as ``< 1e-7``."""
+
+
+def rel_error_text(value: float) -> str:
+    """``3.2e-05``; ``< 1e-7`` for rounding noise; ``—`` when nothing could be compared."""
+    if math.isnan(value):
+        return "—"
+    return f"< {REL_ERROR_FLOOR:.0e}".replace("e-0", "e-") if value < REL_ERROR_FLOOR else f"{value:.1e}"
 
 
 class PartialsScreen(InsideScreen):
@@ -97,7 +109,7 @@ class PartialsScreen(InsideScreen):
         rows = []
         for row in report.rows:
             shape = "x".join(str(n) for n in row.shape)
-            rel = "—" if math.isnan(row.max_rel_error) else f"{row.max_rel_error:.1e}"
+            rel = rel_error_text(row.max_rel_error)
             for k, e in enumerate(row.examples or [None]):
                 first = k == 0
                 cells = (row.name if first else "", shape if first else "", rel if first else "")
