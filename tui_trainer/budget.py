@@ -44,28 +44,8 @@ __all__ = [
     "set_budget",
 ]
 
-# --- limits on counts -----------------------------------------------------------------------------
-
-MAX_HIDDEN_WIDTH = 4096
-"""Most nodes in one hidden layer."""
-MAX_HIDDEN_LAYERS = 32
-"""Most hidden layers."""
-MAX_EPOCHS = 10**12
-"""Most epochs in one run: far more than anyone waits for, and a saved epoch count stays exact
-(below 2**53) however often a run is resumed for that long again."""
-MAX_BATCH_SIZE = 10_000_000
-"""Largest batch size (a batch larger than the training set is the whole set)."""
-MAX_SEED = 2**63 - 1
-"""Largest seed: the largest integer a TOML file holds, so a saved config always loads back."""
-
-MAX_LAB_EPOCHS = 100_000
-"""Most epochs per lane in ``nn-tui compare`` and per rate in ``nn-tui sweep``."""
-MAX_SWEEP_POINTS = 200
-"""Most learning rates one ``nn-tui sweep`` tries."""
-MAX_SURFACE_STEPS = 100_000
-"""Most updates per path in ``nn-tui surface``."""
-MAX_LANES = 16
-"""Most lanes in one race (optimizers, learning rates or batch modes given as a list)."""
+# The limits on counts live in ``limits``; they are named here too for the callers that check them.
+from .limits import MAX_HIDDEN_WIDTH, MAX_HIDDEN_LAYERS, MAX_EPOCHS, MAX_BATCH_SIZE, MAX_SEED, MAX_LAB_EPOCHS, MAX_SWEEP_POINTS, MAX_SURFACE_STEPS, MAX_LANES  # noqa: E402,F401
 
 # --- the budget -------------------------------------------------------------------------------------
 

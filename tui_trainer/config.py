@@ -7,7 +7,7 @@ show it at that field), or ``check()`` to raise them together as one ``ConfigErr
 ``load_config`` reports every problem in a file at once, not just the first, and
 ``dumps_config`` / ``save_config`` write a config that loads back equal.
 
-Every count has a maximum (``budget.py`` holds the network's and the training's, the engine's
+Every count has a maximum (``limits.py`` holds the network's and the training's, the engine's
 dataset registry the data's), so that no config asks for more than a machine can give before
 anything is allocated; ``load_config`` reads only a regular file of at most ``MAX_CONFIG_BYTES``.
 """
@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 import tomli_w
 
-from .budget import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_HIDDEN_LAYERS, MAX_HIDDEN_WIDTH, MAX_SEED
+from .limits import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_HIDDEN_LAYERS, MAX_HIDDEN_WIDTH, MAX_SEED
 from .engine import optimizers
 from .engine.activations import ACTIVATIONS
 from .engine.atomic import write_atomic

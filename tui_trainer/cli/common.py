@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from ..budget import MAX_BATCH_SIZE
+from ..limits import MAX_BATCH_SIZE
 
 class UserError(click.ClickException):
     """A problem with what the user gave us, shown as one ``Error: ...`` message."""

@@ -12,7 +12,8 @@ import math
 
 import click
 
-from ..budget import MAX_LAB_EPOCHS, MAX_LANES, MAX_SURFACE_STEPS, MAX_SWEEP_POINTS, memory_budget_callback
+from ..budget import memory_budget_callback
+from ..limits import MAX_LAB_EPOCHS, MAX_LANES, MAX_SURFACE_STEPS, MAX_SWEEP_POINTS
 from ..wording import plural
 from .common import (OneLineUsageErrors, UserError, friendly_errors, override_error, parse_batch_size, parse_hidden,
                      positive)

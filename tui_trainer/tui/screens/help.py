@@ -34,15 +34,15 @@ KEY_ROWS = (
 """The help's table of keys: the main screen's keys are read from its bindings."""
 
 
-def keys_table() -> str:
-    """The help's table of keys, as Markdown: the rows of ``KEY_ROWS``, then one row per view."""
-    from .main import MainScreen  # main imports this module
+def keys_table(screen: type) -> str:
+    """The help's table of keys, as Markdown: the rows of ``KEY_ROWS`` with the keys bound on
+    ``screen`` (the main screen's class), then one row per view."""
     from .views import load_views
 
     lines = ["| key | what it does |", "|---|---|"]
     for keys, text in KEY_ROWS:
         if not isinstance(keys, str):
-            keys = " / ".join(f"`{name}`" for name in key_names(MainScreen, *keys))
+            keys = " / ".join(f"`{name}`" for name in key_names(screen, *keys))
         lines.append(f"| {keys} | {text} |")
     lines += [f"| `{v.key}` | {v.description}: {v.help} |" for v in load_views()]
     return "\n".join(lines) + "\n"
@@ -76,11 +76,16 @@ class HelpScreen(ModalScreen):
         Binding("escape,q,question_mark", "dismiss", "Close"),
     ]
 
+    def __init__(self, keys_of: type) -> None:
+        super().__init__()
+        self.keys_of = keys_of
+        """The screen class whose key bindings the table shows (the main screen's)."""
+
     def compose(self) -> ComposeResult:
         from textual.widgets import Markdown  # markdown-it is slow to import: only when help opens
 
         with VerticalScroll(id="help-box"):
-            yield Markdown("# nn-tui help\n\n" + compute_note() + "\n\n" + keys_table() + "\n" + PANES)
+            yield Markdown("# nn-tui help\n\n" + compute_note() + "\n\n" + keys_table(self.keys_of) + "\n" + PANES)
 
 
 def compute_note() -> str:

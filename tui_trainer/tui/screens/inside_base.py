@@ -25,6 +25,7 @@ from ...engine import inspect as insp
 from ...engine.network import Network
 from ...session import Session, Snapshot
 from ..guard import Guarded
+from .views import view_named
 
 if TYPE_CHECKING:
     from .main import MainScreen
@@ -239,10 +240,7 @@ class InsideScreen(Guarded, Screen):
 
     def action_presets(self) -> None:
         """Open the presets over this view; it shows the new experiment when they close."""
-        from .inside_presets import PresetsScreen
-
-        if not isinstance(self, PresetsScreen):
-            self.app.push_screen(PresetsScreen(self.main))
+        self.app.push_screen(view_named("presets").factory(self.main))
 
 
 def network_shape(sizes) -> str:

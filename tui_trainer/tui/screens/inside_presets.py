@@ -50,6 +50,9 @@ class PresetsScreen(InsideScreen):
     def draw(self, snap: Snapshot) -> None:
         pass  # only the title line follows training
 
+    def action_presets(self) -> None:
+        """Already here: p does nothing more."""
+
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
         if event.option_id is not None:

@@ -327,7 +327,7 @@ class MainScreen(Guarded, Screen):
         self.app.push_screen(view.factory(self))
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen())
+        self.app.push_screen(HelpScreen(type(self)))
 
     async def action_quit(self) -> None:
         await self._stop()

@@ -1,13 +1,16 @@
 """Extra views opened from the main screen by one key each (optimizer lab, inside the network).
 
-Each module that provides a view adds a ``View`` to ``VIEWS``; the main screen turns every entry
-into a key binding, a command-palette command and a line of the help screen. A view screen that
+This list is the one place where a view's key, name and help are written; the main screen turns
+every entry into a key binding, a command-palette command and a line of the help screen. Each
+screen lives in its own module, imported when the screen first opens (not at start-up), so this
+module imports no screen and no screen module imports back into a circle. A view screen that
 defines ``show_snapshot(snapshot)`` receives every training snapshot while it is open.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import import_module
 from typing import TYPE_CHECKING, Callable
 
 from textual.screen import Screen
@@ -32,20 +35,63 @@ class View:
     """Builds the screen; gets the main screen (and so its session)."""
 
 
-VIEWS: list[View] = []
+def _screen(module: str, cls: str, make: Callable = lambda screen_cls, main: screen_cls(main)):
+    """A factory that imports ``module`` when its screen first opens and builds ``cls`` with ``make``."""
+    return lambda main: make(getattr(import_module(f"{__package__}.{module}"), cls), main)
+
+
+def _with_config(screen_cls, main):
+    return screen_cls(main.session.config)
+
+
+VIEWS: tuple[View, ...] = (
+    # Inside the network: every one shows the live network through the main screen's snapshots.
+    View("b", "boundary", "Decision boundary",
+         "The output over the input plane, data on top (1 input: the prediction curve); o: points",
+         _screen("inside_boundary", "BoundaryScreen")),
+    View("g", "gradients", "Gradient flow",
+         "Each layer's gradient norm over time (log) and the first/last ratio: vanishing gradients",
+         _screen("inside_gradients", "GradientFlowScreen")),
+    View("a", "activations", "Activations",
+         "Histograms of each layer's outputs: dead relus and saturated sigmoids in red",
+         _screen("inside_activations", "ActivationsScreen")),
+    View("x", "collapse", "Linear collapse",
+         "All-linear hidden layers are one matrix W = W1 @ ... @ Wn: shown and checked",
+         _screen("inside_collapse", "CollapseScreen")),
+    View("d", "partials", "Partial derivatives",
+         "Backprop vs (L(w+h) - L(w-h)) / 2h per layer, with example entries side by side",
+         _screen("inside_partials", "PartialsScreen")),
+    View("i", "inspector", "Weight inspector",
+         "One weight: value, dL/dw, optimizer state, its last update written out; e edits it",
+         _screen("inside_inspector", "InspectorScreen")),
+    View("t", "data", "Data",
+         "Shape, rows with label and one-hot, class counts, statistics before/after standardizing",
+         _screen("inside_data", "DataScreen")),
+    View("p", "presets", "Presets",
+         "Ready-made experiments: deep sigmoid vs relu, linear vs relu on xor, ...",
+         _screen("inside_presets", "PresetsScreen")),
+    # The optimizer lab: each starts from the current experiment's config.
+    View("o", "race", "Optimizer race",
+         "Race optimizers (m: batch modes) from the same weights on the same batches",
+         _screen("lab_race", "RaceScreen", _with_config)),
+    View("s", "sweep", "LR sweep",
+         "Short trainings over log-spaced learning rates: too high diverges, too low crawls",
+         _screen("lab_sweep", "SweepScreen", _with_config)),
+    View("f", "surface", "Loss surfaces",
+         "Watch optimizers walk 2-D functions (Rosenbrock, saddle, two wells, ...)",
+         _screen("lab_surface", "SurfaceScreen", lambda screen_cls, main: screen_cls())),
+)
 """Every view, in the order its key appears in the help."""
 
 
-def register(view: View) -> View:
-    """Add a view (called at import time by the module that defines it)."""
-    if any(v.key == view.key or v.name == view.name for v in VIEWS):
-        raise ValueError(f"a view already uses key {view.key!r} or name {view.name!r}")
-    VIEWS.append(view)
-    return view
-
-
-def load_views() -> list[View]:
-    """Import the modules that register views, then return them all."""
-    from . import inside, lab  # noqa: F401  (each registers its views)
-
+def load_views() -> tuple[View, ...]:
+    """Every view (kept for callers that list them)."""
     return VIEWS
+
+
+def view_named(name: str) -> View:
+    """The view called ``name`` (``LookupError`` when there is none)."""
+    for view in VIEWS:
+        if view.name == name:
+            return view
+    raise LookupError(f"no view named {name!r}")
