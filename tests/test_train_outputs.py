@@ -482,3 +482,7 @@ def test_ctrl_c_outside_training_ends_quietly_with_130():
 
     result = CliRunner().invoke(starting, [])
     assert result.exit_code == 130 and "Traceback" not in result.output
+
+
+def test_a_bad_width_in_a_list_of_layers_says_which_one():
+    error_line(train("--hidden", "8,100000"), "--hidden 8,100000: item 2 (100000): at most 4096")

@@ -138,6 +138,11 @@ def override_error(exc, given: dict) -> UserError:
         for key, (section, field, option) in OPTION_FIELDS.items():
             if key in given and problem.section == section and problem.field_name == field:
                 value = repr(problem.value) if isinstance(problem.value, str) else problem.value
+                index = problem.key.partition("[")[2].rstrip("]")
+                items = given[key]
+                if index.isdigit() and isinstance(items, list) and len(items) > 1:  # e.g. --hidden 8,100000
+                    typed = ",".join(str(v) for v in items)
+                    return f"{option} {typed}: item {int(index) + 1} ({value}): {problem.message}"
                 return f"{option} {value}: {problem.message}"
         return str(problem)
 
