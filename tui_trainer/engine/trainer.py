@@ -361,8 +361,6 @@ class Trainer:
         if self.step_count == 0 and self.start_cost is None:  # what an exploding cost is measured against
             with np.errstate(all="ignore"):
                 self.start_cost = self.net.loss(self.data.X_train, self.data.Y_train, self.loss)
-        if self._order is None or self._cursor >= len(self._order):
-            np.copyto(self._epoch_start, self.net.flat_params)
         X, Y = self._next_batch()
         loss, grads = self.net.loss_and_grads(X, Y, self.loss)
         if not math.isfinite(loss):
@@ -412,7 +410,8 @@ class Trainer:
     def _next_batch(self) -> tuple[np.ndarray, np.ndarray]:
         d = self.data
         n = len(d.X_train)
-        if self._order is None or self._cursor >= len(self._order):
+        if self._order is None or self._cursor >= len(self._order):  # a new epoch begins
+            np.copyto(self._epoch_start, self.net.flat_params)
             self._order = np.arange(n) if self._k == n else self._rng.permutation(n)
             self._cursor = 0
         if self._k == n:
