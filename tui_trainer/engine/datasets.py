@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from .csvdata import MAX_ABS_VALUE, DataError, Dataset, load_csv
+from .csvdata import DataError, Dataset, load_csv
 
 __all__ = [
     "DATASETS",
@@ -167,12 +167,7 @@ def _synthetic(name: str, problem: str, generate: Callable) -> Callable[..., Dat
 
     def load(*, n_samples: int, noise: float, seed: int, **options) -> Dataset:
         rng = np.random.default_rng(seed)
-        X, y, class_names = generate(rng, n_samples, noise, **options)
-        with np.errstate(invalid="ignore"):
-            wild = not (np.abs(X).max() <= MAX_ABS_VALUE and np.abs(y).max() <= MAX_ABS_VALUE)
-        if wild:  # cannot happen within MAX_NOISE; a data problem, never a learning-rate one
-            raise DataError(f"noise = {noise!r}: the generated {name} data are not finite or larger than "
-                            f"{MAX_ABS_VALUE:g}; use a smaller noise")
+        X, y, class_names = generate(rng, n_samples, noise, **options)  # bounded by MAX_NOISE; prepare checks the values
         order = rng.permutation(n_samples)
         d = X.shape[1]
         return Dataset(
