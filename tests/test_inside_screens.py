@@ -34,7 +34,7 @@ from tui_trainer.tui.screens.inside_presets import PresetsScreen
 from tui_trainer.tui.screens.inside_activations import column_bars
 from tui_trainer.tui.screens.inside_base import network_shape
 from tui_trainer.tui.screens.main import MainScreen
-from tui_trainer.tui.screens.views import load_views
+from tui_trainer.tui.screens.views import VIEWS
 from tui_trainer.tui.widgets.boundary_map import BoundaryMap
 from tui_trainer.tui.widgets.line_chart import LineChart
 from tui_trainer.tui.widgets.loss_plot import LossPlot
@@ -81,7 +81,7 @@ async def open_view(pilot, app, key: str):
 
 
 def test_every_view_is_registered_with_its_key_and_help():
-    views = {v.key: v for v in load_views()}
+    views = {v.key: v for v in VIEWS}
     for key in SCREENS:
         assert key in views and views[key].help and views[key].description
 
@@ -504,7 +504,7 @@ def test_a_view_taken_off_before_it_has_mounted_does_not_fail(key):
         async with app.run_test(size=(100, 30)) as pilot:
             await settings_ready(pilot, app)
             main = app.screen
-            view = next(v for v in load_views() if v.key == key)
+            view = next(v for v in VIEWS if v.key == key)
             app.push_screen(view.factory(main))
             app.pop_screen()
             await pilot.pause(0.3)

@@ -22,11 +22,12 @@ from tui_trainer.tui.keys import palette_entries
 from tui_trainer.tui.screens.lab_race import RaceScreen
 from tui_trainer.tui.screens.lab_surface import SurfaceScreen
 from tui_trainer.tui.screens.lab_sweep import SweepScreen
-from tui_trainer.tui.screens.lab_common import RaceLabScreen, hparams_hint, parse_hparams
+from tui_trainer.hparam_text import hparams_hint, parse_hparams
+from tui_trainer.tui.screens.lab_common import RaceLabScreen
 from tui_trainer.tui.screens.lab_race import RACE_EPOCHS, auto_target
 from tui_trainer.tui.screens.lab_surface import parse_point
 from tui_trainer.tui.screens.main import MainScreen
-from tui_trainer.tui.screens.views import load_views
+from tui_trainer.tui.screens.views import VIEWS
 from tui_trainer.tui.widgets.lane_list import LaneList, LaneRow, parse_lr
 from tui_trainer.tui.widgets.loss_plot import LossPlot
 from tui_trainer.tui.widgets.multi_plot import MultiPlot
@@ -726,7 +727,7 @@ def test_a_lab_screen_taken_off_before_it_has_mounted_does_not_fail(key, cls):
         app = NNTuiApp(tiny_config())
         async with app.run_test(size=(100, 30)) as pilot:
             await wait_for(pilot, lambda: bool(app.screen.query("#lr")))
-            view = next(v for v in load_views() if v.key == key)
+            view = next(v for v in VIEWS if v.key == key)
             app.push_screen(view.factory(app.screen))
             app.pop_screen()
             await pilot.pause(0.3)

@@ -37,14 +37,14 @@ KEY_ROWS = (
 def keys_table(screen: type) -> str:
     """The help's table of keys, as Markdown: the rows of ``KEY_ROWS`` with the keys bound on
     ``screen`` (the main screen's class), then one row per view."""
-    from .views import load_views
+    from .views import VIEWS
 
     lines = ["| key | what it does |", "|---|---|"]
     for keys, text in KEY_ROWS:
         if not isinstance(keys, str):
             keys = " / ".join(f"`{name}`" for name in key_names(screen, *keys))
         lines.append(f"| {keys} | {text} |")
-    lines += [f"| `{v.key}` | {v.description}: {v.help} |" for v in load_views()]
+    lines += [f"| `{v.key}` | {v.description}: {v.help} |" for v in VIEWS]
     return "\n".join(lines) + "\n"
 
 

@@ -28,7 +28,6 @@ from textual.worker import Worker, get_current_worker
 
 from ...config import ExperimentConfig
 from ...engine.optimizers import OPTIMIZERS
-from ...hparam_text import hparams_hint, parse_hparams  # noqa: F401 (the lab's hyperparameter field)
 from ...lab import Race
 from ..guard import Guarded
 from ..widgets.lane_colors import BLUE, CYAN, GREEN, GREY, MAGENTA, ORANGE, RED, RGB, WHITE, YELLOW, rgb
@@ -363,11 +362,6 @@ class LabScreen(Guarded, Screen):
         """Stop whatever runs for this screen and wait until it has (overridden where something runs)."""
         self.cancel_work()
 
-    @property
-    def stepping(self) -> bool:
-        """Whether a worker thread is inside the race loop now (it steps the race and posts copies)."""
-        return self._active
-
     def cancel_work(self) -> None:
         """Ask whatever runs for this screen to stop, without waiting (overridden where something runs)."""
 
@@ -405,6 +399,11 @@ class RaceLabScreen(LabScreen):
         self._lock = threading.Lock()
         self._active = False
         """True while a worker thread is inside the race loop."""
+
+    @property
+    def stepping(self) -> bool:
+        """Whether a worker thread is inside the race loop now (it steps the race and posts copies)."""
+        return self._active
 
     @property
     def running(self) -> bool:

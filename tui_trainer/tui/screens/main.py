@@ -26,7 +26,7 @@ from ..widgets.status_pane import StatusPane
 from ...files import about, describe_error, unreadable
 from .dialogs import ConfirmDialog, PathDialog
 from .help import HelpScreen
-from .views import load_views
+from .views import VIEWS, view_named
 
 NARROW_WIDTH = 110
 """Below this width the config pane is hidden until ``c`` shows it (in place of the plots)."""
@@ -64,7 +64,7 @@ class MainScreen(Guarded, Screen):
             help="Open a saved model (.npz) or config (.toml)"),
         key("question_mark", "help", "Help", key_display="?", help="Keys and what each pane shows"),
         key("q", "quit", "Quit", help="Stop training and leave"),
-        *(key(v.key, f"open_view('{v.name}')", v.description, show=False, help=v.help) for v in load_views()),
+        *(key(v.key, f"open_view('{v.name}')", v.description, show=False, help=v.help) for v in VIEWS),
     ]
     """The keys; those with help text are also the palette's commands (``keys.palette_entries``)."""
     PALETTE_EXTRA = CONFIG_COMMANDS
@@ -323,7 +323,7 @@ class MainScreen(Guarded, Screen):
 
     def action_open_view(self, name: str) -> None:
         """Open one of the extra views (optimizer lab, inside the network)."""
-        view = next(v for v in load_views() if v.name == name)
+        view = view_named(name)
         self.app.push_screen(view.factory(self))
 
     def action_help(self) -> None:

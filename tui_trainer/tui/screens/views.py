@@ -84,11 +84,6 @@ VIEWS: tuple[View, ...] = (
 """Every view, in the order its key appears in the help."""
 
 
-def load_views() -> tuple[View, ...]:
-    """Every view (kept for callers that list them)."""
-    return VIEWS
-
-
 def view_named(name: str) -> View:
     """The view called ``name`` (``LookupError`` when there is none)."""
     for view in VIEWS:
