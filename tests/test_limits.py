@@ -524,3 +524,18 @@ def test_budget_module_imports_nothing_heavy():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30,
                           cwd=Path(__file__).resolve().parents[1])
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_a_race_on_a_csv_counts_every_lane_against_the_budget(monkeypatch):
+    """The lanes of a race on a data file are counted once the file is read (before, only the
+    base network was, as the shape of a CSV is unknown until then)."""
+    from tui_trainer.experiment import Experiment
+    from tui_trainer.lab import Race, RaceEntry
+
+    cfg = with_overrides(ExperimentConfig(), path=str(Path(__file__).parents[1] / "sample_data" / "iris.csv"),
+                         hidden=[64])
+    one = budget.check_budget(cfg, Experiment.from_config(cfg).dataset, budget=budget.Budget(2**40, "test"))
+    monkeypatch.setenv("NN_TUI_MEMORY_BUDGET", str(2 * one.total))
+    Race(cfg, [RaceEntry("sgd")])  # a lane and its base fit
+    with pytest.raises(budget.BudgetError, match="networks side by side"):
+        Race(cfg, [RaceEntry(name) for name in ("sgd", "momentum", "adam", "rmsprop")])

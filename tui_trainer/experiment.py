@@ -82,12 +82,15 @@ class Experiment:
         return self.data.dataset
 
     @classmethod
-    def from_config(cls, cfg: ExperimentConfig, dataset: Dataset | None = None) -> "Experiment":
+    def from_config(cls, cfg: ExperimentConfig, dataset: Dataset | None = None, *,
+                    networks: int = 1) -> "Experiment":
         """Build everything from ``cfg`` (loading the dataset unless one is given); refused with
-        ``BudgetError`` before anything large is made when it would need too much memory."""
-        check_budget(cfg)  # a built-in dataset: before it is generated
+        ``BudgetError`` before anything large is made when it, with ``networks`` networks of its
+        shape side by side (a race's lanes and their base), would need too much memory."""
+        if dataset is None:
+            check_budget(cfg, networks=networks)  # a built-in dataset: before it is generated
         ds = dataset if dataset is not None else load_data(cfg)
-        check_budget(cfg, ds)  # a CSV, or a dataset given: before the network is built
+        check_budget(cfg, ds, networks=networks)  # a CSV, or a dataset given: before the network is built
         t = cfg.training
         dtype = np.dtype(t.dtype)
         data = prepare(ds, val_split=cfg.data.val_split, seed=t.seed, dtype=dtype)
@@ -156,6 +159,7 @@ class Experiment:
         except ValueError as exc:
             raise CheckpointError(f"{path}: the config inside is not valid: {exc}") from None
         cfg = _with_data_file(path, cfg, data_path)
+        check_budget(cfg)  # a built-in dataset: before it is generated
         ds = load_data(cfg)
         _check_data(path, ckpt.meta, ds, describe_data(cfg, ds))
         exp = cls.from_config(cfg, dataset=ds)

@@ -18,7 +18,6 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .budget import check_budget
 from .config import ExperimentConfig
 from .engine import Network, optimizers
 from .engine.datasets import Dataset
@@ -166,8 +165,8 @@ class Race:
                  target_loss: float | None = None, dataset: Dataset | None = None) -> None:
         if not entries:
             raise ValueError("a race needs at least one entry")
-        check_budget(config, dataset, networks=len(entries) + 1)  # every lane, before any is built
-        base = Experiment.from_config(config, dataset)  # the one dataset and initial weight set
+        # the one dataset and initial weight set; the budget counts every lane and this base
+        base = Experiment.from_config(config, dataset, networks=len(entries) + 1)
         self.config, self.data, self.loss = config, base.data, base.loss
         self.epochs = config.training.epochs if epochs is None else _check_epochs(epochs)
         self.target_loss = target_loss

@@ -157,12 +157,13 @@ def _config(dataset, hidden, epochs, seed, batch_size):
         raise override_error(exc, given) from None
 
 
-def _check_race_budget(cfg, lanes: int, option: str) -> None:
-    """Refuse, before anything is built, a race whose lanes together need more memory than the budget."""
-    from ..budget import BudgetError, check_budget
+def _within_budget(run, lanes: int, option: str):
+    """``run()``, where a race whose lanes together need more memory than the budget (refused
+    before anything is built) is told with what to change."""
+    from ..budget import BudgetError
 
     try:
-        check_budget(cfg, networks=lanes + 1)  # every lane, and the base they start from
+        return run()
     except BudgetError as exc:
         hint = f"; race fewer lanes ({option}: {lanes}) or a smaller network" if exc.problems else ""
         raise UserError(f"{exc}{hint}") from None
@@ -224,8 +225,8 @@ def compare(names, lrs, epochs, target_loss, batch_modes, dataset, hidden, seed,
     else:
         entries = batch_mode_entries(names[0], batch_modes, lr_list[0])
     cfg = _config(dataset, hidden, epochs, seed, batch_size)
-    _check_race_budget(cfg, len(entries), "--batch-modes" if batch_modes is not None else "--optimizers")
-    race = Race(cfg, entries, target_loss=target_loss)
+    race = _within_budget(lambda: Race(cfg, entries, target_loss=target_loss), len(entries),
+                          "--batch-modes" if batch_modes is not None else "--optimizers")
     rows = race.run()
     if as_json:
         click.echo(json.dumps({"runs": rows}))
@@ -267,8 +268,7 @@ def sweep(name, low, high, points, epochs, dataset, hidden, seed, batch_size, as
         raise UserError(f"--min ({low:g}) must be below --max ({high:g})")
     lrs = sweep_lrs(low, high, points)
     cfg = _config(dataset, hidden, epochs, seed, batch_size)
-    _check_race_budget(cfg, points, "--points")
-    result = run_sweep(cfg, name, lrs, epochs)
+    result = _within_budget(lambda: run_sweep(cfg, name, lrs, epochs), points, "--points")
     if as_json:
         click.echo(json.dumps({"runs": result.runs, "suggested_lr": result.suggested_lr}))
         return
