@@ -35,8 +35,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tui_trainer.config import with_overrides  # noqa: E402
-from tui_trainer.session import Session, default_config, lr_notch  # noqa: E402
+from tui_trainer.experiments.config import with_overrides  # noqa: E402
+from tui_trainer.experiments.session import Session, default_config, lr_notch  # noqa: E402
 
 DEFAULT_SIZE = "120x36"
 TARGETS = {"fraction": 0.9, "p95_ms": 50.0, "first_frame_s": 0.5, "quit_s": 1.0}

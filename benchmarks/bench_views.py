@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tui_trainer.config import with_overrides  # noqa: E402
-from tui_trainer.presets import get_preset  # noqa: E402
+from tui_trainer.experiments.config import with_overrides  # noqa: E402
+from tui_trainer.experiments.presets import get_preset  # noqa: E402
 
 VIEWS = {"b": "boundary", "g": "gradients", "a": "activations", "x": "collapse", "d": "partials",
          "i": "inspector", "t": "data"}

@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tui_trainer.config import save_config, with_overrides  # noqa: E402
-from tui_trainer.session import PACES, default_config  # noqa: E402
+from tui_trainer.experiments.config import save_config, with_overrides  # noqa: E402
+from tui_trainer.experiments.session import PACES, default_config  # noqa: E402
 
 TARGET_MB = 10.0
 WARMUP_S = 60.0

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from tui_trainer.config import with_overrides
-from tui_trainer.session import default_config
+from tui_trainer.experiments.config import with_overrides
+from tui_trainer.experiments.session import default_config
 from tui_trainer.tui.app import NNTuiApp
 from tui_trainer.tui.screens.dialogs import ConfirmDialog, PathDialog
 from tui_trainer.tui.screens.help import HelpScreen
@@ -489,7 +489,7 @@ def status_lines_at_width(snap, width: int) -> list[str]:
 def test_status_speed_keeps_the_clock_in_a_narrow_pane(width, pace, expected):
     from dataclasses import replace
 
-    from tui_trainer.session import Session
+    from tui_trainer.experiments.session import Session
 
     snap = replace(Session(small_config()).snapshot(), steps_per_second=12345.0, elapsed=65.0, pace=pace)
     assert f"speed     {expected}" in status_lines_at_width(snap, width)
@@ -503,7 +503,7 @@ def test_status_speed_keeps_the_clock_in_a_narrow_pane(width, pace, expected):
 def test_status_metrics_keep_the_train_figure_in_a_narrow_pane(width, val, train, expected):
     from dataclasses import replace
 
-    from tui_trainer.session import Session
+    from tui_trainer.experiments.session import Session
 
     snap = replace(Session(small_config()).snapshot(), val_metric=val, train_metric=train)
     assert f"val acc   {expected}" in status_lines_at_width(snap, width)

@@ -4,9 +4,9 @@ import asyncio
 import os
 
 from tests.test_app import notes, wait_for
-from tui_trainer.config import ExperimentConfig, with_overrides
-from tui_trainer.experiment import Experiment
-from tui_trainer.session import default_config
+from tui_trainer.experiments.config import ExperimentConfig, with_overrides
+from tui_trainer.experiments.experiment import Experiment
+from tui_trainer.experiments.session import default_config
 from tui_trainer.tui.app import NNTuiApp
 
 ROWS = "a,b,label\n" + "".join(f"{i % 7},{(i * 3) % 5},{'yes' if i % 2 else 'no'}\n" for i in range(40))

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from tests.test_app import notes, wait_for
-from tui_trainer.config import with_overrides
-from tui_trainer.session import default_config
+from tui_trainer.experiments.config import with_overrides
+from tui_trainer.experiments.session import default_config
 from tui_trainer.tui.app import NNTuiApp
 from tui_trainer.tui.screens.dialogs import ConfirmDialog, PathDialog
 from tui_trainer.tui.screens.main import MainScreen
@@ -59,7 +59,7 @@ def test_bad_files_through_ctrl_o_are_messages_and_training_goes_on(tmp_path):
 
 def test_a_hostile_model_header_is_a_message(tmp_path):
     """A model whose header holds an infinite epoch: the file is refused, the session kept."""
-    from tui_trainer.session import Session
+    from tui_trainer.experiments.session import Session
 
     good = tmp_path / "good.npz"
     source = Session(small_config(epochs=1))

@@ -3,7 +3,7 @@
 import pytest
 
 from tests.test_app import settings_ready, small_config, wait_for
-from tui_trainer import compute
+from tui_trainer.experiments import compute
 from tui_trainer.tui.app import NNTuiApp
 
 SIZES = [(80, 24), (120, 36)]

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tui_trainer import headless
+from tui_trainer.experiments import headless
 from tui_trainer.engine import atomic
 from tui_trainer.engine.atomic import sync, write_atomic
 

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from tui_trainer.cli import main
-from tui_trainer.config import load_config
+from tui_trainer.experiments.config import load_config
 
 SMALL = '[data]\ndataset = "{dataset}"\nn_samples = 40\n[training]\nepochs = 2\nbatch_size = 8\n'
 

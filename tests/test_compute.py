@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from textual.widgets import Markdown
 
 from tests.test_app import settings_ready, small_config
-from tui_trainer import compute
+from tui_trainer.experiments import compute
 from tui_trainer.cli import main
 from tui_trainer.tui.app import NNTuiApp
 from tui_trainer.tui.screens.help import HelpScreen

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tui_trainer import config as config_module
-from tui_trainer.config import (
+from tui_trainer.experiments import config as config_module
+from tui_trainer.experiments.config import (
     ConfigError,
     DataConfig,
     ExperimentConfig,

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from tui_trainer.config import ExperimentConfig, with_overrides
+from tui_trainer.experiments.config import ExperimentConfig, with_overrides
 from tui_trainer.engine.checkpoint import CheckpointError, load_checkpoint
-from tui_trainer.experiment import Experiment
+from tui_trainer.experiments.experiment import Experiment
 
 
 def experiment(**overrides) -> Experiment:

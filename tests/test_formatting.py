@@ -21,7 +21,7 @@ from tui_trainer.engine.numbers import (
     tick_label,
 )
 from tui_trainer.engine.optimizers import OPTIMIZERS
-from tui_trainer.hparam_text import (
+from tui_trainer.experiments.hparam_text import (
     UnreadableText,
     hparam_text,
     hparams_hint,

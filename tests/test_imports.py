@@ -4,6 +4,7 @@ import ast
 from pathlib import Path
 
 import tui_trainer
+from tests.engine.test_layering import UI_LIBRARIES, _import_in_a_fresh_interpreter
 
 ROOT = Path(tui_trainer.__file__).parent
 
@@ -65,3 +66,14 @@ def test_no_import_circles():
         if name not in state:
             visit(name, [name])
     assert not circles, "import circles:\n" + "\n".join(circles)
+
+
+EXPERIMENTS = ("import tui_trainer.experiments as experiments; "
+               "PATH, PREFIX = experiments.__path__, 'tui_trainer.experiments.'")
+
+
+def test_importing_the_experiments_layer_loads_no_ui_library():
+    """The controllers, configs and races are shared by the CLI and the app: no Textual, Rich or click."""
+    count, *loaded = _import_in_a_fresh_interpreter(EXPERIMENTS, *UI_LIBRARIES)
+    assert int(count) >= 10
+    assert loaded == [], f"importing tui_trainer.experiments loaded {loaded}"

@@ -19,8 +19,8 @@ from tests.engine.test_inspect import drive_to_tiny_loss
 from tui_trainer.engine import inspect as insp
 from tui_trainer.engine.network import Network
 from tui_trainer.engine.metrics import accuracy
-from tui_trainer.presets import get_preset
-from tui_trainer.session import Session
+from tui_trainer.experiments.presets import get_preset
+from tui_trainer.experiments.session import Session
 from tui_trainer.tui.app import NNTuiApp
 from tui_trainer.tui.screens.dialogs import ConfirmDialog
 from tui_trainer.tui.screens.inside_activations import ActivationsScreen

@@ -4,8 +4,8 @@ import asyncio
 import time
 
 from tests.test_app import notes, status_text, wait_for
-from tui_trainer.config import with_overrides
-from tui_trainer.session import DEFAULT_PACE, default_config
+from tui_trainer.experiments.config import with_overrides
+from tui_trainer.experiments.session import DEFAULT_PACE, default_config
 from tui_trainer.tui.app import NNTuiApp
 
 

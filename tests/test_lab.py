@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from tui_trainer.cli import main
-from tui_trainer.config import ExperimentConfig, with_overrides
+from tui_trainer.experiments.config import ExperimentConfig, with_overrides
 from tui_trainer.engine.optimizers import OPTIMIZERS
-from tui_trainer.lab import (
+from tui_trainer.experiments.lab import (
     DEFAULT_RACE_LR, Race, RaceEntry, batch_mode_entries, suggest_lr, sweep, sweep_lrs,
 )
 

@@ -12,17 +12,17 @@ from textual.command import CommandList, CommandPalette
 from textual.widgets import Input
 
 from tests.test_app import screen_lines
-from tui_trainer.config import with_overrides
+from tui_trainer.experiments.config import with_overrides
 from tui_trainer.engine.optimizers import OPTIMIZERS
 from tui_trainer.engine.surfaces import SURFACES
-from tui_trainer.lab import Race, suggest_lr
-from tui_trainer.session import default_config
+from tui_trainer.experiments.lab import Race, suggest_lr
+from tui_trainer.experiments.session import default_config
 from tui_trainer.tui.app import NNTuiApp
 from tui_trainer.tui.keys import palette_entries
 from tui_trainer.tui.screens.lab_race import RaceScreen
 from tui_trainer.tui.screens.lab_surface import SurfaceScreen
 from tui_trainer.tui.screens.lab_sweep import SweepScreen
-from tui_trainer.hparam_text import hparams_hint, parse_hparams
+from tui_trainer.experiments.hparam_text import hparams_hint, parse_hparams
 from tui_trainer.tui.screens.lab_common import RaceLabScreen
 from tui_trainer.tui.screens.lab_race import RACE_EPOCHS, auto_target
 from tui_trainer.tui.screens.lab_surface import parse_point

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from tui_trainer import budget, files
-from tui_trainer.budget import (
+from tui_trainer.experiments import budget, files
+from tui_trainer.experiments.budget import (
     MAX_BATCH_SIZE,
     MAX_EPOCHS,
     MAX_HIDDEN_LAYERS,
@@ -33,7 +33,7 @@ from tui_trainer.budget import (
     parse_size,
 )
 from tui_trainer.cli import main
-from tui_trainer.config import (
+from tui_trainer.experiments.config import (
     MAX_CONFIG_BYTES,
     ConfigError,
     DataConfig,
@@ -261,7 +261,7 @@ def test_estimate_bounds_what_training_really_allocates():
     cfg = ExperimentConfig(data=DataConfig("gaussians", n_samples=3000, options={"classes": 5}),
                            network=NetworkConfig(hidden=[64, 64]),
                            training=TrainingConfig(epochs=2, batch_size=100))
-    from tui_trainer.experiment import Experiment
+    from tui_trainer.experiments.experiment import Experiment
 
     Experiment.from_config(ExperimentConfig()).trainer.run(1)  # modules imported on first use are no part of it
     tracemalloc.start()
@@ -364,7 +364,7 @@ def test_files_unreadable_keeps_its_wording(tmp_path):
 CHILD = r"""
 import json, os, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
-from tui_trainer.config import load_config
+from tui_trainer.experiments.config import load_config
 from tui_trainer.engine.csvdata import load_csv
 fifo = sys.argv[1]
 out = {}
@@ -520,7 +520,7 @@ def test_budget_error_fits_the_command_lines_option_wording():
 
 
 def test_budget_module_imports_nothing_heavy():
-    code = "import sys, tui_trainer.budget; print('numpy' in sys.modules)"
+    code = "import sys, tui_trainer.experiments.budget; print('numpy' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30,
                           cwd=Path(__file__).resolve().parents[1])
     assert done.stdout.strip() == "False", done.stderr
@@ -529,8 +529,8 @@ def test_budget_module_imports_nothing_heavy():
 def test_a_race_on_a_csv_counts_every_lane_against_the_budget(monkeypatch):
     """The lanes of a race on a data file are counted once the file is read (before, only the
     base network was, as the shape of a CSV is unknown until then)."""
-    from tui_trainer.experiment import Experiment
-    from tui_trainer.lab import Race, RaceEntry
+    from tui_trainer.experiments.experiment import Experiment
+    from tui_trainer.experiments.lab import Race, RaceEntry
 
     cfg = with_overrides(ExperimentConfig(), path=str(Path(__file__).parents[1] / "sample_data" / "iris.csv"),
                          hidden=[64])

@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tui_trainer.config import ExperimentConfig, loads_config, with_overrides
+from tui_trainer.experiments.config import ExperimentConfig, loads_config, with_overrides
 from tui_trainer.engine.checkpoint import CheckpointError, load_checkpoint
-from tui_trainer.experiment import Experiment, output_and_loss
+from tui_trainer.experiments.experiment import Experiment, output_and_loss
 
 # --- helpers ------------------------------------------------------------------------------------
 
@@ -432,7 +432,7 @@ def test_a_data_file_for_a_model_of_a_built_in_dataset_is_refused(model, tmp_pat
 
 
 def test_read_experiment_passes_the_data_file_on(csv_model):
-    from tui_trainer.session import read_experiment
+    from tui_trainer.experiments.session import read_experiment
 
     model, data = csv_model
     with pytest.raises(ValueError, match="--data"):
@@ -460,9 +460,9 @@ def test_negative_second_moments_are_damage_not_a_learning_rate_problem(tmp_path
     """Adam's exp_avg_sq is an average of squares: a negative value can only be damage."""
     import numpy as np
 
-    from tui_trainer.config import ExperimentConfig, with_overrides
+    from tui_trainer.experiments.config import ExperimentConfig, with_overrides
     from tui_trainer.engine.checkpoint import CheckpointError, load_checkpoint
-    from tui_trainer.experiment import Experiment
+    from tui_trainer.experiments.experiment import Experiment
 
     exp = Experiment.from_config(with_overrides(ExperimentConfig(), dataset="xor", n_samples=40, hidden=[4],
                                                 optimizer="adam", epochs=2))

@@ -15,12 +15,12 @@ import pytest
 from click.testing import CliRunner
 
 from tui_trainer.cli import main
-from tui_trainer.config import ExperimentConfig, OptimizerConfig, with_overrides
+from tui_trainer.experiments.config import ExperimentConfig, OptimizerConfig, with_overrides
 from tui_trainer.engine import Network, optimizers
 from tui_trainer.engine import inspect as insp
 from tui_trainer.engine.optimizers import OPTIMIZERS, SGD, Optimizer, register
 from tui_trainer.engine.surfaces import SURFACES, run_paths
-from tui_trainer.lab import DEFAULT_RACE_LR, Race, RaceEntry, race_lr, sweep
+from tui_trainer.experiments.lab import DEFAULT_RACE_LR, Race, RaceEntry, race_lr, sweep
 
 
 class PlainSGD(SGD):

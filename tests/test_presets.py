@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 from tui_trainer.cli import main
 from tui_trainer.engine import inspect as insp
-from tui_trainer.experiment import Experiment
-from tui_trainer.presets import PRESETS, get_preset, preset_names
-from tui_trainer.session import default_config
+from tui_trainer.experiments.experiment import Experiment
+from tui_trainer.experiments.presets import PRESETS, get_preset, preset_names
+from tui_trainer.experiments.session import default_config
 
 
 def invoke(*args):

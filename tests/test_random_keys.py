@@ -11,8 +11,8 @@ import random
 
 import pytest
 
-from tui_trainer.config import with_overrides
-from tui_trainer.session import default_config
+from tui_trainer.experiments.config import with_overrides
+from tui_trainer.experiments.session import default_config
 from tui_trainer.tui.app import NNTuiApp
 from tui_trainer.tui.screens.main import MainScreen
 

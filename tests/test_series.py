@@ -6,7 +6,7 @@ import threading
 import numpy as np
 import pytest
 
-from tui_trainer.series import DownsampledSeries, thin
+from tui_trainer.experiments.series import DownsampledSeries, thin
 
 
 def test_empty():

@@ -8,9 +8,9 @@ import time
 import numpy as np
 import pytest
 
-from tui_trainer.config import with_overrides
+from tui_trainer.experiments.config import with_overrides
 from tui_trainer.engine.optimizers import OPTIMIZERS
-from tui_trainer.session import (
+from tui_trainer.experiments.session import (
     DEFAULT_PACE,
     PACES,
     Session,
@@ -238,7 +238,7 @@ def test_default_experiment_is_shared_by_app_and_command_line():
 def test_memory_stays_bounded_however_long_the_run():
     """Epoch records and loss points stop growing: a run left going overnight must not fill the
     machine's memory."""
-    from tui_trainer.session import EPOCH_RECORDS_KEPT
+    from tui_trainer.experiments.session import EPOCH_RECORDS_KEPT
 
     session = Session(small(epochs=3000, batch_size="full"))
     session.set_pace(None)

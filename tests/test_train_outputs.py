@@ -27,8 +27,8 @@ import numpy as np
 import pytest
 
 from tests.test_cli import error_line, no_crash, report, snapshot, train
-from tui_trainer import headless
-from tui_trainer.config import load_config
+from tui_trainer.experiments import headless
+from tui_trainer.experiments.config import load_config
 
 XOR = ("--dataset", "xor", "--hidden", "4", "--batch-size", "full")
 CHILD = [sys.executable, "-c", "import sys; sys.argv[0] = 'nn-tui'; from tui_trainer.cli import main; main()"]
@@ -117,7 +117,7 @@ def exit_status(pid: int, timeout: float = 20.0) -> int:
     (TypeError("unhashable type: 'list'"), ["unexpected TypeError: unhashable type: 'list'", "please report it"]),
 ])
 def test_unexpected_errors_end_in_one_line(tmp_path, monkeypatch, exc, fragments):
-    from tui_trainer.experiment import Experiment
+    from tui_trainer.experiments.experiment import Experiment
 
     def fail(*args, **kwargs):
         raise exc
@@ -134,7 +134,7 @@ def test_unexpected_errors_end_in_one_line(tmp_path, monkeypatch, exc, fragments
 @pytest.fixture
 def no_training(monkeypatch):
     """Fail the test if the experiment is even built."""
-    from tui_trainer.experiment import Experiment
+    from tui_trainer.experiments.experiment import Experiment
 
     def built(*args, **kwargs):
         raise AssertionError("the experiment was built before --out was checked")

@@ -3,7 +3,7 @@
 import asyncio
 
 from tui_trainer.engine.datasets import load_dataset
-from tui_trainer.wording import plural
+from tui_trainer.experiments.wording import plural
 
 
 def test_plural_counts_one_in_the_singular_and_others_in_the_plural():
@@ -14,8 +14,8 @@ def test_plural_counts_one_in_the_singular_and_others_in_the_plural():
 
 def test_the_config_pane_describes_a_one_feature_dataset_in_the_singular():
     from tests.test_app import settings_ready
-    from tui_trainer.config import with_overrides
-    from tui_trainer.session import default_config
+    from tui_trainer.experiments.config import with_overrides
+    from tui_trainer.experiments.session import default_config
     from tui_trainer.tui.app import NNTuiApp
 
     dataset = load_dataset("sine")

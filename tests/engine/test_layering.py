@@ -44,3 +44,4 @@ def test_the_engine_tests_and_the_conftest_import_only_numpy_and_pytest():
     count, *loaded = _import_in_a_fresh_interpreter(ENGINE_TESTS, *UI_LIBRARIES, "tomli_w")
     assert int(count) >= 10
     assert loaded == [], f"the engine's tests (or tests/conftest.py) import {loaded}"
+

@@ -42,7 +42,7 @@ def datasets(as_json: bool) -> None:
 @friendly_errors
 def presets() -> None:
     """List the ready-made experiments (open one with `nn-tui --preset NAME`)."""
-    from ..presets import PRESETS
+    from ..experiments.presets import PRESETS
 
     width = max(len(name) for name in PRESETS)
     for name, preset in PRESETS.items():
@@ -54,7 +54,7 @@ def info() -> None:
     """Show the version and what computes: the CPU, NumPy, its BLAS library and threads (no GPU)."""
     from importlib.metadata import PackageNotFoundError, version
 
-    from ..compute import describe_compute
+    from ..experiments.compute import describe_compute
 
     try:
         click.echo(f"nn-tui {version('nn-tui')}")

@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from ..limits import MAX_BATCH_SIZE
+from ..experiments.limits import MAX_BATCH_SIZE
 
 class UserError(click.ClickException):
     """A problem with what the user gave us, shown as one ``Error: ...`` message."""
@@ -43,7 +43,7 @@ def friendly_errors(fn):
 
 def _unexpected(exc: Exception) -> str:
     """One line for an exception no handler expected."""
-    from ..files import describe_error
+    from ..experiments.files import describe_error
 
     reason = describe_error(exc)
     detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..budget import memory_budget_callback
+from ..experiments.budget import memory_budget_callback
 from .common import UserError, friendly_errors
 
 COLOR_SYSTEMS = {"truecolor": "truecolor", "256": "256", "16": "standard"}
@@ -50,7 +50,7 @@ def main(ctx: click.Context, config_path, dataset, data_path, target, colors, pr
 
 def preset_config(preset: str, config_path):
     """The config of ``--preset`` (one ``Error:`` line naming the presets for an unknown one)."""
-    from ..presets import get_preset
+    from ..experiments.presets import get_preset
 
     if config_path is not None:
         raise UserError("give --config or --preset, not both")
@@ -62,9 +62,9 @@ def preset_config(preset: str, config_path):
 
 def _app_config(config_path, dataset, data_path, target, preset=None):
     """The experiment the app opens: the default one (or a preset), changed by the options given."""
-    from ..config import load_config, with_overrides
-    from ..experiment import Experiment
-    from ..session import default_config
+    from ..experiments.config import load_config, with_overrides
+    from ..experiments.experiment import Experiment
+    from ..experiments.session import default_config
 
     if preset is not None:
         config = preset_config(preset, config_path)

@@ -12,9 +12,9 @@ import math
 
 import click
 
-from ..budget import memory_budget_callback
-from ..limits import MAX_LAB_EPOCHS, MAX_LANES, MAX_SURFACE_STEPS, MAX_SWEEP_POINTS
-from ..wording import plural
+from ..experiments.budget import memory_budget_callback
+from ..experiments.limits import MAX_LAB_EPOCHS, MAX_LANES, MAX_SURFACE_STEPS, MAX_SWEEP_POINTS
+from ..experiments.wording import plural
 from .common import (OneLineUsageErrors, UserError, friendly_errors, override_error, parse_batch_size, parse_hidden,
                      positive)
 from .group import main
@@ -145,9 +145,9 @@ def lrs_for(names: list[str], lrs: list[float] | None) -> list[float | None]:
 
 
 def _config(dataset, hidden, epochs, seed, batch_size):
-    from ..config import ExperimentConfig, with_overrides
+    from ..experiments.config import ExperimentConfig, with_overrides
 
-    from ..config import ConfigError
+    from ..experiments.config import ConfigError
 
     overrides = dict(dataset=dataset, hidden=hidden, epochs=epochs, seed=seed, batch_size=batch_size)
     given = {k: v for k, v in overrides.items() if v is not None}
@@ -160,7 +160,7 @@ def _config(dataset, hidden, epochs, seed, batch_size):
 def _within_budget(run, lanes: int, option: str):
     """``run()``, where a race whose lanes together need more memory than the budget (refused
     before anything is built) is told with what to change."""
-    from ..budget import BudgetError
+    from ..experiments.budget import BudgetError
 
     try:
         return run()
@@ -213,7 +213,7 @@ def training_options(fn):
 @friendly_errors
 def compare(names, lrs, epochs, target_loss, batch_modes, dataset, hidden, seed, batch_size, as_json) -> None:
     """Race optimizers (or batch modes) from the same weights on the same batches."""
-    from ..lab import Race, RaceEntry, batch_mode_entries
+    from ..experiments.lab import Race, RaceEntry, batch_mode_entries
 
     lr_list = lrs_for(names, lrs)
     if batch_modes is None:
@@ -262,7 +262,7 @@ BAR_WIDTH = 40
 @friendly_errors
 def sweep(name, low, high, points, epochs, dataset, hidden, seed, batch_size, as_json) -> None:
     """Train briefly at each of a range of learning rates: too high diverges, too low crawls."""
-    from ..lab import SWEEP_TOLERANCE, sweep as run_sweep, sweep_lrs
+    from ..experiments.lab import SWEEP_TOLERANCE, sweep as run_sweep, sweep_lrs
 
     if low >= high:
         raise UserError(f"--min ({low:g}) must be below --max ({high:g})")
@@ -308,7 +308,7 @@ def surface(function, names, lrs, steps, start, as_json) -> None:
     from ..engine import optimizers
     from ..engine.numbers import figure
     from ..engine.surfaces import SURFACES, path_result, run_paths
-    from ..lab import RaceEntry, entry_labels
+    from ..experiments.lab import RaceEntry, entry_labels
 
     surf = SURFACES[function]
     steps = surf.steps if steps is None else steps

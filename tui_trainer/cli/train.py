@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from ..budget import BudgetError, memory_budget_callback
+from ..experiments.budget import BudgetError, memory_budget_callback
 from .common import (OneLineUsageErrors, UserError, friendly_errors, one_problem_one_line, override_error,
                      parse_batch_size, parse_hidden, positive)
 from .group import preset_config, main
@@ -27,7 +27,7 @@ def _load_model(path: Path, data_path: Path | None = None):
     """
     from ..engine.checkpoint import CheckpointError
     from ..engine.datasets import DataError
-    from ..experiment import Experiment
+    from ..experiments.experiment import Experiment
 
     if path.is_dir():
         inside = path / "model.npz"
@@ -36,7 +36,7 @@ def _load_model(path: Path, data_path: Path | None = None):
     if path.is_file() and not zipfile.is_zipfile(path):
         raise UserError(f"{path}: not an nn-tui model file (not a .npz archive)")
     if any(path.parent.glob(".nn-tui.*.commit")):
-        from ..headless import recover_out_dir
+        from ..experiments.headless import recover_out_dir
 
         recover_out_dir(path.parent)
     try:
@@ -82,11 +82,11 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
     Exit status: 0 trained, 1 bad input or a failure (one "Error:" line), 2 a bad option,
     3 diverged, 130 stopped by Ctrl-C (the progress so far is saved to --out).
     """
-    from ..config import ConfigError, load_config, with_overrides
+    from ..experiments.config import ConfigError, load_config, with_overrides
     from ..engine.datasets import DataError
-    from ..experiment import Experiment
-    from .. import headless
-    from ..session import default_config
+    from ..experiments.experiment import Experiment
+    from ..experiments import headless
+    from ..experiments.session import default_config
 
     if out_dir is not None:
         headless.prepare_out_dir(out_dir, overwrite)

@@ -10,8 +10,8 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.worker import WorkerFailed
 
-from ..config import ExperimentConfig
-from ..files import describe_error
+from ..experiments.config import ExperimentConfig
+from ..experiments.files import describe_error
 from .guard import REPORT_HINT, Guarded
 from .keys import palette_entries
 from .palette import SafeCommandPalette

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from ..session import Snapshot
+from ..experiments.session import Snapshot
 
 
 class TrainingUpdate(Message):

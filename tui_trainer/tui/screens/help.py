@@ -90,6 +90,6 @@ class HelpScreen(ModalScreen):
 
 def compute_note() -> str:
     """What trains the network (the CPU, never a GPU), as one Markdown paragraph."""
-    from ... import compute  # looked up when help opens, not at start-up
+    from ...experiments import compute  # looked up when help opens, not at start-up
 
     return f"**Compute**: {compute.describe_compute()}"

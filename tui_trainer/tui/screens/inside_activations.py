@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from ...engine import inspect as insp
-from ...session import Snapshot
+from ...experiments.session import Snapshot
 from .inside_base import InsideScreen
 
 BATCH = 256

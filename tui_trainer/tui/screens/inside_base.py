@@ -23,7 +23,7 @@ from textual.widgets import Footer, Static
 
 from ...engine import inspect as insp
 from ...engine.network import Network
-from ...session import Session, Snapshot
+from ...experiments.session import Session, Snapshot
 from ..guard import Guarded
 from .views import view_named
 

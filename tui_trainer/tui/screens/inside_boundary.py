@@ -17,7 +17,7 @@ from textual.widgets import Static
 
 from ...engine import inspect as insp
 from ...engine.metrics import accuracy, r2_score
-from ...session import Snapshot
+from ...experiments.session import Snapshot
 from ..widgets.boundary_map import TRAIN_MARK, VAL_MARK, BoundaryMap, MapPoints, class_color, point_color
 from ..widgets.line_chart import ChartSeries, LineChart
 from .inside_base import InsideScreen

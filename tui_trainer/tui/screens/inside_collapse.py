@@ -14,8 +14,8 @@ from textual.app import ComposeResult
 
 from ...engine import inspect as insp
 from ...engine.metrics import accuracy, r2_score
-from ...session import Snapshot
-from ...wording import plural
+from ...experiments.session import Snapshot
+from ...experiments.wording import plural
 from .inside_base import InsideScreen
 
 MAX_ROWS, MAX_COLS = 8, 6

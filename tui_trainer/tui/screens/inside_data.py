@@ -15,8 +15,8 @@ from textual.app import ComposeResult
 
 from ...engine.numbers import significant
 from ...engine.preprocess import encode_targets
-from ...session import Snapshot
-from ...wording import plural
+from ...experiments.session import Snapshot
+from ...experiments.wording import plural
 from .inside_base import InsideScreen
 
 ROWS = 5

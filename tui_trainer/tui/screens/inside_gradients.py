@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from ...engine import inspect as insp
-from ...session import Snapshot
+from ...experiments.session import Snapshot
 from ..widgets.line_chart import ChartSeries, LineChart
 from .inside_base import InsideScreen
 

@@ -20,8 +20,8 @@ from textual.binding import Binding
 from textual.widgets import Input, Static
 
 from ...engine import inspect as insp
-from ...hparam_text import hparam_text
-from ...session import Snapshot
+from ...experiments.hparam_text import hparam_text
+from ...experiments.session import Snapshot
 from ..widgets.weight_heatmap import WeightHeatmap
 from .inside_base import InsideScreen
 

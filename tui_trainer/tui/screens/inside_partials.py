@@ -16,7 +16,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 
 from ...engine import inspect as insp
-from ...session import Snapshot
+from ...experiments.session import Snapshot
 from .inside_base import InsideScreen
 
 BATCH = 32

@@ -14,8 +14,8 @@ from textual.app import ComposeResult
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from ...presets import PRESETS, get_preset
-from ...session import Snapshot
+from ...experiments.presets import PRESETS, get_preset
+from ...experiments.session import Snapshot
 from .dialogs import ConfirmDialog
 from .inside_base import InsideScreen
 

@@ -26,9 +26,9 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 from textual.worker import Worker, get_current_worker
 
-from ...config import ExperimentConfig
+from ...experiments.config import ExperimentConfig
 from ...engine.optimizers import OPTIMIZERS
-from ...lab import Race
+from ...experiments.lab import Race
 from ..guard import Guarded
 from ..widgets.lane_colors import BLUE, CYAN, GREEN, GREY, MAGENTA, ORANGE, RED, RGB, WHITE, YELLOW, rgb
 from ..widgets.lane_list import LaneSpec

@@ -1,6 +1,6 @@
 """The optimizer race: several optimizers (or the batch modes of one) trained side by side.
 
-Every lane starts from the same weights and sees the same batches in the same order (``tui_trainer.lab.Race``),
+Every lane starts from the same weights and sees the same batches in the same order (``tui_trainer.experiments.lab.Race``),
 so the curves differ only by what is compared. The plot overlays each lane's cost per epoch; the lane list is
 the legend and the results table at once.
 """
@@ -15,12 +15,12 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Label, Static
 
-from ...config import ExperimentConfig
+from ...experiments.config import ExperimentConfig
 from ...engine.numbers import DASH, figure
 from ...engine.optimizers import OPTIMIZERS
-from ...hparam_text import hparams_hint, hparams_text, parse_hparams, parse_positive
-from ...lab import Race, RaceEntry, batch_mode_label, race_lr
-from ...wording import plural
+from ...experiments.hparam_text import hparams_hint, hparams_text, parse_hparams, parse_positive
+from ...experiments.lab import Race, RaceEntry, batch_mode_label, race_lr
+from ...experiments.wording import plural
 from ..widgets.lane_colors import rgb
 from ..widgets.lane_list import LaneList, LaneSpec
 from ..widgets.multi_plot import MultiPlot, PlotOptions, PlotSeries

@@ -1,7 +1,7 @@
 """The learning-rate sweep: short trainings at log-spaced rates, final cost against the rate.
 
 Too high a rate diverges (marked ``x`` on the top edge), too low a one barely moves from the start (the dim
-line): the plot shows both, and the rate in between that ``tui_trainer.lab.suggest_lr`` picks.
+line): the plot shows both, and the rate in between that ``tui_trainer.experiments.lab.suggest_lr`` picks.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Label, Select, Static
 
-from ...config import ExperimentConfig
+from ...experiments.config import ExperimentConfig
 from ...engine.numbers import compact, figure
 from ...engine.optimizers import OPTIMIZERS
-from ...hparam_text import parse_positive
-from ...lab import SWEEP_TOLERANCE, suggest_lr, sweep_lrs, sweep_race
-from ...wording import plural
+from ...experiments.hparam_text import parse_positive
+from ...experiments.lab import SWEEP_TOLERANCE, suggest_lr, sweep_lrs, sweep_race
+from ...experiments.wording import plural
 from ..widgets.lane_colors import CYAN, DARK_GREY, GREEN, RED, rgb
 from ..widgets.multi_plot import MultiPlot, PlotMark, PlotOptions, PlotSeries
 from ..keys import key

@@ -12,9 +12,9 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Header, Static
 from textual.worker import Worker, WorkerState
 
-from ...config import ExperimentConfig, save_config
-from ...experiment import DataFileNeeded, Experiment
-from ...session import Loaded, Session, Snapshot, change_kind, lr_notch, pace_notch, pace_text, read_experiment
+from ...experiments.config import ExperimentConfig, save_config
+from ...experiments.experiment import DataFileNeeded, Experiment
+from ...experiments.session import Loaded, Session, Snapshot, change_kind, lr_notch, pace_notch, pace_text, read_experiment
 from ..guard import Guarded
 from ..keys import key
 from ..messages import TrainingUpdate
@@ -23,7 +23,7 @@ from ..widgets.key_footer import KeyFooter
 from ..widgets.layer_view import LayerView
 from ..widgets.loss_plot import LossPlot
 from ..widgets.status_pane import StatusPane
-from ...files import about, describe_error, unreadable
+from ...experiments.files import about, describe_error, unreadable
 from .dialogs import ConfirmDialog, PathDialog
 from .help import HelpScreen
 from .views import VIEWS, view_named

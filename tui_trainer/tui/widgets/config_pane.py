@@ -31,14 +31,14 @@ from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 from textual.widgets._select import SelectCurrent, SelectOverlay
 
-from ...config import DataConfig, ExperimentConfig, NetworkConfig, OptimizerConfig, TrainingConfig
+from ...experiments.config import DataConfig, ExperimentConfig, NetworkConfig, OptimizerConfig, TrainingConfig
 from ...engine.activations import ACTIVATIONS
 from ...engine.datasets import DATASETS, Dataset
 from ...engine.initializers import INIT_CHOICES
 from ...engine.optimizers import OPTIMIZERS
-from ...experiment import output_and_loss
-from ...hparam_text import UnreadableText, hparam_text, parse_hparam, parse_number
-from ...wording import plural
+from ...experiments.experiment import output_and_loss
+from ...experiments.hparam_text import UnreadableText, hparam_text, parse_hparam, parse_number
+from ...experiments.wording import plural
 
 HIDDEN_ACTIVATIONS = [name for name, cls in ACTIVATIONS.items() if cls.hidden_ok]
 BATCH_MODES = [("full batch (batch GD)", "full"), ("mini-batch", "mini"), ("single sample (SGD)", "single")]

@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.widgets import Input, Static
 
 from ...engine.numbers import significant
-from ...hparam_text import parse_positive
+from ...experiments.hparam_text import parse_positive
 from .lane_colors import RGB, rgb
 
 __all__ = ["LaneList", "LaneSpec", "parse_lr"]

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Label
 
-from ...session import Snapshot
+from ...experiments.session import Snapshot
 from .weight_heatmap import WeightHeatmap
 
 VIEWS = ("weights", "gradient", "update")

@@ -20,7 +20,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from ...engine.numbers import abbreviated, tick_label
-from ...series import thin
+from ...experiments.series import thin
 from .plotting import linear_ticks, log_ticks, text_strip, y_range
 
 __all__ = ["ChartSeries", "LineChart", "build_chart"]

@@ -15,7 +15,7 @@ from textual.widget import Widget
 
 from ...engine.numbers import DASH, abbreviated, tick_label
 from ...engine.numbers import compact as compact_number  # `compact` here is a plot's narrow mode
-from ...series import thin
+from ...experiments.series import thin
 from .plotting import (
     Curve,
     Plot,

@@ -18,7 +18,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from ...engine.numbers import abbreviated, tick_label
-from ...series import thin
+from ...experiments.series import thin
 from .lane_colors import RGB, rgb
 from .plotting import (
     Curve,

@@ -6,8 +6,8 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ...engine.numbers import figure
-from ...hparam_text import hparam_text
-from ...session import Snapshot
+from ...experiments.hparam_text import hparam_text
+from ...experiments.session import Snapshot
 
 STATE_STYLE = {
     "ready": ("ready", "bold"),

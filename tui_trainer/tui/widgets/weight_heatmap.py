@@ -23,7 +23,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from ...engine.numbers import readout, significant
-from ...wording import plural
+from ...experiments.wording import plural
 from . import colormap
 from .colormap import Palette
 

@@ -45,8 +45,8 @@ from typing import Any
 import numpy as np
 
 from .config import dumps_config
-from .engine.atomic import sync, write_atomic
-from .engine.trainer import EpochRecord, TrainResult
+from ..engine.atomic import sync, write_atomic
+from ..engine.trainer import EpochRecord, TrainResult
 from .experiment import Experiment
 
 OUT_FILES = ("config.toml", "model.npz", "metrics.csv")

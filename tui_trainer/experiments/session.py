@@ -26,9 +26,9 @@ from .config import (
     load_config,
     with_overrides,
 )
-from .engine import optimizers
-from .engine.network import split_flat
-from .engine.trainer import EpochRecord, StepRecord
+from ..engine import optimizers
+from ..engine.network import split_flat
+from ..engine.trainer import EpochRecord, StepRecord
 from .experiment import Experiment
 from .series import DownsampledSeries
 

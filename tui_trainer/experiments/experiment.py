@@ -12,11 +12,11 @@ import numpy as np
 
 from .budget import check_budget
 from .config import ExperimentConfig, dumps_config, loads_config
-from .engine import Network, optimizers
-from .engine.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
-from .engine.datasets import DataError, Dataset, load_csv, load_dataset
-from .engine.preprocess import PreparedData, prepare
-from .engine.trainer import Trainer
+from ..engine import Network, optimizers
+from ..engine.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
+from ..engine.datasets import DataError, Dataset, load_csv, load_dataset
+from ..engine.preprocess import PreparedData, prepare
+from ..engine.trainer import Trainer
 
 DEFAULT_OUTPUT = {"binary": "sigmoid", "multiclass": "softmax", "regression": "linear"}
 DEFAULT_LOSS = {"binary": "bce", "multiclass": "cross_entropy", "regression": "mse"}

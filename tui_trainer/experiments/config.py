@@ -29,14 +29,14 @@ from typing import Any, Literal
 import tomli_w
 
 from .limits import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_HIDDEN_LAYERS, MAX_HIDDEN_WIDTH, MAX_SEED
-from .engine import optimizers
-from .engine.activations import ACTIVATIONS
-from .engine.atomic import write_atomic
-from .engine.csvdata import UnreadableFile, open_regular
-from .engine.datasets import DATASETS, MAX_NOISE, MAX_SAMPLES, MIN_SAMPLES
-from .engine.initializers import INIT_CHOICES
-from .engine.losses import LOSSES
-from .engine.optimizers import OPTIMIZERS
+from ..engine import optimizers
+from ..engine.activations import ACTIVATIONS
+from ..engine.atomic import write_atomic
+from ..engine.csvdata import UnreadableFile, open_regular
+from ..engine.datasets import DATASETS, MAX_NOISE, MAX_SAMPLES, MIN_SAMPLES
+from ..engine.initializers import INIT_CHOICES
+from ..engine.losses import LOSSES
+from ..engine.optimizers import OPTIMIZERS
 
 __all__ = [
     "SECTIONS",

@@ -16,8 +16,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .engine import optimizers
-from .engine.optimizers import OPTIMIZERS
+from ..engine import optimizers
+from ..engine.optimizers import OPTIMIZERS
 
 __all__ = [
     "UnreadableText",

@@ -19,10 +19,10 @@ from typing import Any, Callable
 import numpy as np
 
 from .config import ExperimentConfig
-from .engine import Network, optimizers
-from .engine.datasets import Dataset
-from .engine.numbers import finite_or_none
-from .engine.trainer import EpochRecord, StepRecord, Trainer
+from ..engine import Network, optimizers
+from ..engine.datasets import Dataset
+from ..engine.numbers import finite_or_none
+from ..engine.trainer import EpochRecord, StepRecord, Trainer
 from .experiment import Experiment
 from .hparam_text import hparam_text
 

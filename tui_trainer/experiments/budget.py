@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from .config import ExperimentConfig
-    from .engine.csvdata import Dataset
+    from ..engine.csvdata import Dataset
 
 __all__ = [
     "BUDGET_VARIABLE",
@@ -125,7 +125,7 @@ def parse_size(text: str) -> int:
 
 def format_size(nbytes: float) -> str:
     """``1.5 GiB``, ``12.0 MiB``, ``800 bytes``: a size worked out, so always with one decimal."""
-    from .engine.numbers import byte_size  # here, not at the top: importing the engine loads NumPy
+    from ..engine.numbers import byte_size  # here, not at the top: importing the engine loads NumPy
 
     return byte_size(nbytes, estimate=True)
 
@@ -250,7 +250,7 @@ def estimate(cfg: ExperimentConfig, n_samples: int, n_features: int, n_outputs: 
     interpreter and the app themselves come on top. ``networks``: how many networks train side
     by side on the one dataset (a race: its lanes and the base they start from).
     """
-    from .engine.optimizers import OPTIMIZERS
+    from ..engine.optimizers import OPTIMIZERS
 
     s = 4 if cfg.training.dtype == "float32" else 8
     n, f, o = int(n_samples), int(n_features), int(n_outputs)
@@ -321,7 +321,7 @@ def _registry_shape(cfg: ExperimentConfig) -> tuple[int, int, int] | None:
     d = cfg.data
     if d.path is not None or not isinstance(d.dataset, str):
         return None
-    from .engine.datasets import dataset_shape
+    from ..engine.datasets import dataset_shape
 
     try:
         return dataset_shape(d.dataset, n_samples=d.n_samples, **d.options)
@@ -335,7 +335,7 @@ def _culprit(cfg: ExperimentConfig, est: Estimate, n: int, f: int, o: int) -> tu
     if d.path is not None:
         data_key = ("data", "path", d.path)
     else:
-        from .engine.datasets import DATASETS
+        from ..engine.datasets import DATASETS
 
         info = DATASETS.get(d.dataset)
         if info is None or info.kind != "synthetic":

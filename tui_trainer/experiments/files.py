@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .engine.csvdata import file_problem
+from ..engine.csvdata import file_problem
 
 MAX_INPUT_BYTES = 512 * 2**20
 """The largest model or config file opened (512 MiB): larger ones are not nn-tui's."""
