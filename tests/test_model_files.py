@@ -221,6 +221,13 @@ def test_a_model_file_that_is_a_fifo_is_refused_at_once(tmp_path):
     assert not reader.is_alive() and len(outcome) == 1
 
 
+def test_a_missing_model_file_or_a_folder_is_refused_by_name(tmp_path):
+    refused(tmp_path / "gone.npz", "no such model file")
+    folder = tmp_path / "model.npz"
+    folder.mkdir()
+    refused(folder, "is a directory", "not a model file")
+
+
 def test_a_model_that_could_not_load_back_is_not_written(tmp_path, monkeypatch):
     from tui_trainer.engine import checkpoint
 

@@ -17,7 +17,6 @@ import json
 import math
 import os
 import re
-import stat
 import struct
 import zipfile
 import zlib
@@ -28,6 +27,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from .atomic import write_atomic
+from .csvdata import UnreadableFile, open_regular
 from .network import Network
 from .numbers import byte_size
 from .optimizers import OPTIMIZERS, Optimizer, create
@@ -134,7 +134,7 @@ def _check_writable(path: Path, text: str, arrays: dict[str, np.ndarray]) -> Non
 def load_checkpoint(path) -> Checkpoint:
     """Read a checkpoint; ``CheckpointError`` with one clear line if it is not a usable one.
 
-    Nothing is trusted before it is checked: only a regular file is opened; the archive's
+    Nothing is trusted before it is checked: only a regular file is opened (``open_regular``); the archive's
     member names, their declared uncompressed sizes (against ``MAX_BYTES`` and against what the
     header's network needs: a zip bomb is refused before a byte is inflated) and each member's
     npy header (dtype and shape against the network) are checked before any array is read;
@@ -142,20 +142,10 @@ def load_checkpoint(path) -> Checkpoint:
     """
     path = Path(path)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
-    except FileNotFoundError:
-        raise CheckpointError(f"{path}: no such model file") from None
-    except IsADirectoryError:
-        raise CheckpointError(f"{path}: is a folder, not a model file") from None
-    except OSError as exc:
-        raise CheckpointError(f"{path}: cannot read: {exc.strerror or _reason(exc)}") from None
-    with os.fdopen(fd, "rb") as f:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
-            raise CheckpointError(f"{path}: is a folder, not a model file")
-        if not stat.S_ISREG(mode):
-            raise CheckpointError(f"{path}: not a regular file, so not a model file")
-        os.set_blocking(fd, True)
+        f = open_regular(path, expected="a model file", noun="model file")
+    except UnreadableFile as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
+    with f:
         try:
             if not zipfile.is_zipfile(f):
                 raise CheckpointError(f"{path}: not an nn-tui model file (not a .npz archive)")

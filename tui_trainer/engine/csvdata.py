@@ -108,32 +108,33 @@ def _kind_problem(info: os.stat_result, max_bytes: int | None, expected: str) ->
     return None
 
 
-def file_problem(path, max_bytes: int | None = None, *, expected: str = "") -> str | None:
-    """Why ``path`` cannot be read as a data or config file, or None; nothing is opened.
+def file_problem(path, max_bytes: int | None = None, *, expected: str = "", noun: str = "file") -> str | None:
+    """Why ``path`` cannot be read as a data, config or model file, or None; nothing is opened.
 
     A missing file, a folder, anything but a regular file (a pipe would block, a device such as
     /dev/zero never end) or a file larger than ``max_bytes``. ``expected`` (e.g. ``a CSV file``)
-    finishes the messages.
+    finishes the messages; ``noun`` names a missing one (``no such model file``).
     """
     try:
         info = os.stat(path)
     except FileNotFoundError:
-        return "no such file"
+        return f"no such {noun}"
     except OSError as exc:
         return f"cannot read it ({exc.strerror or exc})"
     return _kind_problem(info, max_bytes, expected)
 
 
-def open_regular(path, max_bytes: int | None = None, *, expected: str = ""):
+def open_regular(path, max_bytes: int | None = None, *, expected: str = "", noun: str = "file"):
     """Open a regular file for reading in binary, or raise ``UnreadableFile`` with the reason.
 
     Checked before opening (``file_problem``), and again on the open file: the open never
-    blocks on a pipe put in its place meanwhile.
+    blocks on a pipe put in its place meanwhile, nor makes a terminal put there the process's own.
     """
-    problem = file_problem(path, max_bytes, expected=expected)
+    problem = file_problem(path, max_bytes, expected=expected, noun=noun)
     if problem is not None:
         raise UnreadableFile(problem)
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    flags = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+             | getattr(os, "O_BINARY", 0))
     try:
         fd = os.open(path, flags)
     except OSError as exc:
