@@ -12,6 +12,7 @@ import numpy as np
 
 from .budget import check_budget
 from .config import ExperimentConfig, dumps_config, loads_config
+from .files import describe_error
 from ..engine import Network, optimizers
 from ..engine.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
 from ..engine.datasets import DataError, Dataset, load_csv, load_dataset
@@ -174,9 +175,10 @@ class Experiment:
                 try:
                     exp.trainer.set_rng_state(ckpt.meta["shuffle_rng"])
                 except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
-                    raise ValueError(f"meta.shuffle_rng is not a batch-shuffling state ({_reason(exc)})") from None
+                    reason = describe_error(exc)
+                    raise ValueError(f"meta.shuffle_rng is not a batch-shuffling state ({reason})") from None
         except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
-            raise CheckpointError(f"{path}: corrupted model file: {_reason(exc)}") from None
+            raise CheckpointError(f"{path}: corrupted model file: {describe_error(exc)}") from None
         return exp, ckpt
 
 
@@ -256,11 +258,6 @@ def _names(names: list[str], limit: int = 12) -> str:
 def _show(value, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[:limit] + "..."
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text.splitlines()[0][:160]
 
 
 def _count(value, name: str) -> int:

@@ -16,23 +16,13 @@ MAX_INPUT_BYTES = 512 * 2**20
 APP_FILES = "name a .npz model or a .toml config"
 
 
-def kind_problem(path: Path, expected: str = "") -> str | None:
-    """Why ``path`` is no file to read (missing, a folder, a pipe or a device), or None.
-
-    Nothing is opened: a pipe would block and a device such as /dev/zero never end. The check
-    behind every file nn-tui reads (``engine.csvdata.file_problem``); ``expected`` (e.g.
-    ``a CSV file``) finishes the message.
-    """
-    return file_problem(path, expected=expected)
-
-
 def unreadable(path: Path) -> str | None:
     """Why ``path`` cannot be opened as a model or config file, or None when it can be tried.
 
     Checked before anything is read or asked: a missing file, a folder, a pipe or a device
     (which would block or never end), an unknown kind, or a file too large.
     """
-    problem = kind_problem(path)
+    problem = file_problem(path)
     if problem == "is a directory":
         return f"it is a folder; {APP_FILES}"
     if problem is not None and problem.startswith("not a regular file"):
