@@ -23,19 +23,6 @@ from .group import main
 # --- option parsing -----------------------------------------------------------------------------
 
 
-def count(maximum: int):
-    """A callback for a count option: an integer from 1 to ``maximum`` (checked before anything is
-    allocated for it)."""
-
-    def check(ctx, param, value):
-        value = positive(ctx, param, value)
-        if value is not None and value > maximum:
-            raise click.BadParameter(f"must be at most {maximum:,}, got {value}")
-        return value
-
-    return check
-
-
 def _lanes(items: list, value: str) -> list:
     if len(items) > MAX_LANES:
         raise click.BadParameter(f"at most {MAX_LANES} in one race, got {len(items):,}")
@@ -203,7 +190,7 @@ def training_options(fn):
               help="Optimizers to race, comma-separated, from: {names} (default: all of them).")
 @click.option("--lrs", callback=parse_lrs,
               help="Learning rates, one per optimizer or one for all (default: tuned per optimizer).")
-@click.option("--epochs", type=int, default=30, show_default=True, callback=count(MAX_LAB_EPOCHS),
+@click.option("--epochs", type=click.IntRange(min=1, max=MAX_LAB_EPOCHS), default=30, show_default=True,
               help="Epochs per lane.")
 @click.option("--target-loss", type=float, callback=positive,
               help="Report how many updates each lane needed to bring the cost down to this.")
@@ -256,7 +243,7 @@ BAR_WIDTH = 40
 @click.option("--max", "high", type=float, default=10.0, show_default=True, callback=positive, help="Highest rate.")
 @click.option("--points", type=click.IntRange(min=2, max=MAX_SWEEP_POINTS), default=13, show_default=True,
               help="Rates, spaced evenly on a log scale.")
-@click.option("--epochs", type=int, default=10, show_default=True, callback=count(MAX_LAB_EPOCHS),
+@click.option("--epochs", type=click.IntRange(min=1, max=MAX_LAB_EPOCHS), default=10, show_default=True,
               help="Epochs per rate.")
 @training_options
 @friendly_errors
@@ -299,7 +286,8 @@ def sweep(name, low, high, points, epochs, dataset, hidden, seed, batch_size, as
               cls=OptimizerOption, help="Optimizers to walk, comma-separated, from: {names}.")
 @click.option("--lrs", callback=parse_lrs,
               help="Learning rates, one per optimizer or one for all (default: per function and optimizer).")
-@click.option("--steps", type=int, callback=count(MAX_SURFACE_STEPS), help="Updates per path (default: per function).")
+@click.option("--steps", type=click.IntRange(min=1, max=MAX_SURFACE_STEPS),
+              help="Updates per path (default: per function).")
 @click.option("--start", callback=parse_point, help="Start point X,Y (default: per function).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object on the last line.")
 @friendly_errors
