@@ -20,7 +20,7 @@ from tui_trainer.engine import Network, optimizers
 from tui_trainer.engine import inspect as insp
 from tui_trainer.engine.optimizers import OPTIMIZERS, SGD, Optimizer, register
 from tui_trainer.engine.surfaces import SURFACES, run_paths
-from tui_trainer.experiments.lab import DEFAULT_RACE_LR, Race, RaceEntry, race_lr, sweep
+from tui_trainer.experiments.lab import Race, RaceEntry, race_lr, sweep
 
 
 class PlainSGD(SGD):
@@ -118,7 +118,7 @@ def test_it_describes_itself(name):
     assert cls.rule == cls.rule_for() and "w <-" in cls.rule
     assert set(cls.state_labels) == set(cls.state_names)
     assert set(cls.state_in_use()) <= set(cls.state_names)
-    assert race_lr(name, None) == DEFAULT_RACE_LR[name] == (cls.race_lr or optimizers.defaults(name)["lr"])
+    assert race_lr(name, None) == (cls.race_lr or optimizers.defaults(name)["lr"])
     assert "[" not in cls.rule + cls.summary  # shown in Textual markup
     # A setting being typed (invalid for now) describes the defaults rather than failing.
     assert cls.rule_for({"lr": "abc", "bogus": 1}) == cls.rule

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -25,26 +24,6 @@ from ..engine.numbers import finite_or_none
 from ..engine.trainer import EpochRecord, StepRecord, Trainer
 from .experiment import Experiment
 from .hparam_text import hparam_text
-
-class _RaceLRs(Mapping[str, float]):
-    """Each registered optimizer's racing learning rate, read from its class (``Optimizer.race_lr``)."""
-
-    def __getitem__(self, name: str) -> float:
-        if name not in optimizers.OPTIMIZERS:
-            raise KeyError(name)
-        return race_lr(name, None)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(list(optimizers.OPTIMIZERS))
-
-    def __len__(self) -> int:
-        return len(optimizers.OPTIMIZERS)
-
-
-DEFAULT_RACE_LR: Mapping[str, float] = _RaceLRs()
-"""Learning rates that make a fair race on the built-in toy sets, by optimizer name (each optimizer's
-``race_lr``, else its default): each optimizer's torch default is tuned for big networks and would make
-the SGD family look needlessly slow."""
 
 SWEEP_TOLERANCE = 0.1
 """``suggest_lr`` takes the smallest rate whose loss is this close (as a fraction of the best
@@ -236,7 +215,9 @@ class Race:
 
 
 def race_lr(optimizer: str, lr: float | None) -> float:
-    """``lr``, or the racing default for ``optimizer`` when it is None."""
+    """``lr``, or the racing default for ``optimizer`` when it is None: its class's ``race_lr``, else
+    its default. A rate that makes a fair race on the built-in toy sets: each optimizer's torch
+    default is tuned for big networks and would make the SGD family look needlessly slow."""
     if lr is not None:
         return lr
     cls = optimizers.OPTIMIZERS.get(optimizer)
