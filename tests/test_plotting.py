@@ -8,7 +8,18 @@ import pytest
 from rich.console import Console
 from rich.text import Text
 
-from tui_trainer.tui.widgets.plotting import Curve, Plot, Rule, ansi_strips, plot_strips, plotext_version
+from tui_trainer.engine.numbers import tick_label
+from tui_trainer.tui.widgets.plotting import (
+    Curve,
+    Plot,
+    Rule,
+    ansi_strips,
+    linear_ticks,
+    log_ticks,
+    plot_strips,
+    plotext_version,
+    y_axis,
+)
 
 PACKAGE = Path(__file__).resolve().parents[1] / "tui_trainer"
 
@@ -129,3 +140,10 @@ def test_only_the_helper_imports_plotext():
     users = sorted(str(path.relative_to(PACKAGE)) for path in PACKAGE.rglob("*.py")
                    if "import plotext" in path.read_text(encoding="utf-8"))
     assert users == ["tui/widgets/plotting.py"]
+
+
+def test_y_axis_labels_round_ticks_by_their_spacing_and_log_ticks_as_decades():
+    ticks, step = linear_ticks(0.0, 0.73, 4)
+    assert y_axis(0.0, 0.73, 4, log=False) == (ticks, [tick_label(t, step) for t in ticks])
+    assert y_axis(-12, 3, 6, log=True) == log_ticks(-12, 3, 6)
+    assert y_axis(-12, 3, 6, log=True)[1] == ["1e-12", "1e-9", "1e-6", "0.001", "1", "1e3"]

@@ -21,7 +21,7 @@ from textual.widget import Widget
 
 from ...engine.numbers import abbreviated, tick_label
 from ...experiments.series import thin
-from .plotting import linear_ticks, log_ticks, text_strip, y_range
+from .plotting import linear_ticks, text_strip, y_axis, y_range
 
 __all__ = ["ChartSeries", "LineChart", "build_chart"]
 
@@ -85,11 +85,7 @@ def build_chart(
         x_lo, x_hi = x_lo - 1.0, x_hi + 1.0
 
     rows = plot_height - 2  # the canvas; then the x axis and its labels
-    if log_y:
-        y_ticks, y_text = log_ticks(y_lo, y_hi, max(2, min(6, rows // 2)))
-    else:
-        y_ticks, y_step = linear_ticks(y_lo, y_hi, max(2, min(6, rows // 3)))
-        y_text = [tick_label(t, y_step) for t in y_ticks]
+    y_ticks, y_text = y_axis(y_lo, y_hi, max(2, min(6, rows // (2 if log_y else 3))), log=log_y)
     gutter = max((len(t) for t in y_text), default=1)
     cols = max(1, width - gutter - 1)
     x_ticks, x_step = linear_ticks(x_lo, x_hi, max(2, min(8, cols // 11)), min_step=1.0 if x_steps else 0.0)

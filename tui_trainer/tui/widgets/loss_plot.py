@@ -13,7 +13,7 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
-from ...engine.numbers import DASH, abbreviated, tick_label
+from ...engine.numbers import DASH, abbreviated
 from ...engine.numbers import compact as compact_number  # `compact` here is a plot's narrow mode
 from ...experiments.series import thin
 from .plotting import (
@@ -21,10 +21,10 @@ from .plotting import (
     Plot,
     hint_strips,
     linear_ticks,
-    log_ticks,
     plot_strips,
     styled,
     text_strip,
+    y_axis,
     y_range,
 )
 from .redraw_throttle import ThrottledRedraw
@@ -152,11 +152,7 @@ def build_plot(
     # Layout: left ticks, one axis column, bottom axis + tick row, and a label row when there is room.
     show_labels = plot_height >= 10
     canvas_rows = plot_height - 2 - show_labels
-    if log_scale:
-        y_ticks, y_labels = log_ticks(y_lo, y_hi, max(2, min(6, canvas_rows // 3)))
-    else:
-        y_ticks, y_step = linear_ticks(y_lo, y_hi, max(2, min(6, canvas_rows // 3)))
-        y_labels = [tick_label(t, y_step) for t in y_ticks]
+    y_ticks, y_labels = y_axis(y_lo, y_hi, max(2, min(6, canvas_rows // 3)), log=log_scale)
     label_width = max((len(s) for s in y_labels), default=1)
     canvas_cols = max(1, width - label_width - 1)
     x_ticks, _ = linear_ticks(x_lo, x_hi, max(2, min(8, canvas_cols // 11)), min_step=1.0)

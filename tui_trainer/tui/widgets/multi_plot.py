@@ -17,7 +17,7 @@ from rich.text import Text
 from textual.strip import Strip
 from textual.widget import Widget
 
-from ...engine.numbers import abbreviated, tick_label
+from ...engine.numbers import abbreviated
 from ...experiments.series import thin
 from .lane_colors import RGB, rgb
 from .plotting import (
@@ -26,9 +26,9 @@ from .plotting import (
     Rule,
     hint_strips,
     linear_ticks,
-    log_ticks,
     plot_strips,
     text_strip,
+    y_axis,
     y_range,
 )
 from .redraw_throttle import ThrottledRedraw
@@ -144,11 +144,7 @@ def build_multi_plot(width: int, height: int, series: Sequence[PlotSeries], opti
 
     show_labels = plot_height >= 10 and bool(options.x_label or options.y_label)
     canvas_rows = plot_height - 2 - show_labels
-    if log:
-        y_ticks, y_labels = log_ticks(y_lo, y_hi, max(2, min(6, canvas_rows // 3)))
-    else:
-        y_ticks, y_step = linear_ticks(y_lo, y_hi, max(2, min(6, canvas_rows // 3)))
-        y_labels = [tick_label(t, y_step) for t in y_ticks]
+    y_ticks, y_labels = y_axis(y_lo, y_hi, max(2, min(6, canvas_rows // 3)), log=log)
     label_width = max((len(s) for s in y_labels), default=1)
     canvas_cols = max(1, width - label_width - 1)
     if options.x_ticks is not None:

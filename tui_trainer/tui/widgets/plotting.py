@@ -9,7 +9,7 @@ Plots draw on plotext's one global figure: each plot clears it before and after 
 left between plots, and a lock keeps two threads from drawing at once. Other code that keeps its own plot in
 plotext's global figure loses it when a chart is drawn (nothing in nn-tui does).
 
-The tick helpers (:func:`linear_ticks`, :func:`log_ticks`, :func:`y_range`, and the labels of
+The tick helpers (:func:`linear_ticks`, :func:`log_ticks`, :func:`y_axis`, :func:`y_range`, and the labels of
 ``engine.numbers``: ``tick_label``, ``abbreviated``) are shared by the charts drawn without plotext
 (:mod:`.line_chart`), so all charts read alike.
 """
@@ -45,6 +45,7 @@ __all__ = [
     "plotext_version",
     "styled",
     "text_strip",
+    "y_axis",
     "y_range",
 ]
 
@@ -116,6 +117,15 @@ def log_ticks(lo: float, hi: float, target: int) -> tuple[list[float], list[str]
     values, step = linear_ticks(10.0**lo, 10.0**hi, target)
     values = [v for v in values if v > 0]
     return [math.log10(v) for v in values], [tick_label(v, step) for v in values]
+
+
+def y_axis(lo: float, hi: float, target: int, *, log: bool) -> tuple[list[float], list[str]]:
+    """A y axis's tick values and labels for data in [lo, hi], about ``target`` of them: :func:`log_ticks`
+    when the data is log10 already, else round :func:`linear_ticks` labelled to their spacing."""
+    if log:
+        return log_ticks(lo, hi, target)
+    ticks, step = linear_ticks(lo, hi, target)
+    return ticks, [tick_label(t, step) for t in ticks]
 
 
 # -- strips ------------------------------------------------------------------------------------------
