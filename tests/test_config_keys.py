@@ -107,7 +107,7 @@ async def choose(pilot, field_id: str, value):
     app = pilot.app
     await go_to(pilot, field_id)
     select = app.screen.query_one(f"#{field_id}")
-    values = [v for _, v in select._options]
+    values = list(select.values)
     await pilot.press("enter")
     await wait_for(pilot, lambda: select.expanded)
     steps = values.index(value) - values.index(select.value)

@@ -2,7 +2,6 @@
 
 import asyncio
 import math
-import time
 
 import numpy as np
 import plotext
@@ -10,6 +9,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Static, TabbedContent, TabPane
 
+from tui_trainer.engine.numbers import compact
 from tui_trainer.tui.widgets.loss_plot import LossPlot, build_plot
 from tui_trainer.tui.widgets.plotting import log_ticks
 
@@ -35,12 +35,14 @@ def run(coro_fn, size=(80, 24), **plot_options):
     asyncio.run(main())
 
 
-async def drawn(pilot, plot: LossPlot, after: int, timeout: float = 3.0) -> None:
-    """Wait until the plot has redrawn since ``draw_count`` was ``after``."""
-    deadline = time.monotonic() + timeout
-    while plot.draw_count <= after:
-        assert time.monotonic() < deadline, "the plot did not redraw"
+async def drawn(pilot, plot: LossPlot, after: int, polls: int = 250) -> None:
+    """Wait until the plot has redrawn since ``draw_count`` was ``after`` (``polls`` short pauses at most:
+    far more than any redraw timer needs)."""
+    for _ in range(polls):
+        if plot.draw_count > after:
+            return
         await pilot.pause(0.02)
+    assert plot.draw_count > after, "the plot did not redraw"
 
 
 def screen_text(plot: LossPlot) -> str:
@@ -197,7 +199,18 @@ def test_100k_points_render_quickly():
     run(check, size=(120, 36))
 
 
-def test_redraws_are_throttled_and_skipped_when_nothing_changed():
+def title_line(plot: LossPlot) -> str:
+    """The plot's first line: the title, which names the current values."""
+    return plot.plain_lines()[0]
+
+
+def shows(plot: LossPlot, loss: float, val_loss: float) -> bool:
+    """Whether the title shows these values as the plot prints them."""
+    title = title_line(plot)
+    return f"loss {compact(loss, 4)}" in title and f"val loss {compact(val_loss, 4)}" in title
+
+
+def test_redraws_are_skipped_when_nothing_changed_and_a_burst_is_drawn_once():
     async def check(pilot, plot):
         x, y, vx, vy = decaying(1000)
         n = plot.draw_count
@@ -208,16 +221,35 @@ def test_redraws_are_throttled_and_skipped_when_nothing_changed():
             plot.update_series(x.copy(), y.copy(), vx, vy)
         await pilot.pause(0.3)
         assert plot.draw_count == n
-        start = time.monotonic()
-        for k in range(40):  # 40 updates in ~0.4 s: at most ~10 redraws a second
+        for k in range(40):  # 40 updates before the next frame: one redraw, of the last one
             plot.update_series(x[: 500 + k], y[: 500 + k], vx, vy)
+        await drawn(pilot, plot, n)
+        await pilot.pause(0.3)
+        assert plot.draw_count == n + 1
+        assert plot.current == {"loss": y[538], "val loss": vy[-1]}
+        assert shows(plot, y[538], vy[-1])
+
+    run(check)
+
+
+def test_updates_within_the_interval_wait_for_it():
+    async def check(pilot, plot):
+        x, y, vx, vy = decaying(1000)
+        n = plot.draw_count
+        plot.update_series(x[:500], y[:500], vx, vy)
+        await drawn(pilot, plot, n)
+        assert shows(plot, y[499], vy[-1])
+        plot.min_interval = 60.0  # no redraw is due during this test unless one is asked for
+        n = plot.draw_count
+        for k in range(40):  # updates between frames: all held back by the interval
+            plot.update_series(x[: 501 + k], y[: 501 + k], vx, vy)
             await pilot.pause(0.01)
-        await pilot.pause(0.25)
-        elapsed = time.monotonic() - start
-        redraws = plot.draw_count - n
-        assert 1 <= redraws <= elapsed / 0.1 + 2
-        assert "loss" in screen_text(plot)  # the last update got drawn
-        assert plot._current == {"loss": y[538], "val loss": vy[-1]}
+        await pilot.pause(0.3)
+        assert plot.draw_count == n and shows(plot, y[499], vy[-1])  # still the first data
+        assert plot.current == {"loss": y[539], "val loss": vy[-1]}  # the next draw shows the last update
+        plot.log_scale = True  # what the user asks for is not held back: drawn with the latest data
+        await drawn(pilot, plot, n)
+        assert plot.draw_count == n + 1 and shows(plot, y[539], vy[-1])
 
     run(check)
 
@@ -229,18 +261,21 @@ def test_live_data_keeps_to_the_time_share_and_the_last_batch_is_drawn():
         plot.update_series(x[:100], y[:100], vx, vy, live=True)
         await drawn(pilot, plot, n)
         plot.last_draw_seconds = 0.05  # as if a build took 50 ms: live redraws wait 0.05 / 0.05 = 1 s
-        n, drawn_at = plot.draw_count, plot._last_draw
-        for k in range(15):  # a batch every 20 ms for ~0.3 s: too soon for another redraw
+        n = plot.draw_count
+        for k in range(15):  # a batch each frame: too soon for another redraw
             plot.update_series(x[: 101 + k], y[: 101 + k], vx, vy, live=True)
-            await pilot.pause(0.02)
-        assert time.monotonic() - drawn_at < 1.0 and plot.draw_count == n
+            await pilot.pause()
         plot.update_series(x[:200], y[:200], vx, vy, live=True)  # the last batch: the timer draws it
-        await drawn(pilot, plot, n)
-        assert 1.0 <= plot._last_draw - drawn_at <= 3.0  # after the share (1 s) and the fallback (0.5 s)
-        assert plot._current == {"loss": y[199], "val loss": vy[-1]}
+        await pilot.pause()
+        assert plot.draw_count == n and shows(plot, y[99], vy[-1])
+        await drawn(pilot, plot, n)  # after the share (1 s) and the fallback (0.5 s)
+        assert plot.draw_count == n + 1
+        assert plot.current == {"loss": y[199], "val loss": vy[-1]}
+        assert shows(plot, y[199], vy[-1])
         n = plot.draw_count
         plot.log_scale = True  # what the user asks for is not held back by the share
-        await pilot.pause(0.2)
+        await pilot.pause()
+        await pilot.pause()
         assert plot.draw_count == n + 1
 
     run(check, max_share=0.05)

@@ -53,7 +53,7 @@ def test_symmetric_scale_is_a_high_percentile_of_abs():
 @pytest.mark.parametrize("q", [0.0, 37.5, 99.0, 100.0])
 def test_percentile_by_partition_is_numpys(n, q):
     a = np.random.default_rng(n).normal(size=n)
-    assert colormap._percentile(a, q) == pytest.approx(np.percentile(a, q), rel=1e-12, abs=1e-15)
+    assert colormap.partition_percentile(a, q) == pytest.approx(np.percentile(a, q), rel=1e-12, abs=1e-15)
 
 
 def test_block_average_handles_partial_blocks():
@@ -178,7 +178,7 @@ def test_renders_a_known_matrix_with_title_shape_and_bias():
         assert "W1[0, 0] = 0.5000  (input 0 -> node 0)" in joined
         assert "b1[0] = 0.1000" in joined
         # Small matrices are drawn big: each value gets several characters.
-        layout = heatmap._current_layout()
+        layout = heatmap.matrix_layout
         assert layout.cell_w >= 4 and layout.cell_h >= 2
 
         # The colours: the cell of W[0, 3] = 1.0 (the largest value) has the top colour of the map.
@@ -202,7 +202,7 @@ def test_few_rows_fill_the_height_within_a_two_to_one_aspect(size):
         rng = np.random.default_rng(0)
         heatmap.set_matrix(rng.normal(size=(2, 16)), rng.normal(size=16), title="W1 (2 x 16) weights")
         await pilot.pause()
-        layout = heatmap._current_layout()
+        layout = heatmap.matrix_layout
         assert not layout.downsampled and layout.per_line == 2
         assert layout.cell_w == (layout.width - layout.gutter) // 16  # as wide as fits
         half_rows = layout.matrix_lines * 2
@@ -218,7 +218,7 @@ def test_a_single_column_is_drawn_wider_than_a_sliver_and_named_in_the_singular(
     async def check(app, pilot, heatmap):
         heatmap.set_matrix(np.linspace(-1, 1, 16).reshape(16, 1), np.array([0.5]), title="W3 (16 x 1) weights")
         await pilot.pause()
-        layout = heatmap._current_layout()
+        layout = heatmap.matrix_layout
         assert (layout.cell_h, layout.cell_w) == (1, 4)  # up to four times as wide as tall
         assert "rows = 16 inputs, columns = 1 node" in "\n".join(screen_text(heatmap))
 
@@ -341,7 +341,7 @@ def test_never_raises_and_fills_every_line_at_any_size(palette):
             for width in (0, 1, 2, 5, 9, 17, 38, 61):
                 for height in (1, 2, 3, 5, 8, 12, 20):
                     for y in range(height):
-                        strip = heatmap._render_line_at(y, width, height)
+                        strip = heatmap.render_line_at(y, width, height)
                         assert strip.cell_length == width, (shape, width, height, y)
 
     run(check, size=(40, 12), palette=palette)
@@ -364,7 +364,7 @@ def test_glyph_palette_draws_characters_and_explains_them():
         await pilot.pause()
         text = screen_text(heatmap)
         joined = "\n".join(text)
-        layout = heatmap._current_layout()
+        layout = heatmap.matrix_layout
         body = text[layout.matrix_y][layout.gutter :]
         assert body.startswith("■" * layout.cell_w + "·" * layout.cell_w + "█" * layout.cell_w)
         assert "■≡=-" in joined and "░▒▓█" in joined  # the legend shows the glyph scale
@@ -384,7 +384,7 @@ def test_click_moves_the_cursor():
     async def check(app, pilot, heatmap):
         heatmap.set_matrix(KNOWN, None, title="W1 (3 x 4) weights")
         await pilot.pause()
-        layout = heatmap._current_layout()
+        layout = heatmap.matrix_layout
         x = layout.gutter + 2 * layout.cell_w
         y = layout.matrix_y + (2 * layout.cell_h) // layout.per_line + 1
         await pilot.click(WeightHeatmap, offset=(x, y))
@@ -423,7 +423,7 @@ def test_a_narrow_heatmap_shortens_the_bias_label_to_its_layer():
     async def check(app, pilot, heatmap):
         heatmap.set_matrix(W, b, title="dL/dW2 (16 x 16) gradient")
         await pilot.pause()
-        wide = heatmap._current_layout()
+        wide = heatmap.matrix_layout
         text = screen_text(heatmap)
         assert any(line.lstrip().startswith("b2 ") for line in text), text
         assert wide.cell_w >= 1

@@ -255,6 +255,11 @@ class Optimizer:
             for part in group.chunks or (group,):
                 self._update(part, self.hparams, self.steps)
 
+    @property
+    def chunk_count(self) -> int:
+        """How many cache-sized pieces a step's update runs over (0: whole arrays), to check when chunking applies."""
+        return sum(len(group.chunks) for group in self._groups)
+
     def _update(self, g: _Group, hp: dict[str, Any], t: int) -> None:
         """Apply one update to ``g.p`` from ``g.g`` with state ``g.s`` and scratch ``g.tmp``."""
         raise NotImplementedError

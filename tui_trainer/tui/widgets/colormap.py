@@ -31,6 +31,7 @@ __all__ = [
     "GLYPHS",
     "select_palette",
     "symmetric_scale",
+    "partition_percentile",
     "values_to_levels",
     "level_center",
     "half_block_style",
@@ -187,7 +188,7 @@ _SCALE_SAMPLE = 32768
 """Above this many values the percentile is estimated from an evenly strided sample (exact below it)."""
 
 
-def _percentile(a: np.ndarray, q: float) -> float:
+def partition_percentile(a: np.ndarray, q: float) -> float:
     """``np.percentile(a, q)`` (linear interpolation) of a non-empty 1-D array, by partition:
     ``np.percentile`` loads ``numpy.ma`` (~80 ms) on first use, which the first frame would wait for."""
     position = q / 100.0 * (a.size - 1)
@@ -216,7 +217,7 @@ def symmetric_scale(values: np.ndarray, percentile: float = 99.0) -> float:
         a = a[np.isfinite(a)]
     if a.size == 0:
         return 1.0
-    s = _percentile(a, percentile)
+    s = partition_percentile(a, percentile)
     if not s > 0.0:
         s = float(a.max())
         if not s > 0.0:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import functools
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -133,6 +134,21 @@ class FieldSelect(Select, inherit_bindings=False):
     """A select that opens with Enter only: up / down move between fields, space trains."""
 
     BINDINGS = [Binding("enter", "show_overlay", "Open list")]
+
+    def __init__(self, options: Iterable[tuple[str, Any]], **kwargs: Any) -> None:
+        options = list(options)
+        super().__init__(options, **kwargs)
+        self._values = tuple(value for _, value in options)
+
+    @property
+    def values(self) -> tuple[Any, ...]:
+        """The values offered, in list order (Textual's ``Select`` keeps its options to itself)."""
+        return self._values
+
+    def set_options(self, options: Iterable[tuple[str, Any]]) -> None:
+        options = list(options)
+        super().set_options(options)
+        self._values = tuple(value for _, value in options)
 
     def compose(self) -> ComposeResult:
         yield SelectCurrent(self.prompt)

@@ -241,6 +241,11 @@ class LossPlot(ThrottledRedraw, Widget):
         return self._label
 
     @property
+    def current(self) -> dict[str, Any] | None:
+        """The values the title names (a copy; None before any data), readable without parsing the title."""
+        return None if self._current is None else dict(self._current)
+
+    @property
     def is_empty(self) -> bool:
         """Whether the hint is showing (no data was drawn)."""
         return self._empty

@@ -27,7 +27,7 @@ from ...experiments.wording import plural
 from . import colormap
 from .colormap import Palette
 
-__all__ = ["WeightHeatmap"]
+__all__ = ["HeatmapLayout", "WeightHeatmap"]
 
 _NICE_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 """Label spacings to choose from, in displayed cells."""
@@ -53,7 +53,7 @@ def _fit(variants: list[str], width: int) -> str:
 
 
 @dataclass
-class _Layout:
+class HeatmapLayout:
     """Where everything goes for one widget size and one matrix (computed lazily, cached)."""
 
     width: int
@@ -222,7 +222,7 @@ class WeightHeatmap(Widget, can_focus=True):
         self._max = 0.0
         self._data_version = 0
         self._style_version = 0
-        self._layout: _Layout | None = None
+        self._layout: HeatmapLayout | None = None
         self._layout_key: tuple | None = None
         self._palette: Palette | None = None
         self._base: tuple[int, Style] | None = None
@@ -319,7 +319,7 @@ class WeightHeatmap(Widget, can_focus=True):
     @property
     def downsample(self) -> tuple[int, int]:
         """(rows, columns) averaged per displayed cell at the current size; (1, 1) when not downsampled."""
-        layout = self._current_layout()
+        layout = self.matrix_layout
         return (1, 1) if layout is None else (layout.row_factor, layout.col_factor)
 
     @property
@@ -363,7 +363,7 @@ class WeightHeatmap(Widget, can_focus=True):
 
     def _refresh_cursor_lines(self, old: tuple[int, int], new: tuple[int, int]) -> None:
         """Repaint only the lines the cursor touches: its old and new rows, the column labels, the value."""
-        layout = self._current_layout()
+        layout = self.matrix_layout
         if layout is None:
             self.refresh()
             return
@@ -433,7 +433,7 @@ class WeightHeatmap(Widget, can_focus=True):
 
     def on_click(self, event: events.Click) -> None:
         """Put the cursor on the clicked cell."""
-        layout = self._current_layout()
+        layout = self.matrix_layout
         offset = event.get_content_offset(self)
         if layout is None or offset is None:
             return
@@ -452,11 +452,14 @@ class WeightHeatmap(Widget, can_focus=True):
 
     # --------------------------------------------------------------- layout
 
-    def _current_layout(self) -> _Layout | None:
+    @property
+    def matrix_layout(self) -> HeatmapLayout | None:
+        """Where the header, cells, bias strip, legend and value line go at the current size (None without a
+        matrix): cell sizes and positions, public so that tests and mouse maths can find a cell."""
         width, height = self.size
         return self._get_layout(width, height)
 
-    def _get_layout(self, width: int, height: int) -> _Layout | None:
+    def _get_layout(self, width: int, height: int) -> HeatmapLayout | None:
         if self._matrix is None or width <= 0 or height <= 0:
             return None
         palette = self.palette
@@ -563,7 +566,7 @@ class WeightHeatmap(Widget, can_focus=True):
             return 0, labels[-1]
         return gutter, label
 
-    def _compute_layout(self, width: int, height: int, palette: Palette) -> _Layout:
+    def _compute_layout(self, width: int, height: int, palette: Palette) -> HeatmapLayout:
         matrix = self._matrix
         assert matrix is not None
         n_rows, n_cols = matrix.shape
@@ -654,7 +657,7 @@ class WeightHeatmap(Widget, can_focus=True):
             y += 1
         value_y = y if counts.get("value") else None
 
-        return _Layout(
+        return HeatmapLayout(
             width=width,
             height=height,
             palette=palette,
@@ -683,10 +686,11 @@ class WeightHeatmap(Widget, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width, height = self.size
-        return self._render_line_at(y, width, height)
+        return self.render_line_at(y, width, height)
 
-    def _render_line_at(self, y: int, width: int, height: int) -> Strip:
-        """Render line ``y`` for a widget of ``width`` x ``height`` cells."""
+    def render_line_at(self, y: int, width: int, height: int) -> Strip:
+        """Line ``y`` as drawn at ``width`` x ``height`` cells (``render_line`` at the current size); public
+        so that every size can be checked without resizing the widget."""
         base = self._base_style()
         if width <= 0:
             return Strip([])
@@ -717,7 +721,7 @@ class WeightHeatmap(Widget, can_focus=True):
         return Strip.blank(width, base)
 
     @staticmethod
-    def _cached(layout: _Layout, y: int, build) -> Strip:
+    def _cached(layout: HeatmapLayout, y: int, build) -> Strip:
         strip = layout.fixed.get(y)
         if strip is None:
             strip = layout.fixed[y] = build()
@@ -732,20 +736,20 @@ class WeightHeatmap(Widget, can_focus=True):
             segments.append(Segment(text, style))
         return Strip(segments).adjust_cell_length(width, base)
 
-    def _cursor_cell(self, layout: _Layout) -> tuple[int, int]:
+    def _cursor_cell(self, layout: HeatmapLayout) -> tuple[int, int]:
         row, col = self.cursor
         return min(row // layout.row_factor, layout.disp_rows - 1), min(col // layout.col_factor, layout.disp_cols - 1)
 
     # Matrix lines ---------------------------------------------------------
 
-    def _level_colors(self, layout: _Layout, base: Style) -> tuple[list, int]:
+    def _level_colors(self, layout: HeatmapLayout, base: Style) -> tuple[list, int]:
         """Colours per level index: the palette's levels, then NaN, then the background."""
         palette = layout.palette
         assert palette.colors is not None
         colors = list(palette.colors) + [palette.nan_color, base.bgcolor]
         return colors, len(colors)
 
-    def _build_body(self, layout: _Layout, base: Style) -> None:
+    def _build_body(self, layout: HeatmapLayout, base: Style) -> None:
         """Build and cache the strips of all matrix lines (cells only, no labels)."""
         palette = layout.palette
         n = palette.n_levels
@@ -790,7 +794,7 @@ class WeightHeatmap(Widget, can_focus=True):
         layout.body = body
 
     @staticmethod
-    def _label_line(layout: _Layout, display_row: int) -> int:
+    def _label_line(layout: HeatmapLayout, display_row: int) -> int:
         """The matrix line that labels a displayed row: its first line, or its first full line with half
         blocks when it has one."""
         start = display_row * layout.cell_h
@@ -798,7 +802,7 @@ class WeightHeatmap(Widget, can_focus=True):
             return -(-start // 2)
         return start // layout.per_line
 
-    def _row_labels(self, layout: _Layout) -> dict[int, str]:
+    def _row_labels(self, layout: HeatmapLayout) -> dict[int, str]:
         """Regular row labels by matrix line: every few displayed rows, at least a line apart."""
         labels = layout.row_labels
         if labels is None:
@@ -810,7 +814,7 @@ class WeightHeatmap(Widget, can_focus=True):
             layout.row_labels = labels
         return labels
 
-    def _row_label(self, layout: _Layout, line: int, cursor_line: int, cursor_row: int, base: Style) -> Segment:
+    def _row_label(self, layout: HeatmapLayout, line: int, cursor_line: int, cursor_row: int, base: Style) -> Segment:
         """The row-label gutter of matrix line ``line``."""
         width = layout.gutter - 1
         if line == cursor_line:
@@ -819,7 +823,7 @@ class WeightHeatmap(Widget, can_focus=True):
         label = self._row_labels(layout).get(line, "")
         return Segment(label.rjust(width), self.get_component_rich_style("weight-heatmap--label"))
 
-    def _matrix_line(self, layout: _Layout, line: int, base: Style) -> Strip:
+    def _matrix_line(self, layout: HeatmapLayout, line: int, base: Style) -> Strip:
         if not layout.body:
             self._build_body(layout, base)
         strip = layout.body[line]
@@ -847,7 +851,7 @@ class WeightHeatmap(Widget, can_focus=True):
         return strip
 
     def _cursor_overlay(
-        self, layout: _Layout, strip: Strip, line: int, cursor_row: int, cursor_col: int, base: Style
+        self, layout: HeatmapLayout, strip: Strip, line: int, cursor_row: int, cursor_col: int, base: Style
     ) -> Strip:
         """Draw the cursor over the cells of one matrix line."""
         palette = layout.palette
@@ -897,7 +901,7 @@ class WeightHeatmap(Widget, can_focus=True):
 
     # Other lines ------------------------------------------------------------
 
-    def _column_labels(self, layout: _Layout, base: Style) -> Strip:
+    def _column_labels(self, layout: HeatmapLayout, base: Style) -> Strip:
         width = layout.width
         label_style = self.get_component_rich_style("weight-heatmap--label")
         cursor_style = self.get_component_rich_style("weight-heatmap--cursor-label")
@@ -932,7 +936,7 @@ class WeightHeatmap(Widget, can_focus=True):
         return Strip(Segment.simplify(segments), width)
 
     def _cells_strip(
-        self, layout: _Layout, levels: np.ndarray, base: Style, lower_half: bool = False
+        self, layout: HeatmapLayout, levels: np.ndarray, base: Style, lower_half: bool = False
     ) -> list[Segment]:
         """One line of cells for a 1-D array of levels: full cells, or lower halves (``▄``) with colours."""
         palette = layout.palette
@@ -950,7 +954,7 @@ class WeightHeatmap(Widget, can_focus=True):
             segments.append(Segment("".join(glyphs[level] for level in levels.tolist()), base))
         return list(Segment.simplify(segments))
 
-    def _bias_line(self, layout: _Layout, base: Style) -> Strip:
+    def _bias_line(self, layout: HeatmapLayout, base: Style) -> Strip:
         assert layout.bias_display is not None
         levels = colormap.values_to_levels(layout.bias_display, self._scale, layout.palette.n_levels)
         # Without a blank line above, a half-height strip keeps the bias apart from the matrix's last row.
@@ -968,7 +972,7 @@ class WeightHeatmap(Widget, can_focus=True):
         index = symbol.rfind("W")
         return symbol[:index] + "b" + symbol[index + 1 :] if index >= 0 else "b"
 
-    def _legend_line(self, layout: _Layout, base: Style) -> Strip:
+    def _legend_line(self, layout: HeatmapLayout, base: Style) -> Strip:
         """``-s <negative colours> 0 <positive colours> +s   min .. max``, shortened to fit."""
         palette = layout.palette
         style = self.get_component_rich_style("weight-heatmap--legend")
@@ -986,7 +990,7 @@ class WeightHeatmap(Widget, can_focus=True):
                 return Strip(segments).adjust_cell_length(layout.width, base)
         return Strip([Segment(f"±{significant(self._scale, 3)}", style)]).adjust_cell_length(layout.width, base)
 
-    def _value_line(self, layout: _Layout, base: Style) -> Strip:
+    def _value_line(self, layout: HeatmapLayout, base: Style) -> Strip:
         rows, cols, value = self.cursor_block()
         style = self.get_component_rich_style("weight-heatmap--value")
         note = self.get_component_rich_style("weight-heatmap--note")
