@@ -60,7 +60,7 @@ async def pairs_for(preset: str, key: str, size, seconds: float, pairs: int):
             draws += view.draw_count
             app.pop_screen()
         main.session.stop()
-        await main._stop()
+        await main.training.stop()
     return main_rates, view_rates, main_ui, view_ui, draws
 
 

@@ -64,12 +64,12 @@ def plain(app, selector: str) -> str:
 
 async def steps(pilot, app, n: int) -> None:
     """Make ``n`` single steps with ``n`` and wait until the loop waits again."""
-    main = app.screen if isinstance(app.screen, MainScreen) else app.screen.main
+    training = app.training
     for _ in range(n):
-        target = main.session.trainer.step_count + 1
+        target = training.session.trainer.step_count + 1
         await pilot.press("n")
-        await wait_for(pilot, lambda: main.session.trainer.step_count >= target)
-    await wait_for(pilot, lambda: main.session.trainer.waiting or not main.running)
+        await wait_for(pilot, lambda: training.session.trainer.step_count >= target)
+    await wait_for(pilot, lambda: training.session.trainer.waiting or not training.running)
     await pilot.pause(0.05)
 
 
@@ -354,7 +354,7 @@ def test_views_redraw_at_most_twice_a_second_while_training():
             await wait_for(pilot, lambda: screen.snapshot.state == "training" and screen.snapshot.step > 0)
             before = screen.draw_count
             await wait_for(pilot, lambda: screen.draw_count >= before + 2)  # it follows the training
-            session = screen.main.session
+            session = screen.session
             session.pause()  # no snapshots from here on but the ones handed in below
             await wait_for(pilot, lambda: session.trainer.waiting and screen.snapshot.state == "paused")
             await pilot.pause()
@@ -505,7 +505,7 @@ def test_a_view_taken_off_before_it_has_mounted_does_not_fail(key):
             await settings_ready(pilot, app)
             main = app.screen
             view = next(v for v in VIEWS if v.key == key)
-            app.push_screen(view.factory(main))
+            app.push_screen(view.factory(app.training))
             app.pop_screen()
             await pilot.pause(0.3)
             assert app.screen is main and len(app.screen_stack) == 1

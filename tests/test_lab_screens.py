@@ -24,6 +24,7 @@ from tui_trainer.tui.screens.lab_surface import SurfaceScreen
 from tui_trainer.tui.screens.lab_sweep import SweepScreen
 from tui_trainer.experiments.hparam_text import hparams_hint, parse_hparams
 from tui_trainer.tui.screens.lab_common import RaceLabScreen
+from tui_trainer.tui.training import TrainingLink
 from tui_trainer.tui.screens.lab_race import RACE_EPOCHS, auto_target
 from tui_trainer.tui.screens.lab_surface import parse_point
 from tui_trainer.tui.screens.main import MainScreen
@@ -666,8 +667,9 @@ def test_a_dismissed_lab_screen_ignores_late_progress(key, cls):
             # What a late message, timer or resize runs:
             screen._refit_header()
             if isinstance(screen, RaceLabScreen):
-                screen.on_race_lab_screen_progress(RaceLabScreen.Progress(screen.snapshot))
-                screen.on_race_lab_screen_failed(RaceLabScreen.Failed(screen.generation, "late"))
+                link = screen.link
+                link.receive(TrainingLink.Update(link, link.run, screen.snapshot))
+                link.receive(TrainingLink.Ended(link, link.run, ValueError("late")))
             else:
                 screen._tick()
             await pilot.pause(0.2)
@@ -728,7 +730,7 @@ def test_a_lab_screen_taken_off_before_it_has_mounted_does_not_fail(key, cls):
         async with app.run_test(size=(100, 30)) as pilot:
             await wait_for(pilot, lambda: bool(app.screen.query("#lr")))
             view = next(v for v in VIEWS if v.key == key)
-            app.push_screen(view.factory(app.screen))
+            app.push_screen(view.factory(app.training))
             app.pop_screen()
             await pilot.pause(0.3)
             await back_on_main(pilot, app)

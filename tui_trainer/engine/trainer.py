@@ -209,7 +209,8 @@ class Trainer:
         self._nudge.set()
 
     def stop(self) -> None:
-        """End the loop after the current step (also wakes a paused loop)."""
+        """End the loop after the current step (also wakes a paused loop); asked before a ``run``
+        has begun, that run returns at once."""
         self._stop.set()
         self._run.set()
         self._nudge.set()
@@ -280,8 +281,11 @@ class Trainer:
     # -- the loop ----------------------------------------------------------------------------
 
     def run(self, epochs: int) -> TrainResult:
-        """Train until ``epochs`` epochs are complete in total, ``stop()`` or divergence."""
-        self._stop.clear()
+        """Train until ``epochs`` epochs are complete in total, ``stop()`` or divergence.
+
+        A ``stop()`` made before the loop began counts (another thread may ask for it while this
+        one is starting); the request is used up when ``run`` returns.
+        """
         started = time.perf_counter()
         with self._lock:
             self._looping = True
@@ -293,13 +297,15 @@ class Trainer:
                 self._looping = False
             if self._pending:
                 self._apply_pending()
+        stopped = self._stop.is_set()
+        self._stop.clear()
         return TrainResult(
             epochs=self.epoch,
             steps=self.step_count,
             seconds=time.perf_counter() - started,
             history=self.history,
             divergence=self.divergence,
-            stopped=self._stop.is_set(),
+            stopped=stopped,
         )
 
     def _loop(self, epochs: int) -> None:

@@ -1,9 +1,9 @@
 """Runs one experiment for the UI: training on a worker thread, reported as plain snapshots.
 
-The UI thread calls the control methods (``pause``, ``resume``, ``request_step``, ``stop``,
-``set_lr``...); the worker thread calls ``run``, which trains and hands a ``Snapshot`` (copies
-only, never live engine arrays) to ``emit`` at most ``SNAPSHOT_INTERVAL`` apart, and always on a
-state change. Nothing here imports Textual, so the app, tests and benchmarks share it.
+The main run's controller (``controller.Controller``; the lab's is ``RaceSession``). The UI thread
+calls the control methods (``pause``, ``resume``, ``request_step``, ``stop``, ``set_lr``...); the
+worker thread calls ``run``, which trains and hands a ``Snapshot`` (copies only, never live engine
+arrays) to ``emit`` at most ``SNAPSHOT_INTERVAL`` apart, and always on a state change.
 """
 
 from __future__ import annotations
@@ -30,12 +30,8 @@ from ..engine import optimizers
 from ..engine.network import split_flat
 from ..engine.trainer import EpochRecord, StepRecord
 from .experiment import Experiment
+from .controller import SNAPSHOT_INTERVAL, Controller
 from .series import DownsampledSeries
-
-SNAPSHOT_INTERVAL = 0.25
-"""Seconds between snapshots while training: the panes redraw at most 4 times a second, which
-looks live and leaves the training thread most of the interpreter (they share one GIL; each
-redraw of the main screen costs the UI thread ~30 ms of Python at 120x36)."""
 
 GRAD_HISTORY_POINTS = 1024
 """Points kept per layer in ``Session.grad_norm_history`` (older steps are averaged together)."""
@@ -138,7 +134,7 @@ class Snapshot:
     """Most updates a second; None: "max"."""
 
 
-class Session:
+class Session(Controller):
     """One experiment and its training history, driven from the UI.
 
     The session is the one owner of the current config: every change goes through it. Changes
@@ -406,6 +402,10 @@ class Session:
         last_emit[0] = time.perf_counter()
         try:
             result = trainer.run(self.target_epochs)
+        except Exception as exc:  # a bug: the weights so far stay, and the UI says what happened
+            self.state = "paused"
+            self.message = f"Training stopped by an error: {type(exc).__name__}: {exc}"
+            raise
         finally:
             trainer.on_step = trainer.on_epoch = trainer.on_pause = None
             self._elapsed = elapsed(time.perf_counter())

@@ -1,4 +1,4 @@
-"""The nn-tui Textual app: a thin shell around the main screen."""
+"""The nn-tui Textual app: a thin shell around the main screen and the session's training link."""
 
 from __future__ import annotations
 
@@ -12,13 +12,15 @@ from textual.worker import WorkerFailed
 
 from ..experiments.config import ExperimentConfig
 from ..experiments.files import describe_error
+from ..experiments.session import Session
 from .guard import REPORT_HINT, Guarded
 from .keys import palette_entries
 from .palette import SafeCommandPalette
 from .screens.main import MainScreen
+from .training import SessionLink, TrainingHost
 
 
-class NNTuiApp(Guarded, App):
+class NNTuiApp(TrainingHost, Guarded, App):
     """Build and train a neural network, and watch it learn."""
 
     GUARD_ERRORS = True
@@ -76,8 +78,12 @@ class NNTuiApp(Guarded, App):
 
         self.push_screen(SafeCommandPalette(providers=[ThemeProvider], placeholder="Search for themes…"))
 
+    training: SessionLink
+    """The session and its worker: every screen that shows the main run subscribes to it."""
+
     def get_default_screen(self) -> Screen:
-        return MainScreen(self._config, source=self._source)
+        self.training = SessionLink(self, Session(self._config))
+        return MainScreen(self.training, source=self._source)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Every key binding of the screen with help text is also a command in the palette."""

@@ -1,7 +1,7 @@
 """The common shape of the "inside the network" screens: a title line, the view, a footer.
 
-Each view gets the main screen's training snapshots through ``show_snapshot`` and redraws at
-most every ``REDRAW_INTERVAL`` seconds while training (the latest snapshot wins; a trailing
+Each view subscribes to the session's link (``tui.training.SessionLink``) for its snapshots, gets
+them through ``show_snapshot`` and redraws at most every ``REDRAW_INTERVAL`` seconds while training (the latest snapshot wins; a trailing
 timer draws the last one), at once otherwise. Its math runs on copies: ``network_copy`` puts
 the snapshot's parameters into a private network of the same shape, never the live one.
 """
@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import math
 from time import monotonic
-from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.css.query import NoMatches
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
@@ -25,16 +24,15 @@ from ...engine import inspect as insp
 from ...engine.network import Network
 from ...experiments.session import Session, Snapshot
 from ..guard import Guarded
+from ..training import SessionLink
+from .leaving import LeavesSafely
 from .views import view_named
-
-if TYPE_CHECKING:
-    from .main import MainScreen
 
 REDRAW_INTERVAL = 0.5
 """Seconds between redraws while training: twice a second reads as live and costs little."""
 
 
-class InsideScreen(Guarded, Screen):
+class InsideScreen(LeavesSafely, Guarded, Screen):
     """Base class: title, throttled snapshots, keys to go back and to train from here."""
 
     VIEW_TITLE = ""
@@ -64,10 +62,10 @@ class InsideScreen(Guarded, Screen):
         Binding("p", "presets", "Presets", show=False),
     ]
 
-    def __init__(self, main: MainScreen) -> None:
+    def __init__(self, training: SessionLink) -> None:
         super().__init__()
-        self.main = main
-        """The main screen: owner of the session and the training worker."""
+        self.training = training
+        """The session's link: its copies, and the commands the main screen shares."""
         self.snapshot: Snapshot | None = None
         """The latest snapshot received."""
         self.draw_count = 0
@@ -78,12 +76,10 @@ class InsideScreen(Guarded, Screen):
         self._timer: Timer | None = None
         self._net: Network | None = None
         self._shapes: dict[str, int] = {}
-        self._leaving = False
-        """Set by the first request to close (or by the removal): the view draws nothing more."""
 
     @property
     def session(self) -> Session:
-        return self.main.session
+        return self.training.session
 
     # -- composition -----------------------------------------------------------------------
 
@@ -104,13 +100,8 @@ class InsideScreen(Guarded, Screen):
             yield Static("", id=f"{name}-body", classes="inside-body")
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self.show_snapshot, self.current_snapshot())
-
-    def current_snapshot(self) -> Snapshot:
-        """The latest state: the main screen's last snapshot while a worker runs (the live network
-        must not be read from here then), else a fresh one."""
-        last = getattr(self.main, "_last", None)
-        return last if self.main.running and last is not None else self.session.snapshot()
+        self.training.subscribe(self, self.show_snapshot)
+        self.call_after_refresh(self.show_snapshot, self.training.current())
 
     # -- snapshots -------------------------------------------------------------------------
 
@@ -128,19 +119,6 @@ class InsideScreen(Guarded, Screen):
         if self.snapshot is not None:
             self._draw_now()
 
-    @property
-    def shown(self) -> bool:
-        """Whether the view is still there to draw on: not closing, and in the app's screen stack (a
-        dismissed screen is out of it at once, before its widgets are removed)."""
-        return not self._leaving and self.is_attached and self in self.app.screen_stack
-
-    async def run_action(self, action: str, namespaces: Any = None) -> None:
-        """Run ``action`` on this view, unless it has gone: a command palette's command may hold on
-        to a screen that was taken off meanwhile."""
-        if self._leaving or not self.is_attached or self not in self.app.screen_stack:
-            return
-        await super().run_action(action, namespaces)
-
     def _draw_now(self) -> None:
         if self._timer is not None:
             self._timer.stop()
@@ -148,8 +126,8 @@ class InsideScreen(Guarded, Screen):
         snap = self.snapshot
         if snap is None or not self.shown:
             return
-        if [p.shape for p in snap.params] != [p.shape for p in self.session.net.params]:
-            return  # taken before the network was rebuilt: the new network's snapshot follows
+        if self.app.screen is not self and not isinstance(self.app.screen, ModalScreen):
+            return  # under another view: drawn again when back on top (``on_screen_resume``)
         self._drawn_at = started = monotonic()
         try:
             self.query_one("#inside-title", Static).update(self.title_text(snap), layout=False)
@@ -205,42 +183,33 @@ class InsideScreen(Guarded, Screen):
     def action_close(self) -> None:
         """Back to what is under this view; safe twice, from the palette, and with a dialog or the
         palette over the view (it then closes when they do)."""
-        if self._leaving:
-            return
-        self._leaving = True
-        self._dismiss_when_on_top()
-
-    def _dismiss_when_on_top(self) -> None:
-        """``dismiss`` pops whichever screen is on top: only this one's, when it is on top."""
-        if self.app.screen is self:
-            self.dismiss()
+        if self.start_leaving():
+            self.dismiss_when_on_top()
 
     def on_screen_resume(self) -> None:
-        """Back on top (e.g. after the presets): the experiment may be another one now."""
-        if self._leaving:
-            self._dismiss_when_on_top()
-        elif self.snapshot is not None:
-            self.show_snapshot(self.current_snapshot())
+        """Back on top (e.g. after the presets): the experiment may be another one now. (A view
+        that is leaving is dismissed by ``LeavesSafely.on_screen_resume``.)"""
+        if not self._leaving and self.snapshot is not None:
+            self.show_snapshot(self.training.current())
 
     def on_unmount(self) -> None:
-        self._leaving = True
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
 
     def action_toggle_training(self) -> None:
-        self.main.action_toggle_training()
+        self.training.toggle()
 
     def action_single_step(self) -> None:
-        self.main.action_single_step()
+        self.training.single_step()
 
     def action_pace(self, direction: int) -> None:
         """The same pace as on the main screen: one session trains for both."""
-        self.main.action_pace(direction)
+        self.training.pace(direction)
 
     def action_presets(self) -> None:
         """Open the presets over this view; it shows the new experiment when they close."""
-        self.app.push_screen(view_named("presets").factory(self.main))
+        self.app.push_screen(view_named("presets").factory(self.training))
 
 
 def network_shape(sizes) -> str:

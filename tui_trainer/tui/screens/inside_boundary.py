@@ -45,8 +45,8 @@ class BoundaryScreen(InsideScreen):
 
     BINDINGS = [Binding("o", "cycle_points", "Points")]
 
-    def __init__(self, main) -> None:
-        super().__init__(main)
+    def __init__(self, training) -> None:
+        super().__init__(training)
         self.points_mode = "all"
         ds = self.session.experiment.dataset
         self.one_input = ds.X.shape[1] == 1

@@ -60,8 +60,8 @@ class InspectorScreen(InsideScreen):
         Binding("minus", "nudge(-1)", f"Nudge -{NUDGE:g}", show=False),
     ]
 
-    def __init__(self, main) -> None:
-        super().__init__(main)
+    def __init__(self, training) -> None:
+        super().__init__(training)
         self.layer_index = 0
         """0-based layer whose W is shown."""
 
@@ -190,7 +190,7 @@ class InspectorScreen(InsideScreen):
             return
         name = f"W{self.layer_index + 1}[{row}, {col}]"
         if now:
-            self.main.show_current()  # every pane and this view
+            self.training.show_current()  # every pane and this view
             self.notify(f"{name} = {value:.6g}", timeout=2)
         else:
             self.notify(f"{name} = {value:.6g} (before the next step)", timeout=2)

@@ -74,8 +74,8 @@ class PartialsScreen(InsideScreen):
     VIEW_TITLE = "Partial derivatives"
     REDRAW_INTERVAL = INTERVAL
 
-    def __init__(self, main) -> None:
-        super().__init__(main)
+    def __init__(self, training) -> None:
+        super().__init__(training)
         self.report: insp.GradCheckReport | None = None
 
     def compose_view(self) -> ComposeResult:

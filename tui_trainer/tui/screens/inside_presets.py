@@ -1,9 +1,8 @@
-"""Presets: pick a ready-made experiment; the main screen's session is rebuilt from it.
+"""Presets: pick a ready-made experiment; the session is rebuilt from it.
 
-Choosing one asks first when the current network has been trained, then stops any training,
-rebuilds ``main.session`` from the preset's config, reloads the config pane and redraws the
-main screen: through ``MainScreen._stop``, ``_reload_config_pane`` and ``_show`` (the same
-steps the main screen takes for a structural config change).
+Choosing one asks first when the current network has been trained, then stops any training and
+rebuilds the session through its link (``SessionLink.rebuild``, as a structural config change
+does): the config pane and every screen showing the session follow.
 """
 
 from __future__ import annotations
@@ -61,12 +60,11 @@ class PresetsScreen(InsideScreen):
     @work(exclusive=True, group="preset")
     async def load(self, name: str) -> None:
         """Replace the main screen's experiment with preset ``name`` (asking first if trained)."""
-        main = self.main
-        if main.session.trained and not await self.app.push_screen_wait(
+        if self.session.trained and not await self.app.push_screen_wait(
             ConfirmDialog(f"Replace the trained network with the preset {name}?", yes="Load", no="Cancel")
         ):
             return
-        if not await main.rebuild(get_preset(name)):
+        if not await self.training.rebuild(get_preset(name)):
             return
         preset = PRESETS[name]
         hint = f"; press {preset.view} to see it" if preset.view else ""

@@ -1,40 +1,33 @@
-"""What the optimizer-lab screens share: lane colours and letters, explanations, and the race worker.
+"""What the optimizer-lab screens share: lane colours and letters, explanations, and the race's link.
 
-A race (and a learning-rate sweep, which is a race of one optimizer at many rates) is stepped by one thread
-worker that checks its cancel flag between steps and posts :class:`RaceSnapshot` copies at most
-``SNAPSHOT_INTERVAL`` apart; the UI thread never touches the race while that worker runs. Pausing stops the
-worker; resuming starts a new one on the same race, which carries on where it was.
+A race (and a learning-rate sweep, which is a race of one optimizer at many rates) is run by a
+``RaceSession`` (Textual-free, like the main run's ``Session``) through a ``TrainingLink``, the same
+worker-and-copies link the main run uses; the UI thread never touches the race while its worker runs.
+Pausing stops the worker; resuming starts a new one on the same race, which carries on where it was.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
-import threading
 from dataclasses import dataclass
-from time import monotonic
 from typing import Any, Callable
 
-import numpy as np
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Input, Static
-from textual.worker import Worker, get_current_worker
 
-from ...experiments.config import ExperimentConfig
 from ...engine.optimizers import OPTIMIZERS
+from ...experiments.config import ExperimentConfig
 from ...experiments.lab import Race
+from ...experiments.race_session import RaceSession, RaceSnapshot
 from ..guard import Guarded
+from ..training import TrainingHost, TrainingLink
 from ..widgets.lane_colors import BLUE, CYAN, GREEN, GREY, MAGENTA, ORANGE, RED, RGB, WHITE, YELLOW, rgb
 from ..widgets.lane_list import LaneSpec
-
-SNAPSHOT_INTERVAL = 0.2
-"""Seconds between two progress messages from a race worker (about 5 a second)."""
+from .leaving import LeavesSafely
 
 LANE_COLORS: tuple[RGB, ...] = (RED, YELLOW, ORANGE, GREEN, CYAN, MAGENTA, BLUE, WHITE)
 """The optimizers' colours in registry order (sgd red, momentum yellow, its sibling nesterov in the
@@ -145,90 +138,6 @@ def fit_title(parts: list[Part], width: int) -> Text:
     return text
 
 
-# --- race snapshots -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LaneSnapshot:
-    """One lane's progress, as copies: safe to keep on the UI thread."""
-
-    label: str
-    epochs: np.ndarray
-    """Epochs at which ``costs`` were measured: 0 (the shared start), 1, 2, ..."""
-    costs: np.ndarray
-    """The cost over the training set at those epochs."""
-    val_loss: float | None
-    metric: float | None
-    """Training accuracy or R^2 at the latest epoch end."""
-    val_metric: float | None
-    steps: int
-    steps_per_epoch: int
-    diverged: bool
-    seconds_per_step: float | None
-
-
-@dataclass(frozen=True)
-class RaceSnapshot:
-    """A race's progress (and, once finished, its results)."""
-
-    generation: int
-    """Which race this is (a reset starts a new one): messages from an older race are ignored."""
-    progress: float
-    initial_loss: float
-    metric_name: str
-    """``accuracy`` or ``r2``."""
-    summary: str
-    """The network, e.g. ``2 -> 16 -> 16 -> 1``."""
-    lanes: tuple[LaneSnapshot, ...]
-    results: tuple[dict[str, Any], ...] | None
-    """``Race.results()`` once every lane is done; None before."""
-    target: float | None = None
-    """The target cost steps-to-target are counted to."""
-
-
-class _Recorder:
-    """Keeps each lane's epoch-end numbers as the race reports them (on the worker thread)."""
-
-    def __init__(self, race: Race) -> None:
-        self.curves: dict[str, list[tuple[int, float]]] = {lane.label: [(0, race.initial_loss)] for lane in race.lanes}
-        self.latest: dict[str, Any] = {}
-        race.on_epoch = self._on_epoch
-
-    def _on_epoch(self, lane, record) -> None:
-        self.curves[lane.label].append((record.epoch, record.train_loss))
-        self.latest[lane.label] = record
-
-
-def take_snapshot(race: Race, recorder: _Recorder, generation: int, *, final: bool) -> RaceSnapshot:
-    """Copies of what the UI shows; ``final`` adds ``race.results()`` (it evaluates the networks)."""
-    lanes = []
-    for lane in race.lanes:
-        curve = np.array(recorder.curves[lane.label], dtype=float)
-        rec = recorder.latest.get(lane.label)
-        t = lane.trainer
-        lanes.append(LaneSnapshot(
-            label=lane.label,
-            epochs=curve[:, 0].copy(),
-            costs=curve[:, 1].copy(),
-            val_loss=None if rec is None else rec.val_loss,
-            metric=None if rec is None else rec.train_metric,
-            val_metric=None if rec is None else rec.val_metric,
-            steps=t.step_count,
-            steps_per_epoch=t.steps_per_epoch,
-            diverged=lane.diverged,
-            seconds_per_step=lane.seconds / t.step_count if t.step_count else None,
-        ))
-    results = tuple(race.results()) if final else None
-    return RaceSnapshot(generation, race.progress, race.initial_loss, race.lanes[0].trainer.metric_name,
-                        race.lanes[0].trainer.net.summary(), tuple(lanes), results, race.target_loss)
-
-
-def steps_to(curve_epochs: np.ndarray, curve_costs: np.ndarray, steps_per_epoch: int, target: float) -> int | None:
-    """Updates made when the epoch-end cost first reached ``target`` (as ``Lane.steps_to_target`` counts)."""
-    reached = np.flatnonzero(curve_costs <= target)
-    return None if not len(reached) else int(curve_epochs[reached[0]]) * steps_per_epoch
-
-
 # --- screens --------------------------------------------------------------------------------------
 
 
@@ -248,7 +157,7 @@ def while_shown(method: Callable) -> Callable:
     return wrapper
 
 
-class LabScreen(Guarded, Screen):
+class LabScreen(LeavesSafely, Guarded, Screen):
     """A lab screen: Escape leaves a field, then the screen; q leaves the screen.
 
     Leaving is safe from a key, from the command palette and twice: the first request stops the
@@ -293,21 +202,6 @@ class LabScreen(Guarded, Screen):
             yield Static(id="lab-state")
 
     _header: tuple[list[Part], str] | None = None
-    _leaving = False
-    """Set by the first request to leave (or by the removal): the screen draws nothing more."""
-
-    @property
-    def shown(self) -> bool:
-        """Whether the screen is still there to draw on: not leaving, and in the app's screen stack
-        (a dismissed screen is out of it at once, before its widgets are removed)."""
-        return not self._leaving and self.is_attached and self in self.app.screen_stack
-
-    async def run_action(self, action: str, namespaces: Any = None) -> None:
-        """Run ``action`` on this screen, unless the screen has left: the command palette holds on
-        to the screen it listed its commands for, and may run one after the screen was taken off."""
-        if self._leaving or not self.is_attached or self not in self.app.screen_stack:
-            return
-        await super().run_action(action, namespaces)
 
     @while_shown
     def set_header(self, title: list[Part], state: str) -> None:
@@ -337,25 +231,12 @@ class LabScreen(Guarded, Screen):
     async def action_leave(self) -> None:
         """Stop the work and go back to the main screen; a second request while the first waits
         for the worker does nothing (it would dismiss the main screen)."""
-        if self._leaving:
-            return
-        self._leaving = True
-        await self.stop_work()
-        self._dismiss_when_on_top()
-
-    def _dismiss_when_on_top(self) -> None:
-        """Dismiss this screen if it is the top one: ``dismiss`` pops whichever screen is on top, so
-        with a palette or a dialog over this one it waits until that closes (``on_screen_resume``)."""
-        if self.app.screen is self:
-            self.dismiss()
-
-    def on_screen_resume(self) -> None:
-        if self._leaving and self.is_attached:
-            self._dismiss_when_on_top()
+        if self.start_leaving():
+            await self.stop_work()
+            self.dismiss_when_on_top()
 
     def on_unmount(self) -> None:
         """Removed (dismissed, or taken off the stack some other way): nothing runs for it any more."""
-        self._leaving = True
         self.cancel_work()
 
     async def stop_work(self) -> None:
@@ -366,130 +247,81 @@ class LabScreen(Guarded, Screen):
         """Ask whatever runs for this screen to stop, without waiting (overridden where something runs)."""
 
 
-class RaceLabScreen(LabScreen):
-    """A lab screen driven by a :class:`Race` on a thread worker (the race and the sweep)."""
-
-    class Progress(Message):
-        """A copy of a race's progress, posted by the worker."""
-
-        def __init__(self, snapshot: RaceSnapshot) -> None:
-            super().__init__()
-            self.snapshot = snapshot
-
-        def can_replace(self, message: Message) -> bool:
-            return isinstance(message, RaceLabScreen.Progress) and message.snapshot.results is None
-
-    class Failed(Message):
-        """The race could not be built or stopped on an error."""
-
-        def __init__(self, generation: int, error: str) -> None:
-            super().__init__()
-            self.generation = generation
-            self.error = error
+class RaceLabScreen(TrainingHost, LabScreen):
+    """A lab screen driven by a race (the race and the sweep): a ``RaceSession`` behind a ``TrainingLink``."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.race: Race | None = None
-        """The current race; only the worker touches it while one runs."""
-        self.generation = 0
-        self.snapshot: RaceSnapshot | None = None
-        """The latest progress shown."""
-        self._recorder: _Recorder | None = None
-        self._worker: Worker | None = None
-        self._lock = threading.Lock()
-        self._active = False
-        """True while a worker thread is inside the race loop."""
+        self.link: TrainingLink | None = None
+        """The current race's link; None until a race starts, and after a reset."""
 
     @property
-    def stepping(self) -> bool:
-        """Whether a worker thread is inside the race loop now (it steps the race and posts copies)."""
-        return self._active
+    def snapshot(self) -> RaceSnapshot | None:
+        """The latest progress shown."""
+        return None if self.link is None else self.link.last
+
+    @property
+    def race(self) -> Race | None:
+        """The current race, once built (only its worker touches it while it runs)."""
+        return None if self.link is None else self.link.controller.race
 
     @property
     def running(self) -> bool:
-        return self._worker is not None and not self._worker.is_cancelled and not self._worker.is_finished
+        """Whether the race's worker runs (until its thread has left the race)."""
+        return self.link is not None and self.link.running
+
+    @property
+    def stepping(self) -> bool:
+        """Whether a thread is inside the race now (the worker's state may say cancelled before its
+        thread has left, e.g. once the screen is removed)."""
+        return self.link is not None and self.link.controller.stepping
 
     @property
     def done(self) -> bool:
         return self.snapshot is not None and self.snapshot.results is not None
 
     def start_race(self, build: Callable[[], Race]) -> None:
-        """Start (or resume) stepping: ``build`` makes the race on the worker if there is none yet."""
-        self._worker = self._drive(build, self.generation)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="lab-race")
-    def _drive(self, build: Callable[[], Race], generation: int) -> None:
-        """Runs on a thread: steps the race and posts copies, never touching a widget."""
-        worker = get_current_worker()
-        with self._lock:
-            if worker.is_cancelled:
-                return
-            self._active = True
-        try:
-            if self.race is None:
-                try:
-                    race = build()
-                except ValueError as exc:
-                    self.post_message(self.Failed(generation, str(exc)))
-                    return
-                self._recorder = _Recorder(race)
-                self.race = race
-            race, recorder = self.race, self._recorder
-            assert recorder is not None
-            self.post_message(self.Progress(take_snapshot(race, recorder, generation, final=False)))
-            last = monotonic()
-            with np.errstate(all="ignore"):
-                while not worker.is_cancelled:
-                    if not race.step():
-                        self.post_message(self.Progress(take_snapshot(race, recorder, generation, final=True)))
-                        return
-                    if monotonic() - last >= SNAPSHOT_INTERVAL:
-                        last = monotonic()
-                        self.post_message(self.Progress(take_snapshot(race, recorder, generation, final=False)))
-            self.post_message(self.Progress(take_snapshot(race, recorder, generation, final=False)))
-        except Exception as exc:  # noqa: BLE001 - shown to the user; the screen stays usable
-            self.post_message(self.Failed(generation, f"{type(exc).__name__}: {exc}"))
-        finally:
-            with self._lock:
-                self._active = False
+        """Start (or resume) the race; ``build`` makes it on the worker if there is none yet."""
+        if self.link is None:
+            self.link = TrainingLink(self, RaceSession(build), "lab-race")
+            self.link.subscribe(self, self._progress)
+            self.link.subscribe_end(self, self._ended)
+        self.link.start()
 
     def cancel_work(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
+        if self.link is not None:
+            self.link.stop_soon()
 
     async def stop_work(self) -> None:
-        """Cancel the worker and wait until its thread has left the race (a step at most)."""
-        self.cancel_work()
-        deadline = monotonic() + 5.0
-        while monotonic() < deadline:
-            with self._lock:
-                if not self._active:
-                    break
-            await asyncio.sleep(0.005)
+        """Stop the race and wait until its worker thread has left it (a step at most)."""
+        if self.link is not None:
+            await self.link.stop()
 
     async def reset_race(self) -> None:
         """Forget the race: the next start builds a new one from the current settings."""
         await self.stop_work()
-        self._worker = None
-        self.race = None
-        self._recorder = None
-        self.snapshot = None
-        self.generation += 1
+        self._drop_link()
+
+    def _drop_link(self) -> None:
+        if self.link is not None:
+            self.link.forget()  # anything still queued from it is dropped
+            self.link = None
 
     @while_shown
-    def on_race_lab_screen_progress(self, message: Progress) -> None:
-        if message.snapshot.generation != self.generation:
-            return
-        self.snapshot = message.snapshot
-        self.show_progress(message.snapshot)
+    def _progress(self, snapshot: RaceSnapshot) -> None:
+        self.show_progress(snapshot)
 
     @while_shown
-    def on_race_lab_screen_failed(self, message: Failed) -> None:
-        if message.generation != self.generation:
+    def _ended(self, error: BaseException | None) -> None:
+        """A run of the race ended: after an error, say so and forget the race."""
+        if error is None:
+            if self.snapshot is not None:
+                self.show_progress(self.snapshot)  # the state in the header: paused or done now
             return
-        self.race = None
-        self.notify(message.error, title="The race could not run", severity="error", timeout=8)
-        self.show_failed(message.error)
+        text = str(error) if isinstance(error, ValueError) else f"{type(error).__name__}: {error}"
+        self._drop_link()
+        self.notify(text, title="The race could not run", severity="error", timeout=8)
+        self.show_failed(text)
 
     def show_progress(self, snapshot: RaceSnapshot) -> None:
         """Show a snapshot (the UI thread)."""

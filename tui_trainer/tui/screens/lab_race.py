@@ -20,6 +20,7 @@ from ...engine.numbers import DASH, figure
 from ...engine.optimizers import OPTIMIZERS
 from ...experiments.hparam_text import hparams_hint, hparams_text, parse_hparams, parse_positive
 from ...experiments.lab import Race, RaceEntry, batch_mode_label, race_lr
+from ...experiments.race_session import RaceSnapshot
 from ...experiments.wording import plural
 from ..widgets.lane_colors import rgb
 from ..widgets.lane_list import LaneList, LaneSpec
@@ -29,13 +30,11 @@ from .lab_common import (
     BATCH_MODE_STYLE,
     BATCH_MODE_TEXT,
     RaceLabScreen,
-    RaceSnapshot,
     Part,
     experiment_parts,
     optimizer_explanation,
     optimizer_rule,
     optimizer_specs,
-    steps_to,
     while_shown,
 )
 
@@ -414,7 +413,7 @@ class RaceScreen(RaceLabScreen):
                 val, metric = lane.val_loss, lane.val_metric if validation else lane.metric
             reached = None
             if target is not None and not lane.diverged:
-                reached = steps_to(lane.epochs, lane.costs, lane.steps_per_epoch, target)
+                reached = lane.steps_to(target)
             text = Text(no_wrap=True, overflow="ellipsis")
             if batch:
                 text.append(f"{lane.steps_per_epoch:>6}")

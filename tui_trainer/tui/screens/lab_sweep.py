@@ -21,13 +21,13 @@ from ...engine.numbers import compact, figure
 from ...engine.optimizers import OPTIMIZERS
 from ...experiments.hparam_text import parse_positive
 from ...experiments.lab import SWEEP_TOLERANCE, suggest_lr, sweep_lrs, sweep_race
+from ...experiments.race_session import RaceSnapshot
 from ...experiments.wording import plural
 from ..widgets.lane_colors import CYAN, DARK_GREY, GREEN, RED, rgb
 from ..widgets.multi_plot import MultiPlot, PlotMark, PlotOptions, PlotSeries
 from ..keys import key
 from .lab_common import (
     RaceLabScreen,
-    RaceSnapshot,
     Part,
     experiment_parts,
     while_shown,

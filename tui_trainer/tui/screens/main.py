@@ -1,4 +1,4 @@
-"""The main screen: composes the panes, runs the training worker and routes keys and messages."""
+"""The main screen: composes the panes, shows the session's copies and routes keys to the session's link."""
 
 from __future__ import annotations
 
@@ -10,14 +10,13 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Header, Static
-from textual.worker import Worker, WorkerState
 
 from ...experiments.config import ExperimentConfig, save_config
-from ...experiments.experiment import DataFileNeeded, Experiment
-from ...experiments.session import Loaded, Session, Snapshot, change_kind, lr_notch, pace_notch, pace_text, read_experiment
+from ...experiments.experiment import DataFileNeeded
+from ...experiments.session import Loaded, Session, Snapshot, change_kind, lr_notch, read_experiment
 from ..guard import Guarded
 from ..keys import key
-from ..messages import TrainingUpdate
+from ..training import SessionLink
 from ..widgets.config_pane import CONFIG_COMMANDS, ConfigPane
 from ..widgets.key_footer import KeyFooter
 from ..widgets.layer_view import LayerView
@@ -69,14 +68,21 @@ class MainScreen(Guarded, Screen):
     """The keys; those with help text are also the palette's commands (``keys.palette_entries``)."""
     PALETTE_EXTRA = CONFIG_COMMANDS
 
-    def __init__(self, config: ExperimentConfig | None = None, *, source: str = "") -> None:
+    def __init__(self, training: SessionLink, *, source: str = "") -> None:
         super().__init__()
-        self.session = Session(config)
+        self.training = training
+        """The session's link: its worker, its copies, the commands every screen shares."""
         self.source = source
-        self._worker: Worker | None = None
-        self._last: Snapshot | None = None
         self._stale = False
         self._skip_reset_question = False
+
+    @property
+    def session(self) -> Session:
+        return self.training.session
+
+    @property
+    def running(self) -> bool:
+        return self.training.running
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -94,13 +100,18 @@ class MainScreen(Guarded, Screen):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        self._show(self.session.snapshot())
+        training = self.training
+        training.subscribe(self, self._show)
+        training.subscribe_end(self, self._ended)
+        training.subscribe_changed(self, self._reload_config_pane)
+        training.start_check = lambda: None if self._config_pane().valid else "Fix the highlighted settings first."
+        training.publish(self.session.snapshot())
         self.query_one(LayerView).focus()
         self._layout_for(self.size.width, self.size.height)
 
     def on_unmount(self) -> None:
         """However the app ends, let a training thread (running or paused) return."""
-        self.session.stop()
+        self.training.stop_soon()
 
     def on_resize(self, event) -> None:
         self._layout_for(event.size.width, event.size.height)
@@ -109,61 +120,28 @@ class MainScreen(Guarded, Screen):
         self.set_class(width < NARROW_WIDTH, "-narrow")
         self.set_class(width < MIN_SIZE[0] or height < MIN_SIZE[1], "-too-small")
 
-    # -- training worker -------------------------------------------------------------------
+    # -- the session's copies --------------------------------------------------------------
 
-    @property
-    def running(self) -> bool:
-        return self._worker is not None and self._worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="training")
-    def _train(self) -> None:
-        """Runs on a thread: trains and posts snapshots, never touching a widget."""
-        self.session.run(lambda snap: self.post_message(TrainingUpdate(snap)))
-
-    def _start(self, *, single_step: bool = False) -> None:
-        if not self._config_pane().valid:
-            self.notify("Fix the highlighted settings first.", severity="warning")
-            return
-        self.session.prepare_run(single_step=single_step)
-        self._worker = self._train()
-        self._refresh_status()
-
-    async def _stop(self) -> None:
-        """Stop the worker and wait until it has returned (well under a second)."""
-        if self.running:
-            self.session.stop()
-            await self._worker.wait()
-
-    @on(TrainingUpdate)
-    def _on_training_update(self, message: TrainingUpdate) -> None:
-        self._show(message.snapshot)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker is not self._worker:
-            return
-        if event.state == WorkerState.ERROR:
-            self.session.state = "paused"
-            self.notify(f"Training stopped by an error: {event.worker.error}", severity="error", timeout=10)
-            self._show(self.session.snapshot())
-        elif event.state == WorkerState.SUCCESS and self.session.state == "diverged":
+    def _ended(self, error: BaseException | None) -> None:
+        """A run has ended: say why when it is news (an error, a divergence)."""
+        if error is not None:
+            self.notify(self.session.message or f"Training stopped by an error: {error}", severity="error",
+                        timeout=10)
+            self.training.publish(self.session.snapshot())
+        elif self.session.state == "diverged":
             self.notify(self.session.message, title="Diverged", severity="error", timeout=10)
 
     def _show(self, snap: Snapshot) -> None:
-        self._last = snap
-        top = self.app.screen
-        if top is not self:
-            if hasattr(top, "show_snapshot"):
-                top.show_snapshot(snap)
-            if not isinstance(top, ModalScreen):
-                # Hidden behind a full screen: drawing panes nobody sees would take time from the
-                # view and the trainer. They catch up when this screen is shown again.
-                self._stale = True
-                return
+        if self.app.screen is not self and not isinstance(self.app.screen, ModalScreen):
+            # Hidden behind a full screen: drawing panes nobody sees would take time from the
+            # view and the trainer. They catch up when this screen is shown again.
+            self._stale = True
+            return
         self._draw(snap)
 
     def on_screen_resume(self) -> None:
-        if self._stale and self._last is not None:
-            self._draw(self._last)
+        if self._stale and self.training.last is not None:
+            self._draw(self.training.last)
 
     def _draw(self, snap: Snapshot) -> None:
         self._stale = False
@@ -178,29 +156,13 @@ class MainScreen(Guarded, Screen):
         )
         self.query_one(LayerView).show(snap)
 
-    def _refresh_status(self) -> None:
-        if self._last is not None:
-            self._show(self.session.snapshot() if not self.running else self._last)
-
     # -- actions ---------------------------------------------------------------------------
 
     def action_toggle_training(self) -> None:
-        state = self.session.state
-        if self.running and state == "training":
-            self.session.pause()
-        elif self.running and state == "paused":
-            self.session.resume()
-        else:
-            self._start()
-        self._refresh_status()
+        self.training.toggle()
 
     def action_single_step(self) -> None:
-        if self.running:
-            if self.session.state == "training":
-                self.session.pause()
-            self.session.request_step()
-        else:
-            self._start(single_step=True)
+        self.training.single_step()
 
     @work(exclusive=True, group="files")
     async def action_reset(self) -> None:
@@ -213,9 +175,7 @@ class MainScreen(Guarded, Screen):
             if not answer:
                 return
             self._skip_reset_question = answer == "also"
-        await self._stop()
-        self.session.reset_weights()
-        self._show(self.session.snapshot())
+        await self.training.reset_weights()
         self.notify("New weights drawn; history cleared.", timeout=3)
 
     def action_lr_up(self) -> None:
@@ -228,21 +188,12 @@ class MainScreen(Guarded, Screen):
         lr = lr_notch(self.session.config.optimizer.lr, direction)
         self.session.set_lr(lr)
         self._config_pane().show_lr(lr)
-        self._show_now()
+        self.training.show_current()
         self.notify(f"learning rate {lr:g}", timeout=1.5)
 
     def action_pace(self, direction: int) -> None:
         """Slower (-1) or faster (+1) training, on the main screen and in every view."""
-        pace = pace_notch(self.session.pace, direction)
-        self.session.set_pace(pace)
-        self._show_now()
-        self.notify(f"pace {pace_text(pace)}", timeout=1.5)
-
-    def _show_now(self) -> None:
-        """Redraw from the session at once where no step runs (a running loop emits soon)."""
-        snap = self.session.snapshot_now()
-        if snap is not None:
-            self._show(snap)
+        self.training.pace(direction)
 
     def action_toggle_log(self) -> None:
         plot = self.query_one(LossPlot)
@@ -256,28 +207,6 @@ class MainScreen(Guarded, Screen):
 
     def _config_pane(self) -> ConfigPane:
         return self.query_one(ConfigPane)
-
-    async def rebuild(self, config: ExperimentConfig) -> bool:
-        """Stop training and build a fresh experiment from ``config``; every pane shows it. False,
-        with a notification, when ``config`` cannot be built (the old experiment stays)."""
-        await self._stop()
-        return self._rebuild_stopped(config)
-
-    def _rebuild_stopped(self, config: ExperimentConfig) -> bool:
-        """``rebuild`` once no training thread runs."""
-        try:
-            self.session.rebuild(config)
-        except Exception as exc:  # too large, bad data...: a message, and the old experiment stays
-            self.notify(describe_error(exc), severity="error", timeout=8)
-            return False
-        finally:
-            self._reload_config_pane()
-            self.show_current()
-        return True
-
-    def show_current(self) -> None:
-        """Redraw every pane, and a view on top, from the session as it is now."""
-        self._show(self.session.snapshot())
 
     def _reload_config_pane(self) -> None:
         self._config_pane().load(self.session.config, self.session.experiment.dataset)
@@ -324,13 +253,13 @@ class MainScreen(Guarded, Screen):
     def action_open_view(self, name: str) -> None:
         """Open one of the extra views (optimizer lab, inside the network)."""
         view = view_named(name)
-        self.app.push_screen(view.factory(self))
+        self.app.push_screen(view.factory(self.training))
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(type(self)))
 
     async def action_quit(self) -> None:
-        await self._stop()
+        await self.training.stop()
         self.app.exit()
 
     # -- config changes --------------------------------------------------------------------
@@ -351,12 +280,12 @@ class MainScreen(Guarded, Screen):
                 self.notify(f"Not applied: {exc}", severity="error", timeout=8)
                 self._reload_config_pane()
                 return
-            self._show_now()
+            self.training.show_current()
         elif kind == "structural":
             if self.session.trained or self.running:
                 self._ask_and_rebuild(config)
             else:
-                self._rebuild_stopped(config)
+                self.training.rebuild_stopped(config)
 
     @work(exclusive=True, group="config")
     async def _ask_and_rebuild(self, config: ExperimentConfig) -> None:
@@ -366,7 +295,7 @@ class MainScreen(Guarded, Screen):
         ):
             self._reload_config_pane()
             return
-        await self.rebuild(config)
+        await self.training.rebuild(config)
 
     # -- save and load ---------------------------------------------------------------------
 
@@ -434,8 +363,5 @@ class MainScreen(Guarded, Screen):
             ConfirmDialog("Replace the current training with the loaded experiment?", yes="Load", no="Cancel")
         ):
             return
-        await self._stop()
-        self.session.use(loaded)
-        self._reload_config_pane()
-        self._show(self.session.snapshot())
+        await self.training.use(loaded)
         self.notify(f"Loaded {path}", timeout=4)

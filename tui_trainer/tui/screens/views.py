@@ -3,8 +3,9 @@
 This list is the one place where a view's key, name and help are written; the main screen turns
 every entry into a key binding, a command-palette command and a line of the help screen. Each
 screen lives in its own module, imported when the screen first opens (not at start-up), so this
-module imports no screen and no screen module imports back into a circle. A view screen that
-defines ``show_snapshot(snapshot)`` receives every training snapshot while it is open.
+module imports no screen and no screen module imports back into a circle. Every factory gets the
+session's link (``tui.training.SessionLink``): the views of the network subscribe to it, the lab
+screens start from its current config.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Callable
 from textual.screen import Screen
 
 if TYPE_CHECKING:
-    from .main import MainScreen
+    from ..training import SessionLink
 
 
 @dataclass(frozen=True)
@@ -31,21 +32,21 @@ class View:
     """Short label for the footer and palette."""
     help: str
     """One line for the help screen and the palette."""
-    factory: Callable[["MainScreen"], Screen]
-    """Builds the screen; gets the main screen (and so its session)."""
+    factory: Callable[["SessionLink"], Screen]
+    """Builds the screen from the session's link."""
 
 
-def _screen(module: str, cls: str, make: Callable = lambda screen_cls, main: screen_cls(main)):
+def _screen(module: str, cls: str, make: Callable = lambda screen_cls, training: screen_cls(training)):
     """A factory that imports ``module`` when its screen first opens and builds ``cls`` with ``make``."""
-    return lambda main: make(getattr(import_module(f"{__package__}.{module}"), cls), main)
+    return lambda training: make(getattr(import_module(f"{__package__}.{module}"), cls), training)
 
 
-def _with_config(screen_cls, main):
-    return screen_cls(main.session.config)
+def _with_config(screen_cls, training):
+    return screen_cls(training.session.config)
 
 
 VIEWS: tuple[View, ...] = (
-    # Inside the network: every one shows the live network through the main screen's snapshots.
+    # Inside the network: every one shows the live network through the session's snapshots.
     View("b", "boundary", "Decision boundary",
          "The output over the input plane, data on top (1 input: the prediction curve); o: points",
          _screen("inside_boundary", "BoundaryScreen")),
@@ -79,7 +80,7 @@ VIEWS: tuple[View, ...] = (
          _screen("lab_sweep", "SweepScreen", _with_config)),
     View("f", "surface", "Loss surfaces",
          "Watch optimizers walk 2-D functions (Rosenbrock, saddle, two wells, ...)",
-         _screen("lab_surface", "SurfaceScreen", lambda screen_cls, main: screen_cls())),
+         _screen("lab_surface", "SurfaceScreen", lambda screen_cls, training: screen_cls())),
 )
 """Every view, in the order its key appears in the help."""
 
