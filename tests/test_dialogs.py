@@ -117,7 +117,7 @@ def test_a_dialog_taken_off_before_it_has_mounted_does_not_fail(make):
             await pilot.pause(0.3)
             dialog.answer(None)  # a late Enter
             if isinstance(dialog, PathDialog):
-                dialog._accept()
+                dialog.accept()
             await pilot.pause(0.2)
             assert app.screen is main and len(app.screen_stack) == 1
 

@@ -60,7 +60,7 @@ def test_sweep_finished(snap_compare, size):
 def test_surface_after_60_steps(snap_compare, size):
     async def steps(pilot):
         screen = await open_screen(pilot, "f", SurfaceScreen)
-        screen._advance(59)
+        screen.advance(59)
         await pilot.press("n")
         await pilot.pause(0.2)
 

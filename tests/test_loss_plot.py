@@ -186,15 +186,15 @@ def test_clear_brings_the_hint_back():
     run(check)
 
 
-def test_100k_points_render_quickly():
+def test_100k_points_are_drawn_on_a_step_axis_that_reaches_them():
+    # Thinned to ~2 points per column before drawing; how long a redraw takes is measured in
+    # benchmarks/bench_app.py, not here.
     async def check(pilot, plot):
         n = plot.draw_count
         plot.update_series(*decaying(100_000))
         await drawn(pilot, plot, n)
         text = screen_text(plot)
         assert "20k" in text and "100k" in text
-        print(f"\nLossPlot redraw with 100k points at {plot.content_size}: {plot.last_draw_seconds * 1e3:.1f} ms")
-        assert plot.last_draw_seconds < 0.1  # ~10 ms here; thinned to ~2 points per column first
 
     run(check, size=(120, 36))
 

@@ -42,11 +42,11 @@ def test_data_waits_out_the_interval_and_an_urgent_change_does_not():
             widget = app.query_one(Counting)
             await _until(pilot, lambda: widget.draw_count >= 1)  # drawn on mount
             n = widget.draw_count
-            widget._mark_dirty()  # new data, just after a draw: waits out the hour
-            widget._mark_dirty(live=True)
+            widget.mark_dirty()  # new data, just after a draw: waits out the hour
+            widget.mark_dirty(live=True)
             await pilot.pause(0.2)
             assert widget.draw_count == n
-            widget._mark_dirty(urgent=True)  # e.g. a new scale: the next frame
+            widget.mark_dirty(urgent=True)  # e.g. a new scale: the next frame
             await _until(pilot, lambda: widget.draw_count == n + 1)  # long before the hour is out
             await pilot.pause(0.2)
             assert widget.draw_count == n + 1  # the pending data went into that redraw: none more

@@ -179,6 +179,18 @@ def test_pause_step_resume_and_stop_from_another_thread():
     assert not thread.is_alive()
 
 
+def test_a_stop_asked_before_a_run_begins_ends_that_run_and_is_then_used_up():
+    # The UI may ask a worker to stop before its thread has entered the loop: the run must still
+    # end, or whoever waits for it waits forever.
+    exp = experiment(batch_size=1, epochs=3)
+    trainer = exp.trainer
+    trainer.stop()
+    result = trainer.run(3)
+    assert result.stopped and trainer.step_count == 0
+    result = trainer.run(3)  # the request went with the run it ended
+    assert not result.stopped and trainer.epoch == 3
+
+
 @pytest.mark.parametrize("content,match", [
     (b"", "not an nn-tui model file"),
     (b"PK\x03\x04 garbage", "not an nn-tui model file"),

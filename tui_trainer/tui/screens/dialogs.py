@@ -96,15 +96,16 @@ class PathDialog(Dialog):
         self.focus_first("Input")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self._accept()
+        self.accept()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "ok":
-            self._accept()
+            self.accept()
         else:
             self.answer(None)
 
-    def _accept(self) -> None:
+    def accept(self) -> None:
+        """Answer with the typed path (Enter or the OK button); nothing once the dialog has closed."""
         if not self.open:
             return
         value = self.query_one(Input).value.strip()

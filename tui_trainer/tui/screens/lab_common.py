@@ -215,9 +215,10 @@ class LabScreen(LeavesSafely, Guarded, Screen):
 
     def on_resize(self) -> None:
         if self._header is not None:
-            self.call_after_refresh(self._refit_header)
+            self.call_after_refresh(self.refit_header)
 
-    def _refit_header(self) -> None:
+    def refit_header(self) -> None:
+        """Fit the header to the screen's width again (after a resize)."""
         if self._header is not None:
             self.set_header(*self._header)
 

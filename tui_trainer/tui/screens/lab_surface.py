@@ -145,7 +145,7 @@ class SurfaceScreen(LabScreen):
 
     @while_shown  # a screen popped as soon as it was pushed (the palette can) mounts all the same
     def on_mount(self) -> None:
-        self._timer = self.set_interval(TICK, self._tick, pause=True, name="surface play")
+        self._timer = self.set_interval(TICK, self.tick, pause=True, name="surface play")
         self._layout_for(self.size.width)
         self._rebuild()
         self._explain()
@@ -182,7 +182,8 @@ class SurfaceScreen(LabScreen):
         self._show()
         return not problems
 
-    def _advance(self, steps: int) -> None:
+    def advance(self, steps: int) -> None:
+        """Move every walker ``steps`` updates on (``n`` is one; a play tick is several)."""
         steps = max(0, steps)
         for walker in self.walkers.values():
             walker.advance(steps)
@@ -190,8 +191,9 @@ class SurfaceScreen(LabScreen):
         self._show()
 
     @while_shown
-    def _tick(self) -> None:
-        self._advance(min(self.steps_per_tick, self.surface.steps - self.step_count))
+    def tick(self) -> None:
+        """One beat of play: the updates a tick makes at the current speed."""
+        self.advance(min(self.steps_per_tick, self.surface.steps - self.step_count))
         if self.finished:
             self._pause()
             self._show()
@@ -268,14 +270,14 @@ class SurfaceScreen(LabScreen):
         self._pause()
         if not self.walkers and not self._rebuild():
             return
-        self._advance(1)
+        self.advance(1)
 
     def action_to_end(self) -> None:
         """Jump to the surface's default number of updates."""
         self._pause()
         if not self.walkers and not self._rebuild():
             return
-        self._advance(self.surface.steps - self.step_count)
+        self.advance(self.surface.steps - self.step_count)
 
     def action_reset(self) -> None:
         self._rebuild()

@@ -276,7 +276,7 @@ class LossPlot(ThrottledRedraw, Widget):
                 and all(_same(a, b) for a, b in zip(data, self._data))):
             return
         self._data, self._label, self._current = data, label, current  # type: ignore[assignment]
-        self._mark_dirty(live=live)
+        self.mark_dirty(live=live)
 
     @staticmethod
     def _latest(data: tuple[np.ndarray, ...], label: str) -> dict[str, Any] | None:
@@ -295,7 +295,7 @@ class LossPlot(ThrottledRedraw, Widget):
     # -- redrawing ---------------------------------------------------------------------------------
 
     def watch_log_scale(self) -> None:
-        self._mark_dirty(urgent=True)  # a key asked for it: the next frame shows it
+        self.mark_dirty(urgent=True)  # a key asked for it: the next frame shows it
 
     def _rebuild(self, width: int, height: int) -> None:
         strips = build_plot(

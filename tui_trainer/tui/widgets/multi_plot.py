@@ -228,12 +228,12 @@ class MultiPlot(ThrottledRedraw, Widget):
         self.series = tuple(series)
         if options is not None:
             self.options = options
-        self._mark_dirty(live=live)
+        self.mark_dirty(live=live)
 
     def set_hint(self, hint: str) -> None:
         """What to say while there is nothing to plot."""
         self.hint = hint
-        self._mark_dirty()
+        self.mark_dirty()
 
     def _rebuild(self, width: int, height: int) -> None:
         strips = build_multi_plot(width, height, self.series, self.options, no_color=self.app.no_color)

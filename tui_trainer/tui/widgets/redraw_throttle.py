@@ -20,7 +20,7 @@ LIVE_FALLBACK = 0.5
 
 class ThrottledRedraw:
     """Mixin for a Textual widget: call :meth:`_init_throttle` in ``__init__``, implement
-    :meth:`_rebuild`, and call :meth:`_mark_dirty` whenever what it shows changes (mounting,
+    :meth:`_rebuild`, and call :meth:`mark_dirty` whenever what it shows changes (mounting,
     showing and resizing already do)."""
 
     min_interval: float
@@ -42,20 +42,20 @@ class ThrottledRedraw:
         self._last_draw = -math.inf
 
     def on_resize(self) -> None:
-        self._mark_dirty()
+        self.mark_dirty()
 
     def on_mount(self) -> None:
-        self._mark_dirty()
+        self.mark_dirty()
 
     def on_show(self) -> None:
-        self._mark_dirty()
+        self.mark_dirty()
 
     def plain_lines(self) -> list[str]:
         """The text of every line as drawn, without colours (for tests and screenshots)."""
         width, height = self.content_size  # type: ignore[attr-defined]
         return [self.render_line(y).text.ljust(width) for y in range(height)]  # type: ignore[attr-defined]
 
-    def _mark_dirty(self, *, live: bool = False, urgent: bool = False) -> None:
+    def mark_dirty(self, *, live: bool = False, urgent: bool = False) -> None:
         """Ask for a redraw: now if the last one was long enough ago, else once it has been.
 
         Live data keeps to the time share and is drawn when the next batch arrives after that, in the
