@@ -30,6 +30,13 @@ def _is_engine_test(request) -> bool:
 
 
 @pytest.fixture(autouse=True)
+def _runs_in_a_temporary_folder(tmp_path_factory, monkeypatch):
+    """Runs that the app or ``nn-tui train`` record go to a folder of each test's own, never to
+    ``./runs`` of the checkout (child processes inherit the variable)."""
+    monkeypatch.setenv("NN_TUI_RUNS", str(tmp_path_factory.mktemp("runs")))
+
+
+@pytest.fixture(autouse=True)
 def _quick_idle_wait(request, monkeypatch):
     if _is_engine_test(request):
         return

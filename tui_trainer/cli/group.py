@@ -24,10 +24,13 @@ COLOR_SYSTEMS = {"truecolor": "truecolor", "256": "256", "16": "standard"}
 @click.option("--preset", help="Start on a ready-made experiment (see `nn-tui presets`).")
 @click.option("--memory-budget", callback=memory_budget_callback, expose_value=False,
               help="Most memory an experiment may need, e.g. 4G (default: half of this machine's memory, or NN_TUI_MEMORY_BUDGET).")
+@click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where the app records and lists runs (default: NN_TUI_RUNS, else ./runs).")
+@click.option("--no-record", is_flag=True, help="Do not record the app's training as runs.")
 @click.version_option(package_name="nn-tui")
 @click.pass_context
 @friendly_errors
-def main(ctx: click.Context, config_path, dataset, data_path, target, colors, preset) -> None:
+def main(ctx: click.Context, config_path, dataset, data_path, target, colors, preset, runs_dir, no_record) -> None:
     """Build and train neural networks in the terminal and see how they learn.
 
     Without a command, opens the app on a ready experiment (a spiral and a small network):
@@ -42,7 +45,7 @@ def main(ctx: click.Context, config_path, dataset, data_path, target, colors, pr
         os.environ["TEXTUAL_COLOR_SYSTEM"] = COLOR_SYSTEMS[colors]
     from ..tui.app import NNTuiApp  # imported here: after the colour settings, and never for headless commands
 
-    app = NNTuiApp(config)
+    app = NNTuiApp(config, runs_dir=runs_dir, record=not no_record)
     app.run()
     if app.return_code:
         sys.exit(app.return_code)  # the app ended on an error: say so to the shell

@@ -30,6 +30,7 @@ from ..engine import optimizers
 from ..engine.network import split_flat
 from ..engine.trainer import EpochRecord, StepRecord
 from .experiment import Experiment
+from .recording import Recorder
 from .controller import SNAPSHOT_INTERVAL, Controller
 from .series import DownsampledSeries
 
@@ -142,13 +143,18 @@ class Session(Controller):
     (``Trainer.submit``); ``change_kind`` decides what is live and what needs new weights.
     """
 
-    def __init__(self, config: ExperimentConfig | None = None, experiment: Experiment | None = None) -> None:
+    def __init__(self, config: ExperimentConfig | None = None, experiment: Experiment | None = None, *,
+                 recorder: Recorder | None = None) -> None:
         self.pace: float | None = DEFAULT_PACE
         """Most updates a second (None: "max"); kept across rebuilds and loads."""
+        self.recorder = recorder
+        """Records each run of training in the run store (None: nothing is recorded)."""
         self._use(experiment or Experiment.from_config(config or default_config()))
 
     def _use(self, experiment: Experiment) -> None:
         """Start over on ``experiment``: its weights, no history (not while running)."""
+        if hasattr(self, "experiment"):
+            self.end_run()
         self.experiment = experiment
         self.losses = DownsampledSeries()
         self.val_losses = DownsampledSeries()
@@ -244,7 +250,10 @@ class Session(Controller):
         return self.trainer.submit(edit)
 
     def prepare_run(self, *, single_step: bool = False) -> None:
-        """Before starting the worker: clear a divergence, extend finished training, set the state."""
+        """Before starting the worker: clear a divergence, extend finished training, set the state,
+        and open a run in the run store if none is open."""
+        if self.recorder is not None:
+            self.recorder.begin(self.experiment, source="app")
         if self.state == "diverged":
             self.trainer.clear_divergence()
             self.message = ""
@@ -291,6 +300,32 @@ class Session(Controller):
         if config.training.epochs != old.training.epochs:
             self.target_epochs = max(trainer.epoch, config.training.epochs)
         self.experiment.config = config
+        self._record_change(old, config)
+
+    def _record_change(self, old: ExperimentConfig, new: ExperimentConfig) -> None:
+        """A live change, as an event of the open run (at the step it applies from, about)."""
+        if self.recorder is None:
+            return
+        step, o = self.trainer.step_count, new.optimizer
+        if o.name != old.optimizer.name:
+            self.recorder.event(step, "optimizer", name=o.name, lr=o.lr, hparams=dict(o.hparams))
+        elif o.hparams != old.optimizer.hparams:
+            self.recorder.event(step, "hparams", name=o.name, lr=o.lr, hparams=dict(o.hparams))
+        elif o.lr != old.optimizer.lr:
+            self.recorder.event(step, "lr", value=o.lr)
+        for key in ("batch_size", "epochs"):
+            value = getattr(new.training, key)
+            if value != getattr(old.training, key):
+                self.recorder.event(step, key, value=value)
+
+    def end_run(self) -> None:
+        """Close the open run, if any, where no step runs (now when idle; after the current step,
+        on the training thread, when one runs): the model, the status and the final numbers."""
+        recorder = self.recorder
+        if recorder is None or recorder.writer is None:
+            return
+        self.trainer.submit(lambda: recorder.end(self.experiment, self._saved, seconds=self._elapsed,
+                                                 reached=self.trainer.epoch >= self.target_epochs))
 
     def snapshot_now(self) -> Snapshot | None:
         """A snapshot taken where no step runs: now when the trainer is idle or waits, else None
@@ -312,13 +347,16 @@ class Session(Controller):
 
         def write() -> None:
             try:
-                done.set_result(self.experiment.save(path, config=config, progress=self._progress(),
-                                                     arrays=self._history_arrays()))
+                done.set_result(self.experiment.save(path, **{**self._saved(), "config": config}))
             except BaseException as exc:  # handed to whoever waits for the save
                 done.set_exception(exc)
 
         self.trainer.submit(write)
         return done
+
+    def _saved(self) -> dict:
+        """What a model file holds besides the weights: the config, the progress, the history."""
+        return {"config": self.config, "progress": self._progress(), "arrays": self._history_arrays()}
 
     def _progress(self) -> dict:
         last = self.trainer.history[-1] if self.trainer.history else None
@@ -375,8 +413,12 @@ class Session(Controller):
             """Training time only: the waits while paused are left out."""
             return elapsed_before + now - started - trainer.paused_seconds
 
+        recorder = self.recorder
+
         def on_step(rec: StepRecord) -> None:
             self.losses.append(rec.step, rec.loss)
+            if recorder is not None:
+                recorder.step(rec.step, rec.loss)
             self._grad_norms = rec.grad_norms
             history = self.grad_norm_history
             if len(history) != len(rec.grad_norms):
@@ -393,6 +435,9 @@ class Session(Controller):
         def on_epoch(rec: EpochRecord) -> None:
             if rec.val_loss is not None:
                 self.val_losses.append(rec.step, rec.val_loss)
+            if recorder is not None:
+                recorder.epoch(rec)
+                recorder.checkpoint_if_due(self.experiment, self._saved)
 
         def on_pause() -> None:
             self._elapsed = elapsed(time.perf_counter())

@@ -12,6 +12,8 @@ from textual.worker import WorkerFailed
 
 from ..experiments.config import ExperimentConfig
 from ..experiments.files import describe_error
+from ..experiments.recording import Recorder
+from ..experiments.runs import runs_dir as default_runs_dir
 from ..experiments.session import Session
 from .guard import REPORT_HINT, Guarded
 from .keys import palette_entries
@@ -30,10 +32,15 @@ class NNTuiApp(TrainingHost, Guarded, App):
     TITLE = "nn-tui"
     ENABLE_COMMAND_PALETTE = True
 
-    def __init__(self, config: ExperimentConfig | None = None, *, source: str = "") -> None:
+    def __init__(self, config: ExperimentConfig | None = None, *, source: str = "",
+                 runs_dir: str | Path | None = None, record: bool = True) -> None:
         super().__init__()
         self._config = config
         self._source = source
+        self.runs_dir = default_runs_dir(runs_dir)
+        """Where runs are recorded and listed (``--runs-dir``, ``NN_TUI_RUNS`` or ``./runs``)."""
+        self.record = record
+        """Whether training in the app is recorded as runs (``--no-record`` turns it off)."""
 
     unexpected_errors: int = 0
     """How many unexpected exceptions the guard has reported."""
@@ -82,7 +89,8 @@ class NNTuiApp(TrainingHost, Guarded, App):
     """The session and its worker: every screen that shows the main run subscribes to it."""
 
     def get_default_screen(self) -> Screen:
-        self.training = SessionLink(self, Session(self._config))
+        recorder = Recorder(self.runs_dir) if self.record else None
+        self.training = SessionLink(self, Session(self._config, recorder=recorder))
         return MainScreen(self.training, source=self._source)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -191,7 +191,15 @@ class SessionLink(TrainingLink):
             self.owner.notify(problem, severity="warning")
             return
         self.start(single_step=single_step)
+        self.report_recording()
         self.show_current_state()
+
+    def report_recording(self) -> None:
+        """Say once why runs stopped being recorded (the training goes on regardless)."""
+        recorder = self.session.recorder
+        if recorder is not None and recorder.problem:
+            self.owner.notify(recorder.problem, severity="warning", timeout=8)
+            recorder.problem = ""
 
     def show_current_state(self) -> None:
         """Subscribers see the state change at once (training, paused) without a new copy of the

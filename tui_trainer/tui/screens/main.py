@@ -110,8 +110,10 @@ class MainScreen(Guarded, Screen):
         self._layout_for(self.size.width, self.size.height)
 
     def on_unmount(self) -> None:
-        """However the app ends, let a training thread (running or paused) return."""
+        """However the app ends, let a training thread (running or paused) return, and close the
+        run being recorded (after the step under way, if one is)."""
         self.training.stop_soon()
+        self.session.end_run()
 
     def on_resize(self, event) -> None:
         self._layout_for(event.size.width, event.size.height)
@@ -124,6 +126,7 @@ class MainScreen(Guarded, Screen):
 
     def _ended(self, error: BaseException | None) -> None:
         """A run has ended: say why when it is news (an error, a divergence)."""
+        self.training.report_recording()
         if error is not None:
             self.notify(self.session.message or f"Training stopped by an error: {error}", severity="error",
                         timeout=10)
