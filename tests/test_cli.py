@@ -9,6 +9,7 @@ holds stdout and stderr together (click >= 8.1), ``result.stdout`` only stdout f
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -23,6 +24,16 @@ SMALL = '[data]\ndataset = "{dataset}"\nn_samples = 40\n[training]\nepochs = 2\n
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _runs_in_tmp(tmp_path, monkeypatch):
+    """Runs recorded by ``train`` go to the test's folder, never to ./runs."""
+    monkeypatch.setenv("NN_TUI_RUNS", str(tmp_path / "runs"))
+
+
+RUN_NOTICE = re.compile(r"^run \S+ in .*/$")
+"""The stderr line ``train`` starts with: the recorded run's id and folder."""
 
 
 def invoke(*args):
@@ -47,7 +58,7 @@ def error_line(result, *fragments) -> str:
     """A failed run that printed exactly one line, ``Error: ...``, holding every fragment."""
     no_crash(result)
     assert result.exit_code != 0
-    lines = [line for line in result.output.splitlines() if line.strip()]
+    lines = [line for line in result.output.splitlines() if line.strip() and not RUN_NOTICE.match(line)]
     assert len(lines) == 1, result.output
     line = lines[0]
     assert line.startswith("Error: "), line

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.test_cli import error_line, no_crash, report, snapshot, train
+from tests.test_cli import _runs_in_tmp, error_line, no_crash, report, snapshot, train  # noqa: F401
 from tui_trainer.experiments import headless
 from tui_trainer.experiments.config import load_config
 

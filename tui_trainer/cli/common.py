@@ -76,6 +76,24 @@ class OneLineUsageErrors(click.Command):
             raise
 
 
+class OneLineUsageGroup(click.Group):
+    """A group whose bad options are reported as one ``Error: ...`` line, like ``OneLineUsageErrors``."""
+
+    def parse_args(self, ctx, args):
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            exc.ctx = None
+            raise
+
+    def resolve_command(self, ctx, args):
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            exc.ctx = None
+            raise
+
+
 def parse_hidden(ctx, param, value: str | None) -> list[int] | None:
     """``64,32`` -> [64, 32]; ``""`` or ``none`` -> [] (no hidden layer)."""
     if value is None:

@@ -16,6 +16,7 @@ import click
 from ..experiments.budget import BudgetError, memory_budget_callback
 from .common import (OneLineUsageErrors, UserError, friendly_errors, one_problem_one_line, override_error,
                      parse_batch_size, parse_hidden, positive)
+from ..experiments.runs import CHECKPOINT_SECONDS
 from .group import preset_config, main
 from .lab import OptimizerOption
 
@@ -66,21 +67,31 @@ def _load_model(path: Path, data_path: Path | None = None):
 @click.option("--epochs", type=int, callback=positive, help="Epochs to train (more epochs with --resume).")
 @click.option("--seed", type=click.IntRange(min=0), help="Seed for the data, the weights and the batches.")
 @click.option("--val-split", type=float, help="Fraction of the data held out for validation, in [0, 1).")
-@click.option("--resume", "resume_path", type=click.Path(path_type=Path), help="Continue training a saved model (model.npz).")
+@click.option("--resume", "resume_path", type=click.Path(path_type=Path),
+              help="Continue training a saved model: a model.npz, or a recorded run (its id, name or folder).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Folder for config.toml, model.npz and metrics.csv.")
 @click.option("--overwrite", is_flag=True, help="Allow --out to replace files that are already there.")
 @click.option("--keep-diverged", is_flag=True, help="Write a diverged run to --out too (marked as diverged).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object on the last line.")
 @click.option("--preset", help="Start from a ready-made experiment (see `nn-tui presets`); other options override it.")
+@click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where runs are recorded (default: NN_TUI_RUNS, else ./runs).")
+@click.option("--no-record", is_flag=True, help="Do not record this run in the runs directory.")
+@click.option("--name", help="A name for the recorded run (`nn-tui runs` shows it; --resume and compare accept it).")
+@click.option("--checkpoint-every", type=float, callback=positive, default=CHECKPOINT_SECONDS, show_default=True,
+              help="Seconds between checkpoints of the recorded run's model.npz while it trains.")
 @click.option("--memory-budget", callback=memory_budget_callback, expose_value=False,
               help="Most memory an experiment may need, e.g. 4G (default: half of this machine's memory, or NN_TUI_MEMORY_BUDGET).")
 @friendly_errors
 def train(config_path, dataset, data_path, target, hidden, activation, optimizer, lr, batch_size,
-          epochs, seed, val_split, resume_path, out_dir, overwrite, keep_diverged, as_json, preset) -> None:
+          epochs, seed, val_split, resume_path, out_dir, overwrite, keep_diverged, as_json, preset,
+          runs_dir, no_record, name, checkpoint_every) -> None:
     """Train headless on the same engine as the app.
 
+    Every run is recorded in the runs directory (`nn-tui runs` lists them) unless --no-record.
+
     Exit status: 0 trained, 1 bad input or a failure (one "Error:" line), 2 a bad option,
-    3 diverged, 130 stopped by Ctrl-C (the progress so far is saved to --out).
+    3 diverged, 130 stopped by Ctrl-C (the progress so far is saved to --out and the run).
     """
     from ..experiments.config import ConfigError, load_config, with_overrides
     from ..engine.datasets import DataError
@@ -97,6 +108,7 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
         if given:
             raise UserError(f"{', '.join(given)} cannot change when resuming; only --epochs, --lr, "
                             "--batch-size and --data (for a model trained on a data file) can")
+        resume_path = _resume_model(resume_path, runs_dir)
         exp = _load_model(resume_path, data_path)
         if lr is not None:
             exp.opt.lr = lr
@@ -143,14 +155,19 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
     except ConfigError as exc:  # values from a model file: name it and the key
         raise override_error(exc, {}) from None
 
-    with CtrlC(exp.trainer) as ctrl_c:
+    recorder = None if no_record else Recorder(exp, runs_dir, name=name, every=checkpoint_every,
+                                               planned_epochs=target_epochs, resumed=resume_path, out=out_dir)
+    with CtrlC(exp.trainer) as ctrl_c, (recorder or _nothing()):
         result = _run_with_progress(exp, target_epochs, show=sys.stderr.isatty() and not as_json,
-                                    cancelled=lambda: ctrl_c.pressed)
+                                    on_epoch=recorder.epoch if recorder else None,
+                                    on_step=recorder.step if recorder else None)
         interrupted = ctrl_c.pressed and result.epochs < target_epochs and not result.diverged
         if interrupted:
             saving = f"; saving the progress to {out_dir} (Ctrl-C again quits at once)" if out_dir else ""
             click.echo(f"interrupted after epoch {result.epochs} (step {result.steps}){saving}", err=True)
         report = headless.summary(exp, result, interrupted=interrupted)
+        if recorder is not None:
+            recorder.ended(result, report, interrupted=interrupted or ctrl_c.pressed)
         if out_dir is not None and result.diverged and not keep_diverged:
             click.echo(f"nothing written to {out_dir}: training diverged "
                        "(add --keep-diverged to write it anyway)", err=True)
@@ -161,6 +178,8 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
             if result.diverged:
                 progress["divergence"] = str(result.divergence)
             headless.write_outputs(out_dir, exp, progress=progress)
+        if recorder is not None:
+            recorder.finish()
         if as_json:
             click.echo(json.dumps(report))
         else:
@@ -203,16 +222,122 @@ class CtrlC:
         os._exit(130)
 
 
-def _run_with_progress(exp, target_epochs: int, show: bool, cancelled=lambda: False):
-    """Train; on a terminal, with a progress bar that shows the latest cost.
+class _nothing:
+    def __enter__(self):
+        return self
 
-    ``cancelled()`` true just before training starts: no training (``Trainer.run`` forgets a
-    ``stop()`` made before it starts).
-    """
-    if cancelled():
-        return exp.trainer.run(exp.trainer.epoch)
-    if not show:
-        return exp.trainer.run(target_epochs)
+    def __exit__(self, *exc_info):
+        return None
+
+
+def _resume_model(ref: Path, runs_dir) -> Path:
+    """The model file ``--resume`` names: a file as given; a run's folder, id or name: its
+    model.npz (a folder that is not a run, or a missing file, is left to ``_load_model``)."""
+    from ..experiments import runs
+
+    if ref.is_file() or ref.suffix or (ref.is_dir() and not (ref / "run.json").is_file()):
+        return ref
+    if not ref.exists() and len(ref.parts) > 1:
+        return ref
+    try:
+        run = runs.find_run(runs.runs_dir(runs_dir), str(ref))
+    except ValueError as exc:
+        raise UserError(f"--resume {ref}: {exc}") from None
+    model = run.path / "model.npz"
+    if not model.is_file():
+        raise UserError(f"--resume {ref}: run {run.id} has no checkpoint ({model} does not exist)")
+    return model
+
+
+class Recorder:
+    """This training recorded in the run store (``experiments.runs``): epochs, steps, a
+    checkpoint every ``every`` seconds and at the end, and the final summary."""
+
+    def __init__(self, exp, runs_dir, *, name, every: float, planned_epochs: int, resumed, out) -> None:
+        from ..experiments import runs
+
+        root = runs.runs_dir(runs_dir)
+        self.exp, self.every, self.planned = exp, every, planned_epochs
+        source = "nn-tui train" + (f" --resume {resumed}" if resumed is not None else "")
+        try:
+            self.writer = runs.RunWriter(root, exp.config, source=source, name=name)
+        except OSError as exc:
+            raise UserError(f"--runs-dir {root}: cannot record the run there ({exc.strerror or exc}); "
+                            "choose another or add --no-record") from None
+        notes = {}
+        if out is not None:
+            notes["out"] = str(out)
+        if resumed is not None:
+            notes["resumed_from"] = str(resumed)
+        if notes:
+            self.writer.note(**notes)
+        shown = str(root).rstrip("/") + "/"
+        click.echo(f"run {self.writer.id} in {shown}", err=True)
+
+    def __enter__(self) -> "Recorder":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if not self.writer.finished:  # an error on the way (e.g. writing --out): the run keeps its end
+            self.finish(quiet=True)
+
+    def epoch(self, record) -> None:
+        self.writer.epoch(record)
+        if self.checkpoints and self.writer.checkpoint_due(self.every):
+            try:
+                self.writer.checkpoint(self.exp, progress={"status": "running", "planned_epochs": self.planned})
+            except OSError as exc:  # training goes on; the run says why it has no newer checkpoint
+                self.checkpoints = False
+                self.writer.event(record.step, "checkpoint_failed", error=exc.strerror or str(exc))
+
+    checkpoints = True
+    """False once a checkpoint failed while training (e.g. a full disk): no more tries until the end."""
+
+    def step(self, record) -> None:
+        self.writer.step(record.step, record.loss)
+
+    def ended(self, result, report: dict, *, interrupted: bool) -> None:
+        """Training is over: how it ended, and its summary (``finish`` records them)."""
+        self.status = "diverged" if result.diverged else "interrupted" if interrupted else "finished"
+        self.report = report
+        self.progress = {"status": "complete" if self.status == "finished" else self.status,
+                         "planned_epochs": self.planned}
+        if result.diverged:
+            self.progress["divergence"] = str(result.divergence)
+
+    status, report, progress = "interrupted", None, None
+
+    def finish(self, quiet: bool = False) -> None:
+        """The last checkpoint (a failure to write it is noted in the run, and said unless
+        ``quiet``), then the run's status and summary."""
+        try:
+            self.writer.checkpoint(self.exp, progress=self.progress or {"status": "interrupted",
+                                                                        "planned_epochs": self.planned})
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            self.writer.note(checkpoint_error=reason)
+            if not quiet:
+                click.echo(f"warning: run {self.writer.id}: the final checkpoint was not written ({reason})",
+                           err=True)
+        finally:
+            self.writer.finish(self.status, self.report)
+
+
+def _run_with_progress(exp, target_epochs: int, show: bool, on_epoch=None, on_step=None):
+    """Train; on a terminal, with a progress bar that shows the latest cost. ``on_epoch`` and
+    ``on_step`` are called as the trainer's hooks (a ``stop()`` already asked ends the run at once)."""
+    trainer = exp.trainer
+    trainer.on_step = on_step
+    try:
+        if not show:
+            trainer.on_epoch = on_epoch
+            return trainer.run(target_epochs)
+        return _run_with_bar(exp, target_epochs, on_epoch)
+    finally:
+        trainer.on_epoch = trainer.on_step = None
+
+
+def _run_with_bar(exp, target_epochs: int, also=None):
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -225,12 +350,11 @@ def _run_with_progress(exp, target_epochs: int, show: bool, cancelled=lambda: Fa
             if rec.val_loss is not None:
                 status += f"  val loss {rec.val_loss:.4g}  val {rec.metric_name} {rec.val_metric:.4f}"
             progress.update(task, completed=rec.epoch, status=status)
+            if also is not None:
+                also(rec)
 
         exp.trainer.on_epoch = on_epoch
-        try:
-            return exp.trainer.run(target_epochs)
-        finally:
-            exp.trainer.on_epoch = None
+        return exp.trainer.run(target_epochs)
 
 
 def _print_report(report: dict, out_dir) -> None:
