@@ -358,6 +358,10 @@ def test_ctrl_c_stops_saves_the_progress_and_exits_130(tmp_path):
     assert 0 < epochs < 10**9
     assert model_meta(out / "model.npz")["progress"]["status"] == "interrupted"
     assert b"Ctrl-C" in shown and temporaries(out) == []
+    from tui_trainer.experiments import runs  # the run is recorded as interrupted, with its summary
+    [run] = runs.list_runs(Path(os.environ["NN_TUI_RUNS"]))
+    assert run.status == "interrupted" and run.summary["interrupted"] is True
+    assert run.summary["epochs"] == epochs and run.meta["out"] == str(out)
 
 
 @posix_only
