@@ -82,13 +82,14 @@ async def open_view(pilot, app, key: str):
 
 def test_every_view_is_registered_with_its_key_and_help_and_is_tested():
     from tests.test_lab_screens import SCREENS as LAB_SCREENS
+    from tests.test_runs_screens import SCREENS as RUNS_SCREENS
 
     views = {v.key: v for v in VIEWS}
     for key in SCREENS:
         assert key in views and views[key].help and views[key].description
     # A new view gets its key, palette command and help from its line in VIEWS; it must also be in
-    # SCREENS here (every view of the network) or in the lab's, so that the journeys run it.
-    assert set(views) == set(SCREENS) | {key for key, _ in LAB_SCREENS}
+    # SCREENS here (every view of the network), in the lab's or in the run store's, so that the journeys run it.
+    assert set(views) == set(SCREENS) | {key for key, _ in LAB_SCREENS} | {key for key, _ in RUNS_SCREENS}
 
 
 def footer_line(app) -> str:

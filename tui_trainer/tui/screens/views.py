@@ -81,6 +81,9 @@ VIEWS: tuple[View, ...] = (
     View("f", "surface", "Loss surfaces",
          "Watch optimizers walk 2-D functions (Rosenbrock, saddle, two wells, ...)",
          _screen("lab_surface", "SurfaceScreen", lambda screen_cls, training: screen_cls())),
+    View("h", "runs", "Runs",
+         "Every training recorded: overlay runs' curves, compare settings, continue or follow one",
+         _screen("runs_screen", "RunsScreen")),
 )
 """Every view, in the order its key appears in the help."""
 

@@ -1,0 +1,311 @@
+"""The Runs screen: every training recorded in the run store, newest first.
+
+A table of the runs (read again every ``REFRESH_SECONDS``: statuses change while runs go on); space
+marks runs whose curves are overlaid below, one colour each, next to the settings that differ among
+them; Enter continues a run that ended from its checkpoint in the main screen, or follows a running one
+in the watch view (w follows any run). The screen only reads the runs' folders.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.coordinate import Coordinate
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from ...experiments.files import about
+from ...experiments.runs import Metrics, Run, differing_settings, list_runs, read_metrics, runs_dir
+from ..guard import Guarded
+from ..keys import key
+from ..training import SessionLink
+from ..widgets.lane_colors import BLUE, CYAN, GREEN, GREY, MAGENTA, ORANGE, RED, RGB, WHITE, YELLOW, rgb
+from ..widgets.multi_plot import MultiPlot, PlotOptions, PlotSeries
+from .dialogs import ConfirmDialog
+from .leaving import LeavesSafely
+from .watch import STATUS_STYLE, WatchScreen, as_dict, metric_label, network_text, number, short
+
+REFRESH_SECONDS = 2.0
+"""How often the run list is read again."""
+RUN_COLORS: tuple[RGB, ...] = (CYAN, YELLOW, MAGENTA, GREEN, RED, BLUE, ORANGE, WHITE)
+"""The selected runs' colours, in the order they were selected (grey past the eighth)."""
+COLUMNS = ("", "id", "name", "status", "dataset", "network", "optimizer", "lr", "epochs",
+           "train loss", "val loss", "val acc/R^2", "when")
+EMPTY = "No runs yet in {root}/: every training is recorded; press space on the main screen"
+
+
+def when(started: Any) -> str:
+    """``11-30 02:15`` from a run's ISO start time (``-`` when unreadable)."""
+    if not isinstance(started, str):
+        return "-"
+    try:
+        return datetime.fromisoformat(started).strftime("%m-%d %H:%M")
+    except ValueError:
+        return started[:16]
+
+
+def run_cells(run: Run, selected: bool, color: RGB | None) -> tuple[Any, ...]:
+    """The table row of a run."""
+    settings, summary = as_dict(run.settings), as_dict(run.summary)
+    mark = Text("●", style=f"bold {rgb(color)}") if selected and color else Text("●" if selected else " ")
+    metric = summary.get("val_accuracy", summary.get("val_r2"))
+    if metric is None:
+        metric = summary.get("val_metric")
+    epochs = summary.get("epochs", settings.get("epochs"))
+    return (
+        mark, run.id, run.name or "", Text(run.status, style=STATUS_STYLE.get(run.status, "")),
+        str(settings.get("dataset", "-")), network_text(settings), str(settings.get("optimizer", "-")),
+        short(settings.get("lr")), short(epochs), short(summary.get("train_loss")),
+        short(summary.get("val_loss")), short(metric), when(run.meta.get("started")),
+    )
+
+
+class RunsScreen(LeavesSafely, Guarded, Screen):
+    """The run store: a table, the selected runs' curves and what differs among them."""
+
+    DEFAULT_CSS = """
+    RunsScreen #runs-title {
+        height: 1;
+        width: 1fr;
+        padding: 0 1;
+        background: $panel;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    RunsScreen #runs-table { height: 2fr; min-height: 4; }
+    RunsScreen #runs-empty { height: 1fr; padding: 1 2; color: $text-muted; }
+    RunsScreen #runs-bottom { height: 3fr; min-height: 6; }
+    RunsScreen #runs-plot { width: 1fr; height: 1fr; }
+    RunsScreen #runs-diff { width: 30; height: 1fr; padding: 0 1; border-left: solid $panel; }
+    """
+
+    BINDINGS = [
+        key("escape,q", "leave", "Back", help="Back to the main screen"),
+        key("space", "toggle_select", "Select", title="Select run",
+            help="Mark or unmark the run: marked runs' curves are overlaid and their settings compared",
+            priority=True),
+        key("enter", "open", "Continue/follow", title="Continue or follow",
+            help="A run that ended: continue it from its checkpoint; a running one: follow it", priority=True),
+        key("w", "watch", "Watch", title="Watch run", help="Follow the run: its curves, status and weights live"),
+    ]
+
+    def __init__(self, training: SessionLink | None = None, root: Path | None = None) -> None:
+        super().__init__()
+        self.training = training
+        self._root = Path(root) if root is not None else None
+        self.runs: list[Run] = []
+        """The runs listed, as shown (newest first)."""
+        self.selected: list[Path] = []
+        """The marked runs, in the order they were marked."""
+        self.metrics: dict[Path, Metrics] = {}
+        self._opening = False
+
+    @property
+    def root(self) -> Path:
+        """The runs directory: the one given, else the app's (``--runs-dir``), else ``NN_TUI_RUNS`` or ``./runs``."""
+        if self._root is None:
+            self._root = runs_dir(getattr(self.app, "runs_dir", None))
+        return self._root
+
+    # -- composition -------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="runs-title")
+        yield Static(EMPTY.format(root=self.root), id="runs-empty")
+        table: DataTable = DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+        table.add_columns(*COLUMNS)
+        yield table
+        with Horizontal(id="runs-bottom"):
+            yield MultiPlot(id="runs-plot", hint="space marks runs to overlay their curves")
+            yield Static("", id="runs-diff")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_runs()
+        self.set_interval(REFRESH_SECONDS, self.refresh_runs, name="runs refresh")
+        self.query_one(DataTable).focus()
+
+    # -- the list ------------------------------------------------------------------------------
+
+    @property
+    def current(self) -> Run | None:
+        """The run under the cursor."""
+        if not self.runs:
+            return None
+        row = self.query_one(DataTable).cursor_row
+        return self.runs[row] if 0 <= row < len(self.runs) else None
+
+    @property
+    def opening(self) -> bool:
+        """Whether a run is being opened (read, asked about, loaded): Enter does nothing meanwhile."""
+        return self._opening
+
+    def color_of(self, path: Path) -> RGB | None:
+        if path not in self.selected:
+            return None
+        i = self.selected.index(path)
+        return RUN_COLORS[i] if i < len(RUN_COLORS) else GREY
+
+    def refresh_runs(self) -> None:
+        """Read the store again and show it, the cursor kept on the same run."""
+        if not self.shown:
+            return
+        try:
+            runs = list_runs(self.root)
+        except OSError as exc:  # the store is a file, unreadable...: say so, keep what was shown
+            self.query_one("#runs-title", Static).update(Text(f"Runs in {self.root}: cannot read ({exc})", style="red"))
+            return
+        current = self.current
+        self.runs = runs
+        paths = {r.path for r in runs}
+        self.selected = [p for p in self.selected if p in paths]
+        for p in list(self.metrics):
+            if p not in paths:
+                del self.metrics[p]
+        table = self.query_one(DataTable)
+        keys = [str(r.path) for r in runs]
+        if [str(k.value) for k in table.rows] == keys:
+            for i, run in enumerate(runs):
+                for col, cell in enumerate(run_cells(run, run.path in self.selected, self.color_of(run.path))):
+                    table.update_cell_at(Coordinate(i, col), cell)
+        else:
+            table.clear()
+            for run, k in zip(runs, keys):
+                table.add_row(*run_cells(run, run.path in self.selected, self.color_of(run.path)), key=k)
+            if current is not None and str(current.path) in keys:
+                table.move_cursor(row=keys.index(str(current.path)), animate=False)
+        empty = not runs
+        self.query_one("#runs-empty").display = empty
+        table.display = not empty
+        self.query_one("#runs-bottom").display = not empty
+        running = sum(r.status == "running" for r in runs)
+        title = Text(no_wrap=True, overflow="ellipsis")
+        title.append("Runs", style="bold")
+        title.append(f" in {self.root}: {len(runs)}" + (f", {running} running" if running else ""))
+        if self.selected:
+            title.append(f" · {len(self.selected)} marked")
+        self.query_one("#runs-title", Static).update(title)
+        self.show_selection()
+
+    def _read(self, run: Run) -> Metrics:
+        metrics = self.metrics.get(run.path)
+        if metrics is None or run.status == "running" or metrics.offset == 0:
+            try:
+                metrics = read_metrics(run.path, metrics)
+            except (OSError, ValueError):
+                metrics = metrics or Metrics()
+            self.metrics[run.path] = metrics
+        return metrics
+
+    def show_selection(self) -> None:
+        """The marked runs' curves (the run under the cursor when none is marked) and their differences."""
+        by_path = {r.path: r for r in self.runs}
+        chosen = [by_path[p] for p in self.selected if p in by_path]
+        shown = chosen or ([self.current] if self.current is not None else [])
+        series = []
+        for run in shown:
+            metrics = self._read(run)
+            x, y = metrics.val.arrays()
+            if not len(x):
+                x, y = metrics.train.arrays()
+            label = run.name or run.id
+            series.append(PlotSeries(label, x, y, self.color_of(run.path) or CYAN))
+        y_label = "val loss" if all(len(self.metrics[r.path].val.arrays()[0]) for r in shown) else "loss"
+        self.query_one(MultiPlot).update_plot(series, PlotOptions(x_label="epoch", y_label=y_label, x_integer=True))
+        self.query_one("#runs-diff", Static).update(self.diff_text(chosen))
+
+    def diff_text(self, chosen: list[Run]) -> Text:
+        text = Text()
+        if len(chosen) < 2:
+            text.append("Mark two runs or more (space) to see the settings that differ.", style="dim")
+            return text
+        try:
+            keys = differing_settings(chosen)
+        except (TypeError, AttributeError, ValueError):  # a damaged run.json: nothing to compare
+            keys = []
+        if not keys:
+            text.append("Same settings.", style="bold")
+            return text
+        text.append("Differs\n", style="bold")
+        for k in keys:
+            text.append(f"{k}\n", style="bold")
+            for run in chosen:
+                color = self.color_of(run.path) or GREY
+                value = as_dict(run.settings).get(k)
+                shown = short(value) if number(value) is not None else ("-" if value is None else str(value))
+                text.append("  ● ", style=rgb(color))
+                text.append(f"{shown}\n")
+        return text
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if not self.selected and self.shown:
+            self.show_selection()
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def action_toggle_select(self) -> None:
+        run = self.current
+        if run is None:
+            return
+        if run.path in self.selected:
+            self.selected.remove(run.path)
+        else:
+            self.selected.append(run.path)
+        self.refresh_runs()
+
+    def action_watch(self) -> None:
+        run = self.current
+        if run is not None:
+            self.app.push_screen(WatchScreen(run.path))
+
+    def action_open(self) -> None:
+        run = self.current
+        if run is None or self._opening:
+            return
+        if run.status == "running":
+            self.app.push_screen(WatchScreen(run.path))
+            return
+        if self.training is None:
+            self.notify("Continuing a run needs the main screen", severity="warning", timeout=4)
+            return
+        self._opening = True
+        self._continue(run)
+
+    @work(group="runs-open")
+    async def _continue(self, run: Run) -> None:
+        """Open the run's checkpoint in the main screen to go on from it."""
+        from ...experiments.session import read_experiment
+
+        try:
+            file = run.path / "model.npz"
+            if not file.is_file():
+                self.notify(f"Run {run.id} has no checkpoint ({file}) to continue from", severity="warning",
+                            timeout=6)
+                return
+            try:
+                loaded = read_experiment(file)
+            except Exception as exc:  # noqa: BLE001 - a file that cannot be used is a message, the app goes on
+                self.notify(f"Could not continue {about(file, exc)}", severity="error", timeout=8)
+                return
+            if self.training.session.trained and not await self.app.push_screen_wait(
+                ConfirmDialog(f"Replace the current training with run {run.id}?", yes="Continue it", no="Cancel")
+            ):
+                return
+            if not self.shown:
+                return
+            await self.training.use(loaded)
+            self.notify(f"Continuing run {run.id}", timeout=4)
+            if self.start_leaving():
+                self.dismiss_when_on_top()
+        finally:
+            self._opening = False
+
+    def action_leave(self) -> None:
+        if self.start_leaving():
+            self.dismiss_when_on_top()

@@ -1,0 +1,298 @@
+"""The watch view: follows one run folder of the run store while another process (or this app) trains.
+
+It only reads: ``run.json`` for the status, ``metrics.jsonl`` incrementally (``read_metrics`` goes on from
+where it stopped) and ``model.npz`` for the weights, reloaded only when the file changes. A checkpoint that
+cannot be read (being replaced, damaged) is passed over until the next one. Nothing is ever written to the
+run's folder.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Static
+
+from ...experiments.runs import Metrics, Run, read_metrics, read_run
+from ..guard import Guarded
+from ..keys import key
+from ..widgets.lane_colors import CYAN, YELLOW
+from ..widgets.multi_plot import MultiPlot, PlotOptions, PlotSeries
+from ..widgets.weight_heatmap import WeightHeatmap
+from .lab_common import Part, fit_title
+from .leaving import LeavesSafely
+
+POLL_SECONDS = 0.5
+"""How often the run's files are read again (a few small reads)."""
+
+STATUS_STYLE = {"running": "bold green", "finished": "bold cyan", "diverged": "bold red", "interrupted": "bold yellow"}
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` when it is a dict (a damaged ``run.json`` may hold anything), else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def number(value: Any) -> float | None:
+    """A finite number, or None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def short(value: Any) -> str:
+    """A number as a short text (``-`` for none)."""
+    x = number(value)
+    if x is None:
+        return "-"
+    if x == int(x) and abs(x) < 1e6:
+        return str(int(x))
+    return f"{x:.4g}"
+
+
+def network_text(settings: dict[str, Any]) -> str:
+    """``16-16 tanh`` from a run's settings (hidden widths and activation)."""
+    hidden = settings.get("hidden")
+    widths = "-".join(str(h) for h in hidden) if isinstance(hidden, list) and hidden else "no hidden"
+    activation = settings.get("activation")
+    if isinstance(activation, list):
+        activation = "mixed"
+    return f"{widths} {activation}" if isinstance(activation, str) else widths
+
+
+def metric_label(metric: str) -> str:
+    return "R^2" if metric == "r2" else "acc"
+
+
+class WatchScreen(LeavesSafely, Guarded, Screen):
+    """One run, live: its header, loss curves and the weights of its latest checkpoint."""
+
+    AUTO_FOCUS = ""
+
+    DEFAULT_CSS = """
+    WatchScreen #watch-title, WatchScreen #watch-state {
+        height: 1;
+        width: 1fr;
+        padding: 0 1;
+        background: $panel;
+    }
+    WatchScreen #watch-body { height: 1fr; }
+    WatchScreen #watch-plot { width: 3fr; height: 1fr; }
+    WatchScreen #watch-weights { width: 2fr; height: 1fr; }
+    WatchScreen #watch-layer { height: 1; width: 1fr; padding: 0 1; background: $boost; }
+    WatchScreen WeightHeatmap { height: 1fr; }
+    """
+
+    BINDINGS = [
+        key("escape,q", "leave", "Back", help="Leave the watch view (the run goes on)"),
+        key("left_square_bracket", "layer(-1)", "Layer", key_display="[", title="Previous layer",
+            help="Show the previous layer's weights"),
+        key("right_square_bracket", "layer(1)", "Layer", show=False, key_display="]", title="Next layer",
+            help="Show the next layer's weights"),
+        Binding("l", "toggle_log", "Log", show=False),
+    ]
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.run: Run | None = None
+        """What ``run.json`` said last (None until it could be read)."""
+        self.metrics = Metrics()
+        self.problem: str | None = None
+        """Why the run cannot be read now (its folder removed, ``run.json`` damaged), else None."""
+        self.layer_index = 0
+        self.params: list | None = None
+        """The latest checkpoint's parameters (W1, b1, W2, b2, ...)."""
+        self.checkpoint_loads = 0
+        """Checkpoints read so far (for tests)."""
+        self._ckpt_stamp: tuple[int, int] | None = None
+        self._plotted_offset = -1
+        self._log = False
+
+    # -- composition -----------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="watch-title")
+        yield Static("", id="watch-state")
+        with Horizontal(id="watch-body"):
+            yield MultiPlot(id="watch-plot", hint="Waiting for the first epoch...")
+            with Vertical(id="watch-weights"):
+                yield Label("weights: waiting for the first checkpoint", id="watch-layer")
+                yield WeightHeatmap()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.poll()
+        self.set_interval(POLL_SECONDS, self.poll, name="watch poll")
+
+    def on_resize(self) -> None:
+        if self.shown:
+            self.call_after_refresh(self.show_header)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    @property
+    def status(self) -> str:
+        return self.run.status if self.run is not None else "unknown"
+
+    @property
+    def epoch(self) -> int | None:
+        """The latest epoch recorded."""
+        last = self.metrics.last
+        value = number(last.get("epoch")) if last else None
+        return None if value is None else int(value)
+
+    def poll(self) -> None:
+        """Read what changed in the run's folder and show it."""
+        if not self.shown:
+            return
+        try:
+            self.run = read_run(self.path)
+            self.problem = None
+        except ValueError as exc:
+            self.problem = str(exc)
+        try:
+            self.metrics = read_metrics(self.path, self.metrics)
+        except (OSError, ValueError):
+            pass
+        self._reload_checkpoint()
+        if self.metrics.offset != self._plotted_offset:
+            self._plotted_offset = self.metrics.offset
+            self.show_plot()
+        self.show_header()
+
+    def _reload_checkpoint(self) -> None:
+        """Read ``model.npz`` again when it changed; a file that cannot be read is skipped silently."""
+        from ...engine.checkpoint import load_checkpoint
+
+        try:
+            st = (self.path / "model.npz").stat()
+        except OSError:
+            return
+        stamp = (st.st_mtime_ns, st.st_size)
+        if stamp == self._ckpt_stamp:
+            return
+        self._ckpt_stamp = stamp
+        try:
+            ckpt = load_checkpoint(self.path / "model.npz")
+            params = [p.copy() for p in ckpt.net.params]
+        except Exception:  # noqa: BLE001 - being replaced or damaged: wait for the next one
+            return
+        if len(params) < 2:
+            return
+        self.params = params
+        self.checkpoint_loads += 1
+        self.show_weights()
+
+    # -- drawing -----------------------------------------------------------------------------
+
+    def header_parts(self) -> list[Part]:
+        run = self.run
+        settings = as_dict(run.settings) if run is not None else {}
+        parts = [Part(run.id if run is not None else self.path.name, style="bold")]
+        if run is not None and run.name:
+            parts.append(Part(run.name, drop=1))
+        dataset = settings.get("dataset")
+        if dataset is not None:
+            parts.append(Part(str(dataset), drop=3))
+        if settings:
+            parts.append(Part(network_text(settings), drop=2))
+            lr = short(settings.get("lr"))
+            parts.append(Part(f"{settings.get('optimizer', '?')} lr {lr}", str(settings.get("optimizer", "?")), drop=4))
+        return parts
+
+    def state_text(self) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if self.problem is not None and self.run is None:
+            text.append(self.problem, style="bold red")
+            return text
+        status = self.status
+        text.append(status, style=STATUS_STYLE.get(status, "bold"))
+        if self.problem is not None:
+            text.append(" (cannot read run.json now)", style="red")
+        epochs = number(as_dict(self.run.settings if self.run else {}).get("epochs"))
+        epoch = self.epoch
+        shown_epoch = "-" if epoch is None else str(epoch)
+        text.append(f"  epoch {shown_epoch}" + (f"/{int(epochs)}" if epochs else ""))
+        last = self.metrics.last or {}
+        label = metric_label(self.metrics.metric)
+        text.append(f"  train loss {short(last.get('train_loss'))}")
+        text.append(f"  val loss {short(last.get('val_loss'))}")
+        metric = last.get("val_metric") if number(last.get("val_metric")) is not None else last.get("train_metric")
+        text.append(f"  {label} {short(metric)}")
+        return text
+
+    def show_header(self) -> None:
+        if not self.shown:
+            return
+        title = self.query_one("#watch-title", Static)
+        width = title.content_size.width or self.size.width - 2
+        title.update(fit_title(self.header_parts(), max(width, 10)))
+        self.query_one("#watch-state", Static).update(self.state_text())
+
+    def show_plot(self) -> None:
+        series = []
+        for name, data, color in (("train loss", self.metrics.train, YELLOW), ("val loss", self.metrics.val, CYAN)):
+            x, y = data.arrays()
+            if len(x):
+                series.append(PlotSeries(name, x, y, color))
+        self.query_one(MultiPlot).update_plot(
+            series, PlotOptions(log_y=self._log, x_label="epoch", y_label="loss", x_integer=True),
+            live=self.status == "running")
+
+    def show_weights(self) -> None:
+        params = self.params
+        if params is None or not self.shown:
+            return
+        layers = len(params) // 2
+        self.layer_index = min(self.layer_index, layers - 1)
+        W, b = params[2 * self.layer_index], params[2 * self.layer_index + 1]
+        self.query_one("#watch-layer", Label).update(
+            f"[b]layer {self.layer_index + 1}/{layers}[/b] · latest checkpoint  [dim]\\[ ] layer[/dim]")
+        self.query_one(WeightHeatmap).set_matrix(
+            W, b, title=f"W{self.layer_index + 1} ({W.shape[0]} x {W.shape[1]})")
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def action_layer(self, delta: int) -> None:
+        if self.params is not None:
+            self.layer_index = (self.layer_index + delta) % (len(self.params) // 2)
+            self.show_weights()
+
+    def action_toggle_log(self) -> None:
+        self._log = not self._log
+        self.show_plot()
+
+    def action_leave(self) -> None:
+        if self.start_leaving():
+            self.dismiss_when_on_top()
+
+
+def _app_class():
+    from ..app import NNTuiApp
+
+    class WatchApp(NNTuiApp):
+        """The app opened on one run's watch view (``nn-tui watch``); leaving the view quits."""
+
+        def __init__(self, path: Path) -> None:
+            super().__init__(None, record=False)
+            self.watch_path = Path(path)
+
+        def get_default_screen(self) -> Screen:
+            return Screen()
+
+        def on_mount(self) -> None:
+            self.push_screen(WatchScreen(self.watch_path), callback=lambda _: self.exit())
+
+    return WatchApp
+
+
+def watch_app(path: Path):
+    """An app that shows the run in folder ``path`` and quits when its watch view is left."""
+    return _app_class()(path)
