@@ -12,6 +12,7 @@ and cost nothing when absent.
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
@@ -36,7 +37,9 @@ any length holds a few megabytes of history."""
 
 @dataclass
 class StepRecord:
-    """What one update did."""
+    """What one update did. Read it inside the ``on_step`` callback: ``grad_norms`` is worked out
+    from the gradient buffers when first read (many callers never need it), and the next step
+    writes over those buffers."""
 
     epoch: int
     """The epoch this step belongs to (1-based)."""
@@ -45,8 +48,13 @@ class StepRecord:
     loss: float
     """Loss on this step's batch before the update (the cost, for a full batch)."""
     lr: float
-    grad_norms: list[float]
-    """L2 norm of each layer's weight gradient, first layer first."""
+    weight_grads: list[np.ndarray] = field(default_factory=list, repr=False, compare=False)
+    """The live gradient buffers of the weight matrices (not copies)."""
+
+    @functools.cached_property
+    def grad_norms(self) -> list[float]:
+        """L2 norm of each layer's weight gradient, first layer first."""
+        return [float(np.sqrt(np.vdot(g, g))) for g in self.weight_grads]
 
 
 @dataclass
@@ -376,8 +384,7 @@ class Trainer:
         self.opt.step(self.net.params, grads)
         self.step_count += 1
         if self.on_step is not None:
-            norms = [float(np.sqrt(np.vdot(g, g))) for g in grads[0::2]]
-            self.on_step(StepRecord(self.epoch + 1, self.step_count, loss, self.opt.lr, norms))
+            self.on_step(StepRecord(self.epoch + 1, self.step_count, loss, self.opt.lr, grads[0::2]))
         if self._cursor >= len(self._order):
             self._end_epoch()
         return loss
