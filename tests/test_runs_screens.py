@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import threading
 import time
 
@@ -163,12 +164,23 @@ def test_a_run_without_a_usable_checkpoint_is_one_notification(store):
     (store / "not-a-run").mkdir()
     (store / "bad-json").mkdir()
     (store / "bad-json" / "run.json").write_text("{")
+    odd = finished_run(store, "odd")  # a run.json edited by hand into odd types
+    meta = json.loads((odd.path / "run.json").read_text())
+    meta.update(name=5, settings=["x"], summary="none", started=3)
+    (odd.path / "run.json").write_text(json.dumps(meta))
+    (odd.path / "metrics.jsonl").write_text('{"kind": "epoch", "epoch": "x"}\n[1]\n{"kind": "epo')
 
     async def scenario():
         app = NNTuiApp(small_config())
         async with app.run_test(size=(80, 24)) as pilot:
             screen = await open_runs(pilot, app)
-            assert [r.name for r in screen.runs] == ["damaged"]
+            assert sorted(str(r.name) for r in screen.runs) == ["5", "damaged"]
+            await pilot.press("space", "down", "space", "w")  # the odd one compared and followed
+            await wait_for(pilot, lambda: isinstance(app.screen, WatchScreen))
+            await pilot.pause(0.6)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is screen)
+            await cursor_to(pilot, screen, "damaged")
             await pilot.press("enter")
             await wait_for(pilot, lambda: "model.npz" in "\n".join(app.notes_shown))
             assert isinstance(app.screen, RunsScreen) and app.unexpected_errors == 0

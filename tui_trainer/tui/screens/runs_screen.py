@@ -35,8 +35,8 @@ REFRESH_SECONDS = 2.0
 """How often the run list is read again."""
 RUN_COLORS: tuple[RGB, ...] = (CYAN, YELLOW, MAGENTA, GREEN, RED, BLUE, ORANGE, WHITE)
 """The selected runs' colours, in the order they were selected (grey past the eighth)."""
-COLUMNS = ("", "id", "name", "status", "dataset", "network", "optimizer", "lr", "epochs",
-           "train loss", "val loss", "val acc/R^2", "when")
+COLUMNS = ("", "id", "name", "status", "dataset", "network", "opt", "lr", "epochs",
+           "train", "val loss", "acc/R²", "when")
 EMPTY = "No runs yet in {root}/: every training is recorded; press space on the main screen"
 
 
@@ -59,7 +59,7 @@ def run_cells(run: Run, selected: bool, color: RGB | None) -> tuple[Any, ...]:
         metric = summary.get("val_metric")
     epochs = summary.get("epochs", settings.get("epochs"))
     return (
-        mark, run.id, run.name or "", Text(run.status, style=STATUS_STYLE.get(run.status, "")),
+        mark, str(run.id), str(run.name or ""), Text(run.status, style=STATUS_STYLE.get(run.status, "")),
         str(settings.get("dataset", "-")), network_text(settings), str(settings.get("optimizer", "-")),
         short(settings.get("lr")), short(epochs), short(summary.get("train_loss")),
         short(summary.get("val_loss")), short(metric), when(run.meta.get("started")),
@@ -78,9 +78,9 @@ class RunsScreen(LeavesSafely, Guarded, Screen):
         text-wrap: nowrap;
         text-overflow: ellipsis;
     }
-    RunsScreen #runs-table { height: 2fr; min-height: 4; }
+    RunsScreen #runs-table { height: auto; max-height: 45%; min-height: 3; }
     RunsScreen #runs-empty { height: 1fr; padding: 1 2; color: $text-muted; }
-    RunsScreen #runs-bottom { height: 3fr; min-height: 6; }
+    RunsScreen #runs-bottom { height: 1fr; min-height: 6; }
     RunsScreen #runs-plot { width: 1fr; height: 1fr; }
     RunsScreen #runs-diff { width: 30; height: 1fr; padding: 0 1; border-left: solid $panel; }
     """
@@ -105,6 +105,7 @@ class RunsScreen(LeavesSafely, Guarded, Screen):
         """The marked runs, in the order they were marked."""
         self.metrics: dict[Path, Metrics] = {}
         self._opening = False
+        self._cells: dict[str, tuple] = {}
 
     @property
     def root(self) -> Path:
@@ -170,16 +171,20 @@ class RunsScreen(LeavesSafely, Guarded, Screen):
                 del self.metrics[p]
         table = self.query_one(DataTable)
         keys = [str(r.path) for r in runs]
+        rows = [run_cells(run, run.path in self.selected, self.color_of(run.path)) for run in runs]
         if [str(k.value) for k in table.rows] == keys:
-            for i, run in enumerate(runs):
-                for col, cell in enumerate(run_cells(run, run.path in self.selected, self.color_of(run.path))):
-                    table.update_cell_at(Coordinate(i, col), cell)
+            for i, (k, cells) in enumerate(zip(keys, rows)):
+                before = self._cells.get(k, ())
+                for col, cell in enumerate(cells):
+                    if col >= len(before) or before[col] != cell:
+                        table.update_cell_at(Coordinate(i, col), cell)
         else:
             table.clear()
-            for run, k in zip(runs, keys):
-                table.add_row(*run_cells(run, run.path in self.selected, self.color_of(run.path)), key=k)
+            for cells, k in zip(rows, keys):
+                table.add_row(*cells, key=k)
             if current is not None and str(current.path) in keys:
                 table.move_cursor(row=keys.index(str(current.path)), animate=False)
+        self._cells = dict(zip(keys, rows))
         empty = not runs
         self.query_one("#runs-empty").display = empty
         table.display = not empty
@@ -214,7 +219,7 @@ class RunsScreen(LeavesSafely, Guarded, Screen):
             x, y = metrics.val.arrays()
             if not len(x):
                 x, y = metrics.train.arrays()
-            label = run.name or run.id
+            label = str(run.name or run.id)
             series.append(PlotSeries(label, x, y, self.color_of(run.path) or CYAN))
         y_label = "val loss" if all(len(self.metrics[r.path].val.arrays()[0]) for r in shown) else "loss"
         self.query_one(MultiPlot).update_plot(series, PlotOptions(x_label="epoch", y_label=y_label, x_integer=True))

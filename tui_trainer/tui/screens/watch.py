@@ -123,7 +123,7 @@ class WatchScreen(LeavesSafely, Guarded, Screen):
         with Horizontal(id="watch-body"):
             yield MultiPlot(id="watch-plot", hint="Waiting for the first epoch...")
             with Vertical(id="watch-weights"):
-                yield Label("weights: waiting for the first checkpoint", id="watch-layer")
+                yield Label("weights: no checkpoint yet", id="watch-layer")
                 yield WeightHeatmap()
         yield Footer()
 
@@ -195,9 +195,9 @@ class WatchScreen(LeavesSafely, Guarded, Screen):
     def header_parts(self) -> list[Part]:
         run = self.run
         settings = as_dict(run.settings) if run is not None else {}
-        parts = [Part(run.id if run is not None else self.path.name, style="bold")]
+        parts = [Part(str(run.id) if run is not None else self.path.name, style="bold")]
         if run is not None and run.name:
-            parts.append(Part(run.name, drop=1))
+            parts.append(Part(str(run.name), drop=1))
         dataset = settings.get("dataset")
         if dataset is not None:
             parts.append(Part(str(dataset), drop=3))
