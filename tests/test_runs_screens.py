@@ -282,3 +282,21 @@ def test_nn_tui_watch_with_an_unknown_run_is_one_error_line(store):
     assert result.exit_code != 0
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and "nope" in lines[0]
+
+
+def test_a_run_that_ended_without_a_checkpoint_cannot_be_continued_but_can_be_followed(store):
+    finished_run(store, "bare", checkpoint=False)
+
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_runs(pilot, app)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: "no checkpoint" in "\n".join(app.notes_shown) and not screen.opening)
+            assert app.screen is screen
+            await pilot.press("w")
+            await wait_for(pilot, lambda: isinstance(app.screen, WatchScreen) and app.screen.epoch == 4)
+            assert "no checkpoint yet" in screen_text(app)
+            await pilot.press("escape", "escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+    run(scenario())
