@@ -139,7 +139,7 @@ def test_no_module_imports_plotexts_private_modules():
 def test_only_the_helper_imports_plotext():
     users = sorted(str(path.relative_to(PACKAGE)) for path in PACKAGE.rglob("*.py")
                    if "import plotext" in path.read_text(encoding="utf-8"))
-    assert users == ["tui/widgets/plotting.py"]
+    assert users == ["experiments/charts.py"]
 
 
 def test_y_axis_labels_round_ticks_by_their_spacing_and_log_ticks_as_decades():

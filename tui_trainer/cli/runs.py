@@ -16,12 +16,14 @@ from pathlib import Path
 import click
 
 from ..experiments import runs as store
+from ..engine.numbers import figure, tick_label
 from .common import OneLineUsageErrors, OneLineUsageGroup, UserError, friendly_errors
 from .group import main
 
 RUNS_DIR_HELP = "The runs directory (default: NN_TUI_RUNS, else ./runs)."
 COMPARE_METRICS = ("val_loss", "train_loss", "val_accuracy")
-COLOURS = ("blue", "red", "green", "magenta", "cyan", "yellow", "orange", "violet")
+COLOURS = (12, 9, 10, 13, 14, 11, 208, 141)
+"""Each run's colour (256-colour numbers: bright blue, red, green, magenta, cyan, yellow, orange, violet)."""
 MARKERS = ("braille", "dot", "x", "+", "o", "*", "#", "@")
 """One per run, so the curves are told apart without colour too."""
 
@@ -56,10 +58,9 @@ def _height() -> int:
 
 
 def _number(value, digits: int = 4) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.{digits}g}"
+    """A float in ``digits`` significant digits with a narrow exponent (``3.91e-11``), a count as it is."""
+    if isinstance(value, float) or value is None:
+        return figure(value, digits, missing="-")
     return str(value)
 
 
@@ -120,13 +121,13 @@ COLUMNS = [
     ("optim", lambda r: r["optimizer"] or "-", False, 9),
     ("lr", lambda r: _number(r["lr"], 3), True, 8),
     ("epochs", lambda r: _number(r["epochs"]), True, 7),
-    ("train", lambda r: _number(r["train_loss"]), True, 8),
-    ("val", lambda r: _number(r["val_loss"]), True, 8),
+    ("train", lambda r: _number(r["train_loss"], 3), True, 8),
+    ("val", lambda r: _number(r["val_loss"], 3), True, 8),
     ("val acc", _metric, True, 9),
     ("started", lambda r: _started(r["started"]), False, 12),
     ("secs", lambda r: _seconds(r["seconds"]), True, 7),
 ]
-DROP_ORDER = ("secs", "train", "started", "epochs", "hidden", "optim", "lr", "name", "dataset", "val")
+DROP_ORDER = ("secs", "started", "train", "hidden", "lr", "optim", "epochs", "name", "dataset", "val")
 """The columns left out, first to last, while the table is wider than the terminal."""
 
 
@@ -260,32 +261,27 @@ def _curve(metrics: store.Metrics, metric: str) -> tuple[str, list[float], list[
 
 def _plot(curves: list[tuple[str, list[float], list[float]]], title: str, width: int, height: int,
           colour: bool) -> str:
-    """The curves overlaid by plotext, with a legend; ANSI colours only when ``colour``."""
-    import plotext as plt
+    """The title, then the curves overlaid (``experiments.charts``, as the app's charts); ANSI colours
+    only when ``colour``."""
+    from ..experiments import charts
 
-    fig = plt.figure
-    fig.clear()
-    plt.terminal.limit(False, False)
-    try:
-        fig.plot_size(width, height)
-        fig.theme("colorless")
-        fig.title(title)
-        fig.label("epoch", axis="x")
-        for i, (label, x, y) in enumerate(curves):
-            if not x:
-                continue
-            if len(x) == 1:  # one point draws no line: show it as a short flat mark
-                x, y = [x[0] - 0.5, x[0] + 0.5], [y[0], y[0]]
-            marker = plt.marker(MARKERS[i % len(MARKERS)], plt.pixel(foreground=COLOURS[i % len(COLOURS)]))
-            signal = fig.signal(x, y, marker=marker)
-            signal.lines()
-            fig.draw(signal)
-        text = fig.build().string()
-    finally:
-        fig.clear()
-        plt.terminal.limit()
-    lines = [line.rstrip() for line in (text if colour else plt.uncolorize(text)).splitlines()]
-    return "\n".join(lines)
+    drawn = [(x, y) if len(x) != 1 else ([x[0] - 0.5, x[0] + 0.5], [y[0], y[0]])  # one point: a short mark
+             for _, x, y in curves if x]
+    xs = [v for x, _ in drawn for v in x]
+    ys = [v for _, y in drawn for v in y]
+    x_lim = charts.y_range(min(xs), max(xs), log=False)
+    y_lim = charts.y_range(min(ys), max(ys), log=False)
+    x_ticks, x_step = charts.linear_ticks(*x_lim, max(2, (width - 8) // 12), min_step=1.0)
+    plot = charts.Plot(
+        width=width, height=height - 1, x_lim=x_lim, y_lim=y_lim,
+        x_ticks=(x_ticks, [tick_label(v, x_step) for v in x_ticks]),
+        y_ticks=charts.y_axis(*y_lim, max(2, (height - 4) // 3), log=False), x_label="epoch",
+        curves=[charts.Curve(x, y, COLOURS[i % len(COLOURS)], MARKERS[i % len(MARKERS)])
+                for i, (_, x, y) in enumerate(curves) if x],
+    )
+    text = charts.plot_text(plot)
+    lines = [line.rstrip() for line in (text if colour else charts.plain(text)).splitlines()]
+    return "\n".join([title.center(width).rstrip(), *lines])
 
 
 def _side_by_side(title: str, labels: list[str], rows: list[tuple[str, list[str]]], width: int) -> list[str]:
@@ -367,7 +363,6 @@ def compare(ctx: click.Context, refs, metric, no_plot, as_json, runs_dir) -> Non
 
 SYMBOLS = ("⠒", "•", "x", "+", "o", "*", "#", "@")
 """What each marker of ``MARKERS`` draws, for the legend under the plot."""
-ANSI = {"blue": 34, "red": 31, "green": 32, "magenta": 35, "cyan": 36, "yellow": 33, "orange": 33, "violet": 35}
 
 
 def _legend(labels: list[str], width: int, colour: bool) -> str:
@@ -377,6 +372,6 @@ def _legend(labels: list[str], width: int, colour: bool) -> str:
     for i, label in enumerate(labels):
         mark = SYMBOLS[i % len(SYMBOLS)]
         if colour:
-            mark = f"\x1b[{ANSI[COLOURS[i % len(COLOURS)]]}m{mark}\x1b[0m"
+            mark = f"\x1b[38;5;{COLOURS[i % len(COLOURS)]}m{mark}\x1b[0m"
         parts.append(f"{mark} {_cut(label, room)}")
     return "    " + "  ".join(parts)

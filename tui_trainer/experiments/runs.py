@@ -101,7 +101,7 @@ class RunWriter:
         self._write_meta()
         self._metrics = os.open(self.path / "metrics.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         self._last_step_record = 0.0
-        self._last_checkpoint = time.monotonic()
+        self._last_checkpoint = -math.inf  # the first epoch's end writes one: a watcher sees weights early
         self._beating = threading.Event()
         (self.path / "heartbeat").touch()
         self._beat = threading.Thread(target=self._heartbeat, name=f"heartbeat {self.id}", daemon=True)

@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from ...experiments.files import about
-from ...experiments.runs import Metrics, Run, differing_settings, list_runs, read_metrics, runs_dir
+from ...experiments.runs import Metrics, Run, differing_settings, list_runs, overview, read_metrics, runs_dir
 from ..guard import Guarded
 from ..keys import key
 from ..training import SessionLink
@@ -50,19 +50,17 @@ def when(started: Any) -> str:
         return started[:16]
 
 
-def run_cells(run: Run, selected: bool, color: RGB | None) -> tuple[Any, ...]:
-    """The table row of a run."""
-    settings, summary = as_dict(run.settings), as_dict(run.summary)
+def run_cells(run: Run, row: dict[str, Any], selected: bool, color: RGB | None) -> tuple[Any, ...]:
+    """The table row of a run, from ``overview`` (the numbers ``nn-tui runs`` lists: a running
+    run's come from its last epoch)."""
+    settings = as_dict(run.settings)
     mark = Text("●", style=f"bold {rgb(color)}") if selected and color else Text("●" if selected else " ")
-    metric = summary.get("val_accuracy", summary.get("val_r2"))
-    if metric is None:
-        metric = summary.get("val_metric")
-    epochs = summary.get("epochs", settings.get("epochs"))
+    metric = row.get("val_accuracy", row.get("val_r2"))
     return (
         mark, str(run.id), str(run.name or ""), Text(run.status, style=STATUS_STYLE.get(run.status, "")),
-        str(settings.get("dataset", "-")), network_text(settings), str(settings.get("optimizer", "-")),
-        short(settings.get("lr")), short(epochs), short(summary.get("train_loss")),
-        short(summary.get("val_loss")), short(metric), when(run.meta.get("started")),
+        str(settings.get("dataset", "-")), network_text(settings), str(row.get("optimizer") or "-"),
+        short(row.get("lr")), short(row.get("epochs")), short(row.get("train_loss")),
+        short(row.get("val_loss")), short(metric), when(run.meta.get("started")),
     )
 
 
@@ -171,7 +169,8 @@ class RunsScreen(LeavesSafely, Guarded, Screen):
                 del self.metrics[p]
         table = self.query_one(DataTable)
         keys = [str(r.path) for r in runs]
-        rows = [run_cells(run, run.path in self.selected, self.color_of(run.path)) for run in runs]
+        rows = [run_cells(run, self._overview(run), run.path in self.selected, self.color_of(run.path))
+                for run in runs]
         if [str(k.value) for k in table.rows] == keys:
             for i, (k, cells) in enumerate(zip(keys, rows)):
                 before = self._cells.get(k, ())
@@ -197,6 +196,13 @@ class RunsScreen(LeavesSafely, Guarded, Screen):
             title.append(f" · {len(self.selected)} marked")
         self.query_one("#runs-title", Static).update(title)
         self.show_selection()
+
+    def _overview(self, run: Run) -> dict[str, Any]:
+        """``overview`` of a run, its records read incrementally where it has no summary yet."""
+        try:
+            return overview(run, None if as_dict(run.summary) else self._read(run))
+        except (AttributeError, TypeError, ValueError):  # a hand-edited run.json of odd types
+            return {}
 
     def _read(self, run: Run) -> Metrics:
         metrics = self.metrics.get(run.path)

@@ -19,6 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
+from ...engine.numbers import figure
 from ...experiments.runs import Metrics, Run, read_metrics, read_run
 from ..guard import Guarded
 from ..keys import key
@@ -47,13 +48,8 @@ def number(value: Any) -> float | None:
 
 
 def short(value: Any) -> str:
-    """A number as a short text (``-`` for none)."""
-    x = number(value)
-    if x is None:
-        return "-"
-    if x == int(x) and abs(x) < 1e6:
-        return str(int(x))
-    return f"{x:.4g}"
+    """A number as a short text (``-`` for none, or for a value of another type in a hand-edited file)."""
+    return figure(number(value), 4, missing="-")
 
 
 def network_text(settings: dict[str, Any]) -> str:
@@ -225,7 +221,8 @@ class WatchScreen(LeavesSafely, Guarded, Screen):
         text.append(f"  train loss {short(last.get('train_loss'))}")
         text.append(f"  val loss {short(last.get('val_loss'))}")
         metric = last.get("val_metric") if number(last.get("val_metric")) is not None else last.get("train_metric")
-        text.append(f"  {label} {short(metric)}")
+        shown = short(metric) if label != "acc" or number(metric) is None else f"{100 * number(metric):.1f}%"
+        text.append(f"  {label} {shown}")
         return text
 
     def show_header(self) -> None:
