@@ -64,14 +64,6 @@ def _number(value, digits: int = 4) -> str:
     return str(value)
 
 
-def _metric(row: dict) -> str:
-    if row.get("val_accuracy") is not None:
-        return f"{100 * row['val_accuracy']:.1f}%"
-    if row.get("val_r2") is not None:
-        return f"R2 {row['val_r2']:.3f}"
-    return "-"
-
-
 def _hidden(value) -> str:
     if isinstance(value, list):
         return ",".join(map(str, value)) or "none"
@@ -123,7 +115,7 @@ COLUMNS = [
     ("epochs", lambda r: _number(r["epochs"]), True, 7),
     ("train", lambda r: _number(r["train_loss"], 3), True, 8),
     ("val", lambda r: _number(r["val_loss"], 3), True, 8),
-    ("val acc", _metric, True, 9),
+    ("val acc", store.metric_text, True, 9),
     ("started", lambda r: _started(r["started"]), False, 12),
     ("secs", lambda r: _seconds(r["seconds"]), True, 7),
 ]
@@ -135,7 +127,7 @@ def table(rows: list[dict], width: int) -> list[str]:
     """The runs as a table at most ``width`` characters wide (columns dropped as needed)."""
     cells = {h: [_cut(get(r), most) for r in rows] for h, get, _, most in COLUMNS}
     header = {h: h for h, *_ in COLUMNS}
-    if rows and all(r.get("val_r2") is not None for r in rows if _metric(r) != "-"):
+    if rows and all(r.get("val_r2") is not None for r in rows if store.metric_text(r) != "-"):
         header["val acc"] = "val R2" if any(r.get("val_r2") is not None for r in rows) else "val acc"
     sizes = {h: max([len(header[h]), *map(len, cells[h])]) for h, *_ in COLUMNS}
     shown = [h for h, *_ in COLUMNS if h != "name" or any(cells["name"])]
@@ -338,7 +330,7 @@ def compare(ctx: click.Context, refs, metric, no_plot, as_json, runs_dir) -> Non
         ("epochs", [_number(r["epochs"]) for r in rows]),
         ("train loss", [_number(r["train_loss"]) for r in rows]),
         ("val loss", [_number(r["val_loss"]) for r in rows]),
-        ("val acc/R2", [_metric(r) for r in rows]),
+        ("val acc/R2", [store.metric_text(r) for r in rows]),
         ("seconds", [_seconds(r["seconds"]) for r in rows]),
     ]
     out = _side_by_side("", labels, settings + [("", [""] * len(labels))] + finals if settings else finals, width)

@@ -450,3 +450,13 @@ def overview(run: Run, metrics: Metrics | None = None) -> dict[str, Any]:
         seconds = round(metrics.seconds, 4)
     row.update(started=run.meta.get("started"), seconds=seconds)
     return row
+
+
+def metric_text(row: dict[str, Any]) -> str:
+    """A run's validation metric as ``overview`` gives it: ``85.0%`` accuracy, ``R2 0.912``, or ``-``."""
+    accuracy, r2 = row.get("val_accuracy"), row.get("val_r2")
+    if isinstance(accuracy, (int, float)) and not isinstance(accuracy, bool) and math.isfinite(accuracy):
+        return f"{100 * accuracy:.1f}%"
+    if isinstance(r2, (int, float)) and not isinstance(r2, bool) and math.isfinite(r2):
+        return f"R2 {r2:.3f}"
+    return "-"

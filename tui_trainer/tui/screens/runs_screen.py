@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from ...experiments.files import about
-from ...experiments.runs import Metrics, Run, differing_settings, list_runs, overview, read_metrics, runs_dir
+from ...experiments.runs import Metrics, Run, differing_settings, list_runs, metric_text, overview, read_metrics, runs_dir
 from ..guard import Guarded
 from ..keys import key
 from ..training import SessionLink
@@ -35,8 +35,9 @@ REFRESH_SECONDS = 2.0
 """How often the run list is read again."""
 RUN_COLORS: tuple[RGB, ...] = (CYAN, YELLOW, MAGENTA, GREEN, RED, BLUE, ORANGE, WHITE)
 """The selected runs' colours, in the order they were selected (grey past the eighth)."""
-COLUMNS = ("", "id", "name", "status", "dataset", "network", "opt", "lr", "epochs",
-           "train", "val loss", "acc/R²", "when")
+COLUMNS = ("", "run", "status", "dataset", "opt", "lr", "epochs", "val loss", "val acc", "train",
+           "network", "when", "id")
+"""Most telling first, so that 80 columns show the numbers: the run (its name, else its id), ..., its id last."""
 EMPTY = "No runs yet in {root}/: every training is recorded; press space on the main screen"
 
 
@@ -55,12 +56,12 @@ def run_cells(run: Run, row: dict[str, Any], selected: bool, color: RGB | None) 
     run's come from its last epoch)."""
     settings = as_dict(run.settings)
     mark = Text("●", style=f"bold {rgb(color)}") if selected and color else Text("●" if selected else " ")
-    metric = row.get("val_accuracy", row.get("val_r2"))
+    epochs = row.get("epochs")
     return (
-        mark, str(run.id), str(run.name or ""), Text(run.status, style=STATUS_STYLE.get(run.status, "")),
-        str(settings.get("dataset", "-")), network_text(settings), str(row.get("optimizer") or "-"),
-        short(row.get("lr")), short(row.get("epochs")), short(row.get("train_loss")),
-        short(row.get("val_loss")), short(metric), when(run.meta.get("started")),
+        mark, str(run.name or run.id), Text(run.status, style=STATUS_STYLE.get(run.status, "")),
+        str(settings.get("dataset", "-")), str(row.get("optimizer") or "-"), short(row.get("lr")),
+        str(epochs) if isinstance(epochs, int) else short(epochs), short(row.get("val_loss")), metric_text(row),
+        short(row.get("train_loss")), network_text(settings), when(run.meta.get("started")), str(run.id),
     )
 
 
