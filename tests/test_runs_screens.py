@@ -300,3 +300,40 @@ def test_a_run_that_ended_without_a_checkpoint_cannot_be_continued_but_can_be_fo
             await pilot.press("escape", "escape")
             await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
     run(scenario())
+
+
+def test_the_watch_view_follows_a_training_in_another_process_until_it_is_killed(store):
+    """The live-follow path across processes: a child trains and records, the watch view reads."""
+    import signal
+    import subprocess
+    import sys
+
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tui_trainer", "train", "--dataset", "xor", "--hidden", "4",
+         "--epochs", "100000000", "--checkpoint-every", "0.05", "--runs-dir", str(store), "--name", "live"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60  # a deadline for a hang, not a measurement
+        while not (list(store.glob("*/run.json")) and list(store.glob("*/model.npz"))):
+            assert child.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        [path] = [p.parent for p in store.glob("*/run.json")]
+
+        async def scenario():
+            app = watch_app(path)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await wait_for(pilot, lambda: isinstance(app.screen, WatchScreen))
+                watch = app.screen
+                await wait_for(pilot, lambda: watch.epoch is not None and watch.params is not None)
+                first = watch.epoch
+                await wait_for(pilot, lambda: watch.epoch > first)  # the numbers move
+                assert "running" in text_of(watch.query_one("#watch-state"))
+                child.send_signal(signal.SIGKILL)
+                child.wait()
+                await wait_for(pilot, lambda: "interrupted" in text_of(watch.query_one("#watch-state")))
+                assert app.unexpected_errors == 0
+        run(scenario())
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
