@@ -93,6 +93,8 @@ def _started(value) -> str:
 def _seconds(value) -> str:
     if not isinstance(value, (int, float)):
         return "-"
+    if value < 10:
+        return f"{value:.2f}"
     if value < 60:
         return f"{value:.1f}"
     minutes, secs = divmod(int(round(value)), 60)

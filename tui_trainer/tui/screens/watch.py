@@ -218,11 +218,14 @@ class WatchScreen(LeavesSafely, Guarded, Screen):
         text.append(f"  epoch {shown_epoch}" + (f"/{int(epochs)}" if epochs else ""))
         last = self.metrics.last or {}
         label = metric_label(self.metrics.metric)
-        text.append(f"  train loss {short(last.get('train_loss'))}")
-        text.append(f"  val loss {short(last.get('val_loss'))}")
         metric = last.get("val_metric") if number(last.get("val_metric")) is not None else last.get("train_metric")
         shown = short(metric) if label != "acc" or number(metric) is None else f"{100 * number(metric):.1f}%"
-        text.append(f"  {label} {shown}")
+        train, val = last.get("train_loss"), last.get("val_loss")
+        numbers = f"  train loss {short(train)}  val loss {short(val)}  {label} {shown}"
+        if text.cell_len + len(numbers) > self.size.width - 2:  # narrow: fewer digits and words, all three shown
+            numbers = f"  train {figure(number(train), 2, missing='-')}  val {figure(number(val), 2, missing='-')}" \
+                      f"  {label} {shown}"
+        text.append(numbers)
         return text
 
     def show_header(self) -> None:
