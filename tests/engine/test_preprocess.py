@@ -157,6 +157,15 @@ def test_prepare_binary_and_regression_targets():
     assert reg.Y_train.shape == (400, 1) and reg.X_val.shape == (0, 1) and reg.Y_val.shape == (0, 1)
 
 
+def test_prepare_names_the_network_inputs():
+    ds = load_dataset("iris")
+    data = prepare(ds)
+    assert data.features is None and data.feature_names == list(ds.feature_names) and data.n_inputs == 4
+    np.testing.assert_array_equal(data.inputs(ds.X[:5]), data.standardizer.transform(ds.X[:5]))
+    squares = prepare(load_dataset("circles"), features=["x1sq", "x2sq"])
+    assert squares.feature_names == ["X1²", "X2²"] and squares.X_train.shape[1] == squares.n_inputs == 2
+
+
 def test_prepare_rejects_integer_dtype():
     with pytest.raises(DataError, match="floating-point"):
         prepare(load_dataset("xor"), dtype=np.int32)

@@ -6,14 +6,18 @@ rows leaks into training; the validation score then measures what it claims to.
 ``prepare`` first checks the data itself: a value that is not finite or larger than
 ``MAX_ABS_VALUE`` is a data error naming the column, before any training, so that it is never
 reported later as a learning rate that is too high.
+
+With ``features`` (2-D data only; see ``features``) the network's inputs are computed from the raw
+columns first (``x1²``, ``sin x2``, ...), and those are what is standardized.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import features as feats
 from .csvdata import MAX_ABS_VALUE, DataError, Dataset
 
 
@@ -117,7 +121,12 @@ def train_val_split(n_or_y, val_split: float, seed: int, stratify: bool) -> tupl
 
 @dataclass
 class PreparedData:
-    """Network-ready arrays (standardized, encoded, contiguous) plus the raw labels for metrics."""
+    """Network-ready arrays (standardized, encoded, contiguous) plus the raw labels for metrics.
+
+    ``features`` is the feature names the inputs were computed with (None: the raw columns, as
+    they are); ``feature_names`` names each network input column: the dataset's column names, or
+    the features' display names (``X1²``). The standardizer works on those columns.
+    """
 
     X_train: np.ndarray
     Y_train: np.ndarray
@@ -127,6 +136,29 @@ class PreparedData:
     y_val: np.ndarray
     standardizer: Standardizer
     dataset: Dataset
+    features: tuple[str, ...] | None = None
+    feature_names: list[str] = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self):
+        if self.feature_names is None:
+            self.feature_names = (feats.display_names(self.features) if self.features is not None
+                                  else list(self.dataset.feature_names))
+
+    @property
+    def n_inputs(self) -> int:
+        """The network's input width."""
+        return len(self.feature_names)
+
+    def expand(self, X_raw) -> np.ndarray:
+        """Raw input rows (n, raw columns) -> the unstandardized network inputs (the features)."""
+        X = np.asarray(X_raw, dtype=np.float64)
+        return X if self.features is None else feats.expand(X, self.features)
+
+    def inputs(self, X_raw, dtype=None) -> np.ndarray:
+        """Raw input rows (e.g. a grid over x1, x2) -> what the network takes: features, then
+        standardized with the training statistics; ``dtype`` defaults to the training arrays'."""
+        dtype = self.X_train.dtype if dtype is None else dtype
+        return np.ascontiguousarray(self.standardizer.transform(self.expand(X_raw)), dtype=dtype)
 
 
 def check_values(ds: Dataset, dtype=np.float64) -> None:
@@ -161,27 +193,49 @@ def _check_column(ds: Dataset, what: str, values: np.ndarray, limit: float, hint
     raise DataError(f"{ds.name}: {what}, sample {i + 1}: {problem}")
 
 
-def prepare(ds: Dataset, *, val_split: float = 0.2, seed: int = 0, dtype=np.float64) -> PreparedData:
-    """Check the values, split (stratified for classification), standardize with training
-    statistics, encode targets."""
+def expand_features(ds: Dataset, features) -> tuple[np.ndarray, tuple[str, ...] | None]:
+    """(the unstandardized network inputs, the checked feature names) of ``ds``: its raw columns as
+    they are when ``features`` is None, else the features computed from its 2 raw columns (a
+    ``DataError`` when a name is unknown or given twice, none is given, the data are not 2-D, or a
+    feature's value is too large to train on)."""
+    if features is None:
+        return ds.X, None
+    try:
+        names = feats.check_features(features, np.asarray(ds.X).shape[1])
+    except ValueError as exc:
+        raise DataError(f"{ds.name}: {exc}") from None
+    X = feats.expand(ds.X, names)
+    for j, name in enumerate(names):
+        _check_column(ds, f"feature {feats.FEATURES[name][0]}", X[:, j], MAX_ABS_VALUE,
+                      "rescale the inputs or choose other features")
+    return X, names
+
+
+def prepare(ds: Dataset, *, val_split: float = 0.2, seed: int = 0, dtype=np.float64,
+            features=None) -> PreparedData:
+    """Check the values, compute the ``features`` (names from ``features.FEATURES``, 2-D data only;
+    None: the raw columns, as they are), split (stratified for classification), standardize with
+    training statistics, encode targets."""
     dtype = np.dtype(dtype)
     if dtype.kind != "f":
         raise DataError(f"dtype must be a floating-point type, got {dtype}")
     check_values(ds, dtype)
+    X, names = expand_features(ds, features)
     classification = ds.problem != "regression"
     train, val = train_val_split(ds.y if classification else len(ds.y), val_split, seed, classification)
-    scaler = Standardizer.fit(ds.X[train])
+    scaler = Standardizer.fit(X[train])
 
-    def features(idx):
-        return np.ascontiguousarray(scaler.transform(ds.X[idx]), dtype=dtype)
+    def inputs(idx):
+        return np.ascontiguousarray(scaler.transform(X[idx]), dtype=dtype)
 
     return PreparedData(
-        X_train=features(train),
+        X_train=inputs(train),
         Y_train=encode_targets(ds, ds.y[train], dtype),
-        X_val=features(val),
+        X_val=inputs(val),
         Y_val=encode_targets(ds, ds.y[val], dtype),
         y_train=ds.y[train],
         y_val=ds.y[val],
         standardizer=scaler,
         dataset=ds,
+        features=names,
     )
