@@ -112,7 +112,8 @@ def test_inputs_follow_the_training_dtype():
     ds = load_dataset("moons", n_samples=40)
     data = prepare(ds, dtype=np.float32, features=["x1sq"])
     assert data.inputs(ds.X).dtype == np.float32 and data.inputs(ds.X).shape == (40, 1)
-    assert prepare(ds).inputs(ds.X).tobytes() == np.ascontiguousarray(prepare(ds).standardizer.transform(ds.X)).tobytes()
+    raw = prepare(ds)
+    assert raw.inputs(ds.X).tobytes() == np.ascontiguousarray(raw.standardizer.transform(ds.X)).tobytes()
 
 
 @pytest.mark.parametrize("features,match", [
