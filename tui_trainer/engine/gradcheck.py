@@ -60,11 +60,12 @@ class ParamCheck:
 
 
 def central_differences(
-    net: Network, X, Y, loss: str, h: float | None = None, entries=None
+    net: Network, X, Y, loss: str, h: float | None = None, entries=None, **options
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The central differences and the steps used, one array each per parameter (NaN where not
     checked). ``h`` is the relative step (default ``default_step``); the step put in the
-    denominator is the one the stored weights really moved by."""
+    denominator is the one the stored weights really moved by. ``options`` (``l1``, ``l2``,
+    ``dropout_masks``) go to ``net.loss``: the penalized loss, or the loss with fixed masks."""
     if h is None:
         h = default_step(net.dtype)
     numeric, steps = [], []
@@ -77,10 +78,10 @@ def central_differences(
             s = step_for(saved, h)
             flat[j] = saved + s
             plus = float(flat[j])
-            up = net.loss(X, Y, loss)
+            up = net.loss(X, Y, loss, **options)
             flat[j] = saved - s
             minus = float(flat[j])
-            down = net.loss(X, Y, loss)
+            down = net.loss(X, Y, loss, **options)
             flat[j] = saved
             numf[j] = (up - down) / (plus - minus)
             stf[j] = (plus - minus) / 2
@@ -89,18 +90,20 @@ def central_differences(
     return numeric, steps
 
 
-def numerical_grads(net: Network, X, Y, loss: str, h: float | None = None, entries=None) -> list[np.ndarray]:
+def numerical_grads(
+    net: Network, X, Y, loss: str, h: float | None = None, entries=None, **options
+) -> list[np.ndarray]:
     """Central-difference estimate of dL/dp for every parameter (NaN where not checked).
 
     ``h`` is the relative step (``step_for``); ``entries`` optionally limits the work: a number of
-    entries per array, chosen evenly.
+    entries per array, chosen evenly; ``options`` as for ``central_differences``.
     """
-    return central_differences(net, X, Y, loss, h, entries)[0]
+    return central_differences(net, X, Y, loss, h, entries, **options)[0]
 
 
 def loss_noise(
     net: Network, X, Y, loss: str, h: float | None = None, *, points: int = 11, directions: int = 3,
-    seed: int = 0,
+    seed: int = 0, **options,
 ) -> float:
     """How much rounding alone moves the loss near the current weights, for moves of about ``h``
     (the relative step, default ``default_step``).
@@ -115,7 +118,7 @@ def loss_noise(
     loss is only as exact as the numbers it starts from (``log(1 + e^z) - z`` for a large ``z``
     is off by up to half a unit in the last place of ``z``, however small the result), and that
     error can be the same at every nearby weight, where no spread shows it. The weights are put
-    back exactly.
+    back exactly. ``options`` as for ``central_differences``.
     """
     if h is None:
         h = default_step(net.dtype)
@@ -126,7 +129,7 @@ def loss_noise(
     ks = np.arange(points, dtype=np.float64) - (points - 1) / 2
     basis = np.vander(ks, 5)
     rng = np.random.default_rng(seed)
-    base = float(net.loss(X, Y, loss))
+    base = float(net.loss(X, Y, loss, **options))
     worst = 0.0
     try:
         for _ in range(directions):
@@ -136,7 +139,7 @@ def loss_noise(
             values = np.empty(points)
             for i, k in enumerate(ks):
                 flat[...] = saved + k * d
-                values[i] = net.loss(X, Y, loss)
+                values[i] = net.loss(X, Y, loss, **options)
             values -= base
             if not np.all(np.isfinite(values)):
                 continue
@@ -159,12 +162,17 @@ def _mean_abs_logit(net: Network, X) -> float:
     return value if np.isfinite(value) else 0.0
 
 
-def gradcheck(net: Network, X, Y, loss: str, h: float | None = None, entries=None) -> list[ParamCheck]:
-    """Compare ``net.loss_and_grads`` with central differences, per parameter array."""
-    _, grads = net.loss_and_grads(X, Y, loss)
+def gradcheck(
+    net: Network, X, Y, loss: str, h: float | None = None, entries=None, **options
+) -> list[ParamCheck]:
+    """Compare ``net.loss_and_grads`` with central differences, per parameter array.
+
+    ``options`` (``l1``, ``l2``, ``dropout_masks``) go to both: the penalized loss, or the loss
+    with fixed dropout masks, is checked."""
+    _, grads = net.loss_and_grads(X, Y, loss, **options)
     analytic = [g.astype(np.float64) for g in grads]  # copies: grads are reused buffers
-    numeric, steps = central_differences(net, X, Y, loss, h, entries)
-    noise = loss_noise(net, X, Y, loss, h)
+    numeric, steps = central_differences(net, X, Y, loss, h, entries, **options)
+    noise = loss_noise(net, X, Y, loss, h, **options)
     checks = []
     for i, (a, n, s) in enumerate(zip(analytic, numeric, steps)):
         mask = ~np.isnan(n)

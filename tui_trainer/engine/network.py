@@ -8,6 +8,7 @@ activation and gradient buffers for each batch size are made once and reused.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,24 +143,42 @@ class Network:
             outs.append(a)
         return outs
 
-    def loss(self, X, Y, loss: str = "mse") -> float:
-        """The loss on ``(X, Y)`` without computing gradients."""
+    def loss(self, X, Y, loss: str = "mse", *, l1: float = 0.0, l2: float = 0.0, dropout_masks=None) -> float:
+        """The loss on ``(X, Y)`` without computing gradients; with ``l1`` / ``l2`` the penalty
+        (``penalty``) is added, and ``dropout_masks`` applies fixed masks (see ``loss_and_grads``)."""
         loss_fn = self._check_loss(loss)
         X, Y = self._as_input(X), self._as_target(Y, len(X))
+        masks = None if dropout_masks is None else self._check_masks(dropout_masks, len(X))
         ws = self._workspace(len(X))
-        self._forward(X, ws)
-        return loss_fn.value(ws.logits, ws.outputs[-1], Y, ws.work[-1])
+        self._forward(X, ws, masks)
+        value = loss_fn.value(ws.logits, ws.outputs[-1], Y, ws.work[-1])
+        if l1 or l2:
+            value += self.penalty(l1, l2)
+        return value
 
-    def loss_and_grads(self, X, Y, loss: str = "mse") -> tuple[float, list[np.ndarray]]:
+    def loss_and_grads(
+        self, X, Y, loss: str = "mse", *, l1: float = 0.0, l2: float = 0.0, dropout_masks=None
+    ) -> tuple[float, list[np.ndarray]]:
         """The loss on ``(X, Y)`` and its gradient with respect to each parameter, by backprop.
 
         The returned gradient arrays are the network's own reused buffers (``self.grads``,
         aligned with ``params``): the next call overwrites them, so copy what you keep.
+
+        ``l1`` / ``l2`` add the weight penalty ``l1 * sum|W| + l2 / 2 * sum W^2`` over every weight
+        matrix (biases are not penalized), as TensorFlow Playground defines it; the value returned
+        is then the data loss plus ``penalty(l1, l2)``. The L1 subgradient at a weight of exactly 0
+        is 0 (``sign(0) = 0``, as torch's ``abs``).
+
+        ``dropout_masks`` (default None: no dropout) holds one entry per hidden layer: None, or an
+        array of shape ``(n_samples, layer_size)`` that multiplies that layer's output (inverted
+        dropout: 0 where a node is dropped, ``1 / (1 - p)`` where kept; see ``dropout_masks``).
+        The loss and gradients are those of the network with these masks held fixed.
         """
         loss_fn = self._check_loss(loss)
         X, Y = self._as_input(X), self._as_target(Y, len(X))
+        masks = None if dropout_masks is None else self._check_masks(dropout_masks, len(X))
         ws = self._workspace(len(X))
-        self._forward(X, ws)
+        inputs = self._forward(X, ws, masks)
         last = self.n_layers - 1
         delta = ws.deltas[last]
         value = loss_fn.value_and_grad(ws.logits, ws.outputs[last], Y, delta, ws.work[last])
@@ -167,20 +186,73 @@ class Network:
             self._acts[last].backward(delta, ws.outputs[last], ws.work[last])
         grads, weights, acts = self.grads, self.weights, self._acts
         for i in range(last, -1, -1):
-            a_prev = X if i == 0 else ws.outputs[i - 1]
+            a_prev = X if i == 0 else ws.outputs[i - 1] if inputs is None else inputs[i - 1]
             delta = ws.deltas[i]
             np.dot(a_prev.T, delta, out=grads[2 * i])  # np.dot: less call overhead than matmul
             np.add.reduce(delta, axis=0, out=grads[2 * i + 1])
             if i:
                 np.dot(delta, weights[i].T, out=ws.deltas[i - 1])
+                if masks is not None and masks[i - 1] is not None:
+                    ws.deltas[i - 1] *= masks[i - 1]
                 acts[i - 1].backward(ws.deltas[i - 1], ws.outputs[i - 1], ws.work[i - 1])
+        if l1 or l2:
+            value += self.add_penalty_grads(grads, l1, l2)
         return value, grads
+
+    # -- regularization --------------------------------------------------------------------
+
+    def penalty(self, l1: float = 0.0, l2: float = 0.0) -> float:
+        """The weight penalty ``l1 * sum|W| + l2 / 2 * sum W^2`` over all weight matrices (not
+        the biases): what ``loss_and_grads(..., l1=, l2=)`` adds to the data loss. 0.0 when both
+        are 0, so a caller can show "loss = data + penalty"."""
+        check_penalty(l1, l2)
+        value = 0.0
+        if l1:
+            value += l1 * sum(float(np.abs(W).sum()) for W in self.weights)
+        if l2:
+            value += l2 / 2 * sum(float(np.vdot(W, W)) for W in self.weights)
+        return value
+
+    def add_penalty_grads(self, grads, l1: float = 0.0, l2: float = 0.0) -> float:
+        """Add the penalty's gradient (``l1 * sign(W) + l2 * W``) into the weight gradients of
+        ``grads`` (aligned with ``params``, e.g. those ``loss_and_grads`` returned) in place;
+        returns ``penalty(l1, l2)``."""
+        value = self.penalty(l1, l2)
+        for W, g in zip(self.weights, grads[0::2]):
+            if l1:
+                g += l1 * np.sign(W)
+            if l2:
+                g += l2 * W
+        return value
+
+    def dropout_masks(self, rates, n_samples: int, rng: np.random.Generator) -> list | None:
+        """Inverted-dropout masks for a batch of ``n_samples``, drawn from ``rng``: for each hidden
+        layer with rate ``p > 0`` an array of shape ``(n_samples, layer_size)`` holding 0 (dropped,
+        probability ``p``) or ``1 / (1 - p)`` (kept), so each node's expected output is unchanged;
+        None for a layer with ``p = 0``. ``rates`` is one float for every hidden layer or one per
+        hidden layer (``check_dropout``). Returns None when every rate is 0 (nothing drawn)."""
+        rates = check_dropout(rates, self.n_layers - 1)
+        if not any(rates):
+            return None
+        masks = []
+        for p, size in zip(rates, self.layer_sizes[1:-1]):
+            if not p:
+                masks.append(None)
+                continue
+            keep = 1.0 - p
+            mask = (rng.random((n_samples, size)) < keep).astype(self.dtype)
+            mask *= 1.0 / keep
+            masks.append(mask)
+        return masks
 
     # -- internals -------------------------------------------------------------------------
 
-    def _forward(self, X: np.ndarray, ws: _Workspace) -> None:
+    def _forward(self, X: np.ndarray, ws: _Workspace, masks=None) -> list[np.ndarray] | None:
+        """Fill ``ws``; with dropout ``masks``, returns each layer's output as the next layer sees
+        it (masked: new arrays; ``ws.outputs`` keep the unmasked outputs for the backward pass)."""
         a = X
         last = self.n_layers - 1
+        inputs = None if masks is None else []
         for i, (W, b, act) in enumerate(zip(self.weights, self.biases, self._acts)):
             z = ws.logits if i == last else ws.outputs[i]
             np.dot(a, W, out=z)
@@ -189,6 +261,26 @@ class Network:
                 np.copyto(ws.outputs[i], z)
                 z = ws.outputs[i]
             a = act.forward(z, ws.work[i])
+            if inputs is not None and i < last:
+                if masks[i] is not None:
+                    a = a * masks[i]
+                inputs.append(a)
+        return inputs
+
+    def _check_masks(self, masks, n: int) -> list:
+        masks = list(masks)
+        hidden = self.layer_sizes[1:-1]
+        if len(masks) != len(hidden):
+            raise ValueError(f"need one dropout mask (or None) per hidden layer ({len(hidden)}), got {len(masks)}")
+        out = []
+        for m, size in zip(masks, hidden):
+            if m is not None:
+                m = np.asarray(m)
+                if m.shape != (n, size):
+                    raise ValueError(f"dropout mask must have shape ({n}, {size}), got {m.shape}")
+                m = np.ascontiguousarray(m, dtype=self.dtype)
+            out.append(m)
+        return out
 
     def _workspace(self, n: int) -> _Workspace:
         ws = self._workspaces.get(n)
@@ -247,6 +339,30 @@ def split_flat(flat: np.ndarray, shapes) -> list[np.ndarray]:
         views.append(flat[start : start + size].reshape(shape))
         start += size
     return views
+
+
+def check_penalty(l1, l2) -> None:
+    """Raise ``ValueError`` unless ``l1`` and ``l2`` are finite numbers >= 0."""
+    for name, value in (("l1", l1), ("l2", l2)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                or not math.isfinite(value) or value < 0:
+            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+
+
+def check_dropout(rates, n_hidden: int) -> tuple[float, ...]:
+    """Dropout rates, one per hidden layer, from one float (every hidden layer) or a list of
+    ``n_hidden``; each in [0, 1), else ``ValueError`` naming the value."""
+    if isinstance(rates, (int, float, np.integer, np.floating)) and not isinstance(rates, bool):
+        values = (rates,) * n_hidden
+    else:
+        values = tuple(rates)
+        if len(values) != n_hidden:
+            raise ValueError(f"need one dropout rate per hidden layer ({n_hidden}), got {len(values)}: {list(values)}")
+    for p in values:
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)) \
+                or not math.isfinite(p) or not 0 <= p < 1:
+            raise ValueError(f"dropout rate must be in [0, 1), got {p!r}")
+    return tuple(float(p) for p in values)
 
 
 def _check_sizes(layer_sizes) -> tuple[int, ...]:

@@ -22,7 +22,7 @@ from typing import Callable
 import numpy as np
 
 from .metrics import accuracy, r2_score
-from .network import Network
+from .network import Network, check_dropout, check_penalty
 from .optimizers import Optimizer
 from .preprocess import PreparedData
 
@@ -46,10 +46,13 @@ class StepRecord:
     step: int
     """Updates made so far, this one included."""
     loss: float
-    """Loss on this step's batch before the update (the cost, for a full batch)."""
+    """Data loss on this step's batch before the update (the cost, for a full batch), with this
+    step's dropout masks when dropout is on; the penalty is not in it."""
     lr: float
     weight_grads: list[np.ndarray] = field(default_factory=list, repr=False, compare=False)
     """The live gradient buffers of the weight matrices (not copies)."""
+    penalty: float = 0.0
+    """The L1 / L2 weight penalty before the update: the step minimized ``loss + penalty``."""
 
     @functools.cached_property
     def grad_norms(self) -> list[float]:
@@ -72,6 +75,9 @@ class EpochRecord:
     val_metric: float | None
     lr: float
     seconds: float
+    penalty: float = 0.0
+    """The L1 / L2 weight penalty at the end of the epoch (not in ``train_loss`` / ``val_loss``,
+    which are the data loss): the objective trained on is ``train_loss + penalty``."""
 
 
 @dataclass
@@ -116,8 +122,15 @@ class Trainer:
         loss: str,
         batch_size: int | str = "full",
         seed: int = 0,
+        l1: float = 0.0,
+        l2: float = 0.0,
+        dropout=0.0,
     ) -> None:
         self.net, self.opt, self.data, self.loss = net, opt, data, loss
+        self.l1, self.l2, self.dropout = l1, l2, dropout
+        self._dropout_rng = np.random.default_rng(None if seed is None else [seed, 7])
+        """Draws the dropout masks; apart from the batch order's generator, so runs without
+        dropout see the same batches as ever."""
         self._latest_opt = opt
         self.batch_size = _check_batch_size(batch_size)
         self.problem = data.dataset.problem
@@ -187,6 +200,46 @@ class Trainer:
         if self._k < n:  # preallocated batch buffers, filled by np.take
             self._xb = np.empty((self._k, self.data.X_train.shape[1]), self.net.dtype)
             self._yb = np.empty((self._k, self.data.Y_train.shape[1]), self.net.dtype)
+
+    # -- regularization ----------------------------------------------------------------------
+    # Each step minimizes data loss + l1 * sum|W| + l2 / 2 * sum W^2 (weights, not biases) with
+    # inverted dropout on the hidden layers; ``evaluate`` and the epoch records report the data
+    # loss of the whole network (no penalty, no dropout), with the penalty in ``penalty``.
+    # Set these at any time: the next step uses them.
+
+    @property
+    def l1(self) -> float:
+        return self._l1
+
+    @l1.setter
+    def l1(self, value: float) -> None:
+        check_penalty(value, 0.0)
+        self._l1 = float(value)
+
+    @property
+    def l2(self) -> float:
+        return self._l2
+
+    @l2.setter
+    def l2(self, value: float) -> None:
+        check_penalty(0.0, value)
+        self._l2 = float(value)
+
+    @property
+    def dropout(self) -> tuple[float, ...]:
+        """Dropout rate per hidden layer, each in [0, 1) (set one float for all, or a list)."""
+        return self._dropout
+
+    @dropout.setter
+    def dropout(self, rates) -> None:
+        self._dropout = check_dropout(rates, self.net.n_layers - 1)
+
+    def dropout_rng_state(self) -> dict:
+        """The dropout generator's state (JSON-friendly), so a resumed run draws the same masks."""
+        return self._dropout_rng.bit_generator.state
+
+    def set_dropout_rng_state(self, state: dict) -> None:
+        self._dropout_rng.bit_generator.state = state
 
     # -- control from another thread ---------------------------------------------------------
 
@@ -376,21 +429,31 @@ class Trainer:
             with np.errstate(all="ignore"):
                 self.start_cost = self.net.loss(self.data.X_train, self.data.Y_train, self.loss)
         X, Y = self._next_batch()
-        loss, grads = self.net.loss_and_grads(X, Y, self.loss)
-        if not math.isfinite(loss):
-            self._diverge(f"the loss became {loss}", self.epoch + 1)
+        l1, l2, rates = self._l1, self._l2, self._dropout
+        if any(rates):
+            masks = self.net.dropout_masks(rates, len(X), self._dropout_rng)
+            loss, grads = self.net.loss_and_grads(X, Y, self.loss, dropout_masks=masks)
+        else:
+            loss, grads = self.net.loss_and_grads(X, Y, self.loss)
+        penalty = self.net.add_penalty_grads(grads, l1, l2) if l1 or l2 else 0.0
+        if not math.isfinite(loss + penalty):
+            self._diverge(f"the loss became {loss + penalty}", self.epoch + 1)
             return None
         np.copyto(self._last_good, self.net.flat_params)
         self.opt.step(self.net.params, grads)
         self.step_count += 1
         if self.on_step is not None:
-            self.on_step(StepRecord(self.epoch + 1, self.step_count, loss, self.opt.lr, grads[0::2]))
+            self.on_step(StepRecord(self.epoch + 1, self.step_count, loss, self.opt.lr, grads[0::2], penalty))
         if self._cursor >= len(self._order):
             self._end_epoch()
         return loss
 
     def evaluate(self) -> dict[str, float | None]:
-        """Loss and accuracy (or R^2) on the training and validation sets."""
+        """Loss and accuracy (or R^2) on the training and validation sets.
+
+        ``train_loss`` / ``val_loss`` are the data loss of the whole network: without the L1 / L2
+        penalty (``net.penalty(trainer.l1, trainer.l2)``, in ``EpochRecord.penalty``) and without
+        dropout, so they compare across settings and with runs that use neither."""
         d = self.data
         out = {"train_loss": self.net.loss(d.X_train, d.Y_train, self.loss)}
         out["train_metric"] = self._metric(d.X_train, d.Y_train, d.y_train)
@@ -463,6 +526,7 @@ class Trainer:
             val_metric=metrics["val_metric"],
             lr=self.opt.lr,
             seconds=now - self._epoch_started,
+            penalty=self.net.penalty(self._l1, self._l2) if self._l1 or self._l2 else 0.0,
         )
         self._epoch_started = now
         self._keep(record)
