@@ -312,7 +312,7 @@ class RunsScreen(LeavesSafely, Guarded, Screen):
             if not self.shown:
                 return
             await self.training.use(loaded)
-            self.notify(f"Continuing run {run.id}", timeout=4)
+            self.notify(f"Loaded run {run.id}: space trains on from it, recorded as a new run", timeout=5)
             if self.start_leaving():
                 self.dismiss_when_on_top()
         finally:
