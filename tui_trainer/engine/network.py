@@ -152,7 +152,7 @@ class Network:
         ws = self._workspace(len(X))
         self._forward(X, ws, masks)
         value = loss_fn.value(ws.logits, ws.outputs[-1], Y, ws.work[-1])
-        if l1 or l2:
+        if l1 != 0 or l2 != 0:  # a bad value (None, NaN, ...) is refused in ``penalty``
             value += self.penalty(l1, l2)
         return value
 
@@ -195,7 +195,7 @@ class Network:
                 if masks is not None and masks[i - 1] is not None:
                     ws.deltas[i - 1] *= masks[i - 1]
                 acts[i - 1].backward(ws.deltas[i - 1], ws.outputs[i - 1], ws.work[i - 1])
-        if l1 or l2:
+        if l1 != 0 or l2 != 0:  # a bad value (None, NaN, ...) is refused in ``penalty``
             value += self.add_penalty_grads(grads, l1, l2)
         return value, grads
 
@@ -352,10 +352,13 @@ def check_penalty(l1, l2) -> None:
 def check_dropout(rates, n_hidden: int) -> tuple[float, ...]:
     """Dropout rates, one per hidden layer, from one float (every hidden layer) or a list of
     ``n_hidden``; each in [0, 1), else ``ValueError`` naming the value."""
-    if isinstance(rates, (int, float, np.integer, np.floating)) and not isinstance(rates, bool):
+    if isinstance(rates, (int, float, np.integer, np.floating)):
         values = (rates,) * n_hidden
     else:
-        values = tuple(rates)
+        try:
+            values = tuple(rates)
+        except TypeError:
+            raise ValueError(f"dropout rate must be a number in [0, 1) or a list of them, got {rates!r}") from None
         if len(values) != n_hidden:
             raise ValueError(f"need one dropout rate per hidden layer ({n_hidden}), got {len(values)}: {list(values)}")
     for p in values:
