@@ -7,7 +7,8 @@ epoch), and ``k = 1`` is single-sample SGD. Another thread controls a running tr
 ``pause``, ``resume``, ``request_step``, ``stop``, ``set_pace`` and ``submit`` (every change
 to the network, optimizer or batches: ``set_hparams``, ``set_optimizer``, ``set_batch_size``,
 weight edits), which runs a change where no step is in progress; listeners get plain records
-and cost nothing when absent.
+and cost nothing when absent. Optional: a learning-rate ``schedule`` (``schedules``), applied once
+per epoch, and early stopping on the validation loss (``patience``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .metrics import accuracy, r2_score
 from .network import Network, check_dropout, check_penalty
 from .optimizers import Optimizer
 from .preprocess import PreparedData
+from .schedules import Schedule
 
 DIVERGENCE_HINT = "lower the learning rate"
 EXPLOSION_FACTOR = 10.0
@@ -95,6 +97,26 @@ class Divergence:
 
 
 @dataclass
+class EarlyStop:
+    """Why training stopped early: the validation loss had not improved for ``patience`` epochs."""
+
+    epoch: int
+    """The epoch at whose end training stopped."""
+    best_epoch: int | None
+    """The epoch whose weights were restored (the lowest validation loss)."""
+    best_val_loss: float | None
+    """None: no epoch had a finite validation loss, and no weights were restored."""
+    patience: int
+
+    def __str__(self) -> str:
+        if self.best_val_loss is None:
+            return f"stopped early at epoch {self.epoch}: no finite validation loss in {self.patience} epochs"
+        return (f"stopped early at epoch {self.epoch}: the validation loss had not improved for "
+                f"{self.patience} epochs; restored the weights of epoch {self.best_epoch} "
+                f"(val loss {self.best_val_loss:.4g})")
+
+
+@dataclass
 class TrainResult:
     """The outcome of ``Trainer.run``."""
 
@@ -104,10 +126,16 @@ class TrainResult:
     history: list[EpochRecord] = field(default_factory=list)
     divergence: Divergence | None = None
     stopped: bool = False
+    early_stop: EarlyStop | None = None
+    """Set when early stopping ended the run (then the best epoch's weights are in the network)."""
 
     @property
     def diverged(self) -> bool:
         return self.divergence is not None
+
+    @property
+    def stopped_early(self) -> bool:
+        return self.early_stop is not None
 
 
 class Trainer:
@@ -122,6 +150,8 @@ class Trainer:
         loss: str,
         batch_size: int | str = "full",
         seed: int = 0,
+        schedule: Schedule | None = None,
+        patience: int | None = None,
         l1: float = 0.0,
         l2: float = 0.0,
         dropout=0.0,
@@ -178,6 +208,17 @@ class Trainer:
         self._waiting = False  # the loop is paused and waits: nothing touches the network
         self._lock = threading.Lock()
         self._resize_batches()
+        self._schedule: Schedule | None = schedule
+        self._base_lr: float | None = None
+        self._scheduled_lr: float | None = None  # the lr the schedule last set (None: not yet)
+        self._patience = _check_patience(patience)
+        self.best_epoch: int | None = None
+        """Early stopping: the epoch with the lowest validation loss so far (None: none yet)."""
+        self.best_val_loss: float | None = None
+        self.early_stop: EarlyStop | None = None
+        """Set when early stopping ended training: ``step`` and ``run`` do nothing until ``clear_early_stop``."""
+        self._bad_epochs = 0
+        self._best_params: np.ndarray | None = None
 
     # -- batch mode --------------------------------------------------------------------------
 
@@ -283,12 +324,24 @@ class Trainer:
         """
         latest = self._latest_opt  # the optimizer these apply to: a switch may still be queued
         type(latest)(**{**latest.hparams, **hparams})  # raises ValueError on a bad value
-        self.submit(lambda: self.opt.set(**hparams))
+
+        def apply() -> None:
+            self.opt.set(**hparams)
+            if "lr" in hparams and self._schedule is not None:
+                self._apply_schedule(rebase=True)  # the lr set is the schedule's new base
+
+        self.submit(apply)
 
     def set_optimizer(self, opt: Optimizer) -> None:
         """Train on with ``opt`` (its own fresh state) from the next step; the weights stay."""
         self._latest_opt = opt
-        self.submit(lambda: setattr(self, "opt", opt))
+
+        def apply() -> None:
+            self.opt = opt
+            if self._schedule is not None:
+                self._apply_schedule(rebase=True)  # its lr is the schedule's new base
+
+        self.submit(apply)
 
     def set_batch_size(self, batch_size: int | str) -> None:
         """Change the batch mode from the next step (a new epoch order is drawn)."""
@@ -334,6 +387,102 @@ class Trainer:
         self._rng.bit_generator.state = state
         self._order, self._cursor = None, 0
 
+    # -- learning-rate schedule and early stopping ------------------------------------------
+
+    @property
+    def schedule(self) -> Schedule | None:
+        """The learning-rate schedule (None: the lr stays as set, today's behaviour).
+
+        Stepped once per epoch like a torch scheduler: at each epoch's end the optimizer's lr is set
+        to ``schedule.lr_at(epochs completed, base_lr)`` for the next epoch, and the first step
+        sets the first epoch's. ``EpochRecord.lr`` is the lr the epoch ran at. Set it where no step
+        runs (or with ``set_schedule``); it takes effect at the next step.
+        """
+        return self._schedule
+
+    @schedule.setter
+    def schedule(self, schedule: Schedule | None) -> None:
+        self._schedule = schedule
+        self._scheduled_lr = None  # applied afresh at the next step
+
+    def set_schedule(self, schedule: Schedule | None) -> None:
+        """Use ``schedule`` from the next step (None: keep the lr it reached), safe while running."""
+        self.submit(lambda: setattr(self, "schedule", schedule))
+
+    @property
+    def base_lr(self) -> float | None:
+        """The lr the schedule scales: the lr the user set. Taken from the optimizer's lr when the
+        schedule first applies; a live change of the lr (``set_hparams(lr=...)``, a new optimizer,
+        or the optimizer's lr set directly, noticed at the epoch's end) makes that lr the new base,
+        so the schedule goes on from the same epoch count, scaled to it. Set it to resume a
+        scheduled run (the optimizer's lr then is the scheduled one, not the base); None until
+        a schedule has applied."""
+        return self._base_lr
+
+    @base_lr.setter
+    def base_lr(self, lr: float | None) -> None:
+        self._base_lr = None if lr is None else float(lr)
+        self._scheduled_lr = None  # applied afresh at the next step
+
+    def _apply_schedule(self, rebase: bool = False) -> None:
+        """Set the optimizer's lr for the epoch after ``self.epoch`` completed ones."""
+        schedule = self._schedule
+        if schedule is None:
+            return
+        lr = self.opt.lr
+        if rebase or self._base_lr is None or (self._scheduled_lr is not None and lr != self._scheduled_lr):
+            self._base_lr = lr  # the user's lr, or a live change of it
+        self.opt.lr = schedule.lr_at(self.epoch, self._base_lr)
+        self._scheduled_lr = self.opt.lr
+
+    @property
+    def patience(self) -> int | None:
+        """Early stopping (None: off): stop once the validation loss has not improved (gone below its
+        lowest so far) for this many epochs in a row, and put the weights of the epoch with the
+        lowest validation loss back (the weights only: the optimizer's state stays, as with torch
+        users' usual early stopping). Without a validation set it does nothing. The best weights
+        are kept in memory only (model files do not hold them)."""
+        return self._patience
+
+    @patience.setter
+    def patience(self, patience: int | None) -> None:
+        self._patience = _check_patience(patience)
+
+    def restore_best_weights(self) -> bool:
+        """Put the weights of ``best_epoch`` back into the network (bit for bit); False when there
+        are none to restore (early stopping off, no validation set yet, or the network changed
+        size). From another thread, call it through ``submit``."""
+        best, flat = self._best_params, self.net.flat_params
+        if best is None or best.shape != flat.shape:
+            return False
+        np.copyto(flat, best)
+        return True
+
+    def clear_early_stop(self) -> None:
+        """Allow training again after an early stop; the patience count starts afresh (the best
+        validation loss so far stays the one to beat)."""
+        self.early_stop = None
+        self._bad_epochs = 0
+
+    def _watch_val_loss(self, val_loss: float | None) -> None:
+        """Early stopping's book-keeping at an epoch's end: keep the best weights, stop on no progress."""
+        patience = self._patience
+        if patience is None or val_loss is None:
+            return
+        if math.isfinite(val_loss) and (self.best_val_loss is None or val_loss < self.best_val_loss):
+            self.best_val_loss, self.best_epoch, self._bad_epochs = val_loss, self.epoch, 0
+            flat = self.net.flat_params
+            if self._best_params is None or self._best_params.shape != flat.shape:
+                self._best_params = flat.copy()
+            else:
+                np.copyto(self._best_params, flat)
+            return
+        self._bad_epochs += 1
+        if self._bad_epochs >= patience:
+            restored = self.restore_best_weights()
+            self.early_stop = EarlyStop(self.epoch, self.best_epoch if restored else None,
+                                        self.best_val_loss if restored else None, patience)
+
     def clear_divergence(self) -> None:
         """Allow training again after a divergence (e.g. once the learning rate is lowered)."""
         self.divergence = None
@@ -367,6 +516,7 @@ class Trainer:
             history=self.history,
             divergence=self.divergence,
             stopped=stopped,
+            early_stop=self.early_stop,
         )
 
     def _loop(self, epochs: int) -> None:
@@ -421,10 +571,12 @@ class Trainer:
 
     def step(self) -> float | None:
         """One update (and the epoch's metrics when it ends one): the batch loss, None once diverged."""
-        if self.divergence is not None:
+        if self.divergence is not None or self.early_stop is not None:
             return None
         if self._pending:
             self._apply_pending()
+        if self._schedule is not None and self._scheduled_lr is None:
+            self._apply_schedule()
         if self.step_count == 0 and self.start_cost is None:  # what an exploding cost is measured against
             with np.errstate(all="ignore"):
                 self.start_cost = self.net.loss(self.data.X_train, self.data.Y_train, self.loss)
@@ -529,6 +681,9 @@ class Trainer:
             penalty=self.net.penalty(self._l1, self._l2) if self._l1 or self._l2 else 0.0,
         )
         self._epoch_started = now
+        if self.divergence is None:
+            self._watch_val_loss(record.val_loss)
+            self._apply_schedule()  # the next epoch's lr
         self._keep(record)
         if self.on_epoch is not None:
             self.on_epoch(record)
@@ -561,6 +716,14 @@ class Trainer:
         if self.problem == "regression":
             return r2_score(out, Y)
         return accuracy(out, y, self.problem)
+
+
+def _check_patience(patience) -> int | None:
+    if patience is None:
+        return None
+    if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 1:
+        raise ValueError(f"patience must be a whole number of epochs >= 1 or None, got {patience!r}")
+    return int(patience)
 
 
 def _check_batch_size(batch_size) -> int | str:
