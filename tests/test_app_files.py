@@ -114,3 +114,45 @@ def test_a_network_over_the_memory_budget_is_a_message_and_the_old_one_stays(mon
             await pilot.press("q")
 
     asyncio.run(scenario())
+
+
+def test_a_config_with_bad_values_names_the_file_the_key_and_what_is_wrong(tmp_path):
+    one = tmp_path / "weird.toml"
+    one.write_text('[network]\nhidden = "abc"\n')
+    several = tmp_path / "many.toml"
+    several.write_text('[network]\nhidden = "abc"\n[training]\nepochs = -5\nbatch_size = 0\n')
+
+    async def scenario():
+        app = NNTuiApp(with_overrides(default_config(), n_samples=100))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: bool(app.screen.query("#lr")))
+            session = app.screen.session
+            await open_file(pilot, one)
+            await wait_for(pilot, lambda: "Could not load" in notes(app))
+            note = app.notes_shown[-1]
+            assert note.startswith(f"Could not load {one}: [network] hidden = \"abc\": must be a list")
+            assert "\n" not in note and "1 problem" not in note
+            await open_file(pilot, several)
+            await wait_for(pilot, lambda: "many.toml" in notes(app))
+            note = app.notes_shown[-1]
+            assert note.startswith(f"Could not load {several}: 3 problems: [network] hidden = \"abc\"")
+            assert "[training] epochs = -5: must be an integer >= 1" in note
+            assert "[training] batch_size = 0" in note
+            assert app.screen.session is session and session.config.network.hidden == [16, 16]
+            await pilot.press("q")
+
+    asyncio.run(scenario())
+
+
+def test_a_failure_of_several_lines_is_one_line_with_its_first_lines_kept():
+    from pathlib import Path
+
+    from tui_trainer.experiments.config import ConfigError, Problem
+    from tui_trainer.experiments.files import about, describe_error
+
+    problems = [Problem("training", "epochs", "must be an integer >= 1", -n) for n in range(1, 10)]
+    text = describe_error(ConfigError("x.toml", problems))
+    assert text.startswith("x.toml: 9 problems: [training] epochs = -1: must be")
+    assert "\n" not in text and "epochs = -9" not in text and "4 more" in text
+    assert about(Path("x.toml"), ConfigError("x.toml", problems[:1])) == "x.toml: [training] epochs = -1: must be an integer >= 1"
+    assert describe_error(ValueError("one line")) == "one line"

@@ -40,14 +40,38 @@ def unreadable(path: Path) -> str | None:
     return None
 
 
+MAX_LINES_SHOWN = 5
+"""Most lines of a message of several (a config's problems) that ``describe_error`` keeps."""
+
+
 def describe_error(exc: BaseException) -> str:
-    """One line for a failure: the message where there is one, else what kind of failure."""
+    """One line for a failure: the message where there is one, else what kind of failure.
+
+    A message of several lines (``cfg.toml: 2 problems:`` and a line for each) is joined into
+    one, each line kept (the first few, then how many more), since a heading alone says nothing:
+    ``cfg.toml: 2 problems: [network] hidden = "abc": ...; [training] epochs = -5: ...``; a single
+    problem drops the count: ``cfg.toml: [training] epochs = -5: ...``.
+    """
     if isinstance(exc, RecursionError):
         return "nested too deeply to read"
     if isinstance(exc, MemoryError):
         return "too large to fit in memory"
-    text = str(exc).strip().splitlines()
-    return text[0][:300] if text else type(exc).__name__
+    lines = [line.strip()[:300] for line in str(exc).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    head, rest = lines[0], lines[1:]
+    if not rest:
+        return head
+    if len(rest) == 1 and head.endswith(" 1 problem:"):
+        return f"{head.removesuffix('1 problem:')}{rest[0]}"
+    left = 0
+    if rest[-1].startswith("... and ") and rest[-1].endswith(" more"):  # a list cut short already
+        count = rest.pop()[len("... and "):-len(" more")].replace(",", "")
+        left = int(count) if count.isdigit() else 0
+    shown = rest[:MAX_LINES_SHOWN]
+    left += len(rest) - len(shown)
+    tail = f"; ... and {left:,} more" if left else ""
+    return f"{head}{' ' if head.endswith(':') else '; '}{'; '.join(shown)}{tail}"
 
 
 def about(path: Path, exc: BaseException) -> str:
