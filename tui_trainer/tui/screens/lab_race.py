@@ -41,6 +41,8 @@ from .lab_common import (
 RACE_EPOCHS = 30
 """Epochs a race runs when the experiment asks for more: enough to tell optimizers apart, quick to watch."""
 DEFAULT_MINI_BATCH = 32
+START_HINT = "space: start the race"
+STARTING_HINT = "starting the race: every lane from the same weights"
 
 
 class RaceScreen(RaceLabScreen):
@@ -127,7 +129,7 @@ class RaceScreen(RaceLabScreen):
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
-        yield MultiPlot(id="race-plot", hint="space: start the race")
+        yield MultiPlot(id="race-plot", hint=START_HINT)
         yield LaneList(optimizer_specs(lambda name: race_lr(name, None)), id="race-optimizers",
                        header=self._lane_header())
         yield LaneList(self._batch_specs(), id="race-batch", header=self._lane_header(batch=True))
@@ -177,7 +179,7 @@ class RaceScreen(RaceLabScreen):
     def _show_header(self) -> None:
         snap = self.snapshot
         if snap is None:
-            state = "ready: space starts"
+            state = "starting" if self.running else "ready: space starts"
         elif snap.results is not None:
             state = "done"
         elif self.running:
@@ -310,6 +312,7 @@ class RaceScreen(RaceLabScreen):
         if self.running:
             await self.stop_work()
             self._show_header()
+            self._plot(self.snapshot)  # the race so far, in the same frame as "paused"
             return
         problems = self._read_numbers()
         entries, lane_problems = self._entries()
@@ -318,12 +321,16 @@ class RaceScreen(RaceLabScreen):
             self.notify("\n".join(problems), title="Cannot start the race", severity="error", timeout=6)
             return
         if self.done or self._settings_key() != self._settings:
+            if self.done:
+                self.notify("New race from the same weights.", timeout=3)
             await self.reset_race()
             self._clear()
         self._settings = self._settings_key()
         config, epochs, target = self.config, self.epochs, self.target
         self.start_race(lambda: Race(config, entries, epochs=epochs, target_loss=target))
         self._show_header()
+        if self.snapshot is None:
+            self._plot(None)  # "starting", not "space: start"
 
     async def action_reset(self) -> None:
         await self.reset_race()
@@ -368,7 +375,10 @@ class RaceScreen(RaceLabScreen):
     # -- showing progress -------------------------------------------------------------------------
 
     def _clear(self) -> None:
-        self._lanes().clear_results()
+        """No race: no results, no curves, the column names as before the first race."""
+        lanes = self._lanes()
+        lanes.clear_results()
+        lanes.set_header(self._lane_header(batch=self.mode == "batch"))
         self._plot(None)
         self._show_header()
 
@@ -392,7 +402,12 @@ class RaceScreen(RaceLabScreen):
                 spec = next(s for s in lanes.specs if s.key == lane.label)
                 series.append(PlotSeries(spec.label, lane.epochs, lane.costs, spec.color, spec.letter))
         live = self.running and snapshot is not None and snapshot.results is None
-        self.query_one(MultiPlot).update_plot(series, self._plot_options(snapshot), live=live)
+        plot = self.query_one(MultiPlot)
+        plot.hint = STARTING_HINT if snapshot is None and self.running else START_HINT
+        first = not plot.series
+        plot.update_plot(series, self._plot_options(snapshot), live=live)
+        if not live or first:  # a pause, a reset, the end, a key, the first costs: drawn with the
+            plot.mark_dirty(urgent=True)  # header's new state, not a throttled redraw later
 
     def _table(self, snap: RaceSnapshot) -> None:
         lanes = self._lanes()
