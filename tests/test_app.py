@@ -113,7 +113,7 @@ def test_single_step_and_status_numbers():
     run(scenario())
 
 
-def test_reset_draws_new_weights_and_clears_history():
+def test_reset_goes_back_to_the_seeds_weights_and_clears_history():
     async def scenario():
         app = NNTuiApp(small_config())
         async with app.run_test(size=(120, 36)) as pilot:
@@ -129,10 +129,17 @@ def test_reset_draws_new_weights_and_clears_history():
             assert session.trainer.step_count == 1
             await pilot.press("r")
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            question = str(app.screen.query_one(".dialog-question").render())
+            assert "new weights" not in question and "seed 0" in question
             await pilot.press("y")
             await wait_for(pilot, lambda: app.screen.session.trainer.step_count == 0)
             session = app.screen.session
             assert all(np.array_equal(p, q) for p, q in zip(session.net.params, before))  # same seed
+            # ... and the words say so: the same start again, and how to get other weights
+            await wait_for(pilot, lambda: "history cleared" in notes(app))
+            assert "seed 0" in notes(app) and "same" in notes(app) and "New weights" not in notes(app)
+            reset_help = next(b for b in type(app.screen).BINDINGS if b.action == "reset")
+            assert "new weights" not in str(reset_help).lower()
             assert session.state == "ready" and len(session.losses) == 0
             await pilot.press("r")  # untrained: nothing to lose, no question
             await pilot.pause(0.1)
@@ -156,6 +163,39 @@ def test_learning_rate_keys_take_effect_while_training():
             await pilot.press("minus", "minus")
             await wait_for(pilot, lambda: session.trainer.opt.lr == 0.005)
             assert app.screen.query_one("#lr").value == "0.005"
+            await pilot.press("q")
+
+    run(scenario())
+
+
+def test_learning_rate_and_pace_notes_replace_each_other_and_go_soon():
+    """The status pane shows lr and pace already: their notes are short and one at a time, so that
+    they never pile up over step, loss and accuracy at 80x24; other notes stay."""
+
+    def toasts(app) -> list[str]:
+        return [str(toast.render()) for toast in app.screen.query("Toast")]
+
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await settings_ready(pilot, app)
+            for _ in range(3):
+                await pilot.press("plus")
+            await pilot.press("greater_than_sign", "greater_than_sign")
+            await pilot.pause(0.1)
+            assert "learning rate 0.1" in notes(app)
+            assert len(toasts(app)) == 1 and "pace" in toasts(app)[0]
+            await pilot.press("minus")
+            await pilot.pause(0.1)
+            assert len(toasts(app)) == 1 and "learning rate 0.05" in toasts(app)[0]
+            await pilot.pause(1.2)
+            assert toasts(app) == []  # gone after a second
+            app.notify("Something else to read")  # stays: setting notes beside it still go soon
+            await pilot.press("minus", "minus")
+            await pilot.pause(0.1)
+            assert "Something else" in toasts(app)[0] and "learning rate 0.01" in toasts(app)[-1]
+            await pilot.pause(1.2)
+            assert len(toasts(app)) == 1 and "Something else" in toasts(app)[0]
             await pilot.press("q")
 
     run(scenario())
@@ -507,3 +547,34 @@ def test_status_metrics_keep_the_train_figure_in_a_narrow_pane(width, val, train
 
     snap = replace(Session(small_config()).snapshot(), val_metric=val, train_metric=train)
     assert f"val acc   {expected}" in status_lines_at_width(snap, width)
+
+
+def test_the_palettes_screenshot_is_saved_in_the_current_folder_and_named(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            await pilot.press("ctrl+p")
+            await wait_for(pilot, lambda: app.screen.query("CommandInput"))
+            await pilot.press(*"Screenshot")
+            def highlighted() -> str:
+                commands = app.screen.query("CommandList")
+                if not commands or commands.first().highlighted is None:
+                    return ""
+                return str(commands.first().get_option_at_index(commands.first().highlighted).prompt)
+
+            await wait_for(pilot, lambda: "Screenshot" in highlighted())
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: "Screenshot" in notes(app))
+            [svg] = list(tmp_path.glob("*.svg"))
+            assert f"Screenshot saved: {svg}" in notes(app) and svg.read_text().startswith("<svg")
+            missing = tmp_path / "no such folder"
+            app.deliver_screenshot(path=str(missing))
+            await wait_for(pilot, lambda: "Could not save" in notes(app))
+            assert f"Could not save the screenshot in {missing}: " in notes(app)
+            assert "No such file or directory" in notes(app)
+            await pilot.press("q")
+
+    run(scenario())

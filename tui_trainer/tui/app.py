@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gc
+import os
 from pathlib import Path
+from time import monotonic
 from typing import Iterable
 
 from textual.app import App, SystemCommand
@@ -20,6 +22,10 @@ from .keys import palette_entries
 from .palette import SafeCommandPalette
 from .screens.main import MainScreen
 from .training import SessionLink, TrainingHost
+
+
+SETTING_NOTE_SECONDS = 1.0
+"""How long a note of a changed learning rate or pace stays (the status pane shows both)."""
 
 
 class NNTuiApp(TrainingHost, Guarded, App):
@@ -59,10 +65,26 @@ class NNTuiApp(TrainingHost, Guarded, App):
         return True
 
     def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
-               markup: bool = False) -> None:
+               markup: bool = False, setting: bool = False) -> None:
         """A notification as plain text, always: messages name keys such as ``[network] hidden`` and
-        files whose names may hold brackets, which markup would swallow."""
+        files whose names may hold brackets, which markup would swallow.
+
+        ``setting``: a short note of a setting the status pane shows too (learning rate, pace): it
+        replaces the previous such note rather than stacking over the panes, and goes after
+        ``SETTING_NOTE_SECONDS``. (Textual removes notifications only all at once, so while any
+        other note is still up, the setting notes stack beside it; they go soon all the same.)
+        """
+        if setting:
+            timeout = SETTING_NOTE_SECONDS
+            if monotonic() >= self._other_notes_until:
+                self.clear_notifications()  # only setting notes are up: the new one replaces them
+        else:
+            shown = self.NOTIFICATION_TIMEOUT if timeout is None else timeout
+            self._other_notes_until = max(self._other_notes_until, monotonic() + shown)
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
+    _other_notes_until: float = 0.0
+    """Until when (``time.monotonic``) a notification other than a setting's may still be up."""
 
     def _handle_exception(self, error: Exception) -> None:
         """Where Textual would end the app (a worker failed, a callback raised): the guard first."""
@@ -84,6 +106,22 @@ class NNTuiApp(TrainingHost, Guarded, App):
         from textual.theme import ThemeProvider
 
         self.push_screen(SafeCommandPalette(providers=[ThemeProvider], placeholder="Search for themes…"))
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """The palette's "Screenshot": an SVG of the screen saved in the current folder (``path``
+        when given), its full path said; a failure names the folder and why. Textual's own would
+        save to a Downloads folder that need not exist, and fail without a reason."""
+        folder = os.path.expanduser(path or os.curdir)
+        try:
+            folder = os.path.abspath(folder)  # the current folder may have been removed meanwhile
+            written = self.save_screenshot(filename, folder, time_format)
+        except OSError as exc:
+            self.notify(f"Could not save the screenshot in {folder}: {exc.strerror or exc}",
+                        severity="error", timeout=8)
+            return None
+        self.notify(f"Screenshot saved: {written}", timeout=6)
+        return None
 
     training: SessionLink
     """The session and its worker: every screen that shows the main run subscribes to it."""

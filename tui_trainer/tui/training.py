@@ -235,7 +235,7 @@ class SessionLink(TrainingLink):
         pace = pace_notch(self.session.pace, direction)
         self.session.set_pace(pace)
         self.show_current()
-        self.owner.notify(f"pace {pace_text(pace)}", timeout=1.5)
+        self.owner.app.notify(f"pace {pace_text(pace)}", setting=True)
 
     async def rebuild(self, config: ExperimentConfig) -> bool:
         """Stop training and build a fresh experiment from ``config``; False, with a notification,

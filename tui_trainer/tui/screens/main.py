@@ -38,7 +38,7 @@ class MainScreen(Guarded, Screen):
         key("space", "toggle_training", "Train/pause", title="Start / pause training",
             help="Train on a worker; press again to pause"),
         key("n", "single_step", "Step", title="One step", help="Make exactly one update and show it"),
-        key("r", "reset", "Reset", title="Reset weights", help="Draw new weights and clear the history"),
+        key("r", "reset", "Reset", title="Reset weights", help="Back to the starting weights (the seed's) and clear the history"),
         key("plus,equals_sign", "lr_up", "LR+", key_display="+", title="Learning rate up",
             help="Next notch on the 1-2-5 ladder, at once"),
         key("minus", "lr_down", "LR-", key_display="-", title="Learning rate down",
@@ -169,17 +169,21 @@ class MainScreen(Guarded, Screen):
 
     @work(exclusive=True, group="files")
     async def action_reset(self) -> None:
-        """New weights; asks first when that would throw away training."""
+        """The starting weights again (drawn from the config's seed, so the same start each time);
+        asks first when that would throw away training."""
+        seed = self.session.config.training.seed
         if self.session.trained and not self._skip_reset_question:
             answer = await self.app.push_screen_wait(ConfirmDialog(
-                "Reset: draw new weights and throw away the training so far?",
+                f"Reset: back to the starting weights (seed {seed}) and throw away the training so far?",
                 yes="Reset", no="Keep", also="Reset, don't ask again",
             ))
             if not answer:
                 return
             self._skip_reset_question = answer == "also"
         await self.training.reset_weights()
-        self.notify("New weights drawn; history cleared.", timeout=3)
+        seed = self.session.config.training.seed
+        self.notify(f"Weights drawn again from seed {seed} (the same start); history cleared. "
+                    "Change the seed in the config for other weights.", timeout=5)
 
     def action_lr_up(self) -> None:
         self._change_lr(+1)
@@ -192,7 +196,7 @@ class MainScreen(Guarded, Screen):
         self.session.set_lr(lr)
         self._config_pane().show_lr(lr)
         self.training.show_current()
-        self.notify(f"learning rate {lr:g}", timeout=1.5)
+        self.app.notify(f"learning rate {lr:g}", setting=True)
 
     def action_pace(self, direction: int) -> None:
         """Slower (-1) or faster (+1) training, on the main screen and in every view."""
