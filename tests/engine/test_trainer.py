@@ -258,3 +258,22 @@ def test_an_exploding_cost_stops_and_restores_the_weights_the_epoch_began_with()
     np.testing.assert_array_equal(exp.net.flat_params, good)
     cost = exp.net.loss(exp.data.X_train, exp.data.Y_train, exp.loss)
     assert cost <= exp.trainer.explosion_factor * max(exp.trainer.start_cost, 0.1)
+
+
+
+def test_a_schedule_and_early_stopping_given_to_the_constructor():
+    from tui_trainer.engine.schedules import create_schedule
+    from tui_trainer.engine.trainer import TrainResult
+
+    assert not TrainResult(epochs=0, steps=0, seconds=0.0).stopped_early
+    schedule = create_schedule("exponential", gamma=0.9, warmup_epochs=2)
+    ds = load_dataset("moons", n_samples=60, seed=0)
+    data = prepare(ds, val_split=0.2, seed=0)
+    net = Network([2, 64, 64, 1], ["tanh", "tanh", "sigmoid"], seed=0)
+    trainer = Trainer(net, optimizers.create("adam", lr=0.05), data, loss="bce", batch_size=4,
+                      schedule=schedule, patience=2)
+    assert trainer.schedule is schedule and trainer.patience == 2
+    result = trainer.run(200)
+    assert result.stopped_early and result.early_stop.epoch == result.early_stop.best_epoch + 2
+    assert [r.lr for r in result.history] == schedule.lrs(result.epochs, 0.05)
+    assert trainer.best_val_loss == min(r.val_loss for r in result.history)
