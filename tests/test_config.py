@@ -168,7 +168,7 @@ BAD = [
     ("[optimizer]\nbetas = 0.9", "[optimizer] betas = 0.9: betas must be two numbers in [0, 1)", ""),
     ("[optimizer]\namsgrad = 1", "[optimizer] amsgrad = 1: amsgrad must be true or false", ""),
     ("[optimizer]\nmomentum = 0.9", "[optimizer] momentum = 0.9: adam has no momentum (only sgd, momentum",
-     "allowed: name, lr, betas, eps, weight_decay, amsgrad"),
+     "allowed: name, lr, schedule, betas, eps, weight_decay, amsgrad"),
     ('[optimizer]\nname = "sgd"\nnesterov = true', "[optimizer] nesterov = true: nesterov needs momentum > 0",
      "(here momentum = 0.0, dampening = 0.0)"),
     ('[optimizer]\nname = "nesterov"\nmomentum = 0', "[optimizer] momentum = 0: nesterov needs momentum > 0",
@@ -225,11 +225,11 @@ hidden = [16, 0]
 
 def test_unknown_keys_suggest_the_closest_name():
     message = problems_of("[training]\nepoch = 10\nbatchsize = 8\nzzz = 1")
-    assert "[training] epoch = 10: unknown key; allowed: epochs, batch_size, seed, dtype; did you mean 'epochs'?" in message
+    assert "[training] epoch = 10: unknown key; allowed: epochs, batch_size, seed, dtype, patience; did you mean 'epochs'?" in message
     assert "did you mean 'batch_size'?" in message
-    assert "[training] zzz = 1: unknown key; allowed: epochs, batch_size, seed, dtype\n" in message + "\n"
+    assert "[training] zzz = 1: unknown key; allowed: epochs, batch_size, seed, dtype, patience\n" in message + "\n"
     message = problems_of('[optimizer]\nname = "sgd"\nmomentun = 0.9\n[network]\nactivaton = "relu"')
-    assert "[optimizer] momentun = 0.9: unknown key; allowed: name, lr, momentum" in message
+    assert "[optimizer] momentun = 0.9: unknown key; allowed: name, lr, schedule, momentum" in message
     assert "did you mean 'momentum'?" in message
     assert "[network] activaton = \"relu\": unknown key" in message and "did you mean 'activation'?" in message
 
@@ -392,3 +392,119 @@ def test_invalid_overrides_raise_config_error():
         with_overrides(ExperimentConfig(), optimizer="adma")
     with pytest.raises(TypeError, match="unknown override 'epoch'"):
         with_overrides(ExperimentConfig(), epoch=3)
+
+
+# --- features, regularization, schedules, early stopping -------------------------------------
+
+GENERALIZATION = ExperimentConfig(
+    data=DataConfig(dataset="circles", noise=0.1, features=["x1sq", "x2sq", "x1x2"]),
+    network=NetworkConfig(hidden=[8, 4], l1=1e-4, l2=0.01, dropout=[0.2, 0.1]),
+    optimizer=OptimizerConfig("sgd", lr=0.1,
+                              schedule={"name": "cosine", "T_max": 100, "warmup_epochs": 5}),
+    training=TrainingConfig(epochs=200, patience=10),
+)
+
+
+def test_new_keys_round_trip_through_toml(tmp_path):
+    assert GENERALIZATION.validate() == []
+    round_trip(GENERALIZATION)
+    text = dumps_config(GENERALIZATION)
+    assert "[optimizer.schedule]" in text
+    assert 'features = [\n    "x1sq",' in text
+    path = tmp_path / "exp.toml"
+    save_config(GENERALIZATION, path)
+    assert load_config(path) == GENERALIZATION
+    one_rate = ExperimentConfig(network=NetworkConfig(dropout=0.3))
+    round_trip(one_rate)
+    assert loads_config(dumps_config(one_rate)).network.dropout_rates == [0.3, 0.3]
+
+
+def test_new_keys_are_read_from_toml():
+    cfg = loads_config("""
+[data]
+dataset = "circles"
+features = ["x1sq", "x2sq"]
+[network]
+hidden = []
+l2 = 0.001
+[optimizer.schedule]
+name = "step"
+step_size = 10
+[training]
+patience = 5
+""")
+    assert cfg.data.features == ["x1sq", "x2sq"]
+    assert cfg.network.l2 == 0.001 and cfg.network.l1 == 0.0 and cfg.network.dropout == 0.0
+    assert cfg.optimizer.schedule == {"name": "step", "step_size": 10}
+    assert cfg.optimizer.create_schedule().params == {"step_size": 10, "gamma": 0.1}
+    assert cfg.training.patience == 5
+
+
+def test_a_config_without_the_new_keys_writes_none_of_them():
+    text = dumps_config(ExperimentConfig())
+    for key in ("features", "l1", "l2", "dropout", "schedule", "patience"):
+        assert key not in text
+    cfg = loads_config(text)
+    assert cfg.data.features is None and cfg.optimizer.schedule is None
+    assert cfg.training.patience is None and cfg.optimizer.create_schedule() is None
+
+
+NEW_BAD = [
+    ('[network]\nl2 = -1', "[network] l2 = -1: must be >= 0"),
+    ('[network]\nl1 = "a"', '[network] l1 = "a": must be a number >= 0'),
+    ('[network]\ndropout = 1.0', "[network] dropout = 1.0: must be in [0, 1)"),
+    ('[network]\ndropout = [0.1]', "[network] dropout = [0.1]: needs one rate per hidden layer: 2"),
+    ('[network]\ndropout = [0.1, -0.5]', "[network] dropout[1] = -0.5: must be in [0, 1)"),
+    ('[network]\ndropuot = 0.1', "did you mean 'dropout'?"),
+    ('[data]\nfeaturs = ["x1sq"]', "[data] featurs = [\"x1sq\"]: unknown key; allowed: dataset, path, "
+                                   "target, val_split, n_samples, noise, features; did you mean 'features'?"),
+    ('[data]\nfeatures = ["x1q"]', "[data] features = [\"x1q\"]: unknown feature 'x1q'; allowed: x1, x2, "
+                                   "x1sq, x2sq, x1x2, sinx1, sinx2; did you mean 'x1sq'?"),
+    ('[data]\nfeatures = []', "[data] features = []: at least one feature is needed"),
+    ('[data]\nfeatures = ["x1", "x1"]', "feature 'x1' is given twice"),
+    ('[data]\nfeatures = "x1sq"', '[data] features = "x1sq": must be a list of feature names'),
+    ('[data]\ndataset = "iris"\nfeatures = ["x1sq"]', "[data] features = [\"x1sq\"]: features (x1sq) apply "
+                                                      "to data with exactly 2 inputs"),
+    ('[training]\npatience = 0', "[training] patience = 0: must be an integer >= 1"),
+    ('[training]\npatince = 3', "did you mean 'patience'?"),
+    ('[optimizer]\nschedul = {name = "step"}', "did you mean 'schedule'?"),
+    ('[optimizer]\nschedule = "cosine"', '[optimizer] schedule = "cosine": must be a table'),
+    ('[optimizer.schedule]\nT_max = 3', "[optimizer] schedule = {T_max = 3}: needs a name"),
+    ('[optimizer.schedule]\nname = "cosin"', '[optimizer] schedule.name = "cosin": unknown lr schedule; '
+                                             "allowed: constant, step, exponential, cosine; did you mean 'cosine'?"),
+    ('[optimizer.schedule]\nname = "cosine"', "schedule 'cosine' needs T_max"),
+    ('[optimizer.schedule]\nname = "cosine"\nT_max = 0', "[optimizer] schedule.T_max = 0: T_max must be in [1, inf)"),
+    ('[optimizer.schedule]\nname = "cosine"\nTmax = 5', "[optimizer] schedule.Tmax = 5: unknown parameter of "
+                                                        "schedule 'cosine'; allowed: T_max, eta_min, warmup_epochs, "
+                                                        "warmup_start_factor; did you mean 'T_max'?"),
+]
+
+
+@pytest.mark.parametrize("text, expected", NEW_BAD, ids=[b[1][:40] for b in NEW_BAD])
+def test_new_keys_are_validated_with_one_line_naming_the_key(text, expected):
+    message = problems_of(text)
+    assert message.splitlines()[0] == "exp.toml: 1 problem:"
+    assert expected in message
+
+
+def test_schedule_problems_belong_to_the_schedule_field():
+    cfg = ExperimentConfig(optimizer=OptimizerConfig(schedule={"name": "cosine", "T_max": -1}))
+    [problem] = cfg.validate()
+    assert (problem.section, problem.key, problem.field_name) == ("optimizer", "schedule.T_max", "schedule")
+
+
+def test_overrides_take_the_new_keys():
+    cfg = with_overrides(ExperimentConfig(), dataset="circles", features=("x1sq", "x2sq"), l1=0.001,
+                         l2=0.01, dropout=(0.1, 0.2), patience=4, noise=0.2, n_samples=120,
+                         schedule={"name": "exponential", "gamma": 0.9})
+    assert cfg.data.features == ["x1sq", "x2sq"] and cfg.data.noise == 0.2 and cfg.data.n_samples == 120
+    assert (cfg.network.l1, cfg.network.l2, cfg.network.dropout) == (0.001, 0.01, [0.1, 0.2])
+    assert cfg.training.patience == 4
+    assert cfg.optimizer.schedule == {"name": "exponential", "gamma": 0.9}
+    round_trip(cfg)
+    # Data without 2 raw inputs drops the features; asking for them there is an error.
+    assert with_overrides(cfg, dataset="iris").data.features is None
+    with pytest.raises(ConfigError, match=r"\[data\] features"):
+        with_overrides(ExperimentConfig(), dataset="iris", features=["x1sq"])
+    with pytest.raises(ConfigError, match=r"\[network\] l2 = -1: must be >= 0"):
+        with_overrides(ExperimentConfig(), l2=-1)

@@ -34,9 +34,11 @@ from ..engine.activations import ACTIVATIONS
 from ..engine.atomic import write_atomic
 from ..engine.csvdata import UnreadableFile, open_regular
 from ..engine.datasets import DATASETS, MAX_NOISE, MAX_SAMPLES, MIN_SAMPLES
+from ..engine.features import FEATURES, RAW_INPUTS, check_features
 from ..engine.initializers import INIT_CHOICES
 from ..engine.losses import LOSSES
 from ..engine.optimizers import OPTIMIZERS
+from ..engine.schedules import SCHEDULES, WARMUP_PARAMS, create_schedule
 
 __all__ = [
     "SECTIONS",
@@ -68,10 +70,11 @@ DEFAULT_DATASET = "spiral"
 DEFAULT_ACTIVATION = "relu"
 DTYPES = ("float64", "float32")
 
-_DATA_KEYS = ("dataset", "path", "target", "val_split", "n_samples", "noise")
-_NETWORK_KEYS = ("hidden", "activation", "activations", "init", "output", "loss")
-_OPTIMIZER_KEYS = ("name", "lr")
-_TRAINING_KEYS = ("epochs", "batch_size", "seed", "dtype")
+_DATA_KEYS = ("dataset", "path", "target", "val_split", "n_samples", "noise", "features")
+_NETWORK_KEYS = ("hidden", "activation", "activations", "init", "output", "loss", "l1", "l2",
+                 "dropout")
+_OPTIMIZER_KEYS = ("name", "lr", "schedule")
+_TRAINING_KEYS = ("epochs", "batch_size", "seed", "dtype", "patience")
 _KEYS = dict(zip(SECTIONS, (_DATA_KEYS, _NETWORK_KEYS, _OPTIMIZER_KEYS, _TRAINING_KEYS)))
 _SYNTHETIC = [name for name, info in DATASETS.items() if info.kind == "synthetic"]
 _HIDDEN_ACTIVATIONS = [name for name, cls in ACTIVATIONS.items() if cls.hidden_ok]
@@ -98,7 +101,7 @@ class Problem:
     @property
     def field_name(self) -> str | None:
         """The config field the problem belongs to: ``key`` without a list index."""
-        return None if self.key is None else self.key.partition("[")[0]
+        return None if self.key is None else re.split(r"[\[.]", self.key, maxsplit=1)[0]
 
     def __str__(self) -> str:
         where = f"[{self.section}]" if self.section else ""
@@ -202,10 +205,15 @@ class DataConfig:
     """Std of the noise added (synthetic datasets only); None: the dataset's default."""
     options: dict[str, Any] = field(default_factory=dict)
     """The dataset's own extra options (``DatasetInfo.options``), e.g. gaussians' ``classes``."""
+    features: list[str] | None = None
+    """The network's inputs, computed from the 2 raw inputs (names of ``engine.features.FEATURES``,
+    e.g. ``["x1sq", "x2sq"]``); None: the raw inputs as they are. Data with 2 raw inputs only."""
 
     def __post_init__(self) -> None:
         if self.dataset is _NOT_GIVEN:
             self.dataset = None if self.path is not None else DEFAULT_DATASET
+        if isinstance(self.features, tuple):
+            self.features = list(self.features)
 
     def validate(self) -> list[Problem]:
         """Every problem in this section."""
@@ -258,6 +266,23 @@ class DataConfig:
             elif value > most:
                 add(key, over, value)
 
+        if self.features is not None:
+            if not (isinstance(self.features, list)
+                    and all(isinstance(name, str) for name in self.features)):
+                add("features", "must be a list of feature names, e.g. [\"x1sq\", \"x2sq\"]; "
+                                "choose from: " + ", ".join(FEATURES), self.features)
+            else:
+                unknown = [name for name in self.features if name not in FEATURES]
+                if unknown:
+                    add("features", f"unknown feature {unknown[0]!r}; "
+                                    + _allowed(unknown[0], FEATURES), self.features)
+                else:
+                    try:
+                        check_features(self.features,
+                                       info.n_features if info is not None else None)
+                    except ValueError as err:
+                        add("features", str(err), self.features)
+
         if not isinstance(self.options, dict):
             add("options", "must be a table of the dataset's options", self.options)
             return problems
@@ -301,6 +326,13 @@ class NetworkConfig:
     """The output layer's activation; ``auto``: chosen from the problem."""
     loss: str = "auto"
     """The loss; ``auto``: chosen from the problem."""
+    l1: float = 0.0
+    """L1 weight penalty: the training minimizes ``loss + l1 * sum |W|`` (weights, not biases)."""
+    l2: float = 0.0
+    """L2 weight penalty: the training minimizes ``loss + l2 / 2 * sum W^2``."""
+    dropout: float | list[float] = 0.0
+    """Dropout rate of the hidden layers during training, in [0, 1): one for every hidden layer,
+    or a list with one per hidden layer."""
 
     def __post_init__(self) -> None:
         # Tuples are fine in code, but TOML gives lists back: lists keep a round trip equal.
@@ -308,6 +340,15 @@ class NetworkConfig:
             self.hidden = list(self.hidden)
         if isinstance(self.activations, tuple):
             self.activations = list(self.activations)
+        if isinstance(self.dropout, tuple):
+            self.dropout = list(self.dropout)
+
+    @property
+    def dropout_rates(self) -> list[float]:
+        """The dropout rate of each hidden layer."""
+        if isinstance(self.dropout, list):
+            return [float(p) for p in self.dropout]
+        return [float(self.dropout)] * len(self.hidden)
 
     @property
     def hidden_activations(self) -> list[str]:
@@ -365,6 +406,25 @@ class NetworkConfig:
                 for i, name in enumerate(self.activations):
                     check_hidden_activation(f"activations[{i}]", name)
 
+        for key, what in (("l1", "the L1 weight penalty"), ("l2", "the L2 weight penalty")):
+            value = getattr(self, key)
+            if not _is_number(value):
+                add(key, f"must be a number >= 0 ({what}; 0: none)", value)
+            elif value < 0:
+                add(key, f"must be >= 0 ({what}; 0: none)", value)
+
+        rule = "must be in [0, 1), the fraction of a hidden layer's nodes dropped in training"
+        if isinstance(self.dropout, list):
+            if isinstance(self.hidden, list) and len(self.dropout) != len(self.hidden):
+                add("dropout", f"needs one rate per hidden layer: {len(self.hidden)} for hidden = "
+                               f"{_show(self.hidden)} (or one number for every layer)",
+                    self.dropout)
+            for i, rate in enumerate(self.dropout):
+                if not (_is_number(rate) and 0 <= rate < 1):
+                    add(f"dropout[{i}]", rule, rate)
+        elif not (_is_number(self.dropout) and 0 <= self.dropout < 1):
+            add("dropout", rule + " (or a list, one per hidden layer)", self.dropout)
+
         if not _is_choice(self.init, INIT_CHOICES):
             add("init", "unknown init; " + _allowed(self.init, INIT_CHOICES), self.init)
         if not _is_choice(self.output, ("auto", *ACTIVATIONS)):
@@ -391,6 +451,18 @@ class OptimizerConfig:
     """The learning rate, > 0; None (not given): the optimizer's own default."""
     hparams: dict[str, Any] = field(default_factory=dict)
     """The optimizer's other hyperparameters that differ from its defaults, e.g. ``momentum``."""
+    schedule: dict[str, Any] | None = None
+    """A learning-rate schedule stepped once per epoch: ``name`` (of ``engine.schedules.SCHEDULES``)
+    and its parameters, e.g. ``{"name": "cosine", "T_max": 100, "warmup_epochs": 5}``; None: the lr
+    stays as set. The TOML ``[optimizer.schedule]`` table."""
+
+    def create_schedule(self):
+        """The engine's ``Schedule`` for ``schedule`` (None when there is none); call on a valid
+        config."""
+        if self.schedule is None:
+            return None
+        params = dict(self.schedule)
+        return create_schedule(params.pop("name"), **params)
 
     def __post_init__(self) -> None:
         if self.lr is None and _is_choice(self.name, OPTIMIZERS):
@@ -408,6 +480,7 @@ class OptimizerConfig:
         def add(key: str, message: str, value: Any) -> None:
             problems.append(Problem("optimizer", key, message, value))
 
+        problems += self._schedule_problems()
         cls = OPTIMIZERS.get(self.name) if isinstance(self.name, str) else None
         if cls is None:
             add("name", "unknown optimizer; " + _allowed(self.name, OPTIMIZERS), self.name)
@@ -448,6 +521,41 @@ class OptimizerConfig:
                 problems.append(self._combination_problem(str(err), specs, checked))
         return problems
 
+    def _schedule_problems(self) -> list[Problem]:
+        """The problems of ``schedule``, at ``schedule`` or ``schedule.<parameter>``."""
+        schedule = self.schedule
+        if schedule is None:
+            return []
+        example = '{name = "cosine", T_max = 100}'
+        if not isinstance(schedule, dict):
+            return [Problem("optimizer", "schedule", f"must be a table, e.g. {example}; "
+                                                     "schedules: " + ", ".join(SCHEDULES), schedule)]
+        name = schedule.get("name")
+        if name is None:
+            return [Problem("optimizer", "schedule", f"needs a name, e.g. {example}; "
+                                                     "schedules: " + ", ".join(SCHEDULES), schedule)]
+        if not _is_choice(name, SCHEDULES):
+            return [Problem("optimizer", "schedule.name",
+                            "unknown lr schedule; " + _allowed(name, SCHEDULES), name)]
+        allowed = [p.name for p in (*SCHEDULES[name].params, *WARMUP_PARAMS)]
+        problems = [
+            Problem("optimizer", f"schedule.{key}",
+                    f"unknown parameter of schedule {name!r}; " + _allowed(key, allowed), value)
+            for key, value in schedule.items() if key != "name" and key not in allowed
+        ]
+        if problems:
+            return problems
+        params = {k: v for k, v in schedule.items() if k != "name"}
+        try:
+            create_schedule(name, **params)
+        except ValueError as err:
+            message = str(err)
+            bad = next((k for k in allowed if re.match(rf"{k}\b", message)), None)
+            if bad is not None and bad in params:
+                return [Problem("optimizer", f"schedule.{bad}", message, params[bad])]
+            return [Problem("optimizer", "schedule", message, schedule)]
+        return []
+
     def _combination_problem(self, message: str, specs, checked) -> Problem:
         """A cross-field error, put at the hyperparameter it names that the user set, if any."""
         effective = {**{name: spec.default for name, spec in specs.items()}, **self.hparams}
@@ -473,10 +581,21 @@ class TrainingConfig:
     """Seeds the data, the weights and the shuffling, >= 0."""
     dtype: str = "float64"
     """``float64`` or ``float32``."""
+    patience: int | None = None
+    """Early stopping: stop when the validation loss has not improved for this many epochs, and
+    put the best epoch's weights back; None: train every epoch."""
 
     def validate(self) -> list[Problem]:
         """Every problem in this section."""
         problems: list[Problem] = []
+        if self.patience is not None:
+            if not (_is_int(self.patience) and self.patience >= 1):
+                problems.append(Problem("training", "patience", "must be an integer >= 1, the "
+                                        "epochs without a better validation loss before stopping",
+                                        self.patience))
+            elif self.patience > MAX_EPOCHS:
+                problems.append(Problem("training", "patience", f"at most {MAX_EPOCHS:,}",
+                                        self.patience))
         for key, ok, rule, most in (
             ("epochs", _is_int(self.epochs) and self.epochs >= 1, "must be an integer >= 1",
              MAX_EPOCHS),
@@ -611,7 +730,8 @@ def _from_toml(doc: dict, base_dir) -> tuple[ExperimentConfig, list[Problem]]:
     cfg = ExperimentConfig(
         DataConfig(**fixed, options=data),
         NetworkConfig(**network),
-        OptimizerConfig(opt.pop("name", "adam"), opt.pop("lr", None), hparams=opt),
+        OptimizerConfig(opt.pop("name", "adam"), opt.pop("lr", None), hparams=opt,
+                        schedule=opt.pop("schedule", None)),
         TrainingConfig(**unknown_keys("training")),
     )
     return cfg, problems
@@ -637,17 +757,28 @@ def dumps_config(cfg: ExperimentConfig, base_dir: str | os.PathLike | None = Non
             data["target"] = d.target
     data["val_split"] = d.val_split
     data.update({k: getattr(d, k) for k in ("n_samples", "noise") if getattr(d, k) is not None})
+    if d.features is not None:
+        data["features"] = d.features
     data.update(d.options)
     if n.activations is not None:
         layers: dict[str, Any] = {"activations": n.activations}
     else:
         layers = {"activation": n.activation}
+    # The regularization keys, the schedule and patience are written only when set, so a config
+    # without them reads as it always did.
+    network = {"hidden": n.hidden, **layers, "init": n.init, "output": n.output, "loss": n.loss}
+    network.update({k: getattr(n, k) for k in ("l1", "l2") if getattr(n, k) != 0})
+    if isinstance(n.dropout, list) or n.dropout != 0:
+        network["dropout"] = n.dropout
+    optimizer = {"name": o.name, "lr": o.lr, **o.hparams}
+    if o.schedule is not None:
+        optimizer["schedule"] = dict(o.schedule)
     doc = {
         "data": data,
-        "network": {"hidden": n.hidden, **layers, "init": n.init, "output": n.output,
-                    "loss": n.loss},
-        "optimizer": {"name": o.name, "lr": o.lr, **o.hparams},
-        "training": {f.name: getattr(cfg.training, f.name) for f in fields(cfg.training)},
+        "network": network,
+        "optimizer": optimizer,
+        "training": {f.name: getattr(cfg.training, f.name) for f in fields(cfg.training)
+                     if getattr(cfg.training, f.name) is not None},
     }
     return tomli_w.dumps(doc)
 
@@ -677,10 +808,10 @@ def save_config(cfg: ExperimentConfig, path: str | os.PathLike) -> None:
 # --- overrides --------------------------------------------------------------------------------
 
 _OVERRIDES = (
-    "dataset", "path", "target", "val_split", "n_samples", "noise",
-    "hidden", "activation", "init", "output", "loss",
-    "optimizer", "lr",
-    "epochs", "batch_size", "seed", "dtype",
+    "dataset", "path", "target", "val_split", "n_samples", "noise", "features",
+    "hidden", "activation", "init", "output", "loss", "l1", "l2", "dropout",
+    "optimizer", "lr", "schedule",
+    "epochs", "batch_size", "seed", "dtype", "patience",
 )
 
 
@@ -712,17 +843,23 @@ def with_overrides(
         if info is None or info.kind != "synthetic":
             d.n_samples = d.noise = None
         d.options = {k: v for k, v in d.options.items() if info is not None and k in info.options}
-    for key in ("target", "val_split", "n_samples", "noise"):
+        if info is not None and info.n_features != RAW_INPUTS:
+            d.features = None  # features need 2 raw inputs
+    for key in ("target", "val_split", "n_samples", "noise", "features"):
         if key in given:
             setattr(d, key, given[key])
+    if isinstance(d.features, tuple):
+        d.features = list(d.features)
 
     if "hidden" in given:
         n.hidden = list(given["hidden"]) if isinstance(given["hidden"], tuple) else given["hidden"]
     if "activation" in given:
         n.activation, n.activations = given["activation"], None
-    for key in ("init", "output", "loss"):
+    for key in ("init", "output", "loss", "l1", "l2", "dropout"):
         if key in given:
             setattr(n, key, given[key])
+    if isinstance(n.dropout, tuple):
+        n.dropout = list(n.dropout)
 
     name = given.get("optimizer", o.name)
     if name != o.name:
@@ -734,6 +871,8 @@ def with_overrides(
             o.lr = optimizers.defaults(name)["lr"]
     if "lr" in given:
         o.lr = given["lr"]
+    if "schedule" in given:
+        o.schedule = dict(given["schedule"]) if isinstance(given["schedule"], dict) else given["schedule"]
 
     for key in _TRAINING_KEYS:
         if key in given:
