@@ -133,12 +133,91 @@ def positive(ctx, param, value):
     return value
 
 
+def parse_features(ctx, param, value: str | None) -> list[str] | None:
+    """``x1sq,x2sq`` -> ["x1sq", "x2sq"] (the names are checked with the config)."""
+    if value is None:
+        return None
+    names = [part.strip() for part in value.split(",")]
+    if not any(names):
+        from ..engine.features import FEATURES
+
+        raise click.BadParameter(f"expected comma-separated feature names such as x1sq,x2sq; "
+                                 f"choose from: {', '.join(FEATURES)}")
+    return names
+
+
+def parse_dropout(ctx, param, value: str | None) -> float | list[float] | None:
+    """``0.3`` -> 0.3 (every hidden layer); ``0.3,0.1`` -> [0.3, 0.1] (one per hidden layer)."""
+    if value is None:
+        return None
+    try:
+        rates = [float(part) for part in value.split(",")]
+    except ValueError:
+        raise click.BadParameter(f"expected a rate in [0, 1) such as 0.3, or one per hidden layer "
+                                 f"such as 0.3,0.1, got {value!r}") from None
+    for rate in rates:
+        if not (math.isfinite(rate) and 0 <= rate < 1):
+            raise click.BadParameter(f"rates must be in [0, 1), got {value!r}")
+    return rates[0] if len(rates) == 1 and "," not in value else rates
+
+
+def non_negative(ctx, param, value):
+    """Reject negative and non-finite numbers with a message naming the option."""
+    if value is not None and not (math.isfinite(value) and value >= 0):
+        raise click.BadParameter(f"must be a finite number >= 0, got {value}")
+    return value
+
+
+def _number(text: str):
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
+def parse_schedule(ctx, param, value: str | None) -> dict | None:
+    """``cosine:T_max=100,warmup_epochs=5`` -> {"name": "cosine", "T_max": 100, "warmup_epochs": 5};
+    ``none`` -> the constant schedule (the lr as set). The parameters are checked with the config."""
+    if value is None:
+        return None
+    name, _, rest = value.partition(":")
+    name = name.strip()
+    if name.lower() == "none":
+        name = "constant"
+    if not name:
+        raise click.BadParameter(f"expected NAME or NAME:KEY=VALUE,... such as cosine:T_max=100, got {value!r}")
+    schedule: dict = {"name": name}
+    for item in filter(None, (part.strip() for part in rest.split(","))):
+        key, eq, number = item.partition("=")
+        try:
+            schedule[key.strip()] = _number(number.strip())
+        except ValueError:
+            raise click.BadParameter(f"expected KEY=NUMBER such as T_max=100, got {item!r} in {value!r}") from None
+        if not eq or not key.strip():
+            raise click.BadParameter(f"expected KEY=NUMBER such as T_max=100, got {item!r} in {value!r}")
+    return schedule
+
+
+def schedule_text(schedule: dict) -> str:
+    """A schedule as ``--schedule`` takes it: ``cosine:T_max=100,warmup_epochs=5``."""
+    params = ",".join(f"{k}={v}" for k, v in schedule.items() if k != "name")
+    return f"{schedule.get('name')}:{params}" if params else str(schedule.get("name"))
+
+
 # Override key of ``with_overrides``: (config section, config key, the option that sets it).
 OPTION_FIELDS = {
     "dataset": ("data", "dataset", "--dataset"),
     "path": ("data", "path", "--data"),
     "target": ("data", "target", "--target"),
     "val_split": ("data", "val_split", "--val-split"),
+    "features": ("data", "features", "--features"),
+    "noise": ("data", "noise", "--noise"),
+    "n_samples": ("data", "n_samples", "--n-samples"),
+    "l1": ("network", "l1", "--l1"),
+    "l2": ("network", "l2", "--l2"),
+    "dropout": ("network", "dropout", "--dropout"),
+    "schedule": ("optimizer", "schedule", "--schedule"),
+    "patience": ("training", "patience", "--patience"),
     "hidden": ("network", "hidden", "--hidden"),
     "activation": ("network", "activation", "--activation"),
     "optimizer": ("optimizer", "name", "--optimizer"),
@@ -155,6 +234,10 @@ def override_error(exc, given: dict) -> UserError:
     def text(problem) -> str:
         for key, (section, field, option) in OPTION_FIELDS.items():
             if key in given and problem.section == section and problem.field_name == field:
+                if key == "schedule" and isinstance(given[key], dict):
+                    return f"{option} {schedule_text(given[key])}: {problem.message}"
+                if key == "features" and isinstance(given[key], list):
+                    return f"{option} {','.join(map(str, given[key]))}: {problem.message}"
                 value = repr(problem.value) if isinstance(problem.value, str) else problem.value
                 index = problem.key.partition("[")[2].rstrip("]")
                 items = given[key]

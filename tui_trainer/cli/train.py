@@ -14,8 +14,9 @@ from pathlib import Path
 import click
 
 from ..experiments.budget import BudgetError, memory_budget_callback
-from .common import (OneLineUsageErrors, UserError, friendly_errors, one_problem_one_line, override_error,
-                     parse_batch_size, parse_hidden, positive)
+from .common import (OneLineUsageErrors, UserError, friendly_errors, non_negative, one_problem_one_line,
+                     override_error, parse_batch_size, parse_dropout, parse_features, parse_hidden,
+                     parse_schedule, positive)
 from ..experiments.runs import CHECKPOINT_SECONDS
 from .group import preset_config, main
 from .lab import OptimizerOption
@@ -67,6 +68,24 @@ def _load_model(path: Path, data_path: Path | None = None):
 @click.option("--epochs", type=int, callback=positive, help="Epochs to train (more epochs with --resume).")
 @click.option("--seed", type=click.IntRange(min=0), help="Seed for the data, the weights and the batches.")
 @click.option("--val-split", type=float, help="Fraction of the data held out for validation, in [0, 1).")
+@click.option("--n-samples", type=int, help="Samples to generate (synthetic datasets).")
+@click.option("--noise", type=float, help="Std of the noise added to a synthetic dataset.")
+@click.option("--features", callback=parse_features,
+              help="The network's inputs computed from x1, x2 (2-D data), e.g. x1sq,x2sq; "
+                   "from: x1, x2, x1sq, x2sq, x1x2, sinx1, sinx2.")
+@click.option("--l1", type=float, callback=non_negative, help="L1 weight penalty (0: none).")
+@click.option("--l2", type=float, callback=non_negative, help="L2 weight penalty (0: none).")
+@click.option("--dropout", callback=parse_dropout,
+              help="Dropout rate of the hidden layers in training: 0.3 for every one, or 0.3,0.1 one per layer.")
+@click.option("--patience", type=int, callback=positive,
+              help="Early stopping: stop after N epochs without a lower validation loss, "
+                   "and keep the best epoch's weights.")
+@click.option("--schedule", callback=parse_schedule, metavar="NAME[:KEY=VALUE,...]",
+              help="Learning-rate schedule, stepped each epoch: constant, step:step_size=N[,gamma=G], "
+                   "exponential:gamma=G, cosine:T_max=N[,eta_min=E]; any takes warmup_epochs=N. "
+                   "E.g. cosine:T_max=100,warmup_epochs=5; none for the lr as set.")
+@click.option("--warmup-epochs", type=click.IntRange(min=0),
+              help="Epochs of linear lr warmup (added to --schedule or the config's schedule).")
 @click.option("--resume", "resume_path", type=click.Path(path_type=Path),
               help="Continue training a saved model: a model.npz, or a recorded run (its id, name or folder).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Folder for config.toml, model.npz and metrics.csv.")
@@ -84,7 +103,8 @@ def _load_model(path: Path, data_path: Path | None = None):
               help="Most memory an experiment may need, e.g. 4G (default: half of this machine's memory, or NN_TUI_MEMORY_BUDGET).")
 @friendly_errors
 def train(config_path, dataset, data_path, target, hidden, activation, optimizer, lr, batch_size,
-          epochs, seed, val_split, resume_path, out_dir, overwrite, keep_diverged, as_json, preset,
+          epochs, seed, val_split, n_samples, noise, features, l1, l2, dropout, patience, schedule,
+          warmup_epochs, resume_path, out_dir, overwrite, keep_diverged, as_json, preset,
           runs_dir, no_record, name, checkpoint_every) -> None:
     """Train headless on the same engine as the app.
 
@@ -103,7 +123,9 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
         headless.prepare_out_dir(out_dir, overwrite)
     if resume_path is not None:
         fixed = dict(config=config_path, dataset=dataset, target=target, hidden=hidden,
-                     activation=activation, optimizer=optimizer, seed=seed, val_split=val_split, preset=preset)
+                     activation=activation, optimizer=optimizer, seed=seed, val_split=val_split, preset=preset,
+                     n_samples=n_samples, noise=noise, features=features, l1=l1, l2=l2, dropout=dropout,
+                     patience=patience, schedule=schedule, warmup_epochs=warmup_epochs)
         given = [f"--{k.replace('_', '-')}" for k, v in fixed.items() if v is not None]
         if given:
             raise UserError(f"{', '.join(given)} cannot change when resuming; only --epochs, --lr, "
@@ -112,6 +134,8 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
         exp = _load_model(resume_path, data_path)
         if lr is not None:
             exp.opt.lr = lr
+            if exp.trainer.schedule is not None:
+                exp.trainer.base_lr = lr  # the schedule goes on, scaled to the new lr
         if batch_size is not None:
             try:
                 exp.config = with_overrides(exp.config, source=str(resume_path), batch_size=batch_size)
@@ -126,7 +150,11 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
             cfg = load_config(config_path) if config_path is not None else default_config()
         overrides = dict(dataset=dataset, path=str(data_path) if data_path else None, target=target,
                          hidden=hidden, activation=activation, optimizer=optimizer, lr=lr,
-                         batch_size=batch_size, epochs=epochs, seed=seed, val_split=val_split)
+                         batch_size=batch_size, epochs=epochs, seed=seed, val_split=val_split,
+                         n_samples=n_samples, noise=noise, features=features, l1=l1, l2=l2,
+                         dropout=dropout, patience=patience,
+                         schedule=_with_warmup(schedule if schedule is not None else cfg.optimizer.schedule,
+                                               warmup_epochs))
         given = {k: v for k, v in overrides.items() if v is not None}
         source = "command line" if config_path is None else f"{config_path} with the command-line options"
         if preset is not None:
@@ -149,9 +177,11 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
         except ValueError as exc:  # e.g. a loss that does not fit the data: name where it came from
             raise UserError(f"{source}: {exc}") from None
         target_epochs = cfg.training.epochs
+    # The config keeps the lr as set: with a schedule the optimizer's lr is the scheduled one.
+    config_lr = exp.opt.lr if exp.trainer.schedule is None else exp.trainer.base_lr or exp.config.optimizer.lr
     try:
         exp.config = with_overrides(exp.config, source=str(resume_path or "command line"),
-                                    lr=exp.opt.lr, epochs=target_epochs)
+                                    lr=config_lr, epochs=target_epochs)
     except ConfigError as exc:  # values from a model file: name it and the key
         raise override_error(exc, {}) from None
 
@@ -175,6 +205,8 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
         if out_dir is not None:
             status = "diverged" if result.diverged else "interrupted" if interrupted else "complete"
             progress = {"status": status, "planned_epochs": target_epochs}
+            if result.stopped_early:
+                progress["early_stop"] = str(result.early_stop)
             if result.diverged:
                 progress["divergence"] = str(result.divergence)
             headless.write_outputs(out_dir, exp, progress=progress)
@@ -188,6 +220,13 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
         sys.exit(3)
     if ctrl_c.pressed:
         sys.exit(130)
+
+
+def _with_warmup(schedule: dict | None, warmup_epochs: int | None) -> dict | None:
+    """``schedule`` with ``--warmup-epochs`` in it (a warmup alone: the constant schedule's)."""
+    if warmup_epochs is None:
+        return schedule
+    return {**(schedule or {"name": "constant"}), "warmup_epochs": warmup_epochs}
 
 
 class CtrlC:

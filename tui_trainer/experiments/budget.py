@@ -237,9 +237,16 @@ class Estimate:
         return f"about {format_size(self.total)} ({', '.join(shown)})"
 
 
+def _network_inputs(cfg: ExperimentConfig, n_features: int) -> int:
+    """The network's input width: the features' count when ``[data] features`` is set, else the
+    data's columns."""
+    features = cfg.data.features
+    return len(features) if isinstance(features, list) and features else int(n_features)
+
+
 def _shape_sizes(cfg: ExperimentConfig, n_samples: int, n_features: int, n_outputs: int):
     hidden = [int(w) for w in cfg.network.hidden]
-    return [int(n_features), *hidden, int(n_outputs)]
+    return [_network_inputs(cfg, n_features), *hidden, int(n_outputs)]
 
 
 def estimate(cfg: ExperimentConfig, n_samples: int, n_features: int, n_outputs: int, *,
@@ -253,7 +260,8 @@ def estimate(cfg: ExperimentConfig, n_samples: int, n_features: int, n_outputs: 
     from ..engine.optimizers import OPTIMIZERS
 
     s = 4 if cfg.training.dtype == "float32" else 8
-    n, f, o = int(n_samples), int(n_features), int(n_outputs)
+    n, raw, o = int(n_samples), int(n_features), int(n_outputs)
+    f = _network_inputs(cfg, raw)  # the columns the network takes (features, or the raw ones)
     n_val = min(round(n * float(cfg.data.val_split)), max(n - 1, 0))
     n_train = max(n - n_val, 1)
     batch = cfg.training.batch_size
@@ -263,8 +271,9 @@ def estimate(cfg: ExperimentConfig, n_samples: int, n_features: int, n_outputs: 
     widths = sum(sizes[1:])
     n_params = sum(a * b + b for a, b in zip(sizes, sizes[1:]))
 
-    data = (8 * n * (f + 1)          # X and y as read or generated
-            + 8 * n * f              # the generator's (or the reader's) scratch
+    data = (8 * n * (raw + 1)        # X and y as read or generated
+            + 8 * n * raw            # the generator's (or the reader's) scratch
+            + (8 * n * f if f != raw else 0)  # the features computed from the raw columns
             + s * n * (f + o)        # X and Y, training and validation, standardized and encoded
             + 8 * n                  # the labels of both sets, for the metrics
             + 2 * 8 * n_train * f)   # standardizing's scratch copies

@@ -94,11 +94,19 @@ class Experiment:
         check_budget(cfg, ds, networks=networks)  # a CSV, or a dataset given: before the network is built
         t = cfg.training
         dtype = np.dtype(t.dtype)
-        data = prepare(ds, val_split=cfg.data.val_split, seed=t.seed, dtype=dtype)
+        features = cfg.data.features
+        try:
+            data = prepare(ds, val_split=cfg.data.val_split, seed=t.seed, dtype=dtype, features=features)
+        except ValueError as exc:
+            if features is None:
+                raise
+            # A CSV's columns are known only now: say which key asked for what the data cannot give.
+            raise DataError(f"[data] features = {list(features)!r} cannot be used with "
+                            f"{describe_data(cfg, ds)}: {exc}") from None
         if len(data.X_train) == 0:
             raise DataError(f"dataset {ds.name!r} leaves no training samples")
         output, loss = output_and_loss(ds.problem, cfg.network.output, cfg.network.loss, data=describe_data(cfg, ds))
-        sizes = [ds.X.shape[1], *cfg.network.hidden, ds.n_outputs]
+        sizes = [data.n_inputs, *cfg.network.hidden, ds.n_outputs]
         net = Network(
             sizes,
             [*cfg.network.hidden_activations, output],
@@ -107,7 +115,10 @@ class Experiment:
             dtype=dtype,
         )
         opt = optimizers.create(cfg.optimizer.name, lr=cfg.optimizer.lr, **cfg.optimizer.hparams)
-        trainer = Trainer(net, opt, data, loss=loss, batch_size=t.batch_size, seed=t.seed)
+        n = cfg.network
+        trainer = Trainer(net, opt, data, loss=loss, batch_size=t.batch_size, seed=t.seed,
+                          schedule=cfg.optimizer.create_schedule(), patience=t.patience,
+                          l1=n.l1, l2=n.l2, dropout=n.dropout_rates)
         return cls(cfg, data, net, trainer, loss)
 
     def save(self, path, *, config: ExperimentConfig | None = None, progress: dict | None = None,
@@ -128,6 +139,7 @@ class Experiment:
             "target_name": ds.target_name,
             "class_names": list(ds.class_names),
             "shuffle_rng": self.trainer.rng_state(),
+            "dropout_rng": self.trainer.dropout_rng_state(),
             **({"progress": progress} if progress else {}),
         }
         text = dumps_config(config or self.config)
@@ -177,6 +189,16 @@ class Experiment:
                 except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
                     reason = describe_error(exc)
                     raise ValueError(f"meta.shuffle_rng is not a batch-shuffling state ({reason})") from None
+            if "dropout_rng" in ckpt.meta:
+                try:
+                    exp.trainer.set_dropout_rng_state(ckpt.meta["dropout_rng"])
+                except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+                    reason = describe_error(exc)
+                    raise ValueError(f"meta.dropout_rng is not a dropout generator state ({reason})") from None
+            # The saved optimizer's lr may be a scheduled one: the schedule goes on from the
+            # configured lr, at the epoch reached.
+            if exp.trainer.schedule is not None:
+                exp.trainer.base_lr = cfg.optimizer.lr
         except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
             raise CheckpointError(f"{path}: corrupted model file: {describe_error(exc)}") from None
         return exp, ckpt

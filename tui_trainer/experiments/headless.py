@@ -238,9 +238,20 @@ def summary(exp: Experiment, result: TrainResult, *, interrupted: bool = False) 
         "steps_per_second": round(result.steps / result.seconds, 1) if result.seconds > 0 else None,
         "diverged": result.diverged,
         "interrupted": interrupted,
+        # Early stopping (``[training] patience``): the epoch of the lowest validation loss; when
+        # it stopped the run, its weights are the ones reported above.
+        "best_epoch": exp.trainer.best_epoch,
+        "best_val_loss": exp.trainer.best_val_loss,
+        "stopped_early": result.stopped_early,
     }
+    l1, l2 = exp.trainer.l1, exp.trainer.l2
+    if l1 or l2:
+        with np.errstate(all="ignore"):
+            out["penalty"] = exp.net.penalty(l1, l2)  # the weight penalty on top of train_loss
     if result.divergence is not None:
         out["divergence"] = str(result.divergence)
+    if result.early_stop is not None:
+        out["early_stop"] = str(result.early_stop)
     return {k: _json_number(v) for k, v in out.items()}
 
 
