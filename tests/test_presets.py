@@ -28,7 +28,7 @@ def test_every_preset_is_a_valid_experiment(name):
     cfg.check()
     assert get_preset(name) is not cfg  # a fresh config each time
     exp = Experiment.from_config(cfg)
-    assert exp.net.n_layers >= 2
+    assert exp.net.n_layers >= 1
     assert PRESETS[name].description
 
 
@@ -133,3 +133,41 @@ def test_app_opens_on_a_preset(monkeypatch):
     result = invoke("--preset", "deep-sigmoid")
     assert result.exit_code == 0, result.output
     assert opened["ran"] and opened["config"] == get_preset("deep-sigmoid")
+
+
+# -- generalization: overfitting and its remedies, input features ------------------------------
+
+
+def test_overfit_and_overfit_fixed_differ_in_the_remedies_only():
+    plain, fixed = get_preset("overfit"), get_preset("overfit-fixed")
+    assert (fixed.network.l2, fixed.network.dropout, fixed.training.patience) == (0.01, 0.2, 50)
+    fixed.network.l2, fixed.network.dropout, fixed.training.patience = 0.0, 0.0, None
+    assert plain == fixed
+
+
+def test_overfit_learns_the_noise_and_the_fixed_one_stops_at_a_lower_val_loss():
+    plain = Experiment.from_config(get_preset("overfit"))
+    plain.trainer.run(plain.config.training.epochs)
+    last = plain.trainer.history[-1]
+    assert last.train_loss < 0.05 and last.val_loss > 10 * last.train_loss
+    assert last.val_loss > min(r.val_loss for r in plain.trainer.history) + 0.5
+    fixed = Experiment.from_config(get_preset("overfit-fixed"))
+    result = fixed.trainer.run(fixed.config.training.epochs)
+    assert result.stopped_early and fixed.trainer.best_epoch < result.epochs
+    assert fixed.trainer.evaluate()["val_loss"] == fixed.trainer.best_val_loss < last.val_loss / 2
+
+
+def test_features_circles_separates_the_rings_without_a_hidden_layer():
+    exp = Experiment.from_config(get_preset("features-circles"))
+    assert exp.net.layer_sizes == (2, 1) and exp.data.feature_names == ["X1²", "X2²"]
+    exp.trainer.run(exp.config.training.epochs)
+    assert exp.trainer.evaluate()["val_metric"] >= 0.95
+
+
+@pytest.mark.parametrize("name", ["overfit", "overfit-fixed", "features-circles"])
+def test_new_presets_train_a_few_epochs_through_the_cli(name):
+    result = invoke("train", "--preset", name, "--epochs", "3", "--json", "--no-record")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output.strip().splitlines()[-1])
+    assert report["epochs"] == 3 and report["diverged"] is False
+    assert ("penalty" in report) == (name == "overfit-fixed")

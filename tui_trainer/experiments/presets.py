@@ -11,6 +11,12 @@ fresh ``ExperimentConfig``. The app lists them (key ``p``); the CLI opens or tra
 - ``linear-xor`` / ``relu-xor``: 3 hidden layers of 8 on xor. With linear activations the whole
   network is one linear map (see the linear-collapse view), and no line separates xor; relu
   learns it.
+- ``overfit`` / ``overfit-fixed``: 50 noisy moons to train on (50 more held out), two relu
+  layers of 64, 400 full-batch Adam epochs. Alone the network learns the noise: the training
+  loss goes to ~0 while the validation loss climbs past 1; with L2 (0.01), dropout (0.2) and
+  early stopping (patience 50) it stops near the best validation loss and keeps those weights.
+- ``features-circles``: circles with no hidden layer, on the inputs x1², x2²: a straight line
+  there is a circle in the plane, so a single layer separates the rings (on x1, x2 it cannot).
 - ``spiral-tanh``: the app's default experiment.
 """
 
@@ -56,6 +62,26 @@ def _xor(activation: str) -> ExperimentConfig:
     )
 
 
+def _overfit(fixed: bool) -> ExperimentConfig:
+    return ExperimentConfig(
+        data=DataConfig(dataset="moons", n_samples=100, noise=0.35, val_split=0.5),
+        network=NetworkConfig(hidden=[64, 64], activation="relu",
+                              **(dict(l2=0.01, dropout=0.2) if fixed else {})),
+        optimizer=OptimizerConfig(name="adam", lr=0.01),
+        training=TrainingConfig(epochs=400, batch_size="full", seed=0,
+                                patience=50 if fixed else None),
+    )
+
+
+def _features_circles() -> ExperimentConfig:
+    return ExperimentConfig(
+        data=DataConfig(dataset="circles", features=["x1sq", "x2sq"]),
+        network=NetworkConfig(hidden=[]),
+        optimizer=OptimizerConfig(name="adam", lr=0.05),
+        training=TrainingConfig(epochs=30, batch_size=32, seed=0),
+    )
+
+
 def _spiral_tanh() -> ExperimentConfig:
     from .session import default_config
 
@@ -71,6 +97,12 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset("linear-xor", "3 linear hidden layers on xor: one matrix in disguise, cannot learn it",
            lambda: _xor("linear"), "x"),
     Preset("relu-xor", "the same network with relu: learns xor", lambda: _xor("relu"), "b"),
+    Preset("overfit", "50 noisy moons, 2 relu layers of 64, 400 epochs: learns the noise, val loss climbs",
+           lambda: _overfit(False), "b"),
+    Preset("overfit-fixed", "the same with L2 0.01, dropout 0.2 and early stopping: keeps the best epoch",
+           lambda: _overfit(True), "b"),
+    Preset("features-circles", "circles with no hidden layer on x1², x2²: a line there is a circle",
+           _features_circles, "b"),
 ]}
 """Registry: preset name -> ``Preset``, in the order the picker lists them."""
 
