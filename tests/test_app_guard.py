@@ -39,7 +39,7 @@ def test_bad_files_through_ctrl_o_are_messages_and_training_goes_on(tmp_path):
             await wait_for(pilot, lambda: session.trainer.step_count > 3)
             for path in hostile_files(tmp_path):
                 await pilot.press("ctrl+o")
-                await wait_for(pilot, lambda: isinstance(app.screen, PathDialog))
+                await wait_for(pilot, lambda: isinstance(app.screen, PathDialog) and bool(app.screen.query("Input")))
                 app.screen.query_one("Input").value = str(path)
                 await pilot.press("enter")
                 await wait_for(pilot, lambda: f"Could not load {path}" in notes(app))
