@@ -528,3 +528,36 @@ def test_relative_errors_below_rounding_noise_show_as_a_bound():
     assert rel_error_text(3e-9) == "< 1e-7"
     assert rel_error_text(3.2e-5) == "3.2e-05"
     assert rel_error_text(float("nan")) == "—"
+
+
+def test_boundary_and_data_views_use_the_feature_inputs():
+    """With x1², x2² as the network's inputs the map is still drawn over the raw x1, x2 plane, the
+    points sit where the data is, and the data view names the inputs the network sees."""
+    from tui_trainer.tui.screens.inside_boundary import raw_grid, raw_splits
+
+    config = small_config(dataset="circles", features=["x1sq", "x2sq"], hidden=[], epochs=30)
+    session = Session(config)
+    d = session.experiment.data
+    assert d.n_inputs == 2 and d.feature_names == ["X1²", "X2²"]
+    raw_train, raw_val = raw_splits(d, config.data.val_split, config.training.seed)
+    assert len(raw_train) == len(d.X_train) and np.allclose(d.inputs(raw_train), d.X_train)
+    bounds = insp.fit_bounds(d.dataset.X, 8, 8)
+    grid = raw_grid(session.net, d, bounds, 8, 8, raw_train)
+    assert grid.shape[:2] == (8, 8) and np.isfinite(grid).all()
+
+    async def go():
+        app = NNTuiApp(config)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            await steps(pilot, app, 3)
+            screen = await open_view(pilot, app, "b")
+            await wait_for(pilot, lambda: "inputs: X1², X2²" in plain(app, "#boundary-side"))
+            assert "x x1:" in plain(app, "#boundary-side")
+            lines = screen.query_one(BoundaryMap).plain_lines()
+            assert sum(line.count("●") for line in lines) > 20
+            await pilot.press("escape")
+            await open_view(pilot, app, "t")
+            await wait_for(pilot, lambda: "network inputs: X1², X2²" in plain(app, "#data-body"))
+            assert "inputs X1² X2²" in plain(app, "#data-body")
+
+    run(go())

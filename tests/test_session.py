@@ -248,3 +248,86 @@ def test_memory_stays_bounded_however_long_the_run():
     assert len(session.trainer.history) <= 2 * EPOCH_RECORDS_KEPT
     assert len(session.losses) <= session.losses.capacity
     assert session.snapshot().train_loss == session.trainer.history[-1].train_loss
+
+
+# -- regularization, schedules and early stopping ------------------------------------------------
+
+
+class EventLog:
+    """A recorder stand-in that keeps the events it is told."""
+
+    writer = None
+
+    def __init__(self):
+        self.events = []
+
+    def event(self, step, what, **values):
+        self.events.append((step, what, values))
+
+
+def test_penalties_dropout_patience_and_schedule_are_live_and_data_changes_structural():
+    old = small()
+    for change in (dict(l1=0.001), dict(l2=0.01), dict(dropout=0.2), dict(patience=5),
+                   dict(schedule={"name": "cosine", "T_max": 100})):
+        assert change_kind(old, with_overrides(old, **change)) == "live", change
+    for change in (dict(features=["x1sq", "x2sq"]), dict(noise=0.3), dict(n_samples=300), dict(val_split=0.3)):
+        assert change_kind(old, with_overrides(old, **change)) == "structural", change
+
+
+def test_live_l2_dropout_patience_and_schedule_keep_the_weights_and_are_recorded():
+    session = Session(small(epochs=2))
+    session.prepare_run()
+    session.run(lambda snap: None)
+    session.recorder = EventLog()
+    before = session.net.flat_params.copy()
+    session.apply_live(with_overrides(session.config, l2=0.01, dropout=0.1, patience=3,
+                                      schedule={"name": "step", "step_size": 10}))
+    assert np.array_equal(session.net.flat_params, before)
+    t = session.trainer
+    assert t.l2 == 0.01 and t.dropout == (0.1, 0.1) and t.patience == 3 and t.schedule.name == "step"
+    whats = [e[1] for e in session.recorder.events]
+    assert {"l2", "dropout", "patience", "schedule"} <= set(whats)
+    session.recorder = None
+    session.target_epochs = 3
+    session.prepare_run()
+    session.run(lambda snap: None)
+    snap = session.snapshot()
+    assert snap.penalty > 0 and snap.schedule == "step"
+    with pytest.raises(ValueError):
+        session.apply_live(with_overrides(session.config, dropout=[0.1, 0.2, 0.3]))
+    assert t.dropout == (0.1, 0.1)
+
+
+def test_turning_a_schedule_off_gives_back_the_lr_the_user_set():
+    session = Session(small(epochs=4, lr=0.01, schedule={"name": "exponential", "gamma": 0.5}))
+    session.prepare_run()
+    session.run(lambda snap: None)
+    assert session.snapshot().lr < 0.01
+    cfg = session.config
+    from dataclasses import replace
+    session.apply_live(replace(cfg, optimizer=replace(cfg.optimizer, schedule=None)))
+    assert session.trainer.schedule is None and session.snapshot().lr == 0.01
+
+
+def test_early_stop_finishes_with_a_note_and_the_best_epoch():
+    session = Session(small(epochs=400, patience=1, lr=0.05))
+    session.set_pace(None)
+    snaps = []
+    session.prepare_run()
+    session.run(snaps.append)
+    snap = snaps[-1]
+    assert snap.state == "finished" and snap.early_stopped and snap.epoch < 400
+    assert snap.message.startswith(f"stopped early at epoch {snap.epoch}: no better validation loss for 1 epochs")
+    assert f"(epoch {snap.best_epoch}) are back" in snap.message
+    assert snap.best_epoch < snap.epoch and snap.best_val_loss is not None and snap.best_step is not None
+    session.prepare_run()  # space again: goes on, the note cleared
+    assert session.message == "" and session.trainer.early_stop is None
+
+
+def test_overfitting_is_diagnosed_when_val_rises_while_train_falls():
+    from tui_trainer.experiments.session import overfitting_since
+    lowest = (10, 100, 0.5, 0.4)
+    assert overfitting_since(lowest, 20, 0.6, 0.3) == 10
+    assert overfitting_since(lowest, 12, 0.6, 0.3) is None  # not for long enough
+    assert overfitting_since(lowest, 20, 0.6, 0.45) is None  # the training cost did not fall
+    assert overfitting_since(lowest, 20, 0.501, 0.3) is None  # hardly above its lowest

@@ -27,7 +27,8 @@ from .config import (
     with_overrides,
 )
 from ..engine import optimizers
-from ..engine.network import split_flat
+from ..engine.network import check_dropout, check_penalty, split_flat
+from ..engine.schedules import create_schedule
 from ..engine.trainer import EpochRecord, StepRecord
 from .experiment import Experiment
 from .recording import Recorder
@@ -63,15 +64,65 @@ def pace_notch(pace: float | None, direction: int) -> float | None:
     return PACES[min(max(i + direction, 0), len(PACES) - 1)]
 
 
+LIVE_NETWORK = ("l1", "l2", "dropout")
+"""Network settings that apply while training, weights kept: the penalties and dropout."""
+LIVE_TRAINING = ("batch_size", "epochs", "patience")
+"""Training settings that apply while training."""
+
+
 def change_kind(old: ExperimentConfig, new: ExperimentConfig) -> str:
-    """``none``, ``live`` (optimizer, its settings, lr, batch mode, epochs: applied while training,
-    weights kept) or ``structural`` (data, network, seed, precision: new weights needed)."""
+    """``none``, ``live`` (optimizer, its settings, lr, lr schedule, batch mode, epochs, L1/L2
+    penalties, dropout, early-stopping patience: applied while training, weights kept) or
+    ``structural`` (data, its features, noise, samples and split, the network's shape, seed,
+    precision: new weights needed)."""
     if new == old:
         return "none"
-    same_training = replace(new.training, batch_size=old.training.batch_size, epochs=old.training.epochs)
-    if new.data != old.data or new.network != old.network or same_training != old.training:
+    same_training = replace(new.training, **{k: getattr(old.training, k) for k in LIVE_TRAINING
+                                              if hasattr(old.training, k)})
+    same_network = replace(new.network, **{k: getattr(old.network, k) for k in LIVE_NETWORK
+                                            if hasattr(old.network, k)})
+    if new.data != old.data or same_network != old.network or same_training != old.training:
         return "structural"
     return "live"
+
+
+def early_stop_text(stop) -> str:
+    """The session's note for an ``EarlyStop``."""
+    if stop.best_val_loss is None or stop.best_epoch is None:
+        return (f"stopped early at epoch {stop.epoch}: no finite validation loss for "
+                f"{stop.patience} epochs")
+    return (f"stopped early at epoch {stop.epoch}: no better validation loss for {stop.patience} "
+            f"epochs; the best epoch's weights (epoch {stop.best_epoch}) are back")
+
+
+def make_schedule(schedule: dict | None):
+    """A config's ``optimizer.schedule`` (``{"name": "cosine", "T_max": 100}``) as the engine's
+    ``Schedule`` (None: none); ``ValueError`` names a bad name or parameter."""
+    if not schedule:
+        return None
+    params = dict(schedule)
+    name = params.pop("name", None)
+    if name in (None, "none"):
+        return None
+    return create_schedule(name, **params)
+
+
+OVERFIT_EPOCHS = 5
+"""Epochs the validation loss must have stayed above its lowest (while the training cost fell)
+before the run is called overfitting; at least a tenth of the epochs so far, too."""
+
+
+def overfitting_since(lowest: tuple[int, int, float, float], epoch: int, val: float, train: float | None) -> int | None:
+    """The epoch of the lowest validation loss when, ``epoch`` now, the run has overfit since:
+    the validation loss 1% or more above its lowest for ``OVERFIT_EPOCHS`` epochs (and a tenth of
+    the run) while the training cost fell below what it was then; else None."""
+    best_epoch, _, best_val, best_train = lowest
+    if train is None or best_train is None or not math.isfinite(train):
+        return None
+    waited = epoch - best_epoch >= max(OVERFIT_EPOCHS, epoch // 10)
+    rising = val > best_val + 0.01 * abs(best_val)
+    falling = train < best_train - 0.01 * abs(best_train)
+    return best_epoch if waited and rising and falling else None
 
 
 def default_config() -> ExperimentConfig:
@@ -133,6 +184,21 @@ class Snapshot:
     taken with ``params``: what the weight inspector needs to write out the last update."""
     pace: float | None = None
     """Most updates a second; None: "max"."""
+    penalty: float = 0.0
+    """The latest step's L1 / L2 weight penalty (the step minimized ``loss + penalty``)."""
+    best_epoch: int | None = None
+    """With early stopping: the epoch with the lowest validation loss so far."""
+    best_val_loss: float | None = None
+    schedule: str = ""
+    """The lr schedule's name (``cosine``), or "" when the lr stays as set."""
+    best_step: int | None = None
+    """The step at the end of ``best_epoch`` (where the plot marks it), or of the epoch with the
+    lowest validation loss when the run is overfitting."""
+    overfit_since: int | None = None
+    """The epoch after which the validation loss has risen while the training cost fell, for a
+    while (see ``overfitting_since``); None while it has not."""
+    early_stopped: bool = False
+    """Training ended by early stopping (``message`` says where; the best weights are back)."""
 
 
 class Session(Controller):
@@ -163,6 +229,9 @@ class Session(Controller):
         self.message = ""
         self._elapsed = 0.0
         self._grad_norms: list[float] = []
+        self._penalty = 0.0
+        self._lowest: tuple[int, int, float, float] | None = None  # (epoch, step, val, train) of the lowest val loss
+        self._overfit_since: int | None = None
         self.grad_norm_history: list[DownsampledSeries] = []
         """Per layer, the norm of dL/dW at every step (bounded; read from any thread)."""
         self._rate = 0.0
@@ -257,6 +326,9 @@ class Session(Controller):
         if self.state == "diverged":
             self.trainer.clear_divergence()
             self.message = ""
+        if self.trainer.early_stop is not None:
+            self.trainer.clear_early_stop()
+            self.message = ""
         if self.trainer.epoch >= self.target_epochs:
             self.target_epochs = self.trainer.epoch + self.config.training.epochs
         if single_step:
@@ -299,8 +371,42 @@ class Session(Controller):
             trainer.set_batch_size(config.training.batch_size)
         if config.training.epochs != old.training.epochs:
             self.target_epochs = max(trainer.epoch, config.training.epochs)
+        self._apply_regularization(old, config)
         self.experiment.config = config
         self._record_change(old, config)
+
+    def _apply_regularization(self, old: ExperimentConfig, new: ExperimentConfig) -> None:
+        """Penalties, dropout, patience and the lr schedule, checked here and handed to the trainer
+        for its next step (``ValueError``, nothing handed over, for a bad value)."""
+        trainer, changes = self.trainer, []
+        n, on = new.network, old.network
+        for key in ("l1", "l2"):
+            value = getattr(n, key, 0.0)
+            if value != getattr(on, key, 0.0):
+                check_penalty(*((value, 0.0) if key == "l1" else (0.0, value)))
+                changes.append((key, float(value)))
+        dropout = getattr(n, "dropout", 0.0)
+        if dropout != getattr(on, "dropout", 0.0):
+            changes.append(("dropout", check_dropout(dropout, self.net.n_layers - 1)))
+        patience = getattr(new.training, "patience", None)
+        if patience != getattr(old.training, "patience", None):
+            if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience < 1):
+                raise ValueError(f"patience must be a whole number >= 1 or none, got {patience!r}")
+            changes.append(("patience", patience))
+        for key, value in changes:
+            trainer.submit(lambda key=key, value=value: setattr(trainer, key, value))
+        schedule = getattr(new.optimizer, "schedule", None)
+        if schedule != getattr(old.optimizer, "schedule", None):
+            made = make_schedule(schedule)
+            lr = new.optimizer.lr
+
+            def use() -> None:
+                if made is None and trainer.schedule is not None:
+                    trainer.opt.lr = lr  # off: back to the lr the user set, not where it had got to
+                trainer.schedule = made
+                trainer.base_lr = lr if made is not None else None
+
+            trainer.submit(use)
 
     def _record_change(self, old: ExperimentConfig, new: ExperimentConfig) -> None:
         """A live change, as an event of the open run (at the step it applies from, about)."""
@@ -313,10 +419,17 @@ class Session(Controller):
             self.recorder.event(step, "hparams", name=o.name, lr=o.lr, hparams=dict(o.hparams))
         elif o.lr != old.optimizer.lr:
             self.recorder.event(step, "lr", value=o.lr)
-        for key in ("batch_size", "epochs"):
-            value = getattr(new.training, key)
-            if value != getattr(old.training, key):
+        for key in ("batch_size", "epochs", "patience"):
+            value = getattr(new.training, key, None)
+            if value != getattr(old.training, key, None):
                 self.recorder.event(step, key, value=value)
+        for key in LIVE_NETWORK:
+            value = getattr(new.network, key, None)
+            if value != getattr(old.network, key, None):
+                self.recorder.event(step, key, value=list(value) if isinstance(value, (list, tuple)) else value)
+        schedule = getattr(new.optimizer, "schedule", None)
+        if schedule != getattr(old.optimizer, "schedule", None):
+            self.recorder.event(step, "schedule", value=None if schedule is None else dict(schedule))
 
     def end_run(self) -> None:
         """Close the open run, if any, where no step runs (now when idle; after the current step,
@@ -417,6 +530,7 @@ class Session(Controller):
 
         def on_step(rec: StepRecord) -> None:
             self.losses.append(rec.step, rec.loss)
+            self._penalty = rec.penalty
             if recorder is not None:
                 recorder.step(rec.step, rec.loss)
             self._grad_norms = rec.grad_norms
@@ -435,6 +549,7 @@ class Session(Controller):
         def on_epoch(rec: EpochRecord) -> None:
             if rec.val_loss is not None:
                 self.val_losses.append(rec.step, rec.val_loss)
+                self._watch_overfitting(rec)
             if recorder is not None:
                 recorder.epoch(rec)
                 recorder.checkpoint_if_due(self.experiment, self._saved)
@@ -457,11 +572,36 @@ class Session(Controller):
         if result.divergence is not None:
             self.state = "diverged"
             self.message = str(result.divergence)
+        elif result.early_stop is not None:
+            self.state = "finished"
+            self.message = early_stop_text(result.early_stop)
         elif trainer.epoch >= self.target_epochs:
             self.state = "finished"
         elif self.state == "training":
             self.state = "paused"
         emit(self.snapshot())
+
+    def _watch_overfitting(self, rec: EpochRecord) -> None:
+        """Keep the epoch of the lowest validation loss and whether the run overfits since then."""
+        val, train = rec.val_loss, rec.train_loss
+        if val is None or not math.isfinite(val):
+            return
+        if self._lowest is None or val < self._lowest[2]:
+            self._lowest = (rec.epoch, rec.step, val, train)
+            self._overfit_since = None
+            return
+        self._overfit_since = overfitting_since(self._lowest, rec.epoch, val, train)
+
+    def _best_step(self, trainer) -> int | None:
+        best = trainer.best_epoch
+        lowest = self._lowest
+        if best is not None:
+            if lowest is not None and lowest[0] == best:
+                return lowest[1]
+            return best * trainer.steps_per_epoch
+        if self._overfit_since is not None and lowest is not None:
+            return lowest[1]
+        return None
 
     def snapshot(self) -> Snapshot:
         """Copies of everything the UI shows (call from the thread that trains, or when idle)."""
@@ -498,6 +638,13 @@ class Session(Controller):
             message=self.message,
             optimizer_state=trainer.opt.state_dict(),
             pace=self.pace,
+            penalty=self._penalty,
+            best_epoch=trainer.best_epoch,
+            best_val_loss=trainer.best_val_loss,
+            schedule=trainer.schedule.name if trainer.schedule is not None else "",
+            early_stopped=trainer.early_stop is not None,
+            best_step=self._best_step(trainer),
+            overfit_since=self._overfit_since,
         )
 
 

@@ -17,6 +17,7 @@ from textual.widgets import Static
 
 from ...engine import inspect as insp
 from ...engine.metrics import accuracy, r2_score
+from ...engine.preprocess import train_val_split
 from ...experiments.session import Snapshot
 from ..widgets.boundary_map import TRAIN_MARK, VAL_MARK, BoundaryMap, MapPoints, class_color, point_color
 from ..widgets.line_chart import ChartSeries, LineChart
@@ -98,10 +99,10 @@ class BoundaryScreen(InsideScreen):
         d = self.session.experiment.data
         ds = d.dataset
         nx, ny = boundary.grid_size
-        X_all = np.concatenate([d.X_train, d.X_val])
-        bounds = insp.fit_bounds(X_all, nx, ny * boundary.cell_aspect)
-        grid = insp.decision_grid(net, bounds, nx, ny)
-        points = self._points(bounds, nx, ny)
+        raw_train, raw_val = self._raw_splits()
+        bounds = insp.fit_bounds(np.asarray(ds.X, dtype=np.float64), nx, ny * boundary.cell_aspect)
+        grid = raw_grid(net, d, bounds, nx, ny, raw_train)
+        points = self._points(bounds, nx, ny, raw_train, raw_val)
         if ds.problem == "regression":
             y = d.Y_train[:, 0]
             center = float(y.mean()) if len(y) else 0.0
@@ -112,13 +113,23 @@ class BoundaryScreen(InsideScreen):
             boundary.set_classes(grid, points)
             self._side(scores, bounds)
 
-    def _points(self, bounds, nx: int, ny: int) -> MapPoints | None:
+    def _raw_splits(self) -> tuple[np.ndarray, np.ndarray]:
+        """The training and validation inputs as the dataset has them (before any feature or
+        standardization), in the order of ``X_train`` / ``X_val``."""
+        d, cfg = self.session.experiment.data, self.session.config
+        key = (d, cfg.data.val_split, cfg.training.seed)
+        old = getattr(self, "_raw_key", None)
+        if old is None or old[0] is not d or old[1:] != key[1:]:
+            self._raw_key, self._raw = key, raw_splits(d, cfg.data.val_split, cfg.training.seed)
+        return self._raw
+
+    def _points(self, bounds, nx: int, ny: int, raw_train, raw_val) -> MapPoints | None:
         d = self.session.experiment.data
         parts = []
         if self.points_mode in ("all", "train"):
-            parts.append((d.X_train, d.y_train if d.dataset.problem != "regression" else d.Y_train[:, 0], False))
+            parts.append((raw_train, d.y_train if d.dataset.problem != "regression" else d.Y_train[:, 0], False))
         if self.points_mode in ("all", "val"):
-            parts.append((d.X_val, d.y_val if d.dataset.problem != "regression" else d.Y_val[:, 0], True))
+            parts.append((raw_val, d.y_val if d.dataset.problem != "regression" else d.Y_val[:, 0], True))
         parts = [p for p in parts if len(p[0])]
         if not parts:
             return None
@@ -208,14 +219,51 @@ class BoundaryScreen(InsideScreen):
                 t.append(f"{scores[split]:.3f}", style="bold")
         t.append("\n")
         if bounds is not None:
-            std = d.standardizer
             x0, x1, y0, y1 = bounds
             names = ds.feature_names
-            for axis, (a, b), j in (("x", (x0, x1), 0), ("y", (y0, y1), 1)):
-                lo, hi = a * std.std[j] + std.mean[j], b * std.std[j] + std.mean[j]
+            for axis, (lo, hi), j in (("x", (x0, x1), 0), ("y", (y0, y1), 1)):
                 t.append(f"\n{axis} {names[j][:12]}: {insp.format_number(lo, 3)} … {insp.format_number(hi, 3)}")
+            if d.features is not None and list(d.features) != ["x1", "x2"]:
+                t.append("\ninputs: " + ", ".join(d.feature_names), style="italic")
             if len(names) > 2:
                 others = "the other input\nis" if len(names) == 3 else f"the other {len(names) - 2} inputs\nare"
                 t.append(f"\na slice: {others} held at their mean", style="italic")
         t.append("\n\no: points (all/train/val/none)", style="dim")
         self.update_text("#boundary-side", t)
+
+
+def raw_splits(d, val_split: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The raw (dataset) rows of ``d``'s training and validation splits, in their order.
+
+    Without features the standardization is undone; with features the seeded split is drawn
+    again (as ``prepare`` drew it) and checked against the prepared inputs."""
+    ds = d.dataset
+    if d.features is None:
+        std = d.standardizer
+        return d.X_train * std.std + std.mean, d.X_val * std.std + std.mean
+    classification = ds.problem != "regression"
+    try:
+        train, val = train_val_split(ds.y if classification else len(ds.y), val_split, seed, classification)
+        raw_train, raw_val = np.asarray(ds.X, dtype=np.float64)[train], np.asarray(ds.X, dtype=np.float64)[val]
+        if (len(raw_train) == len(d.X_train) and len(raw_val) == len(d.X_val)
+                and np.allclose(d.inputs(raw_train), d.X_train, rtol=1e-4, atol=1e-4)
+                and np.allclose(d.inputs(raw_val), d.X_val, rtol=1e-4, atol=1e-4)):
+            return raw_train, raw_val
+    except Exception:  # a split that cannot be redrawn: the points are left off, the map stays
+        pass
+    empty = np.empty((0, ds.X.shape[1]))
+    return empty, empty
+
+
+def raw_grid(net, d, bounds, nx: int, ny: int, raw_train: np.ndarray) -> np.ndarray:
+    """The network's output over a grid of the raw inputs x1, x2 (the first two dataset columns;
+    any others held at their training mean), each cell turned into the network's inputs by
+    ``d.inputs``: ``(ny, nx, n_outputs)``, row 0 at the top."""
+    xs, ys = insp.grid_points(bounds, nx, ny)
+    gx, gy = np.meshgrid(xs, ys)
+    k = d.dataset.X.shape[1]
+    G = np.empty((nx * ny, k), dtype=np.float64)
+    if k > 2:
+        G[:, 2:] = raw_train[:, 2:].mean(axis=0) if len(raw_train) else d.standardizer.mean[2:]
+    G[:, 0], G[:, 1] = gx.ravel(), gy.ravel()
+    return net.forward(d.inputs(G, dtype=net.dtype)).reshape(ny, nx, -1)

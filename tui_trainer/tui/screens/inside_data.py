@@ -55,6 +55,9 @@ class DataScreen(InsideScreen):
         head.append(f"\ntrain {len(d.X_train)} · validation {len(d.X_val)} "
                     f"(val_split {self.session.config.data.val_split:g}"
                     f"{', stratified by class' if ds.problem != 'regression' else ''})\n")
+        if d.features is not None:
+            head.append(f"network inputs: {', '.join(d.feature_names)} "
+                        f"({plural(d.n_inputs, 'feature')} computed from {', '.join(ds.feature_names)})\n")
         if ds.description:
             head.append(f"{ds.description}\n", style="dim")
         parts: list = [head, _title("first rows: raw features, label, the target the network sees"), self._rows()]
@@ -68,7 +71,7 @@ class DataScreen(InsideScreen):
         d = self.session.experiment.data
         ds = d.dataset
         X = ds.X[:ROWS]
-        Z = d.standardizer.transform(X)
+        Z = d.inputs(X)
         Y = encode_targets(ds, ds.y[:ROWS])
         shown = min(ds.X.shape[1], MAX_FEATURES)
         more = ds.X.shape[1] > shown
@@ -83,7 +86,8 @@ class DataScreen(InsideScreen):
         else:
             table.add_column("label")
             table.add_column("one-hot" if ds.problem == "multiclass" else "target")
-        table.add_column("standardized", style="cyan")
+        table.add_column("standardized" if d.features is None else
+                         "inputs " + " ".join(d.feature_names[:3]), style="cyan")
         for i in range(len(X)):
             cells = [str(i), *(significant(v) for v in X[i, :shown])] + (["…"] if more else [])
             if ds.problem == "regression":
@@ -92,7 +96,7 @@ class DataScreen(InsideScreen):
                 label = int(ds.y[i])
                 cells.append(f"{label} {ds.class_names[label]}"[:16])
                 cells.append("[" + " ".join(f"{v:g}" for v in Y[i]) + "]")
-            z = " ".join(f"{v:+.2f}" for v in Z[i, :min(shown, 3)]) + (" …" if ds.X.shape[1] > 3 else "")
+            z = " ".join(f"{v:+.2f}" for v in Z[i, :3]) + (" …" if d.n_inputs > 3 else "")
             cells.append(z)
             table.add_row(*cells)
         return table
@@ -123,7 +127,7 @@ class DataScreen(InsideScreen):
         for col in ("feature", "mean", "std", "->", "mean", "std"):
             table.add_column(col, justify="left" if col == "feature" else "right")
         after_mean, after_std = d.X_train.mean(axis=0), d.X_train.std(axis=0)
-        for j, name in enumerate(ds.feature_names):
+        for j, name in enumerate(d.feature_names):
             table.add_row(name[:16], significant(raw[:, j].mean()), significant(raw[:, j].std()), "->",
                           significant(_clean(after_mean[j])), significant(after_std[j]))
         return table

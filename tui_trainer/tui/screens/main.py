@@ -31,6 +31,19 @@ NARROW_WIDTH = 110
 """Below this width the config pane is hidden until ``c`` shows it (in place of the plots)."""
 MIN_SIZE = (80, 24)
 
+def plot_note(snap: Snapshot) -> str:
+    """The line under the loss plot: an early stop, or a diagnosis of overfitting ("" for none)."""
+    if snap.early_stopped and snap.best_epoch is not None:
+        return (f"stopped early at epoch {snap.epoch}: the weights of epoch {snap.best_epoch} "
+                f"(lowest val loss, green rule) are back")
+    if snap.early_stopped:
+        return f"stopped early at epoch {snap.epoch}: no finite validation loss"
+    if snap.overfit_since is not None:
+        return (f"overfitting since epoch {snap.overfit_since}: try L2, dropout, fewer units, "
+                f"more data, or early stopping")
+    return ""
+
+
 class MainScreen(Guarded, Screen):
     """Config on the left; loss curves, weights and status on the right."""
 
@@ -133,6 +146,8 @@ class MainScreen(Guarded, Screen):
             self.training.publish(self.session.snapshot())
         elif self.session.state == "diverged":
             self.notify(self.session.message, title="Diverged", severity="error", timeout=10)
+        elif self.session.trainer.early_stop is not None and self.session.message:
+            self.notify(self.session.message, title="Early stopping", timeout=10)
 
     def _show(self, snap: Snapshot) -> None:
         if self.app.screen is not self and not isinstance(self.app.screen, ModalScreen):
@@ -155,7 +170,7 @@ class MainScreen(Guarded, Screen):
             current["val loss"] = snap.val_loss
         self.query_one(LossPlot).update_series(
             snap.loss_x, snap.loss_y, snap.val_x, snap.val_y, label=label, current=current,
-            live=snap.state == "training",
+            live=snap.state == "training", best_step=snap.best_step, note=plot_note(snap),
         )
         self.query_one(LayerView).show(snap)
 

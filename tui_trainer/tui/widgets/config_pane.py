@@ -76,6 +76,16 @@ def _whole(text: str) -> int:
 SHORT_NAMES = {"initial_accumulator_value": "init accum", "lr_decay": "lr decay", "weight_decay": "wt decay"}
 
 
+def _dropout_for(dropout, n_hidden: int):
+    """A dropout setting kept across an edit of the layers: a per-layer list that no longer fits
+    the number of hidden layers becomes one rate for all (the largest)."""
+    if isinstance(dropout, (list, tuple)):
+        if len(dropout) == n_hidden:
+            return list(dropout)
+        return max(dropout, default=0.0)
+    return dropout
+
+
 def _label(name: str) -> str:
     """A hyperparameter's name as a field label that fits the pane."""
     return SHORT_NAMES.get(name, name.replace("_", " "))
@@ -661,6 +671,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
                 n_samples=cfg.data.n_samples if keep_options else None,
                 noise=cfg.data.noise if keep_options else None,
                 options=copy.deepcopy(cfg.data.options) if keep_options else {},
+                features=list(cfg.data.features) if keep_options and cfg.data.features is not None else None,
             )
         widths, acts = [], []
         for i in range(len(self._layers)):
@@ -674,6 +685,9 @@ class ConfigPane(VerticalScroll, can_focus=False):
             init=self.query_one("#init", Select).value,
             output=cfg.network.output,
             loss=cfg.network.loss,
+            l1=cfg.network.l1,
+            l2=cfg.network.l2,
+            dropout=_dropout_for(cfg.network.dropout, len(widths)),
         )
         name = self.query_one("#optimizer", Select).value
         hparams: dict[str, Any] = {}
@@ -690,7 +704,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
             lr = get("lr", parse_number, cfg.optimizer.lr)
         else:
             lr = None  # a new optimizer starts from its own defaults
-        optimizer = OptimizerConfig(name=name, lr=lr, hparams=hparams)
+        optimizer = OptimizerConfig(name=name, lr=lr, hparams=hparams, schedule=copy.deepcopy(cfg.optimizer.schedule))
         mode = self.query_one("#batch_mode", Select).value
         batch = {"full": "full", "single": 1}.get(mode) or get("batch_size", _whole, 32)
         training = TrainingConfig(
@@ -698,6 +712,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
             batch_size=batch,
             seed=get("seed", _whole, cfg.training.seed),
             dtype=cfg.training.dtype,
+            patience=cfg.training.patience,
         )
         new = ExperimentConfig(data, network, optimizer, training)
         for problem in new.validate():

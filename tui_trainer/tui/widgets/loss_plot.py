@@ -19,6 +19,7 @@ from ...experiments.series import thin
 from .plotting import (
     Curve,
     Plot,
+    Rule,
     hint_strips,
     linear_ticks,
     plot_strips,
@@ -40,6 +41,8 @@ TRAIN_KEY = "──"
 _TRAIN_STYLE = Style(color=f"color({TRAIN_COLOR})", bold=True)
 _VAL_STYLE = Style(color=f"color({VAL_COLOR})", bold=True)
 _AXIS_LABEL_STYLE = Style(dim=True)
+BEST_COLOR = 10  # bright green: the best epoch's rule
+_NOTE_STYLE = Style(color=f"color({VAL_COLOR})")
 _NULL_STYLE = Style()
 _LIMIT = 1e300  # beyond this plotext's arithmetic overflows; such points are dropped like NaN
 
@@ -105,9 +108,13 @@ def build_plot(
     label: str = "loss",
     current: Mapping[str, Any] | None = None,
     log_scale: bool = False,
+    best_step: float | None = None,
+    note: str = "",
 ) -> list[Strip] | None:
     """The whole plot, title line included, as at most ``height`` strips of ``width`` cells.
 
+    ``best_step``: a vertical rule there (the best epoch's end); ``note``: a line under the plot
+    (a diagnosis such as overfitting), when there is room for it.
     Returns None when there is nothing to plot at all (no points, finite or not).
     """
     n_points = len(step_x) + len(val_x)
@@ -123,6 +130,12 @@ def build_plot(
     title.truncate(max(width, 1), overflow="ellipsis")
     title.align("center", max(width, 1))
     width = max(width, 1)
+    note_strip = None
+    if note and height >= 9:
+        note_text = Text(note, style=_NOTE_STYLE, no_wrap=True, overflow="ellipsis")
+        note_text.truncate(width, overflow="ellipsis")
+        note_strip = text_strip(note_text, width)
+        height -= 1
     plot_height = height - 1
     if width < 16 or plot_height < 4 or len(sx) + len(vx) == 0:
         if plot_height < 1 or len(sx) + len(vx):
@@ -165,11 +178,15 @@ def build_plot(
         curves.append(Curve(sx.tolist(), sy.tolist(), TRAIN_COLOR))
     if len(vx_mark):
         curves.append(Curve(vx_mark.tolist(), vy_mark.tolist(), VAL_COLOR, marker=VAL_MARKER, lines=False))
+    rules = []
+    if best_step is not None and x_lo <= best_step <= x_hi:
+        rules.append(Rule(float(best_step), BEST_COLOR, vertical=True))
     plot = Plot(
         width, plot_height, (x_lo, x_hi), (y_lo, y_hi), (x_ticks, x_labels), (y_ticks, y_labels),
         x_label="step" if show_labels else "",
         y_label=(f"{label} (log)" if log_scale else label) if show_labels else "",
         curves=curves,
+        rules=rules,
     )
     strips = [text_strip(title, width), *plot_strips(plot)]
     if not show_labels:
@@ -179,6 +196,8 @@ def build_plot(
             strips[-1] = Strip.join([ticks_row.crop(0, width - 4), step_label])
         elif ticks_row.text[:6].isspace():
             strips[-1] = Strip.join([step_label, ticks_row.crop(4)])
+    if note_strip is not None:
+        strips.append(note_strip)
     return strips
 
 
@@ -232,6 +251,8 @@ class LossPlot(ThrottledRedraw, Widget):
         self._data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = (empty, empty, empty, empty)
         self._label = "loss"
         self._current: dict[str, Any] | None = None
+        self._best_step: float | None = None
+        self._note = ""
         self._lines: list[Strip] = []
         self._empty = True
 
@@ -244,6 +265,16 @@ class LossPlot(ThrottledRedraw, Widget):
     def current(self) -> dict[str, Any] | None:
         """The values the title names (a copy; None before any data), readable without parsing the title."""
         return None if self._current is None else dict(self._current)
+
+    @property
+    def best_step(self) -> float | None:
+        """Where the vertical rule marks the best epoch (None: no rule)."""
+        return self._best_step
+
+    @property
+    def note(self) -> str:
+        """The line under the plot ("" when none)."""
+        return self._note
 
     @property
     def is_empty(self) -> bool:
@@ -260,6 +291,8 @@ class LossPlot(ThrottledRedraw, Widget):
         label: str = "loss",
         current: Mapping[str, Any] | None = None,
         live: bool = False,
+        best_step: float | None = None,
+        note: str = "",
     ) -> None:
         """Show new data: the loss at steps ``step_x`` and the validation loss at steps ``val_x``.
 
@@ -272,10 +305,11 @@ class LossPlot(ThrottledRedraw, Widget):
             raise ValueError(
                 f"x and y lengths differ: step {len(data[0])} vs {len(data[1])}, val {len(data[2])} vs {len(data[3])}")
         current = self._latest(data, label) if current is None else dict(current)
-        if (label == self._label and current == self._current
-                and all(_same(a, b) for a, b in zip(data, self._data))):
+        if (label == self._label and current == self._current and best_step == self._best_step
+                and note == self._note and all(_same(a, b) for a, b in zip(data, self._data))):
             return
         self._data, self._label, self._current = data, label, current  # type: ignore[assignment]
+        self._best_step, self._note = best_step, note
         self.mark_dirty(live=live)
 
     @staticmethod
@@ -300,6 +334,7 @@ class LossPlot(ThrottledRedraw, Widget):
     def _rebuild(self, width: int, height: int) -> None:
         strips = build_plot(
             width, height, *self._data, label=self._label, current=self._current, log_scale=self.log_scale,
+            best_step=self._best_step, note=self._note,
         )
         self._empty = strips is None
         if strips is None:

@@ -67,6 +67,14 @@ class StatusPane(Static, can_focus=True):
         return self._fitting(*(f"{number(snap.val_metric, d)}  train {number(snap.train_metric, d)}"
                                for d in (4, 3, 2)))
 
+    def _loss(self, snap: Snapshot) -> str:
+        """The latest loss; with a weight penalty, ``data + penalty`` (what the step minimized)."""
+        if not snap.penalty or snap.loss is None:
+            return number(snap.loss)
+        return self._fitting(f"{number(snap.loss)} + {number(snap.penalty, 3)} pen",
+                             f"{number(snap.loss, 3)} + {number(snap.penalty, 2)} pen",
+                             f"{number(snap.loss, 3)}+{number(snap.penalty, 2)}pen")
+
     def show(self, snap: Snapshot) -> None:
         label, style = STATE_STYLE[snap.state]
         loss_name = "cost" if snap.batch_mode == "full" else "loss"
@@ -76,12 +84,12 @@ class StatusPane(Static, can_focus=True):
             ("state", Text(label, style=style)),
             ("epoch", f"{snap.epoch}/{snap.epochs}"),
             ("step", f"{snap.step:,} ({snap.steps_per_epoch}/epoch)"),
-            (loss_name, number(snap.loss)),
+            (loss_name, self._loss(snap)),
             *([("cost", number(snap.train_loss))] if snap.batch_mode != "full" else []),
             ("val loss", number(snap.val_loss)),
             (f"val {metric_short}", self._metrics(snap)),
             ("speed", self._speed(snap)),
-            (snap.optimizer, f"lr {hparam_text(snap.lr)}"),
+            (snap.optimizer, f"lr {hparam_text(snap.lr)}" + (f" ({snap.schedule})" if snap.schedule else "")),
             ("batch", batch),
         ]
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -90,5 +98,5 @@ class StatusPane(Static, can_focus=True):
             text.append(value)
             text.append("\n")
         hint = snap.message or STATE_HINT[snap.state]
-        text.append(hint, style="red" if snap.message else "dim italic")
+        text.append(hint, style=("bold cyan" if snap.early_stopped else "red") if snap.message else "dim italic")
         self.update(text, layout=False)  # fixed size: no need to lay the screen out again
