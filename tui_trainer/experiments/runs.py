@@ -76,6 +76,12 @@ def settings_of(config: ExperimentConfig) -> dict[str, Any]:
         "optimizer": o.name, "lr": o.lr, "batch_size": t.batch_size, "epochs": t.epochs, "seed": t.seed,
     }
     flat.update({f"{o.name}.{k}": v for k, v in sorted(o.hparams.items())})
+    optional = {  # generalization settings, listed where set, so that a run without them reads as before
+        "features": None if d.features is None else list(d.features), "l1": n.l1 or None, "l2": n.l2 or None,
+        "dropout": (list(n.dropout) if isinstance(n.dropout, (list, tuple)) else n.dropout) or None,
+        "patience": t.patience, "schedule": None if o.schedule is None else dict(o.schedule),
+    }
+    flat.update({k: v for k, v in optional.items() if v is not None})
     return flat
 
 
