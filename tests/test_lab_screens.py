@@ -1,6 +1,7 @@
 """The optimizer lab in the app: race, learning-rate sweep and loss surfaces, driven with Pilot."""
 
 import asyncio
+import random
 import threading
 import time
 
@@ -9,7 +10,10 @@ import pytest
 from rich.text import Text
 from textual import events
 from textual.command import CommandList, CommandPalette
-from textual.widgets import Input
+from textual.geometry import Size
+from textual.screen import Screen
+from textual.widgets import Input, Select
+from textual.widgets._select import SelectOverlay
 
 from tests.test_app import screen_lines
 from tui_trainer.experiments.config import with_overrides
@@ -23,7 +27,7 @@ from tui_trainer.tui.screens.lab_race import RaceScreen
 from tui_trainer.tui.screens.lab_surface import SurfaceScreen
 from tui_trainer.tui.screens.lab_sweep import SweepScreen
 from tui_trainer.experiments.hparam_text import hparams_hint, parse_hparams
-from tui_trainer.tui.screens.lab_common import RaceLabScreen
+from tui_trainer.tui.screens.lab_common import LabScreen, RaceLabScreen
 from tui_trainer.tui.training import TrainingLink
 from tui_trainer.tui.screens.lab_race import RACE_EPOCHS, auto_target
 from tui_trainer.tui.screens.lab_surface import parse_point
@@ -336,9 +340,12 @@ def test_surface_steps_paths_and_resets():
             for path in surface_map.paths.values():
                 assert len(path.points) == 4
                 assert tuple(path.points[0]) == SURFACES["rosenbrock"].start
-            await pilot.press("3")  # nesterov off: its path goes
-            assert "nesterov" not in surface_map.paths and screen.step_count == 0
-            await pilot.press("n", "r")
+            await pilot.press("3")  # nesterov off: its path goes, the others stay where they are
+            assert "nesterov" not in surface_map.paths and screen.step_count == 3
+            assert all(len(p.points) == 4 for p in surface_map.paths.values())
+            await pilot.press("3")  # on again: its path catches up at once
+            assert len(surface_map.paths["nesterov"].points) == 4 and screen.step_count == 3
+            await pilot.press("3", "n", "r")
             assert screen.step_count == 0
             assert all(len(p.points) == 1 for p in surface_map.paths.values())
             await pilot.press("space")
@@ -737,5 +744,184 @@ def test_a_lab_screen_taken_off_before_it_has_mounted_does_not_fail(key, cls):
             app.pop_screen()
             await pilot.pause(0.3)
             await back_on_main(pilot, app)
+
+    run(scenario())
+
+
+# --- keys and resizes in any order ------------------------------------------------------------------
+
+
+LAB_SCREENS = [("f", SurfaceScreen), ("s", SweepScreen)]
+
+
+def stale_resizes(screen, sizes):
+    """Resize events that reached ``screen`` in one burst, none handled yet (a screen busy, or under the
+    palette, while the terminal was resized several times): all but the last are stale."""
+    for width, height in sizes:
+        screen.post_message(events.Resize(Size(width, height), Size(width, height)))
+
+
+@pytest.mark.parametrize("palette", [False, True])
+@pytest.mark.parametrize("key,cls", LAB_SCREENS)
+def test_stale_resizes_leave_every_screen_at_the_terminal_size(key, cls, palette, monkeypatch):
+    # Each stale size used to be laid out in turn (and passed on to the screens under it), and a
+    # screen swapped between two of them for ever: the app drew a stale width, at full load.
+    laid_out = []
+    screen_resized = Screen._screen_resized
+    monkeypatch.setattr(Screen, "_screen_resized", lambda s, size: (laid_out.append(size), screen_resized(s, size)))
+
+    async def scenario():
+        app = NNTuiApp(tiny_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            screen = await open_screen(pilot, key, cls)
+            if palette:
+                await pilot.press("ctrl+p")
+                await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+            stale_resizes(screen, [(61, 51), (109, 30), (53, 51)])
+            for _ in range(5):
+                await pilot.pause()
+            laid_out.clear()
+            for _ in range(5):
+                await pilot.pause()
+            assert laid_out == []  # nothing goes on resizing
+            for s in app.screen_stack:
+                assert s.outer_size == app.size == Size(120, 36), type(s).__name__
+            if cls is SurfaceScreen:
+                assert screen.has_class("-wide")
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("key,cls", LAB_SCREENS)
+def test_page_keys_in_a_list_opened_by_the_key_before_do_nothing(key, cls, monkeypatch):
+    # Keys come in bursts: the list opened by Enter is not laid out when PageDown arrives.
+    monkeypatch.setattr(NNTuiApp, "GUARD_ERRORS", False)
+
+    async def scenario():
+        app = NNTuiApp(tiny_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            screen = await open_screen(pilot, key, cls)
+            choice = screen.query_one(Select)
+            choice.focus()
+            await pilot.pause()
+            choice.action_show_overlay()
+            overlay = choice.query_one(SelectOverlay)
+            overlay.action_page_down()  # before any layout: the KeyError of the key storms
+            overlay.action_page_up()
+            await pilot.pause()
+            await pilot.press("pagedown", "pageup", "escape")
+            assert app.is_running
+
+    run(scenario())
+
+
+def test_surface_map_is_drawn_for_its_new_size_before_its_resize_event():
+    # The compositor draws a resized widget before the widget has handled its Resize event.
+    async def scenario():
+        app = NNTuiApp(tiny_config())
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_screen(pilot, "f", SurfaceScreen)
+            await pilot.press("n")
+            surface_map = screen.query_one(SurfaceMap)
+            assert surface_map.plain_lines()
+            width = surface_map.content_size.width
+            screen._refresh_layout(Size(120, 36))  # the map laid out larger; its Resize event is only queued
+            assert surface_map.content_size.width > width
+            surface_map.set_paths(dict(surface_map.paths))
+            lines = surface_map.plain_lines()
+            assert len(lines) == surface_map.content_size.height
+            assert all(len(line) == surface_map.content_size.width for line in lines)
+
+    run(scenario())
+
+
+def test_surface_status_line_fits_at_80_columns():
+    async def scenario():
+        app = NNTuiApp(tiny_config())
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_screen(pilot, "f", SurfaceScreen)
+            status = screen.query_one("#surface-status")
+            room = status.content_size.width
+            seen = []
+            for keys in ((), ("n",), ("e",)):
+                await pilot.press(*keys)
+                text = plain(status)
+                seen.append(text)
+                assert len(text) <= room, text
+            assert "space plays" in seen[0] and "paused" in seen[1] and "done" in seen[2]
+            await pilot.resize_terminal(120, 36)
+            await pilot.press("r")
+            assert "ready: space plays, n steps" in plain(status)  # room for the whole wording
+
+    run(scenario())
+
+
+def test_switching_a_lane_while_playing_keeps_the_other_paths_going():
+    async def scenario():
+        app = NNTuiApp(tiny_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            screen = await open_screen(pilot, "f", SurfaceScreen)
+            surface_map = screen.query_one(SurfaceMap)
+            await pilot.press("space")
+            await wait_for(pilot, lambda: screen.step_count > 5)
+            await pilot.press("3")  # nesterov off
+            steps = screen.step_count
+            assert screen.playing and steps > 5 and "nesterov" not in surface_map.paths
+            await pilot.press("3")  # on again: it catches up with the others
+            assert screen.playing and len(screen.walkers["nesterov"].points) == screen.step_count + 1
+            await wait_for(pilot, lambda: screen.step_count > steps + 5)
+            await pilot.press("space")
+            counts = {len(w.points) for w in screen.walkers.values() if not w.diverged}
+            assert counts == {screen.step_count + 1}
+
+    run(scenario())
+
+
+STORM_KEYS = (list("abcdefghijklmnoprstuvwxyz0123456789") +
+              ["plus", "minus", "left_square_bracket", "right_square_bracket", "question_mark", "full_stop",
+               "comma", "space", "space", "enter", "enter", "escape", "tab", "tab", "shift+tab", "up", "down",
+               "left", "right", "pageup", "pagedown", "home", "end", "backspace", "ctrl+p"])
+STORM_SIZES = [(109, 30), (110, 30), (111, 30), (80, 24), (60, 20), (120, 36), (30, 10)]
+
+
+@pytest.mark.parametrize("key,cls,seed", [("f", SurfaceScreen, 3), ("s", SweepScreen, 3)])
+def test_a_seeded_storm_of_keys_and_resizes_leaves_the_lab_screen_working(key, cls, seed, monkeypatch):
+    # What the key-storm tool does in a terminal, deterministically: random keys (q aside: it leaves),
+    # terminal resizes around the surface's wide layout and below the minimum, bursts of resizes that
+    # reach a screen before it has handled the first. Any error fails the test (no guard).
+    rng = random.Random(seed)
+    monkeypatch.setattr(NNTuiApp, "GUARD_ERRORS", False)
+
+    async def scenario():
+        app = NNTuiApp(tiny_config(epochs=3))
+        async with app.run_test(size=(120, 36)) as pilot:
+            await open_screen(pilot, key, cls)
+            for n in range(160):
+                if not isinstance(app.screen, (cls, CommandPalette)):
+                    await pilot.press("escape", "escape")  # back to the main screen, then the lab again
+                    await open_screen(pilot, key, cls)
+                await pilot.press(rng.choice(STORM_KEYS))
+                if n % 8 == 0:
+                    width, height = rng.choice(STORM_SIZES)
+                    await pilot.resize_terminal(width, height)
+                if n % 20 == 10:
+                    for s in app.screen_stack:
+                        if isinstance(s, LabScreen):  # on top, or under the palette
+                            stale_resizes(s, rng.sample(STORM_SIZES, 3))
+                    for _ in range(3):
+                        await pilot.pause()
+                    for s in [*app._background_screens, app.screen]:  # drawn at the terminal's size
+                        assert s.outer_size == app.size, type(s).__name__
+            await pilot.resize_terminal(120, 36)
+            for _ in range(5):
+                await pilot.pause()
+            for s in [*app._background_screens, app.screen]:  # the screens drawn (the others on their return)
+                assert s.outer_size == Size(120, 36), type(s).__name__
+            for _ in range(8):
+                await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+            await pilot.pause()
+            assert app.screen.outer_size == Size(120, 36)
+            assert app.is_running and app.unexpected_errors == 0
 
     run(scenario())

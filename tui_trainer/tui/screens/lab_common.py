@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Input, Static
+from textual.widgets import Input, Select, Static
+from textual.widgets._select import SelectCurrent, SelectOverlay
 
 from ...engine.optimizers import OPTIMIZERS
 from ...experiments.config import ExperimentConfig
@@ -79,6 +81,27 @@ def optimizer_explanation(name: str, hparams: dict[str, Any] | None = None) -> T
     text.append("rule ", style="dim")
     text.append(cls.rule_for(hparams), style="bold")
     return text
+
+
+class _SelectList(SelectOverlay):
+    """A lab select's open list, whose page keys work before it has been laid out."""
+
+    def _move_page(self, direction) -> None:
+        # Textual's page keys read the list's lines, which it cannot lay out without room: a list
+        # opened by the key just before (not drawn yet) has none, and paging it failed (KeyError:
+        # the highlighted option's index). There is no page to move by yet; nothing moves.
+        if not self._lines:
+            return
+        super()._move_page(direction)
+
+
+class LabSelect(Select):
+    """The lab screens' choice of a surface or an optimizer: Textual's ``Select`` with a list whose page
+    keys are safe at any moment."""
+
+    def compose(self) -> ComposeResult:
+        yield SelectCurrent(self.prompt)
+        yield _SelectList(type_to_search=self._type_to_search).data_bind(compact=Select.compact)
 
 
 SEP = " · "
@@ -213,7 +236,29 @@ class LabScreen(LeavesSafely, Guarded, Screen):
         self.query_one("#lab-title", Static).update(fit_title(title, room))
         self.query_one("#lab-state", Static).update(state)
 
-    def on_resize(self) -> None:
+    def _screen_resized(self, size) -> None:
+        """Lay the screen out at the terminal's size now, whatever size the Resize event that asked for it
+        carried.
+
+        Textual lays a screen out at each Resize event's size and, when that changed the screen's size,
+        posts the screen one more Resize of that size. A screen that got two terminal resizes of
+        different sizes before it handled the first (busy, or under the palette) then swapped between
+        the two for ever: each handled event re-queued its own size behind the other's, a main thread
+        at full load drawing a stale width. The terminal's current size ends that: a stale event lays
+        nothing out again and queues nothing."""
+        super()._screen_resized(self.app.size)
+
+    async def _on_resize(self, event: events.Resize) -> None:
+        """A resize: this screen and those drawn under it at the terminal's size, then the header fitted
+        again. In place of Textual's own handler (the same, without breakpoints, which no screen here
+        uses), which passes the event's size, stale or not, on to the screens under it: a stale size
+        there starts the same swapping in them."""
+        event.stop()
+        event.prevent_default()
+        size = self.app.size
+        self._screen_resized(size)
+        for screen in self.app._background_screens:
+            screen._screen_resized(size)
         if self._header is not None:
             self.call_after_refresh(self.refit_header)
 

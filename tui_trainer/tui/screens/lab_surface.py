@@ -19,7 +19,7 @@ from ...engine.surfaces import SURFACES, Surface, descend, path_result
 from ..widgets.lane_list import LaneList
 from ..widgets.surface_map import SurfaceMap, TracedPath
 from ..keys import key
-from .lab_common import LabScreen, Part, optimizer_explanation, optimizer_specs, while_shown
+from .lab_common import LabScreen, LabSelect, Part, optimizer_explanation, optimizer_specs, while_shown
 
 TICK = 1 / 20
 """Seconds between two frames while playing."""
@@ -27,6 +27,11 @@ PLAY_SECONDS = 8.0
 """About how long playing a surface's default number of updates takes."""
 NEAR = 0.05
 """A path this close to a minimum has found it (marked ★ global or ☆ local in its line)."""
+WIDE_FROM = 110
+"""From this many columns on, the panel is wider."""
+PANEL_WIDTH, WIDE_PANEL_WIDTH = 42, 50
+PANEL_FRAME = 3
+"""Columns of the panel that its text does not get: its padding and its border."""
 
 
 def parse_point(text: str) -> tuple[float, float]:
@@ -68,9 +73,9 @@ class SurfaceScreen(LabScreen):
 
     DEFAULT_CSS = """
     SurfaceScreen #surface-panel {
-        width: 42;
+        width: %d;
         padding: 0 1;
-        border-right: solid $primary 30%;
+        border-right: solid $primary 30%%;
     }
     SurfaceScreen #surface-controls {
         height: 1;
@@ -99,9 +104,9 @@ class SurfaceScreen(LabScreen):
         width: 7;
     }
     SurfaceScreen.-wide #surface-panel {
-        width: 50;
+        width: %d;
     }
-    """
+    """ % (PANEL_WIDTH, WIDE_PANEL_WIDTH)
 
     BINDINGS = [
         key("space", "toggle", "Play/pause", title="Play / pause",
@@ -133,8 +138,8 @@ class SurfaceScreen(LabScreen):
         with Horizontal(id="surface-body"):
             with Vertical(id="surface-panel"):
                 with Horizontal(id="surface-controls"):
-                    yield Select([(name, name) for name in SURFACES], value=self.surface.name, allow_blank=False,
-                                 compact=True, id="surface-choice")
+                    yield LabSelect([(name, name) for name in SURFACES], value=self.surface.name, allow_blank=False,
+                                    compact=True, id="surface-choice")
                     yield Label("start")
                     yield Input(_point_text(self.start), compact=True, id="surface-start", select_on_focus=True)
                 yield LaneList(optimizer_specs(self.surface.default_lr), header=self._lane_header())
@@ -151,10 +156,17 @@ class SurfaceScreen(LabScreen):
         self._explain()
 
     def on_resize(self, event) -> None:
-        self._layout_for(event.size.width)
+        self._layout_for(self.app.size.width)  # not the event's: it may be a stale one (see LabScreen)
+        if self._timer is not None:  # mounted: the status line's wording follows the panel's width
+            self._status()
 
     def _layout_for(self, width: int) -> None:
-        self.set_class(width >= 110, "-wide")
+        self.set_class(width >= WIDE_FROM, "-wide")
+
+    @property
+    def _status_room(self) -> int:
+        """Columns for the status line (from the terminal's width: the panel may not be laid out yet)."""
+        return (WIDE_PANEL_WIDTH if self.app.size.width >= WIDE_FROM else PANEL_WIDTH) - PANEL_FRAME
 
     @staticmethod
     def _lane_header() -> Text:
@@ -230,11 +242,19 @@ class SurfaceScreen(LabScreen):
         self._status()
 
     def _status(self) -> None:
-        state = "playing" if self.playing else "done: space replays" if self.finished else "paused"
-        if self.step_count == 0 and not self.playing:
-            state = "ready: space plays, n steps"
+        step = f"step {self.step_count}/{self.surface.steps}"
+        if self.playing:
+            forms = ["playing"]
+        elif self.step_count == 0:
+            forms = ["ready: space plays, n steps", "space plays, n steps", "space plays"]
+        elif self.finished:
+            forms = ["done: space replays", "done"]
+        else:
+            forms = ["paused"]
+        room = self._status_room - len(step) - len(" · ")
+        state = next((form for form in forms if len(form) <= room), forms[-1])  # the longest that fits
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f"step {self.step_count}/{self.surface.steps}", style="bold")
+        text.append(step, style="bold")
         text.append(f" · {state}")
         self.query_one("#surface-status", Static).update(text)
         rate = f"{self.steps_per_tick * round(1 / TICK)} updates/s"
@@ -335,10 +355,24 @@ class SurfaceScreen(LabScreen):
     @on(LaneList.Changed)
     @while_shown
     def _lanes_changed(self, event: LaneList.Changed) -> None:
-        """New lanes or rates: start the paths again (nothing to do when nothing changed)."""
+        """A lane switched on or off, or a new rate: the other paths go on where they are (playing or not);
+        a lane switched on or given a new rate walks its path up to the same step at once. A bad rate
+        stops everything (the lane's line says why)."""
         lrs, problems = self.query_one(LaneList).learning_rates()
-        if problems or lrs != {name: walker.lr for name, walker in self.walkers.items()}:
+        if problems:
             self._rebuild()
+            return
+        if lrs == {name: walker.lr for name, walker in self.walkers.items()}:
+            return
+        walkers = {}
+        for name, lr in lrs.items():
+            walker = self.walkers.get(name)
+            if walker is None or walker.lr != lr:
+                walker = _Walker(self.surface, name, lr, self.start)
+                walker.advance(self.step_count)
+            walkers[name] = walker
+        self.walkers = walkers
+        self._show()
 
     @on(LaneList.Highlighted)
     @while_shown

@@ -102,6 +102,9 @@ class SurfaceMap(Widget):
         """The paths drawn, by lane key (for tests: the data, not the pixels)."""
         self._base: list[list[tuple[str, Style]]] | None = None
         self._lines: list[Strip] | None = None
+        self._drawn_for: tuple | None = None
+        """What ``_base`` and ``_lines`` were drawn for (size and colours): drawn again when that changes,
+        even before the widget's Resize event arrives (a render can come first)."""
 
     # -- data ------------------------------------------------------------------------------------
 
@@ -240,6 +243,11 @@ class SurfaceMap(Widget):
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width
         base = self.rich_style
+        drawn_for = (self.content_size, self._glyphs, self.app.console.color_system)
+        if drawn_for != self._drawn_for:
+            self._drawn_for = drawn_for
+            self._base = None
+            self._lines = None
         if self._lines is None:
             self._lines = self._build_lines()
         if y < len(self._lines):
