@@ -20,6 +20,7 @@ FIELD_ORDER = [  # the default experiment (adam, mini-batch, two hidden layers),
     "width-0", "act-0", "del-0", "width-1", "act-1", "del-1", "add-layer", "init",
     "optimizer", "lr", "hp-betas", "hp-eps", "hp-weight_decay", "hp-amsgrad",
     "batch_mode", "batch_size", "epochs", "seed",
+    "features", "noise", "n_samples", "l2", "l1", "dropout", "patience", "schedule",  # the schedule's parameter is off without one
 ]
 
 
@@ -140,7 +141,7 @@ def test_up_and_down_visit_every_field_without_opening_a_select(size):
             assert "LR+" in footers["lr"] and "Train" not in footers["lr"] and "Open list" not in footers["lr"]
             assert "Train" in footers["hp-amsgrad"] and "Add layer" not in footers["hp-amsgrad"]
             assert all(line.rstrip().endswith("^p palette") for line in footers.values())
-            assert seen[len(FIELD_ORDER):] == ["seed"] * 3
+            assert seen[len(FIELD_ORDER):] == [FIELD_ORDER[-1]] * 3
             for _ in range(len(FIELD_ORDER) - 1):
                 await pilot.press("up")
                 assert not expanded(app)
@@ -559,5 +560,38 @@ def test_palette_commands_reach_config_fields(size):
             await palette(pilot, "Remove layer")
             assert pane(app).config.network.hidden == [16, 16]
             await pilot.press("q")
+
+    run(scenario())
+
+
+def test_generalization_fields_apply_live_by_keys_and_bad_values_say_why():
+    async def scenario():
+        app = NNTuiApp(small_config(epochs=100000))
+        async with app.run_test(size=WIDE) as pilot:
+            await open_config(pilot)
+            session = app.screen.session
+            app.screen.action_config_field("l2")
+            await settle(pilot)
+            field = app.screen.query_one("#l2")
+            field.value = ""
+            await pilot.press(*"0.01", "enter")
+            await settle(pilot)
+            assert session.config.network.l2 == 0.01 and session.trainer.l2 == 0.01
+            app.screen.action_config_field("dropout")
+            await settle(pilot)
+            app.screen.query_one("#dropout").value = ""
+            await pilot.press(*"1.5", "enter")
+            await settle(pilot)
+            assert "must be in [0, 1)" in str(app.screen.query_one("#err-dropout").content)
+            assert session.config.network.dropout == 0.0
+            app.screen.query_one("#dropout").value = ""
+            await pilot.press(*"0.2", "enter")
+            await settle(pilot)
+            assert session.trainer.dropout == (0.2, 0.2)
+            app.screen.action_config_field("patience")
+            await settle(pilot)
+            await pilot.press(*"7", "enter")
+            await settle(pilot)
+            assert session.config.training.patience == 7 and session.trainer.patience == 7
 
     run(scenario())

@@ -55,6 +55,14 @@ learning rate, batch mode (full batch = batch gradient descent, mini-batch, sing
 epochs and seed. Press Enter in a field to apply it; space trains from anywhere but a text field. The shape line shows `2 -> 16 -> 16 -> 1`
 and each weight matrix's shape: rows are a layer's inputs, columns its nodes.
 
+**Generalization** (config, at the end; all apply while training, weights kept): *L2* adds
+`l2/2 x sum W^2` to the loss, so its gradient `l2 x W` passes through the optimizer (Adam rescales
+it); AdamW's *weight decay* instead shrinks the weights directly each update, outside the
+gradient (decoupled). *L1* adds `l1 x sum |W|` and drives weights to exactly zero. *Dropout* drops
+that share of hidden units each training step (never when evaluating). *Patience* stops training
+after that many epochs without a lower validation loss and puts the best epoch's weights back
+(empty: off). *lr sched*: step, exponential or cosine, with its main parameter, applied each epoch.
+
 **Loss** (top): the loss of every step (called *cost* when each step sees the full batch) and the
 validation loss at the end of each epoch. Current values are in the title.
 

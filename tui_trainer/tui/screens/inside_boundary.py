@@ -99,19 +99,32 @@ class BoundaryScreen(InsideScreen):
         d = self.session.experiment.data
         ds = d.dataset
         nx, ny = boundary.grid_size
-        raw_train, raw_val = self._raw_splits()
-        bounds = insp.fit_bounds(np.asarray(ds.X, dtype=np.float64), nx, ny * boundary.cell_aspect)
-        grid = raw_grid(net, d, bounds, nx, ny, raw_train)
-        points = self._points(bounds, nx, ny, raw_train, raw_val)
+        if d.features is None:
+            # the network's inputs are the data's columns: the grid is over them, standardized
+            # (the cells square in the units the network sees), the axes named in raw units
+            bounds = insp.fit_bounds(np.concatenate([d.X_train, d.X_val]), nx, ny * boundary.cell_aspect)
+            grid = insp.decision_grid(net, bounds, nx, ny)
+            points = self._points(bounds, nx, ny, d.X_train, d.X_val)
+            std = d.standardizer
+            x0, x1, y0, y1 = bounds
+            bounds_shown = (x0 * std.std[0] + std.mean[0], x1 * std.std[0] + std.mean[0],
+                            y0 * std.std[1] + std.mean[1], y1 * std.std[1] + std.mean[1])
+        else:
+            # features of x1, x2: the grid is over the raw plane, each cell made into features
+            raw_train, raw_val = self._raw_splits()
+            bounds = insp.fit_bounds(np.asarray(ds.X, dtype=np.float64), nx, ny * boundary.cell_aspect)
+            grid = raw_grid(net, d, bounds, nx, ny, raw_train)
+            points = self._points(bounds, nx, ny, raw_train, raw_val)
+            bounds_shown = bounds
         if ds.problem == "regression":
             y = d.Y_train[:, 0]
             center = float(y.mean()) if len(y) else 0.0
             scale = float(np.abs(y - center).max()) if len(y) else 1.0
             boundary.set_values(grid[:, :, 0], center, scale or 1.0, points)
-            self._side(scores, bounds, value_range=(center - scale, center + scale))
+            self._side(scores, bounds_shown, value_range=(center - scale, center + scale))
         else:
             boundary.set_classes(grid, points)
-            self._side(scores, bounds)
+            self._side(scores, bounds_shown)
 
     def _raw_splits(self) -> tuple[np.ndarray, np.ndarray]:
         """The training and validation inputs as the dataset has them (before any feature or

@@ -35,6 +35,7 @@ from textual.widgets._select import SelectCurrent, SelectOverlay
 from ...experiments.config import DataConfig, ExperimentConfig, NetworkConfig, OptimizerConfig, TrainingConfig
 from ...engine.activations import ACTIVATIONS
 from ...engine.datasets import DATASETS, Dataset
+from ...engine.features import DEFAULT_FEATURES, FEATURES
 from ...engine.initializers import INIT_CHOICES
 from ...engine.optimizers import OPTIMIZERS
 from ...experiments.experiment import output_and_loss
@@ -65,6 +66,14 @@ CONFIG_COMMANDS = (  # (key, action, description, help): the pane's fields as pa
     ("config pane", "config_field('batch_size')", "Set batch size", "Samples per update in mini-batch mode"),
     ("config pane", "config_field('epochs')", "Set epochs", "How many passes over the data a run makes"),
     ("config pane", "config_field('seed')", "Set seed", "The seed for weights, data and shuffling"),
+    ("config pane", "config_field('features')", "Set input features", "The network's inputs for 2-D data: x1, x2, x1², ... (enter toggles; new weights)"),
+    ("config pane", "config_field('noise')", "Set data noise", "Noise of the synthetic data (new data, new weights)"),
+    ("config pane", "config_field('n_samples')", "Set samples", "Samples of the synthetic data (new data, new weights)"),
+    ("config pane", "config_field('l2')", "Set L2 penalty", "Adds l2/2 x the sum of squared weights to the loss (live)"),
+    ("config pane", "config_field('l1')", "Set L1 penalty", "Adds l1 x the sum of |weights| to the loss (live)"),
+    ("config pane", "config_field('dropout')", "Set dropout", "Share of hidden units dropped each training step (live)"),
+    ("config pane", "config_field('patience')", "Set early-stopping patience", "Stop after this many epochs without a better val loss (live)"),
+    ("config pane", "config_field('schedule')", "Set lr schedule", "none, step, exponential or cosine, and its main parameter (live)"),
 )
 
 
@@ -74,6 +83,55 @@ def _whole(text: str) -> int:
 
 
 SHORT_NAMES = {"initial_accumulator_value": "init accum", "lr_decay": "lr decay", "weight_decay": "wt decay"}
+
+
+OFF_WHEN_DISABLED = {
+    "features": ("Input features are for data with exactly 2 inputs (x1, x2).", "dataset"),
+    "noise": ("Noise is a setting of the synthetic datasets only.", "dataset"),
+    "n_samples": ("The number of samples is a setting of the synthetic datasets only.", "dataset"),
+    "sched_param": ("Choose an lr schedule first.", "schedule"),
+}
+"""Fields that are off for some data or settings: why, and the field to go to instead."""
+
+SCHEDULE_CHOICES = ("none", "step", "exponential", "cosine")
+"""The lr schedules the pane offers (the config takes warmup and the others too)."""
+SCHEDULE_PARAM = {"step": "step_size", "exponential": "gamma", "cosine": "T_max"}
+"""Each schedule's main parameter, the one the pane shows."""
+SCHEDULE_DEFAULTS = {"step": 30, "exponential": 0.99, "cosine": 100}
+"""What a schedule chosen in the pane starts with."""
+
+
+def _schedule_name(cfg: ExperimentConfig) -> str:
+    return (cfg.optimizer.schedule or {}).get("name") or "none"
+
+
+def _dropout_text(dropout) -> str:
+    if isinstance(dropout, (list, tuple)):
+        return ", ".join(hparam_text(v) for v in dropout)
+    return hparam_text(dropout)
+
+
+def _parse_dropout(text: str):
+    """``0.2`` (every hidden layer) or ``0.1, 0.3`` (one rate a hidden layer)."""
+    parts = [p for p in text.replace(",", " ").split()]
+    if len(parts) <= 1:
+        return parse_number(text)
+    return [parse_number(p) for p in parts]
+
+
+def _optional_whole(text: str) -> int | None:
+    return None if not text.strip() else _whole(text)
+
+
+def _optional_number(text: str) -> float | None:
+    return None if not text.strip() else parse_number(text)
+
+
+def _parse_patience(text: str) -> int | None:
+    """Empty, ``off`` or ``none``: no early stopping; else a whole number of epochs."""
+    if text.strip().lower() in ("", "off", "none"):
+        return None
+    return _whole(text)
 
 
 def _dropout_for(dropout, n_hidden: int):
@@ -169,6 +227,65 @@ class FieldCheckbox(Checkbox, inherit_bindings=False):
     """A check box that toggles with Enter only: space trains."""
 
     BINDINGS = [Binding("enter", "toggle_button", "Toggle", show=False)]
+
+
+class FeatureToggles(Widget, can_focus=True):
+    """The network's inputs for 2-D data: the seven features in a row; left / right move along
+    it and Enter turns the one under the cursor on or off (one at least stays on). Space trains."""
+
+    DEFAULT_CSS = """
+    FeatureToggles { width: 1fr; height: auto; }
+    FeatureToggles:disabled { color: $text-disabled; }
+    """
+
+    BINDINGS = [
+        Binding("left", "cursor(-1)", "Feature", show=False),
+        Binding("right", "cursor(1)", "Next feature", show=False),
+        Binding("h", "cursor(-1)", "Feature", show=False),
+        Binding("l", "cursor(1)", "Next feature", show=False),
+        Binding("enter", "toggle", "Toggle feature"),
+    ]
+
+    class Toggled(Message):
+        """The selection changed."""
+
+    def __init__(self, selected: Iterable[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.selected: list[str] = [n for n in FEATURES if n in set(selected)]
+        self.cursor = 0
+
+    def render(self) -> Text:
+        text = Text()
+        for i, name in enumerate(FEATURES):
+            on_ = name in self.selected
+            style = "bold green" if on_ else "dim"
+            if i == self.cursor and self.has_focus:
+                style += " reverse"
+            text.append(("■" if on_ else "□") + FEATURES[name][0].replace(" ", ""), style=style)
+            text.append(" ")
+        return text
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    def action_cursor(self, delta: int) -> None:
+        self.cursor = (self.cursor + delta) % len(FEATURES)
+        self.refresh()
+
+    def action_toggle(self) -> None:
+        name = list(FEATURES)[self.cursor]
+        if name in self.selected:
+            if len(self.selected) == 1:
+                self.notify("At least one input is needed.", timeout=3)
+                return
+            self.selected.remove(name)
+        else:
+            self.selected = [n for n in FEATURES if n in self.selected or n == name]
+        self.refresh(layout=True)
+        self.post_message(self.Toggled())
 
 
 class ConfigPane(VerticalScroll, can_focus=False):
@@ -287,6 +404,10 @@ class ConfigPane(VerticalScroll, can_focus=False):
         elif field_id.startswith("hp-") and field_id[3:] not in {s.name for s in OPTIMIZERS[self.config.optimizer.name].hparam_specs}:
             self.notify(f"{self.config.optimizer.name} has no {_label(field_id[3:])} setting.", timeout=3)
             field_id = "optimizer"
+        elif field_id in OFF_WHEN_DISABLED and any(w.disabled for w in self.query(f"#{field_id}")):
+            reason, field_id = OFF_WHEN_DISABLED[field_id]
+            self.notify(reason, timeout=3)
+            open = False
         self._want(field_id, open)
         if not self.busy:
             self.call_after_refresh(self._focus_wanted)  # after the pane is shown on a narrow screen
@@ -367,6 +488,35 @@ class ConfigPane(VerticalScroll, can_focus=False):
         yield from self._row("epochs", "epochs", WholeNumberInput(str(cfg.training.epochs), id="epochs", compact=True))
         yield from self._row("seed", "seed", WholeNumberInput(str(cfg.training.seed), id="seed", compact=True))
 
+        yield Static("Generalization", classes="section")
+        info = DATASETS.get(cfg.data.dataset) if isinstance(cfg.data.dataset, str) else None
+        two_inputs = cfg.data.path is None and (info.n_features if info is not None else self.dataset.X.shape[1]) == 2
+        yield from self._row("inputs", "features", FeatureToggles(cfg.data.features or DEFAULT_FEATURES, id="features",
+                                                                  disabled=not two_inputs))
+        synthetic = isinstance(cfg.data.dataset, str) and getattr(DATASETS.get(cfg.data.dataset), "kind", "") == "synthetic"
+        yield from self._row("noise", "noise", Input("" if cfg.data.noise is None else hparam_text(cfg.data.noise), id="noise",
+                                                     placeholder="default", compact=True, disabled=not synthetic,
+                                                     tooltip="noise of the synthetic data (new data, new weights)"))
+        yield from self._row("samples", "n_samples", WholeNumberInput("" if cfg.data.n_samples is None else str(cfg.data.n_samples),
+                                                                      id="n_samples", placeholder="default", compact=True,
+                                                                      disabled=not synthetic))
+        n, sched = cfg.network, cfg.optimizer.schedule or {}
+        yield from self._row("L2", "l2", Input(hparam_text(n.l2), id="l2", compact=True,
+                                               tooltip="L2 penalty: loss + l2/2 * sum W^2 (0: off)"))
+        yield from self._row("L1", "l1", Input(hparam_text(n.l1), id="l1", compact=True,
+                                               tooltip="L1 penalty: loss + l1 * sum |W| (0: off)"))
+        yield from self._row("dropout", "dropout", Input(_dropout_text(n.dropout), id="dropout", compact=True,
+                                                         tooltip="share of hidden units dropped each step, in [0, 1)"))
+        yield from self._row("patience", "patience", Input("" if cfg.training.patience is None else str(cfg.training.patience),
+                                                           id="patience", compact=True, placeholder="off",
+                                                           tooltip="early stopping: epochs without a better val loss"))
+        name = sched.get("name") or "none"
+        yield from self._row("lr sched", "schedule", FieldSelect([(s_, s_) for s_ in SCHEDULE_CHOICES], value=name if name in SCHEDULE_CHOICES else "none",
+                                                                 allow_blank=False, compact=True, id="schedule"))
+        param = SCHEDULE_PARAM.get(name)
+        yield from self._row(param or "sched arg", "sched_param", Input(hparam_text(sched[param]) if param and param in sched else "",
+                                                                      id="sched_param", compact=True, disabled=param is None))
+
     def _row(self, label: str, key: str, widget: Widget):
         with Horizontal(classes="field-row"):
             yield Label(label, classes="field-label")
@@ -445,6 +595,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
             self.screen.set_focus(None)
             return
         self.screen.set_focus(target)
+        self.call_after_refresh(lambda: target.scroll_visible(animate=False) if target.is_attached else None)
         if moves:
             self.action_move(moves)
         elif isinstance(target, Input):
@@ -518,7 +669,9 @@ class ConfigPane(VerticalScroll, can_focus=False):
         return f"output: {self.dataset.n_outputs} x {output}, loss {loss}"
 
     def _shape_text(self) -> str:
-        sizes = [self.dataset.X.shape[1], *self.config.network.hidden, self.dataset.n_outputs]
+        features = self.config.data.features
+        n_in = len(features) if features is not None and self.dataset.X.shape[1] == 2 else self.dataset.X.shape[1]
+        sizes = [n_in, *self.config.network.hidden, self.dataset.n_outputs]
         shapes = "  ".join(f"W{i + 1} {a}x{b}" for i, (a, b) in enumerate(zip(sizes, sizes[1:])))
         n_params = sum(a * b + b for a, b in zip(sizes, sizes[1:]))
         return f"[b]{' -> '.join(map(str, sizes))}[/b]\n{shapes}\n{n_params:,} parameters (rows = inputs, columns = nodes)"
@@ -668,10 +821,10 @@ class ConfigPane(VerticalScroll, can_focus=False):
             data = DataConfig(
                 dataset=dataset_choice,
                 val_split=get("val_split", parse_number, cfg.data.val_split),
-                n_samples=cfg.data.n_samples if keep_options else None,
-                noise=cfg.data.noise if keep_options else None,
+                n_samples=get("n_samples", _optional_whole, cfg.data.n_samples) if keep_options else None,
+                noise=get("noise", _optional_number, cfg.data.noise) if keep_options else None,
                 options=copy.deepcopy(cfg.data.options) if keep_options else {},
-                features=list(cfg.data.features) if keep_options and cfg.data.features is not None else None,
+                features=self._read_features() if keep_options else None,
             )
         widths, acts = [], []
         for i in range(len(self._layers)):
@@ -685,9 +838,9 @@ class ConfigPane(VerticalScroll, can_focus=False):
             init=self.query_one("#init", Select).value,
             output=cfg.network.output,
             loss=cfg.network.loss,
-            l1=cfg.network.l1,
-            l2=cfg.network.l2,
-            dropout=_dropout_for(cfg.network.dropout, len(widths)),
+            l1=get("l1", parse_number, cfg.network.l1),
+            l2=get("l2", parse_number, cfg.network.l2),
+            dropout=_dropout_for(get("dropout", _parse_dropout, cfg.network.dropout), len(widths)),
         )
         name = self.query_one("#optimizer", Select).value
         hparams: dict[str, Any] = {}
@@ -704,7 +857,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
             lr = get("lr", parse_number, cfg.optimizer.lr)
         else:
             lr = None  # a new optimizer starts from its own defaults
-        optimizer = OptimizerConfig(name=name, lr=lr, hparams=hparams, schedule=copy.deepcopy(cfg.optimizer.schedule))
+        optimizer = OptimizerConfig(name=name, lr=lr, hparams=hparams, schedule=self._read_schedule(get, cfg))
         mode = self.query_one("#batch_mode", Select).value
         batch = {"full": "full", "single": 1}.get(mode) or get("batch_size", _whole, 32)
         training = TrainingConfig(
@@ -712,15 +865,49 @@ class ConfigPane(VerticalScroll, can_focus=False):
             batch_size=batch,
             seed=get("seed", _whole, cfg.training.seed),
             dtype=cfg.training.dtype,
-            patience=cfg.training.patience,
+            patience=get("patience", _parse_patience, cfg.training.patience),
         )
         new = ExperimentConfig(data, network, optimizer, training)
         for problem in new.validate():
             errors.setdefault(self._field_for(problem), problem.message)  # what could not be read first
         return (None if errors else new), errors
 
+    def _read_features(self) -> list[str] | None:
+        toggles = self.query_one("#features", FeatureToggles)
+        if toggles.disabled:
+            return list(self.config.data.features) if self.config.data.features is not None else None
+        chosen = list(toggles.selected)
+        return None if chosen == list(DEFAULT_FEATURES) else chosen
+
+    @on(FeatureToggles.Toggled)
+    def _toggled(self, event: FeatureToggles.Toggled) -> None:
+        event.stop()
+        self._apply()
+
+    def _read_schedule(self, get, cfg: ExperimentConfig) -> dict | None:
+        """The schedule the select and its main parameter describe (the other parameters kept)."""
+        name = self.query_one("#schedule", Select).value
+        if name == "none":
+            return None
+        old = cfg.optimizer.schedule or {}
+        schedule = {k: v for k, v in old.items() if k != "name"} if old.get("name") == name else {}
+        schedule = {"name": name, **schedule}
+        param = SCHEDULE_PARAM.get(name)
+        if param:
+            field = self.query_one("#sched_param", Input)
+            if field.disabled or not field.value.strip():
+                schedule.setdefault(param, SCHEDULE_DEFAULTS[name])
+            else:
+                kind = "int" if param in ("T_max", "step_size") else "float"
+                schedule[param] = get("sched_param", functools.partial(parse_hparam, kind=kind), SCHEDULE_DEFAULTS[name])
+        return schedule
+
     def _field_for(self, problem) -> str:
         key, section = problem.key or "", problem.section
+        if section == "optimizer" and key.startswith("schedule"):
+            return "schedule" if key in ("schedule", "schedule.name") else "sched_param"
+        if section == "network" and key.startswith("dropout"):
+            return "dropout"
         if section == "network" and key.startswith(("hidden[", "activations[")):
             return f"width-{key.split('[')[1].rstrip(']')}"
         if section == "optimizer" and key not in ("name", "lr"):
@@ -742,7 +929,8 @@ class ConfigPane(VerticalScroll, can_focus=False):
             return
         old = self.config
         self.config = new
-        if new.optimizer.name != old.optimizer.name:
+        if (new.optimizer.name != old.optimizer.name or _schedule_name(new) != _schedule_name(old)
+                or new.data.dataset != old.data.dataset):
             self._layers = self._current_layers()  # the rows as they read now, edits included
             self._recompose()  # the new optimizer's settings
         else:
