@@ -141,3 +141,23 @@ def test_patience_stops_early_and_the_plot_and_status_say_so(size):
             await wait_for(pilot, lambda: session.trainer.epoch > snap.epoch, timeout=10)
 
     run(scenario())
+
+
+def test_the_plot_marks_the_best_epoch_and_writes_its_note_under_the_plot():
+    import numpy as np
+
+    from tui_trainer.tui.widgets.loss_plot import build_plot
+
+    x = np.arange(1, 201, dtype=float)
+    train = 1 / x
+    vx, vy = x[9::10], 0.5 + (x[9::10] - 60) ** 2 / 4e4
+    note = "overfitting since epoch 6: try L2, dropout, fewer units, more data, or early stopping"
+    for width, height in ((78, 12), (40, 9), (80, 24)):
+        plain = build_plot(width, height, x, train, vx, vy)
+        marked = build_plot(width, height, x, train, vx, vy, best_step=60, note=note)
+        assert len(marked) == len(plain) == height
+        assert marked[-1].text.startswith("overfitting since epoch 6")
+        assert len(marked[-1].text) <= width
+        assert [s.text for s in marked[:-1]] != [s.text for s in plain[:-1]]  # the rule is drawn
+    tiny = build_plot(40, 6, x, train, vx, vy, best_step=60, note=note)
+    assert not any("overfitting" in s.text for s in tiny)  # no room: the plot keeps its rows

@@ -331,3 +331,24 @@ def test_overfitting_is_diagnosed_when_val_rises_while_train_falls():
     assert overfitting_since(lowest, 12, 0.6, 0.3) is None  # not for long enough
     assert overfitting_since(lowest, 20, 0.6, 0.45) is None  # the training cost did not fall
     assert overfitting_since(lowest, 20, 0.501, 0.3) is None  # hardly above its lowest
+
+
+def test_the_session_follows_overfitting_epoch_by_epoch_and_marks_the_lowest_val_loss():
+    from tui_trainer.engine.trainer import EpochRecord
+    from tui_trainer.tui.screens.main import plot_note
+
+    session = Session(small())
+
+    def epoch(n, train, val):
+        session._watch_overfitting(EpochRecord(n, n * 10, train, val, "accuracy", 0.9, 0.8, 0.01, 0.0))
+
+    for n in range(1, 11):
+        epoch(n, 1.0 / n, 1.0 / n)  # both fall: fine
+    assert session.snapshot().overfit_since is None and session.snapshot().best_step is None
+    for n in range(11, 17):
+        epoch(n, 1.0 / n, 0.1 + (n - 10) * 0.02)  # val rises while train falls
+    snap = session.snapshot()
+    assert snap.overfit_since == 10 and snap.best_step == 100
+    assert plot_note(snap).startswith("overfitting since epoch 10: try L2, dropout")
+    epoch(17, 1.0 / 17, 0.05)  # a new lowest: no longer overfitting
+    assert session.snapshot().overfit_since is None

@@ -75,6 +75,13 @@ class StatusPane(Static, can_focus=True):
                              f"{number(snap.loss, 3)} + {number(snap.penalty, 2)} pen",
                              f"{number(snap.loss, 3)}+{number(snap.penalty, 2)}pen")
 
+    def _lr(self, snap: Snapshot) -> str:
+        """The lr the optimizer uses now; with a schedule, its name too (the lr it has reached)."""
+        if not snap.schedule:
+            return f"lr {hparam_text(snap.lr)}"
+        return self._fitting(f"lr {hparam_text(snap.lr)} ({snap.schedule})", f"lr {number(snap.lr, 3)} ({snap.schedule})",
+                             f"lr {number(snap.lr, 3)} {snap.schedule[:3]}")
+
     def show(self, snap: Snapshot) -> None:
         label, style = STATE_STYLE[snap.state]
         loss_name = "cost" if snap.batch_mode == "full" else "loss"
@@ -89,7 +96,7 @@ class StatusPane(Static, can_focus=True):
             ("val loss", number(snap.val_loss)),
             (f"val {metric_short}", self._metrics(snap)),
             ("speed", self._speed(snap)),
-            (snap.optimizer, f"lr {hparam_text(snap.lr)}" + (f" ({snap.schedule})" if snap.schedule else "")),
+            (snap.optimizer, self._lr(snap)),
             ("batch", batch),
         ]
         text = Text(no_wrap=True, overflow="ellipsis")
