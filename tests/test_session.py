@@ -320,6 +320,8 @@ def test_early_stop_finishes_with_a_note_and_the_best_epoch():
     assert snap.message.startswith(f"stopped early at epoch {snap.epoch}: no better validation loss for 1 epochs")
     assert f"(epoch {snap.best_epoch}) are back" in snap.message
     assert snap.best_epoch < snap.epoch and snap.best_val_loss is not None and snap.best_step is not None
+    assert snap.val_loss == snap.best_val_loss  # the numbers shown are the restored weights'
+    assert snap.train_loss == session.trainer.evaluate()["train_loss"]
     session.prepare_run()  # space again: goes on, the note cleared
     assert session.message == "" and session.trainer.early_stop is None
 

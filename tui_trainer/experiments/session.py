@@ -575,6 +575,7 @@ class Session(Controller):
         elif result.early_stop is not None:
             self.state = "finished"
             self.message = early_stop_text(result.early_stop)
+            self._restored = trainer.evaluate()  # the best epoch's weights are back: show their numbers
         elif trainer.epoch >= self.target_epochs:
             self.state = "finished"
         elif self.state == "training":
@@ -607,6 +608,7 @@ class Session(Controller):
         """Copies of everything the UI shows (call from the thread that trains, or when idle)."""
         trainer, net = self.trainer, self.net
         last = trainer.history[-1] if trainer.history else None
+        restored = getattr(self, "_restored", None) if trainer.early_stop is not None else None
         loss_x, loss_y = self.losses.arrays()
         val_x, val_y = self.val_losses.arrays()
         flat_update = net.flat_params - trainer.last_good_params if trainer.step_count else np.zeros_like(net.flat_params)
@@ -618,11 +620,11 @@ class Session(Controller):
             steps_per_epoch=trainer.steps_per_epoch,
             batch_mode=trainer.batch_mode,
             loss=self.losses.last if len(self.losses) else None,
-            train_loss=last.train_loss if last else None,
-            val_loss=last.val_loss if last else None,
+            train_loss=restored["train_loss"] if restored else last.train_loss if last else None,
+            val_loss=restored["val_loss"] if restored else last.val_loss if last else None,
             metric_name=trainer.metric_name,
-            train_metric=last.train_metric if last else None,
-            val_metric=last.val_metric if last else None,
+            train_metric=restored["train_metric"] if restored else last.train_metric if last else None,
+            val_metric=restored["val_metric"] if restored else last.val_metric if last else None,
             steps_per_second=self._rate if self.state == "training" else 0.0,
             elapsed=self._elapsed,
             optimizer=trainer.opt.name,
