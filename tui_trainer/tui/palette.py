@@ -12,8 +12,10 @@ from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.command import CommandPalette
 
+from .screen_size import AtAppSize
 
-class SafeCommandPalette(CommandPalette):
+
+class SafeCommandPalette(AtAppSize, CommandPalette):
     """Page keys move a page once the list has been laid out; closing happens once."""
 
     BINDINGS = [

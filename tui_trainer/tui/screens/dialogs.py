@@ -8,6 +8,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
+from ..screen_size import AtAppSize
+
 DIALOG_CSS = """
 .dialog-question {
     width: 100%;
@@ -17,7 +19,7 @@ DIALOG_CSS = """
 (a Label is as wide as its text by default)."""
 
 
-class Dialog(ModalScreen):
+class Dialog(AtAppSize, ModalScreen):
     """A modal dialog that answers once: a second press of a button (or Enter twice) can reach it
     before it has gone, and ``dismiss`` pops whichever screen is on top, the one under it then."""
 

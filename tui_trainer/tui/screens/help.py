@@ -8,6 +8,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 
 from ..keys import key_names
+from ..screen_size import AtAppSize
 
 KEY_ROWS = (
     # (the main screen's actions, or keys that widgets bind, as written; what they do)
@@ -77,7 +78,7 @@ press space.
 """
 
 
-class HelpScreen(ModalScreen):
+class HelpScreen(AtAppSize, ModalScreen):
     """Keys and panes; any of Escape, q or ? closes it."""
 
     BINDINGS = [

@@ -24,6 +24,7 @@ from ...engine import inspect as insp
 from ...engine.network import Network
 from ...experiments.session import Session, Snapshot
 from ..guard import Guarded
+from ..screen_size import AtAppSize
 from ..training import SessionLink
 from .leaving import LeavesSafely
 from .views import view_named
@@ -32,7 +33,7 @@ REDRAW_INTERVAL = 0.5
 """Seconds between redraws while training: twice a second reads as live and costs little."""
 
 
-class InsideScreen(LeavesSafely, Guarded, Screen):
+class InsideScreen(LeavesSafely, AtAppSize, Guarded, Screen):
     """Base class: title, throttled snapshots, keys to go back and to train from here."""
 
     VIEW_TITLE = ""

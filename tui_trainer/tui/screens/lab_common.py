@@ -26,6 +26,7 @@ from ...experiments.config import ExperimentConfig
 from ...experiments.lab import Race
 from ...experiments.race_session import RaceSession, RaceSnapshot
 from ..guard import Guarded
+from ..screen_size import AtAppSize
 from ..training import TrainingHost, TrainingLink
 from ..widgets.lane_colors import BLUE, CYAN, GREEN, GREY, MAGENTA, ORANGE, RED, RGB, WHITE, YELLOW, rgb
 from ..widgets.lane_list import LaneSpec
@@ -180,7 +181,7 @@ def while_shown(method: Callable) -> Callable:
     return wrapper
 
 
-class LabScreen(LeavesSafely, Guarded, Screen):
+class LabScreen(LeavesSafely, AtAppSize, Guarded, Screen):
     """A lab screen: Escape leaves a field, then the screen; q leaves the screen.
 
     Leaving is safe from a key, from the command palette and twice: the first request stops the
@@ -236,29 +237,9 @@ class LabScreen(LeavesSafely, Guarded, Screen):
         self.query_one("#lab-title", Static).update(fit_title(title, room))
         self.query_one("#lab-state", Static).update(state)
 
-    def _screen_resized(self, size) -> None:
-        """Lay the screen out at the terminal's size now, whatever size the Resize event that asked for it
-        carried.
-
-        Textual lays a screen out at each Resize event's size and, when that changed the screen's size,
-        posts the screen one more Resize of that size. A screen that got two terminal resizes of
-        different sizes before it handled the first (busy, or under the palette) then swapped between
-        the two for ever: each handled event re-queued its own size behind the other's, a main thread
-        at full load drawing a stale width. The terminal's current size ends that: a stale event lays
-        nothing out again and queues nothing."""
-        super()._screen_resized(self.app.size)
-
     async def _on_resize(self, event: events.Resize) -> None:
-        """A resize: this screen and those drawn under it at the terminal's size, then the header fitted
-        again. In place of Textual's own handler (the same, without breakpoints, which no screen here
-        uses), which passes the event's size, stale or not, on to the screens under it: a stale size
-        there starts the same swapping in them."""
-        event.stop()
-        event.prevent_default()
-        size = self.app.size
-        self._screen_resized(size)
-        for screen in self.app._background_screens:
-            screen._screen_resized(size)
+        """A resize (laid out at the terminal's size, ``AtAppSize``): then the header fitted again."""
+        await super()._on_resize(event)
         if self._header is not None:
             self.call_after_refresh(self.refit_header)
 

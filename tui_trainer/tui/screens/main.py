@@ -15,6 +15,7 @@ from ...experiments.config import ExperimentConfig, save_config
 from ...experiments.experiment import DataFileNeeded
 from ...experiments.session import Loaded, Session, Snapshot, change_kind, lr_notch, read_experiment
 from ..guard import Guarded
+from ..screen_size import AtAppSize
 from ..keys import key
 from ..training import SessionLink
 from ..widgets.config_pane import CONFIG_COMMANDS, ConfigPane
@@ -44,7 +45,7 @@ def plot_note(snap: Snapshot) -> str:
     return ""
 
 
-class MainScreen(Guarded, Screen):
+class MainScreen(AtAppSize, Guarded, Screen):
     """Config on the left; loss curves, weights and status on the right."""
 
     BINDINGS = [

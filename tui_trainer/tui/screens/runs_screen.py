@@ -23,6 +23,7 @@ from textual.widgets import DataTable, Footer, Static
 from ...experiments.files import about
 from ...experiments.runs import Metrics, Run, differing_settings, list_runs, metric_text, overview, read_metrics, runs_dir
 from ..guard import Guarded
+from ..screen_size import AtAppSize
 from ..keys import key
 from ..training import SessionLink
 from ..widgets.lane_colors import BLUE, CYAN, GREEN, GREY, MAGENTA, ORANGE, RED, RGB, WHITE, YELLOW, rgb
@@ -65,7 +66,7 @@ def run_cells(run: Run, row: dict[str, Any], selected: bool, color: RGB | None) 
     )
 
 
-class RunsScreen(LeavesSafely, Guarded, Screen):
+class RunsScreen(LeavesSafely, AtAppSize, Guarded, Screen):
     """The run store: a table, the selected runs' curves and what differs among them."""
 
     DEFAULT_CSS = """

@@ -22,6 +22,7 @@ from textual.widgets import Footer, Label, Static
 from ...engine.numbers import figure
 from ...experiments.runs import Metrics, Run, read_metrics, read_run
 from ..guard import Guarded
+from ..screen_size import AtAppSize
 from ..keys import key
 from ..widgets.lane_colors import CYAN, YELLOW
 from ..widgets.multi_plot import MultiPlot, PlotOptions, PlotSeries
@@ -66,7 +67,7 @@ def metric_label(metric: str) -> str:
     return "R^2" if metric == "r2" else "acc"
 
 
-class WatchScreen(LeavesSafely, Guarded, Screen):
+class WatchScreen(LeavesSafely, AtAppSize, Guarded, Screen):
     """One run, live: its header, loss curves and the weights of its latest checkpoint."""
 
     AUTO_FOCUS = ""

@@ -1,0 +1,34 @@
+"""Every screen of nn-tui (the palette and the dialogs too) is laid out at the terminal's current size.
+
+Textual lays a screen out at each Resize event's size and, when that changed the screen's size,
+posts the screen one more Resize of that size; it also passes the event's size on to the screens
+drawn under it. A screen that got two terminal resizes of different sizes before it handled the
+first (busy, or under the palette or a dialog) then swapped between the two for ever: each handled
+event re-queued its own size behind the other's, a main thread at full load drawing a stale width,
+and keys waiting behind the resizes. The terminal's current size ends that: a stale event lays
+nothing out again and queues nothing.
+"""
+
+from __future__ import annotations
+
+from textual import events
+from textual.geometry import Size
+
+
+class AtAppSize:
+    """Mixed into every screen before Textual's ``Screen``: layouts always at ``app.size``."""
+
+    def _screen_resized(self, size: Size) -> None:
+        """Lay the screen out at the terminal's size now, whatever size the event that asked carried."""
+        super()._screen_resized(self.app.size)  # type: ignore[misc]
+
+    async def _on_resize(self, event: events.Resize) -> None:
+        """A resize: this screen and those drawn under it at the terminal's size. In place of
+        Textual's own handler (the same, without breakpoints, which no screen here uses), which
+        passes the event's size, stale or not, on to the screens under it."""
+        event.stop()
+        event.prevent_default()
+        size = self.app.size  # type: ignore[attr-defined]
+        self._screen_resized(size)
+        for screen in self.app._background_screens:  # type: ignore[attr-defined]
+            screen._screen_resized(size)
