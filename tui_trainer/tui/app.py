@@ -5,10 +5,11 @@ from __future__ import annotations
 import gc
 import os
 from pathlib import Path
-from time import monotonic
+from time import monotonic, time
 from typing import Iterable
 
 from textual.app import App, SystemCommand
+from textual.notifications import Notification, Notify
 from textual.screen import Screen
 from textual.worker import WorkerFailed
 
@@ -26,6 +27,28 @@ from .training import SessionLink, TrainingHost
 
 SETTING_NOTE_SECONDS = 1.0
 """How long a note of a changed learning rate or pace stays (the status pane shows both)."""
+
+
+NOTE_MIN_SECONDS = 0.01
+"""The least time a toast is shown for: one whose note ran out just before it was shown goes at once."""
+
+
+class Note(Notification):
+    """A notification whose toast always gets a positive time.
+
+    Textual checks that a note has not expired, then makes its toast with the time left, computed
+    again: a note that ran out in between (a busy main thread, the training thread holding the
+    interpreter) got a negative time, and a timer with a negative interval spins for ever without
+    yielding: the app froze. Expired still means no time left; the time a toast is given is never
+    below ``NOTE_MIN_SECONDS``."""
+
+    @property
+    def time_left(self) -> float:
+        return max(NOTE_MIN_SECONDS, self.raised_at + self.timeout - time())
+
+    @property
+    def has_expired(self) -> bool:
+        return self.raised_at + self.timeout - time() <= 0
 
 
 class NNTuiApp(TrainingHost, Guarded, App):
@@ -81,7 +104,10 @@ class NNTuiApp(TrainingHost, Guarded, App):
         else:
             shown = self.NOTIFICATION_TIMEOUT if timeout is None else timeout
             self._other_notes_until = max(self._other_notes_until, monotonic() + shown)
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+        if timeout is None:
+            timeout = self.NOTIFICATION_TIMEOUT
+        # Textual's own notify, with a note whose toast's time is never negative (``Note``).
+        self.post_message(Notify(Note(message, title, severity, timeout, markup=False)))
 
     _other_notes_until: float = 0.0
     """Until when (``time.monotonic``) a notification other than a setting's may still be up."""

@@ -1,0 +1,131 @@
+"""What the key storms (``tools/key-storm``) found, each pinned down deterministically: a user driving
+the app by keys and resizes cannot break it. The error guard is off here, so an error fails the test."""
+
+import asyncio
+import inspect
+import time
+
+import pytest
+from textual import events
+from textual.command import CommandPalette
+from textual.geometry import Size
+from textual.screen import Screen
+
+from tui_trainer.experiments.config import with_overrides
+from tui_trainer.experiments.session import default_config
+from tui_trainer.tui import palette as palette_module
+from tui_trainer.tui.app import NNTuiApp
+from tui_trainer.tui.screen_size import AtAppSize
+from tui_trainer.tui.screens.main import MainScreen
+
+
+@pytest.fixture(autouse=True)
+def no_guard(monkeypatch):
+    monkeypatch.setattr(NNTuiApp, "GUARD_ERRORS", False)
+
+
+def tiny_config(**overrides):
+    return with_overrides(default_config(), **{"n_samples": 100, "epochs": 2, **overrides})
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+async def wait_for(pilot, condition, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.02)
+
+
+async def main_ready(pilot):
+    await wait_for(pilot, lambda: bool(pilot.app.screen.query("#lr")))
+    await pilot.pause()
+
+
+def stale_resizes(screen, sizes):
+    """Resize events that reached ``screen`` in one burst, none handled yet: all but the last are stale."""
+    for width, height in sizes:
+        screen.post_message(events.Resize(Size(width, height), Size(width, height)))
+
+
+# --- 1. stale resizes, on every screen --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("palette", [False, True])
+def test_stale_resizes_leave_the_main_screen_and_the_palette_at_the_terminal_size(palette, monkeypatch):
+    # Each stale size was laid out in turn and re-queued, and the screen swapped between two sizes for
+    # ever (a frozen main thread at full load, drawing a stale width).
+    laid_out = []
+    screen_resized = Screen._screen_resized
+    monkeypatch.setattr(Screen, "_screen_resized", lambda s, size: (laid_out.append(size), screen_resized(s, size)))
+
+    async def scenario():
+        app = NNTuiApp(tiny_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            await main_ready(pilot)
+            main = app.screen
+            if palette:
+                await pilot.press("ctrl+p")
+                await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+                await pilot.pause()
+            for screen in {main, app.screen}:
+                stale_resizes(screen, [(61, 51), (109, 30), (53, 51)])
+            for _ in range(5):
+                await pilot.pause()
+            laid_out.clear()
+            for _ in range(5):
+                await pilot.pause()
+            assert laid_out == []  # nothing goes on resizing
+            for s in app.screen_stack:
+                assert s.outer_size == app.size == Size(120, 36), type(s).__name__
+
+    run(scenario())
+
+
+def test_every_screen_of_the_app_is_laid_out_at_the_terminal_size():
+    # One implementation, shared: every screen class nn-tui defines (and the palette) has it.
+    import importlib
+    import pkgutil
+
+    import tui_trainer.tui.screens as screens
+
+    for info in pkgutil.iter_modules(screens.__path__):
+        importlib.import_module(f"{screens.__name__}.{info.name}")
+    classes = [palette_module.SafeCommandPalette]
+    pending = list(Screen.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls.__module__.startswith("tui_trainer."):
+            classes.append(cls)
+    assert MainScreen in classes
+    missing = [cls.__qualname__ for cls in classes if not issubclass(cls, AtAppSize)]
+    assert missing == []
+
+
+# --- 2. a note that runs out while its toast is being made ------------------------------------------
+
+
+def test_a_toast_made_for_a_note_that_has_just_run_out_gets_a_positive_time(monkeypatch):
+    # Textual checks a note has not expired, then gives its toast the time left, read again: a note that
+    # ran out in between got a negative time, and a timer of negative interval spun for ever (frozen app).
+    from textual.widgets._toast import Toast
+
+    async def scenario():
+        app = NNTuiApp(tiny_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            await main_ready(pilot)
+            app.notify("learning rate 0.1", setting=True)
+            app.notify("a file could not be read", timeout=0.5)
+            await wait_for(pilot, lambda: any(n.timeout == 0.5 for n in app._notifications))
+            note = next(n for n in app._notifications if n.timeout == 0.5)
+            await asyncio.sleep(0.6)
+            assert note.has_expired
+            assert Toast(note)._timeout > 0  # what the toast's timer is set to
+            await pilot.pause(0.1)
+            assert app.is_running
+
+    run(scenario())
