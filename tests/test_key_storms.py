@@ -129,3 +129,54 @@ def test_a_toast_made_for_a_note_that_has_just_run_out_gets_a_positive_time(monk
             assert app.is_running
 
     run(scenario())
+
+
+# --- 3. page keys in a list not laid out yet ---------------------------------------------------------
+
+
+def test_page_keys_in_a_config_list_opened_by_the_key_before_do_nothing():
+    # Keys come in bursts: the field's list opened by Enter is not laid out when PageDown arrives
+    # (Textual's OptionList raised KeyError: the highlighted option's index).
+    from textual.widgets import Select
+    from textual.widgets._select import SelectOverlay
+
+    async def scenario():
+        app = NNTuiApp(tiny_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            await main_ready(pilot)
+            for choice in app.screen.query(Select):
+                choice.focus()
+                choice.action_show_overlay()
+                overlay = choice.query_one(SelectOverlay)
+                overlay.action_page_down()  # before any layout
+                overlay.action_page_up()
+                await pilot.pause()
+                await pilot.press("pagedown", "pageup", "escape")
+            assert app.is_running
+
+    run(scenario())
+
+
+def test_page_keys_in_the_presets_list_before_it_is_drawn_do_nothing(monkeypatch):
+    from textual.geometry import Region
+    from textual.widgets import OptionList
+
+    from tui_trainer.tui.screens.views import view_named
+
+    async def scenario():
+        app = NNTuiApp(tiny_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            await main_ready(pilot)
+            app.push_screen(view_named("presets").factory(app.training))
+            await pilot.pause(0)
+            options = app.screen.query_one(OptionList)
+            options.highlighted = 1
+            with monkeypatch.context() as before_layout:  # no room yet: no lines
+                before_layout.setattr(OptionList, "scrollable_content_region", property(lambda s: Region(0, 0, 0, 0)))
+                options._line_cache.clear()
+                options.action_page_down()
+                options.action_page_up()
+            await pilot.press("pagedown", "pageup", "escape")
+            assert app.is_running
+
+    run(scenario())

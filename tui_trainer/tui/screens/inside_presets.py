@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 
 from ...experiments.presets import PRESETS, get_preset
 from ...experiments.session import Snapshot
+from ..widgets.safe_select import SafeOptionList
 from .dialogs import ConfirmDialog
 from .inside_base import InsideScreen
 
@@ -40,7 +41,7 @@ class PresetsScreen(InsideScreen):
                 label.append(f"   (then press {preset.view})", style="dim")
             label.append(f"\n  {preset.description}")
             options.append(Option(label, id=name))
-        yield OptionList(*options)
+        yield SafeOptionList(*options)
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -18,8 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Input, Select, Static
-from textual.widgets._select import SelectCurrent, SelectOverlay
+from textual.widgets import Input, Static
 
 from ...engine.optimizers import OPTIMIZERS
 from ...experiments.config import ExperimentConfig
@@ -82,27 +81,6 @@ def optimizer_explanation(name: str, hparams: dict[str, Any] | None = None) -> T
     text.append("rule ", style="dim")
     text.append(cls.rule_for(hparams), style="bold")
     return text
-
-
-class _SelectList(SelectOverlay):
-    """A lab select's open list, whose page keys work before it has been laid out."""
-
-    def _move_page(self, direction) -> None:
-        # Textual's page keys read the list's lines, which it cannot lay out without room: a list
-        # opened by the key just before (not drawn yet) has none, and paging it failed (KeyError:
-        # the highlighted option's index). There is no page to move by yet; nothing moves.
-        if not self._lines:
-            return
-        super()._move_page(direction)
-
-
-class LabSelect(Select):
-    """The lab screens' choice of a surface or an optimizer: Textual's ``Select`` with a list whose page
-    keys are safe at any moment."""
-
-    def compose(self) -> ComposeResult:
-        yield SelectCurrent(self.prompt)
-        yield _SelectList(type_to_search=self._type_to_search).data_bind(compact=Select.compact)
 
 
 SEP = " · "

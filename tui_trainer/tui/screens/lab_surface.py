@@ -19,7 +19,8 @@ from ...engine.surfaces import SURFACES, Surface, descend, path_result
 from ..widgets.lane_list import LaneList
 from ..widgets.surface_map import SurfaceMap, TracedPath
 from ..keys import key
-from .lab_common import LabScreen, LabSelect, Part, optimizer_explanation, optimizer_specs, while_shown
+from ..widgets.safe_select import SafeSelect
+from .lab_common import LabScreen, Part, optimizer_explanation, optimizer_specs, while_shown
 
 TICK = 1 / 20
 """Seconds between two frames while playing."""
@@ -138,7 +139,7 @@ class SurfaceScreen(LabScreen):
         with Horizontal(id="surface-body"):
             with Vertical(id="surface-panel"):
                 with Horizontal(id="surface-controls"):
-                    yield LabSelect([(name, name) for name in SURFACES], value=self.surface.name, allow_blank=False,
+                    yield SafeSelect([(name, name) for name in SURFACES], value=self.surface.name, allow_blank=False,
                                     compact=True, id="surface-choice")
                     yield Label("start")
                     yield Input(_point_text(self.start), compact=True, id="surface-start", select_on_focus=True)

@@ -26,8 +26,8 @@ from ...experiments.wording import plural
 from ..widgets.lane_colors import CYAN, DARK_GREY, GREEN, RED, rgb
 from ..widgets.multi_plot import MultiPlot, PlotMark, PlotOptions, PlotSeries
 from ..keys import key
+from ..widgets.safe_select import SafeSelect
 from .lab_common import (
-    LabSelect,
     RaceLabScreen,
     Part,
     experiment_parts,
@@ -108,7 +108,7 @@ class SweepScreen(RaceLabScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
         with Horizontal(id="sweep-controls"):
-            yield LabSelect([(name, name) for name in OPTIMIZERS], value=self.optimizer, allow_blank=False,
+            yield SafeSelect([(name, name) for name in OPTIMIZERS], value=self.optimizer, allow_blank=False,
                             compact=True, id="sweep-optimizer")
             yield Label("from")
             yield Input(_lr_label(self.low), compact=True, id="sweep-low", select_on_focus=True)

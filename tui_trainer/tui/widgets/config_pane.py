@@ -30,7 +30,6 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
-from textual.widgets._select import SelectCurrent, SelectOverlay
 
 from ...experiments.config import DataConfig, ExperimentConfig, NetworkConfig, OptimizerConfig, TrainingConfig
 from ...engine.activations import ACTIVATIONS
@@ -41,6 +40,7 @@ from ...engine.optimizers import OPTIMIZERS
 from ...experiments.experiment import output_and_loss
 from ...experiments.hparam_text import UnreadableText, hparam_text, parse_hparam, parse_number
 from ...experiments.wording import plural
+from .safe_select import SafeSelect, SafeSelectOverlay
 
 HIDDEN_ACTIVATIONS = [name for name, cls in ACTIVATIONS.items() if cls.hidden_ok]
 BATCH_MODES = [("full batch (batch GD)", "full"), ("mini-batch", "mini"), ("single sample (SGD)", "single")]
@@ -181,7 +181,7 @@ class LayerWidthInput(WholeNumberInput):
     PASSED = frozenset("jkad")
 
 
-class FieldSelectOverlay(SelectOverlay):
+class FieldSelectOverlay(SafeSelectOverlay):
     """A select's open list: j / k move like down / up; space is not typed into the search."""
 
     BINDINGS = [
@@ -198,7 +198,7 @@ class FieldSelectOverlay(SelectOverlay):
             event.prevent_default()  # to the bindings: j / k here, space on the screen
 
 
-class FieldSelect(Select, inherit_bindings=False):
+class FieldSelect(SafeSelect, inherit_bindings=False):
     """A select that opens with Enter only: up / down move between fields, space trains."""
 
     BINDINGS = [Binding("enter", "show_overlay", "Open list")]
@@ -218,9 +218,7 @@ class FieldSelect(Select, inherit_bindings=False):
         super().set_options(options)
         self._values = tuple(value for _, value in options)
 
-    def compose(self) -> ComposeResult:
-        yield SelectCurrent(self.prompt)
-        yield FieldSelectOverlay(type_to_search=self._type_to_search).data_bind(compact=Select.compact)
+    OVERLAY = FieldSelectOverlay
 
 
 class FieldCheckbox(Checkbox, inherit_bindings=False):
