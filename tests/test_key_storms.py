@@ -180,3 +180,29 @@ def test_page_keys_in_the_presets_list_before_it_is_drawn_do_nothing(monkeypatch
             assert app.is_running
 
     run(scenario())
+
+
+# --- 4. a search of the commands that ends after the palette closed --------------------------------
+
+
+def test_a_command_search_that_runs_after_the_palette_lost_its_list_ends_quietly():
+    # ctrl+p then Escape (or a command) at once: the search worker started by the palette ran while
+    # the palette was being taken down, found no CommandList (NoMatches) and failed the app.
+    from textual.command import CommandList
+
+    async def scenario():
+        app = NNTuiApp(tiny_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            await main_ready(pilot)
+            await pilot.press("ctrl+p")
+            await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette) and app.screen.query(CommandList))
+            palette = app.screen
+            await palette.query_one(CommandList).remove()  # as while the palette closes
+            worker = palette._gather_commands("quit")
+            await worker.wait()
+            await pilot.pause()
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+            assert app.is_running
+
+    run(scenario())
