@@ -206,3 +206,37 @@ def test_a_command_search_that_runs_after_the_palette_lost_its_list_ends_quietly
             assert app.is_running
 
     run(scenario())
+
+
+# --- 5. dialog texts are never markup ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["run[/x].npz", "[b]model.npz", "a[1].json"])
+def test_dialogs_show_typed_file_names_with_brackets_as_they_are(name):
+    # A typed file name with "[" made the question markup: a MarkupError, or a name garbled.
+    from textual.widgets import Button, Label
+
+    from tui_trainer.tui.screens.dialogs import ConfirmDialog, PathDialog
+
+    async def scenario():
+        app = NNTuiApp(tiny_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            await main_ready(pilot)
+            answers = []
+            app.push_screen(ConfirmDialog(f"{name} exists. Replace it?", yes=f"Replace {name}", also="[/i]"),
+                            answers.append)
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog) and app.screen.query(Label))
+            await pilot.pause()
+            dialog = app.screen
+            assert str(dialog.query_one(".dialog-question", Label).render()) == f"{name} exists. Replace it?"
+            assert str(dialog.query_one("#yes", Button).label) == f"Replace {name}"
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: answers == [False])
+            app.push_screen(PathDialog(f"Save as (was {name})", name))
+            await wait_for(pilot, lambda: isinstance(app.screen, PathDialog) and app.screen.query(Label))
+            await pilot.pause()
+            assert str(app.screen.query_one(".dialog-question", Label).render()) == f"Save as (was {name})"
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+
+    run(scenario())

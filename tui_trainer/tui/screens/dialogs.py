@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -21,7 +22,10 @@ DIALOG_CSS = """
 
 class Dialog(AtAppSize, ModalScreen):
     """A modal dialog that answers once: a second press of a button (or Enter twice) can reach it
-    before it has gone, and ``dismiss`` pops whichever screen is on top, the one under it then."""
+    before it has gone, and ``dismiss`` pops whichever screen is on top, the one under it then.
+
+    Its texts are shown as they are, never read as markup: they hold file names the user typed
+    (``run[1].npz``), which markup would garble or fail on."""
 
     DEFAULT_CSS = DIALOG_CSS
     _answered = False
@@ -58,12 +62,12 @@ class ConfirmDialog(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Label(self.question, classes="dialog-question")
+            yield Label(self.question, classes="dialog-question", markup=False)
             with Horizontal(classes="dialog-buttons"):
-                yield Button(self.no, id="no")
-                yield Button(self.yes, id="yes", variant="warning")
+                yield Button(Text(self.no), id="no")
+                yield Button(Text(self.yes), id="yes", variant="warning")
                 if self.also:
-                    yield Button(self.also, id="also")
+                    yield Button(Text(self.also), id="also")
 
     def on_mount(self) -> None:
         self.focus_first("#no")
@@ -87,7 +91,7 @@ class PathDialog(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Label(self.prompt, classes="dialog-question")
+            yield Label(self.prompt, classes="dialog-question", markup=False)
             yield Input(self.default, placeholder="path/to/file", id="path")
             yield Label("", id="path-error", classes="field-error")
             with Horizontal(classes="dialog-buttons"):
