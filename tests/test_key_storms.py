@@ -288,3 +288,38 @@ def test_the_weight_inspector_answers_after_a_storm_of_edits_and_resizes(seed=4)
             assert app.screen.outer_size == Size(120, 36)
 
     run(scenario())
+
+
+# --- views: a snapshot of a network replaced since ----------------------------------------------------
+
+
+@pytest.mark.parametrize("view", ["activations", "inspector", "gradients", "boundary"])
+def test_a_view_given_a_snapshot_of_a_replaced_network_keeps_the_current_one(view):
+    # The random-key storm: a view opened just before a key replaced the network got the snapshot of
+    # the old one after its first refresh, and computed it with the new network (ValueError: expected
+    # 2 arrays, got 6).
+    import dataclasses
+
+    import numpy as np
+
+    from tui_trainer.tui.screens.views import view_named
+
+    async def scenario():
+        app = NNTuiApp(tiny_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            await main_ready(pilot)
+            app.push_screen(view_named(view).factory(app.training))
+            await wait_for(pilot, lambda: not isinstance(app.screen, MainScreen) and app.screen.snapshot is not None)
+            screen = app.screen
+            current = app.training.current()
+            old = dataclasses.replace(current, params=list(current.params) + [np.zeros((3, 3)), np.zeros(3)],
+                                      grads=list(current.grads) + [np.zeros((3, 3)), np.zeros(3)],
+                                      updates=list(current.updates) + [np.zeros((3, 3)), np.zeros(3)])
+            screen.show_snapshot(old)
+            await pilot.pause()
+            assert screen.snapshot is not old
+            screen.redraw()
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+
+    run(scenario())

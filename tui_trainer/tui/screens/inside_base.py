@@ -102,18 +102,31 @@ class InsideScreen(LeavesSafely, AtAppSize, Guarded, Screen):
 
     def on_mount(self) -> None:
         self.training.subscribe(self, self.show_snapshot)
-        self.call_after_refresh(self.show_snapshot, self.training.current())
+        # The snapshot current once drawn, not now: a key queued before this view's first refresh
+        # may replace the network meanwhile.
+        self.call_after_refresh(lambda: self.show_snapshot(self.training.current()))
 
     # -- snapshots -------------------------------------------------------------------------
 
     def show_snapshot(self, snap: Snapshot) -> None:
-        """Keep ``snap``; draw it now when idle, else at most every ``REDRAW_INTERVAL`` seconds."""
+        """Keep ``snap``; draw it now when idle, else at most every ``REDRAW_INTERVAL`` seconds.
+
+        A snapshot of a network replaced since (a new data set, a new shape, a preset: one queued before
+        the change) is dropped: the views compute with the session's network, and the new network's
+        snapshot follows."""
+        if not self.fits(snap):
+            return
         self.snapshot = snap
         delay = self._drawn_at + self.REDRAW_INTERVAL - monotonic()
         if snap.state != "training" or delay <= 0:
             self._draw_now()
         elif self._timer is None:
             self._timer = self.set_timer(delay, self._draw_now, name="inside redraw")
+
+    def fits(self, snap: Snapshot) -> bool:
+        """Whether ``snap`` holds parameters of the session's network as it is now."""
+        live = self.session.net.params
+        return len(snap.params) == len(live) and all(a.shape == b.shape for a, b in zip(snap.params, live))
 
     def redraw(self) -> None:
         """Draw the latest snapshot again now (after a key changed what the view shows)."""
@@ -125,7 +138,7 @@ class InsideScreen(LeavesSafely, AtAppSize, Guarded, Screen):
             self._timer.stop()
             self._timer = None
         snap = self.snapshot
-        if snap is None or not self.shown:
+        if snap is None or not self.shown or not self.fits(snap):
             return
         if self.app.screen is not self and not isinstance(self.app.screen, ModalScreen):
             return  # under another view: drawn again when back on top (``on_screen_resume``)
