@@ -5,6 +5,7 @@ numpy and pytest installed. The settings for the app's tests import Textual when
 ``tests/engine/`` starts.
 """
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,17 @@ def _notifications_recorded(request, monkeypatch):
         return notify(app, message, *args, **kwargs)
 
     monkeypatch.setattr(NNTuiApp, "notify", recording_notify)
+
+
+@pytest.fixture
+def no_idle_wait(monkeypatch):
+    """Keys follow one another at once, for the storms (they are about survival, not about each effect):
+    Pilot does not wait for the app to go idle between keys, so keys and resizes queue up as a fast typist's do."""
+    import textual.app
+    import textual.pilot
+
+    async def tiny(min_sleep: float = 0, max_sleep: float = 0) -> None:
+        await asyncio.sleep(0.001)
+
+    monkeypatch.setattr(textual.app, "wait_for_idle", tiny, raising=False)
+    monkeypatch.setattr(textual.pilot, "wait_for_idle", tiny, raising=False)

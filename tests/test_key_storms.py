@@ -245,7 +245,7 @@ def test_dialogs_show_typed_file_names_with_brackets_as_they_are(name):
 # --- 6. the weight inspector under a storm of its own keys -------------------------------------------
 
 
-def test_the_weight_inspector_answers_after_a_storm_of_edits_and_resizes(seed=4):
+def test_the_weight_inspector_answers_after_a_storm_of_edits_and_resizes(no_idle_wait, seed=4):
     # Edits (e, digits, Enter), nudges, layers, the cursor, Escape, training and resizes in any order:
     # the view still answers at the end. (A terminal storm once left the app idle on this view: the
     # palette's Quit, found by random typing, had ended the app, and a ctrl+s typed just after, once the

@@ -66,19 +66,6 @@ async def storm(seed: int, count: int, tmp_path) -> int | None:
         os.chdir(cwd)
 
 
-@pytest.fixture
-def no_idle_wait(monkeypatch):
-    """Keys follow one another at once (the storm is about survival, not about each effect)."""
-    import textual.app
-    import textual.pilot
-
-    async def tiny(min_sleep: float = 0, max_sleep: float = 0) -> None:
-        await asyncio.sleep(0.001)
-
-    monkeypatch.setattr(textual.app, "wait_for_idle", tiny, raising=False)
-    monkeypatch.setattr(textual.pilot, "wait_for_idle", tiny, raising=False)
-
-
 def test_a_thousand_random_keys_leave_the_app_alive(tmp_path, no_idle_wait):
     seed = int(os.environ.get("NN_TUI_STORM_SEED", "0"))
     count = int(os.environ.get("NN_TUI_STORM_KEYS", "1200"))

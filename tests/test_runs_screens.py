@@ -87,7 +87,6 @@ async def cursor_to(pilot, screen, name: str) -> None:
 @pytest.mark.parametrize("size", SIZES)
 def test_runs_screen_lists_marks_overlays_and_compares_runs(store, size):
     first = finished_run(store, "small", lr=0.01)
-    time.sleep(1.1)  # the list is newest first by start time (to the second)
     second = finished_run(store, "big", lr=0.1, hidden=(7,))
     live = RunWriter(store, small_config(), source="test", name="live")
     try:
