@@ -63,6 +63,8 @@ def test_l2_and_dropout_by_keys_while_training_keep_the_weights_and_are_events(s
             steps = session.trainer.step_count
             await wait_for(pilot, lambda: session.trainer.step_count > steps + 3)
             await wait_for(pilot, lambda: "pen" in status_text(app))
+            from tui_trainer.tui.widgets.loss_plot import LossPlot
+            await wait_for(pilot, lambda: (app.screen.query_one(LossPlot).current or {}).get("penalty", 0) > 0)
             await palette(pilot, "Set dropout")
             await type_into(pilot, "1.5")  # refused, with the config's reason
             assert "must be in [0, 1)" in str(app.screen.query_one("#err-dropout").content)

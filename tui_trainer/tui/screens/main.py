@@ -169,6 +169,8 @@ class MainScreen(AtAppSize, Guarded, Screen):
         current = {label: snap.loss}
         if snap.val_loss is not None:
             current["val loss"] = snap.val_loss
+        if snap.penalty:  # what the steps minimize is the loss plus this
+            current["penalty"] = snap.penalty
         self.query_one(LossPlot).update_series(
             snap.loss_x, snap.loss_y, snap.val_x, snap.val_y, label=label, current=current,
             live=snap.state == "training", best_step=snap.best_step, note=plot_note(snap),
