@@ -86,6 +86,19 @@ def _numbers(value: str, what: str) -> list[float]:
     return numbers
 
 
+def parse_datasets(ctx, param, value: str | None) -> list[str] | None:
+    """``spiral,moons`` -> ["spiral", "moons"], each a registered dataset, none twice."""
+    from ..engine.datasets import DATASETS
+
+    if value is None:
+        return None
+    names = [_registered(name.strip(), DATASETS, "dataset") for name in value.split(",")]
+    twice = [name for name in names if names.count(name) > 1]
+    if twice:
+        raise click.BadParameter(f"{twice[0]!r} is named twice")
+    return names
+
+
 def parse_lrs(ctx, param, value: str | None) -> list[float] | None:
     """``0.1,0.01`` -> [0.1, 0.01], each > 0."""
     if value is None:
@@ -196,12 +209,23 @@ def training_options(fn):
               help="Report how many updates each lane needed to bring the cost down to this.")
 @click.option("--batch-modes", callback=parse_batch_modes,
               help="Race batch modes of one optimizer instead, e.g. full,32,1.")
+@click.option("--datasets", callback=parse_datasets,
+              help="Race the optimizers on each of these datasets, comma-separated (e.g. spiral,moons,sine,digits), "
+                   "and print which suits which: a table per measure, a row per dataset.")
+@click.option("--tune-lr", is_flag=True,
+              help="With --datasets: first pick each optimizer's learning rate on each dataset with a short sweep.")
 @training_options
 @friendly_errors
-def compare(names, lrs, epochs, target_loss, batch_modes, dataset, hidden, seed, batch_size, as_json) -> None:
+def compare(names, lrs, epochs, target_loss, batch_modes, datasets, tune_lr, dataset, hidden, seed, batch_size,
+            as_json) -> None:
     """Race optimizers (or batch modes) from the same weights on the same batches."""
     from ..experiments.lab import Race, RaceEntry, batch_mode_entries
 
+    if datasets is not None:
+        return _matrix(names, lrs, epochs, target_loss, batch_modes, datasets, tune_lr, dataset, hidden, seed,
+                       batch_size, as_json)
+    if tune_lr:
+        raise UserError("--tune-lr picks rates per dataset: give --datasets too")
     lr_list = lrs_for(names, lrs)
     if batch_modes is None:
         entries = [RaceEntry(name, lr) for name, lr in zip(names, lr_list)]
@@ -229,6 +253,87 @@ def compare(names, lrs, epochs, target_loss, batch_modes, dataset, hidden, seed,
         click.echo(f"{r['label']:<16}{r['lr']:>9g}{r['updates_per_epoch']:>11}{_cell(r['final_loss']):>11}"
                    f"{_cell(r['val_loss']):>10}{_cell(r['val_' + metric]):>13}{_cell(r['steps_to_target'], 0):>10}"
                    f"{_cell(per_step, 0):>10}  {status}".rstrip())
+
+
+def _matrix(names, lrs, epochs, target_loss, batch_modes, datasets, tune_lr, dataset, hidden, seed, batch_size,
+            as_json) -> None:
+    """``compare --datasets``: which optimizer suits which dataset."""
+    from ..experiments.lab import optimizer_matrix
+
+    if dataset is not None:
+        raise UserError("give --dataset or --datasets, not both")
+    if batch_modes is not None:
+        raise UserError("--batch-modes races one optimizer on one dataset: leave out --datasets")
+    if tune_lr and lrs is not None:
+        raise UserError("give --lrs or --tune-lr, not both")
+    lr_list = lrs_for(names, lrs)
+    cfg = _config(None, hidden, epochs, seed, batch_size)
+    rows = _within_budget(lambda: optimizer_matrix(cfg, datasets, names, epochs=epochs, tune_lr=tune_lr,
+                                                   target=target_loss, seed=seed, lrs=lr_list),
+                          len(names), "--optimizers")
+    if as_json:
+        click.echo(json.dumps({"matrix": rows}))
+        return
+    for line in matrix_lines(rows, datasets, names, epochs=epochs, tuned=tune_lr, target=target_loss):
+        click.echo(line)
+
+
+MATRIX_WIDTH = 80
+"""The widest line ``matrix_lines`` makes."""
+
+
+def _metric_cell(row: dict) -> str:
+    if row.get("val_accuracy") is not None:
+        return f"{row['val_accuracy']:.1%}"
+    if row.get("val_r2") is not None:
+        return f"{row['val_r2']:.3f}"
+    return "-"
+
+
+def _loss_cell(value: float | None) -> str:
+    if value is None:
+        return "-"
+    text = f"{value:.4f}"
+    return text if len(text) <= 7 else f"{value:.2g}"
+
+
+def matrix_lines(rows: list[dict], datasets: list[str], names: list[str], *, epochs: int, tuned: bool = False,
+                 target: float | None = None, width: int = MATRIX_WIDTH) -> list[str]:
+    """The matrix as text: one table per measure, a row per dataset and a column per optimizer (split
+    into blocks of columns where they would not fit ``width``), the best per dataset marked ``*``."""
+    cell = {(r["dataset"], r["optimizer"]): r for r in rows}
+    tables = [
+        ("learning rate" + (" (tuned per dataset by a short sweep)" if tuned else ""),
+         lambda r: f"{r['lr']:.3g}", False),
+        ("final cost", lambda r: "diverged" if r["diverged"] else _loss_cell(r["final_loss"]), True),
+        ("val accuracy (classes) / R^2 (regression)", _metric_cell, True),
+        ("updates to target (" + (f"cost {target:g}" if target is not None
+                                  else "the highest final cost every improving lane reached") + ")",
+         lambda r: "-" if r["steps_to_target"] is None else f"{r['steps_to_target']:,}", True),
+    ]
+    first = max(len("dataset"), *(len(name) for name in datasets)) + 1
+    lines = [f"{plural(epochs, 'epoch')} per race; on each dataset every optimizer starts from the same",
+             "weights and sees the same batches",
+             "* best on that dataset: lowest val loss (final cost without validation)"]
+    for title, text, marked in tables:
+        texts = {key: text(r) + ("*" if marked and r["best"] else "") for key, r in cell.items()}
+        col = max(max(len(name) for name in names) + 1, max(len(s.rstrip("*")) for s in texts.values()) + 2)
+        per_block = max(1, (width - first) // col)
+        lines += ["", title]
+        for start in range(0, len(names), per_block):
+            block = names[start:start + per_block]
+            lines.append(f"{'dataset':<{first}}" + "".join(f"{name:>{col}}" for name in block))
+            for ds in datasets:
+                # a marked cell keeps its * outside the column, so the numbers stay aligned
+                lines.append((f"{ds:<{first}}" + "".join(
+                    _aligned(texts.get((ds, name), ""), col) for name in block)).rstrip())
+    return lines
+
+
+def _aligned(text: str, col: int) -> str:
+    if text.endswith("*"):
+        return f"{text[:-1]:>{col - 1}}*"
+    return f"{text:>{col - 1}} "
 
 
 # --- sweep --------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from ...experiments.config import ExperimentConfig
 from ...engine.numbers import DASH, figure
 from ...engine.optimizers import OPTIMIZERS
 from ...experiments.hparam_text import hparams_hint, hparams_text, parse_hparams, parse_positive
-from ...experiments.lab import Race, RaceEntry, batch_mode_label, race_lr
+from ...experiments.lab import Race, RaceEntry, auto_target, batch_mode_label, race_lr
 from ...experiments.race_session import RaceSnapshot
 from ...experiments.wording import plural
 from ..widgets.lane_colors import rgb
@@ -449,13 +449,6 @@ class RaceScreen(RaceLabScreen):
 def _has_validation(snap: RaceSnapshot) -> bool:
     return any(lane.val_loss is not None for lane in snap.lanes) or (
         snap.results is not None and any(row["val_loss"] is not None for row in snap.results))
-
-
-def auto_target(initial: float, finals: list[float | None]) -> float | None:
-    """The highest final cost below the start cost: a level every lane that improved has reached, so the
-    updates each needed to get there compare their speed."""
-    reached = [cost for cost in finals if cost is not None and cost < initial]
-    return max(reached) if reached else None
 
 
 def _metric(value: float | None, name: str) -> str:
