@@ -228,3 +228,54 @@ def test_bad_input_is_one_error_line(args):
     assert result.exit_code != 0
     assert [line for line in lines if line.startswith("Error:")] == lines[-1:]
     assert "Traceback" not in result.output
+
+
+# --- the sweep screen's suggested rate, used for the experiment ---------------------------------
+
+
+def test_sweep_screen_applies_the_suggested_rate_to_the_experiment():
+    import asyncio
+    import time
+
+    from tui_trainer.tui.app import NNTuiApp
+    from tui_trainer.tui.screens.lab_sweep import SweepScreen
+    from tui_trainer.tui.widgets.config_pane import ConfigPane
+
+    async def wait_for(pilot, condition, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert time.monotonic() < deadline, "condition not met in time"
+            await pilot.pause(0.02)
+
+    async def scenario():
+        cfg = with_overrides(ExperimentConfig(), dataset="moons", n_samples=100, epochs=2, optimizer="sgd", lr=0.5)
+        app = NNTuiApp(cfg)
+        notes = []
+        app.notify = lambda message, **kw: notes.append(message)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: bool(app.screen.query("#lr")))
+            await pilot.press("s")
+            await wait_for(pilot, lambda: isinstance(app.screen, SweepScreen))
+            screen = app.screen
+            await pilot.press("u")  # nothing swept yet: nothing changes
+            assert app.training.session.config.optimizer.lr == 0.5 and "run the sweep" in notes[-1]
+            await pilot.press("space")
+            await wait_for(pilot, lambda: screen.done)
+            suggested = suggest_lr(list(screen.snapshot.results), screen.snapshot.initial_loss)
+            assert suggested is not None and suggested != 0.5
+            await pilot.press("u")
+            await pilot.pause()
+            assert app.training.session.config.optimizer.lr == suggested
+            assert "applied" in notes[-1] and "sgd" in notes[-1]
+            pane = app.screen_stack[0].query_one(ConfigPane)
+            assert pane.config.optimizer.lr == suggested
+            # a sweep of another optimizer is not applied to an sgd experiment
+            await pilot.press("6")  # adam
+            await pilot.pause()
+            await pilot.press("space")
+            await wait_for(pilot, lambda: screen.done and screen.optimizer == "adam")
+            await pilot.press("u")
+            await pilot.pause()
+            assert app.training.session.config.optimizer.lr == suggested and "trains with sgd" in notes[-1]
+
+    asyncio.run(scenario())

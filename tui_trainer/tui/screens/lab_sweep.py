@@ -92,6 +92,8 @@ class SweepScreen(RaceLabScreen):
             help="Final cost on a logarithmic axis, or a linear one"),
         key("1", "choose(1)", "Optimizer", key_display="1-8"),
         *(key(str(n), f"choose({n})", "Optimizer", show=False) for n in range(2, 9)),
+        key("u", "use_lr", "Use lr", title="Use the suggested learning rate",
+            help="Train the current experiment at the rate the sweep suggests (a live change)"),
         key("escape", "back", "Back", help="Back to the main screen (stops the sweep)"),
     ]
 
@@ -217,6 +219,28 @@ class SweepScreen(RaceLabScreen):
         names = list(OPTIMIZERS)
         if 1 <= number <= len(names):
             self.query_one("#sweep-optimizer", Select).value = names[number - 1]
+
+    def action_use_lr(self) -> None:
+        """Apply the suggested rate to the main experiment (when it trains with the swept optimizer)."""
+        from ..widgets.config_pane import ConfigPane
+
+        lr = self._suggested(self.snapshot) if self.done else None
+        if lr is None:
+            why = "every rate diverged" if self.done else "run the sweep to the end first (space)"
+            self.notify(f"No suggested learning rate: {why}", title="Nothing to use", severity="warning")
+            return
+        session = self.app.training.session
+        current = session.config.optimizer.name
+        if current != self.optimizer:
+            self.notify(f"The sweep is of {self.optimizer}, the experiment trains with {current}: "
+                        f"sweep {current}, or switch the experiment's optimizer first",
+                        title="Not applied", severity="warning", timeout=6)
+            return
+        session.set_lr(lr)
+        for screen in self.app.screen_stack:
+            for pane in screen.query(ConfigPane):
+                pane.show_lr(lr)
+        self.notify(f"learning rate {_lr_label(lr)} applied to the experiment ({current})", title="Used")
 
     def action_toggle_log(self) -> None:
         self.log_scale = not self.log_scale
