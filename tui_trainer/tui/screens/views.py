@@ -74,6 +74,8 @@ VIEWS: tuple[View, ...] = (
     View("p", "presets", "Presets",
          "Ready-made experiments: deep sigmoid vs relu, linear vs relu on xor, ...",
          _screen("inside_presets", "PresetsScreen")),
+    View("w", "images", "Weights as images", "Image data: each first-layer unit's weights as a picture; a sample and its prediction", _screen("inside_images", "WeightImagesScreen")),
+    View("k", "functions", "Activation functions", "f(z) and f'(z) of each activation: saturation, dead relus, the 1/4 slope, exp overflow", _screen("inside_functions", "ActivationFunctionsScreen")),
     # The optimizer lab: each starts from the current experiment's config.
     View("o", "race", "Optimizer race",
          "Race optimizers (m: batch modes) from the same weights on the same batches",
