@@ -287,8 +287,12 @@ class HiddenSpaceScreen(InsideScreen):
                      "the layers are one matrix (x: linear collapse).", style="bold")
         else:
             bent = "/".join(sorted({a for a in acts if a != "linear"}))
-            goal = "the classes can be split by a straight line" if classes else "a straight line fits"
-            t.append(f"{bent} bends the plane, layer by layer, until {goal}.", style="italic")
+            if classes:
+                t.append(f"{bent} bends the plane, layer by layer, until the classes can be split by a "
+                         "straight line.", style="italic")
+            else:
+                t.append(f"{bent} bends the inputs' space, layer by layer, until the output layer's "
+                         "linear fit works.", style="italic")
         return t
 
 
