@@ -44,7 +44,8 @@ class BoundaryScreen(InsideScreen):
     }
     """
 
-    BINDINGS = [Binding("o", "cycle_points", "Points")]
+    BINDINGS = [Binding("o", "cycle_points", "Points"),
+                Binding("z", "toggle_discrete", "Discretize", show=False)]
 
     def __init__(self, training) -> None:
         super().__init__(training)
@@ -71,6 +72,18 @@ class BoundaryScreen(InsideScreen):
         """Show all points, training only, validation only or none."""
         self.points_mode = POINT_MODES[(POINT_MODES.index(self.points_mode) + 1) % len(POINT_MODES)]
         self.redraw()
+
+    def action_toggle_discrete(self) -> None:
+        """Class colours only, or shaded by how sure the network is (classification maps)."""
+        for boundary in self.query(BoundaryMap):
+            boundary.discrete = not boundary.discrete
+        self.redraw()
+
+    @property
+    def discrete(self) -> bool:
+        """Whether the map shows class colours only (``z``)."""
+        maps = self.query(BoundaryMap)
+        return bool(maps) and maps.first().discrete
 
     # -- drawing ---------------------------------------------------------------------------
 
@@ -202,7 +215,10 @@ class BoundaryScreen(InsideScreen):
             t.append("What the network predicts at\nevery point of the input plane:\n"
                      "the boundary is where the\ncolour changes.\n\n", style="dim")
             t.append("Colour: the most likely class", style="bold")
-            t.append("\n(brighter where it is surer)\n" if color_system == "smooth" else "\n")
+            if self.discrete:
+                t.append("\n(class colours only: z shades)\n")
+            else:
+                t.append("\n(brighter where it is surer)\n" if color_system == "smooth" else "\n")
             names = ds.class_names[:10]
             two_columns = len(names) > 4
             for k, name in enumerate(names):
@@ -272,6 +288,13 @@ def raw_grid(net, d, bounds, nx: int, ny: int, raw_train: np.ndarray) -> np.ndar
     """The network's output over a grid of the raw inputs x1, x2 (the first two dataset columns;
     any others held at their training mean), each cell turned into the network's inputs by
     ``d.inputs``: ``(ny, nx, n_outputs)``, row 0 at the top."""
+    return net.forward(plane_inputs(d, bounds, nx, ny, raw_train, net.dtype)).reshape(ny, nx, -1)
+
+
+def plane_inputs(d, bounds, nx: int, ny: int, raw_train: np.ndarray, dtype=None) -> np.ndarray:
+    """The network's inputs at the centres of an ``nx`` x ``ny`` grid over the raw plane x1, x2
+    (``bounds``; any other raw column at its training mean): ``(ny * nx, n_inputs)``, row by row
+    from the top."""
     xs, ys = insp.grid_points(bounds, nx, ny)
     gx, gy = np.meshgrid(xs, ys)
     k = d.dataset.X.shape[1]
@@ -279,4 +302,4 @@ def raw_grid(net, d, bounds, nx: int, ny: int, raw_train: np.ndarray) -> np.ndar
     if k > 2:
         G[:, 2:] = raw_train[:, 2:].mean(axis=0) if len(raw_train) else d.standardizer.mean[2:]
     G[:, 0], G[:, 1] = gx.ravel(), gy.ravel()
-    return net.forward(d.inputs(G, dtype=net.dtype)).reshape(ny, nx, -1)
+    return d.inputs(G, dtype=dtype)

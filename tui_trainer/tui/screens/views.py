@@ -48,7 +48,7 @@ def _with_config(screen_cls, training):
 VIEWS: tuple[View, ...] = (
     # Inside the network: every one shows the live network through the session's snapshots.
     View("b", "boundary", "Decision boundary",
-         "The output over the input plane, data on top (1 input: the prediction curve); o: points",
+         "The output over the input plane, data on top (1 input: the prediction curve); o: points, z: discretize",
          _screen("inside_boundary", "BoundaryScreen")),
     View("g", "gradients", "Gradient flow",
          "Each layer's gradient norm over time (log) and the first/last ratio: vanishing gradients",
@@ -68,6 +68,9 @@ VIEWS: tuple[View, ...] = (
     View("i", "inspector", "Weight inspector",
          "One weight: value, dL/dw, optimizer state, its last update written out; e edits it",
          _screen("inside_inspector", "InspectorScreen")),
+    View("u", "neurons", "Neurons",
+         "Every unit's output over the input plane, layer by layer (2 inputs); arrows: a unit's weights",
+         _screen("inside_neurons", "NeuronsScreen")),
     View("t", "data", "Data",
          "Shape, rows with label and one-hot, class counts, statistics before/after standardizing",
          _screen("inside_data", "DataScreen")),

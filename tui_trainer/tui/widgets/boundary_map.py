@@ -3,7 +3,7 @@
 Each character shows two grid cells with an upper half block (foreground = the upper cell,
 background = the lower one), so an ``nx`` x ``ny`` grid fills ``nx`` columns and ``ny / 2``
 lines, and a cell is about as wide as it is tall. Classification colours each cell by the most
-likely class, brighter where the network is surer; regression uses the diverging map of the
+likely class, brighter where the network is surer (``discrete``: each class in one colour); regression uses the diverging map of the
 weight heatmaps. Points are drawn over their cell: ``●`` training, ``○`` validation, in a light
 version of their class's colour (or of their target value). Without colour, the regions become
 glyphs and the points class digits (validation points in reverse video).
@@ -100,6 +100,8 @@ class BoundaryMap(Widget):
         self._styles: dict[tuple, Style] = {}  # per data: (top, bottom) or ("p", key, bg) -> style
         self._hint = ""
         self._system: str | None = None
+        self.discrete = False
+        """Class colours only (every region at full strength), not shaded by how sure it is."""
 
     # -- data ------------------------------------------------------------------------------
 
@@ -137,7 +139,10 @@ class BoundaryMap(Widget):
             k = probs.shape[2]
             cls = probs.argmax(axis=2)
             sure = (probs.max(axis=2) - 1.0 / k) / (1.0 - 1.0 / k)
-        strength = np.clip(np.floor(np.nan_to_num(sure) * _STRENGTHS), 0, _STRENGTHS - 1).astype(np.intp)
+        if self.discrete:
+            strength = np.full(cls.shape, _STRENGTHS - 1, dtype=np.intp)
+        else:
+            strength = np.clip(np.floor(np.nan_to_num(sure) * _STRENGTHS), 0, _STRENGTHS - 1).astype(np.intp)
         self._show(cls * _STRENGTHS + strength, "classes", points, lambda labels: np.asarray(labels).astype(int))
 
     def set_values(self, values: np.ndarray, center: float, scale: float, points: MapPoints | None) -> None:
@@ -318,6 +323,16 @@ class BoundaryMap(Widget):
         if self._mode == "values":
             return mark
         return str(key % 10)
+
+    @property
+    def region_keys(self) -> np.ndarray | None:
+        """The drawn grid's region keys ``(ny, nx)``: ``class * 6 + strength`` or a value level (for tests)."""
+        return None if self._keys is None else self._keys.copy()
+
+    def styled_lines(self) -> list[list[Segment]]:
+        """The segments of every line, text and style (for tests)."""
+        width, height = self.content_size
+        return [list(self.render_line(y)) for y in range(height)]
 
     def plain_lines(self) -> list[str]:
         """The text of every line (for tests)."""
