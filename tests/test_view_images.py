@@ -177,3 +177,24 @@ def test_view_snapshot(snap_compare, key, size):
         await pilot.pause(0.1)
 
     assert snap_compare(NNTuiApp(config()), terminal_size=size, run_before=prepare)
+
+
+@pytest.mark.parametrize("key,cls", SCREENS)
+def test_keys_while_training_and_resizing_do_not_break_the_view(key, cls):
+    async def scenario():
+        app = NNTuiApp(digits_config())
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_view(pilot, app, key, cls)
+            await pilot.press("space")
+            for size in [(60, 16), (120, 36), (40, 10), (80, 24)]:
+                await pilot.resize_terminal(*size)
+                await pilot.press("right", "right_square_bracket", "2", "left", "pagedown", "pageup")
+                await pilot.pause(0.05)
+            await pilot.press("space")
+            await wait_for(pilot, lambda: not app.training.running)
+            await pilot.pause(0.2)
+            assert screen.draw_count >= 2
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+
+    run(scenario())
