@@ -104,6 +104,8 @@ class RaceScreen(RaceLabScreen):
         key("l", "toggle_log", "Log", show=False, title="Log scale", help="Plot the cost on a logarithmic axis"),
         key("1", "toggle_lane(1)", "On/off", key_display="1-8"),
         *(key(str(n), f"toggle_lane({n})", "On/off", show=False) for n in range(2, 9)),
+        key("u", "use_best", "Use best", title="Use the best lane",
+            help="Train the current experiment with the finished race's best optimizer and rate (a live change)"),
         key("up", "highlight(-1)", "Previous", show=False),
         key("down", "highlight(1)", "Next", show=False),
         key("escape", "back", "Back", help="Back to the main screen (stops the race)"),
@@ -362,6 +364,19 @@ class RaceScreen(RaceLabScreen):
     def action_toggle_log(self) -> None:
         self.log_scale = not self.log_scale
         self._plot(self.snapshot)
+
+    def action_use_best(self) -> None:
+        """Apply the finished race's best lane (optimizer and rate) to the current experiment."""
+        from .lab_matrix import use_optimizer
+
+        results = self.snapshot.results if self.done else None
+        best = next((row for row in results or () if row["best"] and not row["diverged"]), None)
+        if best is None:
+            why = "every lane diverged" if results else "run the race to the end first (space)"
+            self.notify(f"No best lane: {why}.", title="Nothing to use", severity="warning")
+            return
+        batch = f", {best['label']} batch here" if self.mode == "batch" else ""
+        use_optimizer(self, best["optimizer"], float(best["lr"]), f" (best in the race{batch})")
 
     def action_highlight(self, delta: int) -> None:
         if self.mode == "optimizers":
