@@ -399,12 +399,11 @@ class MatrixScreen(LabScreen):
         text = Text(no_wrap=True, overflow="ellipsis")
         opts, datas = self.shown_optimizers, self.shown_datasets
         if not opts:
-            text.append("space: run every chosen optimizer on every chosen dataset, from the same weights.\n",
-                        style="dim")
-            text.append("Rows: datasets; columns: optimizers; per cell the final cost, the validation accuracy\n"
-                        "(R² for regression) and the updates to reach the target cost. ★: best on that dataset.",
-                        style="dim")
-            self.query_one("#matrix-table", Static).update(text)
+            intro = Text("space: run every chosen optimizer on every chosen dataset, from the same weights. "
+                         "Rows: datasets; columns: optimizers; per cell the final cost, the validation "
+                         "accuracy (R² for regression) and the updates to reach the target cost. "
+                         "★: best on that dataset.", style="dim")
+            self.query_one("#matrix-table", Static).update(intro)
             return
         text.append(f"{'':<{NAME_WIDTH}}", style="bold")
         for name in opts:
@@ -424,7 +423,8 @@ class MatrixScreen(LabScreen):
                         style = f"{style} reverse".strip()
                     text.append(f"{cell:>{CELL_WIDTH}}", style=style)
                 text.append("\n")
-        text.rstrip()
+        text.append("★ best on the dataset (lowest val loss)  ✗ diverged  to tgt: updates until the cost "
+                     "reached a level every improving lane reached", style="dim")
         self.query_one("#matrix-table", Static).update(text)
 
     @staticmethod

@@ -375,7 +375,7 @@ class RaceScreen(RaceLabScreen):
             why = "every lane diverged" if results else "run the race to the end first (space)"
             self.notify(f"No best lane: {why}.", title="Nothing to use", severity="warning")
             return
-        batch = f", {best['label']} batch here" if self.mode == "batch" else ""
+        batch = f"; its batch mode ({best['label']}) is not changed" if self.mode == "batch" else ""
         use_optimizer(self, best["optimizer"], float(best["lr"]), f" (best in the race{batch})")
 
     def action_highlight(self, delta: int) -> None:
