@@ -198,3 +198,19 @@ def test_race_u_uses_the_best_lane():
             await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
 
     run(scenario())
+
+
+def test_matrix_taken_off_before_it_has_mounted_does_not_fail():
+    # The palette's double dismiss can pop a screen as soon as it was pushed.
+    from tui_trainer.tui.screens.views import view_named
+
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            app.push_screen(view_named("matrix").factory(app.training))
+            app.pop_screen()
+            await pilot.pause(0.3)
+            assert isinstance(app.screen, MainScreen)
+
+    run(scenario())

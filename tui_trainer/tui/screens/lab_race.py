@@ -104,7 +104,7 @@ class RaceScreen(RaceLabScreen):
         key("l", "toggle_log", "Log", show=False, title="Log scale", help="Plot the cost on a logarithmic axis"),
         key("1", "toggle_lane(1)", "On/off", key_display="1-8"),
         *(key(str(n), f"toggle_lane({n})", "On/off", show=False) for n in range(2, 9)),
-        key("u", "use_best", "Use best", title="Use the best lane",
+        key("u", "use_best", "Use best", show=False, title="Use the best lane",
             help="Train the current experiment with the finished race's best optimizer and rate (a live change)"),
         key("up", "highlight(-1)", "Previous", show=False),
         key("down", "highlight(1)", "Next", show=False),
