@@ -198,3 +198,23 @@ def test_keys_while_training_and_resizing_do_not_break_the_view(key, cls):
             await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
 
     run(scenario())
+
+
+def test_the_functions_view_draws_and_closes_without_colour(monkeypatch):
+    # NO_COLOR: Textual's monochrome filter cannot take an unstyled segment (the chart's blank lines had one).
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    async def scenario():
+        app = NNTuiApp(small_config(), record=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            await pilot.press("k")
+            await wait_for(pilot, lambda: isinstance(app.screen, ActivationFunctionsScreen))
+            await pilot.press("right")
+            await pilot.pause()
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+            await pilot.pause()
+            assert app.is_running
+
+    asyncio.run(scenario())

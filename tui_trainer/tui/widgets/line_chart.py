@@ -21,7 +21,7 @@ from textual.widget import Widget
 
 from ...engine.numbers import abbreviated, tick_label
 from ...experiments.series import thin
-from .plotting import linear_ticks, text_strip, y_axis, y_range
+from .plotting import linear_ticks, styled, text_strip, y_axis, y_range
 
 __all__ = ["ChartSeries", "LineChart", "build_chart"]
 
@@ -220,8 +220,9 @@ class LineChart(Widget):
             self._build()
         if y < len(self._lines):
             strip = self._lines[y]
-            return strip if strip.cell_length == width else strip.adjust_cell_length(width)
-        return Strip.blank(width)
+            # every segment styled: blank stretches have none, which Textual's NO_COLOR filter cannot take
+            return styled(strip if strip.cell_length == width else strip.adjust_cell_length(width))
+        return styled(Strip.blank(width))
 
     def plain_lines(self) -> list[str]:
         """The text of every line (for tests)."""
