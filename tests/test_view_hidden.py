@@ -119,7 +119,7 @@ def test_data_without_two_inputs_shows_the_points_only():
     run(go())
 
 
-def test_keys_while_training_and_resizing():
+def test_keys_while_training_and_resizing(no_idle_wait):
     async def go():
         app = NNTuiApp(small_config(epochs=50))
         async with app.run_test(size=(80, 24)) as pilot:
