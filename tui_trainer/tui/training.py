@@ -160,8 +160,9 @@ class SessionLink(TrainingLink):
 
     def subscribe_changed(self, node: DOMNode, changed: Callable[[], None]) -> None:
         """Call ``changed()`` on ``node`` as soon as the session holds a new experiment (new weights,
-        data or config), before any other message is handled: e.g. the config pane reloads before
-        the next key edits it. An error in it is raised on ``node``, as any handler's would be."""
+        data or config) or a config changed from outside the config pane (``apply_live``), before any
+        other message is handled: e.g. the config pane reloads before the next key edits it. An error
+        in it is raised on ``node``, as any handler's would be."""
 
         def deliver(_: None) -> None:
             try:
@@ -177,6 +178,13 @@ class SessionLink(TrainingLink):
         if self.running and self.last is not None:
             return self.last
         return self.session.snapshot()
+
+    def apply_live(self, config: ExperimentConfig) -> None:
+        """A live change made away from the config pane (a lab screen's "use this"): applied to the
+        session (``ValueError`` as ``Session.apply_live``), the config pane told, a fresh copy shown."""
+        self.session.apply_live(config)
+        self._changed.publish(None)
+        self.show_current()
 
     def show_current(self) -> None:
         """Publish a copy taken now where no step runs (a running loop sends its own soon)."""

@@ -42,19 +42,12 @@ CELL_WIDTH = 9
 def use_optimizer(screen, name: str, lr: float, where: str = "") -> bool:
     """Train the current experiment with optimizer ``name`` at rate ``lr`` (a live change: the weights
     stay), show it on the config panes and say so; ``where`` is added to the notification."""
-    from ..widgets.config_pane import ConfigPane
-
-    session = screen.app.training.session
+    training = screen.app.training
     try:
-        config = with_overrides(session.config, optimizer=name, lr=lr)
-        session.apply_live(config)
+        training.apply_live(with_overrides(training.session.config, optimizer=name, lr=lr))
     except (ValueError, TypeError) as exc:
         screen.notify(f"{name} at lr {compact(lr, 3)}: {exc}", title="Not applied", severity="error", timeout=8)
         return False
-    for shown in screen.app.screen_stack:
-        for pane in shown.query(ConfigPane):
-            pane.load(session.config, session.experiment.dataset)
-    screen.app.training.show_current()
     screen.notify(f"The experiment now trains with {name} at lr {compact(lr, 3)}{where}.", title="Used")
     return True
 

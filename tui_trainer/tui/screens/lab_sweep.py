@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Label, Select, Static
 
-from ...experiments.config import ExperimentConfig
+from ...experiments.config import ExperimentConfig, with_overrides
 from ...engine.numbers import compact, figure
 from ...engine.optimizers import OPTIMIZERS
 from ...experiments.hparam_text import parse_positive
@@ -222,8 +222,6 @@ class SweepScreen(RaceLabScreen):
 
     def action_use_lr(self) -> None:
         """Apply the suggested rate to the main experiment (when it trains with the swept optimizer)."""
-        from ..widgets.config_pane import ConfigPane
-
         lr = self._suggested(self.snapshot) if self.done else None
         if lr is None:
             why = "every rate diverged" if self.done else "run the sweep to the end first (space)"
@@ -236,10 +234,7 @@ class SweepScreen(RaceLabScreen):
                         f"sweep {current}, or switch the experiment's optimizer first",
                         title="Not applied", severity="warning", timeout=6)
             return
-        session.set_lr(lr)
-        for screen in self.app.screen_stack:
-            for pane in screen.query(ConfigPane):
-                pane.show_lr(lr)
+        self.app.training.apply_live(with_overrides(session.config, lr=lr))
         self.notify(f"learning rate {_lr_label(lr)} applied to the experiment ({current})", title="Used")
 
     def action_toggle_log(self) -> None:
