@@ -11,7 +11,7 @@ from tui_trainer.cli import main
 from tui_trainer.experiments.config import ExperimentConfig, with_overrides
 from tui_trainer.engine.optimizers import OPTIMIZERS
 from tui_trainer.experiments.lab import (
-    Race, RaceEntry, batch_mode_entries, race_lr, suggest_lr, sweep, sweep_lrs,
+    Race, RaceEntry, batch_mode_entries, ended_diverged, race_lr, suggest_lr, sweep, sweep_lrs,
 )
 
 
@@ -143,10 +143,23 @@ def test_sweep_marks_a_huge_rate_diverged_and_keeps_the_others_finite():
 
 
 def test_suggested_rate_is_the_smallest_that_gets_nearly_as_far_as_the_best():
-    runs = [{"lr": 0.01, "final_loss": 0.9}, {"lr": 0.1, "final_loss": 0.14},
-            {"lr": 1.0, "final_loss": 0.10}, {"lr": 10.0, "final_loss": None}]
+    runs = [{"lr": 0.01, "final_loss": 0.9, "diverged": False}, {"lr": 0.1, "final_loss": 0.14, "diverged": False},
+            {"lr": 1.0, "final_loss": 0.10, "diverged": False}, {"lr": 10.0, "final_loss": None, "diverged": True}]
     assert suggest_lr(runs, initial_loss=1.0) == 0.1  # 0.14 <= 0.10 + 0.1 * (1.0 - 0.10)
-    assert suggest_lr([{"lr": 1.0, "final_loss": None}], 1.0) is None
+    assert suggest_lr([{"lr": 1.0, "final_loss": None, "diverged": True}], 1.0) is None
+    assert suggest_lr([{"lr": 1.0, "final_loss": 1.2, "diverged": True}], 1.0) is None  # ended above its start
+
+
+def test_a_run_that_ends_above_its_start_counts_as_diverged_in_the_sweep_command_and_screen():
+    # sgd at lr 10 on spiral: the cost stays under the trainer's explosion limit but ends above its start
+    data = last_json("sweep", "--dataset", "spiral", "--optimizer", "sgd", "--min", "3", "--max", "10",
+                     "--points", "2", "--epochs", "10")
+    low, high = data["runs"]
+    assert not low["diverged"] and low["final_loss"] < 0.92
+    assert high["diverged"] and high["final_loss"] > 0.9158 and "above" in high["divergence"]
+    assert data["suggested_lr"] == 3.0
+    assert ended_diverged(False, 1.19, 0.916) and not ended_diverged(False, 0.9, 0.916)
+    assert ended_diverged(True, 0.1, 0.9) and ended_diverged(False, None, 0.9)
 
 
 def test_sweep_rates_are_log_spaced():

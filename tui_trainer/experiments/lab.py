@@ -104,12 +104,18 @@ class Lane:
             self._race.on_epoch(self, record)
 
     def result(self, initial_loss: float) -> dict[str, Any]:
-        """The lane's numbers, JSON-friendly; losses and metrics are None once it diverged."""
+        """The lane's numbers, JSON-friendly; losses and metrics are None once the trainer stopped it
+        on a divergence. ``diverged`` follows ``ended_diverged``."""
         t = self.trainer
         metric = t.metric_name  # "accuracy" or "r2"
         ended = {"train_loss": None, "val_loss": None, "train_metric": None, "val_metric": None}
         if not self.diverged:
             ended = {k: finite_or_none(v) for k, v in t.evaluate().items()}  # non-finite: no result (JSON)
+        diverged = ended_diverged(self.diverged, ended["train_loss"], initial_loss)
+        divergence = None if t.divergence is None else str(t.divergence)
+        if diverged and divergence is None:
+            divergence = (f"ended at cost {ended['train_loss']:.4g}, above the {initial_loss:.4g} it started from"
+                          if ended["train_loss"] is not None else "ended with no finite cost")
         return {
             "label": self.label,
             "optimizer": t.opt.name,
@@ -127,8 +133,8 @@ class Lane:
             "steps": t.step_count,
             "steps_to_target": self.steps_to_target,
             "seconds_per_step": self.seconds / t.step_count if t.step_count else None,
-            "diverged": self.diverged,
-            "divergence": None if t.divergence is None else str(t.divergence),
+            "diverged": diverged,
+            "divergence": divergence,
         }
 
 
@@ -202,16 +208,26 @@ class Race:
     def results(self) -> list[dict[str, Any]]:
         """One dict per lane (see ``Lane.result``), the best lane marked ``best``.
 
-        Best: the lowest validation loss among the lanes that did not diverge; the lowest
-        final cost when there is no validation set.
+        Best: the lowest validation loss among the lanes that did not diverge (``ended_diverged``);
+        the lowest final cost when there is no validation set.
         """
         rows = [lane.result(self.initial_loss) for lane in self.lanes]
         key = "val_loss" if self.has_validation else "final_loss"
-        ranked = [row for row in rows if row[key] is not None]
+        ranked = [row for row in rows if row[key] is not None and not row["diverged"]]
         best = min(ranked, key=lambda row: row[key]) if ranked else None
         for row in rows:
             row["best"] = row is best
         return rows
+
+
+def ended_diverged(stopped: bool, final_loss: float | None, initial_loss: float) -> bool:
+    """The one rule for "diverged" in races, sweeps and the optimizer matrix, in the app and the
+    command line alike: the trainer stopped the run (a non-finite or exploding cost, ``stopped``), or
+    it ended with no finite cost, or above the cost it started from: it went the wrong way, as a
+    diverging run does, even where the cost stayed under the trainer's explosion limit."""
+    if stopped or final_loss is None or not math.isfinite(final_loss):
+        return True
+    return final_loss > initial_loss
 
 
 def race_lr(optimizer: str, lr: float | None) -> float:
@@ -280,7 +296,7 @@ def suggest_lr(runs: list[dict[str, Any]], initial_loss: float) -> float | None:
     the lowest final cost, and suggest the smallest rate whose cost is within
     ``SWEEP_TOLERANCE`` of that best improvement over ``initial_loss``.
     """
-    finished = [run for run in runs if run["final_loss"] is not None]
+    finished = [run for run in runs if run["final_loss"] is not None and not run["diverged"]]
     if not finished:
         return None
     best = min(run["final_loss"] for run in finished)

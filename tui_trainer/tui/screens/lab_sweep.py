@@ -20,7 +20,7 @@ from ...experiments.config import ExperimentConfig, with_overrides
 from ...engine.numbers import compact, figure
 from ...engine.optimizers import OPTIMIZERS
 from ...experiments.hparam_text import parse_positive
-from ...experiments.lab import SWEEP_TOLERANCE, suggest_lr, sweep_lrs, sweep_race
+from ...experiments.lab import SWEEP_TOLERANCE, ended_diverged, suggest_lr, sweep_lrs, sweep_race
 from ...experiments.race_session import RaceSnapshot
 from ...experiments.wording import plural
 from ..widgets.lane_colors import CYAN, DARK_GREY, GREEN, RED, rgb
@@ -278,8 +278,7 @@ class SweepScreen(RaceLabScreen):
             cost = None if lane.diverged else float(lane.costs[-1])
             if snap.results is not None:
                 cost = snap.results[len(runs)]["final_loss"]
-            # Overflowed, or ended above where it started: it went the wrong way, as a diverging run does.
-            diverged = lane.diverged or cost is None or not math.isfinite(cost) or cost > snap.initial_loss
+            diverged = ended_diverged(lane.diverged, cost, snap.initial_loss)
             runs.append({"lr": lr, "final_loss": cost, "diverged": diverged, "steps": lane.steps})
         return runs
 
