@@ -9,7 +9,6 @@ arrays) to ``emit`` at most ``SNAPSHOT_INTERVAL`` apart, and always on a state c
 from __future__ import annotations
 
 import math
-import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -519,12 +518,13 @@ class Session(Controller):
         """Train until done, stopped or diverged, emitting snapshots; call on a worker thread."""
         trainer = self.trainer
         last_emit = [0.0, trainer.step_count]
-        started = time.perf_counter()
-        elapsed_before = self._elapsed - trainer.paused_seconds
+        clock = trainer.clock
+        started, elapsed_before, paused_before = clock(), self._elapsed, trainer.paused_seconds
 
         def elapsed(now: float) -> float:
-            """Training time only: the waits while paused are left out."""
-            return elapsed_before + now - started - trainer.paused_seconds
+            """Training time only, this run's added to the runs' before it: the waits while paused
+            are left out (``paused_seconds`` counts every run's; this run's is what it gained)."""
+            return max(elapsed_before + now - started - (trainer.paused_seconds - paused_before), self._elapsed)
 
         recorder = self.recorder
 
@@ -539,7 +539,7 @@ class Session(Controller):
                 history[:] = [DownsampledSeries(GRAD_HISTORY_POINTS) for _ in rec.grad_norms]
             for series, norm in zip(history, rec.grad_norms):
                 series.append(rec.step, norm)
-            now = time.perf_counter()
+            now = clock()
             if now - last_emit[0] >= SNAPSHOT_INTERVAL or trainer.paused:
                 self._rate = (rec.step - last_emit[1]) / max(now - last_emit[0], 1e-9)
                 self._elapsed = elapsed(now)
@@ -555,11 +555,11 @@ class Session(Controller):
                 recorder.checkpoint_if_due(self.experiment, self._saved)
 
         def on_pause() -> None:
-            self._elapsed = elapsed(time.perf_counter())
+            self._elapsed = elapsed(clock())
             emit(self.snapshot())
 
         trainer.on_step, trainer.on_epoch, trainer.on_pause = on_step, on_epoch, on_pause
-        last_emit[0] = time.perf_counter()
+        last_emit[0] = clock()
         try:
             result = trainer.run(self.target_epochs)
         except Exception as exc:  # a bug: the weights so far stay, and the UI says what happened
@@ -568,7 +568,7 @@ class Session(Controller):
             raise
         finally:
             trainer.on_step = trainer.on_epoch = trainer.on_pause = None
-            self._elapsed = elapsed(time.perf_counter())
+            self._elapsed = elapsed(clock())
         if result.divergence is not None:
             self.state = "diverged"
             self.message = str(result.divergence)
