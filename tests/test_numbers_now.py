@@ -4,8 +4,12 @@ restarts, the numbers after a divergence, the lr an explained step used, the epo
 import threading
 import time
 
+from tests.test_app import notes, run, settings_ready, status_text, wait_for
 from tui_trainer.experiments.config import with_overrides
 from tui_trainer.experiments.session import Session, default_config
+from tui_trainer.tui.app import NNTuiApp
+from tui_trainer.tui.widgets.loss_plot import LossPlot
+from tui_trainer.tui.widgets.status_pane import number
 
 
 def small(**overrides):
@@ -74,3 +78,58 @@ def test_elapsed_time_is_training_time_across_pause_divergence_and_restart():
     assert shown == sorted(shown) and shown[0] >= 0
     assert seen == [(trained, trained) for _, trained in seen]  # each snapshot: the training time so far
     assert session.snapshot().elapsed == seen[-1][1]
+
+
+def diverging(**overrides):
+    """Full batch at lr 10 on moons: the cost explodes to 11.1 at step 7, after six good steps."""
+    return small(dataset="moons", optimizer="sgd", lr=10.0, batch_size="full", epochs=200, **overrides)
+
+
+def test_after_a_divergence_the_numbers_are_the_restored_weights():
+    """The weights the divergence put back are those of the step it names, and the status shows
+    their numbers, not the exploded ones of the step that diverged."""
+    session = Session(diverging())
+    session.set_pace(None)
+    session.prepare_run()
+    session.run(lambda snap: None)
+    assert session.state == "diverged"
+    trainer = session.trainer
+    restored = trainer.divergence.restored_step
+    assert restored is not None and 0 < restored < trainer.divergence.step
+    assert f"restored the weights of step {restored}" in session.message
+    replay = Session(diverging()).trainer
+    for _ in range(restored):
+        replay.step()
+    assert replay.step_count == restored
+    assert (replay.net.flat_params == session.net.flat_params).all()
+    now = trainer.evaluate()
+    snap = session.snapshot()
+    assert (snap.train_loss, snap.val_loss, snap.train_metric, snap.val_metric) == (
+        now["train_loss"], now["val_loss"], now["train_metric"], now["val_metric"])
+    exploded = trainer.history[-1]
+    assert exploded.val_loss != now["val_loss"]  # what the status showed before
+    assert (snap.divergence_step, snap.restored_step) == (trainer.divergence.step, restored)
+
+
+def test_the_app_shows_the_restored_weights_numbers_after_a_divergence():
+    async def scenario():
+        app = NNTuiApp(diverging())
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            session = app.screen.session
+            session.set_pace(None)
+            await pilot.press("space")
+            await wait_for(pilot, lambda: session.state == "diverged" and not app.screen.training.running)
+            await pilot.pause()
+            now = session.trainer.evaluate()
+            shown = status_text(app)
+            assert f"val loss  {number(now['val_loss'])}" in shown
+            assert f"val acc   {number(now['val_metric'])}  train {number(now['train_metric'])}" in shown
+            assert number(session.trainer.history[-1].val_loss) not in shown  # the exploded one
+            assert "diverged after step 7 (epoch 7): the cost exploded" in notes(app)
+            assert "restored the weights of step 6" in notes(app)
+            plot = app.screen.query_one(LossPlot)
+            assert plot.note.startswith("diverged after step 7: the weights of step 6 are back")
+            await pilot.press("q")
+
+    run(scenario())

@@ -91,9 +91,12 @@ class Divergence:
     epoch: int
     what: str
     hint: str = DIVERGENCE_HINT
+    restored_step: int | None = None
+    """The weights put back are those after this many updates: where the diverging epoch began."""
 
     def __str__(self) -> str:
-        return f"diverged after step {self.step} (epoch {self.epoch}): {self.what}; {self.hint}"
+        restored = "" if self.restored_step is None else f"; restored the weights of step {self.restored_step}"
+        return f"diverged after step {self.step} (epoch {self.epoch}): {self.what}{restored}; {self.hint}"
 
 
 @dataclass
@@ -196,6 +199,8 @@ class Trainer:
         self._last_good = net.flat_params.copy()
         self._epoch_start = net.flat_params.copy()
         """The weights as the current epoch began: they passed the last epoch's checks."""
+        self._epoch_start_step = 0
+        """The updates made when the current epoch began (the step ``_epoch_start`` is from)."""
         self._epoch_started = time.perf_counter()
         self._run = threading.Event()
         self._run.set()
@@ -643,6 +648,7 @@ class Trainer:
         n = len(d.X_train)
         if self._order is None or self._cursor >= len(self._order):  # a new epoch begins
             np.copyto(self._epoch_start, self.net.flat_params)
+            self._epoch_start_step = self.step_count
             self._order = np.arange(n) if self._k == n else self._rng.permutation(n)
             self._cursor = 0
         if self._k == n:
@@ -712,7 +718,7 @@ class Trainer:
         checks: finite, not exploding), clear optimizer state."""
         np.copyto(self.net.flat_params, self._epoch_start)
         self.opt.reset_state()
-        self.divergence = Divergence(self.step_count, epoch, what)
+        self.divergence = Divergence(self.step_count, epoch, what, restored_step=self._epoch_start_step)
 
     def _metric(self, X, Y, y) -> float:
         out = self.net.forward(X)

@@ -198,6 +198,10 @@ class Snapshot:
     while (see ``overfitting_since``); None while it has not."""
     early_stopped: bool = False
     """Training ended by early stopping (``message`` says where; the best weights are back)."""
+    divergence_step: int | None = None
+    """Training diverged after this update (``state`` is ``diverged``); None while it has not."""
+    restored_step: int | None = None
+    """After a divergence: the step whose weights the divergence put back (the numbers shown are theirs)."""
 
 
 class Session(Controller):
@@ -572,6 +576,7 @@ class Session(Controller):
         if result.divergence is not None:
             self.state = "diverged"
             self.message = str(result.divergence)
+            self._restored = trainer.evaluate()  # the weights from before it are back: show their numbers
         elif result.early_stop is not None:
             self.state = "finished"
             self.message = early_stop_text(result.early_stop)
@@ -608,7 +613,9 @@ class Session(Controller):
         """Copies of everything the UI shows (call from the thread that trains, or when idle)."""
         trainer, net = self.trainer, self.net
         last = trainer.history[-1] if trainer.history else None
-        restored = getattr(self, "_restored", None) if trainer.early_stop is not None else None
+        divergence = trainer.divergence
+        stopped = trainer.early_stop is not None or divergence is not None
+        restored = getattr(self, "_restored", None) if stopped else None
         loss_x, loss_y = self.losses.arrays()
         val_x, val_y = self.val_losses.arrays()
         flat_update = net.flat_params - trainer.last_good_params if trainer.step_count else np.zeros_like(net.flat_params)
@@ -647,6 +654,8 @@ class Session(Controller):
             early_stopped=trainer.early_stop is not None,
             best_step=self._best_step(trainer),
             overfit_since=self._overfit_since,
+            divergence_step=None if divergence is None else divergence.step,
+            restored_step=None if divergence is None else divergence.restored_step,
         )
 
 

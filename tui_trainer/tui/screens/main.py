@@ -33,12 +33,15 @@ NARROW_WIDTH = 110
 MIN_SIZE = (80, 24)
 
 def plot_note(snap: Snapshot) -> str:
-    """The line under the loss plot: an early stop, or a diagnosis of overfitting ("" for none)."""
+    """The line under the loss plot: an early stop, a divergence, or a diagnosis of overfitting ("" for none)."""
     if snap.early_stopped and snap.best_epoch is not None:
         return (f"stopped early at epoch {snap.epoch}: the weights of epoch {snap.best_epoch} "
                 f"(lowest val loss, green rule) are back")
     if snap.early_stopped:
         return f"stopped early at epoch {snap.epoch}: no finite validation loss"
+    if snap.state == "diverged" and snap.restored_step is not None:
+        return (f"diverged after step {snap.divergence_step}: the weights of step {snap.restored_step} "
+                f"are back (their numbers shown); lower the rate (-), then space")
     if snap.overfit_since is not None:
         return (f"overfitting since epoch {snap.overfit_since}: try L2, dropout, fewer units, "
                 f"more data, or early stopping")
