@@ -133,3 +133,37 @@ def test_the_app_shows_the_restored_weights_numbers_after_a_divergence():
             await pilot.press("q")
 
     run(scenario())
+
+
+def test_the_inspector_explains_a_scheduled_step_with_the_lr_it_used():
+    """Full batch with a cosine schedule: each step ends an epoch and the schedule sets the next
+    epoch's lr at once; the step shown used the lr before that, and nothing was edited."""
+    from dataclasses import replace
+
+    from tests.test_inside_screens import open_view, plain, steps
+    from tui_trainer.engine import inspect as insp
+    from tui_trainer.engine.schedules import create_schedule
+    from tui_trainer.experiments.hparam_text import hparam_text
+
+    async def scenario():
+        config = small(dataset="moons", optimizer="sgd", lr=0.1, batch_size="full", epochs=300)
+        config = replace(config, optimizer=replace(config.optimizer, schedule={"name": "cosine", "T_max": 300}))
+        app = NNTuiApp(config)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            await steps(pilot, app, 5)
+            screen = await open_view(pilot, app, "i")
+            session = screen.session
+            used = create_schedule("cosine", T_max=300).lr_at(4, 0.1)  # the fifth epoch's lr
+            assert session.trainer.opt.lr != used  # the sixth epoch's, already set
+            text = plain(app, "#wi-panel")
+            assert f"last update (step 5, sgd, lr {hparam_text(used, enclosed=True)})" in text
+            assert "edited by hand" not in text
+            last = next(line for line in reversed(text.splitlines()) if line.strip())
+            assert last.rstrip().endswith("= " + insp.format_number(float(session.net.params[0][0, 0])))
+            await pilot.press("e")
+            screen.query_one("#wi-edit").value = "0.5"
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: "edited by hand since: now 0.5" in plain(app, "#wi-panel"))
+
+    run(scenario())

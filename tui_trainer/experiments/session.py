@@ -202,6 +202,9 @@ class Snapshot:
     """Training diverged after this update (``state`` is ``diverged``); None while it has not."""
     restored_step: int | None = None
     """After a divergence: the step whose weights the divergence put back (the numbers shown are theirs)."""
+    edited: frozenset[tuple[int, ...]] = frozenset()
+    """The weights set by hand since the last step, as ``(param index, row, col)`` (a bias:
+    ``(param index, col)``)."""
 
 
 class Session(Controller):
@@ -233,6 +236,8 @@ class Session(Controller):
         self._elapsed = 0.0
         self._grad_norms: list[float] = []
         self._penalty = 0.0
+        self._step_lr: float | None = None  # the lr of the last step made here (None: none yet)
+        self._edited: dict[tuple[int, ...], int] = {}  # weights set by hand: the step count then
         self._lowest: tuple[int, int, float, float] | None = None  # (epoch, step, val, train) of the lowest val loss
         self._overfit_since: int | None = None
         self.grad_norm_history: list[DownsampledSeries] = []
@@ -318,6 +323,9 @@ class Session(Controller):
 
         def edit() -> None:
             p[where] = value
+            step = self.trainer.step_count
+            self._edited = {k: s for k, s in self._edited.items() if s == step}  # since the last step only
+            self._edited[(index, *where)] = step
 
         return self.trainer.submit(edit)
 
@@ -535,6 +543,7 @@ class Session(Controller):
         def on_step(rec: StepRecord) -> None:
             self.losses.append(rec.step, rec.loss)
             self._penalty = rec.penalty
+            self._step_lr = rec.lr
             if recorder is not None:
                 recorder.step(rec.step, rec.loss)
             self._grad_norms = rec.grad_norms
@@ -586,6 +595,15 @@ class Session(Controller):
         elif self.state == "training":
             self.state = "paused"
         emit(self.snapshot())
+
+    def _last_update_state(self) -> dict:
+        """The optimizer's ``state_dict()`` as the last update used it: with the lr that step ran at
+        (a schedule sets the next epoch's lr as an epoch ends, and a live change may come after it)."""
+        state = self.trainer.opt.state_dict()
+        lr = self._step_lr
+        if lr is not None and "lr" in state["hparams"]:
+            state["hparams"]["lr"] = lr
+        return state
 
     def _watch_overfitting(self, rec: EpochRecord) -> None:
         """Keep the epoch of the lowest validation loss and whether the run overfits since then."""
@@ -645,7 +663,7 @@ class Session(Controller):
             updates=split_flat(flat_update, net.shapes),
             grad_norms=list(self._grad_norms),
             message=self.message,
-            optimizer_state=trainer.opt.state_dict(),
+            optimizer_state=self._last_update_state(),
             pace=self.pace,
             penalty=self._penalty,
             best_epoch=trainer.best_epoch,
@@ -656,6 +674,7 @@ class Session(Controller):
             overfit_since=self._overfit_since,
             divergence_step=None if divergence is None else divergence.step,
             restored_step=None if divergence is None else divergence.restored_step,
+            edited=frozenset(k for k, s in self._edited.items() if s == trainer.step_count),
         )
 
 

@@ -126,8 +126,10 @@ class InspectorScreen(InsideScreen):
         lines = [line for line in exp.lines if not line.startswith("g = dL/dw")]
         for line in lines:
             t.append("  " + line + "\n", style="bold" if line is lines[-1] else "")
-        if snap.step and not math.isclose(exp.new_value, w_now, rel_tol=1e-9, abs_tol=1e-12):
+        if snap.step and (i, row, col) in snap.edited:
             t.append(f"  edited by hand since: now {f(w_now, 6)}\n", style="bold yellow")
+        elif snap.step and not math.isclose(exp.new_value, w_now, rel_tol=1e-9, abs_tol=1e-12):
+            t.append(f"  changed since that step: now {f(w_now, 6)}\n", style="bold yellow")
         t.rstrip()
         self.update_text("#wi-panel", t)
 
