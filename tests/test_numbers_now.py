@@ -167,3 +167,63 @@ def test_the_inspector_explains_a_scheduled_step_with_the_lr_it_used():
             await wait_for(pilot, lambda: "edited by hand since: now 0.5" in plain(app, "#wi-panel"))
 
     run(scenario())
+
+
+def paused_after(session: Session, steps: int) -> threading.Thread:
+    """Start the session's loop on a thread and make ``steps`` single steps; it then waits paused."""
+    session.prepare_run(single_step=True)
+    thread = threading.Thread(target=session.run, args=(lambda snap: None,), daemon=True)
+    thread.start()
+    for n in range(1, steps + 1):
+        if n > 1:
+            session.request_step()
+        wait_until(lambda: session.trainer.step_count == n and session.trainer.waiting)
+    return thread
+
+
+def test_more_epochs_set_while_a_run_goes_are_trained():
+    session = Session(small(batch_size="full", epochs=5))
+    session.set_pace(None)
+    thread = paused_after(session, 1)
+    session.apply_live(with_overrides(session.config, epochs=20))
+    session.resume()
+    thread.join(5)
+    assert not thread.is_alive()
+    assert (session.trainer.epoch, session.state, session.snapshot().epochs) == (20, "finished", 20)
+
+
+def test_fewer_epochs_set_while_a_run_goes_end_it_there():
+    session = Session(small(batch_size="full", epochs=60))
+    session.set_pace(None)
+    thread = paused_after(session, 1)
+    session.apply_live(with_overrides(session.config, epochs=3))
+    session.resume()
+    thread.join(5)
+    assert not thread.is_alive()
+    assert (session.trainer.epoch, session.state, session.snapshot().epochs) == (3, "finished", 3)
+
+
+def test_fewer_epochs_than_done_end_a_paused_run_at_once():
+    session = Session(small(batch_size="full", epochs=60))
+    session.set_pace(None)
+    thread = paused_after(session, 5)
+    session.apply_live(with_overrides(session.config, epochs=3))
+    thread.join(5)
+    assert not thread.is_alive()  # no key pressed: it ended by itself, without another step
+    assert (session.trainer.step_count, session.state) == (5, "finished")
+    snap = session.snapshot()
+    assert (snap.epoch, snap.epochs) == (5, session.config.training.epochs) == (5, 3)
+
+
+def test_fewer_epochs_than_done_end_a_running_run_at_the_next_step():
+    session = Session(small(batch_size="full", epochs=10**5))
+    session.set_pace(300)
+    session.prepare_run()
+    thread = threading.Thread(target=session.run, args=(lambda snap: None,), daemon=True)
+    thread.start()
+    wait_until(lambda: session.trainer.epoch >= 5)
+    session.apply_live(with_overrides(session.config, epochs=3))
+    at = session.trainer.epoch
+    thread.join(5)
+    assert not thread.is_alive() and session.state == "finished"
+    assert at <= session.trainer.epoch <= at + 1

@@ -213,6 +213,8 @@ class Trainer:
         self._next_due = 0.0
         self._paced_at: float | None = None
         self._looping = False
+        self.run_to = 0
+        """The epoch count the running (or last) ``run`` trains to; change it with ``set_run_to``."""
         self._waiting = False  # the loop is paused and waits: nothing touches the network
         self._lock = threading.Lock()
         self._resize_batches()
@@ -369,6 +371,19 @@ class Trainer:
         self.pace = steps_per_second
         self._nudge.set()
 
+    def set_run_to(self, epochs: int) -> None:
+        """Make a running loop train to ``epochs`` epochs in total instead (more or fewer), from its
+        next step boundary; safe from any thread. One that has got there already ends there,
+        without another step, even while it waits paused."""
+
+        def use() -> None:
+            self.run_to = epochs
+            if self._looping and self.epoch >= epochs:
+                self._run.set()  # wake a paused loop: it ends at once
+                self._nudge.set()
+
+        self.submit(use)
+
     def submit(self, fn: Callable[[], None]) -> bool:
         """Run ``fn`` (any change to the network, optimizer or batches) where it cannot race a step.
 
@@ -507,9 +522,10 @@ class Trainer:
         started = time.perf_counter()
         with self._lock:
             self._looping = True
+            self.run_to = epochs
         try:
             with np.errstate(all="ignore"):  # overflow is caught as divergence, not printed
-                self._loop(epochs)
+                self._loop()
         finally:
             with self._lock:
                 self._looping = False
@@ -527,19 +543,21 @@ class Trainer:
             early_stop=self.early_stop,
         )
 
-    def _loop(self, epochs: int) -> None:
+    def _loop(self) -> None:
         self._next_due = time.perf_counter()
-        while self.epoch < epochs and not self._stop.is_set():
+        while not self._stop.is_set():
+            if self._pending:
+                self._apply_pending()  # a change of ``run_to`` counts before the check below
+            if self.epoch >= self.run_to:
+                break
             if not self._run.is_set():
-                self._apply_pending()
                 if self.on_pause is not None:
                     self.on_pause()
                 waited = self.clock()
                 self._wait_idle(self._run.wait)
                 self.paused_seconds += self.clock() - waited
                 self._next_due = time.perf_counter()
-                if self._stop.is_set():
-                    break
+                continue  # look again: stopped, or a change made while waiting ended the run
             if self._take_step_request():
                 self._run.clear()  # one step, then hold again
             elif self.pace is not None and not self._keep_pace():

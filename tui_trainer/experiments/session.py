@@ -381,7 +381,8 @@ class Session(Controller):
         if config.training.batch_size != old.training.batch_size:
             trainer.set_batch_size(config.training.batch_size)
         if config.training.epochs != old.training.epochs:
-            self.target_epochs = max(trainer.epoch, config.training.epochs)
+            self.target_epochs = config.training.epochs  # fewer than done: a run ends where it is
+            trainer.set_run_to(self.target_epochs)
         self._apply_regularization(old, config)
         self.experiment.config = config
         self._record_change(old, config)
