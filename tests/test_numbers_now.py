@@ -227,3 +227,28 @@ def test_fewer_epochs_than_done_end_a_running_run_at_the_next_step():
     thread.join(5)
     assert not thread.is_alive() and session.state == "finished"
     assert at <= session.trainer.epoch <= at + 1
+
+
+def test_training_on_after_a_finished_run_shows_one_target_in_the_status_and_the_config():
+    """A finished run of 3 epochs trains 3 more on space: the status's target and the config's
+    epochs are both 6 (the config said 3 while the status said 6)."""
+    from tests.test_app import small_config
+
+    async def scenario():
+        app = NNTuiApp(small_config(epochs=3))
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            session = app.screen.session
+            session.set_pace(None)
+            await pilot.press("space")
+            await wait_for(pilot, lambda: session.state == "finished" and not app.screen.training.running)
+            await pilot.press("space")
+            await wait_for(pilot, lambda: session.trainer.epoch == 6 and not app.screen.training.running)
+            await pilot.pause()
+            assert session.state == "finished"
+            assert "epoch     6/6" in status_text(app)
+            assert app.screen.query_one("#epochs").value == "6"
+            assert session.config.training.epochs == 6
+            await pilot.press("q")
+
+    run(scenario())

@@ -32,6 +32,7 @@ from ..engine.trainer import EpochRecord, StepRecord
 from .experiment import Experiment
 from .recording import Recorder
 from .controller import SNAPSHOT_INTERVAL, Controller
+from .limits import MAX_EPOCHS
 from .series import DownsampledSeries
 
 GRAD_HISTORY_POINTS = 1024
@@ -331,7 +332,14 @@ class Session(Controller):
 
     def prepare_run(self, *, single_step: bool = False) -> None:
         """Before starting the worker: clear a divergence, extend finished training, set the state,
-        and open a run in the run store if none is open."""
+        and open a run in the run store if none is open.
+
+        Training on from the target reached goes for another ``epochs`` more, and the config's
+        epochs become the new target, so that the config and the status say the same number."""
+        if self.trainer.epoch >= self.target_epochs:
+            self.target_epochs = min(self.trainer.epoch + self.config.training.epochs, MAX_EPOCHS)
+            training = replace(self.config.training, epochs=self.target_epochs)
+            self.experiment.config = replace(self.config, training=training)
         if self.recorder is not None:
             self.recorder.begin(self.experiment, source="app")
         if self.state == "diverged":
@@ -340,8 +348,6 @@ class Session(Controller):
         if self.trainer.early_stop is not None:
             self.trainer.clear_early_stop()
             self.message = ""
-        if self.trainer.epoch >= self.target_epochs:
-            self.target_epochs = self.trainer.epoch + self.config.training.epochs
         if single_step:
             self.trainer.pause()
             self.trainer.request_step()

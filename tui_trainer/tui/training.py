@@ -198,7 +198,10 @@ class SessionLink(TrainingLink):
         if problem:
             self.owner.notify(problem, severity="warning")
             return
+        config = self.session.config
         self.start(single_step=single_step)
+        if self.session.config is not config:  # training on made the epochs the new target
+            self._changed.publish(None)
         self.report_recording()
         self.show_current_state()
 
