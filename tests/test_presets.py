@@ -138,23 +138,28 @@ def test_app_opens_on_a_preset(monkeypatch):
 # -- generalization: overfitting and its remedies, input features ------------------------------
 
 
-def test_overfit_and_overfit_fixed_differ_in_the_remedies_only():
+def test_overfit_and_overfit_fixed_differ_in_l2_only():
     plain, fixed = get_preset("overfit"), get_preset("overfit-fixed")
-    assert (fixed.network.l2, fixed.network.dropout, fixed.training.patience) == (0.01, 0.2, 50)
-    fixed.network.l2, fixed.network.dropout, fixed.training.patience = 0.0, 0.0, None
+    assert fixed.network.l2 == 0.01 and plain.network.l2 == 0.0
+    fixed.network.l2 = 0.0
     assert plain == fixed
 
 
-def test_overfit_learns_the_noise_and_the_fixed_one_stops_at_a_lower_val_loss():
-    plain = Experiment.from_config(get_preset("overfit"))
-    plain.trainer.run(plain.config.training.epochs)
-    last = plain.trainer.history[-1]
-    assert last.train_loss < 0.05 and last.val_loss > 10 * last.train_loss
-    assert last.val_loss > min(r.val_loss for r in plain.trainer.history) + 0.5
-    fixed = Experiment.from_config(get_preset("overfit-fixed"))
-    result = fixed.trainer.run(fixed.config.training.epochs)
-    assert result.stopped_early and fixed.trainer.best_epoch < result.epochs
-    assert fixed.trainer.evaluate()["val_loss"] == fixed.trainer.best_val_loss < last.val_loss / 2
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_overfit_learns_the_noise_and_l2_keeps_the_val_loss_near_its_best(seed):
+    """The presets' docstring and the README: at epoch 400 the plain run's validation loss is 1.9-3.9
+    (seeds 0-2), L2 0.01 keeps it at 0.30-0.48, within 0.02 of its lowest."""
+    runs = {}
+    for name in ("overfit", "overfit-fixed"):
+        cfg = get_preset(name)
+        cfg.training.seed = seed
+        exp = Experiment.from_config(cfg)
+        exp.trainer.run(cfg.training.epochs)
+        runs[name] = (exp.trainer.history[-1], min(r.val_loss for r in exp.trainer.history))
+    (last, lowest), (fixed, fixed_lowest) = runs["overfit"], runs["overfit-fixed"]
+    assert last.train_loss < 0.05 and 1.8 < last.val_loss < 4.0 and last.val_loss > lowest + 1.0
+    assert 0.29 < fixed.val_loss < 0.49 and fixed.val_loss - fixed_lowest < 0.02
+    assert fixed.val_loss < last.val_loss / 3
 
 
 def test_features_circles_separates_the_rings_without_a_hidden_layer():

@@ -329,10 +329,13 @@ def test_early_stop_finishes_with_a_note_and_the_best_epoch():
 def test_overfitting_is_diagnosed_when_val_rises_while_train_falls():
     from tui_trainer.experiments.session import overfitting_since
     lowest = (10, 100, 0.5, 0.4)
-    assert overfitting_since(lowest, 20, 0.6, 0.3) == 10
-    assert overfitting_since(lowest, 12, 0.6, 0.3) is None  # not for long enough
-    assert overfitting_since(lowest, 20, 0.6, 0.45) is None  # the training cost did not fall
-    assert overfitting_since(lowest, 20, 0.501, 0.3) is None  # hardly above its lowest
+    assert overfitting_since(lowest, 31, 0.6, 0.3, 12) == 10  # 20 epochs in a row clearly above
+    assert overfitting_since(lowest, 31, 0.6, 0.3, 13) is None  # not for long enough
+    assert overfitting_since(lowest, 31, 0.6, 0.3, None) is None  # not above now
+    assert overfitting_since(lowest, 31, 0.6, 0.45, 12) is None  # the training cost did not fall
+    assert overfitting_since(lowest, 31, 0.6, 0.49, 12) is None  # fell, but no gap to the val loss
+    assert overfitting_since(lowest, 31, 0.54, 0.3, 12) is None  # less than 10% above its lowest
+    assert overfitting_since(lowest, 300, 0.6, 0.3, 272) is None  # under a tenth of the run
 
 
 def test_the_session_follows_overfitting_epoch_by_epoch_and_marks_the_lowest_val_loss():
@@ -347,10 +350,16 @@ def test_the_session_follows_overfitting_epoch_by_epoch_and_marks_the_lowest_val
     for n in range(1, 11):
         epoch(n, 1.0 / n, 1.0 / n)  # both fall: fine
     assert session.snapshot().overfit_since is None and session.snapshot().best_step is None
-    for n in range(11, 17):
+    for n in range(11, 30):
         epoch(n, 1.0 / n, 0.1 + (n - 10) * 0.02)  # val rises while train falls
+    assert session.snapshot().overfit_since is None  # 19 epochs: not yet
+    epoch(30, 1.0 / 30, 0.5)
     snap = session.snapshot()
     assert snap.overfit_since == 10 and snap.best_step == 100
     assert plot_note(snap).startswith("overfitting since epoch 10: try L2, dropout")
-    epoch(17, 1.0 / 17, 0.05)  # a new lowest: no longer overfitting
+    epoch(31, 1.0 / 31, 0.105)  # back near its lowest: the count starts again
+    assert session.snapshot().overfit_since is None
+    epoch(32, 1.0 / 32, 0.5)
+    assert session.snapshot().overfit_since is None
+    epoch(33, 1.0 / 33, 0.05)  # a new lowest: no longer overfitting
     assert session.snapshot().overfit_since is None

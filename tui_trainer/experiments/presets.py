@@ -13,8 +13,9 @@ fresh ``ExperimentConfig``. The app lists them (key ``p``); the CLI opens or tra
   learns it.
 - ``overfit`` / ``overfit-fixed``: 50 noisy moons to train on (50 more held out), two relu
   layers of 64, 400 full-batch Adam epochs. Alone the network learns the noise: the training
-  loss goes to ~0 while the validation loss climbs past 1; with L2 (0.01), dropout (0.2) and
-  early stopping (patience 50) it stops near the best validation loss and keeps those weights.
+  loss goes to ~0 while the validation loss climbs past 1 (1.9-3.9 at epoch 400, seeds 0-2); with
+  L2 0.01 the validation loss stays near its best (0.30-0.48 at epoch 400, within 0.02 of its
+  lowest). Dropout and early stopping (``--dropout``, ``--patience``) are the other settings to try.
 - ``features-circles``: circles with no hidden layer, on the inputs x1², x2²: a straight line
   there is a circle in the plane, so a single layer separates the rings (on x1, x2 it cannot).
 - ``spiral-tanh``: the app's default experiment.
@@ -65,11 +66,9 @@ def _xor(activation: str) -> ExperimentConfig:
 def _overfit(fixed: bool) -> ExperimentConfig:
     return ExperimentConfig(
         data=DataConfig(dataset="moons", n_samples=100, noise=0.35, val_split=0.5),
-        network=NetworkConfig(hidden=[64, 64], activation="relu",
-                              **(dict(l2=0.01, dropout=0.2) if fixed else {})),
+        network=NetworkConfig(hidden=[64, 64], activation="relu", l2=0.01 if fixed else 0.0),
         optimizer=OptimizerConfig(name="adam", lr=0.01),
-        training=TrainingConfig(epochs=400, batch_size="full", seed=0,
-                                patience=50 if fixed else None),
+        training=TrainingConfig(epochs=400, batch_size="full", seed=0),
     )
 
 
@@ -99,7 +98,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset("relu-xor", "the same network with relu: learns xor", lambda: _xor("relu"), "b"),
     Preset("overfit", "50 noisy moons, 2 relu layers of 64, 400 epochs: learns the noise, val loss climbs",
            lambda: _overfit(False), "b"),
-    Preset("overfit-fixed", "the same with L2 0.01, dropout 0.2 and early stopping: keeps the best epoch",
+    Preset("overfit-fixed", "the same with L2 0.01: the val loss stays near its best",
            lambda: _overfit(True), "b"),
     Preset("features-circles", "circles with no hidden layer on x1², x2²: a line there is a circle",
            _features_circles, "b"),

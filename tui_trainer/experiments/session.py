@@ -107,22 +107,36 @@ def make_schedule(schedule: dict | None):
     return create_schedule(name, **params)
 
 
-OVERFIT_EPOCHS = 5
-"""Epochs the validation loss must have stayed above its lowest (while the training cost fell)
-before the run is called overfitting; at least a tenth of the epochs so far, too."""
+OVERFIT_EPOCHS = 20
+"""Epochs in a row the validation loss must have stayed clearly above its lowest (``clearly_above``)
+before the run is called overfitting; at least a tenth of the epochs so far, too. A plateau or an early
+bump (the default spiral wobbles by ~2% around epoch 25 before it learns) is not overfitting."""
+OVERFIT_RISE = 0.10
+"""Clearly above: the validation loss at least this share above its lowest ..."""
+OVERFIT_MARGIN = 0.01
+"""... and at least this much (a loss near 0 wobbling by 10% is no rise)."""
+OVERFIT_GAP = 0.8
+"""The training cost must also be below this share of the validation loss: a real gap between them."""
 
 
-def overfitting_since(lowest: tuple[int, int, float, float], epoch: int, val: float, train: float | None) -> int | None:
-    """The epoch of the lowest validation loss when, ``epoch`` now, the run has overfit since:
-    the validation loss 1% or more above its lowest for ``OVERFIT_EPOCHS`` epochs (and a tenth of
-    the run) while the training cost fell below what it was then; else None."""
+def clearly_above(lowest: float, val: float) -> bool:
+    """Whether the validation loss ``val`` is clearly above its ``lowest`` (``OVERFIT_RISE``, ``OVERFIT_MARGIN``)."""
+    return val >= lowest + max(OVERFIT_RISE * abs(lowest), OVERFIT_MARGIN)
+
+
+def overfitting_since(lowest: tuple[int, int, float, float], epoch: int, val: float, train: float | None,
+                      above_since: int | None) -> int | None:
+    """The epoch of the lowest validation loss when, ``epoch`` now, the run has overfit since: the
+    validation loss clearly above its lowest in every epoch from ``above_since`` on (None: not now),
+    ``OVERFIT_EPOCHS`` epochs in a row and a tenth of the run, while the training cost fell below what
+    it was then and is below ``OVERFIT_GAP`` of the validation loss; else None."""
     best_epoch, _, best_val, best_train = lowest
-    if train is None or best_train is None or not math.isfinite(train):
+    if above_since is None or train is None or best_train is None or not math.isfinite(train):
         return None
-    waited = epoch - best_epoch >= max(OVERFIT_EPOCHS, epoch // 10)
-    rising = val > best_val + 0.01 * abs(best_val)
+    sustained = epoch - above_since + 1 >= max(OVERFIT_EPOCHS, epoch // 10)
     falling = train < best_train - 0.01 * abs(best_train)
-    return best_epoch if waited and rising and falling else None
+    gap = train <= OVERFIT_GAP * val
+    return best_epoch if sustained and falling and gap and clearly_above(best_val, val) else None
 
 
 def default_config() -> ExperimentConfig:
@@ -195,8 +209,8 @@ class Snapshot:
     """The step at the end of ``best_epoch`` (where the plot marks it), or of the epoch with the
     lowest validation loss when the run is overfitting."""
     overfit_since: int | None = None
-    """The epoch after which the validation loss has risen while the training cost fell, for a
-    while (see ``overfitting_since``); None while it has not."""
+    """The epoch of the lowest validation loss when the validation loss has stayed clearly above it
+    for a while as the training cost fell well below it (see ``overfitting_since``); None otherwise."""
     early_stopped: bool = False
     """Training ended by early stopping (``message`` says where; the best weights are back)."""
     divergence_step: int | None = None
@@ -241,6 +255,7 @@ class Session(Controller):
         self._edited: dict[tuple[int, ...], int] = {}  # weights set by hand: the step count then
         self._lowest: tuple[int, int, float, float] | None = None  # (epoch, step, val, train) of the lowest val loss
         self._overfit_since: int | None = None
+        self._above_since: int | None = None  # first epoch of the current run clearly above the lowest val loss
         self.grad_norm_history: list[DownsampledSeries] = []
         """Per layer, the norm of dL/dW at every step (bounded; read from any thread)."""
         self._rate = 0.0
@@ -619,9 +634,13 @@ class Session(Controller):
             return
         if self._lowest is None or val < self._lowest[2]:
             self._lowest = (rec.epoch, rec.step, val, train)
-            self._overfit_since = None
+            self._overfit_since = self._above_since = None
             return
-        self._overfit_since = overfitting_since(self._lowest, rec.epoch, val, train)
+        if not clearly_above(self._lowest[2], val):
+            self._above_since = None
+        elif self._above_since is None:
+            self._above_since = rec.epoch
+        self._overfit_since = overfitting_since(self._lowest, rec.epoch, val, train, self._above_since)
 
     def _best_step(self, trainer) -> int | None:
         best = trainer.best_epoch
