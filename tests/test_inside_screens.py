@@ -180,6 +180,7 @@ def test_gradient_flow_shows_the_vanishing_ratio_of_deep_sigmoid():
             ratio = insp.gradient_ratio(screen.snapshot.grad_norms)
             assert ratio < 1e-3
             assert f"{ratio:.2e}" in plain(app, "#gf-verdict")
+            assert "sgd's step is lr times the gradient, so its weights barely move" in plain(app, "#gf-verdict")
             assert len(screen.session.grad_norm_history) == 7
             assert "W7" in screen.query_one(LineChart).plain_lines()[0]
 

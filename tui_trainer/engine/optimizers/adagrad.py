@@ -21,6 +21,7 @@ class Adagrad(Optimizer):
     """Per-weight step sizes that shrink with the sum of past squared gradients (``torch.optim.Adagrad``)."""
 
     name = "adagrad"
+    adaptive = True
     letter = "G"
     race_lr = 0.05
     hparam_specs = (

@@ -26,6 +26,7 @@ class Adam(Optimizer):
     """Momentum on the gradient divided by a running RMS, with bias correction (``torch.optim.Adam``)."""
 
     name = "adam"
+    adaptive = True
     letter = "A"
     race_lr = 0.01
     hparam_specs = (
@@ -33,7 +34,7 @@ class Adam(Optimizer):
         BETAS,
         EPS,
         WEIGHT_DECAY,
-        HParam("amsgrad", False, "divide by the largest v seen so far (never a growing step)", "bool"),
+        HParam("amsgrad", False, "divide by the largest v seen so far (that v_max never shrinks; the step can still grow with m)", "bool"),
     )
     state_labels = {
         "exp_avg": "m (running mean of g)",
@@ -50,7 +51,8 @@ class Adam(Optimizer):
     def _summary(cls, hp):
         text = "Momentum and RMSprop together, corrected for their zero start: a robust default."
         if hp["amsgrad"]:
-            text += " AMSGrad divides by the largest v seen so far, so a weight's step never grows back."
+            text += (" AMSGrad divides by the largest v seen so far: that denominator never shrinks, though a weight's"
+                     " step can still grow when m does.")
         if hp["weight_decay"] != 0.0:
             text += (" Weight decay adds weight_decay * w to the gradient, so the adaptive step rescales it too"
                      " (adamw decays the weights directly).")
@@ -175,7 +177,8 @@ class AdamW(Adam):
         else:
             text = "Adam whose weight decay shrinks the weights directly, not through the adaptive step."
         if hp["amsgrad"]:
-            text += " AMSGrad divides by the largest v seen so far, so a weight's step never grows back."
+            text += (" AMSGrad divides by the largest v seen so far: that denominator never shrinks, though a weight's"
+                     " step can still grow when m does.")
         return text
 
     @classmethod

@@ -32,6 +32,7 @@ class AdamP(Optimizer):
     """Adam that removes the radial part of the step for scale-invariant weights (Heo et al., 2021)."""
 
     elementwise = False  # the projection looks at whole weight matrices
+    adaptive = True
     name = "adamp"
     letter = "P"
     race_lr = 0.01

@@ -21,6 +21,7 @@ class RMSprop(Optimizer):
     """Divide by a running root-mean-square of recent gradients (``torch.optim.RMSprop``)."""
 
     name = "rmsprop"
+    adaptive = True
     letter = "R"
     race_lr = 0.005
     hparam_specs = (
@@ -29,7 +30,7 @@ class RMSprop(Optimizer):
         HParam("eps", 1e-8, "added to the denominator so it is never zero"),
         WEIGHT_DECAY,
         HParam("momentum", 0.0, "momentum applied to the scaled step"),
-        HParam("centered", False, "divide by the variance of g instead of its mean square", "bool"),
+        HParam("centered", False, "divide by the square root of the variance of g, sqrt(s - g_avg^2), instead of the RMS", "bool"),
     )
     state_labels = {
         "square_avg": "s (running mean of g^2)",
@@ -44,7 +45,8 @@ class RMSprop(Optimizer):
     def _summary(cls, hp):
         text = "Like AdaGrad but forgets old gradients, so steps do not shrink to nothing."
         if hp["centered"]:
-            text += " Centered: it divides by the spread of recent gradients (their variance), not their mean square."
+            text += (" Centered: it divides by the spread of recent gradients, the square root of their variance"
+                     " sqrt(s - g_avg^2), not their root mean square.")
         if hp["momentum"] > 0.0:
             text += " Momentum keeps a running velocity of these scaled steps."
         return text + (WEIGHT_DECAY_NOTE if hp["weight_decay"] != 0.0 else "")

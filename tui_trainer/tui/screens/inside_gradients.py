@@ -2,8 +2,11 @@
 
 The chart shows one line per layer; below it a bar per layer on the same log scale and the
 ratio of the first layer's gradient to the last's. A ratio far below 1 is a vanishing gradient
-(the first layers barely learn: try the deep-sigmoid preset), far above 1 an exploding one.
-Before the first step the norms are those of the initial weights on a training batch.
+(try the deep-sigmoid preset), far above 1 an exploding one. What a vanishing gradient does depends
+on the optimizer (``verdict``): the SGD family steps by lr times the gradient, so the first layers
+barely learn; the adaptive ones (AdaGrad, RMSprop, Adam, ...) divide each weight's step by the size
+of its own recent gradients, so those weights still move. Before the first step the norms are those
+of the initial weights on a training batch.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from ...engine import inspect as insp
+from ...engine.optimizers import OPTIMIZERS
 from ...experiments.session import Snapshot
 from ..widgets.line_chart import ChartSeries, LineChart
 from .inside_base import InsideScreen
@@ -28,6 +32,22 @@ INIT_BATCH = 256
 """Samples used for the gradients at initialisation (before any step)."""
 RECENT = 50
 """Stored points the ratio's median covers."""
+
+
+def verdict(ratio: float, optimizer: str) -> tuple[str, str]:
+    """The sentence under the ratio, and its style, for training with ``optimizer`` (a name)."""
+    if not math.isfinite(ratio):
+        return "no gradient yet", ""
+    if ratio < 1e-3:
+        cls = OPTIMIZERS.get(optimizer)
+        text = f"Vanishing: the first layer gets ~{1 / ratio:.0e} times less gradient than the last"
+        if cls is not None and cls.adaptive:
+            return (text + f"; {optimizer} divides each weight's step by the size of its own recent "
+                    "gradients, so the first layer's weights still move.", "bold yellow")
+        return text + f"; {optimizer}'s step is lr times the gradient, so its weights barely move.", "bold red"
+    if ratio > 1e3:
+        return f"Exploding: the first layer's gradient is ~{ratio:.0e} times the last's.", "bold red"
+    return "Healthy: the gradient reaches the first layer (ratio between 1e-3 and 1e3).", "green"
 
 
 def layer_color(i: int, n: int) -> int:
@@ -67,7 +87,7 @@ class GradientFlowScreen(InsideScreen):
             when = f"the initial weights, {len(X)} samples"
         self._draw_chart(history if len(history) == n_layers and snap.step else [])
         self._draw_bars(norms, when)
-        self._draw_verdict(norms, history if snap.step else [])
+        self._draw_verdict(norms, history if snap.step else [], snap.optimizer)
 
     def _draw_chart(self, history) -> None:
         chart = self.query_one(LineChart)
@@ -107,7 +127,7 @@ class GradientFlowScreen(InsideScreen):
         t.append(" " * label_w + left + " " * max(1, bar_w - len(left) - len(right)) + right + "  (log)", style="dim")
         self.update_text("#gf-bars", t)
 
-    def _draw_verdict(self, norms: list[float], history) -> None:
+    def _draw_verdict(self, norms: list[float], history, optimizer: str) -> None:
         ratio = insp.gradient_ratio(norms)
         t = Text()
         t.append("first / last layer: ", style="bold")
@@ -119,15 +139,8 @@ class GradientFlowScreen(InsideScreen):
             if len(recent):
                 t.append(f"  (median of the last {len(recent)} points {float(np.median(recent)):.2e})", style="dim")
         t.append("\n")
-        if not math.isfinite(ratio):
-            t.append("no gradient yet")
-        elif ratio < 1e-3:
-            t.append(f"Vanishing: the first layer gets ~{1 / ratio:.0e} times less gradient than the last, "
-                     "so its weights barely move.", style="bold red")
-        elif ratio > 1e3:
-            t.append(f"Exploding: the first layer's gradient is ~{ratio:.0e} times the last's.", style="bold red")
-        else:
-            t.append("Healthy: the gradient reaches the first layer (ratio between 1e-3 and 1e3).", style="green")
+        text, style = verdict(ratio, optimizer)
+        t.append(text, style=style)
         self.update_text("#gf-verdict", t)
 
 
