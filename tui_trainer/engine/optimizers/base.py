@@ -106,8 +106,8 @@ class Optimizer:
     """Whether ``_update`` treats every element on its own, so that a group may be cut into chunks."""
     adaptive: ClassVar[bool] = False
     """Whether each weight's step is divided by a running size of its own gradients (AdaGrad, RMSprop,
-    Adam): then a weight with a tiny gradient still takes a step of about ``lr``, where the SGD family's
-    step is ``lr`` times the gradient and shrinks with it."""
+    Adam): then a gradient a thousand times smaller still makes about the same step, where the SGD
+    family's step is ``lr`` times the gradient and shrinks with it."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
