@@ -252,3 +252,71 @@ def test_training_on_after_a_finished_run_shows_one_target_in_the_status_and_the
             await pilot.press("q")
 
     run(scenario())
+
+
+def recorded_run(root, lr: float, changes, *, epochs: int = 2):
+    """A run trained by a session with a recorder, ``changes(session)`` made live after its first
+    epoch; closed at the end."""
+    from tui_trainer.experiments.recording import Recorder
+    from tui_trainer.experiments.runs import list_runs
+
+    before = {r.path for r in list_runs(root)}
+    session = Session(small(optimizer="sgd", lr=lr, epochs=1), recorder=Recorder(root))
+    session.set_pace(None)
+    session.prepare_run()
+    session.run(lambda snap: None)
+    changes(session)
+    session.apply_live(with_overrides(session.config, epochs=epochs))
+    session.prepare_run()
+    session.run(lambda snap: None)
+    session.end_run()
+    [run] = [r for r in list_runs(root) if r.path not in before]
+    return run, session
+
+
+def test_the_run_store_gives_the_settings_a_run_ended_with():
+    from tui_trainer.experiments.runs import final_settings, read_metrics, settings_of
+
+    def changes(session):
+        session.set_lr(0.1)
+        session.set_hparams(momentum=0.9)
+        session.apply_live(with_overrides(session.config, batch_size="full"))
+
+    import tempfile
+    from pathlib import Path
+    with tempfile.TemporaryDirectory() as root:
+        run, session = recorded_run(Path(root), 0.01, changes)
+        assert run.settings["lr"] == 0.01 and "sgd.momentum" not in run.settings
+        final = final_settings(run, read_metrics(run.path))
+        assert final == settings_of(session.config)
+        assert final["lr"] == 0.1 and final["sgd.momentum"] == 0.9 and final["batch_size"] == "full"
+
+
+def test_the_runs_screen_shows_the_final_values_of_settings_changed_live(tmp_path, monkeypatch):
+    """Two runs that ended with the same lr, one of them from 0.01, which also set a momentum:
+    the panel says what each ended with, and what changed live (the panel listed 0.01 and no
+    momentum at all)."""
+    from tests.test_runs_screens import open_runs, text_of
+    from tui_trainer.experiments.runs import RUNS_ENV
+
+    monkeypatch.setenv(RUNS_ENV, str(tmp_path))
+    recorded_run(tmp_path, 0.01, lambda s: (s.set_lr(0.1), s.set_hparams(momentum=0.9)))
+    recorded_run(tmp_path, 0.1, lambda s: None)
+
+    async def scenario():
+        app = NNTuiApp(small(epochs=3))
+        async with app.run_test(size=(120, 36)) as pilot:
+            screen = await open_runs(pilot, app)
+            await pilot.press("space", "down", "space")
+            await pilot.pause()
+            diff = text_of(screen.query_one("#runs-diff"))
+            lines = [line.strip() for line in diff.splitlines()]
+            lr = lines.index("lr")
+            assert lines[:2] == ["Differs", "a -> b: changed live"]
+            assert lines[lr + 1:lr + 3] == ["● 0.1", "● 0.01 -> 0.1"], diff  # the newest first
+            m = lines.index("sgd.momentum")
+            assert lines[m + 1:m + 3] == ["● 0", "● 0 -> 0.9"], diff
+            assert "epochs" not in lines  # changed live alike in both: 1 -> 2
+            await pilot.press("escape")
+
+    run(scenario())

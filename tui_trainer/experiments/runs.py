@@ -358,6 +358,9 @@ class Metrics:
     steps: DownsampledSeries = field(default_factory=lambda: DownsampledSeries(CURVE_POINTS))
     """Mini-batch loss by step."""
     events: list[dict[str, Any]] = field(default_factory=list)
+    live: dict[str, Any] = field(default_factory=dict)
+    """The live changes read so far, folded: the last value of each setting changed live
+    (``final_settings`` puts them over the run's starting settings); bounded however many came."""
     metric: str = "accuracy"
     seconds: float = 0.0
     """Training seconds of all the epochs read (each epoch's own time, summed)."""
@@ -409,6 +412,7 @@ def _take(metrics: Metrics, r: dict[str, Any]) -> None:
         elif kind == "event":
             metrics.events.append(r)
             del metrics.events[:-CURVE_POINTS]
+            _fold_change(metrics.live, r)
     except (KeyError, TypeError, ValueError):
         pass
 
@@ -418,13 +422,59 @@ def _add(series: DownsampledSeries, x: float, y: Any) -> None:
         series.append(x, float(y))
 
 
+LIVE_SETTINGS = ("batch_size", "epochs", "patience", "l1", "l2", "dropout", "schedule")
+"""Settings a live change event of that name sets (``Session``'s run events), besides the optimizer's."""
+
+
+def _fold_change(live: dict[str, Any], event: dict[str, Any]) -> None:
+    """Fold one live change event (as the session records them) into ``live``."""
+    what = event.get("what")
+    if what == "lr" and "value" in event:
+        live["lr"] = event["value"]
+    elif what in ("optimizer", "hparams") and isinstance(event.get("name"), str):
+        live["optimizer"] = event["name"]
+        if "lr" in event:
+            live["lr"] = event["lr"]
+        hparams = event.get("hparams")
+        live["hparams"] = {"name": event["name"], "values": dict(hparams) if isinstance(hparams, dict) else {}}
+    elif what in LIVE_SETTINGS and "value" in event:
+        live[what] = event["value"]
+
+
+def final_settings(run: Run, metrics: Metrics) -> dict[str, Any]:
+    """``run.settings`` as the live changes in ``metrics`` left them: the settings the run ended
+    with (or has now), in the form ``settings_of`` gives."""
+    start = run.settings if isinstance(run.settings, dict) else {}
+    out = dict(start)
+    live = metrics.live
+    for key in ("optimizer", "lr"):
+        if key in live:
+            out[key] = live[key]
+    if "hparams" in live:
+        old = start.get("optimizer")
+        out = {k: v for k, v in out.items() if not (isinstance(old, str) and k.startswith(f"{old}."))}
+        out.update({f"{live['hparams']['name']}.{k}": v for k, v in sorted(live["hparams"]["values"].items())})
+    for key in LIVE_SETTINGS:
+        if key in live:
+            value = live[key]
+            if value is None or (key in ("l1", "l2", "dropout") and not value):
+                out.pop(key, None)  # off: ``settings_of`` leaves it out
+            else:
+                out[key] = value
+    return out
+
+
+def differing(settings: list[dict[str, Any]]) -> list[str]:
+    """The keys whose values are not the same in every one of ``settings``, in a stable order."""
+    keys: list[str] = []
+    for one in settings:
+        keys += [k for k in one if k not in keys]
+    return [k for k in keys if len({json.dumps(one.get(k)) for one in settings}) > 1]
+
+
 def differing_settings(runs: Iterable[Run]) -> list[str]:
     """The settings whose values are not the same in every run, in a stable order."""
-    runs = list(runs)
-    keys: list[str] = []
-    for run in runs:
-        keys += [k for k in run.settings if k not in keys]
-    return [k for k in keys if len({json.dumps(run.settings.get(k)) for run in runs}) > 1]
+    return differing([run.settings for run in runs])
 
 
 def overview(run: Run, metrics: Metrics | None = None) -> dict[str, Any]:

@@ -21,7 +21,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from ...experiments.files import about
-from ...experiments.runs import Metrics, Run, differing_settings, list_runs, metric_text, overview, read_metrics, runs_dir
+from ...engine import optimizers
+from ...experiments.runs import (Metrics, Run, differing, final_settings, list_runs, metric_text, overview,
+                                 read_metrics, runs_dir)
 from ..guard import Guarded
 from ..screen_size import AtAppSize
 from ..keys import key
@@ -50,6 +52,17 @@ def when(started: Any) -> str:
         return datetime.fromisoformat(started).strftime("%m-%d %H:%M")
     except ValueError:
         return started[:16]
+
+
+def setting_text(key: str, settings: dict[str, Any]) -> str:
+    """One setting of a run as the Differs panel shows it: a number short, an optimizer setting
+    the run left out as its default (when that optimizer is the run's), ``-`` for none."""
+    value = settings.get(key)
+    if value is None and "." in key:
+        name, hparam = key.split(".", 1)
+        if settings.get("optimizer") == name and name in optimizers.OPTIMIZERS:
+            value = optimizers.defaults(name).get(hparam)
+    return short(value) if number(value) is not None else ("-" if value is None else str(value))
 
 
 def run_cells(run: Run, row: dict[str, Any], selected: bool, color: RGB | None) -> tuple[Any, ...]:
@@ -238,22 +251,33 @@ class RunsScreen(LeavesSafely, AtAppSize, Guarded, Screen):
         if len(chosen) < 2:
             text.append("Mark two runs or more (space) to see the settings that differ.", style="dim")
             return text
-        try:
-            keys = differing_settings(chosen)
+        try:  # the settings each run began with, and those its live changes left it with
+            starts = [as_dict(run.settings) for run in chosen]
+            finals = [final_settings(run, self._read(run)) for run in chosen]
+            keys = list(dict.fromkeys(differing(starts) + differing(finals)))
+            texts = [[{k: setting_text(k, s) for k in keys} for s in (start, final)] for start, final in zip(starts, finals)]
         except (TypeError, AttributeError, ValueError):  # a damaged run.json: nothing to compare
             keys = []
         if not keys:
             text.append("Same settings.", style="bold")
             return text
         text.append("Differs\n", style="bold")
+        if any(start[k] != final[k] for k in keys for start, final in texts):
+            text.append("a ", style="dim")
+            text.append("->", style="yellow")
+            text.append(" b: changed live\n", style="dim")
         for k in keys:
             text.append(f"{k}\n", style="bold")
-            for run in chosen:
+            for run, (start, final) in zip(chosen, texts):
                 color = self.color_of(run.path) or GREY
-                value = as_dict(run.settings).get(k)
-                shown = short(value) if number(value) is not None else ("-" if value is None else str(value))
+                began, ended = start[k], final[k]
                 text.append("  ● ", style=rgb(color))
-                text.append(f"{shown}\n")
+                if began == ended:
+                    text.append(f"{ended}\n")
+                else:  # the value it began with, and the one its live changes left
+                    text.append(began)
+                    text.append(" -> ", style="yellow")
+                    text.append(f"{ended}\n")
         return text
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
