@@ -20,8 +20,11 @@ def config(**overrides) -> ExperimentConfig:
     return with_overrides(ExperimentConfig(), **{**base, **overrides})
 
 
+TIMINGS = {"seconds_per_step", "seconds", "seconds_to_target"}
+
+
 def without_timing(rows):
-    return [{k: v for k, v in row.items() if k != "seconds_per_step"} for row in rows]
+    return [{k: v for k, v in row.items() if k not in TIMINGS} for row in rows]
 
 
 def test_every_lane_starts_from_the_same_weights_in_its_own_arrays():

@@ -320,3 +320,19 @@ def test_the_runs_screen_shows_the_final_values_of_settings_changed_live(tmp_pat
             await pilot.press("escape")
 
     run(scenario())
+
+
+def test_training_on_after_a_finished_run_is_a_change_of_its_epochs_in_the_run_store(tmp_path):
+    from tui_trainer.experiments.recording import Recorder
+    from tui_trainer.experiments.runs import final_settings, list_runs, read_metrics
+
+    session = Session(small(epochs=1), recorder=Recorder(tmp_path))
+    session.set_pace(None)
+    for _ in range(2):
+        session.prepare_run()
+        session.run(lambda snap: None)
+    assert session.state == "finished" and session.config.training.epochs == 2
+    session.end_run()
+    [run] = list_runs(tmp_path)
+    assert run.settings["epochs"] == 1
+    assert final_settings(run, read_metrics(run.path))["epochs"] == 2

@@ -199,6 +199,60 @@ def training_options(fn):
 
 
 @main.command(cls=OneLineUsageErrors)
+def race_target(race, rows: list[dict]) -> float | None:
+    """The cost the race's to-target numbers count to: its target loss, else (filled into ``rows``:
+    ``steps_to_target``, ``samples_to_target``, ``seconds_to_target``) the highest final cost below
+    the start, a level every lane that improved reached (``auto_target``); None when none did."""
+    from ..experiments.lab import auto_target
+
+    if race.target_loss is not None:
+        return race.target_loss
+    level = auto_target(race.initial_loss, [None if r["diverged"] else r["final_loss"] for r in rows])
+    for lane, row in zip(race.lanes, rows):
+        mark = None if level is None or row["diverged"] else lane.reached(level)
+        row["steps_to_target"] = None if mark is None else mark.steps
+        row["samples_to_target"] = None if mark is None else mark.samples
+        row["seconds_to_target"] = None if mark is None else mark.seconds
+    return level
+
+
+def race_lines(race, rows: list[dict], dataset: str, epochs: int, target: float | None, *, auto: bool) -> list[str]:
+    """A race's results as text within 80 columns: what each lane reached, then what it took, in
+    updates, training samples seen and seconds of its own training (the shared evaluation not
+    counted), in all and to the target cost."""
+    from ..engine.numbers import figure
+
+    metric = "accuracy" if "val_accuracy" in rows[0] else "r2"
+    w = max(len("lane"), *(len(r["label"]) for r in rows)) + 2
+
+    def count(value) -> str:
+        return "-" if value is None else f"{value:,}"
+
+    def seconds(value) -> str:
+        return figure(value, 3, missing="-")
+
+    lines = [f"{dataset}: {race.lanes[0].trainer.net.summary()}, {plural(epochs, 'epoch')}, "
+             f"initial cost {race.initial_loss:.4f}",
+             f"{'lane':<{w}}{'lr':>9}{'upd/ep':>8}{'final cost':>11}{'val loss':>10}{'val ' + metric:>13}"
+             f"{'us/upd':>8}"]
+    for r in rows:
+        status = "diverged" if r["diverged"] else "<- best" if r["best"] else ""
+        per_step = None if r["seconds_per_step"] is None else r["seconds_per_step"] * 1e6
+        lines.append(f"{r['label']:<{w}}{r['lr']:>9g}{r['updates_per_epoch']:>8}{_cell(r['final_loss']):>11}"
+                     f"{_cell(r['val_loss']):>10}{_cell(r['val_' + metric]):>13}{_cell(per_step, 0):>8}"
+                     f"  {status}".rstrip())
+    to = "to target: none (no lane improved)" if target is None else f"to cost {target:.4f}"
+    lines += ["", f"{'':<{w}}{'trained':^33}{to:^33}".rstrip(),
+              f"{'lane':<{w}}" + f"{'updates':>11}{'samples':>11}{'seconds':>11}" * 2]
+    for r in rows:
+        lines.append(f"{r['label']:<{w}}{count(r['steps']):>11}{count(r['samples_seen']):>11}"
+                     f"{seconds(r['seconds']):>11}{count(r['steps_to_target']):>11}"
+                     f"{count(r['samples_to_target']):>11}{seconds(r['seconds_to_target']):>11}")
+    if auto and target is not None:
+        lines.append("target (auto): the highest final cost every improving lane reached")
+    return lines
+
+
 @click.option("--optimizers", "names", callback=parse_optimizers, cls=OptimizerOption,
               help="Optimizers to race, comma-separated, from: {names} (default: all of them).")
 @click.option("--lrs", callback=parse_lrs,
@@ -240,19 +294,11 @@ def compare(names, lrs, epochs, target_loss, batch_modes, datasets, tune_lr, dat
                           "--batch-modes" if batch_modes is not None else "--optimizers")
     rows = race.run()
     if as_json:
-        click.echo(json.dumps({"runs": rows}))
+        click.echo(json.dumps({"runs": rows, "target": target, "target_auto": target_loss is None}))
         return
-    metric = "accuracy" if "val_accuracy" in rows[0] else "r2"
-    click.echo(f"{cfg.data.dataset}: {race.lanes[0].trainer.net.summary()}, {plural(epochs, 'epoch')}, "
-               f"initial cost {race.initial_loss:.4f}")
-    click.echo(f"{'lane':<16}{'lr':>9}{'updates/ep':>11}{'final cost':>11}{'val loss':>10}{'val ' + metric:>13}"
-               f"{'to target':>10}{'us/update':>10}")
-    for r in rows:
-        status = "diverged" if r["diverged"] else "<- best" if r["best"] else ""
-        per_step = None if r["seconds_per_step"] is None else r["seconds_per_step"] * 1e6
-        click.echo(f"{r['label']:<16}{r['lr']:>9g}{r['updates_per_epoch']:>11}{_cell(r['final_loss']):>11}"
-                   f"{_cell(r['val_loss']):>10}{_cell(r['val_' + metric]):>13}{_cell(r['steps_to_target'], 0):>10}"
-                   f"{_cell(per_step, 0):>10}  {status}".rstrip())
+    target = race_target(race, rows)
+    for line in race_lines(race, rows, cfg.data.dataset, epochs, target, auto=target_loss is None):
+        click.echo(line)
 
 
 def _matrix(names, lrs, epochs, target_loss, batch_modes, datasets, tune_lr, dataset, hidden, seed, batch_size,

@@ -58,6 +58,19 @@ def batch_mode_entries(optimizer: str, batch_sizes, lr: float | None = None,
     return [RaceEntry(optimizer, lr, dict(hparams or {}), batch_mode_label(size), size) for size in batch_sizes]
 
 
+@dataclass(frozen=True)
+class LaneMark:
+    """Where a lane stood at the end of an epoch (epoch 0: the shared start), in each unit a race
+    can be compared by: updates, samples seen and seconds of its own training."""
+
+    epoch: int
+    steps: int
+    samples: int
+    seconds: float
+    cost: float
+    """The cost over the training set."""
+
+
 class Lane:
     """One entry's own network, optimizer and trainer, and what the race recorded about it."""
 
@@ -69,11 +82,26 @@ class Lane:
         """Time spent in this lane's updates (epoch-end evaluation, the same for all, excluded)."""
         self.steps_to_target: int | None = None
         """Updates made when the cost first reached the race's target loss; None until then."""
+        self.marks: list[LaneMark] = [LaneMark(0, 0, 0, 0.0, race.initial_loss)]
+        """One per epoch end, the shared start first."""
         self._race = race
-        self._updated_at: float | None = None
-        """When the latest update's optimizer step ended; None until it has."""
+        self._started = 0.0
+        """When the update in progress began."""
         trainer.on_step = self._after_update
         trainer.on_epoch = self._after_epoch
+
+    @property
+    def samples_seen(self) -> int:
+        """Training samples the updates so far have used (an epoch's last batch may be smaller)."""
+        t = self.trainer
+        n = len(t.data.X_train)
+        epochs, rest = divmod(t.step_count, t.steps_per_epoch)
+        return epochs * n + rest * (n if t.batch_size == "full" else min(t.batch_size, n))
+
+    def reached(self, target: float) -> LaneMark | None:
+        """The first epoch end at which the cost was at most ``target`` (None: none yet), as
+        ``steps_to_target`` counts it: a race's start, before any update, is not one."""
+        return next((mark for mark in self.marks[1:] if mark.cost <= target), None)
 
     @property
     def diverged(self) -> bool:
@@ -83,20 +111,18 @@ class Lane:
         return self.diverged or self.trainer.epoch >= epochs
 
     def advance(self) -> None:
-        """One update, timed up to the end of the optimizer step."""
-        started = time.perf_counter()
-        self._updated_at = None
+        """One update, timed up to the end of the optimizer step (see ``_after_update``)."""
+        self._started = time.perf_counter()
         self.trainer.step()
-        if self._updated_at is not None:
-            self.seconds += self._updated_at - started
 
     def _after_update(self, record: StepRecord) -> None:
-        self._updated_at = time.perf_counter()
+        self.seconds += time.perf_counter() - self._started  # before the epoch's end counts it
         self.losses.append(record.loss)
         if self._race.on_step is not None:
             self._race.on_step(self, record)
 
     def _after_epoch(self, record: EpochRecord) -> None:
+        self.marks.append(LaneMark(record.epoch, record.step, self.samples_seen, self.seconds, record.train_loss))
         target = self._race.target_loss
         if target is not None and self.steps_to_target is None and record.train_loss <= target:
             self.steps_to_target = record.step
@@ -111,6 +137,8 @@ class Lane:
         ended = {"train_loss": None, "val_loss": None, "train_metric": None, "val_metric": None}
         if not self.diverged:
             ended = {k: finite_or_none(v) for k, v in t.evaluate().items()}  # non-finite: no result (JSON)
+        target = self._race.target_loss
+        reached = None if target is None else self.reached(target)
         diverged = ended_diverged(self.diverged, ended["train_loss"], initial_loss)
         divergence = None if t.divergence is None else str(t.divergence)
         if diverged and divergence is None:
@@ -131,7 +159,11 @@ class Lane:
             f"val_{metric}": ended["val_metric"],
             "epochs": t.epoch,
             "steps": t.step_count,
+            "samples_seen": self.samples_seen,
+            "seconds": self.seconds,
             "steps_to_target": self.steps_to_target,
+            "samples_to_target": None if reached is None else reached.samples,
+            "seconds_to_target": None if reached is None else reached.seconds,
             "seconds_per_step": self.seconds / t.step_count if t.step_count else None,
             "diverged": diverged,
             "divergence": divergence,

@@ -21,6 +21,10 @@ from .controller import SNAPSHOT_INTERVAL, Controller
 from .lab import Lane, Race
 
 
+X_AXES = ("epoch", "updates", "samples", "seconds")
+"""What a race's progress can be measured in: epochs, updates, training samples seen, seconds of training."""
+
+
 @dataclass(frozen=True)
 class LaneSnapshot:
     """One lane's progress, as copies: safe to keep on the UI thread."""
@@ -30,20 +34,38 @@ class LaneSnapshot:
     """Epochs at which ``costs`` were measured: 0 (the shared start), 1, 2, ..."""
     costs: np.ndarray
     """The cost over the training set at those epochs."""
+    at_updates: np.ndarray
+    """Updates made by those epochs' ends."""
+    at_samples: np.ndarray
+    """Training samples seen by then (an epoch's worth per epoch, whatever the batch mode)."""
+    at_seconds: np.ndarray
+    """Seconds of this lane's own updates by then (the shared epoch-end evaluation not counted)."""
     val_loss: float | None
     metric: float | None
     """Training accuracy or R^2 at the latest epoch end."""
     val_metric: float | None
     steps: int
     steps_per_epoch: int
+    samples_per_epoch: int
+    """Training samples: the samples seen in one epoch."""
     diverged: bool
     seconds_per_step: float | None
 
     def steps_to(self, target: float) -> int | None:
         """Updates made when the epoch-end cost first reached ``target`` (None: not yet), for a
         target chosen after the race (a race given one counts it itself: ``Lane.steps_to_target``)."""
+        reached = self.to(target, "updates")
+        return None if reached is None else int(reached)
+
+    def along(self, axis: str) -> np.ndarray:
+        """Where the costs were measured on ``axis``: one of ``X_AXES``."""
+        return {"epoch": self.epochs, "updates": self.at_updates, "samples": self.at_samples,
+                "seconds": self.at_seconds}[axis]
+
+    def to(self, target: float, axis: str) -> float | None:
+        """How far along ``axis`` (``X_AXES``) the epoch-end cost first reached ``target``; None: not yet."""
         reached = np.flatnonzero(self.costs <= target)
-        return None if not len(reached) else int(self.epochs[reached[0]]) * self.steps_per_epoch
+        return None if not len(reached) else float(self.along(axis)[reached[0]])
 
 
 @dataclass(frozen=True)
@@ -70,7 +92,6 @@ class RaceSession(Controller):
         self._build = build
         self.race: Race | None = None
         """The race, once built; only the worker thread touches it while ``run`` runs."""
-        self._curves: dict[str, list[tuple[int, float]]] = {}
         self._latest: dict[str, EpochRecord] = {}
         self._stop = threading.Event()
         self.stepping = False
@@ -98,7 +119,6 @@ class RaceSession(Controller):
     def _run(self, emit: Callable[[RaceSnapshot], None]) -> None:
         if self.race is None:
             race = self._build()
-            self._curves = {lane.label: [(0, race.initial_loss)] for lane in race.lanes}
             race.on_epoch = self._record
             self.race = race
         race = self.race
@@ -116,7 +136,6 @@ class RaceSession(Controller):
 
     def _record(self, lane: Lane, record: EpochRecord) -> None:
         """Each lane's epoch-end numbers, as the race reports them (on the worker thread)."""
-        self._curves[lane.label].append((record.epoch, record.train_loss))
         self._latest[lane.label] = record
 
     def snapshot(self) -> RaceSnapshot:
@@ -126,18 +145,22 @@ class RaceSession(Controller):
         assert race is not None, "the race is built by the first run"
         lanes = []
         for lane in race.lanes:
-            curve = np.array(self._curves[lane.label], dtype=float)
+            curve = np.array([(m.epoch, m.cost, m.steps, m.samples, m.seconds) for m in lane.marks], dtype=float)
             rec = self._latest.get(lane.label)
             t = lane.trainer
             lanes.append(LaneSnapshot(
                 label=lane.label,
                 epochs=curve[:, 0].copy(),
                 costs=curve[:, 1].copy(),
+                at_updates=curve[:, 2].copy(),
+                at_samples=curve[:, 3].copy(),
+                at_seconds=curve[:, 4].copy(),
                 val_loss=None if rec is None else rec.val_loss,
                 metric=None if rec is None else rec.train_metric,
                 val_metric=None if rec is None else rec.val_metric,
                 steps=t.step_count,
                 steps_per_epoch=t.steps_per_epoch,
+                samples_per_epoch=len(t.data.X_train),
                 diverged=lane.diverged,
                 seconds_per_step=lane.seconds / t.step_count if t.step_count else None,
             ))

@@ -355,6 +355,8 @@ class Session(Controller):
             self.target_epochs = min(self.trainer.epoch + self.config.training.epochs, MAX_EPOCHS)
             training = replace(self.config.training, epochs=self.target_epochs)
             self.experiment.config = replace(self.config, training=training)
+            if self.recorder is not None:  # the open run's change (a run opened below begins with it)
+                self.recorder.event(self.trainer.step_count, "epochs", value=self.target_epochs)
         if self.recorder is not None:
             self.recorder.begin(self.experiment, source="app")
         if self.state == "diverged":

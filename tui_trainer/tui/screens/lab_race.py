@@ -1,8 +1,9 @@
 """The optimizer race: several optimizers (or the batch modes of one) trained side by side.
 
 Every lane starts from the same weights and sees the same batches in the same order (``tui_trainer.experiments.lab.Race``),
-so the curves differ only by what is compared. The plot overlays each lane's cost per epoch; the lane list is
-the legend and the results table at once.
+so the curves differ only by what is compared. The plot overlays each lane's cost at each epoch's end, along
+epochs, updates, training samples seen or seconds of training (``x`` cycles them); the lane list is the legend
+and the results table at once.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from ...engine.numbers import DASH, figure
 from ...engine.optimizers import OPTIMIZERS
 from ...experiments.hparam_text import hparams_hint, hparams_text, parse_hparams, parse_positive
 from ...experiments.lab import Race, RaceEntry, auto_target, batch_mode_label, race_lr
-from ...experiments.race_session import RaceSnapshot
+from ...experiments.race_session import X_AXES, RaceSnapshot
 from ...experiments.wording import plural
 from ..widgets.lane_colors import rgb
 from ..widgets.lane_list import LaneList, LaneSpec
@@ -42,6 +43,14 @@ RACE_EPOCHS = 30
 """Epochs a race runs when the experiment asks for more: enough to tell optimizers apart, quick to watch."""
 DEFAULT_MINI_BATCH = 32
 START_HINT = "space: start the race"
+AXIS_TEXT = {
+    # axis: (the x axis's title, the header's word for it, the to-target column's unit)
+    "epoch": ("epoch", None, "to "),
+    "updates": ("updates", Part("x: updates"), "to "),
+    "samples": ("samples seen", Part("x: samples seen", "x: samples"), "smp→"),
+    "seconds": ("seconds of training", Part("x: seconds"), "s→"),
+}
+"""How each of ``X_AXES`` is told: the race is measured at each epoch's end, along this axis."""
 STARTING_HINT = "starting the race: every lane from the same weights"
 
 
@@ -102,6 +111,9 @@ class RaceScreen(RaceLabScreen):
         key("m", "toggle_mode", "Batch modes", title="Race batch modes",
             help="Full / mini / single batch for the highlighted optimizer"),
         key("l", "toggle_log", "Log", show=False, title="Log scale", help="Plot the cost on a logarithmic axis"),
+        key("x", "cycle_axis", "X axis", show=False, title="Plot along epochs / updates / samples / seconds",
+            help="The x axis, and the unit of the to-target column: epochs, updates, training samples seen, "
+                 "or seconds of each lane's own training"),
         key("1", "toggle_lane(1)", "On/off", key_display="1-8"),
         *(key(str(n), f"toggle_lane({n})", "On/off", show=False) for n in range(2, 9)),
         key("u", "use_best", "Use best", show=False, title="Use the best lane",
@@ -125,6 +137,8 @@ class RaceScreen(RaceLabScreen):
         self.target: float | None = None
         """The target cost typed in; None: ``auto_target`` of the results."""
         self.log_scale = False
+        self.x_axis = "epoch"
+        """What the plot's x axis and the to-target column measure: one of ``X_AXES``."""
         self._settings: Any = None
 
     # -- layout ------------------------------------------------------------------------------------
@@ -172,7 +186,7 @@ class RaceScreen(RaceLabScreen):
         head = f"{'':4}{'optimizer' if not batch else 'mode':<11}{'lr':<10}"
         cols = f"{'upd/ep':>6}" if batch else ""
         cols += f"{'cost':>8}" + (f"{'val loss':>9}{'val ' + short:>8}" if validation else f"{'':>9}{short:>8}")
-        to = "to " + (figure(target, 3) if target is not None else "tgt")
+        to = _to_header(AXIS_TEXT[self.x_axis][2], target)
         cols += f"{to:>9}{'µs/upd':>7}"
         return Text(head + cols, no_wrap=True, overflow="ellipsis")
 
@@ -193,6 +207,9 @@ class RaceScreen(RaceLabScreen):
         if self.mode == "optimizers":
             parts.append(Part(f"batch {self.config.training.batch_size}", drop=2))
         parts.append(Part(plural(self.epochs, "epoch"), drop=3))
+        axis = AXIS_TEXT[self.x_axis][1]
+        if axis is not None:
+            parts.append(axis)
         if snap is not None:
             cost = figure(snap.initial_loss, 4)
             parts.append(Part(f"start cost {cost}", f"start {cost}", drop=1))
@@ -365,6 +382,16 @@ class RaceScreen(RaceLabScreen):
         self.log_scale = not self.log_scale
         self._plot(self.snapshot)
 
+    def action_cycle_axis(self) -> None:
+        """Epochs -> updates -> samples seen -> seconds -> epochs, for the plot and the to-target column."""
+        self.x_axis = X_AXES[(X_AXES.index(self.x_axis) + 1) % len(X_AXES)]
+        self._show_header()
+        self._plot(self.snapshot)
+        if self.snapshot is not None:
+            self._table(self.snapshot)
+        else:
+            self._lanes().set_header(self._lane_header(batch=self.mode == "batch"))
+
     def action_use_best(self) -> None:
         """Apply the finished race's best lane (optimizer and rate) to the current experiment."""
         from .lab_matrix import use_optimizer
@@ -406,8 +433,18 @@ class RaceScreen(RaceLabScreen):
         self._show_header()
 
     def _plot_options(self, snapshot: RaceSnapshot | None) -> PlotOptions:
-        return PlotOptions(log_y=self.log_scale, x_label="epoch", y_label="cost", x_integer=True,
-                           x_range=(0, self.epochs))
+        axis = self.x_axis
+        x_range: tuple[float, float] | None = (0, self.epochs)
+        if snapshot is not None and snapshot.lanes:
+            if axis == "updates":
+                x_range = (0, self.epochs * max(lane.steps_per_epoch for lane in snapshot.lanes))
+            elif axis == "samples":
+                x_range = (0, self.epochs * snapshot.lanes[0].samples_per_epoch)
+            elif axis == "seconds":  # how long a lane takes is known only once it has taken it
+                longest = max(float(lane.at_seconds[-1]) for lane in snapshot.lanes)
+                x_range = (0, longest) if longest > 0 else None
+        return PlotOptions(log_y=self.log_scale, x_label=f"{AXIS_TEXT[axis][0]} · x: next axis", y_label="cost",
+                           x_integer=axis != "seconds", x_range=x_range)
 
     def _plot(self, snapshot: RaceSnapshot | None) -> None:
         lanes = self._lanes()
@@ -415,7 +452,7 @@ class RaceScreen(RaceLabScreen):
         if snapshot is not None:
             for lane in snapshot.lanes:
                 spec = next(s for s in lanes.specs if s.key == lane.label)
-                series.append(PlotSeries(spec.label, lane.epochs, lane.costs, spec.color, spec.letter))
+                series.append(PlotSeries(spec.label, lane.along(self.x_axis), lane.costs, spec.color, spec.letter))
         live = self.running and snapshot is not None and snapshot.results is None
         plot = self.query_one(MultiPlot)
         plot.hint = STARTING_HINT if snapshot is None and self.running else START_HINT
@@ -443,12 +480,12 @@ class RaceScreen(RaceLabScreen):
                 val, metric = lane.val_loss, lane.val_metric if validation else lane.metric
             reached = None
             if target is not None and not lane.diverged:
-                reached = lane.steps_to(target)
+                reached = lane.to(target, "updates" if self.x_axis == "epoch" else self.x_axis)
             text = Text(no_wrap=True, overflow="ellipsis")
             if batch:
                 text.append(f"{lane.steps_per_epoch:>6}")
             text.append(f"{figure(cost, 4):>8}{figure(val, 4) if validation else '':>9}")
-            text.append(f"{_metric(metric, snap.metric_name):>8}{DASH if reached is None else reached:>9}")
+            text.append(f"{_metric(metric, snap.metric_name):>8}{self._amount(reached):>9}")
             if self.freeze_timings:
                 per = "--"
             else:
@@ -459,6 +496,27 @@ class RaceScreen(RaceLabScreen):
             elif row is not None and row["best"]:
                 text.append(" ★ best", style="bold green")
             lanes.set_result(lane.label, text)
+
+
+    def _amount(self, value: float | None) -> str:
+        """A to-target cell in the x axis's unit: updates (for epochs too), samples or seconds."""
+        if value is None:
+            return DASH
+        if self.x_axis == "seconds":
+            return "--" if self.freeze_timings else figure(value, 3)
+        return f"{int(value)}"
+
+
+def _to_header(unit: str, target: float | None) -> str:
+    """The to-target column's name, e.g. ``to 0.645`` or ``smp→0.65``: at most 8 cells (the column
+    is 9 wide), so that it keeps a space from the column before it."""
+    if target is None:
+        return unit + "tgt"
+    for digits in (3, 2, 1):
+        text = unit + figure(target, digits)
+        if len(text) <= 8:
+            return text
+    return text
 
 
 def _has_validation(snap: RaceSnapshot) -> bool:
