@@ -198,7 +198,6 @@ def training_options(fn):
 # --- compare ------------------------------------------------------------------------------------
 
 
-@main.command(cls=OneLineUsageErrors)
 def race_target(race, rows: list[dict]) -> float | None:
     """The cost the race's to-target numbers count to: its target loss, else (filled into ``rows``:
     ``steps_to_target``, ``samples_to_target``, ``seconds_to_target``) the highest final cost below
@@ -253,6 +252,7 @@ def race_lines(race, rows: list[dict], dataset: str, epochs: int, target: float 
     return lines
 
 
+@main.command(cls=OneLineUsageErrors)
 @click.option("--optimizers", "names", callback=parse_optimizers, cls=OptimizerOption,
               help="Optimizers to race, comma-separated, from: {names} (default: all of them).")
 @click.option("--lrs", callback=parse_lrs,
@@ -293,10 +293,10 @@ def compare(names, lrs, epochs, target_loss, batch_modes, datasets, tune_lr, dat
     race = _within_budget(lambda: Race(cfg, entries, target_loss=target_loss), len(entries),
                           "--batch-modes" if batch_modes is not None else "--optimizers")
     rows = race.run()
+    target = race_target(race, rows)
     if as_json:
         click.echo(json.dumps({"runs": rows, "target": target, "target_auto": target_loss is None}))
         return
-    target = race_target(race, rows)
     for line in race_lines(race, rows, cfg.data.dataset, epochs, target, auto=target_loss is None):
         click.echo(line)
 
