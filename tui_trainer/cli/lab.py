@@ -260,7 +260,8 @@ def race_lines(race, rows: list[dict], dataset: str, epochs: int, target: float 
 @click.option("--epochs", type=click.IntRange(min=1, max=MAX_LAB_EPOCHS), default=30, show_default=True,
               help="Epochs per lane.")
 @click.option("--target-loss", type=float, callback=positive,
-              help="Report how many updates each lane needed to bring the cost down to this.")
+              help="Report the updates, samples seen and seconds each lane needed to bring the cost down to this "
+                   "(default: the highest final cost every improving lane reached).")
 @click.option("--batch-modes", callback=parse_batch_modes,
               help="Race batch modes of one optimizer instead, e.g. full,32,1.")
 @click.option("--datasets", callback=parse_datasets,

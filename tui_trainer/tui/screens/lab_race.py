@@ -157,7 +157,8 @@ class RaceScreen(RaceLabScreen):
             yield Input(str(self.epochs), compact=True, id="race-epochs", restrict=r"\d*")
             yield Label("target")
             target = Input("auto", compact=True, id="race-target", select_on_focus=True)
-            target.tooltip = "Count the updates each lane needs to bring the cost down to this.\n" \
+            target.tooltip = "Count what each lane needs to bring the cost down to this, in the x axis's unit\n" \
+                             "(updates for epochs; x switches to samples seen or seconds).\n" \
                              "auto: the highest final cost below the start, a level every improving lane reached."
             yield target
         yield Footer()
