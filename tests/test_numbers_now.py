@@ -336,3 +336,38 @@ def test_training_on_after_a_finished_run_is_a_change_of_its_epochs_in_the_run_s
     [run] = list_runs(tmp_path)
     assert run.settings["epochs"] == 1
     assert final_settings(run, read_metrics(run.path))["epochs"] == 2
+
+
+def spiked_series():
+    """1,505 steps falling from 0.3 to 0.01, then a divergence: 0.88, 10, 86.5, 40.3 (as sgd at lr 50
+    on moons gave); the validation loss every 5 steps, 17.9 at the last."""
+    import numpy as np
+
+    x = np.arange(1, 1506, dtype=float)
+    y = 0.3 * np.exp(-x / 300) + 0.01
+    y[-4:] = [0.88, 9.99, 86.5, 40.3]
+    vx = x[4::5]
+    vy = 1.1 * y[4::5]
+    vy[-1] = 17.86
+    return x, y, vx, vy
+
+
+def test_the_loss_plot_shows_a_divergence_spike_at_its_height_on_both_scales():
+    """Thinning to two points a column averaged the spike away (on the log axis a geometric mean:
+    the axis ended near 0.5; on the linear one at 12.5): the axis reaches the spike and the curve is
+    drawn up to it."""
+    from tui_trainer.tui.widgets.loss_plot import build_plot
+
+    for log_scale in (True, False):
+        lines = [s.text for s in build_plot(80, 20, *spiked_series(), log_scale=log_scale)]
+        rows = [line.split("┤")[0].strip() if "┤" in line else "" for line in lines]
+        ticks = [r for r in rows if r]
+        if log_scale:
+            assert ticks[:3] == ["10", "1", "0.1"], lines  # decades up to the spike
+            ten = rows.index("10")
+            assert any(ch not in " ●" for line in lines[1:ten] for ch in line[4:]), lines  # drawn above 10
+            marks = [line.rfind("●") for line in lines[:rows.index("1")]]
+            assert max(marks) > 70, lines  # the last validation loss, 17.9, marked up there too
+        else:
+            assert float(ticks[0]) >= 75, lines  # the axis reaches 86.5 (it ended at 12.5)
+        assert lines[1].rstrip()[-1] not in " │", lines  # the peak is drawn in the top row

@@ -162,11 +162,13 @@ class DownsampledSeries:
                 f"bucket_width={self._width}, capacity={self.capacity})")
 
 
-def thin(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
+def thin(x: np.ndarray, y: np.ndarray, max_points: int, *, keep_peak: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Downsample (x, y) to at most ``max_points`` by averaging runs of neighbouring points.
 
     Each output point is the mean x and the mean finite y of its run (NaN when the run has no finite y).
-    Arrays already short enough come back as float copies. Vectorised: ~0.5 ms for 100k points.
+    ``keep_peak``: the run holding the largest finite y gives that point itself instead, so that a
+    spike (a divergence) keeps its height. Arrays already short enough come back as float copies.
+    Vectorised: ~0.5 ms for 100k points.
     """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -186,4 +188,8 @@ def thin(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.
     with np.errstate(invalid="ignore", divide="ignore"):
         y_mean = y_sum / y_count
     y_mean[y_count == 0] = np.nan
+    if keep_peak and finite.any():
+        peak = int(np.argmax(np.where(finite, y, -np.inf)))
+        run = int(np.searchsorted(starts, peak, side="right")) - 1
+        x_mean[run], y_mean[run] = x[peak], y[peak]
     return x_mean, y_mean

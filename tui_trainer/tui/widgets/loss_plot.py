@@ -148,11 +148,12 @@ def build_plot(
         sy, vy = np.log10(sy), np.log10(vy)
 
     # About two points per column (braille has two dot columns per cell); the limits come from what is
-    # drawn, so a spike that thinning averages away does not leave empty rows. The y labels take ~4 columns.
+    # drawn, and each curve's highest point is drawn itself (not averaged with its neighbours), so a
+    # divergence spike keeps its height on both scales. The y labels take ~4 columns.
     max_points = 2 * max(1, width - 5)
-    sx, sy = thin(sx, sy, max_points)
-    vx_line, vy_line = thin(vx, vy, max_points)
-    vx_mark, vy_mark = thin(vx, vy, max(1, (width - 5) // 4))  # markers at most every ~4 columns
+    sx, sy = thin(sx, sy, max_points, keep_peak=True)
+    vx_line, vy_line = thin(vx, vy, max_points, keep_peak=True)
+    vx_mark, vy_mark = thin(vx, vy, max(1, (width - 5) // 4), keep_peak=True)  # markers at most every ~4 columns
 
     # Limits over both series, widened when they collapse to a point.
     all_x = np.concatenate([sx, vx_line])
