@@ -1,6 +1,7 @@
 """Every number on screen describes the current state: the elapsed time across pauses and
 restarts, the numbers after a divergence, the lr an explained step used, the epochs a run goes to."""
 
+import json
 import threading
 import time
 
@@ -371,3 +372,21 @@ def test_the_loss_plot_shows_a_divergence_spike_at_its_height_on_both_scales():
         else:
             assert float(ticks[0]) >= 75, lines  # the axis reaches 86.5 (it ended at 12.5)
         assert lines[1].rstrip()[-1] not in " │", lines  # the peak is drawn in the top row
+
+
+def test_runs_compare_shows_the_values_runs_ended_with(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from tui_trainer.cli import main as cli_main
+
+    monkeypatch.setenv("COLUMNS", "80")
+    first, _ = recorded_run(tmp_path, 0.01, lambda s: s.set_lr(0.1))
+    second, _ = recorded_run(tmp_path, 0.1, lambda s: None)
+    args = ["runs", "compare", first.id, second.id, "--runs-dir", str(tmp_path), "--no-plot"]
+    result = CliRunner().invoke(cli_main, args)
+    assert result.exit_code == 0, result.output
+    lr = next(line for line in result.output.splitlines() if line.startswith("lr"))
+    assert lr.split()[1:] == ["0.01", "->", "0.1", "0.1"], result.output
+    assert "a -> b: changed live, from a to b" in result.output
+    data = json.loads(CliRunner().invoke(cli_main, args + ["--json"]).output.splitlines()[-1])
+    assert data["settings"]["lr"] == [0.01, 0.1] and data["final_settings"]["lr"] == [0.1, 0.1]

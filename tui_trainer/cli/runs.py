@@ -314,19 +314,24 @@ def compare(ctx: click.Context, refs, metric, no_plot, as_json, runs_dir) -> Non
         raise UserError("compare needs at least two runs, e.g. `nn-tui runs compare ID ID`")
     metrics = [store.read_metrics(r.path) for r in chosen]
     rows = [store.overview(r, m) for r, m in zip(chosen, metrics)]
-    differ = store.differing_settings(chosen)
+    starts = [r.settings for r in chosen]
+    ends = [store.final_settings(r, m) for r, m in zip(chosen, metrics)]  # after the changes made live
+    differ = list(dict.fromkeys(store.differing(starts) + store.differing(ends)))
     curves = [_curve(m, metric) for m in metrics]
     if as_json:
         click.echo(json.dumps({
             "runs": rows,
-            "settings": {k: [r.settings.get(k) for r in chosen] for k in differ},
+            "settings": {k: [s.get(k) for s in starts] for k in differ},
+            "final_settings": {k: [e.get(k) for e in ends] for k in differ},
             "metric": metric,
             "curves": [{"id": r.id, "metric": used, "x": x, "y": y} for r, (used, x, y) in zip(chosen, curves)],
         }))
         return
     width, height = _width(), _height()
     labels = [_label(r) for r in chosen]
-    settings = [(k, [_setting(r.settings.get(k)) for r in chosen]) for k in differ]
+    settings = [(k, [_setting(s.get(k)) if _setting(s.get(k)) == _setting(e.get(k))
+                     else f"{_setting(s.get(k))} -> {_setting(e.get(k))}" for s, e in zip(starts, ends)])
+                for k in differ]
     finals = [
         ("status", [r["status"] for r in rows]),
         ("epochs", [_number(r["epochs"]) for r in rows]),
@@ -338,6 +343,8 @@ def compare(ctx: click.Context, refs, metric, no_plot, as_json, runs_dir) -> Non
     out = _side_by_side("", labels, settings + [("", [""] * len(labels))] + finals if settings else finals, width)
     if not settings:
         out.insert(0, "same settings")
+    elif any("->" in cell for _, cells in settings for cell in cells):
+        out.append("a -> b: changed live, from a to b")
     for line in out:
         click.echo(line)
     if no_plot:
