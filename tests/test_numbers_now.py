@@ -110,6 +110,19 @@ def test_after_a_divergence_the_numbers_are_the_restored_weights():
     exploded = trainer.history[-1]
     assert exploded.val_loss != now["val_loss"]  # what the status showed before
     assert (snap.divergence_step, snap.restored_step) == (trainer.divergence.step, restored)
+    assert snap.loss == now["train_loss"]  # full batch: the cost row is the restored weights' cost
+
+
+def test_after_a_divergence_in_mini_batches_no_batch_loss_of_gone_weights_is_shown():
+    """The last batch's loss was measured on weights that are gone (it read 317 beside a cost of
+    0.62): none is shown until a step is made on the weights put back."""
+    session = Session(small(dataset="moons", optimizer="sgd", lr=20.0, batch_size=32, epochs=20))
+    session.set_pace(None)
+    session.prepare_run()
+    session.run(lambda snap: None)
+    assert session.state == "diverged"
+    snap = session.snapshot()
+    assert snap.loss is None and snap.train_loss == session.trainer.evaluate()["train_loss"]
 
 
 def test_the_app_shows_the_restored_weights_numbers_after_a_divergence():

@@ -672,7 +672,8 @@ class Session(Controller):
             step=trainer.step_count,
             steps_per_epoch=trainer.steps_per_epoch,
             batch_mode=trainer.batch_mode,
-            loss=self.losses.last if len(self.losses) else None,
+            loss=(restored["train_loss"] if trainer.batch_mode == "full" else None) if restored  # the last
+            else self.losses.last if len(self.losses) else None,  # batch's weights are gone: no batch loss
             train_loss=restored["train_loss"] if restored else last.train_loss if last else None,
             val_loss=restored["val_loss"] if restored else last.val_loss if last else None,
             metric_name=trainer.metric_name,
@@ -693,7 +694,8 @@ class Session(Controller):
             message=self.message,
             optimizer_state=self._last_update_state(),
             pace=self.pace,
-            penalty=self._penalty,
+            penalty=(net.penalty(trainer.l1, trainer.l2) if trainer.l1 or trainer.l2 else 0.0) if restored
+            else self._penalty,
             best_epoch=trainer.best_epoch,
             best_val_loss=trainer.best_val_loss,
             schedule=trainer.schedule.name if trainer.schedule is not None else "",
