@@ -664,6 +664,10 @@ class Session(Controller):
         restored = getattr(self, "_restored", None) if stopped else None
         loss_x, loss_y = self.losses.arrays()
         val_x, val_y = self.val_losses.arrays()
+        loss, penalty = self.losses.last if len(self.losses) else None, self._penalty
+        if restored:  # the last batch's weights are gone: their cost for a full batch, else no batch loss yet
+            loss = restored["train_loss"] if trainer.batch_mode == "full" else None
+            penalty = net.penalty(trainer.l1, trainer.l2) if trainer.l1 or trainer.l2 else 0.0
         flat_update = net.flat_params - trainer.last_good_params if trainer.step_count else np.zeros_like(net.flat_params)
         return Snapshot(
             state=self.state,
@@ -672,8 +676,7 @@ class Session(Controller):
             step=trainer.step_count,
             steps_per_epoch=trainer.steps_per_epoch,
             batch_mode=trainer.batch_mode,
-            loss=(restored["train_loss"] if trainer.batch_mode == "full" else None) if restored  # the last
-            else self.losses.last if len(self.losses) else None,  # batch's weights are gone: no batch loss
+            loss=loss,
             train_loss=restored["train_loss"] if restored else last.train_loss if last else None,
             val_loss=restored["val_loss"] if restored else last.val_loss if last else None,
             metric_name=trainer.metric_name,
@@ -694,8 +697,7 @@ class Session(Controller):
             message=self.message,
             optimizer_state=self._last_update_state(),
             pace=self.pace,
-            penalty=(net.penalty(trainer.l1, trainer.l2) if trainer.l1 or trainer.l2 else 0.0) if restored
-            else self._penalty,
+            penalty=penalty,
             best_epoch=trainer.best_epoch,
             best_val_loss=trainer.best_val_loss,
             schedule=trainer.schedule.name if trainer.schedule is not None else "",
