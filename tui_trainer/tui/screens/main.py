@@ -40,8 +40,7 @@ def plot_note(snap: Snapshot) -> str:
     if snap.early_stopped:
         return f"stopped early at epoch {snap.epoch}: no finite validation loss"
     if snap.state == "diverged" and snap.restored_step is not None:
-        return (f"diverged after step {snap.divergence_step}: the weights of step {snap.restored_step} "
-                f"are back (their numbers shown); lower the rate (-), then space")
+        return f"diverged after step {snap.divergence_step}: the weights of step {snap.restored_step} are back"
     if snap.overfit_since is not None:
         return (f"overfitting since epoch {snap.overfit_since}: try L2, dropout, fewer units, "
                 f"more data, or early stopping")
