@@ -196,8 +196,10 @@ def test_activations_report_dead_relus_as_the_engine_counts_them():
             session.net.params[1][:3] = -100.0  # b1: three units of layer 1 never fire
             screen = await open_view(pilot, app, "a")
             net = insp.network_like(session.net)
-            stats = insp.activation_histograms(net, session.experiment.data.X_train[:256])
+            X = session.experiment.data.X_train
+            stats = insp.activation_histograms(net, X)  # the whole training set
             assert stats[0].dead_units >= 3
+            assert f"on all {len(X):,} training samples" in plain(app, "#act-note")
             text = plain(app, "#act-body")
             assert f"dead {stats[0].dead_units}/16" in text
             assert "output · sigmoid · 1 unit" in text

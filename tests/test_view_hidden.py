@@ -52,6 +52,7 @@ def test_opens_moves_between_layers_steps_and_closes(size):
             assert screen.projected and screen.grid_drawn
             assert "projected (PCA" in text(app)
             assert "bends the plane" in text(app)
+            assert "Step 0, the initial weights" in " ".join(text(app).split())  # no claim of a split yet
             plot = app.screen.query_one(HiddenPlot)
             assert plot.plot is not None and any(c.lines for c in plot.plot.curves)
             before = screen.coords.copy()

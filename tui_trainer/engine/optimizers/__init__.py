@@ -1,4 +1,8 @@
-"""Optimizers with torch.optim's names, defaults and update rules, one self-describing class each.
+"""Optimizers with torch.optim's names and update rules, one self-describing class each.
+
+The defaults are torch's except: ``sgd``, ``momentum`` and ``nesterov`` start at
+lr 0.01 (torch's SGD: 0.001), and ``momentum`` / ``nesterov`` are torch's SGD with momentum 0.9 (and
+nesterov on) where torch's default momentum is 0.
 
 ``create("adam", lr=1e-3)`` makes one; ``opt.step(params, grads)`` updates the arrays in place.
 State (``opt.state[i]``, e.g. Adam's ``exp_avg`` and ``exp_avg_sq`` for parameter ``i``) is
@@ -77,7 +81,8 @@ for _cls in (SGD, Momentum, Nesterov, Adagrad, RMSprop, Adam, AdamW, AdamP):
 
 
 def create(name: str, **hparams: Any) -> Optimizer:
-    """An optimizer by name with torch.optim's defaults, overridden by ``hparams``."""
+    """An optimizer by name with its defaults (torch.optim's but for the SGD family's, see above),
+    overridden by ``hparams``."""
     cls = OPTIMIZERS.get(name) if isinstance(name, str) else None
     if cls is None:
         raise ValueError(f"unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}")

@@ -1,7 +1,9 @@
-"""Activation distributions: a histogram of each layer's outputs over a batch.
+"""Activation distributions: a histogram of each layer's outputs over the training set.
 
-Dead relu units (0 for every sample, so no gradient ever passes them) and saturated sigmoid or
-tanh outputs (in the flat ends, where the slope is almost 0) are counted and drawn in red.
+Dead relu units (0 for every training sample, so no gradient ever passes them) and saturated sigmoid
+or tanh outputs (in the flat ends, where the slope is almost 0) are counted and drawn in red. The
+count covers the whole training set (up to ``MAX_SAMPLES``, and the note says how many): on a batch
+a unit that fires on a few samples elsewhere would be counted dead.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from ...engine import inspect as insp
 from ...experiments.session import Snapshot
 from .inside_base import InsideScreen
 
-BATCH = 256
-"""Training samples the histograms are taken over."""
+MAX_SAMPLES = 20_000
+"""The most training samples the histograms and counts are taken over (the first ones; the note says so)."""
 _EIGHTHS = " ▁▂▃▄▅▆▇█"
 
 
@@ -46,6 +48,13 @@ def _saturated_bins(stats: insp.ActivationStats) -> np.ndarray:
     return np.zeros(len(centres), dtype=bool)
 
 
+def layer_stats(net, data, bins: int = 32) -> tuple[list[insp.ActivationStats], int]:
+    """Every layer's histogram and counts over the training set of ``data`` (its first ``MAX_SAMPLES``
+    samples when larger), and how many samples that was."""
+    X = data.X_train[:MAX_SAMPLES]
+    return insp.activation_histograms(net, X, bins=bins), len(X)
+
+
 class ActivationsScreen(InsideScreen):
     """Per-layer histograms of the outputs, with dead and saturated units."""
 
@@ -65,15 +74,16 @@ class ActivationsScreen(InsideScreen):
 
     def draw(self, snap: Snapshot) -> None:
         d = self.session.experiment.data
-        X = d.X_train[:BATCH]
         scroll = self.query_one("#act-scroll")
         width = max(30, scroll.content_size.width or self.size.width - 2)
         label_w = 7
         bins = max(8, width - 2 * label_w - 2)
-        stats = insp.activation_histograms(self.network_copy(snap), X, bins=bins)
-        note = Text(f"Each layer's outputs on {len(X)} training samples. ", style="dim")
+        stats, n = layer_stats(self.network_copy(snap), d, bins=bins)
+        total = len(d.X_train)
+        where = f"all {n:,} training samples" if n == total else f"the first {n:,} of {total:,} training samples"
+        note = Text(f"Each layer's outputs on {where}. ", style="dim")
         note.append("Red: ", style="bold red")
-        note.append("dead relus (0 for every sample: no gradient) and saturated outputs "
+        note.append("dead relus (0 for every one of them: no gradient) and saturated outputs "
                     "(sigmoid < 0.01 or > 0.99, |tanh| > 0.99: slope ~0).", style="dim")
         self.update_text("#act-note", note)
         # The room left under the note (laid out after this call, so worked out here).

@@ -3,8 +3,9 @@
 Every value comes from the engine's own ``engine.activations`` (its forward pass for f, its
 backward pass with dL/dA = 1 for f'), so the view shows what training uses: where each one
 saturates (f' < 0.01), where relu dies (f' = 0), sigmoid's slope of at most 1/4 and what it does
-to a product over many layers, softmax on a small vector, and why the engine's sigmoid and softmax
-are written so that np.exp cannot overflow into a wrong answer.
+to a product over many layers, softmax on a small vector, np.exp overflowing in a naive sigmoid and
+softmax, and a naive binary cross-entropy on a saturated output (log(0): inf or nan) next to the
+engine's, computed from the logits. Every number is computed with NumPy when the view draws.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from textual.binding import Binding
 from textual.widgets import Static
 
 from ...engine import activations as acts
+from ...engine.losses import get_loss
 from ...experiments.session import Snapshot
 from ..widgets.line_chart import ChartSeries, LineChart
 from .inside_base import InsideScreen
@@ -78,6 +80,21 @@ def naive_overflow() -> tuple[str, float, float, str, np.ndarray]:
         soft = np.exp(v) / np.exp(v).sum()
     text2 = "; ".join(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught2)) or "(no warning)"
     return text, float(e), float(result), text2, soft
+
+
+NAIVE_BCE_CASES = ((40.0, 0.0), (-1000.0, 0.0))
+"""(logit z, target y) pairs where a saturated sigmoid breaks the naive cross-entropy."""
+
+
+def naive_bce(z: float, y: float) -> tuple[float, float, float]:
+    """(p = the naive sigmoid(z), the naive BCE -(y log p + (1 - y) log(1 - p)), the engine's BCE
+    computed from the logit z), all as NumPy computes them."""
+    Z, Y = np.array([[z]]), np.array([[y]])
+    with np.errstate(all="ignore"):
+        p = 1.0 / (1.0 + np.exp(-Z))
+        naive = -(Y * np.log(p) + (1.0 - Y) * np.log(1.0 - p))
+        engine = get_loss("bce").value(Z, p, Y, np.empty_like(Z))
+    return float(p[0, 0]), float(naive[0, 0]), float(engine)
 
 
 class ActivationFunctionsScreen(InsideScreen):
@@ -143,46 +160,56 @@ class ActivationFunctionsScreen(InsideScreen):
         self.query_one("#fn-chart", LineChart).set_series(
             [ChartSeries(z, f(name, z), 6), ChartSeries(z, df(name, z), 3)],
             title=title, x_label="z", x_steps=False)
-        self.update_text("#fn-body", self.content(name, used))
+        self.update_text("#fn-body", facts(name, used))
 
-    def content(self, name: str, used: list[str]) -> Text:
-        t = Text()
-        layers = ", ".join(f"{'output' if i == len(used) - 1 else f'layer {i + 1}'} {a}" for i, a in enumerate(used))
-        t.append("this network: ", style="bold")
-        t.append(layers + "\n")
-        t.append(FORMULAS[name] + "\n")
-        t.append("f(0) = " + f"{float(f(name, 0.0)):.4g}" + ", f'(0) = " + f"{float(df(name, 0.0)[0]):.4g}" + "\n")
-        sat = saturation(name)
-        if name == "relu":
-            t.append("dies: f'(z) = 0 for every z < 0", style="bold red")
-            t.append(" (a unit whose z < 0 for all samples gets no gradient again); f' = 1 for z > 0\n")
-        elif name == "leaky_relu":
-            t.append(f"never saturates or dies: f' = {acts.LEAKY_SLOPE:g} for z < 0, 1 for z > 0\n")
-        elif sat is None:
-            t.append("never saturates: f' = 1 everywhere (and stacked layers collapse to one linear map)\n")
-        else:
-            t.append(f"saturates for |z| > {sat:.3g}", style="bold yellow")
-            t.append(f" (f' < {SATURATED_SLOPE:g} there: almost no gradient passes)\n")
-        s_max = float(df("sigmoid", 0.0)[0])
-        t.append(f"\nsigmoid's largest slope: f'(0) = {s_max:g} = 1/4", style="bold")
-        t.append(" — backprop multiplies one such factor per layer:\n")
-        t.append("  " + " · ".join(f"0.25^{n} = {s_max ** n:.3g}" for n in (5, 10, 20)) + "\n")
-        t.append("  (at best: the gradient of a deep sigmoid stack vanishes)\n", style="dim")
-        soft = f("softmax", SOFTMAX_EXAMPLE)
-        t.append("\nsoftmax (output layer, row-wise): e^z / sum(e^z)\n", style="bold")
-        t.append(f"  z = [{', '.join(f'{v:g}' for v in SOFTMAX_EXAMPLE)}] -> "
-                 f"[{', '.join(f'{v:.3f}' for v in soft)}], sum {soft.sum():.3g}\n")
-        warn, e, naive, warn2, soft_naive = naive_overflow()
-        t.append("\nnp.exp overflow: naive sigmoid at z = -1000, 1 / (1 + np.exp(-z))\n", style="bold")
-        t.append(f"  np.exp(1000) = {e}  ", style="")
-        t.append(warn, style="red")
-        t.append(f"\n  result 1/(1+inf) = {naive} (right by luck, with a warning)\n")
-        t.append(f"  engine (errstate ignored, e^1000 -> inf -> 0 is the limit): sigmoid(-1000) = "
-                 f"{float(f('sigmoid', -1000.0)):g}, sigmoid(1000) = {float(f('sigmoid', 1000.0)):g}\n")
-        t.append("  naive softmax([1000, 0]) = exp(z)/sum: ")
-        t.append(f"[{', '.join(f'{v:g}' for v in soft_naive)}] ", style="red")
-        t.append(warn2, style="red")
-        stable = f("softmax", np.array([1000.0, 0.0]))
-        t.append(f"\n  engine subtracts max(z) first: [{', '.join(f'{v:g}' for v in stable)}]\n")
-        t.rstrip()
-        return t
+
+def facts(name: str, used: list[str]) -> Text:
+    """The text under the chart for activation ``name``, the network's activations being ``used``."""
+    t = Text()
+    layers = ", ".join(f"{'output' if i == len(used) - 1 else f'layer {i + 1}'} {a}" for i, a in enumerate(used))
+    t.append("this network: ", style="bold")
+    t.append(layers + "\n")
+    t.append(FORMULAS[name] + "\n")
+    t.append("f(0) = " + f"{float(f(name, 0.0)):.4g}" + ", f'(0) = " + f"{float(df(name, 0.0)[0]):.4g}" + "\n")
+    sat = saturation(name)
+    if name == "relu":
+        t.append("dies: f'(z) = 0 for every z < 0", style="bold red")
+        t.append(" (a unit whose z < 0 for all samples gets no gradient again); f' = 1 for z > 0\n")
+    elif name == "leaky_relu":
+        t.append(f"never saturates or dies: f' = {acts.LEAKY_SLOPE:g} for z < 0, 1 for z > 0\n")
+    elif sat is None:
+        t.append("never saturates: f' = 1 everywhere (and stacked layers collapse to one linear map)\n")
+    else:
+        t.append(f"saturates for |z| > {sat:.3g}", style="bold yellow")
+        t.append(f" (f' < {SATURATED_SLOPE:g} there: almost no gradient passes)\n")
+    s_max = float(df("sigmoid", 0.0)[0])
+    t.append(f"\nsigmoid's largest slope: f'(0) = {s_max:g} = 1/4", style="bold")
+    t.append(" — backprop multiplies one such factor per sigmoid layer:\n")
+    t.append("  " + " · ".join(f"0.25^{n} = {s_max ** n:.3g}" for n in (5, 10, 20)) + "\n")
+    t.append("  (from the sigmoid slopes alone the factor is at most 0.25^n over n layers; each layer's "
+             "weights multiply in too, and can shrink it further or grow it)\n", style="dim")
+    soft = f("softmax", SOFTMAX_EXAMPLE)
+    t.append("\nsoftmax (output layer, row-wise): e^z / sum(e^z)\n", style="bold")
+    t.append(f"  z = [{', '.join(f'{v:g}' for v in SOFTMAX_EXAMPLE)}] -> "
+             f"[{', '.join(f'{v:.3f}' for v in soft)}], sum {soft.sum():.3g}\n")
+    warn, e, naive, warn2, soft_naive = naive_overflow()
+    t.append("\nnp.exp overflow: naive sigmoid at z = -1000, 1 / (1 + np.exp(-z))\n", style="bold")
+    t.append(f"  np.exp(1000) = {e}  ", style="")
+    t.append(warn, style="red")
+    t.append(f"\n  result 1/(1+inf) = {naive}, exact: IEEE 754 arithmetic makes 1/inf = 0\n")
+    t.append(f"  engine (errstate ignored, e^1000 -> inf -> 0 is the limit): sigmoid(-1000) = "
+             f"{float(f('sigmoid', -1000.0)):g}, sigmoid(1000) = {float(f('sigmoid', 1000.0)):g}\n")
+    t.append("  naive softmax([1000, 0]) = exp(z)/sum: ")
+    t.append(f"[{', '.join(f'{v:g}' for v in soft_naive)}] ", style="red")
+    t.append(warn2, style="red")
+    stable = f("softmax", np.array([1000.0, 0.0]))
+    t.append(f"\n  engine subtracts max(z) first: [{', '.join(f'{v:g}' for v in stable)}]\n")
+    t.append("\nnaive BCE -(y log p + (1-y) log(1-p)) on a saturated p = sigmoid(z)\n", style="bold")
+    for z, y in NAIVE_BCE_CASES:
+        p, naive_loss, engine_loss = naive_bce(z, y)
+        term = "-log(1 - p)" if p == 1.0 else "0 * log(p)"
+        t.append(f"  z = {z:g}, y = {y:g}: p = {p!r}, {term} = ")
+        t.append(f"{naive_loss}", style="red")
+        t.append(f"; engine, from the logit z: {engine_loss:g}\n")
+    t.rstrip()
+    return t

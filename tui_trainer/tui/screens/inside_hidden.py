@@ -4,8 +4,10 @@
 the two principal axes of the training points' current activations (``engine.hidden.project_2d``: a fixed
 sign convention, so the picture does not flip between redraws). With 2 raw inputs, lines of constant x1
 and of constant x2 over the input range are mapped through the layers up to the chosen one and projected
-the same way: a nonlinear layer bends the plane until the classes can be split by a straight line; linear
-layers keep the lines straight and parallel (the linear collapse, key x). Points are class-coloured digits,
+the same way: a nonlinear layer bends the plane, linear layers keep the lines straight and parallel (the
+linear collapse, key x). The caption claims no separation it has not measured: it says the step the
+picture is at and how many training points the output layer, linear in the last hidden layer's units,
+gets right now (``shaping_sentence``). Points are class-coloured digits,
 so the view reads without colour too. Drawn by plotext through ``widgets.plotting``.
 """
 
@@ -21,6 +23,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from ...engine import hidden
+from ...engine.metrics import accuracy, r2_score
 from ...engine.numbers import tick_label
 from ...experiments.session import Snapshot
 from ..widgets.plotting import Curve, Plot, hint_strips, linear_ticks, plot_strips, styled
@@ -32,6 +35,18 @@ GRID_X1_COLOR, GRID_X2_COLOR = 4, 8
 GRID_LINES, GRID_POINTS = 9, 48
 MAX_POINTS = 2000
 """The most training points drawn (a deterministic subset beyond that)."""
+
+
+def shaping_sentence(bent: str, classes: bool, step: int, score: float) -> str:
+    """The caption's last sentence: at ``step`` (0: the initial weights), the ``bent`` activations
+    bend the inputs, and the output layer, linear in the last hidden layer, scores ``score`` on the
+    training points (accuracy for classes, else R^2)."""
+    when = "Step 0, the initial weights" if step == 0 else f"At step {step}"
+    if classes:
+        return (f"{when}: {bent} bends the plane; the output layer, linear in the last hidden layer's units, "
+                f"gets {score:.0%} of the training points right.")
+    return (f"{when}: {bent} bends the inputs' space; the output layer, linear in the last hidden layer's "
+            f"units, fits the training points with R^2 = {score:.3g}.")
 
 
 class HiddenPlot(Widget):
@@ -231,7 +246,7 @@ class HiddenSpaceScreen(InsideScreen):
                         x_label=axis_x, y_label=axis_y, curves=curves)
 
         plot.show(make)
-        self.update_text("#hidden-caption", self._caption(net, layer, units, share, raw_inputs, classes))
+        self.update_text("#hidden-caption", self._caption(net, layer, units, share, raw_inputs, classes, snap.step))
 
     def _labels(self):
         d = self.session.experiment.data
@@ -252,7 +267,8 @@ class HiddenSpaceScreen(InsideScreen):
             groups.append((marker, CLASS_COLORS[k % len(CLASS_COLORS)], coords[sel]))
         return groups
 
-    def _caption(self, net, layer: int, units: int, share: float, raw_inputs: int, classes: bool) -> Text:
+    def _caption(self, net, layer: int, units: int, share: float, raw_inputs: int, classes: bool, step: int) -> Text:
+        d = self.session.experiment.data
         ds = self.session.experiment.dataset
         acts = net.activations[: layer + 1]
         t = Text()
@@ -287,12 +303,13 @@ class HiddenSpaceScreen(InsideScreen):
                      "the layers are one matrix (x: linear collapse).", style="bold")
         else:
             bent = "/".join(sorted({a for a in acts if a != "linear"}))
+            with np.errstate(all="ignore"):
+                out = net.forward(d.X_train)
             if classes:
-                t.append(f"{bent} bends the plane, layer by layer, until the classes can be split by a "
-                         "straight line.", style="italic")
+                score = accuracy(out, d.y_train, ds.problem)
             else:
-                t.append(f"{bent} bends the inputs' space, layer by layer, until the output layer's "
-                         "linear fit works.", style="italic")
+                score = r2_score(out, d.Y_train)
+            t.append(shaping_sentence(bent, classes, step, score), style="italic")
         return t
 
 
