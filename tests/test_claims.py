@@ -411,3 +411,15 @@ def test_readme_adamp_rarely_fires_here():
         fired[dataset] = float(np.mean(calls))
     assert 0.11 < fired["multi_gaussian"] <= 0.115  # the most of the 39 runs: 11.4%
     assert 0.001 <= fired["spiral"] < 0.05  # 4.9%
+
+
+def test_functions_view_says_a_dead_relu_gets_exactly_zero_gradient():
+    text = functions_text("relu")
+    assert "gets no gradient again" not in text
+    assert "its incoming weights and bias get a gradient of exactly 0" in text
+    exp = Experiment.from_config(with_overrides(default_config(), activation="relu"))
+    net, d = exp.net, exp.data
+    net.biases[0][3] = -100.0  # unit 4 of layer 1: z < 0 for every sample
+    _, grads = net.loss_and_grads(d.X_train, d.Y_train, exp.loss)
+    assert (grads[0][:, 3] == 0).all() and grads[1][3] == 0
+    assert (np.delete(grads[0], 3, axis=1) != 0).any()  # the live units learn

@@ -61,7 +61,7 @@ and each weight matrix's shape: rows are a layer's inputs, columns its nodes.
 it); AdamW's *weight decay* instead shrinks the weights directly each update, outside the
 gradient (decoupled). *L1* adds `l1 x sum |W|`: its gradient `l1 x sign(W)` pulls every weight
 toward zero by the same amount whatever its size, so the weights the data does not need end near
-zero (with gradient steps, which hop over zero, not exactly zero). *Dropout* drops
+zero (with gradient steps, not exactly zero). *Dropout* drops
 that share of hidden units each training step (never when evaluating). *Patience* stops training
 after that many epochs without a lower validation loss and puts the best epoch's weights back
 (empty: off). *lr sched*: step, exponential or cosine, with its main parameter, applied each epoch.

@@ -174,7 +174,8 @@ def facts(name: str, used: list[str]) -> Text:
     sat = saturation(name)
     if name == "relu":
         t.append("dies: f'(z) = 0 for every z < 0", style="bold red")
-        t.append(" (a unit whose z < 0 for all samples gets no gradient again); f' = 1 for z > 0\n")
+        t.append(" (a unit with z < 0 for every sample passes no gradient back: its incoming weights and bias "
+                 "get a gradient of exactly 0); f' = 1 for z > 0\n")
     elif name == "leaky_relu":
         t.append(f"never saturates or dies: f' = {acts.LEAKY_SLOPE:g} for z < 0, 1 for z > 0\n")
     elif sat is None:
