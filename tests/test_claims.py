@@ -423,3 +423,32 @@ def test_functions_view_says_a_dead_relu_gets_exactly_zero_gradient():
     _, grads = net.loss_and_grads(d.X_train, d.Y_train, exp.loss)
     assert (grads[0][:, 3] == 0).all() and grads[1][3] == 0
     assert (np.delete(grads[0], 3, axis=1) != 0).any()  # the live units learn
+
+
+def test_help_l2_goes_through_the_optimizer_and_adamw_decays_directly():
+    """Help: L2's gradient l2 x W passes through the optimizer (Adam rescales it); AdamW's weight decay
+    shrinks the weights directly each update, outside the gradient. (Dropout, patience and the lr
+    schedules are measured in tests/engine/test_regularization.py, test_early_stopping.py and the
+    schedules' tests.)"""
+    from tui_trainer.tui.screens.help import PANES
+
+    text = flat(PANES)
+    assert "its gradient `l2 x W` passes through the optimizer (Adam rescales it)" in text
+    assert "shrinks the weights directly each update, outside the gradient (decoupled)" in text
+    lr = 0.01
+    steps = {}
+    for l2 in (1e-4, 1e-2):  # only the penalty's gradient: Adam's first step is lr whatever l2 is
+        net = Network([2, 3, 1], ["tanh", "sigmoid"], seed=0)
+        W = net.weights[0]
+        before = W.copy()
+        grads = [np.zeros_like(p) for p in net.params]
+        net.add_penalty_grads(grads, 0.0, l2)
+        np.testing.assert_array_equal(grads[0], l2 * before)
+        optimizers.create("adam", lr=lr).step(net.params, grads)
+        steps[l2] = np.abs(W - before)
+    np.testing.assert_allclose(steps[1e-4], lr, rtol=1e-3)  # rescaled: 100 times the l2, the same step
+    np.testing.assert_allclose(steps[1e-2], lr, rtol=1e-5)
+    for wd in (1e-4, 1e-2):  # AdamW with no gradient at all: w <- w (1 - lr wd), in proportion to wd
+        w = np.ones((2, 2))
+        optimizers.create("adamw", lr=lr, weight_decay=wd).step([w], [np.zeros((2, 2))])
+        np.testing.assert_allclose(w, 1.0 - lr * wd, rtol=1e-12)
