@@ -1,18 +1,22 @@
-"""Which optimizer suits which task: ``optimizer_matrix`` and ``nn-tui compare --datasets``."""
+"""Which optimizer suits which task: the matrix's protocol (``experiments.matrix``) and
+``nn-tui compare --datasets``."""
 
 import json
+import statistics
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from tui_trainer.cli import main
-from tui_trainer.experiments import lab
+from tui_trainer.experiments import matrix
 from tui_trainer.experiments.config import ExperimentConfig, with_overrides
-from tui_trainer.experiments.lab import Race, auto_target, optimizer_matrix
+from tui_trainer.experiments.lab import Race
+from tui_trainer.experiments.matrix import (
+    LR_GRID, Cell, Outcome, Protocol, Task, make_cell, run_matrix, run_task, spread, verdict,
+)
 
-DATASETS = ["moons", "sine"]
-OPTIMIZERS = ["sgd", "momentum", "adam"]
+SMALL = Protocol(seeds=2, epochs=2, lr_grid=(0.01, 0.1))
 
 
 def config() -> ExperimentConfig:
@@ -23,114 +27,159 @@ def run(*args):
     return CliRunner().invoke(main, ["compare", *args])
 
 
-def test_each_dataset_is_one_race_whose_lanes_share_weights_and_batches(monkeypatch):
-    races, batches = [], []
+def cell(name: str, scores: list, dataset: str = "d") -> Cell:
+    s = spread(scores)
+    return Cell(dataset, name, 0.1, s, s, "val_accuracy")
+
+
+# --- the protocol --------------------------------------------------------------------------------
+
+
+def test_the_default_protocol_is_five_seeds_and_one_grid_of_seven_rates_from_1e_4_to_1():
+    p = Protocol()
+    assert p.seeds == 5 and p.epochs == 30 and p.tuned
+    assert len(LR_GRID) == 7 and LR_GRID[0] == pytest.approx(1e-4) and LR_GRID[-1] == pytest.approx(1.0)
+    assert np.allclose(np.diff(np.log10(LR_GRID)), 4 / 6, atol=0.015)  # two significant digits
+    assert LR_GRID == (1e-4, 4.6e-4, 0.0022, 0.01, 0.046, 0.22, 1.0)
+    assert p.describe() == "5 seeds, lr tuned per optimizer over 7 rates (1e-4..1) on val loss, 30 epochs"
+    fixed = Protocol(fixed_lrs=(("sgd", 0.1), ("adam", 0.01)))
+    assert fixed.rates("adam") == (0.01,) and "fixed rates" in fixed.describe() and "tuned" not in fixed.describe()
+    assert "a winner may change with the seed" in Protocol(seeds=3).describe()
+
+
+def test_every_rate_and_optimizer_of_a_seed_starts_from_the_same_weights_and_sees_the_same_batches(monkeypatch):
+    starts, batches = [], []
 
     class Watched(Race):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
-            races.append(self)
-            seen = {lane.label: [] for lane in self.lanes}
-            batches.append(seen)
             for lane in self.lanes:
-                net, log = lane.trainer.net, seen[lane.label]
+                starts.append(lane.trainer.net.flat_params.copy())
+                log: list = []
+                batches.append(log)
+                net = lane.trainer.net
                 net.loss_and_grads = (lambda X, Y, loss, _orig=net.loss_and_grads, _log=log:
                                       (_log.append(X.copy()), _orig(X, Y, loss))[1])
-            # the weights every lane starts from, before any update
-            self.start = [lane.trainer.net.flat_params.copy() for lane in self.lanes]
 
-    monkeypatch.setattr(lab, "Race", Watched)
-    rows = optimizer_matrix(config(), DATASETS, OPTIMIZERS, epochs=2, seed=3)
-    assert [race.config.data.dataset for race in races] == DATASETS
-    assert [len(race.lanes) for race in races] == [3, 3]
-    for race, seen in zip(races, batches):
-        assert all(np.array_equal(race.start[0], other) for other in race.start[1:])
-        assert all(lane.trainer.data is race.data for lane in race.lanes)
-        first, *others = seen.values()
-        assert len(first) == 2 * race.lanes[0].trainer.steps_per_epoch
-        assert all(len(o) == len(first) and all(np.array_equal(x, y) for x, y in zip(first, o)) for o in others)
-    assert [(r["dataset"], r["optimizer"]) for r in rows] == [(d, o) for d in DATASETS for o in OPTIMIZERS]
+    monkeypatch.setattr(matrix, "Race", Watched)
+    for name in ("sgd", "adam"):
+        run_task(Task(config(), "moons", 3, name, (0.01, 0.1), 2))
+    assert len(starts) == 4
+    assert all(np.array_equal(starts[0], s) for s in starts[1:])
+    assert all(len(b) == len(batches[0]) > 2 and all(np.array_equal(x, y) for x, y in zip(batches[0], b))
+               for b in batches[1:])
+    run_task(Task(config(), "moons", 4, "sgd", (0.01,), 2))
+    assert not np.array_equal(starts[0], starts[-1])  # another seed: other weights
 
 
-def test_rows_name_their_numbers_and_mark_one_best_per_dataset():
-    rows = optimizer_matrix(config(), ["moons", "sine"], OPTIMIZERS, epochs=3, seed=0)
-    for row in rows:
-        metric = "val_accuracy" if row["dataset"] == "moons" else "val_r2"
-        assert {"dataset", "optimizer", "lr", "final_loss", "val_loss", metric, "steps_to_target", "best"} <= set(row)
-        assert row["lr"] == lab.race_lr(row["optimizer"], None)
-    for name in DATASETS:
-        mine = [r for r in rows if r["dataset"] == name]
-        best = [r for r in mine if r["best"]]
-        assert len(best) == 1 and best[0]["val_loss"] == min(r["val_loss"] for r in mine)
-        # the automatic target is a level every improving lane reached: each has a count
-        assert mine[0]["target"] == max(r["final_loss"] for r in mine)
-        assert all(r["steps_to_target"] is not None for r in mine)
+def test_a_cell_is_the_median_and_range_of_the_seeds_that_did_not_diverge():
+    s = spread([0.3, None, 0.1, 0.2, 0.5])
+    assert (s.median, s.low, s.high, s.diverged, s.runs) == (0.25, 0.1, 0.5, 1, 5)
+    assert s.median == statistics.median([0.3, 0.1, 0.2, 0.5])
+    mostly_diverged = spread([0.1, None, None, 0.2])
+    assert mostly_diverged.median is None and mostly_diverged.low is None  # not ranked
 
 
-def test_a_given_target_is_used_and_unreached_means_none():
-    rows = optimizer_matrix(config(), ["moons"], ["sgd", "adam"], epochs=2, target=1e-9, seed=0)
-    assert all(r["target"] == 1e-9 and r["steps_to_target"] is None for r in rows)
+def test_tuning_picks_the_rate_with_fewest_diverged_seeds_then_the_lowest_median():
+    def outcomes(lr, scores):
+        return [Outcome("d", "sgd", lr, seed, s, None if s is None else 0.9, "val_accuracy", "val_loss")
+                for seed, s in enumerate(scores)]
+
+    c = make_cell(outcomes(0.01, [0.5, 0.6, 0.55]) + outcomes(0.1, [0.2, 0.3, 0.25])
+                  + outcomes(1.0, [0.01, None, 0.02]))
+    assert c.lr == 0.1 and c.score.median == 0.25  # 1.0 is lower but one seed diverged
+    assert [lr for lr, _ in c.grid] == [0.01, 0.1, 1.0] and c.grid[2][1].diverged == 1
+    assert c.metric.median == 0.9
 
 
-def test_auto_target_is_the_highest_final_cost_below_the_start():
-    assert auto_target(1.0, [0.5, None, 0.8, 1.5]) == 0.8
-    assert auto_target(1.0, [None, 2.0]) is None
+def test_a_winner_only_where_its_range_clears_the_runner_up_else_a_tie():
+    clear = verdict([cell("sgd", [0.5, 0.6, 0.7]), cell("adam", [0.1, 0.2, 0.3]), cell("rmsprop", [0.35, 0.4, 0.9])])
+    assert clear.best == ["adam"] and not clear.tie and clear.text() == "adam"
+    tie = verdict([cell("sgd", [0.5, 0.6, 0.7]), cell("adam", [0.1, 0.2, 0.4]), cell("rmsprop", [0.35, 0.4, 0.9]),
+                   cell("momentum", [0.15, 0.3, 0.45])])
+    assert tie.tie and tie.best == ["adam", "momentum", "rmsprop"]  # best median first; sgd's range starts above
+    assert tie.text() == "tie: adam, momentum, rmsprop"
+    # a diverged optimizer is never ranked, even with one low seed
+    ranked = verdict([cell("sgd", [0.01, None, None]), cell("adam", [0.2, 0.3, 0.25])])
+    assert ranked.best == ["adam"] and not ranked.tie
+    assert verdict([cell("sgd", [None, None])]).text() == "no verdict: every optimizer diverged"
 
 
-def test_tuned_rates_come_from_a_sweep_and_are_reproducible():
-    first = optimizer_matrix(config(), ["moons"], ["sgd", "adam"], epochs=2, tune_lr=True, seed=1)
-    again = optimizer_matrix(config(), ["moons"], ["sgd", "adam"], epochs=2, tune_lr=True, seed=1)
-    assert first == again
-    cfg = with_overrides(config(), dataset="moons", seed=1, epochs=2)
-    for row in first:
-        swept = lab.sweep(cfg, row["optimizer"], list(lab.MATRIX_SWEEP_LRS), lab.MATRIX_SWEEP_EPOCHS)
-        assert row["lr"] == swept.suggested_lr
+def test_processes_and_one_thread_give_the_same_matrix():
+    args = (config(), ["moons"], ["sgd", "adam"], SMALL)
+    one = run_matrix(*args, workers=1).as_json()
+    two = run_matrix(*args, workers=2).as_json()
+    assert one == two
+    assert [(r["dataset"], r["optimizer"]) for r in one["matrix"]] == [("moons", "sgd"), ("moons", "adam")]
 
 
-def test_cli_prints_a_table_per_measure_that_fits_80_columns_with_the_best_marked():
-    result = run("--datasets", "spiral,moons,sine,digits", "--optimizers", "sgd,momentum,adam", "--epochs", "2",
-                 "--hidden", "8", "--seed", "0")
+def test_progress_counts_every_task_and_a_stop_keeps_the_finished_cells():
+    seen = []
+    result = run_matrix(config(), ["moons", "sine"], ["sgd"], SMALL, workers=1,
+                        on_progress=lambda done, total, r: seen.append((done, total, len(r.cells))))
+    assert seen == [(1, 4, 0), (2, 4, 1), (3, 4, 1), (4, 4, 2)]
+    assert [v.dataset for v in result.verdicts] == ["moons", "sine"]
+    stopped = run_matrix(config(), ["moons", "sine"], ["sgd"], SMALL, workers=1,
+                         should_stop=lambda: len(seen) >= 6, on_progress=lambda *a: seen.append(a))
+    assert [c.dataset for c in stopped.cells] == ["moons"] and [v.dataset for v in stopped.verdicts] == ["moons"]
+
+
+# --- the command line ------------------------------------------------------------------------------
+
+
+FIXED = ["--optimizers", "sgd,adam", "--lrs", "0.1,0.01", "--seeds", "2", "--epochs", "2", "--hidden", "8",
+         "--workers", "1"]
+
+
+def test_json_names_the_protocol_the_cells_and_the_verdicts_on_its_last_line():
+    result = run("--datasets", "moons,sine", *FIXED, "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output.splitlines()[-1])
+    assert list(doc) == ["protocol", "matrix", "verdicts"]
+    assert doc["protocol"]["seeds"] == 2 and doc["protocol"]["epochs"] == 2 and doc["protocol"]["score"] == "val_loss"
+    assert doc["protocol"]["fixed_lrs"] == {"sgd": 0.1, "adam": 0.01} and not doc["protocol"]["tuned"]
+    for row in doc["matrix"]:
+        assert {"dataset", "optimizer", "lr", "median", "low", "high", "diverged"} <= set(row)
+        assert row["low"] <= row["median"] <= row["high"] and row["diverged"] == 0 and row["seeds"] == 2
+    assert [(r["dataset"], r["optimizer"]) for r in doc["matrix"]] == [
+        ("moons", "sgd"), ("moons", "adam"), ("sine", "sgd"), ("sine", "adam")]
+    for v in doc["verdicts"]:
+        cells = [r for r in doc["matrix"] if r["dataset"] == v["dataset"]]
+        ranked = sorted(cells, key=lambda r: r["median"])
+        assert v["best"][0] == ranked[0]["optimizer"]
+        assert v["tie"] == (ranked[0]["high"] >= ranked[1]["low"])
+
+
+def test_the_default_tunes_every_rate_over_the_grid():
+    result = run("--datasets", "moons", "--optimizers", "sgd,adam", "--seeds", "2", "--epochs", "1", "--hidden", "4",
+                 "--workers", "1", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output.splitlines()[-1])
+    assert doc["protocol"]["lr_grid"] == list(LR_GRID) and doc["protocol"]["tuned"]
+    for row in doc["matrix"]:
+        assert [g["lr"] for g in row["grid"]] == list(LR_GRID)
+        assert row["lr"] == min(row["grid"], key=lambda g: (g["diverged"], g["median"] if g["median"] is not None
+                                                             else float("inf")))["lr"]
+
+
+def test_the_text_states_the_protocol_and_each_verdict_within_80_columns():
+    result = run("--datasets", "spiral,moons,sine,digits", *FIXED)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert max(len(line) for line in lines) <= 80
-    for title in ("learning rate", "final cost", "val accuracy (classes) / R^2 (regression)", "updates to target"):
-        assert any(line.startswith(title) for line in lines)
-    cost = lines[lines.index("final cost") + 1:][:5]
-    assert cost[0].split() == ["dataset", "sgd", "momentum", "adam"]
-    rows = json.loads(run("--datasets", "spiral,moons,sine,digits", "--optimizers", "sgd,momentum,adam",
-                          "--epochs", "2", "--hidden", "8", "--seed", "0", "--json").output.splitlines()[-1])["matrix"]
-    for line, name in zip(cost[1:], ["spiral", "moons", "sine", "digits"]):
-        best = next(r["optimizer"] for r in rows if r["dataset"] == name and r["best"])
-        cells = line.split()
-        assert cells[0] == name and [c.endswith("*") for c in cells[1:]] == [o == best for o in OPTIMIZERS]
+    text = " ".join(result.output.split())
+    assert "Protocol: 2 seeds (fewer than 5: a winner may change with the seed), fixed rates, 2 epochs." in text
+    assert "the same weights and sees the same batches" in text
+    assert lines.count("optimizer        lr    median       low      high  diverged    val acc") == 3
+    assert sum(line.startswith("verdict: ") for line in lines) == 4
+    assert "Which optimizer suits which task" in text
 
 
-def test_all_optimizers_still_fit_80_columns():
-    result = run("--datasets", "multi_gaussian,breast_cancer", "--epochs", "1", "--hidden", "4")
+def test_every_optimizer_still_fits_80_columns():
+    result = run("--datasets", "multi_gaussian", "--lrs", "0.01", "--seeds", "1", "--epochs", "1", "--hidden", "4",
+                 "--workers", "1")
     assert result.exit_code == 0, result.output
     assert max(len(line) for line in result.output.splitlines()) <= 80
-
-
-def test_json_is_the_matrix_on_the_last_line():
-    result = run("--datasets", "moons", "--optimizers", "sgd,adam", "--epochs", "2", "--json")
-    assert result.exit_code == 0, result.output
-    doc = json.loads(result.output.splitlines()[-1])
-    assert list(doc) == ["matrix"] and [r["optimizer"] for r in doc["matrix"]] == ["sgd", "adam"]
-    assert all(r["dataset"] == "moons" and "val_accuracy" in r for r in doc["matrix"])
-    assert sum(r["best"] for r in doc["matrix"]) == 1
-
-
-def test_tune_lr_on_the_command_line_is_reproducible_and_reports_the_rates():
-    args = ["--datasets", "moons,sine", "--optimizers", "sgd,adam", "--epochs", "2", "--tune-lr", "--seed", "2"]
-    first, again = run(*args), run(*args)
-    assert first.exit_code == 0, first.output
-    assert first.output == again.output
-    assert "learning rate (tuned per dataset by a short sweep)" in first.output
-    rows = json.loads(run(*args, "--json").output.splitlines()[-1])["matrix"]
-    assert all(r["lr"] in lab.MATRIX_SWEEP_LRS for r in rows)
-    rates = first.output.splitlines()
-    at = rates.index("learning rate (tuned per dataset by a short sweep)")
-    assert rates[at + 2].split() == ["moons", *(f"{r['lr']:.3g}" for r in rows[:2])]
 
 
 def test_compare_without_datasets_is_the_one_dataset_race():
@@ -144,10 +193,10 @@ def test_compare_without_datasets_is_the_one_dataset_race():
     (["--datasets", "spiral", "--optimizers", "sgd,nope"], "unknown optimizer 'nope'; choose from: sgd, momentum"),
     (["--datasets", "spiral,spiral"], "'spiral' is named twice"),
     (["--datasets", "spiral", "--dataset", "moons"], "give --dataset or --datasets, not both"),
-    (["--tune-lr"], "--tune-lr picks rates per dataset: give --datasets too"),
-    (["--datasets", "spiral", "--tune-lr", "--lrs", "0.1"], "give --lrs or --tune-lr, not both"),
+    (["--datasets", "spiral", "--target-loss", "0.1"], "--target-loss counts updates in one race"),
     (["--datasets", "spiral", "--optimizers", "sgd", "--batch-modes", "full,1"], "--batch-modes races one optimizer"),
     (["--datasets", "spiral", "--optimizers", "sgd,adam", "--lrs", "1,2,3"], "3 learning rates for 2 optimizers"),
+    (["--datasets", "spiral", "--seeds", "0"], "--seeds"),
 ])
 def test_bad_input_is_one_error_line(args, message):
     result = run(*args, "--epochs", "1")

@@ -8,7 +8,8 @@ import pytest
 
 from tests.test_app import screen_lines, settings_ready, small_config, wait_for
 from tui_trainer.tui.app import NNTuiApp
-from tui_trainer.tui.screens.lab_matrix import MatrixScreen, matrix_summary
+from tui_trainer.experiments.matrix import verdict
+from tui_trainer.tui.screens.lab_matrix import MatrixScreen
 from tui_trainer.tui.screens.lab_race import RaceScreen
 from tui_trainer.tui.screens.main import MainScreen
 
@@ -36,36 +37,42 @@ async def open_matrix(pilot, app) -> MatrixScreen:
     return app.screen
 
 
-async def tiny(pilot, screen: MatrixScreen, epochs: str = "2") -> None:
-    """spiral and moons, sgd and adam."""
-    await pilot.press("c", "d", "2", "5")  # sine, digits, momentum, rmsprop off
+async def tiny(pilot, screen: MatrixScreen, epochs: str = "2", seeds: str = "2", processes: int | None = 1) -> None:
+    """spiral and moons, sgd and adam, few epochs and seeds (in this process unless ``processes``)."""
+    await pilot.press("c", "d", *(str(n) for n in range(1, len(screen.optimizers) + 1)))  # all off
+    await pilot.press("1", "6")  # sgd, adam
     screen.query_one("#matrix-epochs").value = epochs
+    screen.query_one("#matrix-seeds").value = seeds
+    screen.processes = processes
     await pilot.pause()
     assert screen.datasets == ["spiral", "moons"] and screen.optimizers == ["sgd", "adam"]
 
 
-async def run_tiny(pilot, app) -> MatrixScreen:
+async def run_tiny(pilot, app, processes: int | None = 1) -> MatrixScreen:
     screen = await open_matrix(pilot, app)
-    await tiny(pilot, screen)
+    await tiny(pilot, screen, processes=processes)
     await pilot.press("space")
-    await wait_for(pilot, lambda: not screen.running and screen.rows, timeout=60)
+    await wait_for(pilot, lambda: not screen.running and screen.result is not None and screen.result.cells,
+                   timeout=60)
     await pilot.pause(0.05)
     return screen
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_matrix_opens_with_m_and_shows_its_choices(size):
+def test_matrix_opens_with_m_and_states_its_protocol(size):
     async def scenario():
         app = NNTuiApp(small_config())
         async with app.run_test(size=size) as pilot:
             screen = await open_matrix(pilot, app)
-            shown = screen_text(app)
+            shown = " ".join(screen_text(app).split())
             assert "Optimizer matrix" in shown and "ready: space runs" in shown
-            for name in ("spiral", "moons", "sine", "digits", "sgd", "adam"):
+            for name in ("spiral", "moons", "sine", "digits", "sgd", "adam", "adamp"):
                 assert name in shown, name
-            assert "tune lr: off" in shown
+            assert "lr: tuned over 7 rates" in shown
+            assert "Protocol: 5 seeds, lr tuned per optimizer over 7 rates (1e-4..1) on val loss, 30 epochs." in shown
             await pilot.press("t")
-            assert screen.tune_lr and "tune lr: on" in text(screen, "#matrix-tune")
+            assert not screen.tune_lr and "fixed racing rates" in text(screen, "#matrix-tune")
+            assert "fixed rates" in text(screen, "#matrix-protocol")
             await pilot.press("escape")
             await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
 
@@ -73,31 +80,34 @@ def test_matrix_opens_with_m_and_shows_its_choices(size):
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_matrix_runs_and_marks_the_best_per_dataset(size):
+def test_matrix_runs_in_worker_processes_and_shows_each_cells_spread_and_the_verdicts(size):
     async def scenario():
         app = NNTuiApp(small_config())
         async with app.run_test(size=size) as pilot:
-            screen = await run_tiny(pilot, app)
-            rows = screen.rows
-            assert {(r["dataset"], r["optimizer"]) for r in rows} == {
-                (d, o) for d in ("spiral", "moons") for o in ("sgd", "adam")}
-            table = text(screen, "#matrix-table")
-            lines = table.splitlines()
-            assert "sgd" in lines[0] and "adam" in lines[0]
+            screen = await run_tiny(pilot, app, processes=2 if size == (80, 24) else 1)
+            result = screen.result
+            assert [(c.dataset, c.optimizer) for c in result.cells] == [
+                (d, o) for d in ("spiral", "moons") for o in ("sgd", "adam")]
+            assert all(c.score.runs == 2 for c in result.cells)
+            lines = text(screen, "#matrix-table").splitlines()
+            assert lines[0].split() == ["sgd", "adam"]
+            width = (len(lines[1 + 1]) - 8) // 2  # the median line: label, then two cells
             for d, data in enumerate(("spiral", "moons")):
-                cost_line = lines[1 + 3 * d]
-                assert cost_line.startswith(data)
-                cells = [cost_line[8 + 9 * i: 8 + 9 * (i + 1)] for i in range(2)]
-                for cell, name in zip(cells, ("sgd", "adam")):
-                    row = next(r for r in rows if r["dataset"] == data and r["optimizer"] == name)
-                    assert ("★" in cell) == bool(row["best"]), (data, name, cell)
-                assert sum(r["best"] for r in rows if r["dataset"] == data) == 1
-            summary = text(screen, "#matrix-summary")
-            best = [r["optimizer"] for r in rows if r["best"]]
-            most = max(best.count(name) for name in best)
-            top = summary.split(" best on ")[0]
-            assert best.count(top) == most and f"{top} best on {most} of 2 datasets" in summary
-            assert summary == matrix_summary(rows, ["spiral", "moons"], False)
+                head = 1 + 5 * d
+                v = verdict([c for c in result.cells if c.dataset == data])
+                assert lines[head].startswith(data)
+                assert lines[head].split(None, 1)[1] == (f"tie ({', '.join(v.best)})" if v.tie else v.text())
+                for line, label in zip(lines[head + 1:head + 5], ("median", "low", "high", "acc/R²")):
+                    assert line.split()[0] == label
+                for i, name in enumerate(("sgd", "adam")):
+                    c = result.cell(data, name)
+                    cells = [line[8 + width * i: 8 + width * (i + 1)].strip() for line in lines[head + 1:head + 4]]
+                    mark = ("=" if v.tie else "★") if name in v.best else ""
+                    assert cells[0].startswith(mark) and float(cells[0].lstrip("=★")) == pytest.approx(
+                        c.score.median, rel=0.01)
+                    assert float(cells[1]) == pytest.approx(c.score.low, rel=0.01)
+                    assert float(cells[2]) == pytest.approx(c.score.high, rel=0.01)
+            assert "Verdicts: " in text(screen, "#matrix-summary")
             assert "done" in screen_text(app)
             if size == (80, 24):
                 assert screen.query_one("#matrix-summary").region.bottom <= 23
@@ -112,21 +122,21 @@ def test_arrows_and_u_apply_a_cells_optimizer_and_rate():
             screen = await run_tiny(pilot, app)
             await pilot.press("right", "down")  # adam on moons
             assert screen.cursor == (1, 1)
-            row = screen.cell()
-            assert row["optimizer"] == "adam" and row["dataset"] == "moons"
-            assert "adam on moons" in text(screen, "#matrix-cell")
+            c = screen.cell()
+            assert c.optimizer == "adam" and c.dataset == "moons"
+            assert "adam on moons: lr" in text(screen, "#matrix-cell")
             await pilot.press("u")
             await pilot.pause(0.05)
             config = app.training.session.config
-            assert config.optimizer.name == "adam" and config.optimizer.lr == pytest.approx(row["lr"])
+            assert config.optimizer.name == "adam" and config.optimizer.lr == pytest.approx(c.lr)
             await pilot.press("left", "up")  # sgd on spiral
-            row = screen.cell()
-            assert row["optimizer"] == "sgd"
-            if not row["diverged"]:
+            c = screen.cell()
+            assert c.optimizer == "sgd"
+            if c.ranked:
                 await pilot.press("u")
                 await pilot.pause(0.05)
                 config = app.training.session.config
-                assert config.optimizer.name == "sgd" and config.optimizer.lr == pytest.approx(row["lr"])
+                assert config.optimizer.name == "sgd" and config.optimizer.lr == pytest.approx(c.lr)
             await pilot.press("escape")
             await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
             assert app.training.session.config.optimizer.name in ("adam", "sgd")
@@ -139,21 +149,21 @@ def test_keys_while_running_and_escape_leave_cleanly():
         app = NNTuiApp(small_config())
         async with app.run_test(size=(80, 24)) as pilot:
             screen = await open_matrix(pilot, app)
-            await tiny(pilot, screen, epochs="100000")
+            await tiny(pilot, screen, epochs="100000", processes=None)
             await pilot.press("space")
             assert screen.running
             await pilot.press("right", "down", "u", "t", "a", "3", "left")
-            assert screen.running, (screen.error, len(screen.rows))
+            assert screen.running, (screen.error, screen.result)
             before = app.training.session.config.optimizer.name
             await pilot.press("escape")
-            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), timeout=10)
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), timeout=20)
             assert app.training.session.config.optimizer.name == before
-            await wait_for(pilot, lambda: screen._worker is None or screen._worker.is_finished, timeout=10)
+            await wait_for(pilot, lambda: screen._worker is None or screen._worker.is_finished, timeout=20)
 
     run(scenario())
 
 
-def test_space_stops_a_running_matrix_and_keeps_finished_rows():
+def test_space_stops_a_running_matrix_and_keeps_finished_cells():
     async def scenario():
         app = NNTuiApp(small_config())
         async with app.run_test(size=(80, 24)) as pilot:
@@ -163,9 +173,8 @@ def test_space_stops_a_running_matrix_and_keeps_finished_rows():
             await pilot.pause(0.1)
             await pilot.press("space")
             await wait_for(pilot, lambda: not screen.running)
-            assert screen._worker.is_finished
-            datasets = {r["dataset"] for r in screen.rows}
-            assert datasets <= {"spiral"}
+            await wait_for(pilot, lambda: screen._worker.is_finished, timeout=20)
+            assert {c.dataset for c in screen.result.cells} <= {"spiral"}
             await pilot.press("q")
             await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
 

@@ -13,7 +13,8 @@ import math
 import click
 
 from ..experiments.budget import memory_budget_callback
-from ..experiments.limits import MAX_LAB_EPOCHS, MAX_LANES, MAX_SURFACE_STEPS, MAX_SWEEP_POINTS
+from ..experiments.limits import (MATRIX_SEEDS, MAX_LAB_EPOCHS, MAX_LANES, MAX_MATRIX_SEEDS, MAX_SURFACE_STEPS,
+                                  MAX_SWEEP_POINTS)
 from ..experiments.wording import plural
 from .common import (OneLineUsageErrors, UserError, friendly_errors, override_error, parse_batch_size, parse_hidden,
                      positive)
@@ -256,7 +257,8 @@ def race_lines(race, rows: list[dict], dataset: str, epochs: int, target: float 
 @click.option("--optimizers", "names", callback=parse_optimizers, cls=OptimizerOption,
               help="Optimizers to race, comma-separated, from: {names} (default: all of them).")
 @click.option("--lrs", callback=parse_lrs,
-              help="Learning rates, one per optimizer or one for all (default: tuned per optimizer).")
+              help="Learning rates, one per optimizer or one for all (fixed rates). Default: each optimizer's "
+                   "racing rate in a single race; with --datasets, each rate tuned per optimizer and dataset.")
 @click.option("--epochs", type=click.IntRange(min=1, max=MAX_LAB_EPOCHS), default=30, show_default=True,
               help="Epochs per lane.")
 @click.option("--target-loss", type=float, callback=positive,
@@ -265,22 +267,23 @@ def race_lines(race, rows: list[dict], dataset: str, epochs: int, target: float 
 @click.option("--batch-modes", callback=parse_batch_modes,
               help="Race batch modes of one optimizer instead, e.g. full,32,1.")
 @click.option("--datasets", callback=parse_datasets,
-              help="Race the optimizers on each of these datasets, comma-separated (e.g. spiral,moons,sine,digits), "
-                   "and print which suits which: a table per measure, a row per dataset.")
-@click.option("--tune-lr", is_flag=True,
-              help="With --datasets: first pick each optimizer's learning rate on each dataset with a short sweep.")
+              help="Which optimizer suits which task: on each of these datasets, comma-separated (e.g. "
+                   "spiral,moons,sine,digits), tune each optimizer's rate over one log grid, repeat over --seeds, "
+                   "and name a winner only where its spread clears the runner-up's (else a tie).")
+@click.option("--seeds", type=click.IntRange(min=1, max=MAX_MATRIX_SEEDS), default=MATRIX_SEEDS, show_default=True,
+              help="With --datasets: train every cell once per seed (--seed, --seed + 1, ...).")
+@click.option("--workers", type=click.IntRange(min=1, max=64),
+              help="With --datasets: processes to train in (default: one per core).")
 @training_options
 @friendly_errors
-def compare(names, lrs, epochs, target_loss, batch_modes, datasets, tune_lr, dataset, hidden, seed, batch_size,
+def compare(names, lrs, epochs, target_loss, batch_modes, datasets, seeds, workers, dataset, hidden, seed, batch_size,
             as_json) -> None:
     """Race optimizers (or batch modes) from the same weights on the same batches."""
     from ..experiments.lab import Race, RaceEntry, batch_mode_entries
 
     if datasets is not None:
-        return _matrix(names, lrs, epochs, target_loss, batch_modes, datasets, tune_lr, dataset, hidden, seed,
+        return _matrix(names, lrs, epochs, target_loss, batch_modes, datasets, seeds, workers, dataset, hidden, seed,
                        batch_size, as_json)
-    if tune_lr:
-        raise UserError("--tune-lr picks rates per dataset: give --datasets too")
     lr_list = lrs_for(names, lrs)
     if batch_modes is None:
         entries = [RaceEntry(name, lr) for name, lr in zip(names, lr_list)]
@@ -302,26 +305,31 @@ def compare(names, lrs, epochs, target_loss, batch_modes, datasets, tune_lr, dat
         click.echo(line)
 
 
-def _matrix(names, lrs, epochs, target_loss, batch_modes, datasets, tune_lr, dataset, hidden, seed, batch_size,
-            as_json) -> None:
-    """``compare --datasets``: which optimizer suits which dataset."""
-    from ..experiments.lab import optimizer_matrix
+def _matrix(names, lrs, epochs, target_loss, batch_modes, datasets, seeds, workers, dataset, hidden, seed,
+            batch_size, as_json) -> None:
+    """``compare --datasets``: which optimizer suits which dataset, by the matrix's protocol."""
+    import sys
+
+    from ..experiments.matrix import Protocol, run_matrix
 
     if dataset is not None:
         raise UserError("give --dataset or --datasets, not both")
     if batch_modes is not None:
         raise UserError("--batch-modes races one optimizer on one dataset: leave out --datasets")
-    if tune_lr and lrs is not None:
-        raise UserError("give --lrs or --tune-lr, not both")
-    lr_list = lrs_for(names, lrs)
+    if target_loss is not None:
+        raise UserError("--target-loss counts updates in one race: give --dataset, not --datasets")
+    fixed = None if lrs is None else tuple(zip(names, lrs_for(names, lrs)))
     cfg = _config(None, hidden, epochs, seed, batch_size)
-    rows = _within_budget(lambda: optimizer_matrix(cfg, datasets, names, epochs=epochs, tune_lr=tune_lr,
-                                                   target=target_loss, seed=seed, lrs=lr_list),
-                          len(names), "--optimizers")
+    protocol = Protocol(seeds=seeds, epochs=epochs, fixed_lrs=fixed, first_seed=cfg.training.seed)
+    with click.progressbar(length=len(datasets) * len(names) * seeds, label="training", file=sys.stderr,
+                           show_pos=True, width=24) as bar:
+        result = _within_budget(lambda: run_matrix(cfg, datasets, names, protocol, workers=workers,
+                                                   on_progress=lambda done, total, _: bar.update(1)),
+                                len(names), "--optimizers")
     if as_json:
-        click.echo(json.dumps({"matrix": rows}))
+        click.echo(json.dumps(result.as_json()))
         return
-    for line in matrix_lines(rows, datasets, names, epochs=epochs, tuned=tune_lr, target=target_loss):
+    for line in matrix_lines(result):
         click.echo(line)
 
 
@@ -329,58 +337,62 @@ MATRIX_WIDTH = 80
 """The widest line ``matrix_lines`` makes."""
 
 
-def _metric_cell(row: dict) -> str:
-    if row.get("val_accuracy") is not None:
-        return f"{row['val_accuracy']:.1%}"
-    if row.get("val_r2") is not None:
-        return f"{row['val_r2']:.3f}"
-    return "-"
+def _metric_cell(name: str, value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.1%}" if name.endswith("accuracy") else f"{value:.3f}"
 
 
 def _loss_cell(value: float | None) -> str:
     if value is None:
         return "-"
     text = f"{value:.4f}"
-    return text if len(text) <= 7 else f"{value:.2g}"
+    return text if len(text) <= 7 and value >= 0.001 else f"{value:.2e}".replace("e-0", "e-")
 
 
-def matrix_lines(rows: list[dict], datasets: list[str], names: list[str], *, epochs: int, tuned: bool = False,
-                 target: float | None = None, width: int = MATRIX_WIDTH) -> list[str]:
-    """The matrix as text: one table per measure, a row per dataset and a column per optimizer (split
-    into blocks of columns where they would not fit ``width``), the best per dataset marked ``*``."""
-    cell = {(r["dataset"], r["optimizer"]): r for r in rows}
-    tables = [
-        ("learning rate" + (" (tuned per dataset by a short sweep)" if tuned else ""),
-         lambda r: f"{r['lr']:.3g}", False),
-        ("final cost", lambda r: "diverged" if r["diverged"] else _loss_cell(r["final_loss"]), True),
-        ("val accuracy (classes) / R^2 (regression)", _metric_cell, True),
-        ("updates to target (" + (f"cost {target:g}" if target is not None
-                                  else "the highest final cost every improving lane reached") + ")",
-         lambda r: "-" if r["steps_to_target"] is None else f"{r['steps_to_target']:,}", True),
-    ]
-    first = max(len("dataset"), *(len(name) for name in datasets)) + 1
-    lines = [f"{plural(epochs, 'epoch')} per race; on each dataset every optimizer starts from the same",
-             "weights and sees the same batches",
-             "* best on that dataset: lowest val loss (final cost without validation)"]
-    for title, text, marked in tables:
-        texts = {key: text(r) + ("*" if marked and r["best"] else "") for key, r in cell.items()}
-        col = max(max(len(name) for name in names) + 1, max(len(s.rstrip("*")) for s in texts.values()) + 2)
-        per_block = max(1, (width - first) // col)
-        lines += ["", title]
-        for start in range(0, len(names), per_block):
-            block = names[start:start + per_block]
-            lines.append(f"{'dataset':<{first}}" + "".join(f"{name:>{col}}" for name in block))
-            for ds in datasets:
-                # a marked cell keeps its * outside the column, so the numbers stay aligned
-                lines.append((f"{ds:<{first}}" + "".join(
-                    _aligned(texts.get((ds, name), ""), col) for name in block)).rstrip())
+def matrix_lines(result) -> list[str]:
+    """The matrix as text, at most ``MATRIX_WIDTH`` wide: the protocol, then per dataset a row per
+    optimizer (its rate, the score's median and range over the seeds, the diverged seeds, the metric's
+    median) and the verdict; last, the verdicts in one line."""
+    from ..experiments.matrix import score_name
+
+    import textwrap
+
+    p = result.protocol
+    score = score_name(result.score)
+    lines = textwrap.wrap(
+        f"Protocol: {p.describe(result.score)}. Per seed, every optimizer starts from the same weights and "
+        f"sees the same batches. A cell is the {score} over the seeds: median and range (lowest..highest); "
+        "diverged seeds are counted, never ranked. A winner only where its range clears the runner-up's; "
+        "otherwise a tie.", MATRIX_WIDTH)
+    for ds in result.datasets:
+        cells = [c for c in (result.cell(ds, n) for n in result.optimizers) if c is not None]
+        if not cells:
+            continue
+        v = next(v for v in result.verdicts if v.dataset == ds)
+        metric = "val acc" if cells[0].metric_name.endswith("accuracy") else "val R^2"
+        if not cells[0].metric_name.startswith("val_"):
+            metric = metric.replace("val", "train")
+        lines += ["", f"{ds}  ({score}, {plural(p.seeds, 'seed')}; * best, = tie)",
+                  f"{'optimizer':<11}{'lr':>8}{'median':>10}{'low':>10}{'high':>10}{'diverged':>10}{metric:>11}"]
+        for c in cells:
+            mark = ("=" if v.tie else "*") if c.optimizer in v.best else ""
+            lines.append(f"{c.optimizer + mark:<11}{compact_lr(c.lr):>8}{_loss_cell(c.score.median):>10}"
+                         f"{_loss_cell(c.score.low):>10}{_loss_cell(c.score.high):>10}"
+                         f"{f'{c.score.diverged}/{c.score.runs}':>10}"
+                         f"{_metric_cell(c.metric_name, c.metric.median):>11}")
+        lines += textwrap.wrap(f"verdict: {v.text()}" + (" (their ranges overlap)" if v.tie else ""),
+                               MATRIX_WIDTH, subsequent_indent="  ")
+    lines += [""] + textwrap.wrap(f"Which optimizer suits which task ({p.describe(result.score)}):", MATRIX_WIDTH)
+    for v in result.verdicts:
+        lines += textwrap.wrap(f"{v.dataset}: {v.text()}", MATRIX_WIDTH, initial_indent="  ", subsequent_indent="    ")
     return lines
 
 
-def _aligned(text: str, col: int) -> str:
-    if text.endswith("*"):
-        return f"{text[:-1]:>{col - 1}}*"
-    return f"{text:>{col - 1}} "
+def compact_lr(lr: float) -> str:
+    from ..engine.numbers import compact
+
+    return compact(lr, 2)
 
 
 # --- sweep --------------------------------------------------------------------------------------

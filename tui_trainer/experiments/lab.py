@@ -354,7 +354,7 @@ def sweep(config: ExperimentConfig, optimizer: str, lrs=None, epochs: int = 10,
     return SweepResult(runs, suggest_lr(runs, race.initial_loss), race.initial_loss)
 
 
-# --- which optimizer suits which task -----------------------------------------------------------
+# --- the updates to a common level ---------------------------------------------------------------
 
 
 def auto_target(initial: float, finals: list[float | None]) -> float | None:
@@ -362,75 +362,3 @@ def auto_target(initial: float, finals: list[float | None]) -> float | None:
     updates each needed to get there compare their speed."""
     reached = [cost for cost in finals if cost is not None and cost < initial]
     return max(reached) if reached else None
-
-
-MATRIX_SWEEP_LRS = (1e-3, 1e-2, 0.1, 1.0)
-"""The rates ``optimizer_matrix(tune_lr=True)`` tries for each optimizer on each dataset."""
-MATRIX_SWEEP_EPOCHS = 3
-"""Epochs per rate of those short sweeps."""
-
-
-def optimizer_matrix(config: ExperimentConfig, datasets: list[str], optimizers_: list[str], *, epochs: int,
-                     tune_lr: bool = False, target: float | None = None, seed: int | None = None,
-                     lrs: list[float | None] | None = None, sweep_lrs_: list[float] | None = None,
-                     sweep_epochs: int = MATRIX_SWEEP_EPOCHS,
-                     should_stop: Callable[[], bool] | None = None) -> list[dict[str, Any]]:
-    """Which optimizer suits which task: one race of ``optimizers_`` per dataset.
-
-    On each dataset every optimizer starts from the same initial weights and sees the same batches
-    in the same order (one ``Race``). Returns one row per dataset and optimizer: ``dataset``,
-    ``optimizer``, ``lr`` (the rate used), ``final_loss``, ``val_loss``, ``val_accuracy`` or
-    ``val_r2``, ``steps_to_target`` (updates until the cost reached ``target``; None given, a level
-    every lane that improved on that dataset reached: ``auto_target``), ``target``, ``diverged`` and
-    ``best`` (per dataset: the lowest validation loss, else the lowest final cost).
-
-    ``tune_lr``: first pick each optimizer's rate on each dataset with a short ``sweep`` over
-    ``sweep_lrs_`` (``MATRIX_SWEEP_LRS``) of ``sweep_epochs`` epochs (``suggest_lr``; the racing
-    default if every rate diverged). ``lrs``: one rate (or None: the racing default) per optimizer,
-    used when not tuning. ``seed`` (None: the config's) seeds data, weights and batches, so the
-    same arguments give the same rows.
-    """
-    from .config import with_overrides
-
-    if not datasets or not optimizers_:
-        raise ValueError("a matrix needs at least one dataset and one optimizer")
-    epochs = _check_epochs(epochs)
-    given_lrs = [None] * len(optimizers_) if lrs is None else list(lrs)
-    if len(given_lrs) != len(optimizers_):
-        raise ValueError(f"{len(given_lrs)} learning rates for {len(optimizers_)} optimizers")
-    rows: list[dict[str, Any]] = []
-    for name in datasets:
-        cfg = with_overrides(config, dataset=name, seed=seed, epochs=epochs)
-        chosen = list(given_lrs)
-        if tune_lr:
-            for i, opt in enumerate(optimizers_):
-                result = sweep(cfg, opt, list(sweep_lrs_ or MATRIX_SWEEP_LRS), sweep_epochs, should_stop=should_stop)
-                chosen[i] = result.suggested_lr
-        entries = [RaceEntry(opt, lr) for opt, lr in zip(optimizers_, chosen)]
-        race = Race(cfg, entries, epochs=epochs, target_loss=target)
-        history: dict[str, list[tuple[int, float]]] = {lane.label: [] for lane in race.lanes}
-        race.on_epoch = lambda lane, record: history[lane.label].append((record.step, record.train_loss))
-        results = race.run(should_stop=should_stop)
-        level = target
-        if level is None:
-            level = auto_target(race.initial_loss, [None if r["diverged"] else r["final_loss"] for r in results])
-        for lane, r in zip(race.lanes, results):
-            steps = lane.steps_to_target
-            if target is None and level is not None and not r["diverged"]:
-                steps = next((step for step, loss in history[lane.label] if loss <= level), None)
-            metric = "val_accuracy" if "val_accuracy" in r else "val_r2"
-            rows.append({
-                "dataset": name,
-                "optimizer": lane.entry.optimizer,
-                "lr": r["lr"],
-                "final_loss": r["final_loss"],
-                "val_loss": r["val_loss"],
-                metric: r[metric],
-                "steps_to_target": steps,
-                "target": level,
-                "diverged": r["diverged"],
-                "best": r["best"],
-            })
-        if should_stop is not None and should_stop():
-            break
-    return rows

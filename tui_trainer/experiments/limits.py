@@ -22,3 +22,7 @@ MAX_SURFACE_STEPS = 100_000
 """Most updates per path in ``nn-tui surface``."""
 MAX_LANES = 16
 """Most lanes in one race (optimizers, learning rates or batch modes given as a list)."""
+MAX_MATRIX_SEEDS = 100
+"""Most seeds per cell of the optimizer matrix (``nn-tui compare --datasets --seeds``)."""
+MATRIX_SEEDS = 5
+"""Seeds per cell of the optimizer matrix by default: fewer and one lucky seed decides the winner."""

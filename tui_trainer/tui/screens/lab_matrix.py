@@ -1,9 +1,10 @@
-"""The optimizer matrix: which optimizer suits which task.
+"""The optimizer matrix: which optimizer suits which task, by a protocol a teacher would sign.
 
-Every chosen optimizer races on every chosen dataset (``tui_trainer.experiments.lab.optimizer_matrix``):
-on each dataset all of them start from the same weights and see the same batches. The table has a row
-per dataset and a column per optimizer (final cost, validation accuracy or R^2, updates to the target);
-the best per dataset is marked. ``u`` trains the current experiment with a cell's optimizer and rate.
+Every chosen optimizer trains on every chosen dataset as ``tui_trainer.experiments.matrix`` measures
+it: its rate tuned over one log grid (or fixed), every cell repeated over seeds, the median and range
+of the validation loss shown, and a winner named only where its range clears the runner-up's (else
+a tie). The trainings run in worker processes, so the screen stays responsive while a progress bar
+fills; ``u`` trains the current experiment with a cell's optimizer and rate.
 """
 
 from __future__ import annotations
@@ -16,27 +17,26 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Footer, Input, Label, ProgressBar, Static
 
 from ...engine.numbers import DASH, compact, figure
 from ...engine.optimizers import OPTIMIZERS
 from ...experiments.config import ExperimentConfig, with_overrides
 from ...experiments.hparam_text import parse_positive
-from ...experiments.lab import optimizer_matrix
-from ...experiments.limits import MAX_LAB_EPOCHS
-from ...experiments.wording import plural
+from ...experiments.lab import race_lr
+from ...experiments.limits import MATRIX_SEEDS, MAX_LAB_EPOCHS, MAX_MATRIX_SEEDS
+from ...experiments.matrix import (DEFAULT_EPOCHS, MATRIX_DATASETS, Cell, MatrixResult, Protocol, Verdict,
+                                   run_matrix, score_name)
 from ..keys import key
 from ..widgets.lane_colors import rgb
 from .lab_common import LabScreen, Part, lane_style, while_shown
 
-MATRIX_DATASETS = ("spiral", "moons", "sine", "digits")
-"""The datasets offered, toggled with a-d."""
 DATASET_KEYS = "abcd"
-DEFAULT_OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
-MATRIX_EPOCHS = 20
-"""Epochs per race when the experiment asks for more."""
 NAME_WIDTH = 8
 CELL_WIDTH = 9
+MIN_CELL_WIDTH = 7
+OPTIMIZER_KEYS = "123456789"
+"""Keys that toggle the optimizers, in registry order (the first nine)."""
 
 
 def use_optimizer(screen, name: str, lr: float, where: str = "") -> bool:
@@ -52,41 +52,24 @@ def use_optimizer(screen, name: str, lr: float, where: str = "") -> bool:
     return True
 
 
-def best_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
-    """Per optimizer, on how many datasets it was best."""
-    counts: dict[str, int] = {}
-    for row in rows:
-        if row["best"]:
-            counts[row["optimizer"]] = counts.get(row["optimizer"], 0) + 1
-    return counts
+def fitted(value: float, width: int) -> str:
+    """``value`` in at most ``width`` characters, with as many significant digits as fit (3 at most)."""
+    for digits in (3, 2, 1):
+        text = figure(value, digits)
+        if len(text) <= width:
+            return text
+    return f"{value:.0e}".replace("e-0", "e-").replace("e+0", "e")
 
 
-def matrix_summary(rows: list[dict[str, Any]], datasets: list[str], tuned: bool) -> str:
-    """``adam best on 3 of 4 datasets; sgd diverged on sine``: what the table shows, in a line."""
-    done = [d for d in datasets if any(r["dataset"] == d for r in rows)]
-    if not done:
-        return ""
-    counts = sorted(best_counts(rows).items(), key=lambda item: (-item[1], list(OPTIMIZERS).index(item[0])))
-    parts = []
-    if counts:
-        top, n = counts[0]
-        parts.append(f"{top} best on {n} of {plural(len(done), 'dataset')}")
-        parts += [f"{name} on {k}" for name, k in counts[1:]]
-    diverged: dict[str, list[str]] = {}
-    for row in rows:
-        if row["diverged"]:
-            diverged.setdefault(row["optimizer"], []).append(row["dataset"])
-    for name, where in diverged.items():
-        parts.append(f"{name} diverged on {', '.join(where)}" + ("" if tuned else " (t: tune the rate)"))
-    never = [n for n in {r["optimizer"] for r in rows} if n not in dict(counts) and n not in diverged]
-    if never and not tuned:
-        parts.append(f"{', '.join(sorted(never, key=list(OPTIMIZERS).index))} never best: "
-                     "t tunes each rate")
-    return "; ".join(parts)
+def verdict_text(v: Verdict) -> str:
+    """``spiral: adam`` or ``moons: tie (adam, rmsprop)``."""
+    if v.tie:
+        return f"{v.dataset}: tie ({', '.join(v.best)})"
+    return f"{v.dataset}: {v.text()}"
 
 
 class MatrixScreen(LabScreen):
-    """Every chosen optimizer on every chosen dataset, from shared weights: the best per dataset."""
+    """Every chosen optimizer on every chosen dataset, tuned and repeated: the verdict per dataset."""
 
     DEFAULT_CSS = """
     MatrixScreen #matrix-choice {
@@ -101,15 +84,22 @@ class MatrixScreen(LabScreen):
         color: $text-muted;
         margin-right: 1;
     }
-    MatrixScreen #matrix-epochs {
+    MatrixScreen #matrix-controls Input {
         width: 6;
         margin-right: 2;
+    }
+    MatrixScreen #matrix-progress {
+        height: 1;
+        padding: 0 1;
+    }
+    MatrixScreen #matrix-progress Bar {
+        width: 1fr;
     }
     MatrixScreen #matrix-scroll {
         height: 1fr;
         padding: 0 1;
     }
-    MatrixScreen #matrix-summary, MatrixScreen #matrix-cell {
+    MatrixScreen #matrix-protocol, MatrixScreen #matrix-summary, MatrixScreen #matrix-cell {
         height: auto;
         max-height: 2;
         padding: 0 1;
@@ -118,15 +108,16 @@ class MatrixScreen(LabScreen):
 
     BINDINGS = [
         key("space", "run", "Run", title="Run the matrix",
-            help="Race the optimizers on every chosen dataset (space again: stop)"),
+            help="Train every chosen optimizer on every chosen dataset, tuned and over seeds (space again: stop)"),
         key("t", "toggle_tune", "Tune lr", title="Tune the learning rates",
-            help="Pick each optimizer's rate on each dataset with a short sweep first"),
+            help="Each optimizer's rate picked from one log grid on the validation loss, or fixed racing rates"),
         key("u", "use", "Use cell", title="Use the chosen cell",
             help="Train the current experiment with the cell's optimizer and rate (a live change)"),
         key("a", "toggle_dataset(0)", "Data", key_display="a-d"),
         *(key(k, f"toggle_dataset({i})", "Data", show=False) for i, k in enumerate(DATASET_KEYS) if i),
-        key("1", "toggle_optimizer(1)", "Optimizer", key_display="1-8"),
-        *(key(str(n), f"toggle_optimizer({n})", "Optimizer", show=False) for n in range(2, 9)),
+        key("1", "toggle_optimizer(1)", "Optimizer", key_display=f"1-{min(len(OPTIMIZERS), 9)}"),
+        *(key(k, f"toggle_optimizer({n})", "Optimizer", show=False)
+          for n, k in enumerate(OPTIMIZER_KEYS[:len(OPTIMIZERS)], 1) if n > 1),
         key("up", "move(0,-1)", "Up", show=False),
         key("down", "move(0,1)", "Down", show=False),
         key("left", "move(-1,0)", "Left", show=False),
@@ -134,28 +125,31 @@ class MatrixScreen(LabScreen):
         key("escape", "back", "Back", help="Back to the main screen (stops the matrix)"),
     ]
 
-    class Done(Message):
-        """The worker's rows so far (``final``: all of them), or its error."""
+    class Progress(Message):
+        """The worker's cells so far, how many trainings are done, and whether it ended (with an error)."""
 
-        def __init__(self, run: int, rows: list[dict[str, Any]], final: bool, error: BaseException | None) -> None:
+        def __init__(self, run: int, result: MatrixResult, done: int, total: int, final: bool,
+                     error: BaseException | None) -> None:
             super().__init__()
-            self.run, self.rows, self.final, self.error = run, rows, final, error
+            self.run, self.result, self.done, self.total = run, result, done, total
+            self.final, self.error = final, error
 
     def __init__(self, config: ExperimentConfig) -> None:
         super().__init__()
         self.config = config
-        self.epochs = min(config.training.epochs, MATRIX_EPOCHS)
+        self.epochs = DEFAULT_EPOCHS
+        self.seeds = MATRIX_SEEDS
         self.datasets: list[str] = list(MATRIX_DATASETS)
-        self.optimizers: list[str] = [n for n in DEFAULT_OPTIMIZERS if n in OPTIMIZERS] or list(OPTIMIZERS)[:1]
-        self.tune_lr = False
-        self.rows: list[dict[str, Any]] = []
-        self.shown_datasets: list[str] = []
-        self.shown_optimizers: list[str] = []
-        self.shown_tuned = False
+        self.optimizers: list[str] = list(OPTIMIZERS)
+        self.tune_lr = True
+        self.processes: int | None = None
+        """Processes to train in (None: one per core)."""
+        self.result: MatrixResult | None = None
         self.cursor = (0, 0)
         """(optimizer column, dataset row) in the table shown."""
         self.running = False
         self.error: str | None = None
+        self.done_tasks = self.total_tasks = 0
         self._run = 0
         self._stop = threading.Event()
         self._worker = None
@@ -166,7 +160,11 @@ class MatrixScreen(LabScreen):
         with Horizontal(id="matrix-controls"):
             yield Label("epochs")
             yield Input(str(self.epochs), compact=True, id="matrix-epochs", restrict=r"\d*")
+            yield Label("seeds")
+            yield Input(str(self.seeds), compact=True, id="matrix-seeds", restrict=r"\d*")
             yield Static(id="matrix-tune")
+        yield ProgressBar(id="matrix-progress", show_eta=True)
+        yield Static(id="matrix-protocol")
         with VerticalScroll(id="matrix-scroll"):
             yield Static(id="matrix-table")
         yield Static(id="matrix-cell")
@@ -179,28 +177,38 @@ class MatrixScreen(LabScreen):
 
     # -- settings ---------------------------------------------------------------------------------
 
-    def _read_epochs(self) -> bool:
-        field = self.query_one("#matrix-epochs", Input)
-        try:
-            epochs = parse_positive(field.value, "epochs", whole=True)
-            if epochs > MAX_LAB_EPOCHS:
-                raise ValueError(f"at most {MAX_LAB_EPOCHS:,} epochs")
-            self.epochs = epochs
-        except ValueError as exc:
-            field.add_class("-invalid")
-            self.notify(str(exc), title="Cannot run the matrix", severity="error", timeout=6)
-            return False
-        field.remove_class("-invalid")
+    @property
+    def protocol(self) -> Protocol:
+        """The protocol the settings on screen describe."""
+        fixed = None if self.tune_lr else tuple((n, race_lr(n, None)) for n in self.optimizers)
+        return Protocol(seeds=self.seeds, epochs=self.epochs, fixed_lrs=fixed,
+                        first_seed=self.config.training.seed)
+
+    def _read_fields(self) -> bool:
+        """Epochs and seeds from their fields; False (the field marked, a message) when one is bad."""
+        for name, most in (("epochs", MAX_LAB_EPOCHS), ("seeds", MAX_MATRIX_SEEDS)):
+            field = self.query_one(f"#matrix-{name}", Input)
+            try:
+                value = parse_positive(field.value, name, whole=True)
+                if value > most:
+                    raise ValueError(f"at most {most:,} {name}")
+            except ValueError as exc:
+                field.add_class("-invalid")
+                self.notify(str(exc), title="Cannot run the matrix", severity="error", timeout=6)
+                return False
+            field.remove_class("-invalid")
+            setattr(self, name, int(value))
         return True
 
-    @on(Input.Submitted, "#matrix-epochs")
-    @on(Input.Blurred, "#matrix-epochs")
+    @on(Input.Submitted)
+    @on(Input.Blurred)
     @while_shown
-    def _epochs_entered(self, event) -> None:
+    def _field_entered(self, event) -> None:
         if isinstance(event, Input.Submitted):
             self.set_focus(None)
-        self._read_epochs()
+        self._read_fields()
         self._show_header()
+        self._show_protocol()
 
     def action_toggle_dataset(self, index: int) -> None:
         name = MATRIX_DATASETS[index]
@@ -227,55 +235,59 @@ class MatrixScreen(LabScreen):
         self.tune_lr = not self.tune_lr
         self._show_choice()
         self._show_header()
+        self._show_protocol()
 
     # -- running ----------------------------------------------------------------------------------
 
     async def action_run(self) -> None:
         if self.running:
             await self.stop_work()
-            self.notify("Matrix stopped: the datasets finished so far stay.", timeout=3)
+            self.notify("Matrix stopped: the cells finished so far stay.", timeout=3)
             return
-        if not self._read_epochs():
+        if not self._read_fields():
             return
         if not self.datasets or not self.optimizers:
-            self.notify("Choose at least one dataset (a-d) and one optimizer (1-8).",
+            self.notify(f"Choose at least one dataset (a-d) and one optimizer ({self._optimizer_keys()}).",
                         title="Cannot run the matrix", severity="error", timeout=6)
             return
         self._run += 1
         run, stop = self._run, threading.Event()
         self._stop = stop
-        datasets, optimizers, epochs, tune, config = (list(self.datasets), list(self.optimizers), self.epochs,
-                                                      self.tune_lr, self.config)
-        self.rows, self.error = [], None
-        self.shown_datasets, self.shown_optimizers, self.shown_tuned = datasets, optimizers, tune
+        datasets, optimizers, protocol, config, workers = (list(self.datasets), list(self.optimizers),
+                                                           self.protocol, self.config, self.processes)
+        self.result = MatrixResult(protocol, datasets, optimizers)
+        self.error = None
+        self.done_tasks, self.total_tasks = 0, len(datasets) * len(optimizers) * protocol.seeds
         self.cursor = (0, 0)
         self.running = True
 
+        def progress(done: int, total: int, result: MatrixResult) -> None:
+            snapshot = MatrixResult(result.protocol, result.datasets, result.optimizers, list(result.cells),
+                                    result.score)
+            self.post_message(self.Progress(run, snapshot, done, total, False, None))
+
         def work() -> None:
-            rows: list[dict[str, Any]] = []
+            result = MatrixResult(protocol, datasets, optimizers)
             try:
-                for name in datasets:
-                    if stop.is_set():
-                        break
-                    rows = rows + optimizer_matrix(config, [name], optimizers, epochs=epochs, tune_lr=tune,
-                                                   should_stop=stop.is_set)
-                    if not stop.is_set():
-                        self.post_message(self.Done(run, rows, False, None))
+                result = run_matrix(config, datasets, optimizers, protocol, workers=workers,
+                                    on_progress=progress, should_stop=stop.is_set)
             except BaseException as exc:  # shown on the screen; the worker ends
-                self.post_message(self.Done(run, rows, True, exc))
+                self.post_message(self.Progress(run, result, 0, 0, True, exc))
                 return
-            self.post_message(self.Done(run, rows, True, None))
+            self.post_message(self.Progress(run, result, -1, 0, True, None))
 
         self._worker = self.run_worker(work, thread=True, exclusive=True, exit_on_error=False, group="matrix")
         self._refresh_all()
 
-    @on(Done)
+    @on(Progress)
     @while_shown
-    def _done(self, message: Done) -> None:
+    def _progress(self, message: Progress) -> None:
         if message.run != self._run:
-            return  # a stopped run's late rows
-        complete = {r["dataset"] for r in message.rows}
-        self.rows = [r for r in message.rows if r["dataset"] in complete]
+            return  # a stopped run's late cells
+        if message.error is None:
+            self.result = message.result
+        if message.done >= 0 and not message.final:
+            self.done_tasks, self.total_tasks = message.done, message.total
         if message.final:
             self.running = False
             if message.error is not None:
@@ -290,13 +302,13 @@ class MatrixScreen(LabScreen):
         self.running = False
 
     async def stop_work(self) -> None:
-        """Stop the worker and wait (a step at most) until its thread has left the races."""
+        """Stop the worker and wait until it has (the trainings in progress end first, a second or so)."""
         self.cancel_work()
         worker = self._worker
         if worker is not None:
             import asyncio
 
-            for _ in range(500):
+            for _ in range(1500):
                 if worker.is_finished:
                     break
                 await asyncio.sleep(0.01)
@@ -304,6 +316,14 @@ class MatrixScreen(LabScreen):
             self._refresh_all()
 
     # -- the cursor and u ---------------------------------------------------------------------------
+
+    @property
+    def shown_optimizers(self) -> list[str]:
+        return self.result.optimizers if self.result else []
+
+    @property
+    def shown_datasets(self) -> list[str]:
+        return self.result.datasets if self.result else []
 
     def action_move(self, dx: int, dy: int) -> None:
         cols, rows = len(self.shown_optimizers), len(self.shown_datasets)
@@ -313,59 +333,68 @@ class MatrixScreen(LabScreen):
         self.cursor = ((x + dx) % cols, (y + dy) % rows)
         self._show_table()
         self._show_cell()
+        self._scroll_to_cursor()
 
-    def cell(self) -> dict[str, Any] | None:
-        """The row of the cell under the cursor, once its dataset has run."""
+    def cell(self) -> Cell | None:
+        """The cell under the cursor, once all its seeds have trained."""
         if not self.shown_optimizers or not self.shown_datasets:
             return None
         x, y = self.cursor
-        name, data = self.shown_optimizers[x], self.shown_datasets[y]
-        return next((r for r in self.rows if r["dataset"] == data and r["optimizer"] == name), None)
+        return self.result.cell(self.shown_datasets[y], self.shown_optimizers[x])
 
     def action_use(self) -> None:
-        row = self.cell()
-        if row is None:
-            why = "wait for this dataset to finish" if self.running else "run the matrix first (space)"
+        c = self.cell()
+        if c is None:
+            why = "wait for its trainings to finish" if self.running else "run the matrix first (space)"
             self.notify(f"No result in this cell: {why}.", title="Nothing to use", severity="warning")
             return
-        if row["diverged"]:
-            self.notify(f"{row['optimizer']} diverged on {row['dataset']}: choose another cell.",
+        if not c.ranked:
+            self.notify(f"{c.optimizer} diverged on most seeds of {c.dataset}: choose another cell.",
                         title="Not applied", severity="warning", timeout=6)
             return
-        current = self.app.training.session.config.data.dataset
-        if row["best"]:
-            where = f" (best on {row['dataset']})"
+        v = next((v for v in self.result.verdicts if v.dataset == c.dataset), None)
+        if v is not None and c.optimizer in v.best:
+            where = f" ({'tied for best' if v.tie else 'best'} on {c.dataset})"
         else:
-            where = f" (as on {row['dataset']})"
-        if current != row["dataset"]:
+            where = f" (as on {c.dataset})"
+        current = self.app.training.session.config.data.dataset
+        if current != c.dataset:
             where += f"; the experiment trains on {current}"
-        use_optimizer(self, row["optimizer"], float(row["lr"]), where)
+        use_optimizer(self, c.optimizer, float(c.lr), where)
 
     # -- showing ------------------------------------------------------------------------------------
+
+    def _optimizer_keys(self) -> str:
+        return f"1-{min(len(OPTIMIZERS), len(OPTIMIZER_KEYS))}"
 
     def _refresh_all(self) -> None:
         self._show_header()
         self._show_choice()
+        self._show_progress()
+        self._show_protocol()
         self._show_table()
         self._show_cell()
         self._show_summary()
 
-    def _show_header(self) -> None:
+    def _state(self) -> str:
+        result = self.result
         if self.running:
-            state = f"running {len({r['dataset'] for r in self.rows})}/{len(self.shown_datasets)}"
-        elif self.error:
-            state = "failed"
-        elif self.rows:
-            state = "done" if len({r['dataset'] for r in self.rows}) == len(self.shown_datasets) else "stopped"
-        else:
-            state = "ready: space runs"
+            return f"running {self.done_tasks}/{self.total_tasks}"
+        if self.error:
+            return "failed"
+        if result is not None and result.cells:
+            return "done" if len(result.cells) == len(result.datasets) * len(result.optimizers) else "stopped"
+        return "ready: space runs"
+
+    def _show_header(self) -> None:
         self.set_header([
             Part("Optimizer matrix", "Matrix", style="bold"),
             Part(f"{len(self.datasets)} data × {len(self.optimizers)} optimizers",
                  f"{len(self.datasets)}×{len(self.optimizers)}"),
-            Part(plural(self.epochs, "epoch"), drop=2),
-            Part("tuned lr" if self.tune_lr else "default lr", drop=1),
-        ], state)
+            Part(f"{self.seeds} seeds", drop=3),
+            Part(f"{self.epochs} epochs", drop=2),
+            Part("tuned lr" if self.tune_lr else "fixed lr", drop=1),
+        ], self._state())
 
     def _show_choice(self) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -375,99 +404,134 @@ class MatrixScreen(LabScreen):
             text.append(f"{k}", style="bold" if on_ else "dim")
             text.append(f" {'■' if on_ else '□'}{name}  ", style="" if on_ else "dim")
         text.append("\nopt  ", style="dim")
-        for number, name in enumerate(OPTIMIZERS, 1):
+        for k, name in zip(OPTIMIZER_KEYS, OPTIMIZERS):
             on_ = name in self.optimizers
             color, _ = lane_style(name)
-            text.append(f"{number}", style="bold" if on_ else "dim")
+            text.append(k, style="bold" if on_ else "dim")
             text.append(f"{'■' if on_ else '□'}{name} ", style=f"{rgb(color)}" if on_ else "dim")
         self.query_one("#matrix-choice", Static).update(text)
-        tune = Text()
+        tune = Text(no_wrap=True, overflow="ellipsis")
         tune.append("t ", style="bold")
-        tune.append("tune lr: ")
-        tune.append("on (a short sweep per optimizer and dataset)" if self.tune_lr else "off (default rates)",
+        tune.append("lr: ")
+        grid = Protocol().lr_grid
+        tune.append(f"tuned over {len(grid)} rates" if self.tune_lr else "fixed racing rates",
                     style="bold" if self.tune_lr else "")
         self.query_one("#matrix-tune", Static).update(tune)
 
+    def _show_progress(self) -> None:
+        bar = self.query_one("#matrix-progress", ProgressBar)
+        bar.display = self.running or bool(self.total_tasks)
+        bar.update(total=max(self.total_tasks, 1), progress=self.done_tasks)
+
+    def _show_protocol(self) -> None:
+        text = Text(style="dim")
+        protocol, score = (self.result.protocol, self.result.score) if self.result else (self.protocol, "val_loss")
+        text.append("Protocol: ", style="bold")
+        text.append(f"{protocol.describe(score)}.")
+        self.query_one("#matrix-protocol", Static).update(text)
+
+    def _cell_width(self) -> int:
+        opts = self.shown_optimizers
+        room = (self.query_one("#matrix-scroll").content_size.width or self.size.width - 2) - NAME_WIDTH
+        return max(MIN_CELL_WIDTH, min(CELL_WIDTH, room // max(1, len(opts))))
+
+    LINES = ("median", "low", "high", "acc/R²")
+    """The lines of a dataset's row under its name: the score's median and range, and the metric's median."""
+
     def _show_table(self) -> None:
-        text = Text(no_wrap=True, overflow="ellipsis")
         opts, datas = self.shown_optimizers, self.shown_datasets
         if not opts:
-            intro = Text("space: run every chosen optimizer on every chosen dataset, from the same weights. "
-                         "Rows: datasets; columns: optimizers; per cell the final cost, the validation "
-                         "accuracy (R² for regression) and the updates to reach the target cost. "
-                         "★: best on that dataset.", style="dim")
+            intro = Text("space: train every chosen optimizer on every chosen dataset, each rate tuned over one "
+                         "grid and every cell repeated over seeds. Rows: datasets; columns: optimizers; per cell "
+                         "the validation loss over the seeds (median, lowest, highest) and the median accuracy "
+                         "(R² for regression). ★ best: its range clears the runner-up's; = tied for best.",
+                         style="dim")
             self.query_one("#matrix-table", Static).update(intro)
             return
+        width = self._cell_width()
+        text = Text(no_wrap=True, overflow="ellipsis")
         text.append(f"{'':<{NAME_WIDTH}}", style="bold")
         for name in opts:
             color, _ = lane_style(name)
-            text.append(f"{name[:CELL_WIDTH - 1]:>{CELL_WIDTH}}", style=f"bold {rgb(color)}")
+            text.append(f"{name[:width - 1]:>{width}}", style=f"bold {rgb(color)}")
         text.append("\n")
-        cells = {(r["dataset"], r["optimizer"]): r for r in self.rows}
+        verdicts = {v.dataset: v for v in self.result.verdicts}
         cx, cy = self.cursor
         for y, data in enumerate(datas):
-            for line in range(3):
-                label = (data[:NAME_WIDTH - 1], " acc/R²", " to tgt")[line]
-                text.append(f"{label:<{NAME_WIDTH}}", style="bold" if line == 0 else "dim")
+            v = verdicts.get(data)
+            text.append(f"{data}", style="bold")
+            if v is not None:
+                text.append(f"  {verdict_text(v).split(': ', 1)[1]}", style="bold green" if not v.tie else "bold")
+            text.append("\n")
+            for line, label in enumerate(self.LINES):
+                text.append(f"{' ' + label:<{NAME_WIDTH}}", style="dim")
                 for x, name in enumerate(opts):
-                    row = cells.get((data, name))
-                    cell, style = self._cell_text(row, line)
+                    cell, style = self._cell_text(self.result.cell(data, name), v, line, width)
                     if (x, y) == (cx, cy):
                         style = f"{style} reverse".strip()
-                    text.append(f"{cell:>{CELL_WIDTH}}", style=style)
+                    text.append(f"{cell:>{width}}", style=style)
                 text.append("\n")
-        text.append("★ best on the dataset (lowest val loss)  ✗ diverged  to tgt: updates until the cost "
-                     "reached a level every improving lane reached", style="dim")
+        text.append(f"{score_name(self.result.score)} over the seeds · ★ best: its range clears the runner-up's · "
+                    "= tied for best · ✗ most seeds diverged", style="dim")
         self.query_one("#matrix-table", Static).update(text)
 
     @staticmethod
-    def _cell_text(row: dict[str, Any] | None, line: int) -> tuple[str, str]:
-        """Line 0: the final cost (★ best, ✗ diverged); 1: val accuracy or R²; 2: updates to the target."""
-        if row is None:
+    def _cell_text(c: Cell | None, v: Verdict | None, line: int, width: int) -> tuple[str, str]:
+        """Line 0: the median (★ best, = tied, ✗ diverged); 1, 2: the lowest and highest seed; 3: the
+        median val accuracy or R²."""
+        if c is None:
             return "·", "dim"
-        best = "bold green" if row["best"] else ""
+        top = v is not None and c.optimizer in v.best
+        style = ("bold green" if not v.tie else "bold") if top else ""
+        s = c.score
+        if not c.ranked:
+            return ("✗" if line == 0 else DASH), "bold red" if line == 0 else "dim"
         if line == 0:
-            if row["diverged"]:
-                return "✗ diverg", "bold red"
-            cost = figure(row["final_loss"], 3)
-            return (f"★{cost}" if row["best"] else cost), best
-        if line == 1:
-            if row.get("val_accuracy") is not None:
-                return f"{row['val_accuracy']:.0%}", best
-            if row.get("val_r2") is not None:
-                return f"{row['val_r2']:.3f}", best
+            mark = ("=" if v.tie else "★") if top else ""
+            return mark + fitted(s.median, width - 1 - len(mark)), style
+        if line in (1, 2):
+            return fitted(s.low if line == 1 else s.high, width - 1), "dim"
+        m = c.metric.median
+        if m is None:
             return DASH, "dim"
-        steps = row["steps_to_target"]
-        return (DASH if steps is None else f"{steps:,}"), best
+        return (f"{m:.0%}" if c.metric_name.endswith("accuracy") else f"{m:.3f}"), style
+
+    def _scroll_to_cursor(self) -> None:
+        """Keep the cursor's dataset in view: its name line and its four number lines."""
+        top = 1 + self.cursor[1] * (1 + len(self.LINES))
+        self.query_one("#matrix-scroll", VerticalScroll).scroll_to(y=max(0, top - 1), animate=False)
 
     def _show_cell(self) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
-        row = self.cell()
+        c = self.cell()
         if self.error:
             text.append(f"Could not run: {self.error}", style="bold red")
-        elif row is not None:
-            color, _ = lane_style(row["optimizer"])
-            text.append(f"{row['optimizer']}", style=f"bold {rgb(color)}")
-            text.append(f" on {row['dataset']}: lr {compact(row['lr'], 3)}")
-            if row["diverged"]:
-                text.append(", diverged", style="bold red")
+        elif c is not None:
+            color, _ = lane_style(c.optimizer)
+            s = c.score
+            text.append(f"{c.optimizer}", style=f"bold {rgb(color)}")
+            tuned = f" (best of {len(c.grid)} rates)" if len(c.grid) > 1 else " (fixed)"
+            text.append(f" on {c.dataset}: lr {compact(c.lr, 2)}{tuned}")
+            if not c.ranked:
+                text.append(f", diverged on {s.diverged} of {s.runs} seeds", style="bold red")
             else:
-                text.append(f", cost {figure(row['final_loss'], 4)}")
-                if row["steps_to_target"] is not None and row.get("target") is not None:
-                    text.append(f", {row['steps_to_target']:,} updates to {figure(row['target'], 3)}")
-                text.append("  u: use it", style="dim")
+                text.append(f", val loss {figure(s.median, 3)} ({figure(s.low, 2)}..{figure(s.high, 2)})")
+                if s.diverged:
+                    text.append(f", {s.diverged} of {s.runs} seeds diverged", style="red")
         elif self.shown_optimizers:
             text.append("arrows: choose a cell; u: train the experiment with its optimizer and rate", style="dim")
         self.query_one("#matrix-cell", Static).update(text)
 
     def _show_summary(self) -> None:
-        text = Text(no_wrap=True, overflow="ellipsis")
-        summary = matrix_summary(self.rows, self.shown_datasets, self.shown_tuned)
-        if summary:
-            text.append(summary, style="bold")
+        text = Text()
+        verdicts = self.result.verdicts if self.result else []
+        if verdicts:
+            text.append("Verdicts: ", style="bold")
+            text.append(" · ".join(f"{v.dataset} {'tie of ' + str(len(v.best)) if v.tie else v.text()}"
+                                   for v in verdicts), style="bold")
         elif self.running:
-            text.append("running: each dataset's row appears when its race ends", style="dim")
+            text.append("running: each cell appears when all its seeds and rates have trained", style="dim")
         else:
-            text.append(f"a-d: datasets, 1-8: optimizers, t: tune lr; {plural(self.epochs, 'epoch')} per race",
-                        style="dim")
+            text.append(f"a-d: datasets, {self._optimizer_keys()}: optimizers, t: tune or fix the rates, "
+                        "epochs and seeds above", style="dim")
         self.query_one("#matrix-summary", Static).update(text)

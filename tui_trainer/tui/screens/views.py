@@ -86,7 +86,7 @@ VIEWS: tuple[View, ...] = (
     View("s", "sweep", "LR sweep",
          "Short trainings over log-spaced learning rates: too high diverges, too low crawls",
          _screen("lab_sweep", "SweepScreen", _with_config)),
-    View("m", "matrix", "Optimizer matrix", "Which optimizer suits which task: every optimizer on several datasets from shared weights; u uses a cell", _screen("lab_matrix", "MatrixScreen", _with_config)),
+    View("m", "matrix", "Optimizer matrix", "Which optimizer suits which task: each rate tuned, over seeds, a winner only beyond the spread; u uses a cell", _screen("lab_matrix", "MatrixScreen", _with_config)),
     View("f", "surface", "Loss surfaces",
          "Watch optimizers walk 2-D functions (Rosenbrock, saddle, two wells, ...)",
          _screen("lab_surface", "SurfaceScreen", lambda screen_cls, training: screen_cls())),
