@@ -25,12 +25,32 @@ def _imports(tree: ast.AST):
         yield from _imports(node)
 
 
-def imports_of(path: Path) -> set[str]:
-    """The package modules that ``path`` imports."""
+def _imported_by_name(tree: ast.AST, package: str, modules: set[str]) -> set[str]:
+    """The modules an ``import_module(...)`` call in ``tree`` may load: a literal name, or for a name
+    built as ``f"{__package__}.{x}"`` every string in the module naming a module of its package (as a
+    table of screens does). Any other argument fails: the import test must see every import."""
+    found = set()
+    strings = {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)}
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "import_module"):
+            continue
+        arg = node.args[0]
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            found.add(arg.value)
+        elif (isinstance(arg, ast.JoinedStr) and ast.unparse(arg).startswith("f'{__package__}.")):
+            found.update(f"{package}.{s}" for s in strings if f"{package}.{s}" in modules)
+        else:
+            raise AssertionError(f"cannot follow import_module({ast.unparse(arg)}) in {package}")
+    return found
+
+
+def imports_of(path: Path, modules: set[str] = frozenset()) -> set[str]:
+    """The package modules that ``path`` imports, with those it loads by ``import_module``."""
     name = module_name(path)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    found = set()
-    for node in _imports(ast.parse(path.read_text(encoding="utf-8"))):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = _imported_by_name(tree, package, modules)
+    for node in _imports(tree):
         if isinstance(node, ast.ImportFrom) and node.level:
             base = package.split(".")
             base = base[: len(base) - (node.level - 1)]
@@ -48,7 +68,7 @@ def imports_of(path: Path) -> set[str]:
 
 def test_no_import_circles():
     modules = {module_name(p): p for p in ROOT.rglob("*.py")}
-    graph = {name: {m for m in imports_of(path) if m in modules and m != name}
+    graph = {name: {m for m in imports_of(path, set(modules)) if m in modules and m != name}
              for name, path in modules.items()}
     circles = []
     state: dict[str, int] = {}
@@ -66,6 +86,14 @@ def test_no_import_circles():
         if name not in state:
             visit(name, [name])
     assert not circles, "import circles:\n" + "\n".join(circles)
+
+
+def test_the_import_test_follows_import_module():
+    """A table of screens loaded by name is a dependency: the circle test sees through it."""
+    views = ROOT / "tui" / "screens" / "views.py"
+    found = imports_of(views, {module_name(p) for p in ROOT.rglob("*.py")})
+    assert {"tui_trainer.tui.screens.inside_boundary", "tui_trainer.tui.screens.lab_matrix",
+            "tui_trainer.tui.screens.runs_screen"} <= found
 
 
 EXPERIMENTS = ("import tui_trainer.experiments as experiments; "

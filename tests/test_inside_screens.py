@@ -333,6 +333,19 @@ def test_data_view_shows_rows_one_hot_counts_and_statistics():
     run(scenario())
 
 
+def test_p_in_a_view_opens_the_presets_over_it():
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            view = await open_view(pilot, app, "b")
+            await pilot.press("p")
+            await wait_for(pilot, lambda: isinstance(app.screen, PresetsScreen))
+            assert app.screen_stack[-2] is view and app.screen.training is app.training
+
+    run(scenario())
+
+
 def test_presets_picker_asks_when_trained_then_rebuilds_the_session():
     async def scenario():
         app = NNTuiApp(small_config())

@@ -21,7 +21,8 @@ from tui_trainer.tui.app import NNTuiApp
 from tui_trainer.tui.screens.dialogs import ConfirmDialog
 from tui_trainer.tui.screens.main import MainScreen
 from tui_trainer.tui.screens.runs_screen import RunsScreen
-from tui_trainer.tui.screens.watch import WatchScreen, watch_app
+from tui_trainer.tui.screens.watch import WatchScreen
+from tui_trainer.tui.watch_app import watch_app
 from tui_trainer.tui.widgets.multi_plot import MultiPlot
 
 SCREENS = [("h", RunsScreen)]

@@ -38,7 +38,7 @@ def watch(run: str, runs_dir: Path | None, colors: str) -> None:
         os.environ["NO_COLOR"] = "1"
     elif colors != "auto":
         os.environ["TEXTUAL_COLOR_SYSTEM"] = COLOR_SYSTEMS[colors]
-    from ..tui.screens.watch import watch_app  # imported here: after the colour settings
+    from ..tui.watch_app import watch_app  # imported here: after the colour settings
 
     app = watch_app(found.path)
     app.run()

@@ -22,6 +22,7 @@ from .guard import REPORT_HINT, Guarded
 from .keys import palette_entries
 from .palette import SafeCommandPalette
 from .screens.main import MainScreen
+from .screens.views import view_named
 from .training import SessionLink, TrainingHost
 
 
@@ -156,6 +157,10 @@ class NNTuiApp(TrainingHost, Guarded, App):
         recorder = Recorder(self.runs_dir) if self.record else None
         self.training = SessionLink(self, Session(self._config, recorder=recorder))
         return MainScreen(self.training, source=self._source)
+
+    def action_open_view(self, name: str) -> None:
+        """Open one of the extra views (``screens.views``) over the screen on top."""
+        self.push_screen(view_named(name).factory(self.training))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Every key binding of the screen with help text is also a command in the palette."""

@@ -27,7 +27,6 @@ from ..guard import Guarded
 from ..screen_size import AtAppSize
 from ..training import SessionLink
 from .leaving import LeavesSafely
-from .views import view_named
 
 REDRAW_INTERVAL = 0.5
 """Seconds between redraws while training: twice a second reads as live and costs little."""
@@ -222,8 +221,9 @@ class InsideScreen(LeavesSafely, AtAppSize, Guarded, Screen):
         self.training.pace(direction)
 
     def action_presets(self) -> None:
-        """Open the presets over this view; it shows the new experiment when they close."""
-        self.app.push_screen(view_named("presets").factory(self.training))
+        """Open the presets over this view; it shows the new experiment when they close. (The app
+        opens it: a screen module that imported the table of views would import itself back.)"""
+        self.app.action_open_view("presets")
 
 
 def network_shape(sizes) -> str:

@@ -279,8 +279,7 @@ class MainScreen(AtAppSize, Guarded, Screen):
 
     def action_open_view(self, name: str) -> None:
         """Open one of the extra views (optimizer lab, inside the network)."""
-        view = view_named(name)
-        self.app.push_screen(view.factory(self.training))
+        self.app.push_screen(view_named(name).factory(self.training))
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(type(self)))

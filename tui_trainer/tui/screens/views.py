@@ -2,8 +2,9 @@
 
 This list is the one place where a view's key, name and help are written; the main screen turns
 every entry into a key binding, a command-palette command and a line of the help screen. Each
-screen lives in its own module, imported when the screen first opens (not at start-up), so this
-module imports no screen and no screen module imports back into a circle. Every factory gets the
+screen lives in its own module, imported when the screen first opens (not at start-up); no screen
+module imports this one (the app opens a view from another view), so there is no circle, and the
+import test follows these names as imports. Every factory gets the
 session's link (``tui.training.SessionLink``): the views of the network subscribe to it, the lab
 screens start from its current config.
 """

@@ -274,26 +274,3 @@ class WatchScreen(LeavesSafely, AtAppSize, Guarded, Screen):
         if self.start_leaving():
             self.dismiss_when_on_top()
 
-
-def _app_class():
-    from ..app import NNTuiApp
-
-    class WatchApp(NNTuiApp):
-        """The app opened on one run's watch view (``nn-tui watch``); leaving the view quits."""
-
-        def __init__(self, path: Path) -> None:
-            super().__init__(None, record=False)
-            self.watch_path = Path(path)
-
-        def get_default_screen(self) -> Screen:
-            return Screen()
-
-        def on_mount(self) -> None:
-            self.push_screen(WatchScreen(self.watch_path), callback=lambda _: self.exit())
-
-    return WatchApp
-
-
-def watch_app(path: Path):
-    """An app that shows the run in folder ``path`` and quits when its watch view is left."""
-    return _app_class()(path)
