@@ -105,3 +105,17 @@ def test_importing_the_experiments_layer_loads_no_ui_library():
     count, *loaded = _import_in_a_fresh_interpreter(EXPERIMENTS, *UI_LIBRARIES)
     assert int(count) >= 10
     assert loaded == [], f"importing tui_trainer.experiments loaded {loaded}"
+
+
+def test_no_lower_layer_imports_a_ui_library_even_lazily():
+    """The engine and the experiments layer name no Textual, Rich or click import, not even inside a
+    function (one run later, e.g. only on a bad option, would break the rule where no test looks).
+    (The charts import plotext when they first draw, for the app and the CLI alike.)"""
+    found = []
+    for layer in ("engine", "experiments"):
+        for path in (ROOT / layer).rglob("*.py"):
+            for node in _imports(ast.parse(path.read_text(encoding="utf-8"))):
+                names = ([node.module or ""] if isinstance(node, ast.ImportFrom)
+                         else [alias.name for alias in node.names])
+                found += [f"{module_name(path)}: {n}" for n in names if n.split(".")[0] in ("textual", "rich", "click")]
+    assert found == []

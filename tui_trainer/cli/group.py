@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..experiments.budget import memory_budget_callback
+from .budget import memory_budget_callback
 from .common import UserError, friendly_errors
 
 COLOR_SYSTEMS = {"truecolor": "truecolor", "256": "256", "16": "standard"}

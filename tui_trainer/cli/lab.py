@@ -12,7 +12,7 @@ import math
 
 import click
 
-from ..experiments.budget import memory_budget_callback
+from .budget import memory_budget_callback
 from ..experiments.limits import (MATRIX_SEEDS, MAX_LAB_EPOCHS, MAX_LANES, MAX_MATRIX_SEEDS, MAX_SURFACE_STEPS,
                                   MAX_SWEEP_POINTS)
 from ..experiments.wording import plural

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import click
 
-from ..experiments.budget import BudgetError, memory_budget_callback
+from ..experiments.budget import BudgetError
+from .budget import memory_budget_callback
 from .common import (OneLineUsageErrors, UserError, friendly_errors, non_negative, one_problem_one_line,
                      override_error, parse_batch_size, parse_dropout, parse_features, parse_hidden,
                      parse_schedule, positive)

@@ -24,7 +24,7 @@ import math
 import os
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:  # pragma: no cover
     from .config import ExperimentConfig
@@ -39,7 +39,6 @@ __all__ = [
     "estimate",
     "format_size",
     "memory_budget",
-    "memory_budget_callback",
     "parse_size",
     "set_budget",
 ]
@@ -130,32 +129,18 @@ def format_size(nbytes: float) -> str:
     return byte_size(nbytes, estimate=True)
 
 
-def set_budget(nbytes: int | None, source: str = "--memory-budget") -> None:
-    """Use this budget from now on, over the variable and the default (None: stop doing so)."""
+def set_budget(nbytes: int | None, source: str = "--memory-budget") -> Callable[[], None]:
+    """Use this budget from now on, over the variable and the default (None: stop doing so); returns
+    what puts back the one used before (a command's option lasts until the command ends)."""
     global _override
+    before = _override
     _override = None if nbytes is None else Budget(int(nbytes), source)
 
+    def restore() -> None:
+        global _override
+        _override = before
 
-def memory_budget_callback(ctx, param, value):
-    """A click callback for a ``--memory-budget SIZE`` option: checks the size and uses it until
-    the command ends (``expose_value=False`` suits it: the command need not pass it on)."""
-    if value is not None:
-        try:
-            nbytes = parse_size(value)
-        except ValueError as exc:
-            import click
-
-            raise click.BadParameter(str(exc)) from None
-        before = _override
-        set_budget(nbytes, f"--memory-budget {value}")
-
-        def restore() -> None:
-            global _override
-            _override = before
-
-        if ctx is not None:
-            ctx.call_on_close(restore)
-    return value
+    return restore
 
 
 def memory_budget() -> Budget:
