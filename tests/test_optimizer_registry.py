@@ -278,3 +278,49 @@ def test_the_command_line_help_lists_every_optimizer(command):
     out = CliRunner().invoke(main, [command, "--help"], terminal_width=400).output
     for name in NAMES:
         assert name in out, (command, name)
+
+
+def test_the_lab_screens_give_a_ninth_optimizer_its_digit_key():
+    """Keys 1-9 come from the registry as it is when a screen opens: the ninth optimizer (registered
+    here, after the screens' modules may have loaded) has 9 on every lab screen, and the footers say so."""
+    import asyncio
+
+    from tests.conftest import wait_for
+    from tests.test_app import screen_lines, small_config
+    from tui_trainer.tui.app import NNTuiApp
+    from tui_trainer.tui.screens.lab_matrix import MatrixScreen
+    from tui_trainer.tui.screens.lab_race import RaceScreen
+    from tui_trainer.tui.screens.lab_surface import SurfaceScreen
+    from tui_trainer.tui.screens.lab_sweep import SweepScreen
+    from tui_trainer.tui.screens.main import MainScreen
+    from tui_trainer.tui.widgets.lane_list import LaneList
+
+    assert list(OPTIMIZERS).index(PlainSGD.name) == 8
+
+    def lane_on(screen) -> bool:
+        return next(r for r in screen.query_one(LaneList).rows if r.spec.key == PlainSGD.name).enabled
+
+    effects = {  # key: (screen, what the 9 key changed)
+        "o": (RaceScreen, lambda s: not lane_on(s)),
+        "f": (SurfaceScreen, lambda s: not lane_on(s)),
+        "s": (SweepScreen, lambda s: s.optimizer == PlainSGD.name),
+        "m": (MatrixScreen, lambda s: PlainSGD.name not in s.optimizers),
+    }
+
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            for view, (cls, changed) in effects.items():
+                await wait_for(pilot, lambda: bool(app.screen.query("#lr")))
+                await pilot.press(view)
+                await wait_for(pilot, lambda: isinstance(app.screen, cls))
+                screen = app.screen
+                await pilot.pause()
+                assert not changed(screen)
+                await wait_for(pilot, lambda: "1-9" in screen_lines(app)[-1].text)  # the footer
+                await pilot.press("9")
+                await wait_for(pilot, lambda: changed(screen))
+                await pilot.press("escape")
+                await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+
+    asyncio.run(scenario())

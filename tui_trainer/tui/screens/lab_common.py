@@ -45,6 +45,30 @@ def lane_style(name: str) -> tuple[RGB, str]:
     return LANE_COLORS[place] if place < len(LANE_COLORS) else GREY, OPTIMIZERS[name].letter
 
 
+OPTIMIZER_DIGITS = "123456789"
+"""The lab screens' keys for the optimizers, in registry order: the first nine have one."""
+
+
+def optimizer_digits() -> str:
+    """The digit keys the registered optimizers have now (``12345678`` for eight)."""
+    return OPTIMIZER_DIGITS[:len(OPTIMIZERS)]
+
+
+def digit_range(digits: str | None = None) -> str:
+    """How the footer shows the digit keys: ``1-8`` (``1`` for one)."""
+    digits = optimizer_digits() if digits is None else digits
+    return digits if len(digits) < 2 else f"{digits[0]}-{digits[-1]}"
+
+
+def optimizer_digit_keys(action: str, description: str) -> list[Binding]:
+    """``action(n)`` on the n-th registered optimizer's digit, the first one shown in the footer as
+    the range. A lab screen binds them again when it is made (``LabScreen.DIGIT_KEYS``), so an
+    optimizer registered after its module loaded has its key."""
+    digits = optimizer_digits()
+    return [Binding(d, f"{action}({n})", description, show=n == 1, key_display=digit_range(digits) if n == 1 else None)
+            for n, d in enumerate(digits, 1)]
+
+
 BATCH_MODE_STYLE: dict[str, tuple[RGB, str]] = {"full": (CYAN, "F"), "mini": (YELLOW, "B"), "single": (MAGENTA, "1")}
 
 BATCH_MODE_TEXT = {
@@ -195,6 +219,20 @@ class LabScreen(LeavesSafely, AtAppSize, Guarded, Screen):
         Binding("q", "leave", "Back", show=False),
     ]
     """The keys; those with help text are also the palette's commands (``keys.palette_entries``)."""
+
+    DIGIT_KEYS: tuple[str, str] | None = None
+    """``(action, description)`` of the screen's ``optimizer_digit_keys``, which are bound again
+    for the registry as it is when the screen is made."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.DIGIT_KEYS is not None:
+            # A class's bindings were made when its module loaded; this screen's own copy of them
+            # (Textual's per-node map) gets the digits of the optimizers registered now, in place.
+            for d in OPTIMIZER_DIGITS[len(optimizer_digits()):]:
+                self._bindings.key_to_bindings.pop(d, None)
+            for binding in optimizer_digit_keys(*self.DIGIT_KEYS):
+                self._bindings.key_to_bindings[binding.key] = [binding]
 
     @staticmethod
     def compose_header() -> ComposeResult:

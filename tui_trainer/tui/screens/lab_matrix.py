@@ -29,14 +29,12 @@ from ...experiments.matrix import (DEFAULT_EPOCHS, MATRIX_DATASETS, Cell, Matrix
                                    run_matrix, score_name)
 from ..keys import key
 from ..widgets.lane_colors import rgb
-from .lab_common import LabScreen, Part, lane_style, while_shown
+from .lab_common import LabScreen, Part, digit_range, lane_style, optimizer_digit_keys, optimizer_digits, while_shown
 
 DATASET_KEYS = "abcd"
 NAME_WIDTH = 8
 CELL_WIDTH = 9
 MIN_CELL_WIDTH = 7
-OPTIMIZER_KEYS = "123456789"
-"""Keys that toggle the optimizers, in registry order (the first nine)."""
 
 
 def use_optimizer(screen, name: str, lr: float, where: str = "") -> bool:
@@ -106,6 +104,8 @@ class MatrixScreen(LabScreen):
     }
     """
 
+    DIGIT_KEYS = ("toggle_optimizer", "Optimizer")
+
     BINDINGS = [
         key("space", "run", "Run", title="Run the matrix",
             help="Train every chosen optimizer on every chosen dataset, tuned and over seeds (space again: stop)"),
@@ -115,9 +115,7 @@ class MatrixScreen(LabScreen):
             help="Train the current experiment with the cell's optimizer and rate (a live change)"),
         key("a", "toggle_dataset(0)", "Data", key_display="a-d"),
         *(key(k, f"toggle_dataset({i})", "Data", show=False) for i, k in enumerate(DATASET_KEYS) if i),
-        key("1", "toggle_optimizer(1)", "Optimizer", key_display=f"1-{min(len(OPTIMIZERS), 9)}"),
-        *(key(k, f"toggle_optimizer({n})", "Optimizer", show=False)
-          for n, k in enumerate(OPTIMIZER_KEYS[:len(OPTIMIZERS)], 1) if n > 1),
+        *optimizer_digit_keys("toggle_optimizer", "Optimizer"),
         key("up", "move(0,-1)", "Up", show=False),
         key("down", "move(0,1)", "Down", show=False),
         key("left", "move(-1,0)", "Left", show=False),
@@ -365,7 +363,7 @@ class MatrixScreen(LabScreen):
     # -- showing ------------------------------------------------------------------------------------
 
     def _optimizer_keys(self) -> str:
-        return f"1-{min(len(OPTIMIZERS), len(OPTIMIZER_KEYS))}"
+        return digit_range()
 
     def _refresh_all(self) -> None:
         self._show_header()
@@ -404,7 +402,7 @@ class MatrixScreen(LabScreen):
             text.append(f"{k}", style="bold" if on_ else "dim")
             text.append(f" {'■' if on_ else '□'}{name}  ", style="" if on_ else "dim")
         text.append("\nopt  ", style="dim")
-        for k, name in zip(OPTIMIZER_KEYS, OPTIMIZERS):
+        for k, name in zip(optimizer_digits(), OPTIMIZERS):
             on_ = name in self.optimizers
             color, _ = lane_style(name)
             text.append(k, style="bold" if on_ else "dim")

@@ -28,6 +28,9 @@ from ..widgets.lane_list import LaneList, LaneSpec
 from ..widgets.multi_plot import MultiPlot, PlotOptions, PlotSeries
 from ..keys import key
 from .lab_common import (
+    OPTIMIZER_DIGITS,
+    digit_range,
+    optimizer_digit_keys,
     BATCH_MODE_STYLE,
     BATCH_MODE_TEXT,
     RaceLabScreen,
@@ -104,6 +107,8 @@ class RaceScreen(RaceLabScreen):
     }
     """
 
+    DIGIT_KEYS = ("toggle_lane", "On/off")
+
     BINDINGS = [
         key("space", "toggle", "Run/pause", title="Run / pause the race",
             help="Every lane one update in turn, on a worker"),
@@ -114,8 +119,7 @@ class RaceScreen(RaceLabScreen):
         key("x", "cycle_axis", "X axis", show=False, title="Plot along epochs / updates / samples / seconds",
             help="The x axis, and the unit of the to-target column: epochs, updates, training samples seen, "
                  "or seconds of each lane's own training"),
-        key("1", "toggle_lane(1)", "On/off", key_display="1-8"),
-        *(key(str(n), f"toggle_lane({n})", "On/off", show=False) for n in range(2, 9)),
+        *optimizer_digit_keys("toggle_lane", "On/off"),
         key("u", "use_best", "Use best", show=False, title="Use the best lane",
             help="Train the current experiment with the finished race's best optimizer and rate (a live change)"),
         key("up", "highlight(-1)", "Previous", show=False),
@@ -255,8 +259,12 @@ class RaceScreen(RaceLabScreen):
         else:
             entries = [RaceEntry(name, lr, dict(self.hparams[name]), name) for name, lr in lrs.items()]
         if not entries and not problems:
-            problems.append("switch at least one lane on (keys 1-8)")
+            problems.append(f"switch at least one lane on (keys {self._lane_keys()})")
         return entries, problems
+
+    def _lane_keys(self) -> str:
+        """The keys of the lanes shown: ``1-3`` for the batch modes, the optimizers' digits else."""
+        return digit_range(OPTIMIZER_DIGITS[:len(self._lanes().rows)])
 
     def _settings_key(self) -> Any:
         entries, problems = self._entries()

@@ -20,7 +20,8 @@ from ..widgets.lane_list import LaneList
 from ..widgets.surface_map import SurfaceMap, TracedPath
 from ..keys import key
 from ..widgets.safe_select import SafeSelect
-from .lab_common import LabScreen, Part, optimizer_explanation, optimizer_specs, while_shown
+from .lab_common import (LabScreen, Part, optimizer_digit_keys, optimizer_explanation, optimizer_specs,
+                         while_shown)
 
 TICK = 1 / 20
 """Seconds between two frames while playing."""
@@ -109,6 +110,8 @@ class SurfaceScreen(LabScreen):
     }
     """ % (PANEL_WIDTH, WIDE_PANEL_WIDTH)
 
+    DIGIT_KEYS = ("toggle_lane", "On/off")
+
     BINDINGS = [
         key("space", "toggle", "Play/pause", title="Play / pause",
             help="Every optimizer walks a few updates per frame"),
@@ -118,8 +121,7 @@ class SurfaceScreen(LabScreen):
         key("left_square_bracket", "surface(-1)", "Surface", key_display="[ ]"),
         key("right_square_bracket", "surface(1)", "Surface", show=False, key_display="]", title="Next surface",
             help="Rosenbrock, Beale, saddle, ill-conditioned, two wells"),
-        key("1", "toggle_lane(1)", "On/off", key_display="1-8"),
-        *(key(str(n), f"toggle_lane({n})", "On/off", show=False) for n in range(2, 9)),
+        *optimizer_digit_keys("toggle_lane", "On/off"),
         key("up", "highlight(-1)", "Previous", show=False),
         key("down", "highlight(1)", "Next", show=False),
         key("escape", "back", "Back", help="Back to the main screen"),

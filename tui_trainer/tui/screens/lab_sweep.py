@@ -28,6 +28,7 @@ from ..widgets.multi_plot import MultiPlot, PlotMark, PlotOptions, PlotSeries
 from ..keys import key
 from ..widgets.safe_select import SafeSelect
 from .lab_common import (
+    optimizer_digit_keys,
     RaceLabScreen,
     Part,
     experiment_parts,
@@ -84,14 +85,15 @@ class SweepScreen(RaceLabScreen):
     }
     """
 
+    DIGIT_KEYS = ("choose", "Optimizer")
+
     BINDINGS = [
         key("space", "toggle", "Run/pause", title="Run / pause the sweep",
             help="Short trainings at every rate, side by side"),
         key("r", "reset", "Reset", title="Reset the sweep", help="Forget the results; space runs it again"),
         key("l", "toggle_log", "Log", show=False, title="Log scale",
             help="Final cost on a logarithmic axis, or a linear one"),
-        key("1", "choose(1)", "Optimizer", key_display="1-8"),
-        *(key(str(n), f"choose({n})", "Optimizer", show=False) for n in range(2, 9)),
+        *optimizer_digit_keys("choose", "Optimizer"),
         key("u", "use_lr", "Use lr", title="Use the suggested learning rate",
             help="Train the current experiment at the rate the sweep suggests (a live change)"),
         key("escape", "back", "Back", help="Back to the main screen (stops the sweep)"),
