@@ -6,6 +6,7 @@ numpy and pytest installed. The settings for the app's tests import Textual when
 """
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,24 @@ for the app to go quiet (0.05 made the suite ~15% slower for nothing it checks).
 Pilot offers no setting for this wait, so the cap replaces Textual's ``wait_for_idle`` where
 ``textual.app`` and ``textual.pilot`` imported it (a private helper: if Textual moves it, the
 patch fails loudly rather than the suite slowing down unseen)."""
+
+
+WAIT_TIMEOUT = 30.0
+"""Seconds ``wait_for`` waits before it fails: a deadline for a hang, never a measurement. A test
+waits only as long as its effect takes; on a loaded machine that can be many times the idle time."""
+
+
+async def wait_for(pilot, condition, timeout: float = WAIT_TIMEOUT) -> None:
+    """Let the app run until ``condition()`` is true: the one way a pilot test waits for an effect
+    that a message, a timer or a worker brings (a key press's own wait is 20 ms, see
+    ``IDLE_WAIT_CAP``: on a busy machine the effect may come later)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            code = getattr(condition, "__code__", None)
+            where = f" ({Path(code.co_filename).name}:{code.co_firstlineno})" if code else ""
+            raise AssertionError(f"condition not met in {timeout:g} s{where}")
+        await pilot.pause(0.02)
 
 
 def _is_engine_test(request) -> bool:

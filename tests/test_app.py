@@ -2,12 +2,12 @@
 
 import asyncio
 import io
-import time
 
 import numpy as np
 import pytest
 from rich.console import Console
 
+from tests.conftest import wait_for
 from tui_trainer.experiments.config import with_overrides
 from tui_trainer.experiments.session import default_config
 from tui_trainer.tui.app import NNTuiApp
@@ -47,14 +47,6 @@ def region_text(app, widget) -> list[str]:
     x, y, width, height = widget.region
     lines = screen_lines(app)
     return [lines[row].crop(x, x + width).text.rstrip() for row in range(y, y + height)]
-
-
-async def wait_for(pilot, condition, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.02)
 
 
 async def settings_ready(pilot, app):

@@ -3,7 +3,8 @@
 import asyncio
 import os
 
-from tests.test_app import notes, wait_for
+from tests.conftest import wait_for
+from tests.test_app import notes
 from tui_trainer.experiments.config import ExperimentConfig, with_overrides
 from tui_trainer.experiments.experiment import Experiment
 from tui_trainer.experiments.session import default_config

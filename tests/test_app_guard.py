@@ -6,7 +6,8 @@ import asyncio
 import numpy as np
 import pytest
 
-from tests.test_app import notes, wait_for
+from tests.conftest import wait_for
+from tests.test_app import notes
 from tui_trainer.experiments.config import with_overrides
 from tui_trainer.experiments.session import default_config
 from tui_trainer.tui.app import NNTuiApp

@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.test_app import settings_ready, small_config, wait_for
+from tests.conftest import wait_for
+from tests.test_app import settings_ready, small_config
 from tui_trainer.experiments import compute
 from tui_trainer.tui.app import NNTuiApp
 

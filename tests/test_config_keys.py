@@ -7,7 +7,8 @@ import pytest
 from textual import events
 from textual.command import CommandList, CommandPalette
 
-from tests.test_app import region_text, screen_lines, settings_ready, small_config, wait_for
+from tests.conftest import wait_for
+from tests.test_app import region_text, screen_lines, settings_ready, small_config
 from tui_trainer.tui.app import NNTuiApp
 from tui_trainer.tui.widgets.config_pane import CONFIG_COMMANDS, MAX_LAYERS, ConfigPane
 from tui_trainer.tui.widgets.layer_view import LayerView
@@ -71,7 +72,9 @@ async def open_config(pilot):
         for _ in range(3):  # the panes in turn, as far as the config pane
             if focused_id(app) == "dataset":
                 break
+            before = app.focused
             await pilot.press("tab")
+            await wait_for(pilot, lambda: app.focused is not before)  # the key handled, else a second tab overshoots
     await wait_for(pilot, lambda: focused_id(app) == "dataset")
 
 
@@ -90,6 +93,8 @@ async def go_to(pilot, field_id: str, limit: int = 60):
                 return
             before = focused_id(app)
             await pilot.press(key)
+            if before != (order[-1] if key == "down" else order[0]):  # not at the end: the key moves focus
+                await wait_for(pilot, lambda: focused_id(app) != before)
             await settle(pilot)
             if focused_id(app) == before:
                 break

@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from tests.test_app import region_text, settings_ready, small_config, wait_for
+from tests.conftest import wait_for
+from tests.test_app import region_text, settings_ready, small_config
 from tui_trainer.tui.app import NNTuiApp
 from tui_trainer.tui.screens.dialogs import ConfirmDialog, PathDialog
 

@@ -8,7 +8,8 @@ import asyncio
 
 import pytest
 
-from tests.test_app import notes, settings_ready, small_config, status_text, wait_for
+from tests.conftest import wait_for
+from tests.test_app import notes, settings_ready, small_config, status_text
 from tests.test_config_keys import open_config, settle
 from tui_trainer.tui.app import NNTuiApp
 from tui_trainer.tui.screens.dialogs import ConfirmDialog
@@ -140,7 +141,7 @@ def test_patience_stops_early_and_the_plot_and_status_say_so(size):
             assert "finished" in status_text(app) and "stopped early" in status_text(app)
             assert "stopped early" in notes(app)
             await pilot.press("space")  # goes on from the best weights (patience 1 stops it again soon)
-            await wait_for(pilot, lambda: session.trainer.epoch > snap.epoch, timeout=10)
+            await wait_for(pilot, lambda: session.trainer.epoch > snap.epoch)
 
     run(scenario())
 

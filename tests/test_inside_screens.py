@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from tests.test_app import screen_lines, settings_ready, small_config, wait_for
+from tests.conftest import wait_for
+from tests.test_app import screen_lines, settings_ready, small_config
 from tests.engine.test_inspect import drive_to_tiny_loss
 from tui_trainer.engine import inspect as insp
 from tui_trainer.engine.network import Network

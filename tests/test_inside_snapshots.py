@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.test_app import settings_ready, small_config, wait_for
+from tests.conftest import wait_for
+from tests.test_app import settings_ready, small_config
 from tests.test_inside_screens import SCREENS, steps
 from tui_trainer.experiments.presets import get_preset
 from tui_trainer.tui.app import NNTuiApp

@@ -3,10 +3,13 @@
 import asyncio
 import time
 
-from tests.test_app import notes, status_text, wait_for
+from tests.conftest import wait_for
+from tests.test_app import notes, status_text
 from tui_trainer.experiments.config import with_overrides
 from tui_trainer.experiments.session import DEFAULT_PACE, default_config
 from tui_trainer.tui.app import NNTuiApp
+from tui_trainer.tui.screens.dialogs import ConfirmDialog, PathDialog
+from tui_trainer.tui.screens.main import MainScreen
 
 
 def test_an_exploding_loss_is_flagged_like_nan():
@@ -95,16 +98,20 @@ def test_build_train_change_live_save_reset_load_with_keys_only(tmp_path, monkey
             await pilot.press("escape", "space")
             await wait_for(pilot, lambda: session.trainer.paused and session.trainer.waiting)
             await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: isinstance(app.screen, PathDialog))  # else the keys go to the main screen
             await pilot.press("ctrl+a", "ctrl+k", *"run1", "enter")
             await wait_for(pilot, lambda: (tmp_path / "run1.npz").exists())
             saved = dict(config=session.config, params=session.net.get_parameters(),
                          opt=session.trainer.opt.state_dict(), losses=session.losses.arrays(),
                          val=session.val_losses.arrays(), step=session.trainer.step_count)
-            await pilot.press("r", "y")
-            await wait_for(pilot, lambda: app.screen.session.trainer.step_count == 0)
+            await pilot.press("r")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            await pilot.press("y")
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.session.trainer.step_count == 0)
             await pilot.press("ctrl+o")
+            await wait_for(pilot, lambda: isinstance(app.screen, PathDialog))
             await pilot.press("ctrl+a", "ctrl+k", *"run1.npz", "enter")
-            await wait_for(pilot, lambda: app.screen.session.trainer.step_count == saved["step"])
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.session.trainer.step_count == saved["step"])
             loaded = app.screen.session
             assert loaded.config == saved["config"]
             assert loaded.config.training.batch_size == 1 and loaded.trainer.batch_size == 1

@@ -3,7 +3,6 @@ the app by keys and resizes cannot break it. The error guard is off here, so an 
 
 import asyncio
 import inspect
-import time
 
 import pytest
 from textual import events
@@ -11,6 +10,7 @@ from textual.command import CommandPalette
 from textual.geometry import Size
 from textual.screen import Screen
 
+from tests.conftest import wait_for
 from tui_trainer.experiments.config import with_overrides
 from tui_trainer.experiments.session import default_config
 from tui_trainer.tui import palette as palette_module
@@ -30,14 +30,6 @@ def tiny_config(**overrides):
 
 def run(coro):
     return asyncio.run(coro)
-
-
-async def wait_for(pilot, condition, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.02)
 
 
 async def main_ready(pilot):

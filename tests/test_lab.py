@@ -251,17 +251,11 @@ def test_bad_input_is_one_error_line(args):
 
 def test_sweep_screen_applies_the_suggested_rate_to_the_experiment():
     import asyncio
-    import time
 
+    from tests.conftest import wait_for
     from tui_trainer.tui.app import NNTuiApp
     from tui_trainer.tui.screens.lab_sweep import SweepScreen
     from tui_trainer.tui.widgets.config_pane import ConfigPane
-
-    async def wait_for(pilot, condition, timeout=10.0):
-        deadline = time.monotonic() + timeout
-        while not condition():
-            assert time.monotonic() < deadline, "condition not met in time"
-            await pilot.pause(0.02)
 
     async def scenario():
         cfg = with_overrides(ExperimentConfig(), dataset="moons", n_samples=100, epochs=2, optimizer="sgd", lr=0.5)

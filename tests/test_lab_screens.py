@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Select
 from textual.widgets._select import SelectOverlay
 
+from tests.conftest import wait_for
 from tests.test_app import screen_lines
 from tui_trainer.experiments.config import with_overrides
 from tui_trainer.engine.optimizers import OPTIMIZERS
@@ -49,14 +50,6 @@ def tiny_config(**overrides):
 
 def run(coro):
     return asyncio.run(coro)
-
-
-async def wait_for(pilot, condition, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.02)
 
 
 async def open_screen(pilot, key, cls):
@@ -390,20 +383,23 @@ def test_surface_learning_rate_and_start_point():
             start.focus()
             start.value = "0.5, -0.5"
             await pilot.press("enter")
-            assert screen.start == (0.5, -0.5)
+            await wait_for(pilot, lambda: screen.start == (0.5, -0.5))  # the field's Submitted handled
             await pilot.press("n")
+            await wait_for(pilot, lambda: screen.step_count > 0)
             assert tuple(screen.query_one(SurfaceMap).paths["sgd"].points[0]) == (0.5, -0.5)
             lr = screen.query_one("LaneRow Input", Input)  # sgd
             lr.focus()
             lr.value = "10"
             await pilot.press("enter")
+            await wait_for(pilot, lambda: screen.walkers["sgd"].lr == 10)
             await pilot.press("e")  # far too big a step on Rosenbrock: the path blows up
-            assert screen.walkers["sgd"].diverged
+            await wait_for(pilot, lambda: screen.walkers["sgd"].diverged)
             assert "diverged" in lane_result(screen, "sgd")
             start.focus()
             start.value = "nonsense"
             await pilot.press("enter")
-            assert start.has_class("-invalid") and screen.start == (0.5, -0.5)
+            await wait_for(pilot, lambda: start.has_class("-invalid"))
+            assert screen.start == (0.5, -0.5)
             assert "start must be two numbers" in plain(screen.query_one("#surface-status"))
 
     run(scenario())
@@ -671,7 +667,8 @@ def test_a_dismissed_lab_screen_ignores_late_progress(key, cls):
         async with app.run_test(size=(100, 30)) as pilot:
             screen = await open_screen(pilot, key, cls)
             await pilot.press("space")
-            await wait_for(pilot, lambda: getattr(screen, "snapshot", None) is not None or screen.step_count)
+            # the first progress: a race's first snapshot, or the surface's first step
+            await wait_for(pilot, lambda: screen.snapshot is not None if isinstance(screen, RaceLabScreen) else screen.step_count > 0)
             await pilot.press("escape")
             await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
             # What a late message, timer or resize runs:

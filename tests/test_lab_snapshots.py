@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.test_lab_screens import open_screen, tiny_config, wait_for
+from tests.conftest import wait_for
+from tests.test_lab_screens import open_screen, tiny_config
 from tui_trainer.tui.app import NNTuiApp
 from tui_trainer.tui.screens.lab_race import RaceScreen
 from tui_trainer.tui.screens.lab_surface import SurfaceScreen

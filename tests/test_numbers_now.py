@@ -5,7 +5,8 @@ import json
 import threading
 import time
 
-from tests.test_app import notes, run, settings_ready, status_text, wait_for
+from tests.conftest import wait_for
+from tests.test_app import notes, run, settings_ready, status_text
 from tui_trainer.experiments.config import with_overrides
 from tui_trainer.experiments.session import Session, default_config
 from tui_trainer.tui.app import NNTuiApp

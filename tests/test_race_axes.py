@@ -7,7 +7,8 @@ from click.testing import CliRunner
 
 from tests.test_app import screen_lines
 from tests.test_lab import config
-from tests.test_lab_screens import lane_result, open_screen, plain, run, tiny_config, wait_for
+from tests.conftest import wait_for
+from tests.test_lab_screens import lane_result, open_screen, plain, run, tiny_config
 from tui_trainer.cli import main
 from tui_trainer.engine.numbers import DASH
 from tui_trainer.experiments.lab import Race, batch_mode_entries

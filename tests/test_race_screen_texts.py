@@ -3,7 +3,8 @@
 import asyncio
 
 from tests.test_app import notes, region_text
-from tests.test_lab_screens import open_screen, plain, tiny_config, wait_for
+from tests.conftest import wait_for
+from tests.test_lab_screens import open_screen, plain, tiny_config
 from tui_trainer.tui.app import NNTuiApp
 from tui_trainer.tui.screens.lab_race import RaceScreen
 from tui_trainer.tui.widgets.lane_list import LaneList

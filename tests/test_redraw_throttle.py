@@ -1,12 +1,12 @@
 """ThrottledRedraw: data waits out ``min_interval``; what a key asked for is drawn at once."""
 
 import asyncio
-import time
 
 from textual.app import App, ComposeResult
 from textual.strip import Strip
 from textual.widget import Widget
 
+from tests.conftest import wait_for  # its deadline is a hang's, far inside min_interval
 from tui_trainer.tui.widgets.redraw_throttle import ThrottledRedraw
 
 
@@ -27,27 +27,19 @@ class CountingApp(App):
         yield Counting(min_interval=3600.0)
 
 
-async def _until(pilot, condition, timeout: float = 10.0) -> None:
-    """Wait for ``condition``; ``timeout`` is a deadline for a hang, far inside ``min_interval``."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "not drawn"
-        await pilot.pause(0.01)
-
-
 def test_data_waits_out_the_interval_and_an_urgent_change_does_not():
     async def main():
         app = CountingApp()
         async with app.run_test(size=(40, 10)) as pilot:
             widget = app.query_one(Counting)
-            await _until(pilot, lambda: widget.draw_count >= 1)  # drawn on mount
+            await wait_for(pilot, lambda: widget.draw_count >= 1)  # drawn on mount
             n = widget.draw_count
             widget.mark_dirty()  # new data, just after a draw: waits out the hour
             widget.mark_dirty(live=True)
             await pilot.pause(0.2)
             assert widget.draw_count == n
             widget.mark_dirty(urgent=True)  # e.g. a new scale: the next frame
-            await _until(pilot, lambda: widget.draw_count == n + 1)  # long before the hour is out
+            await wait_for(pilot, lambda: widget.draw_count == n + 1)  # long before the hour is out
             await pilot.pause(0.2)
             assert widget.draw_count == n + 1  # the pending data went into that redraw: none more
 

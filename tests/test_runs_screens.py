@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
-from tests.test_app import screen_lines, settings_ready, small_config, wait_for
+from tests.conftest import wait_for
+from tests.test_app import screen_lines, settings_ready, small_config
 from tui_trainer.engine.trainer import EpochRecord
 from tui_trainer.experiments.experiment import Experiment
 from tui_trainer.experiments.runs import RUNS_ENV, RunWriter
@@ -240,7 +241,7 @@ def test_following_a_running_run_from_the_runs_screen(store, size):
                 await wait_for(pilot, lambda: f"epoch {watch.epoch}" in text_of(watch.query_one("#watch-state")))
                 assert "running" in text_of(watch.query_one("#watch-state"))
                 assert "growing" in text_of(watch.query_one("#watch-title"))
-                await wait_for(pilot, lambda: watch.params is not None, timeout=10)
+                await wait_for(pilot, lambda: watch.params is not None)
                 assert watch.params[0].shape[1] == 6
                 await pilot.press("]", "[")
                 trainer.finish.set()

@@ -7,7 +7,8 @@ import asyncio
 import numpy as np
 import pytest
 
-from tests.test_app import screen_lines, settings_ready, small_config, wait_for
+from tests.conftest import wait_for
+from tests.test_app import screen_lines, settings_ready, small_config
 from tests.test_inside_screens import steps
 from tui_trainer.experiments.config import with_overrides
 from tui_trainer.experiments.presets import get_preset

@@ -7,7 +7,8 @@ import asyncio
 import numpy as np
 import pytest
 
-from tests.test_app import small_config, settings_ready, wait_for
+from tests.conftest import wait_for
+from tests.test_app import small_config, settings_ready
 from tui_trainer.engine.activations import LEAKY_SLOPE
 from tui_trainer.experiments.config import with_overrides
 from tui_trainer.experiments.session import default_config

@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from tests.test_app import screen_lines, settings_ready, small_config, wait_for
+from tests.conftest import wait_for
+from tests.test_app import screen_lines, settings_ready, small_config
 from tui_trainer.tui.app import NNTuiApp
 from tui_trainer.experiments.matrix import verdict
 from tui_trainer.tui.screens.lab_matrix import MatrixScreen

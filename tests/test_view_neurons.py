@@ -7,7 +7,8 @@ import asyncio
 import numpy as np
 import pytest
 
-from tests.test_app import settings_ready, small_config, wait_for
+from tests.conftest import wait_for
+from tests.test_app import settings_ready, small_config
 from tui_trainer.engine import inspect as insp
 from tui_trainer.tui.app import NNTuiApp
 from tui_trainer.tui.screens.inside_boundary import BoundaryScreen
