@@ -1,0 +1,78 @@
+"""``nn-tui runs export``: recorded runs as TensorBoard event files (``nn-tui[tensorboard]``) or CSV."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..experiments import export as exporting
+from ..experiments import runs as store
+from .common import OneLineUsageErrors, UserError, friendly_errors
+from .runs import RUNS_DIR_HELP, _find, _root, runs
+
+
+@runs.command("export", cls=OneLineUsageErrors)
+@click.argument("refs", nargs=-1, metavar="ID|NAME...")
+@click.option("--all", "every", is_flag=True, help="Export every run, each under its own name.")
+@click.option("--tensorboard", "tb_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write TensorBoard event files here, a folder per run (needs nn-tui[tensorboard]).")
+@click.option("--csv", "csv_path", type=click.Path(path_type=Path),
+              help="Write one row per epoch: to this file (- for the terminal), or for several runs, "
+                   "a file per run in this folder.")
+@click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path), help=RUNS_DIR_HELP)
+@click.pass_context
+@friendly_errors
+def export(ctx: click.Context, refs, every, tb_dir, csv_path, runs_dir) -> None:
+    """Write runs out for TensorBoard (`--tensorboard DIR`, then `tensorboard --logdir DIR`)
+    or for a spreadsheet (`--csv FILE`).
+
+    TensorBoard gets the train loss per step, the validation loss, the metric (accuracy or R2)
+    and the lr per epoch, the changes made while training as text, and the settings as hparams.
+    """
+    if tb_dir is None and csv_path is None:
+        raise UserError("say where to: --tensorboard DIR and/or --csv FILE")
+    if every == bool(refs):
+        raise UserError("give the runs to export (ID or NAME), or --all")
+    if tb_dir is not None:
+        try:
+            exporting.tensorboard_writer()
+        except ImportError as exc:
+            raise UserError(str(exc)) from None
+    root = _root(ctx, runs_dir)
+    chosen = store.list_runs(root) if every else []
+    for ref in refs:
+        run = _find(root, ref)
+        if all(run.path.resolve() != c.path.resolve() for c in chosen):
+            chosen.append(run)
+    if not chosen:
+        raise UserError(f"no runs in {root} yet: nn-tui train records one")
+    names: dict[str, str] = {}
+    for run in chosen:
+        names[run.id] = exporting.folder_name(run, set(names.values()))
+    many = len(chosen) > 1
+    to_terminal = csv_path is not None and str(csv_path) == "-"
+    if to_terminal and many:
+        raise UserError("--csv -: one run at a time (give a folder for several)")
+    say = (lambda text: click.echo(text, err=True)) if to_terminal else click.echo
+    for run in chosen:
+        done = []
+        if tb_dir is not None:
+            counts = exporting.write_tensorboard(run, tb_dir / names[run.id])
+            epochs = counts.get("epoch/train_loss", 0)
+            done.append(f"{tb_dir / names[run.id]}/ ({epochs} epochs, {counts.get('step/train_loss', 0)} steps, "
+                        f"{counts.get('events', 0)} changes)")
+        if csv_path is not None:
+            if to_terminal:
+                rows = exporting.write_csv(run, sys.stdout)
+                done.append(f"the terminal ({rows} rows)")
+            else:
+                target = csv_path / f"{names[run.id]}.csv" if many else csv_path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with open(target, "w", encoding="utf-8", newline="") as f:
+                    rows = exporting.write_csv(run, f)
+                done.append(f"{target} ({rows} rows)")
+        say(f"run {run.id} -> " + ", ".join(done))
+    if tb_dir is not None:
+        say(f"open it: tensorboard --logdir {tb_dir}")

@@ -1,0 +1,140 @@
+"""``nn-tui serve``: the whole app in a web browser, through ``textual-serve`` (``nn-tui[serve]``).
+
+Each browser tab that opens the page gets an app process of its own (``python -m tui_trainer`` with
+the options given here); closing the tab quits that app, and with it its training. The server
+binds the loopback interface unless ``--host`` says otherwise: from another machine, reach it
+through an SSH tunnel.
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import shlex
+import socket
+import sys
+from pathlib import Path
+
+import click
+
+from .common import OneLineUsageErrors, UserError, friendly_errors
+from .group import _app_config, main
+
+INSTALL_HINT = "nn-tui serve needs textual-serve: pip install 'nn-tui[serve]'"
+
+# The options of ``nn-tui`` itself, taken by ``serve`` too and handed on to every app it starts.
+APP_OPTIONS = [copy.copy(p) for p in main.params if p.name not in ("version", "help")]
+for _option in APP_OPTIONS:
+    _option.expose_value = True  # --memory-budget is checked here and passed on like the others
+APP_OPTION_NAMES = [p.name for p in APP_OPTIONS]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names only this machine (127.0.0.0/8, ::1 or ``localhost``)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        try:
+            return all(ipaddress.ip_address(info[4][0]).is_loopback
+                       for info in socket.getaddrinfo(host, None))
+        except (OSError, ValueError):
+            return False
+
+
+def app_arguments(values: dict) -> list[str]:
+    """The ``nn-tui`` command-line options that give an app these option ``values``."""
+    args: list[str] = []
+    for param in APP_OPTIONS:
+        value = values.get(param.name)
+        if value is None or value is False or value == param.default:
+            continue
+        flag = max(param.opts, key=len)
+        if param.is_flag:
+            args.append(flag)
+        else:
+            args += [flag, str(Path(value).resolve()) if isinstance(value, Path) else str(value)]
+    return args
+
+
+def app_command(values: dict) -> str:
+    """The shell command that starts one app for one browser tab."""
+    return shlex.join([sys.executable, "-m", "tui_trainer", *app_arguments(values)])
+
+
+def tunnel_line(port: int) -> str:
+    return f"ssh -L {port}:127.0.0.1:{port} HOST"
+
+
+@main.command("serve", cls=OneLineUsageErrors, params=[copy.copy(p) for p in APP_OPTIONS])
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="The interface to listen on; anyone who can reach it drives the app.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="The port to listen on.")
+@click.pass_context
+@friendly_errors
+def serve(ctx: click.Context, host: str, port: int, **options) -> None:
+    """Serve the app to a web browser (needs `pip install 'nn-tui[serve]'`).
+
+    Takes every option `nn-tui` takes (--config, --preset, --runs-dir, ...) and opens each
+    browser tab on that experiment; closing the tab ends that app and its training. Binds
+    127.0.0.1: from another machine, tunnel with `ssh -L 8000:127.0.0.1:8000 HOST` and open
+    http://127.0.0.1:8000.
+    """
+    parent = ctx.parent.params if ctx.parent is not None else {}
+    values = {name: options.get(name) if options.get(name) not in (None, False) else parent.get(name)
+              for name in APP_OPTION_NAMES}
+    _app_config(values.get("config_path"), values.get("dataset"), values.get("data_path"), values.get("target"),
+                values.get("preset"))  # a bad option fails here, in one line, not in every browser tab
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        raise UserError(INSTALL_HINT) from None
+    _check_port(host, port)
+    server = _server_class(Server)(app_command(values), host=host, port=port, title="nn-tui")
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"nn-tui: serving the app on http://{shown}:{port} (Ctrl-C stops it)")
+    if is_loopback(host):
+        click.echo(f"from another machine: {tunnel_line(port)}, then open http://127.0.0.1:{port}")
+    else:
+        click.echo(f"warning: listening on {host}: anyone who can reach port {port} drives the app "
+                   f"(and its files); {tunnel_line(port)} to the default --host 127.0.0.1 is safer", err=True)
+    server.serve()
+    if server.interrupted:
+        click.echo("stopped", err=True)
+        sys.exit(130)
+
+
+def _check_port(host: str, port: int) -> None:
+    """One line, before the server starts, when the address cannot be listened on."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise UserError(f"--host {host}: {exc.strerror or exc}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def _server_class(base):
+    """textual-serve's server, quiet (no banner or request log) and telling a Ctrl-C from a stop."""
+    import logging
+
+    class AppServer(base):
+        interrupted = False
+
+        def initialize_logging(self) -> None:
+            logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+        def request_exit(self) -> None:
+            self.interrupted = True
+            super().request_exit()
+
+        async def on_startup(self, app) -> None:
+            pass
+
+    return AppServer

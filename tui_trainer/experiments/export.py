@@ -1,0 +1,174 @@
+"""A recorded run written out for other tools: TensorBoard event files and CSV.
+
+Reads the run store (``runs``) like every reader, never locking or disturbing a writer, and
+streams ``metrics.jsonl`` record by record, whole lines only (a line being written is left out),
+so a long run exports in bounded memory. TensorBoard files are written through ``tensorboardX``
+(the optional extra ``nn-tui[tensorboard]``), imported only here and only when asked for.
+
+What a run's TensorBoard folder holds (every value as recorded; TensorBoard keeps scalars as
+32-bit floats):
+
+- ``step/train_loss``: the mini-batch loss at the recorded steps (a few a second), x = step;
+- ``epoch/train_loss``, ``epoch/val_loss``: the cost over the training and validation sets at
+  each epoch's end, x = epoch;
+- ``epoch/train_accuracy`` and ``epoch/val_accuracy`` (or ``..._r2`` for regression), ``epoch/lr``;
+- ``events``: each change made while training, as text at its step;
+- the settings the run started with, as hparams (the hparams tab lists runs by them).
+
+Wall times are the run's start plus the training seconds of the epochs recorded up to that point.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any, Iterator
+
+from . import runs as store
+
+INSTALL_HINT = "TensorBoard export needs tensorboardX: pip install 'nn-tui[tensorboard]'"
+EVENT_FILES = "events.out.tfevents.*"
+
+
+def records(path: Path) -> Iterator[dict[str, Any]]:
+    """Every record of run folder ``path``'s ``metrics.jsonl`` in order, one at a time; a line not
+    ended yet (being written) and damaged lines are left out."""
+    try:
+        f = open(path / "metrics.jsonl", "rb")
+    except FileNotFoundError:
+        return
+    with f:
+        for line in f:
+            if not line.endswith(b"\n"):
+                return
+            try:
+                record = json.loads(line)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                continue
+            if isinstance(record, dict):
+                yield record
+
+
+def number(value: Any) -> float | None:
+    """A finite number as a float, else None (a diverged epoch records its losses as null)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def metric_name(run: store.Run) -> str:
+    """``accuracy`` or ``r2``: the run's metric, as its epoch records name it."""
+    for record in records(run.path):
+        if record.get("kind") == "epoch" and record.get("metric") in ("accuracy", "r2"):
+            return record["metric"]
+    return "accuracy"
+
+
+EPOCH_COLUMNS = ("epoch", "step", "train_loss", "val_loss", "train_{m}", "val_{m}", "lr", "seconds")
+"""The CSV's columns (``{m}``: accuracy or r2), one row per epoch."""
+
+
+def epoch_values(record: dict[str, Any], metric: str) -> dict[str, Any]:
+    """An epoch record as the CSV's columns and TensorBoard's epoch scalars name its values."""
+    return {"epoch": record.get("epoch"), "step": record.get("step"), "train_loss": record.get("train_loss"),
+            "val_loss": record.get("val_loss"), f"train_{metric}": record.get("train_metric"),
+            f"val_{metric}": record.get("val_metric"), "lr": record.get("lr"), "seconds": record.get("seconds")}
+
+
+def write_csv(run: store.Run, out: io.TextIOBase) -> int:
+    """The run's epochs as CSV, a header row naming the columns then one row per epoch (an empty
+    cell where nothing was recorded, e.g. no validation set); returns the rows written."""
+    metric = metric_name(run)
+    columns = [c.format(m=metric) for c in EPOCH_COLUMNS]
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    rows = 0
+    for record in records(run.path):
+        if record.get("kind") != "epoch":
+            continue
+        values = epoch_values(record, metric)
+        writer.writerow(["" if values[c] is None else repr(values[c]) if isinstance(values[c], float) else values[c]
+                         for c in columns])
+        rows += 1
+    return rows
+
+
+def folder_name(run: store.Run, taken: set[str] = frozenset()) -> str:
+    """The run's folder in an export: its name (else its id), safe as a file name, unique in ``taken``."""
+    label = re.sub(r"[^A-Za-z0-9._+=-]+", "_", run.name).strip("._") if run.name else ""
+    label = label or run.id
+    return label if label not in taken else f"{label}-{run.id}"
+
+
+def event_text(event: dict[str, Any]) -> str:
+    """A live change as one line: ``lr: value = 0.01`` (the values as JSON)."""
+    values = ", ".join(f"{k} = {json.dumps(v)}" for k, v in event.items() if k not in ("kind", "step", "what"))
+    return f"{event.get('what')}: {values}" if values else str(event.get("what"))
+
+
+def hparam_values(settings: dict[str, Any]) -> dict[str, bool | str | float | int]:
+    """Settings as the hparams plugin takes them: numbers, text and flags as they are, the rest as JSON."""
+    out: dict[str, bool | str | float | int] = {}
+    for key, value in settings.items():
+        if value is None:
+            continue
+        out[key] = value if isinstance(value, (bool, str, int, float)) else json.dumps(value)
+    return out
+
+
+def tensorboard_writer():
+    """tensorboardX's ``SummaryWriter`` class and its ``hparams`` helper; ``ImportError`` with
+    ``INSTALL_HINT`` when the extra is not installed."""
+    try:
+        from tensorboardX import SummaryWriter
+        from tensorboardX.summary import hparams
+    except ImportError:
+        raise ImportError(INSTALL_HINT) from None
+    return SummaryWriter, hparams
+
+
+def write_tensorboard(run: store.Run, folder: Path) -> dict[str, int]:
+    """The run's event file in ``folder`` (replacing the event files an earlier export left there);
+    returns how many values each tag got."""
+    SummaryWriter, hparams = tensorboard_writer()
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob(EVENT_FILES):
+        old.unlink()
+    metric = metric_name(run)
+    start = number(run.meta.get("created")) or 0.0
+    elapsed = 0.0
+    counts: dict[str, int] = {}
+    epoch_tags = [c.format(m=metric) for c in EPOCH_COLUMNS if c not in ("epoch", "step", "seconds")]
+    with SummaryWriter(logdir=str(folder), flush_secs=3600) as writer:
+        def scalar(tag: str, value: Any, step: int) -> None:
+            value = number(value)
+            if value is not None:
+                writer.add_scalar(tag, value, step, walltime=start + elapsed)
+                counts[tag] = counts.get(tag, 0) + 1
+
+        for record in records(run.path):
+            kind = record.get("kind")
+            try:
+                if kind == "epoch":
+                    elapsed += number(record.get("seconds")) or 0.0
+                    values = epoch_values(record, metric)
+                    for tag in epoch_tags:
+                        scalar(f"epoch/{tag}", values[tag], int(record["epoch"]))
+                elif kind == "step":
+                    scalar("step/train_loss", record.get("loss"), int(record["step"]))
+                elif kind == "event":
+                    writer.add_text("events", event_text(record), int(record.get("step") or 0),
+                                    walltime=start + elapsed)
+                    counts["events"] = counts.get("events", 0) + 1
+            except (KeyError, TypeError, ValueError):
+                continue  # a record without its step: passed over, as the run store's reader does
+        experiment, session_start, session_end = hparams(
+            hparam_values(run.settings), {f"epoch/{t}": 0.0 for t in epoch_tags if f"epoch/{t}" in counts})
+        file_writer = writer._get_file_writer()
+        for summary in (experiment, session_start, session_end):
+            file_writer.add_summary(summary, walltime=start)
+    return counts
