@@ -359,7 +359,7 @@ class MainScreen(AtAppSize, Guarded, Screen):
             return None
         data = Path(answer).expanduser()
         try:
-            return read_experiment(model, data_path=data)
+            return await asyncio.to_thread(read_experiment, model, data_path=data)  # off the event loop
         except Exception as exc:
             self.notify(f"Could not load {model} with {about(data, exc)}", severity="error", timeout=8)
             return None
@@ -377,7 +377,7 @@ class MainScreen(AtAppSize, Guarded, Screen):
             self.notify(f"Could not load {file}: {problem}", severity="error", timeout=8)
             return
         try:
-            loaded = read_experiment(file)
+            loaded = await asyncio.to_thread(read_experiment, file)  # off the event loop: a large file
         except DataFileNeeded as exc:  # a model's config never opens a file by itself: ask
             loaded = await self._read_with_data(file, exc.trained_on)
         except Exception as exc:  # a bad file is a message; the training so far goes on

@@ -3,11 +3,14 @@
 A table of the runs (read again every ``REFRESH_SECONDS``: statuses change while runs go on); space
 marks runs whose curves are overlaid below, one colour each, next to the settings that differ among
 them; Enter continues a run that ended from its checkpoint in the main screen, or follows a running one
-in the watch view (w follows any run). The screen only reads the runs' folders.
+in the watch view (w follows any run). The screen only reads the runs' folders, on a thread worker
+(never on the event loop), which posts what it read.
 """
 
 from __future__ import annotations
 
+import asyncio
+import copy
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.coordinate import Coordinate
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
@@ -119,6 +123,10 @@ class RunsScreen(LeavesSafely, AtAppSize, Guarded, Screen):
         self.metrics: dict[Path, Metrics] = {}
         self._opening = False
         self._cells: dict[str, tuple] = {}
+        self._reading = False
+        """Whether a worker reads the store now."""
+        self._wanted: set[Path] = set()
+        """Runs whose records the screen showed before they were read: the next read reads them."""
 
     @property
     def root(self) -> Path:
@@ -166,15 +174,57 @@ class RunsScreen(LeavesSafely, AtAppSize, Guarded, Screen):
         i = self.selected.index(path)
         return RUN_COLORS[i] if i < len(RUN_COLORS) else GREY
 
+    class StoreRead(Message):
+        """What the reading worker found: the runs (None when the store cannot be read, ``error``
+        says why) and the records it read on."""
+
+        def __init__(self, runs: list[Run] | None, metrics: dict[Path, Metrics], error: OSError | None) -> None:
+            super().__init__()
+            self.runs, self.metrics, self.error = runs, metrics, error
+
     def refresh_runs(self) -> None:
-        """Read the store again and show it, the cursor kept on the same run."""
+        """Have a thread read the store again (one read at a time); ``StoreRead`` shows it."""
+        if not self.shown or self._reading:
+            return
+        self._reading = True
+        current = self.current
+        wanted = {*self.selected, *self._wanted, *([current.path] if current is not None else [])}
+        self._wanted.clear()
+        self._read_store(self.root, dict(self.metrics), wanted)
+
+    @work(thread=True, group="runs-read", exit_on_error=False)
+    def _read_store(self, root: Path, known: dict[Path, Metrics], wanted: set[Path]) -> None:
+        """On a worker thread: the runs, and the records of those the screen shows that are new or
+        still growing (read on from copies: the screen's own are never changed here)."""
+        try:
+            runs = list_runs(root)
+        except OSError as exc:  # the store is a file, unreadable...
+            self.post_message(self.StoreRead(None, {}, exc))
+            return
+        read: dict[Path, Metrics] = {}
+        for run in runs:
+            before = known.get(run.path)
+            needed = run.path in wanted or not as_dict(run.summary)
+            if needed and (before is None or run.status == "running" or before.offset == 0):
+                try:
+                    read[run.path] = read_metrics(run.path, copy.deepcopy(before))
+                except (OSError, ValueError):
+                    read[run.path] = before or Metrics()
+        self.post_message(self.StoreRead(runs, read, None))
+
+    def on_runs_screen_store_read(self, message: StoreRead) -> None:
+        self._reading = False
         if not self.shown:
             return
-        try:
-            runs = list_runs(self.root)
-        except OSError as exc:  # the store is a file, unreadable...: say so, keep what was shown
-            self.query_one("#runs-title", Static).update(Text(f"Runs in {self.root}: cannot read ({exc})", style="red"))
+        if message.runs is None:  # say so, keep what was shown
+            self.query_one("#runs-title", Static).update(
+                Text(f"Runs in {self.root}: cannot read ({message.error})", style="red"))
             return
+        self.metrics.update(message.metrics)
+        self.show_runs(message.runs)  # a run shown unread asks for another read
+
+    def show_runs(self, runs: list[Run]) -> None:
+        """Show ``runs``, the cursor kept on the same run (no file is read here)."""
         current = self.current
         self.runs = runs
         paths = {r.path for r in runs}
@@ -220,13 +270,13 @@ class RunsScreen(LeavesSafely, AtAppSize, Guarded, Screen):
             return {}
 
     def _read(self, run: Run) -> Metrics:
+        """The run's records as read so far; none yet for one not read: a thread reads them, and
+        the screen shows them when they come."""
         metrics = self.metrics.get(run.path)
-        if metrics is None or run.status == "running" or metrics.offset == 0:
-            try:
-                metrics = read_metrics(run.path, metrics)
-            except (OSError, ValueError):
-                metrics = metrics or Metrics()
-            self.metrics[run.path] = metrics
+        if metrics is None:
+            self._wanted.add(run.path)
+            self.call_later(self.refresh_runs)
+            return Metrics()
         return metrics
 
     def show_selection(self) -> None:
@@ -242,7 +292,7 @@ class RunsScreen(LeavesSafely, AtAppSize, Guarded, Screen):
                 x, y = metrics.train.arrays()
             label = str(run.name or run.id)
             series.append(PlotSeries(label, x, y, self.color_of(run.path) or CYAN))
-        y_label = "val loss" if all(len(self.metrics[r.path].val.arrays()[0]) for r in shown) else "loss"
+        y_label = "val loss" if all(len(self._read(r).val.arrays()[0]) for r in shown) else "loss"
         self.query_one(MultiPlot).update_plot(series, PlotOptions(x_label="epoch", y_label=y_label, x_integer=True))
         self.query_one("#runs-diff", Static).update(self.diff_text(chosen))
 
@@ -294,7 +344,7 @@ class RunsScreen(LeavesSafely, AtAppSize, Guarded, Screen):
             self.selected.remove(run.path)
         else:
             self.selected.append(run.path)
-        self.refresh_runs()
+        self.show_runs(self.runs)
 
     def action_watch(self) -> None:
         run = self.current
@@ -326,7 +376,7 @@ class RunsScreen(LeavesSafely, AtAppSize, Guarded, Screen):
                             timeout=6)
                 return
             try:
-                loaded = read_experiment(file)
+                loaded = await asyncio.to_thread(read_experiment, file)  # off the event loop
             except Exception as exc:  # noqa: BLE001 - a file that cannot be used is a message, the app goes on
                 self.notify(f"Could not continue {about(file, exc)}", severity="error", timeout=8)
                 return

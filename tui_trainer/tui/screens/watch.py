@@ -3,19 +3,24 @@
 It only reads: ``run.json`` for the status, ``metrics.jsonl`` incrementally (``read_metrics`` goes on from
 where it stopped) and ``model.npz`` for the weights, reloaded only when the file changes. A checkpoint that
 cannot be read (being replaced, damaged) is passed over until the next one. Nothing is ever written to the
-run's folder.
+run's folder. The files are read on a thread worker (``read_folder``), never on the event loop: it posts
+what it read, which the screen shows.
 """
 
 from __future__ import annotations
 
+import copy
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
@@ -67,6 +72,51 @@ def metric_label(metric: str) -> str:
     return "R^2" if metric == "r2" else "acc"
 
 
+@dataclass
+class FolderRead:
+    """What one look at a run folder found (``read_folder``); None where nothing new came."""
+
+    run: Run | None = None
+    problem: str | None = None
+    """Why ``run.json`` cannot be read now, else None."""
+    metrics: Metrics | None = None
+    """The records read on from the ones given, when the file grew."""
+    params: list | None = None
+    """The parameters of a checkpoint that changed and could be read."""
+    ckpt_stamp: tuple[int, int] | None = None
+    """The checkpoint file's (mtime, size) as seen now."""
+
+
+def read_folder(path: Path, metrics: Metrics, ckpt_stamp: tuple[int, int] | None) -> FolderRead:
+    """Read what changed in run folder ``path`` since ``metrics`` and ``ckpt_stamp`` (on a worker
+    thread: ``metrics`` is copied before reading on, so the screen's own is never changed)."""
+    from ...engine.checkpoint import load_checkpoint
+
+    found = FolderRead(ckpt_stamp=ckpt_stamp)
+    try:
+        found.run = read_run(path)
+    except ValueError as exc:
+        found.problem = str(exc)
+    try:
+        if (path / "metrics.jsonl").stat().st_size > metrics.offset:
+            found.metrics = read_metrics(path, copy.deepcopy(metrics))
+    except (OSError, ValueError):
+        pass
+    try:
+        st = (path / "model.npz").stat()
+    except OSError:
+        return found
+    found.ckpt_stamp = (st.st_mtime_ns, st.st_size)
+    if found.ckpt_stamp != ckpt_stamp:
+        try:
+            params = [p.copy() for p in load_checkpoint(path / "model.npz").net.params]
+        except Exception:  # noqa: BLE001 - being replaced or damaged: wait for the next one
+            return found
+        if len(params) >= 2:
+            found.params = params
+    return found
+
+
 class WatchScreen(LeavesSafely, AtAppSize, Guarded, Screen):
     """One run, live: its header, loss curves and the weights of its latest checkpoint."""
 
@@ -109,6 +159,8 @@ class WatchScreen(LeavesSafely, AtAppSize, Guarded, Screen):
         self.checkpoint_loads = 0
         """Checkpoints read so far (for tests)."""
         self._ckpt_stamp: tuple[int, int] | None = None
+        self._reading = False
+        """Whether a worker reads the folder now."""
         self._plotted_offset = -1
         self._log = False
 
@@ -145,47 +197,46 @@ class WatchScreen(LeavesSafely, AtAppSize, Guarded, Screen):
         value = number(last.get("epoch")) if last else None
         return None if value is None else int(value)
 
+    class Read(Message):
+        """What the reading worker found in the folder."""
+
+        def __init__(self, found: FolderRead) -> None:
+            super().__init__()
+            self.found = found
+
     def poll(self) -> None:
-        """Read what changed in the run's folder and show it."""
+        """Have a thread read what changed in the run's folder (one look at a time); ``Read`` shows it."""
+        if not self.shown or self._reading:
+            return
+        self._reading = True
+        self._read(self.metrics, self._ckpt_stamp)
+
+    @work(thread=True, group="watch-read", exit_on_error=False)
+    def _read(self, metrics: Metrics, ckpt_stamp: tuple[int, int] | None) -> None:
+        try:
+            found = read_folder(self.path, metrics, ckpt_stamp)
+        except Exception as exc:  # noqa: BLE001 - shown as the run's problem; the next look tries again
+            found = FolderRead(problem=str(exc) or type(exc).__name__, ckpt_stamp=ckpt_stamp)
+        self.post_message(self.Read(found))
+
+    def on_watch_screen_read(self, message: Read) -> None:
+        self._reading = False
         if not self.shown:
             return
-        try:
-            self.run = read_run(self.path)
-            self.problem = None
-        except ValueError as exc:
-            self.problem = str(exc)
-        try:
-            self.metrics = read_metrics(self.path, self.metrics)
-        except (OSError, ValueError):
-            pass
-        self._reload_checkpoint()
+        found = message.found
+        self.run = found.run if found.run is not None else self.run
+        self.problem = found.problem
+        self._ckpt_stamp = found.ckpt_stamp
+        if found.metrics is not None:
+            self.metrics = found.metrics
+        if found.params is not None:
+            self.params = found.params
+            self.checkpoint_loads += 1
+            self.show_weights()
         if self.metrics.offset != self._plotted_offset:
             self._plotted_offset = self.metrics.offset
             self.show_plot()
         self.show_header()
-
-    def _reload_checkpoint(self) -> None:
-        """Read ``model.npz`` again when it changed; a file that cannot be read is skipped silently."""
-        from ...engine.checkpoint import load_checkpoint
-
-        try:
-            st = (self.path / "model.npz").stat()
-        except OSError:
-            return
-        stamp = (st.st_mtime_ns, st.st_size)
-        if stamp == self._ckpt_stamp:
-            return
-        self._ckpt_stamp = stamp
-        try:
-            ckpt = load_checkpoint(self.path / "model.npz")
-            params = [p.copy() for p in ckpt.net.params]
-        except Exception:  # noqa: BLE001 - being replaced or damaged: wait for the next one
-            return
-        if len(params) < 2:
-            return
-        self.params = params
-        self.checkpoint_loads += 1
-        self.show_weights()
 
     # -- drawing -----------------------------------------------------------------------------
 
