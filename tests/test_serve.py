@@ -42,9 +42,17 @@ def free_port() -> int:
 
 def start_serve(*args: str) -> tuple[subprocess.Popen, int]:
     """``nn-tui serve`` on a free loopback port, once it accepts connections."""
+    return listening(*spawn_serve(*args))
+
+
+def spawn_serve(*args: str) -> tuple[subprocess.Popen, int]:
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "tui_trainer", "serve", "--port", str(port), *args],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return process, port
+
+
+def listening(process: subprocess.Popen, port: int) -> tuple[subprocess.Popen, int]:
     deadline = time.monotonic() + 30
     while True:
         assert process.poll() is None, process.communicate()
@@ -85,7 +93,7 @@ def test_every_app_option_passes_through_to_the_app(tmp_path):
 @needs_serve
 def test_it_binds_loopback_and_says_how_to_tunnel(monkeypatch):
     served = []
-    monkeypatch.setattr("textual_serve.server.Server.serve", lambda self, debug=False: served.append(self))
+    monkeypatch.setattr(serve_cli, "run_server", lambda server: served.append(server))
     port = free_port()
     result = invoke("serve", "--port", port, "--preset", "relu-xor")
     no_crash(result)
@@ -101,7 +109,7 @@ def test_it_binds_loopback_and_says_how_to_tunnel(monkeypatch):
 
 @needs_serve
 def test_another_interface_needs_host_and_warns(monkeypatch):
-    monkeypatch.setattr("textual_serve.server.Server.serve", lambda self, debug=False: None)
+    monkeypatch.setattr(serve_cli, "run_server", lambda server: 0)
     result = invoke("serve", "--host", "0.0.0.0", "--port", free_port())
     no_crash(result)
     assert result.exit_code == 0
@@ -129,9 +137,14 @@ def test_without_the_extra_it_says_what_to_install(monkeypatch):
 
 @needs_serve
 def test_ctrl_c_stops_it_cleanly():
-    process, port = start_serve()
+    both = [spawn_serve(), spawn_serve()]  # started together: the test waits for one start-up, not two
+    (process, port), (other, _) = [listening(*one) for one in both]
     out, err = interrupt(process)
-    assert f"http://127.0.0.1:{port}" in out
+    assert f"http://127.0.0.1:{port}" in out and err == "stopped\n"
+    process = other
+    process.terminate()
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 143 and "Traceback" not in err
 
 
 # -- in a real browser -----------------------------------------------------------------------------
@@ -166,7 +179,9 @@ def test_the_app_trains_in_a_browser_and_closing_the_tab_ends_it(tmp_path):
             run = the_run(runs_root)
             assert run.status == "running" and run.meta["source"] == "app"
             assert run.settings["dataset"] == "xor"  # the option reached the app
-            if shot:
+            if shot:  # the README's picture: a little more training first
+                await page.wait_for(lambda: len(store.read_metrics(run.path).epochs) >= 80, timeout=60,
+                                    what="80 epochs")
                 Path(shot).write_bytes(await page.screenshot())
             await page.close_tab()
         # the tab closed: its app quits, and its training with it

@@ -99,10 +99,10 @@ def serve(ctx: click.Context, host: str, port: int, **options) -> None:
     else:
         click.echo(f"warning: listening on {host}: anyone who can reach port {port} drives the app "
                    f"(and its files); {tunnel_line(port)} to the default --host 127.0.0.1 is safer", err=True)
-    server.serve()
-    if server.interrupted:
+    status = run_server(server)
+    if status:
         click.echo("stopped", err=True)
-        sys.exit(130)
+        sys.exit(status)
 
 
 def _check_port(host: str, port: int) -> None:
@@ -121,20 +121,60 @@ def _check_port(host: str, port: int) -> None:
 
 
 def _server_class(base):
-    """textual-serve's server, quiet (no banner or request log) and telling a Ctrl-C from a stop."""
+    """textual-serve's server, quiet (no banner, no request log; its apps' errors still show), that
+    quits every app when it stops: without this, a page left open kept it waiting ~20 s."""
+    import asyncio
     import logging
 
     class AppServer(base):
-        interrupted = False
-
         def initialize_logging(self) -> None:
             logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
-        def request_exit(self) -> None:
-            self.interrupted = True
-            super().request_exit()
-
         async def on_startup(self, app) -> None:
-            pass
+            self.pages: set[asyncio.Task] = set()
+
+        async def handle_websocket(self, request):
+            page = asyncio.current_task()
+            self.pages.add(page)
+            try:
+                return await super().handle_websocket(request)
+            finally:
+                self.pages.discard(page)
+
+        async def on_shutdown(self, app) -> None:
+            """Each page's connection closed: textual-serve then quits its app and waits for it."""
+            pages = list(self.pages)
+            for page in pages:
+                page.cancel()
+            if pages:
+                await asyncio.wait(pages, timeout=10)
 
     return AppServer
+
+
+def run_server(server) -> int:
+    """Serve until a signal: 130 after Ctrl-C (SIGINT), 143 after SIGTERM, as shells expect.
+
+    textual-serve's own ``serve`` stops on both signals alike; this is it, with the signal kept.
+    Stopping closes every page's connection, which quits its app (and so its training).
+    """
+    import asyncio
+    import signal
+
+    from aiohttp import web
+    from aiohttp.web_runner import GracefulExit
+
+    stopped_by: list[int] = []
+
+    def stop(status: int) -> None:
+        stopped_by.append(status)
+        raise GracefulExit()
+
+    server.initialize_logging()
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    loop.add_signal_handler(signal.SIGINT, stop, 130)
+    loop.add_signal_handler(signal.SIGTERM, stop, 143)
+    web.run_app(server._make_app(), host=server.host, port=server.port, handle_signals=False, loop=loop,
+                print=lambda *args: None)
+    return stopped_by[0] if stopped_by else 0
