@@ -6,6 +6,7 @@ numpy and pytest installed. The settings for the app's tests import Textual when
 """
 
 import asyncio
+import os
 import time
 from pathlib import Path
 
@@ -43,6 +44,18 @@ async def wait_for(pilot, condition, timeout: float = WAIT_TIMEOUT) -> None:
             where = f" ({Path(code.co_filename).name}:{code.co_firstlineno})" if code else ""
             raise AssertionError(f"condition not met in {timeout:g} s{where}")
         await pilot.pause(0.02)
+
+
+def import_torch():
+    """PyTorch, for the parity tests. Where it is not installed they skip and say why; CI
+    (``.ci/run``) installs it and sets ``NN_TUI_REQUIRE_TORCH=1``, and there a missing torch fails."""
+    if os.environ.get("NN_TUI_REQUIRE_TORCH") == "1":
+        import torch  # CI: the parity tests must run
+
+        return torch
+    return pytest.importorskip(
+        "torch", reason="PyTorch is not installed, so the parity checks against torch do not run "
+                        "(pip install -e '.[parity]'; CI installs it)")
 
 
 def _is_engine_test(request) -> bool:

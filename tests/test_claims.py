@@ -43,9 +43,9 @@ def flat(text) -> str:
 
 
 def test_help_says_l1_leaves_weights_near_zero_not_exactly_zero():
-    from tui_trainer.tui.screens.help import PANES
+    from tui_trainer.tui.screens.help import panes_text
 
-    text = flat(PANES)
+    text = flat(panes_text())
     assert "exactly zero" not in text.replace("not exactly zero", "")
     assert "toward zero" in text and "near zero" in text and "not exactly zero" in text
     # Measured: the default spiral with L1 0.01, 20 epochs of Adam.
@@ -430,9 +430,9 @@ def test_help_l2_goes_through_the_optimizer_and_adamw_decays_directly():
     shrinks the weights directly each update, outside the gradient. (Dropout, patience and the lr
     schedules are measured in tests/engine/test_regularization.py, test_early_stopping.py and the
     schedules' tests.)"""
-    from tui_trainer.tui.screens.help import PANES
+    from tui_trainer.tui.screens.help import panes_text
 
-    text = flat(PANES)
+    text = flat(panes_text())
     assert "its gradient `l2 x W` passes through the optimizer (Adam rescales it)" in text
     assert "shrinks the weights directly each update, outside the gradient (decoupled)" in text
     lr = 0.01

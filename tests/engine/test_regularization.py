@@ -11,6 +11,7 @@ import math
 import numpy as np
 import pytest
 
+from tests.conftest import import_torch
 from tui_trainer.engine import Network, gradcheck, optimizers
 from tui_trainer.engine.datasets import load_dataset
 from tui_trainer.engine.network import check_dropout, check_penalty
@@ -138,7 +139,7 @@ def test_penalty_in_float32():
 
 
 def test_torch_parity_of_the_penalized_loss():
-    torch = pytest.importorskip("torch")
+    torch = import_torch()
     F = torch.nn.functional
     net, X, Y = problem([3, 5, 4, 1], ["tanh", "relu", "sigmoid"], "bce")
     net.weights[0][0, 0] = 0.0  # the L1 kink: torch's abs has gradient 0 there too

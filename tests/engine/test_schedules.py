@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from tests.conftest import import_torch
 from tui_trainer.engine import optimizers
 from tui_trainer.engine.schedules import SCHEDULES, WARMUP_PARAMS, Schedule, create_schedule
 
@@ -121,7 +122,7 @@ TORCH_CASES = [
 
 def torch_lrs(name, params, base, epochs):
     """torch's lr for each epoch, its scheduler stepped once after each epoch's optimizer steps."""
-    torch = pytest.importorskip("torch")
+    torch = import_torch()
     import warnings
 
     from torch.optim import lr_scheduler as tls

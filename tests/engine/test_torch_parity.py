@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
+from tests.conftest import import_torch
 from tui_trainer.engine import Network, optimizers
 
-torch = pytest.importorskip("torch")
+torch = import_torch()
 F = torch.nn.functional
 
 CASES = [  # (layer sizes, activations, loss)

@@ -146,28 +146,6 @@ def parse_features(ctx, param, value: str | None) -> list[str] | None:
     return names
 
 
-def parse_dropout(ctx, param, value: str | None) -> float | list[float] | None:
-    """``0.3`` -> 0.3 (every hidden layer); ``0.3,0.1`` -> [0.3, 0.1] (one per hidden layer)."""
-    if value is None:
-        return None
-    try:
-        rates = [float(part) for part in value.split(",")]
-    except ValueError:
-        raise click.BadParameter(f"expected a rate in [0, 1) such as 0.3, or one per hidden layer "
-                                 f"such as 0.3,0.1, got {value!r}") from None
-    for rate in rates:
-        if not (math.isfinite(rate) and 0 <= rate < 1):
-            raise click.BadParameter(f"rates must be in [0, 1), got {value!r}")
-    return rates[0] if len(rates) == 1 and "," not in value else rates
-
-
-def non_negative(ctx, param, value):
-    """Reject negative and non-finite numbers with a message naming the option."""
-    if value is not None and not (math.isfinite(value) and value >= 0):
-        raise click.BadParameter(f"must be a finite number >= 0, got {value}")
-    return value
-
-
 def _number(text: str):
     try:
         return int(text)
@@ -204,7 +182,8 @@ def schedule_text(schedule: dict) -> str:
     return f"{schedule.get('name')}:{params}" if params else str(schedule.get("name"))
 
 
-# Override key of ``with_overrides``: (config section, config key, the option that sets it).
+# Override key of ``with_overrides``: (config section, config key, the option that sets it); the
+# registered settings' come from their declarations (``option_fields``).
 OPTION_FIELDS = {
     "dataset": ("data", "dataset", "--dataset"),
     "path": ("data", "path", "--data"),
@@ -213,11 +192,7 @@ OPTION_FIELDS = {
     "features": ("data", "features", "--features"),
     "noise": ("data", "noise", "--noise"),
     "n_samples": ("data", "n_samples", "--n-samples"),
-    "l1": ("network", "l1", "--l1"),
-    "l2": ("network", "l2", "--l2"),
-    "dropout": ("network", "dropout", "--dropout"),
     "schedule": ("optimizer", "schedule", "--schedule"),
-    "patience": ("training", "patience", "--patience"),
     "hidden": ("network", "hidden", "--hidden"),
     "activation": ("network", "activation", "--activation"),
     "optimizer": ("optimizer", "name", "--optimizer"),
@@ -228,11 +203,47 @@ OPTION_FIELDS = {
 }
 
 
+def option_fields() -> dict[str, tuple[str, str, str]]:
+    """``OPTION_FIELDS`` and every registered setting's (section, key, option)."""
+    from ..experiments.settings import SETTINGS
+
+    return {**OPTION_FIELDS, **{s.name: (s.section, s.name, s.flag) for s in SETTINGS.values()}}
+
+
+def setting_option(setting) -> click.Option:
+    """The click option of a registered setting (``experiments.settings``)."""
+
+    def callback(ctx, param, value):
+        if value is None or setting.cli_parse is None:
+            return value
+        try:
+            return setting.cli_parse(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+
+    return click.Option([setting.flag, setting.name], type=setting.cli_type, callback=callback,
+                        help=setting.cli_help)
+
+
+class TakesSettings(OneLineUsageErrors):
+    """A command that takes an option for every registered setting (``experiments.settings``),
+    placed after its option ``SETTINGS_AFTER``; its function gets them as keyword arguments."""
+
+    SETTINGS_AFTER = "features"
+
+    def get_params(self, ctx):
+        from ..experiments.settings import SETTINGS
+
+        params = super().get_params(ctx)
+        at = next((i + 1 for i, p in enumerate(params) if p.name == self.SETTINGS_AFTER), len(params))
+        return [*params[:at], *(setting_option(s) for s in SETTINGS.values()), *params[at:]]
+
+
 def override_error(exc, given: dict) -> UserError:
     """A ``ConfigError`` from the command-line overrides, told in terms of the options given."""
 
     def text(problem) -> str:
-        for key, (section, field, option) in OPTION_FIELDS.items():
+        for key, (section, field, option) in option_fields().items():
             if key in given and problem.section == section and problem.field_name == field:
                 if key == "schedule" and isinstance(given[key], dict):
                     return f"{option} {schedule_text(given[key])}: {problem.message}"

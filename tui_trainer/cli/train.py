@@ -15,8 +15,8 @@ import click
 
 from ..experiments.budget import BudgetError
 from .budget import memory_budget_callback
-from .common import (OneLineUsageErrors, UserError, friendly_errors, non_negative, one_problem_one_line,
-                     override_error, parse_batch_size, parse_dropout, parse_features, parse_hidden,
+from .common import (TakesSettings, UserError, friendly_errors, one_problem_one_line,
+                     override_error, parse_batch_size, parse_features, parse_hidden,
                      parse_schedule, positive)
 from ..experiments.runs import CHECKPOINT_SECONDS
 from .group import preset_config, main
@@ -56,7 +56,7 @@ def _load_model(path: Path, data_path: Path | None = None):
         raise UserError(f"{path}: corrupted model file ({reason})") from None
 
 
-@main.command(cls=OneLineUsageErrors)
+@main.command(cls=TakesSettings)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Experiment config (TOML).")
 @click.option("--dataset", help="A built-in dataset (see `nn-tui datasets`).")
 @click.option("--data", "data_path", type=click.Path(path_type=Path), help="A CSV file with a header row.")
@@ -74,13 +74,6 @@ def _load_model(path: Path, data_path: Path | None = None):
 @click.option("--features", callback=parse_features,
               help="The network's inputs computed from x1, x2 (2-D data), e.g. x1sq,x2sq; "
                    "from: x1, x2, x1sq, x2sq, x1x2, sinx1, sinx2.")
-@click.option("--l1", type=float, callback=non_negative, help="L1 weight penalty (0: none).")
-@click.option("--l2", type=float, callback=non_negative, help="L2 weight penalty (0: none).")
-@click.option("--dropout", callback=parse_dropout,
-              help="Dropout rate of the hidden layers in training: 0.3 for every one, or 0.3,0.1 one per layer.")
-@click.option("--patience", type=int, callback=positive,
-              help="Early stopping: stop after N epochs without a lower validation loss, "
-                   "and keep the best epoch's weights.")
 @click.option("--schedule", callback=parse_schedule, metavar="NAME[:KEY=VALUE,...]",
               help="Learning-rate schedule, stepped each epoch: constant, step:step_size=N[,gamma=G], "
                    "exponential:gamma=G, cosine:T_max=N[,eta_min=E]; any takes warmup_epochs=N. "
@@ -104,9 +97,9 @@ def _load_model(path: Path, data_path: Path | None = None):
               help="Most memory an experiment may need, e.g. 4G (default: half of this machine's memory, or NN_TUI_MEMORY_BUDGET).")
 @friendly_errors
 def train(config_path, dataset, data_path, target, hidden, activation, optimizer, lr, batch_size,
-          epochs, seed, val_split, n_samples, noise, features, l1, l2, dropout, patience, schedule,
+          epochs, seed, val_split, n_samples, noise, features, schedule,
           warmup_epochs, resume_path, out_dir, overwrite, keep_diverged, as_json, preset,
-          runs_dir, no_record, name, checkpoint_every) -> None:
+          runs_dir, no_record, name, checkpoint_every, **settings) -> None:
     """Train headless on the same engine as the app.
 
     Every run is recorded in the runs directory (`nn-tui runs` lists them) unless --no-record.
@@ -119,14 +112,16 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
     from ..experiments.experiment import Experiment
     from ..experiments import headless
     from ..experiments.session import default_config
+    from ..experiments.settings import SETTINGS  # ``settings``: their options (``TakesSettings``)
 
     if out_dir is not None:
         headless.prepare_out_dir(out_dir, overwrite)
     if resume_path is not None:
         fixed = dict(config=config_path, dataset=dataset, target=target, hidden=hidden,
                      activation=activation, optimizer=optimizer, seed=seed, val_split=val_split, preset=preset,
-                     n_samples=n_samples, noise=noise, features=features, l1=l1, l2=l2, dropout=dropout,
-                     patience=patience, schedule=schedule, warmup_epochs=warmup_epochs)
+                     n_samples=n_samples, noise=noise, features=features,
+                     **{SETTINGS[k].flag[2:]: v for k, v in settings.items()},
+                     schedule=schedule, warmup_epochs=warmup_epochs)
         given = [f"--{k.replace('_', '-')}" for k, v in fixed.items() if v is not None]
         if given:
             raise UserError(f"{', '.join(given)} cannot change when resuming; only --epochs, --lr, "
@@ -152,8 +147,7 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
         overrides = dict(dataset=dataset, path=str(data_path) if data_path else None, target=target,
                          hidden=hidden, activation=activation, optimizer=optimizer, lr=lr,
                          batch_size=batch_size, epochs=epochs, seed=seed, val_split=val_split,
-                         n_samples=n_samples, noise=noise, features=features, l1=l1, l2=l2,
-                         dropout=dropout, patience=patience,
+                         n_samples=n_samples, noise=noise, features=features, **settings,
                          schedule=_with_warmup(schedule if schedule is not None else cfg.optimizer.schedule,
                                                warmup_epochs))
         given = {k: v for k, v in overrides.items() if v is not None}

@@ -259,6 +259,15 @@ class Trainer:
     # Set these at any time: the next step uses them.
 
     @property
+    def penalized(self) -> bool:
+        """True while a weight penalty (L1 or L2) is on."""
+        return bool(self._l1 or self._l2)
+
+    def weight_penalty(self) -> float:
+        """The weight penalty of the current weights (0.0 when none is on)."""
+        return self.net.penalty(self._l1, self._l2) if self.penalized else 0.0
+
+    @property
     def l1(self) -> float:
         return self._l1
 
@@ -705,7 +714,7 @@ class Trainer:
             val_metric=metrics["val_metric"],
             lr=self.opt.lr,
             seconds=now - self._epoch_started,
-            penalty=self.net.penalty(self._l1, self._l2) if self._l1 or self._l2 else 0.0,
+            penalty=self.weight_penalty(),
         )
         self._epoch_started = now
         if self.divergence is None:

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import copy
 import difflib
-import json
 import math
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Iterable
 from typing import Any, Literal
@@ -39,6 +38,8 @@ from ..engine.initializers import INIT_CHOICES
 from ..engine.losses import LOSSES
 from ..engine.optimizers import OPTIMIZERS
 from ..engine.schedules import SCHEDULES, WARMUP_PARAMS, create_schedule
+from .shown import show as _show
+from .settings import SETTINGS, HoldsSettings, holds_settings, is_set, problems_of, settings_of_section
 
 __all__ = [
     "SECTIONS",
@@ -63,19 +64,26 @@ MAX_CONFIG_BYTES = 2**20
 """Largest config file read (1 MiB): a config is a few hundred bytes."""
 MAX_PROBLEMS_SHOWN = 20
 """Most problems a ``ConfigError`` message lists (``problems`` holds them all)."""
-MAX_SHOWN_CHARS = 80
-"""Longest value a message quotes; longer ones are cut short."""
 
 DEFAULT_DATASET = "spiral"
 DEFAULT_ACTIVATION = "relu"
 DTYPES = ("float64", "float32")
 
 _DATA_KEYS = ("dataset", "path", "target", "val_split", "n_samples", "noise", "features")
-_NETWORK_KEYS = ("hidden", "activation", "activations", "init", "output", "loss", "l1", "l2",
-                 "dropout")
+_NETWORK_KEYS = ("hidden", "activation", "activations", "init", "output", "loss")
 _OPTIMIZER_KEYS = ("name", "lr", "schedule")
-_TRAINING_KEYS = ("epochs", "batch_size", "seed", "dtype", "patience")
-_KEYS = dict(zip(SECTIONS, (_DATA_KEYS, _NETWORK_KEYS, _OPTIMIZER_KEYS, _TRAINING_KEYS)))
+_TRAINING_KEYS = ("epochs", "batch_size", "seed", "dtype")
+_FIXED_KEYS = dict(zip(SECTIONS, (_DATA_KEYS, _NETWORK_KEYS, _OPTIMIZER_KEYS, _TRAINING_KEYS)))
+"""Each section's own keys; the registered settings (``settings.SETTINGS``) come after them."""
+
+
+def _keys(section: str) -> tuple[str, ...]:
+    """Every TOML key of a section: its own and its registered settings'."""
+    return (*_FIXED_KEYS[section], *(s.name for s in settings_of_section(section)))
+
+
+def _registered_problems(section: str, obj: Any) -> list["Problem"]:
+    return [Problem(section, key, message, value) for key, message, value in problems_of(section, obj)]
 _SYNTHETIC = [name for name, info in DATASETS.items() if info.kind == "synthetic"]
 _HIDDEN_ACTIVATIONS = [name for name, cls in ACTIVATIONS.items() if cls.hidden_ok]
 
@@ -127,30 +135,6 @@ class ConfigError(ValueError):
         super().__init__(f"{source}: {reason}")
 
 
-def _show(value: Any) -> str:
-    """``value`` as it would be written in TOML, so messages quote what the user wrote; a long
-    one is cut short (with its length), so a message stays a line."""
-    text = _toml_text(value)
-    if len(text) <= MAX_SHOWN_CHARS:
-        return text
-    size = f" ({len(value):,} items)" if isinstance(value, (list, tuple, dict)) else ""
-    return text[: MAX_SHOWN_CHARS - 3] + "..." + size
-
-
-def _toml_text(value: Any) -> str:
-    if isinstance(value, (list, tuple)) and len(value) > MAX_SHOWN_CHARS:
-        value = value[:MAX_SHOWN_CHARS]  # enough to fill the line; no need to write them all
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {_show(v)}" for k, v in value.items()) + "}"
-    return str(value)
-
-
 def _allowed(word: Any, choices) -> str:
     """``allowed: a, b, c`` plus the closest choice to ``word`` when one is close enough."""
     choices = list(choices)
@@ -186,8 +170,9 @@ _NOT_GIVEN: Any = _Default()
 # --- the sections -----------------------------------------------------------------------------
 
 
+@holds_settings("data")
 @dataclass
-class DataConfig:
+class DataConfig(HoldsSettings):
     """What to train on: a registered dataset or a user CSV, and how much to hold out."""
 
     dataset: str | None = _NOT_GIVEN
@@ -208,6 +193,8 @@ class DataConfig:
     features: list[str] | None = None
     """The network's inputs, computed from the 2 raw inputs (names of ``engine.features.FEATURES``,
     e.g. ``["x1sq", "x2sq"]``); None: the raw inputs as they are. Data with 2 raw inputs only."""
+    settings: dict[str, Any] = field(default_factory=dict)
+    """The registered settings of this section that differ from their defaults (read them as attributes)."""
 
     def __post_init__(self) -> None:
         if self.dataset is _NOT_GIVEN:
@@ -306,12 +293,13 @@ class DataConfig:
                     add(key, f"is an option of dataset {', '.join(owners)} only, not of {what}",
                         value)
             else:
-                add(key, "unknown key; " + _allowed(key, [*_DATA_KEYS, *own]), value)
-        return problems
+                add(key, "unknown key; " + _allowed(key, [*_keys("data"), *own]), value)
+        return problems + _registered_problems("data", self)
 
 
+@holds_settings("network")
 @dataclass
-class NetworkConfig:
+class NetworkConfig(HoldsSettings):
     """The network's shape: hidden layer widths, activations, initialisation, output and loss."""
 
     hidden: list[int] = field(default_factory=lambda: [16, 16])
@@ -326,13 +314,9 @@ class NetworkConfig:
     """The output layer's activation; ``auto``: chosen from the problem."""
     loss: str = "auto"
     """The loss; ``auto``: chosen from the problem."""
-    l1: float = 0.0
-    """L1 weight penalty: the training minimizes ``loss + l1 * sum |W|`` (weights, not biases)."""
-    l2: float = 0.0
-    """L2 weight penalty: the training minimizes ``loss + l2 / 2 * sum W^2``."""
-    dropout: float | list[float] = 0.0
-    """Dropout rate of the hidden layers during training, in [0, 1): one for every hidden layer,
-    or a list with one per hidden layer."""
+    settings: dict[str, Any] = field(default_factory=dict)
+    """The registered settings of this section that differ from their defaults (the weight
+    penalties and the like: ``settings.SETTINGS``), read and set as attributes."""
 
     def __post_init__(self) -> None:
         # Tuples are fine in code, but TOML gives lists back: lists keep a round trip equal.
@@ -340,15 +324,6 @@ class NetworkConfig:
             self.hidden = list(self.hidden)
         if isinstance(self.activations, tuple):
             self.activations = list(self.activations)
-        if isinstance(self.dropout, tuple):
-            self.dropout = list(self.dropout)
-
-    @property
-    def dropout_rates(self) -> list[float]:
-        """The dropout rate of each hidden layer."""
-        if isinstance(self.dropout, list):
-            return [float(p) for p in self.dropout]
-        return [float(self.dropout)] * len(self.hidden)
 
     @property
     def hidden_activations(self) -> list[str]:
@@ -406,24 +381,7 @@ class NetworkConfig:
                 for i, name in enumerate(self.activations):
                     check_hidden_activation(f"activations[{i}]", name)
 
-        for key, what in (("l1", "the L1 weight penalty"), ("l2", "the L2 weight penalty")):
-            value = getattr(self, key)
-            if not _is_number(value):
-                add(key, f"must be a number >= 0 ({what}; 0: none)", value)
-            elif value < 0:
-                add(key, f"must be >= 0 ({what}; 0: none)", value)
-
-        rule = "must be in [0, 1), the fraction of a hidden layer's nodes dropped in training"
-        if isinstance(self.dropout, list):
-            if isinstance(self.hidden, list) and len(self.dropout) != len(self.hidden):
-                add("dropout", f"needs one rate per hidden layer: {len(self.hidden)} for hidden = "
-                               f"{_show(self.hidden)} (or one number for every layer)",
-                    self.dropout)
-            for i, rate in enumerate(self.dropout):
-                if not (_is_number(rate) and 0 <= rate < 1):
-                    add(f"dropout[{i}]", rule, rate)
-        elif not (_is_number(self.dropout) and 0 <= self.dropout < 1):
-            add("dropout", rule + " (or a list, one per hidden layer)", self.dropout)
+        problems += _registered_problems("network", self)
 
         if not _is_choice(self.init, INIT_CHOICES):
             add("init", "unknown init; " + _allowed(self.init, INIT_CHOICES), self.init)
@@ -441,8 +399,9 @@ class NetworkConfig:
         return problems
 
 
+@holds_settings("optimizer")
 @dataclass
-class OptimizerConfig:
+class OptimizerConfig(HoldsSettings):
     """The optimizer, its learning rate and any other hyperparameters, by torch's names."""
 
     name: str = "adam"
@@ -455,6 +414,8 @@ class OptimizerConfig:
     """A learning-rate schedule stepped once per epoch: ``name`` (of ``engine.schedules.SCHEDULES``)
     and its parameters, e.g. ``{"name": "cosine", "T_max": 100, "warmup_epochs": 5}``; None: the lr
     stays as set. The TOML ``[optimizer.schedule]`` table."""
+    settings: dict[str, Any] = field(default_factory=dict)
+    """The registered settings of this section that differ from their defaults (read them as attributes)."""
 
     def create_schedule(self):
         """The engine's ``Schedule`` for ``schedule`` (None when there is none); call on a valid
@@ -480,7 +441,7 @@ class OptimizerConfig:
         def add(key: str, message: str, value: Any) -> None:
             problems.append(Problem("optimizer", key, message, value))
 
-        problems += self._schedule_problems()
+        problems += self._schedule_problems() + _registered_problems("optimizer", self)
         cls = OPTIMIZERS.get(self.name) if isinstance(self.name, str) else None
         if cls is None:
             add("name", "unknown optimizer; " + _allowed(self.name, OPTIMIZERS), self.name)
@@ -494,7 +455,7 @@ class OptimizerConfig:
             return problems  # which hyperparameters exist depends on the optimizer
 
         specs = {spec.name: spec for spec in cls.hparam_specs if spec.name != "lr"}
-        allowed = [*_OPTIMIZER_KEYS, *specs]
+        allowed = [*_keys("optimizer"), *specs]
         checked = {}
         for key, value in self.hparams.items():
             spec = specs.get(key)
@@ -569,8 +530,9 @@ class OptimizerConfig:
                        effective[key])
 
 
+@holds_settings("training")
 @dataclass
-class TrainingConfig:
+class TrainingConfig(HoldsSettings):
     """How long to train, in what batches, from which seed and at what precision."""
 
     epochs: int = 100
@@ -581,21 +543,13 @@ class TrainingConfig:
     """Seeds the data, the weights and the shuffling, >= 0."""
     dtype: str = "float64"
     """``float64`` or ``float32``."""
-    patience: int | None = None
-    """Early stopping: stop when the validation loss has not improved for this many epochs, and
-    put the best epoch's weights back; None: train every epoch."""
+    settings: dict[str, Any] = field(default_factory=dict)
+    """The registered settings of this section that differ from their defaults (early stopping
+    and the like: ``settings.SETTINGS``), read and set as attributes."""
 
     def validate(self) -> list[Problem]:
         """Every problem in this section."""
-        problems: list[Problem] = []
-        if self.patience is not None:
-            if not (_is_int(self.patience) and self.patience >= 1):
-                problems.append(Problem("training", "patience", "must be an integer >= 1, the "
-                                        "epochs without a better validation loss before stopping",
-                                        self.patience))
-            elif self.patience > MAX_EPOCHS:
-                problems.append(Problem("training", "patience", f"at most {MAX_EPOCHS:,}",
-                                        self.patience))
+        problems: list[Problem] = _registered_problems("training", self)
         for key, ok, rule, most in (
             ("epochs", _is_int(self.epochs) and self.epochs >= 1, "must be an integer >= 1",
              MAX_EPOCHS),
@@ -701,21 +655,21 @@ def _from_toml(doc: dict, base_dir) -> tuple[ExperimentConfig, list[Problem]]:
         elif isinstance(value, dict):
             problems.append(Problem(name, None, "unknown section; " + _allowed(name, SECTIONS)))
         else:
-            home = [section for section, keys in _KEYS.items() if name in keys]
+            home = [section for section in SECTIONS if name in _keys(section)]
             where = f"put it under [{home[0]}]" if home else "sections: " + ", ".join(SECTIONS)
             problems.append(Problem("", name, f"keys belong in a section; {where}", value))
 
     def unknown_keys(section: str) -> dict:
         table = tables.get(section, {})
-        for key in [k for k in table if k not in _KEYS[section]]:
-            problems.append(Problem(section, key, "unknown key; " + _allowed(key, _KEYS[section]),
+        for key in [k for k in table if k not in _keys(section)]:
+            problems.append(Problem(section, key, "unknown key; " + _allowed(key, _keys(section)),
                                     table.pop(key)))
         return table
 
     # [data] and [optimizer] keys beyond the fixed ones are dataset options and
     # hyperparameters: validation checks them against the chosen dataset or optimizer.
     data = tables.get("data", {})
-    fixed = {key: data.pop(key) for key in _DATA_KEYS if key in data}
+    fixed = {key: data.pop(key) for key in _keys("data") if key in data}
     path = fixed.get("path")
     if base_dir is not None and isinstance(path, str) and path and not Path(path).is_absolute():
         fixed["path"] = str(Path(base_dir) / path)
@@ -727,11 +681,12 @@ def _from_toml(doc: dict, base_dir) -> tuple[ExperimentConfig, list[Problem]]:
                                 network.pop("activation")))
 
     opt = tables.get("optimizer", {})
+    own = {s.name: opt.pop(s.name) for s in settings_of_section("optimizer") if s.name in opt}
     cfg = ExperimentConfig(
         DataConfig(**fixed, options=data),
         NetworkConfig(**network),
         OptimizerConfig(opt.pop("name", "adam"), opt.pop("lr", None), hparams=opt,
-                        schedule=opt.pop("schedule", None)),
+                        schedule=opt.pop("schedule", None), **own),
         TrainingConfig(**unknown_keys("training")),
     )
     return cfg, problems
@@ -764,12 +719,9 @@ def dumps_config(cfg: ExperimentConfig, base_dir: str | os.PathLike | None = Non
         layers: dict[str, Any] = {"activations": n.activations}
     else:
         layers = {"activation": n.activation}
-    # The regularization keys, the schedule and patience are written only when set, so a config
-    # without them reads as it always did.
+    # The registered settings and the schedule are written only when set, so a config without
+    # them reads as it always did.
     network = {"hidden": n.hidden, **layers, "init": n.init, "output": n.output, "loss": n.loss}
-    network.update({k: getattr(n, k) for k in ("l1", "l2") if getattr(n, k) != 0})
-    if isinstance(n.dropout, list) or n.dropout != 0:
-        network["dropout"] = n.dropout
     optimizer = {"name": o.name, "lr": o.lr, **o.hparams}
     if o.schedule is not None:
         optimizer["schedule"] = dict(o.schedule)
@@ -777,9 +729,13 @@ def dumps_config(cfg: ExperimentConfig, base_dir: str | os.PathLike | None = Non
         "data": data,
         "network": network,
         "optimizer": optimizer,
-        "training": {f.name: getattr(cfg.training, f.name) for f in fields(cfg.training)
-                     if getattr(cfg.training, f.name) is not None},
+        "training": {key: getattr(cfg.training, key) for key in _TRAINING_KEYS},
     }
+    for section, table in doc.items():
+        for setting in settings_of_section(section):
+            value = getattr(getattr(cfg, section), setting.name)
+            if is_set(setting, value):
+                table[setting.name] = value
     return tomli_w.dumps(doc)
 
 
@@ -809,10 +765,11 @@ def save_config(cfg: ExperimentConfig, path: str | os.PathLike) -> None:
 
 _OVERRIDES = (
     "dataset", "path", "target", "val_split", "n_samples", "noise", "features",
-    "hidden", "activation", "init", "output", "loss", "l1", "l2", "dropout",
+    "hidden", "activation", "init", "output", "loss",
     "optimizer", "lr", "schedule",
-    "epochs", "batch_size", "seed", "dtype", "patience",
+    "epochs", "batch_size", "seed", "dtype",
 )
+"""The override keys of the sections' own fields; every registered setting's name is one too."""
 
 
 def with_overrides(
@@ -820,7 +777,7 @@ def with_overrides(
 ) -> ExperimentConfig:
     """A copy of ``cfg`` with command-line style overrides applied, then checked as a whole.
 
-    Keys are those of ``_OVERRIDES``; ``optimizer`` is the optimizer's name. A None value
+    Keys are those of ``_OVERRIDES`` and the registered settings' names; ``optimizer`` is the optimizer's name. A None value
     counts as not given, so unset CLI options can be passed straight through. Switching
     between ``dataset`` and ``path`` clears the other, and keeps ``n_samples``, ``noise`` and
     options only where the new data takes them; a new ``optimizer`` keeps only the
@@ -828,9 +785,10 @@ def with_overrides(
     Raises ``ConfigError`` (named ``source``) if the result is invalid, ``TypeError`` for an
     unknown key.
     """
-    unknown = sorted(set(overrides) - set(_OVERRIDES))
+    allowed = (*_OVERRIDES, *SETTINGS)
+    unknown = sorted(set(overrides) - set(allowed))
     if unknown:
-        raise TypeError(f"unknown override {unknown[0]!r}; allowed: {', '.join(_OVERRIDES)}")
+        raise TypeError(f"unknown override {unknown[0]!r}; allowed: {', '.join(allowed)}")
     given = {key: value for key, value in overrides.items() if value is not None}
     new = copy.deepcopy(cfg)
     d, n, o = new.data, new.network, new.optimizer
@@ -855,11 +813,9 @@ def with_overrides(
         n.hidden = list(given["hidden"]) if isinstance(given["hidden"], tuple) else given["hidden"]
     if "activation" in given:
         n.activation, n.activations = given["activation"], None
-    for key in ("init", "output", "loss", "l1", "l2", "dropout"):
+    for key in ("init", "output", "loss"):
         if key in given:
             setattr(n, key, given[key])
-    if isinstance(n.dropout, tuple):
-        n.dropout = list(n.dropout)
 
     name = given.get("optimizer", o.name)
     if name != o.name:
@@ -877,5 +833,8 @@ def with_overrides(
     for key in _TRAINING_KEYS:
         if key in given:
             setattr(new.training, key, given[key])
+    for key, setting in SETTINGS.items():
+        if key in given:
+            setattr(getattr(new, setting.section), key, given[key])
     new.check(source)
     return new

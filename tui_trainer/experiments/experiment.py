@@ -13,6 +13,7 @@ import numpy as np
 from .budget import check_budget
 from .config import ExperimentConfig, dumps_config, loads_config
 from .files import describe_error
+from .settings import SETTINGS, apply_to_trainer, engine_value
 from ..engine import Network, optimizers
 from ..engine.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
 from ..engine.datasets import DataError, Dataset, load_csv, load_dataset
@@ -115,10 +116,10 @@ class Experiment:
             dtype=dtype,
         )
         opt = optimizers.create(cfg.optimizer.name, lr=cfg.optimizer.lr, **cfg.optimizer.hparams)
-        n = cfg.network
         trainer = Trainer(net, opt, data, loss=loss, batch_size=t.batch_size, seed=t.seed,
-                          schedule=cfg.optimizer.create_schedule(), patience=t.patience,
-                          l1=n.l1, l2=n.l2, dropout=n.dropout_rates)
+                          schedule=cfg.optimizer.create_schedule())
+        for setting in SETTINGS.values():  # the penalties, early stopping, ...: as a live change would
+            apply_to_trainer(setting, trainer, engine_value(setting, cfg))
         return cls(cfg, data, net, trainer, loss)
 
     def save(self, path, *, config: ExperimentConfig | None = None, progress: dict | None = None,

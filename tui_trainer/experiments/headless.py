@@ -244,10 +244,9 @@ def summary(exp: Experiment, result: TrainResult, *, interrupted: bool = False) 
         "best_val_loss": exp.trainer.best_val_loss,
         "stopped_early": result.stopped_early,
     }
-    l1, l2 = exp.trainer.l1, exp.trainer.l2
-    if l1 or l2:
+    if exp.trainer.penalized:
         with np.errstate(all="ignore"):
-            out["penalty"] = exp.net.penalty(l1, l2)  # the weight penalty on top of train_loss
+            out["penalty"] = exp.trainer.weight_penalty()  # the weight penalty on top of train_loss
     if result.divergence is not None:
         out["divergence"] = str(result.divergence)
     if result.early_stop is not None:

@@ -15,7 +15,7 @@ fresh ``ExperimentConfig``. The app lists them (key ``p``); the CLI opens or tra
   layers of 64, 400 full-batch Adam epochs. Alone the network learns the noise: the training
   loss goes to ~0 while the validation loss climbs past 1 (1.9-3.9 at epoch 400, seeds 0-2); with
   L2 0.01 the validation loss stays near its best (0.30-0.48 at epoch 400, within 0.02 of its
-  lowest). Dropout and early stopping (``--dropout``, ``--patience``) are the other settings to try.
+  lowest). Dropout and early stopping (their options in ``nn-tui train --help``) are the other settings to try.
 - ``features-circles``: circles with no hidden layer, on the inputs x1², x2²: a straight line
   there is a circle in the plane, so a single layer separates the rings (on x1, x2 it cannot).
 - ``spiral-tanh``: the app's default experiment.

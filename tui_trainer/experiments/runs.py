@@ -36,6 +36,7 @@ from ..engine.atomic import write_atomic
 from ..engine.numbers import finite_or_none
 from .config import ExperimentConfig, dumps_config
 from .series import DownsampledSeries
+from .settings import SETTINGS, is_set, live_names, stored_value
 
 RUNS_ENV = "NN_TUI_RUNS"
 """Environment variable naming the runs directory."""
@@ -77,9 +78,9 @@ def settings_of(config: ExperimentConfig) -> dict[str, Any]:
     }
     flat.update({f"{o.name}.{k}": v for k, v in sorted(o.hparams.items())})
     optional = {  # generalization settings, listed where set, so that a run without them reads as before
-        "features": None if d.features is None else list(d.features), "l1": n.l1 or None, "l2": n.l2 or None,
-        "dropout": (list(n.dropout) if isinstance(n.dropout, (list, tuple)) else n.dropout) or None,
-        "patience": t.patience, "schedule": None if o.schedule is None else dict(o.schedule),
+        "features": None if d.features is None else list(d.features),
+        **{s.name: stored_value(s, getattr(getattr(config, s.section), s.name)) for s in SETTINGS.values()},
+        "schedule": None if o.schedule is None else dict(o.schedule),
     }
     flat.update({k: v for k, v in optional.items() if v is not None})
     return flat
@@ -422,8 +423,9 @@ def _add(series: DownsampledSeries, x: float, y: Any) -> None:
         series.append(x, float(y))
 
 
-LIVE_SETTINGS = ("batch_size", "epochs", "patience", "l1", "l2", "dropout", "schedule")
-"""Settings a live change event of that name sets (``Session``'s run events), besides the optimizer's."""
+def live_settings() -> tuple[str, ...]:
+    """Settings a live change event of that name sets (``Session``'s run events), besides the optimizer's."""
+    return ("batch_size", "epochs", *live_names(), "schedule")
 
 
 def _fold_change(live: dict[str, Any], event: dict[str, Any]) -> None:
@@ -437,7 +439,7 @@ def _fold_change(live: dict[str, Any], event: dict[str, Any]) -> None:
             live["lr"] = event["lr"]
         hparams = event.get("hparams")
         live["hparams"] = {"name": event["name"], "values": dict(hparams) if isinstance(hparams, dict) else {}}
-    elif what in LIVE_SETTINGS and "value" in event:
+    elif what in live_settings() and "value" in event:
         live[what] = event["value"]
 
 
@@ -454,10 +456,10 @@ def final_settings(run: Run, metrics: Metrics) -> dict[str, Any]:
         old = start.get("optimizer")
         out = {k: v for k, v in out.items() if not (isinstance(old, str) and k.startswith(f"{old}."))}
         out.update({f"{live['hparams']['name']}.{k}": v for k, v in sorted(live["hparams"]["values"].items())})
-    for key in LIVE_SETTINGS:
+    for key in live_settings():
         if key in live:
             value = live[key]
-            if value is None or (key in ("l1", "l2", "dropout") and not value):
+            if value is None or (key in SETTINGS and not is_set(SETTINGS[key], value)):
                 out.pop(key, None)  # off: ``settings_of`` leaves it out
             else:
                 out[key] = value

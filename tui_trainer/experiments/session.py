@@ -26,14 +26,14 @@ from .config import (
     with_overrides,
 )
 from ..engine import optimizers
-from ..engine.network import check_dropout, check_penalty, split_flat
-from ..engine.schedules import create_schedule
+from ..engine.network import split_flat
 from ..engine.trainer import EpochRecord, StepRecord
 from .experiment import Experiment
 from .recording import Recorder
 from .controller import SNAPSHOT_INTERVAL, Controller
 from .limits import MAX_EPOCHS
 from .series import DownsampledSeries
+from .settings import SETTINGS, apply_to_trainer, engine_value, live_names
 
 GRAD_HISTORY_POINTS = 1024
 """Points kept per layer in ``Session.grad_norm_history`` (older steps are averaged together)."""
@@ -64,26 +64,37 @@ def pace_notch(pace: float | None, direction: int) -> float | None:
     return PACES[min(max(i + direction, 0), len(PACES) - 1)]
 
 
-LIVE_NETWORK = ("l1", "l2", "dropout")
-"""Network settings that apply while training, weights kept: the penalties and dropout."""
-LIVE_TRAINING = ("batch_size", "epochs", "patience")
-"""Training settings that apply while training."""
+LIVE_TRAINING = ("batch_size", "epochs")
+"""The training section's own fields that apply while training (the registered settings say for
+themselves: ``Setting.live``)."""
+
+
+def _without_live(section, fields=()):
+    """A config section with its live values left out: what must not change while training."""
+    kept = {k: v for k, v in section.settings.items() if not (k in SETTINGS and SETTINGS[k].live)}
+    return replace(section, **{k: None for k in fields}, settings=kept)
 
 
 def change_kind(old: ExperimentConfig, new: ExperimentConfig) -> str:
-    """``none``, ``live`` (optimizer, its settings, lr, lr schedule, batch mode, epochs, L1/L2
-    penalties, dropout, early-stopping patience: applied while training, weights kept) or
-    ``structural`` (data, its features, noise, samples and split, the network's shape, seed,
-    precision: new weights needed)."""
+    """``none``, ``live`` (optimizer, its settings, lr, lr schedule, batch mode, epochs and every
+    registered setting declared live, such as the penalties: applied while training, weights
+    kept) or ``structural`` (data, its features, noise, samples and split, the network's shape,
+    seed, precision, a registered setting not declared live: new weights needed)."""
     if new == old:
         return "none"
-    same_training = replace(new.training, **{k: getattr(old.training, k) for k in LIVE_TRAINING
-                                              if hasattr(old.training, k)})
-    same_network = replace(new.network, **{k: getattr(old.network, k) for k in LIVE_NETWORK
-                                            if hasattr(old.network, k)})
-    if new.data != old.data or same_network != old.network or same_training != old.training:
+    if (_without_live(new.data) != _without_live(old.data)
+            or _without_live(new.network) != _without_live(old.network)
+            or _without_live(new.training, LIVE_TRAINING) != _without_live(old.training, LIVE_TRAINING)
+            or _without_live(new.optimizer).settings != _without_live(old.optimizer).settings):
         return "structural"
     return "live"
+
+
+def _changed_settings(old: ExperimentConfig, new: ExperimentConfig) -> list:
+    """The registered live settings whose value differs between ``old`` and ``new``."""
+    return [SETTINGS[name] for name in live_names()
+            if getattr(getattr(new, SETTINGS[name].section), name)
+            != getattr(getattr(old, SETTINGS[name].section), name)]
 
 
 def early_stop_text(stop) -> str:
@@ -93,18 +104,6 @@ def early_stop_text(stop) -> str:
                 f"{stop.patience} epochs")
     return (f"stopped early at epoch {stop.epoch}: no better validation loss for {stop.patience} "
             f"epochs; the best epoch's weights (epoch {stop.best_epoch}) are back")
-
-
-def make_schedule(schedule: dict | None):
-    """A config's ``optimizer.schedule`` (``{"name": "cosine", "T_max": 100}``) as the engine's
-    ``Schedule`` (None: none); ``ValueError`` names a bad name or parameter."""
-    if not schedule:
-        return None
-    params = dict(schedule)
-    name = params.pop("name", None)
-    if name in (None, "none"):
-        return None
-    return create_schedule(name, **params)
 
 
 OVERFIT_EPOCHS = 20
@@ -411,28 +410,17 @@ class Session(Controller):
         self._record_change(old, config)
 
     def _apply_regularization(self, old: ExperimentConfig, new: ExperimentConfig) -> None:
-        """Penalties, dropout, patience and the lr schedule, checked here and handed to the trainer
-        for its next step (``ValueError``, nothing handed over, for a bad value)."""
+        """The registered live settings (the penalties and the like) and the lr schedule,
+        checked here and handed to the trainer for its next step (``ValueError``, nothing handed
+        over, for a bad value)."""
         trainer, changes = self.trainer, []
-        n, on = new.network, old.network
-        for key in ("l1", "l2"):
-            value = getattr(n, key, 0.0)
-            if value != getattr(on, key, 0.0):
-                check_penalty(*((value, 0.0) if key == "l1" else (0.0, value)))
-                changes.append((key, float(value)))
-        dropout = getattr(n, "dropout", 0.0)
-        if dropout != getattr(on, "dropout", 0.0):
-            changes.append(("dropout", check_dropout(dropout, self.net.n_layers - 1)))
-        patience = getattr(new.training, "patience", None)
-        if patience != getattr(old.training, "patience", None):
-            if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience < 1):
-                raise ValueError(f"patience must be a whole number >= 1 or none, got {patience!r}")
-            changes.append(("patience", patience))
-        for key, value in changes:
-            trainer.submit(lambda key=key, value=value: setattr(trainer, key, value))
+        for setting in _changed_settings(old, new):
+            changes.append((setting, engine_value(setting, new)))
+        for setting, value in changes:
+            trainer.submit(lambda setting=setting, value=value: apply_to_trainer(setting, trainer, value))
         schedule = getattr(new.optimizer, "schedule", None)
         if schedule != getattr(old.optimizer, "schedule", None):
-            made = make_schedule(schedule)
+            made = new.optimizer.create_schedule()
             lr = new.optimizer.lr
 
             def use() -> None:
@@ -454,14 +442,13 @@ class Session(Controller):
             self.recorder.event(step, "hparams", name=o.name, lr=o.lr, hparams=dict(o.hparams))
         elif o.lr != old.optimizer.lr:
             self.recorder.event(step, "lr", value=o.lr)
-        for key in ("batch_size", "epochs", "patience"):
+        for key in LIVE_TRAINING:
             value = getattr(new.training, key, None)
             if value != getattr(old.training, key, None):
                 self.recorder.event(step, key, value=value)
-        for key in LIVE_NETWORK:
-            value = getattr(new.network, key, None)
-            if value != getattr(old.network, key, None):
-                self.recorder.event(step, key, value=list(value) if isinstance(value, (list, tuple)) else value)
+        for setting in _changed_settings(old, new):
+            value = getattr(getattr(new, setting.section), setting.name)
+            self.recorder.event(step, setting.name, value=list(value) if isinstance(value, (list, tuple)) else value)
         schedule = getattr(new.optimizer, "schedule", None)
         if schedule != getattr(old.optimizer, "schedule", None):
             self.recorder.event(step, "schedule", value=None if schedule is None else dict(schedule))
@@ -667,7 +654,7 @@ class Session(Controller):
         loss, penalty = self.losses.last if len(self.losses) else None, self._penalty
         if restored:  # the last batch's weights are gone: their cost for a full batch, else no batch loss yet
             loss = restored["train_loss"] if trainer.batch_mode == "full" else None
-            penalty = net.penalty(trainer.l1, trainer.l2) if trainer.l1 or trainer.l2 else 0.0
+            penalty = trainer.weight_penalty()
         flat_update = net.flat_params - trainer.last_good_params if trainer.step_count else np.zeros_like(net.flat_params)
         return Snapshot(
             state=self.state,

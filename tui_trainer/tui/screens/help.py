@@ -49,22 +49,14 @@ def keys_table(screen: type) -> str:
     return "\n".join(lines) + "\n"
 
 
-PANES = """\
+_PANES = """\
 **Config** (left): the data, the hidden layers (width and activation of each), the output layer and
 loss that the problem type implies, weight init, the optimizer with its own hyperparameters, the
 learning rate, batch mode (full batch = batch gradient descent, mini-batch, single sample = SGD),
 epochs and seed. Press Enter in a field to apply it; space trains from anywhere but a text field. The shape line shows `2 -> 16 -> 16 -> 1`
 and each weight matrix's shape: rows are a layer's inputs, columns its nodes.
 
-**Generalization** (config, at the end; all apply while training, weights kept): *L2* adds
-`l2/2 x sum W^2` to the loss, so its gradient `l2 x W` passes through the optimizer (Adam rescales
-it); AdamW's *weight decay* instead shrinks the weights directly each update, outside the
-gradient (decoupled). *L1* adds `l1 x sum |W|`: its gradient `l1 x sign(W)` pulls every weight
-toward zero by the same amount whatever its size, so the weights the data does not need end near
-zero (with gradient steps, not exactly zero). *Dropout* drops
-that share of hidden units each training step (never when evaluating). *Patience* stops training
-after that many epochs without a lower validation loss and puts the best epoch's weights back
-(empty: off). *lr sched*: step, exponential or cosine, with its main parameter, applied each epoch.
+{generalization}
 
 **Loss** (top): the loss of every step (called *cost* when each step sees the full batch) and the
 validation loss at the end of each epoch. Current values are in the title.
@@ -78,6 +70,23 @@ pace, elapsed time, optimizer and learning rate. A diverged run (the loss became
 the cost exploded to 10 times where it started) stops with a hint: lower the learning rate and
 press space.
 """
+
+
+def generalization_text() -> str:
+    """The help's paragraph on the config's last fields: each registered setting's own words
+    (``experiments.settings``), then the lr schedule."""
+    from ...experiments.settings import SETTINGS, by_rank
+
+    every_live = all(s.live for s in SETTINGS.values())
+    where = "config, at the end; all apply while training, weights kept" if every_live else "config, at the end"
+    parts = [s.help if every_live else f"{s.help} ({'live' if s.live else 'new weights'})" for s in by_rank()]
+    return (f"**Generalization** ({where}): " + " ".join(parts)
+            + " *lr sched*: step, exponential or cosine, with its main parameter, applied each epoch.")
+
+
+def panes_text() -> str:
+    """The help's part on the panes, as Markdown."""
+    return _PANES.format(generalization=generalization_text())
 
 
 class HelpScreen(AtAppSize, ModalScreen):
@@ -96,7 +105,7 @@ class HelpScreen(AtAppSize, ModalScreen):
         from textual.widgets import Markdown  # markdown-it is slow to import: only when help opens
 
         with VerticalScroll(id="help-box"):
-            yield Markdown("# nn-tui help\n\n" + compute_note() + "\n\n" + keys_table(self.keys_of) + "\n" + PANES)
+            yield Markdown("# nn-tui help\n\n" + compute_note() + "\n\n" + keys_table(self.keys_of) + "\n" + panes_text())
 
 
 def compute_note() -> str:

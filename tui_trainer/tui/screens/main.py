@@ -13,6 +13,7 @@ from textual.widgets import Header, Static
 
 from ...experiments.config import ExperimentConfig, save_config
 from ...experiments.experiment import DataFileNeeded
+from ...experiments.settings import OVERFIT_ADVICE
 from ...experiments.session import Loaded, Session, Snapshot, change_kind, lr_notch, read_experiment
 from ..guard import Guarded
 from ..screen_size import AtAppSize
@@ -42,8 +43,7 @@ def plot_note(snap: Snapshot) -> str:
     if snap.state == "diverged" and snap.restored_step is not None:
         return f"diverged after step {snap.divergence_step}: the weights of step {snap.restored_step} are back"
     if snap.overfit_since is not None:
-        return (f"overfitting since epoch {snap.overfit_since}: try L2, dropout, fewer units, "
-                f"more data, or early stopping")
+        return f"overfitting since epoch {snap.overfit_since}: {OVERFIT_ADVICE}"
     return ""
 
 

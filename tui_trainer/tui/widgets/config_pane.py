@@ -39,6 +39,7 @@ from ...engine.initializers import INIT_CHOICES
 from ...engine.optimizers import OPTIMIZERS
 from ...experiments.experiment import output_and_loss
 from ...experiments.hparam_text import UnreadableText, hparam_text, parse_hparam, parse_number
+from ...experiments.settings import SETTINGS, by_rank, settings_of_section
 from ...experiments.wording import plural
 from .safe_select import SafeSelect, SafeSelectOverlay
 
@@ -49,7 +50,7 @@ MAX_LAYERS = 12
 NEW_LAYER = ("8", "relu")
 """Width and activation of a layer added to a network without hidden layers."""
 
-CONFIG_COMMANDS = (  # (key, action, description, help): the pane's fields as palette commands
+_CONFIG_COMMANDS = (  # (key, action, description, help): the pane's own fields as palette commands
     ("a", "add_layer", "Add layer", "A hidden layer after the focused one, or at the end (a or insert in the layer list)"),
     ("d", "remove_layer", "Remove layer", "The focused hidden layer, or the last one (d or delete in the layer list)"),
     ("config pane", "config_field('dataset')", "Set dataset", "Choose the data to learn"),
@@ -69,12 +70,26 @@ CONFIG_COMMANDS = (  # (key, action, description, help): the pane's fields as pa
     ("config pane", "config_field('features')", "Set input features", "The network's inputs for 2-D data: x1, x2, x1², ... (enter toggles; new weights)"),
     ("config pane", "config_field('noise')", "Set data noise", "Noise of the synthetic data (new data, new weights)"),
     ("config pane", "config_field('n_samples')", "Set samples", "Samples of the synthetic data (new data, new weights)"),
-    ("config pane", "config_field('l2')", "Set L2 penalty", "Adds l2/2 x the sum of squared weights to the loss (live)"),
-    ("config pane", "config_field('l1')", "Set L1 penalty", "Adds l1 x the sum of |weights| to the loss (live)"),
-    ("config pane", "config_field('dropout')", "Set dropout", "Share of hidden units dropped each training step (live)"),
-    ("config pane", "config_field('patience')", "Set early-stopping patience", "Stop after this many epochs without a better val loss (live)"),
     ("config pane", "config_field('schedule')", "Set lr schedule", "none, step, exponential or cosine, and its main parameter (live)"),
 )
+
+
+class _ConfigCommands:
+    """The pane's fields as palette commands, (key, action, description, help) each: its own,
+    with every registered setting's (``experiments.settings``) before the lr schedule's."""
+
+    def __iter__(self):
+        *own, schedule = _CONFIG_COMMANDS
+        yield from own
+        for setting in by_rank():
+            yield ("config pane", f"config_field({setting.name!r})", setting.title, setting.command_help)
+        yield schedule
+
+    def __len__(self) -> int:
+        return len(_CONFIG_COMMANDS) + len(SETTINGS)
+
+
+CONFIG_COMMANDS = _ConfigCommands()
 
 
 def _whole(text: str) -> int:
@@ -105,43 +120,12 @@ def _schedule_name(cfg: ExperimentConfig) -> str:
     return (cfg.optimizer.schedule or {}).get("name") or "none"
 
 
-def _dropout_text(dropout) -> str:
-    if isinstance(dropout, (list, tuple)):
-        return ", ".join(hparam_text(v) for v in dropout)
-    return hparam_text(dropout)
-
-
-def _parse_dropout(text: str):
-    """``0.2`` (every hidden layer) or ``0.1, 0.3`` (one rate a hidden layer)."""
-    parts = [p for p in text.replace(",", " ").split()]
-    if len(parts) <= 1:
-        return parse_number(text)
-    return [parse_number(p) for p in parts]
-
-
 def _optional_whole(text: str) -> int | None:
     return None if not text.strip() else _whole(text)
 
 
 def _optional_number(text: str) -> float | None:
     return None if not text.strip() else parse_number(text)
-
-
-def _parse_patience(text: str) -> int | None:
-    """Empty, ``off`` or ``none``: no early stopping; else a whole number of epochs."""
-    if text.strip().lower() in ("", "off", "none"):
-        return None
-    return _whole(text)
-
-
-def _dropout_for(dropout, n_hidden: int):
-    """A dropout setting kept across an edit of the layers: a per-layer list that no longer fits
-    the number of hidden layers becomes one rate for all (the largest)."""
-    if isinstance(dropout, (list, tuple)):
-        if len(dropout) == n_hidden:
-            return list(dropout)
-        return max(dropout, default=0.0)
-    return dropout
 
 
 def _label(name: str) -> str:
@@ -498,16 +482,11 @@ class ConfigPane(VerticalScroll, can_focus=False):
         yield from self._row("samples", "n_samples", WholeNumberInput("" if cfg.data.n_samples is None else str(cfg.data.n_samples),
                                                                       id="n_samples", placeholder="default", compact=True,
                                                                       disabled=not synthetic))
-        n, sched = cfg.network, cfg.optimizer.schedule or {}
-        yield from self._row("L2", "l2", Input(hparam_text(n.l2), id="l2", compact=True,
-                                               tooltip="L2 penalty: loss + l2/2 * sum W^2 (0: off)"))
-        yield from self._row("L1", "l1", Input(hparam_text(n.l1), id="l1", compact=True,
-                                               tooltip="L1 penalty: loss + l1 * sum |W| (0: off)"))
-        yield from self._row("dropout", "dropout", Input(_dropout_text(n.dropout), id="dropout", compact=True,
-                                                         tooltip="share of hidden units dropped each step, in [0, 1)"))
-        yield from self._row("patience", "patience", Input("" if cfg.training.patience is None else str(cfg.training.patience),
-                                                           id="patience", compact=True, placeholder="off",
-                                                           tooltip="early stopping: epochs without a better val loss"))
+        sched = cfg.optimizer.schedule or {}
+        for setting in by_rank():  # the registered settings, each as its declaration says
+            value = getattr(getattr(cfg, setting.section), setting.name)
+            yield from self._row(setting.label, setting.name, Input(setting.format(value), id=setting.name, compact=True,
+                                                                    placeholder=setting.placeholder, tooltip=setting.tooltip))
         name = sched.get("name") or "none"
         yield from self._row("lr sched", "schedule", FieldSelect([(s_, s_) for s_ in SCHEDULE_CHOICES], value=name if name in SCHEDULE_CHOICES else "none",
                                                                  allow_blank=False, compact=True, id="schedule"))
@@ -811,9 +790,18 @@ class ConfigPane(VerticalScroll, can_focus=False):
                 return stand_in
 
         cfg = self.config
+
+        def registered(section: str) -> dict[str, Any]:
+            """The section's registered settings as their fields hold them."""
+            values = {}
+            for setting in settings_of_section(section):
+                current = getattr(getattr(cfg, section), setting.name)
+                values[setting.name] = get(setting.name, setting.parse, current)
+            return values
+
         dataset_choice = self.query_one("#dataset", Select).value
         if dataset_choice == CSV_CHOICE:
-            data = replace(cfg.data, val_split=get("val_split", parse_number, cfg.data.val_split))
+            data = replace(cfg.data, val_split=get("val_split", parse_number, cfg.data.val_split), **registered("data"))
         else:
             keep_options = dataset_choice == cfg.data.dataset
             data = DataConfig(
@@ -823,6 +811,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
                 noise=get("noise", _optional_number, cfg.data.noise) if keep_options else None,
                 options=copy.deepcopy(cfg.data.options) if keep_options else {},
                 features=self._read_features() if keep_options else None,
+                **registered("data"),
             )
         widths, acts = [], []
         for i in range(len(self._layers)):
@@ -836,9 +825,8 @@ class ConfigPane(VerticalScroll, can_focus=False):
             init=self.query_one("#init", Select).value,
             output=cfg.network.output,
             loss=cfg.network.loss,
-            l1=get("l1", parse_number, cfg.network.l1),
-            l2=get("l2", parse_number, cfg.network.l2),
-            dropout=_dropout_for(get("dropout", _parse_dropout, cfg.network.dropout), len(widths)),
+            **{name: value if SETTINGS[name].fit is None else SETTINGS[name].fit(value, widths)
+               for name, value in registered("network").items()},
         )
         name = self.query_one("#optimizer", Select).value
         hparams: dict[str, Any] = {}
@@ -855,7 +843,8 @@ class ConfigPane(VerticalScroll, can_focus=False):
             lr = get("lr", parse_number, cfg.optimizer.lr)
         else:
             lr = None  # a new optimizer starts from its own defaults
-        optimizer = OptimizerConfig(name=name, lr=lr, hparams=hparams, schedule=self._read_schedule(get, cfg))
+        optimizer = OptimizerConfig(name=name, lr=lr, hparams=hparams, schedule=self._read_schedule(get, cfg),
+                                    **registered("optimizer"))
         mode = self.query_one("#batch_mode", Select).value
         batch = {"full": "full", "single": 1}.get(mode) or get("batch_size", _whole, 32)
         training = TrainingConfig(
@@ -863,7 +852,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
             batch_size=batch,
             seed=get("seed", _whole, cfg.training.seed),
             dtype=cfg.training.dtype,
-            patience=get("patience", _parse_patience, cfg.training.patience),
+            **registered("training"),
         )
         new = ExperimentConfig(data, network, optimizer, training)
         for problem in new.validate():
@@ -904,8 +893,8 @@ class ConfigPane(VerticalScroll, can_focus=False):
         key, section = problem.key or "", problem.section
         if section == "optimizer" and key.startswith("schedule"):
             return "schedule" if key in ("schedule", "schedule.name") else "sched_param"
-        if section == "network" and key.startswith("dropout"):
-            return "dropout"
+        if problem.field_name in SETTINGS:
+            return problem.field_name
         if section == "network" and key.startswith(("hidden[", "activations[")):
             return f"width-{key.split('[')[1].rstrip(']')}"
         if section == "optimizer" and key not in ("name", "lr"):

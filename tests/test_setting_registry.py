@@ -1,0 +1,153 @@
+"""A setting declared in one place goes everywhere a setting shows: the TOML file (load, write, checks
+with "did you mean"), ``with_overrides``, the command line's option and help, the config pane's row, the
+palette, the help, a live change through the trainer's command queue, and the run store's settings.
+
+``nudge`` is registered only here, as a lesson would add one: nothing else in the product names it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import wait_for
+from tests.test_app import settings_ready, small_config
+from tui_trainer.cli import main
+from tui_trainer.experiments.config import ConfigError, dumps_config, loads_config, with_overrides
+from tui_trainer.experiments.experiment import Experiment
+from tui_trainer.experiments.hparam_text import parse_number
+from tui_trainer.experiments.recording import Recorder
+from tui_trainer.experiments.runs import differing, final_settings, list_runs, read_metrics, settings_of
+from tui_trainer.experiments.session import Session, change_kind
+from tui_trainer.experiments.settings import SETTINGS, Setting, register, unregister
+
+
+def _check(value, training):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return [("nudge", "must be a whole number >= 0, the test's nudge", value)]
+    return []
+
+
+def _non_negative(value: int) -> int:
+    if value < 0:
+        raise ValueError(f"must be >= 0, got {value}")
+    return value
+
+
+NUDGE = Setting(
+    section="training", name="nudge", default=0, parse=lambda text: parse_number(text, whole=True),
+    format=str, check=_check, flag="--nudge", cli_type=int, cli_parse=_non_negative,
+    cli_help="Nudges of the test setting (0: none).", label="nudge",
+    tooltip="the test's nudge", title="Set test nudge", command_help="How hard the test nudges (live)",
+    help="*Nudge* is the test's own setting.", live=True,
+    apply=lambda trainer, value: setattr(trainer, "nudged", value),
+)
+
+
+@pytest.fixture(autouse=True)
+def nudge_registered():
+    """``NUDGE`` in the registry for the test, and out of it afterwards."""
+    register(NUDGE)
+    yield
+    unregister(NUDGE.name)
+
+
+def test_toml_loads_writes_and_checks_it():
+    cfg = loads_config("[training]\nnudge = 3\n")
+    assert cfg.training.nudge == 3
+    text = dumps_config(cfg)
+    assert "nudge = 3" in text.split("[training]")[1]
+    assert loads_config(text) == cfg
+    assert "nudge" not in dumps_config(with_overrides(cfg, nudge=0))  # the default is left out
+    with pytest.raises(ConfigError) as err:
+        loads_config("[training]\nnuge = 3\n")
+    assert "did you mean 'nudge'?" in str(err.value)
+    with pytest.raises(ConfigError) as err:
+        loads_config("[training]\nnudge = -1\n")
+    assert "[training] nudge = -1: must be a whole number >= 0, the test's nudge" in str(err.value)
+    with pytest.raises(ConfigError) as err:
+        loads_config("nudge = 2\n")
+    assert "put it under [training]" in str(err.value)
+    assert with_overrides(cfg, nudge=5).training.nudge == 5
+
+
+def test_the_command_line_takes_it(tmp_path):
+    runner = CliRunner()
+    help_text = runner.invoke(main, ["train", "--help"]).output
+    assert "--nudge INTEGER" in help_text and "Nudges of the test setting (0: none)." in help_text
+    assert help_text.index("--features") < help_text.index("--nudge") < help_text.index("--schedule")
+    out = tmp_path / "out"
+    result = runner.invoke(main, ["train", "--dataset", "xor", "--epochs", "1", "--nudge", "2", "--no-record",
+                                  "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "nudge = 2" in (out / "config.toml").read_text()
+    bad = runner.invoke(main, ["train", "--nudge", "-3", "--no-record"])
+    assert bad.exit_code == 2 and "Invalid value for '--nudge': must be >= 0, got -3" in bad.output
+
+
+def test_a_change_is_live_and_reaches_the_trainer_through_its_queue():
+    cfg = small_config(nudge=1)
+    assert Experiment.from_config(cfg).trainer.nudged == 1  # a new experiment starts with it
+    session = Session(cfg)
+    assert change_kind(cfg, with_overrides(cfg, nudge=4)) == "live"
+    submitted = []
+    real_submit = session.trainer.submit
+    session.trainer.submit = lambda fn: (submitted.append(fn), real_submit(fn))[1]
+    experiment = session.experiment
+    session.apply_live(with_overrides(cfg, nudge=4))
+    assert submitted and session.trainer.nudged == 4 and session.config.training.nudge == 4
+    assert session.experiment is experiment  # weights kept
+
+
+def test_the_run_store_lists_it_and_records_its_live_change(tmp_path):
+    one, other = small_config(), small_config(nudge=2)
+    assert "nudge" not in settings_of(one) and settings_of(other)["nudge"] == 2
+    assert differing([settings_of(one), settings_of(other)]) == ["nudge"]
+    session = Session(small_config(epochs=1), recorder=Recorder(tmp_path))
+    session.set_pace(None)
+    session.prepare_run()
+    session.run(lambda snap: None)
+    session.apply_live(with_overrides(session.config, nudge=5, epochs=2))
+    session.prepare_run()
+    session.run(lambda snap: None)
+    session.end_run()
+    [run] = list_runs(tmp_path)
+    metrics = read_metrics(run.path)
+    assert [e["value"] for e in metrics.events if e.get("what") == "nudge"] == [5]
+    assert "nudge" not in run.settings and final_settings(run, metrics)["nudge"] == 5
+
+
+def test_the_pane_palette_and_help_show_it_and_the_pane_changes_it_live():
+    from tui_trainer.tui.app import NNTuiApp
+    from tui_trainer.tui.keys import palette_entries
+    from tui_trainer.tui.screens.help import panes_text
+    from tui_trainer.tui.screens.main import MainScreen
+    from textual.widgets import Input, Label
+
+    assert "*Nudge* is the test's own setting." in panes_text()
+    titles = [entry.title for entry in palette_entries(MainScreen)]
+    assert "Set test nudge" in titles
+    assert titles.index("Set early-stopping patience") < titles.index("Set test nudge") < titles.index("Set lr schedule")
+
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            field = app.screen.query_one("#nudge", Input)
+            assert field.value == "0" and field.parent.query_one(Label).content == "nudge"
+            session = app.training.session
+            experiment = session.experiment
+            app.screen.action_config_field("nudge")
+            await wait_for(pilot, lambda: app.focused is field)
+            field.value = ""
+            await pilot.press("3", "enter")
+            await wait_for(pilot, lambda: getattr(session.trainer, "nudged", None) == 3)
+            assert session.config.training.nudge == 3 and session.experiment is experiment
+            field.value = ""
+            await pilot.press("minus", "1", "enter")  # refused, with the declaration's reason
+            await wait_for(pilot, lambda: "the test's nudge" in str(app.screen.query_one("#err-nudge").content))
+            assert session.trainer.nudged == 3
+
+    asyncio.run(scenario())

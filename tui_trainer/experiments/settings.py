@@ -1,0 +1,399 @@
+"""The experiment's registered settings, each declared once.
+
+A ``Setting`` holds everything about one setting that any place showing it needs: its config
+section and TOML key, default, how text is read into it and written from it, its checks, the
+command-line option and help, the config pane's row, the palette command, the help's paragraph,
+whether a change applies while training (and how it reaches the trainer) and how the run store
+lists it. ``register`` adds one; from ``SETTINGS`` come the TOML keys, loading, writing and
+validation (``config``), ``with_overrides``, the click options (``cli.common``), the pane's rows,
+the palette and the help (``tui``), live vs structural and the live change itself (``session``)
+and the run store's settings and "differs" (``runs``).
+
+The config sections keep a registered setting's value in their ``settings`` table (only values
+that differ from the default) and show it as an attribute: ``cfg.network.l2``. A setting
+registered later (a test's, a lesson's) is part of every config from then on, default until set.
+
+Textual-free and click-free: the layers above turn these declarations into widgets and options.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
+
+from ..engine.network import check_dropout, check_penalty
+from .hparam_text import UnreadableText, hparam_text, parse_number
+from .limits import MAX_EPOCHS
+from .shown import show as _show
+
+if TYPE_CHECKING:
+    from .config import ExperimentConfig
+
+__all__ = ["SETTINGS", "Setting", "register", "unregister", "settings_of_section", "live_names",
+           "stored_value", "is_set", "apply_to_trainer", "problems_of", "OVERFIT_ADVICE"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One experiment setting, as every place that shows or uses it needs it."""
+
+    section: str
+    """The config section (TOML table) it belongs to: ``data``, ``network``, ``optimizer``, ``training``."""
+    name: str
+    """Its TOML key, config attribute, override key and run-store key; unique across sections."""
+    default: Any
+    """The value when not given; a config file leaves the key out while it has this value."""
+    parse: Callable[[str], Any]
+    """Text typed into the pane or given on the command line -> the value (``ValueError``,
+    e.g. ``UnreadableText``, for text that is no such value; range checks are ``check``'s)."""
+    format: Callable[[Any], str]
+    """The value as the pane shows it (``parse`` reads it back)."""
+    check: Callable[[Any, Any], list[tuple[str, str, Any]]]
+    """``check(value, section)``: the problems of a value as (key, message, offending value);
+    ``section`` is the config section holding it, for settings that depend on its other fields."""
+    flag: str
+    """The command-line option, e.g. ``--l2``."""
+    cli_help: str
+    """The option's help text."""
+    label: str
+    """The config pane's row label."""
+    tooltip: str
+    """The pane field's tooltip."""
+    title: str
+    """The palette command that goes to the pane's field, e.g. ``Set L2 penalty``."""
+    command_help: str
+    """The palette command's help line."""
+    help: str
+    """The help screen's paragraph about it (Markdown)."""
+    live: bool
+    """True: a change applies while training, weights kept; False: it needs new weights."""
+    engine: Callable[[Any, "ExperimentConfig"], Any] | None = None
+    """``engine(value, config)``: the value the trainer takes (``ValueError`` for a bad one); None:
+    the value as it is."""
+    apply: Callable[[Any, Any], None] | None = None
+    """``apply(trainer, engine_value)`` on the training thread, at a step boundary; None: set the
+    trainer's attribute of the setting's name."""
+    cli_type: type | None = None
+    """The option's Python type (``float``, ``int``); None: text, read with ``cli_parse``."""
+    cli_parse: Callable[[Any], Any] | None = None
+    """The option's value (of ``cli_type``) -> the setting's value, ``ValueError`` with the
+    message to show for a bad one; None: as given."""
+    placeholder: str = ""
+    """What an empty pane field shows."""
+    rank: int = 100
+    """Its place among the pane's rows, the palette's commands and the help's paragraphs."""
+    fit: Callable[[Any, list], Any] | None = None
+    """``fit(value, hidden)``: the value kept across an edit of the hidden layers; None: as it is."""
+    normalize: Callable[[Any], Any] | None = None
+    """The value as the config keeps it (e.g. a tuple as a list, so a TOML round trip stays equal)."""
+
+
+SETTINGS: dict[str, Setting] = {}
+"""Every registered setting by name, in the order the TOML file, the options and the run store list them."""
+
+OVERFIT_ADVICE = "try L2, dropout, fewer units, more data, or early stopping"
+"""What the status suggests when the validation loss rises: the settings against overfitting first."""
+
+
+def register(setting: Setting) -> Setting:
+    """Add ``setting`` to ``SETTINGS``; a name or flag already used is a ``ValueError``."""
+    if setting.name in SETTINGS:
+        raise ValueError(f"setting {setting.name!r} is registered already")
+    if any(s.flag == setting.flag for s in SETTINGS.values()):
+        raise ValueError(f"option {setting.flag} is taken already")
+    if setting.section not in ("data", "network", "optimizer", "training"):
+        raise ValueError(f"unknown config section {setting.section!r}")
+    SETTINGS[setting.name] = setting
+    return setting
+
+
+def unregister(name: str) -> None:
+    """Take a setting out of the registry (a test's, afterwards)."""
+    SETTINGS.pop(name, None)
+
+
+def settings_of_section(section: str) -> list[Setting]:
+    """The registered settings of one config section, in registry order."""
+    return [s for s in SETTINGS.values() if s.section == section]
+
+
+def by_rank() -> list[Setting]:
+    """The registered settings in the pane's, the palette's and the help's order."""
+    return sorted(SETTINGS.values(), key=lambda s: s.rank)
+
+
+def live_names() -> tuple[str, ...]:
+    """The settings whose change applies while training."""
+    return tuple(name for name, s in SETTINGS.items() if s.live)
+
+
+def is_set(setting: Setting, value: Any) -> bool:
+    """False when ``value`` is the default (a config file and the run store leave it out)."""
+    default = setting.default
+    if default is None:
+        return value is not None
+    return isinstance(value, bool) or value != default
+
+
+def stored_value(setting: Setting, value: Any) -> Any:
+    """The value as the run store keeps it (JSON-friendly); None when it is the default."""
+    if not is_set(setting, value):
+        return None
+    return list(value) if isinstance(value, (list, tuple)) else value
+
+
+def problems_of(section: str, obj: Any) -> list[tuple[str, str, Any]]:
+    """Every registered setting's problems in the config section ``obj``."""
+    out: list[tuple[str, str, Any]] = []
+    for s in settings_of_section(section):
+        out += s.check(getattr(obj, s.name), obj)
+    return out
+
+
+def engine_value(setting: Setting, config: "ExperimentConfig") -> Any:
+    """The setting's value in ``config`` as the trainer takes it (``ValueError`` for a bad one)."""
+    value = getattr(getattr(config, setting.section), setting.name)
+    return value if setting.engine is None else setting.engine(value, config)
+
+
+def apply_to_trainer(setting: Setting, trainer: Any, value: Any) -> None:
+    """Hand an engine value to the trainer (call where no step runs)."""
+    if setting.apply is None:
+        setattr(trainer, setting.name, value)
+    else:
+        setting.apply(trainer, value)
+
+
+# --- the sections' side: registered settings as attributes ------------------------------------
+
+
+class HoldsSettings:
+    """Mixin for a config section dataclass with a ``settings`` field: its registered settings
+    read and set as attributes, given as keyword arguments, and kept in ``settings`` only where
+    they differ from the default (so equal configs compare equal however they were made)."""
+
+    SECTION = ""
+
+    def __getattr__(self, name: str) -> Any:
+        setting = SETTINGS.get(name) if not name.startswith("__") else None
+        if setting is None or setting.section != self.SECTION:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return self.__dict__.get("settings", {}).get(name, setting.default)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setting = SETTINGS.get(name)
+        if setting is None or setting.section != self.SECTION:
+            object.__setattr__(self, name, value)
+            return
+        if setting.normalize is not None:
+            value = setting.normalize(value)
+        values = dict(self.__dict__.get("settings", {}))
+        if is_set(setting, value):
+            values[name] = value
+        else:
+            values.pop(name, None)
+        object.__setattr__(self, "settings", values)
+
+
+def holds_settings(section: str):
+    """Class decorator (outside ``@dataclass``): the section's registered settings as keyword
+    arguments of its constructor (and of ``dataclasses.replace``)."""
+
+    def wrap(cls):
+        init = cls.__init__
+
+        @functools.wraps(init)
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            own = {k: kwargs.pop(k) for k in [k for k in kwargs if getattr(SETTINGS.get(k), "section", None) == section]}
+            init(self, *args, **kwargs)
+            given = self.__dict__.get("settings")
+            object.__setattr__(self, "settings", {})  # its own table: ``replace`` passes the old one
+            for key, value in (dict(given) if isinstance(given, dict) else {}).items():
+                setattr(self, key, value)
+            for key, value in own.items():
+                setattr(self, key, value)
+
+        cls.__init__ = __init__
+        cls.SECTION = section
+        return cls
+
+    return wrap
+
+
+# --- reading, writing and checking the values ---------------------------------------------------
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _penalty_check(what: str):
+    def check(value: Any, section: Any) -> list[tuple[str, str, Any]]:
+        if not _is_number(value):
+            return [("", f"must be a number >= 0 ({what}; 0: none)", value)]
+        if value < 0:
+            return [("", f"must be >= 0 ({what}; 0: none)", value)]
+        return []
+
+    return check
+
+
+def _keyed(name: str, check):
+    """``check`` with problems at ``name`` where it left the key empty."""
+
+    @functools.wraps(check)
+    def keyed(value: Any, section: Any) -> list[tuple[str, str, Any]]:
+        return [(key or name, message, bad) for key, message, bad in check(value, section)]
+
+    return keyed
+
+
+def _non_negative(value: float) -> float:
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"must be a finite number >= 0, got {value}")
+    return value
+
+
+def _positive(value: int) -> int:
+    if not value > 0:
+        raise ValueError(f"must be greater than 0, got {value}")
+    return value
+
+
+def parse_rates(text: str) -> float | list[float]:
+    """``0.3`` (every hidden layer) or ``0.3, 0.1`` / ``0.3,0.1`` / ``0.3 0.1`` (one rate a hidden
+    layer); ``UnreadableText`` for what is not a number."""
+    parts = text.replace(",", " ").split()
+    if len(parts) <= 1 and "," not in text:
+        return parse_number(text)
+    return [parse_number(part) for part in parts]
+
+
+def _rates_text(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(hparam_text(v) for v in value)
+    return hparam_text(value)
+
+
+def _cli_rates(text: str) -> float | list[float]:
+    try:
+        rates = parse_rates(text)
+    except UnreadableText:
+        raise ValueError(f"expected a rate in [0, 1) such as 0.3, or one per hidden layer "
+                         f"such as 0.3,0.1, got {text!r}") from None
+    for rate in rates if isinstance(rates, list) else [rates]:
+        if not (math.isfinite(rate) and 0 <= rate < 1):
+            raise ValueError(f"rates must be in [0, 1), got {text!r}")
+    return rates
+
+
+_RATE_RULE = "must be in [0, 1), the fraction of a hidden layer's nodes dropped in training"
+
+
+def _rates_check(value: Any, network: Any) -> list[tuple[str, str, Any]]:
+    hidden = getattr(network, "hidden", None)
+    if isinstance(value, list):
+        out = []
+        if isinstance(hidden, list) and len(value) != len(hidden):
+            out.append(("", f"needs one rate per hidden layer: {len(hidden)} for hidden = "
+                            f"{_show(hidden)} (or one number for every layer)", value))
+        for i, rate in enumerate(value):
+            if not (_is_number(rate) and 0 <= rate < 1):
+                out.append((f"[{i}]", _RATE_RULE, rate))
+        return out
+    if not (_is_number(value) and 0 <= value < 1):
+        return [("", _RATE_RULE + " (or a list, one per hidden layer)", value)]
+    return []
+
+
+def _rates_keyed(value: Any, network: Any) -> list[tuple[str, str, Any]]:
+    return [(f"dropout{key}", message, bad) for key, message, bad in _rates_check(value, network)]
+
+
+def _rates_fit(value: Any, hidden: list) -> Any:
+    """A per-layer list that no longer fits the number of hidden layers becomes one rate for
+    all (the largest)."""
+    if isinstance(value, (list, tuple)):
+        return list(value) if len(value) == len(hidden) else max(value, default=0.0)
+    return value
+
+
+def _as_list(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _optional_epochs(text: str) -> int | None:
+    """Empty, ``off`` or ``none``: off; else a whole number of epochs."""
+    if text.strip().lower() in ("", "off", "none"):
+        return None
+    return parse_number(text, whole=True)
+
+
+def _epochs_check(value: Any, training: Any) -> list[tuple[str, str, Any]]:
+    if value is None:
+        return []
+    if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+        return [("", "must be an integer >= 1, the epochs without a better validation loss "
+                     "before stopping", value)]
+    if value > MAX_EPOCHS:
+        return [("", f"at most {MAX_EPOCHS:,}", value)]
+    return []
+
+
+def _epochs_engine(value: Any, config: Any) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValueError(f"patience must be a whole number >= 1 or none, got {value!r}")
+    return value
+
+
+
+register(Setting(
+    section="network", name="l1", default=0.0, parse=parse_number, format=hparam_text,
+    check=_keyed("l1", _penalty_check("the L1 weight penalty")),
+    engine=lambda value, cfg: (check_penalty(value, 0.0), float(value))[1],
+    flag="--l1", cli_type=float, cli_parse=_non_negative, cli_help="L1 weight penalty (0: none).",
+    label="L1", tooltip="L1 penalty: loss + l1 * sum |W| (0: off)", rank=20,
+    title="Set L1 penalty", command_help="Adds l1 x the sum of |weights| to the loss (live)",
+    help="*L1* adds `l1 x sum |W|`: its gradient `l1 x sign(W)` pulls every weight toward zero by the "
+         "same amount whatever its size, so the weights the data does not need end near zero (with "
+         "gradient steps, not exactly zero).",
+    live=True,
+))
+register(Setting(
+    section="network", name="l2", default=0.0, parse=parse_number, format=hparam_text,
+    check=_keyed("l2", _penalty_check("the L2 weight penalty")),
+    engine=lambda value, cfg: (check_penalty(0.0, value), float(value))[1],
+    flag="--l2", cli_type=float, cli_parse=_non_negative, cli_help="L2 weight penalty (0: none).",
+    label="L2", tooltip="L2 penalty: loss + l2/2 * sum W^2 (0: off)", rank=10,
+    title="Set L2 penalty", command_help="Adds l2/2 x the sum of squared weights to the loss (live)",
+    help="*L2* adds `l2/2 x sum W^2` to the loss, so its gradient `l2 x W` passes through the "
+         "optimizer (Adam rescales it); AdamW's *weight decay* instead shrinks the weights directly "
+         "each update, outside the gradient (decoupled).",
+    live=True,
+))
+register(Setting(
+    section="network", name="dropout", default=0.0, parse=parse_rates, format=_rates_text,
+    check=_rates_keyed, normalize=_as_list, fit=_rates_fit,
+    engine=lambda value, cfg: check_dropout(value, len(cfg.network.hidden)),
+    flag="--dropout", cli_parse=_cli_rates,
+    cli_help="Dropout rate of the hidden layers in training: 0.3 for every one, or 0.3,0.1 one per layer.",
+    label="dropout", tooltip="share of hidden units dropped each step, in [0, 1)", rank=30,
+    title="Set dropout", command_help="Share of hidden units dropped each training step (live)",
+    help="*Dropout* drops that share of hidden units each training step (never when evaluating).",
+    live=True,
+))
+register(Setting(
+    section="training", name="patience", default=None, parse=_optional_epochs,
+    format=lambda value: "" if value is None else str(value),
+    check=_keyed("patience", _epochs_check), engine=_epochs_engine,
+    flag="--patience", cli_type=int, cli_parse=_positive,
+    cli_help="Early stopping: stop after N epochs without a lower validation loss, "
+             "and keep the best epoch's weights.",
+    label="patience", tooltip="early stopping: epochs without a better val loss", placeholder="off", rank=40,
+    title="Set early-stopping patience", command_help="Stop after this many epochs without a better val loss (live)",
+    help="*Patience* stops training after that many epochs without a lower validation loss and puts "
+         "the best epoch's weights back (empty: off).",
+    live=True,
+))
