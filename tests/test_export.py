@@ -97,6 +97,7 @@ def test_tensorboard_holds_every_value_of_the_run(tmp_path, monkeypatch):
     assert start.hparams["optimizer"].string_value == settings["optimizer"]
     assert start.hparams["lr"].number_value == settings["lr"]
     assert start.hparams["hidden"].string_value == json.dumps(settings["hidden"])
+    assert start.hparams["batch_size"].string_value == str(settings["batch_size"])  # a number or 'full'
     assert set(start.hparams) == {k for k, v in settings.items() if v is not None}
     experiment = plugin_data_pb2.HParamsPluginData.FromString(data["_hparams_/experiment"]).experiment
     assert {m.name.tag for m in experiment.metric_infos} == {"epoch/train_loss", "epoch/val_loss", "epoch/lr",
@@ -122,6 +123,14 @@ def test_all_runs_each_under_its_own_name(tmp_path, monkeypatch):
     assert [e.step for e in regression.Scalars("epoch/val_r2")] == [1, 2, 3]
     assert [e.step for e in read_back(out / "a_b").Scalars("epoch/val_accuracy")] == [1, 2]
     assert named.id in result.output and unnamed.id in result.output
+    assert "(2 epochs, 6 step losses, 2 live changes)" in result.output
+
+
+def test_a_setting_of_different_kinds_in_different_runs_is_text_in_all():
+    runs = [store.Run(Path(f"r{i}"), {"settings": {"noise": noise, "lr": 0.1}}, "finished")
+            for i, noise in enumerate([0.1, "high"])]
+    assert exporting.mixed_settings(runs) == {"noise"}
+    assert exporting.hparam_values(runs[0].settings, {"noise"}) == {"noise": "0.1", "lr": 0.1}
 
 
 def test_csv_one_row_per_epoch_with_named_columns(tmp_path, monkeypatch):

@@ -56,23 +56,29 @@ def export(ctx: click.Context, refs, every, tb_dir, csv_path, runs_dir) -> None:
     if to_terminal and many:
         raise UserError("--csv -: one run at a time (give a folder for several)")
     say = (lambda text: click.echo(text, err=True)) if to_terminal else click.echo
+    as_text = exporting.mixed_settings(chosen)
     for run in chosen:
         done = []
         if tb_dir is not None:
-            counts = exporting.write_tensorboard(run, tb_dir / names[run.id])
-            epochs = counts.get("epoch/train_loss", 0)
-            done.append(f"{tb_dir / names[run.id]}/ ({epochs} epochs, {counts.get('step/train_loss', 0)} steps, "
-                        f"{counts.get('events', 0)} changes)")
+            counts = exporting.write_tensorboard(run, tb_dir / names[run.id], as_text)
+            epochs = max([counts.get(f"epoch/{t}", 0) for t in ("train_loss", "val_loss", "lr")])
+            done.append(f"{tb_dir / names[run.id]}/ ({_count(epochs, 'epoch')}, "
+                        f"{_count(counts.get('step/train_loss', 0), 'step loss', 'step losses')}, "
+                        f"{_count(counts.get('events', 0), 'live change')})")
         if csv_path is not None:
             if to_terminal:
                 rows = exporting.write_csv(run, sys.stdout)
-                done.append(f"the terminal ({rows} rows)")
+                done.append(f"the terminal ({_count(rows, 'row')})")
             else:
                 target = csv_path / f"{names[run.id]}.csv" if many else csv_path
                 target.parent.mkdir(parents=True, exist_ok=True)
                 with open(target, "w", encoding="utf-8", newline="") as f:
                     rows = exporting.write_csv(run, f)
-                done.append(f"{target} ({rows} rows)")
+                done.append(f"{target} ({_count(rows, 'row')})")
         say(f"run {run.id} -> " + ", ".join(done))
     if tb_dir is not None:
         say(f"open it: tensorboard --logdir {tb_dir}")
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"

@@ -110,14 +110,42 @@ def event_text(event: dict[str, Any]) -> str:
     return f"{event.get('what')}: {values}" if values else str(event.get("what"))
 
 
-def hparam_values(settings: dict[str, Any]) -> dict[str, bool | str | float | int]:
-    """Settings as the hparams plugin takes them: numbers, text and flags as they are, the rest as JSON."""
+TEXT_SETTINGS = frozenset({"batch_size"})
+"""Settings always exported as text: their values are a number or a word (``32`` or ``full``)."""
+
+
+def hparam_values(settings: dict[str, Any], as_text: frozenset[str] | set[str] = frozenset()
+                  ) -> dict[str, bool | str | float | int]:
+    """Settings as the hparams plugin takes them: numbers, text and flags as they are, the rest as
+    JSON; ``TEXT_SETTINGS`` and the keys in ``as_text`` as text always (one type per column, as
+    TensorBoard's hparams table needs, even where runs differ in kind)."""
     out: dict[str, bool | str | float | int] = {}
     for key, value in settings.items():
         if value is None:
             continue
-        out[key] = value if isinstance(value, (bool, str, int, float)) else json.dumps(value)
+        plain = isinstance(value, (bool, str, int, float))
+        if key in TEXT_SETTINGS or key in as_text:
+            out[key] = value if isinstance(value, str) else json.dumps(value)
+        else:
+            out[key] = value if plain else json.dumps(value)
     return out
+
+
+def kind(value: Any) -> str:
+    """The hparams type a setting's value gets: bool, number or text."""
+    if isinstance(value, bool):
+        return "bool"
+    return "number" if isinstance(value, (int, float)) else "text"
+
+
+def mixed_settings(runs: list[store.Run]) -> set[str]:
+    """The settings whose values are of different kinds in different runs (to export as text)."""
+    kinds: dict[str, set[str]] = {}
+    for run in runs:
+        for key, value in run.settings.items():
+            if value is not None:
+                kinds.setdefault(key, set()).add(kind(value))
+    return {key for key, seen in kinds.items() if len(seen) > 1}
 
 
 def tensorboard_writer():
@@ -131,9 +159,9 @@ def tensorboard_writer():
     return SummaryWriter, hparams
 
 
-def write_tensorboard(run: store.Run, folder: Path) -> dict[str, int]:
-    """The run's event file in ``folder`` (replacing the event files an earlier export left there);
-    returns how many values each tag got."""
+def write_tensorboard(run: store.Run, folder: Path, as_text: set[str] = frozenset()) -> dict[str, int]:
+    """The run's event file in ``folder`` (replacing the event files an earlier export left there),
+    the settings in ``as_text`` as text; returns how many values each tag got."""
     SummaryWriter, hparams = tensorboard_writer()
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob(EVENT_FILES):
@@ -167,7 +195,7 @@ def write_tensorboard(run: store.Run, folder: Path) -> dict[str, int]:
             except (KeyError, TypeError, ValueError):
                 continue  # a record without its step: passed over, as the run store's reader does
         experiment, session_start, session_end = hparams(
-            hparam_values(run.settings), {f"epoch/{t}": 0.0 for t in epoch_tags if f"epoch/{t}" in counts})
+            hparam_values(run.settings, as_text), {f"epoch/{t}": 0.0 for t in epoch_tags if f"epoch/{t}" in counts})
         file_writer = writer._get_file_writer()
         for summary in (experiment, session_start, session_end):
             file_writer.add_summary(summary, walltime=start)
