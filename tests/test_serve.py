@@ -12,6 +12,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -139,6 +141,18 @@ def test_without_the_extra_it_says_what_to_install(monkeypatch):
 def test_ctrl_c_stops_it_cleanly():
     both = [spawn_serve(), spawn_serve()]  # started together: the test waits for one start-up, not two
     (process, port), (other, _) = [listening(*one) for one in both]
+    # the page connects back to the address it was loaded from: through `ssh -L 9000:127.0.0.1:PORT`
+    # the browser loads it as 127.0.0.1:9000, and a page naming PORT would reach nothing
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/", headers={"Host": "127.0.0.1:9000"})
+    page = urllib.request.urlopen(request, timeout=30).read().decode()
+    assert "ws://127.0.0.1:9000/ws" in page and f":{port}" not in page
+    # another site's page may not drive the app: neither with its Origin, nor re-pointing its name here
+    for path, headers in [("/ws", {"Origin": "http://evil.example"}), ("/", {"Host": "evil.example:80"}),
+                          ("/ws", {"Host": "evil.example", "Origin": "http://evil.example"})]:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers),
+                                   timeout=30)
+        assert refused.value.code == 403, (path, headers)
     out, err = interrupt(process)
     assert f"http://127.0.0.1:{port}" in out and err == "stopped\n"
     process = other

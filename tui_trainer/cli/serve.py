@@ -133,7 +133,15 @@ def _server_class(base):
         async def on_startup(self, app) -> None:
             self.pages: set[asyncio.Task] = set()
 
+        async def handle_index(self, request):
+            """The page, its links to the address the browser used: through a tunnel to another
+            port, or to --host 0.0.0.0, the page must connect back where it came from."""
+            refuse_foreign(request, self.host)
+            self.public_url = f"{request.scheme}://{request.host}"  # read before the next await
+            return await super().handle_index(request)
+
         async def handle_websocket(self, request):
+            refuse_foreign(request, self.host)
             page = asyncio.current_task()
             self.pages.add(page)
             try:
@@ -150,6 +158,33 @@ def _server_class(base):
                 await asyncio.wait(pages, timeout=10)
 
     return AppServer
+
+
+def refuse_foreign(request, bound: str) -> None:
+    """403 for a request another web site's page makes: the app drives files as you, so only its
+    own page may connect. A browser lets any page open a websocket to 127.0.0.1 (it sends that
+    page's ``Origin``), and a site whose name was re-pointed at 127.0.0.1 (DNS rebinding) sends its
+    own name as ``Host``: so the ``Origin`` must be the address asked for, and on loopback that
+    address must be a loopback one."""
+    from urllib.parse import urlsplit
+
+    from aiohttp import web
+
+    host = request.host or ""
+    origin = request.headers.get("Origin")
+    if origin is not None and urlsplit(origin).netloc != host:
+        raise web.HTTPForbidden(text="nn-tui serve: a page from another address may not drive the app\n")
+    if is_loopback(bound):
+        name = urlsplit(f"//{host}").hostname or ""
+        if not (name == "localhost" or _is_ip_loopback(name)):
+            raise web.HTTPForbidden(text="nn-tui serve: open it as http://127.0.0.1:PORT (or localhost)\n")
+
+
+def _is_ip_loopback(name: str) -> bool:
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def run_server(server) -> int:
