@@ -124,6 +124,44 @@ def test_progress_counts_every_task_and_a_stop_keeps_the_finished_cells():
     assert [c.dataset for c in stopped.cells] == ["moons"] and [v.dataset for v in stopped.verdicts] == ["moons"]
 
 
+def test_the_matrix_session_hands_copies_and_a_last_one_as_the_matrix_says():
+    from tui_trainer.experiments.matrix_session import MatrixSession
+
+    session = MatrixSession(config(), ["moons", "sine"], ["sgd"], SMALL, workers=1)
+    copies = []
+    session.prepare_run()
+    session.run(copies.append)
+    assert session.total == 4 and [(p.done, p.total, len(p.result.cells)) for p in copies[:-1]] == [
+        (1, 4, 0), (2, 4, 1), (3, 4, 1), (4, 4, 2)]
+    assert copies[-1].final and copies[-1].result.as_json() == run_matrix(
+        config(), ["moons", "sine"], ["sgd"], SMALL, workers=1).as_json()
+    assert copies[1].result.cells is not copies[2].result.cells  # each a copy, never the live list
+
+
+def test_stopping_the_matrix_session_ends_its_worker_processes_at_once():
+    import multiprocessing
+    import threading
+    import time
+
+    from tui_trainer.experiments.matrix_session import MatrixSession
+
+    long = Protocol(seeds=2, epochs=100_000, lr_grid=(0.01,))
+    session = MatrixSession(config(), ["moons"], ["sgd", "adam"], long, workers=2)
+    ended = []
+    thread = threading.Thread(target=lambda: ended.append(session.run(lambda p: None)))
+    thread.start()
+    deadline = time.monotonic() + 30
+    while len(multiprocessing.active_children()) < 2:  # the worker processes have started
+        assert thread.is_alive() and time.monotonic() < deadline
+        time.sleep(0.01)
+    stopped = time.monotonic()
+    session.stop()
+    thread.join(10)
+    took = time.monotonic() - stopped
+    assert ended == [None] and multiprocessing.active_children() == []
+    assert took < 1.0, f"{took:.2f} s to stop"
+
+
 # --- the command line ------------------------------------------------------------------------------
 
 

@@ -159,7 +159,7 @@ def test_keys_while_running_and_escape_leave_cleanly():
             await pilot.press("escape")
             await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), timeout=20)
             assert app.training.session.config.optimizer.name == before
-            await wait_for(pilot, lambda: screen._worker is None or screen._worker.is_finished, timeout=20)
+            await wait_for(pilot, lambda: screen.link is None or not screen.link.running, timeout=20)
 
     run(scenario())
 
@@ -174,7 +174,7 @@ def test_space_stops_a_running_matrix_and_keeps_finished_cells():
             await pilot.pause(0.1)
             await pilot.press("space")
             await wait_for(pilot, lambda: not screen.running)
-            await wait_for(pilot, lambda: screen._worker.is_finished, timeout=20)
+            await wait_for(pilot, lambda: not screen.link.running, timeout=20)
             assert {c.dataset for c in screen.result.cells} <= {"spiral"}
             await pilot.press("q")
             await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
@@ -224,3 +224,21 @@ def test_matrix_taken_off_before_it_has_mounted_does_not_fail():
             assert isinstance(app.screen, MainScreen)
 
     run(scenario())
+
+
+def test_lab_screens_get_the_session_link_passed_in():
+    """The lab screens reach the main experiment only through the link their view gives them."""
+    from pathlib import Path
+
+    import tui_trainer.tui.screens as screens
+    from tui_trainer.tui.screens.views import view_named
+
+    for module in Path(screens.__file__).parent.glob("lab_*.py"):
+        assert "app.training" not in module.read_text(encoding="utf-8"), module.name
+
+    class Link:
+        class session:
+            config = small_config()
+
+    for name in ("race", "sweep", "matrix"):
+        assert view_named(name).factory(Link).training is Link

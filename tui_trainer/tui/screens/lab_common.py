@@ -20,13 +20,14 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
+from ...engine.numbers import compact
 from ...engine.optimizers import OPTIMIZERS
-from ...experiments.config import ExperimentConfig
+from ...experiments.config import ExperimentConfig, with_overrides
 from ...experiments.lab import Race
 from ...experiments.race_session import RaceSession, RaceSnapshot
 from ..guard import Guarded
 from ..screen_size import AtAppSize
-from ..training import TrainingHost, TrainingLink
+from ..training import SessionLink, TrainingHost, TrainingLink
 from ..widgets.lane_colors import BLUE, CYAN, GREEN, GREY, MAGENTA, ORANGE, RED, RGB, WHITE, YELLOW, rgb
 from ..widgets.lane_list import LaneSpec
 from .leaving import LeavesSafely
@@ -43,6 +44,22 @@ def lane_style(name: str) -> tuple[RGB, str]:
         return GREY, "?"
     place = names.index(name)
     return LANE_COLORS[place] if place < len(LANE_COLORS) else GREY, OPTIMIZERS[name].letter
+
+
+def use_optimizer(screen: LabScreen, name: str, lr: float, where: str = "") -> bool:
+    """Train the current experiment with optimizer ``name`` at rate ``lr`` (a live change: the weights
+    stay), show it on the config panes and say so; ``where`` is added to the notification."""
+    training = screen.training
+    if training is None:
+        screen.notify("This screen was opened without the main experiment.", title="Not applied", severity="warning")
+        return False
+    try:
+        training.apply_live(with_overrides(training.session.config, optimizer=name, lr=lr))
+    except (ValueError, TypeError) as exc:
+        screen.notify(f"{name} at lr {compact(lr, 3)}: {exc}", title="Not applied", severity="error", timeout=8)
+        return False
+    screen.notify(f"The experiment now trains with {name} at lr {compact(lr, 3)}{where}.", title="Used")
+    return True
 
 
 OPTIMIZER_DIGITS = "123456789"
@@ -224,8 +241,11 @@ class LabScreen(LeavesSafely, AtAppSize, Guarded, Screen):
     """``(action, description)`` of the screen's ``optimizer_digit_keys``, which are bound again
     for the registry as it is when the screen is made."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, *, training: SessionLink | None = None) -> None:
+        super().__init__()
+        self.training = training
+        """The main session's link, for what a lab screen gives the experiment (``u``); None where the
+        screen was opened without one (it then says it cannot)."""
         if self.DIGIT_KEYS is not None:
             # A class's bindings were made when its module loaded; this screen's own copy of them
             # (Textual's per-node map) gets the digits of the optimizers registered now, in place.
@@ -293,8 +313,8 @@ class LabScreen(LeavesSafely, AtAppSize, Guarded, Screen):
 class RaceLabScreen(TrainingHost, LabScreen):
     """A lab screen driven by a race (the race and the sweep): a ``RaceSession`` behind a ``TrainingLink``."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *, training: SessionLink | None = None) -> None:
+        super().__init__(training=training)
         self.link: TrainingLink | None = None
         """The current race's link; None until a race starts, and after a reset."""
 

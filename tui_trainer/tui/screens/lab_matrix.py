@@ -3,51 +3,41 @@
 Every chosen optimizer trains on every chosen dataset as ``tui_trainer.experiments.matrix`` measures
 it: its rate tuned over one log grid (or fixed), every cell repeated over seeds, the median and range
 of the validation loss shown, and a winner named only where its range clears the runner-up's (else
-a tie). The trainings run in worker processes, so the screen stays responsive while a progress bar
-fills; ``u`` trains the current experiment with a cell's optimizer and rate.
+a tie). A ``MatrixSession`` runs it through the app's worker link (``TrainingLink``), spreading the
+trainings over worker processes, so the screen stays responsive while a progress bar fills; a stop
+ends the processes at once. ``u`` trains the current experiment (the session's link, passed in)
+with a cell's optimizer and rate.
 """
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.message import Message
 from textual.widgets import Footer, Input, Label, ProgressBar, Static
 
 from ...engine.numbers import DASH, compact, figure
 from ...engine.optimizers import OPTIMIZERS
-from ...experiments.config import ExperimentConfig, with_overrides
+from ...experiments.config import ExperimentConfig
 from ...experiments.hparam_text import parse_positive
 from ...experiments.lab import race_lr
 from ...experiments.limits import MATRIX_SEEDS, MAX_LAB_EPOCHS, MAX_MATRIX_SEEDS
 from ...experiments.matrix import (DEFAULT_EPOCHS, MATRIX_DATASETS, Cell, MatrixResult, Protocol, Verdict,
-                                   run_matrix, score_name)
+                                   score_name)
+from ...experiments.matrix_session import MatrixProgress, MatrixSession
 from ..keys import key
+from ..training import SessionLink, TrainingHost, TrainingLink
 from ..widgets.lane_colors import rgb
-from .lab_common import LabScreen, Part, digit_range, lane_style, optimizer_digit_keys, optimizer_digits, while_shown
+from .lab_common import (LabScreen, Part, digit_range, lane_style, optimizer_digit_keys, optimizer_digits,
+                         use_optimizer, while_shown)
 
 DATASET_KEYS = "abcd"
 NAME_WIDTH = 8
 CELL_WIDTH = 9
 MIN_CELL_WIDTH = 7
-
-
-def use_optimizer(screen, name: str, lr: float, where: str = "") -> bool:
-    """Train the current experiment with optimizer ``name`` at rate ``lr`` (a live change: the weights
-    stay), show it on the config panes and say so; ``where`` is added to the notification."""
-    training = screen.app.training
-    try:
-        training.apply_live(with_overrides(training.session.config, optimizer=name, lr=lr))
-    except (ValueError, TypeError) as exc:
-        screen.notify(f"{name} at lr {compact(lr, 3)}: {exc}", title="Not applied", severity="error", timeout=8)
-        return False
-    screen.notify(f"The experiment now trains with {name} at lr {compact(lr, 3)}{where}.", title="Used")
-    return True
 
 
 def fitted(value: float, width: int) -> str:
@@ -66,7 +56,7 @@ def verdict_text(v: Verdict) -> str:
     return f"{v.dataset}: {v.text()}"
 
 
-class MatrixScreen(LabScreen):
+class MatrixScreen(TrainingHost, LabScreen):
     """Every chosen optimizer on every chosen dataset, tuned and repeated: the verdict per dataset."""
 
     DEFAULT_CSS = """
@@ -123,17 +113,8 @@ class MatrixScreen(LabScreen):
         key("escape", "back", "Back", help="Back to the main screen (stops the matrix)"),
     ]
 
-    class Progress(Message):
-        """The worker's cells so far, how many trainings are done, and whether it ended (with an error)."""
-
-        def __init__(self, run: int, result: MatrixResult, done: int, total: int, final: bool,
-                     error: BaseException | None) -> None:
-            super().__init__()
-            self.run, self.result, self.done, self.total = run, result, done, total
-            self.final, self.error = final, error
-
-    def __init__(self, config: ExperimentConfig) -> None:
-        super().__init__()
+    def __init__(self, config: ExperimentConfig, *, training: SessionLink | None = None) -> None:
+        super().__init__(training=training)
         self.config = config
         self.epochs = DEFAULT_EPOCHS
         self.seeds = MATRIX_SEEDS
@@ -146,11 +127,11 @@ class MatrixScreen(LabScreen):
         self.cursor = (0, 0)
         """(optimizer column, dataset row) in the table shown."""
         self.running = False
+        """Whether a run of the matrix is under way (until its end reaches the screen, or a stop)."""
         self.error: str | None = None
         self.done_tasks = self.total_tasks = 0
-        self._run = 0
-        self._stop = threading.Event()
-        self._worker = None
+        self.link: TrainingLink | None = None
+        """The current run's link to its ``MatrixSession``; None before the first run."""
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
@@ -248,68 +229,45 @@ class MatrixScreen(LabScreen):
             self.notify(f"Choose at least one dataset (a-d) and one optimizer ({self._optimizer_keys()}).",
                         title="Cannot run the matrix", severity="error", timeout=6)
             return
-        self._run += 1
-        run, stop = self._run, threading.Event()
-        self._stop = stop
-        datasets, optimizers, protocol, config, workers = (list(self.datasets), list(self.optimizers),
-                                                           self.protocol, self.config, self.processes)
-        self.result = MatrixResult(protocol, datasets, optimizers)
+        session = MatrixSession(self.config, self.datasets, self.optimizers, self.protocol, self.processes)
+        self.result = MatrixResult(session.protocol, session.datasets, session.optimizers)
         self.error = None
-        self.done_tasks, self.total_tasks = 0, len(datasets) * len(optimizers) * protocol.seeds
+        self.done_tasks, self.total_tasks = 0, session.total
         self.cursor = (0, 0)
+        if self.link is not None:
+            self.link.forget()  # a stopped run's late cells are dropped
+        self.link = TrainingLink(self, session, "matrix")
+        self.link.subscribe(self, self._progress)
+        self.link.subscribe_end(self, self._ended)
         self.running = True
-
-        def progress(done: int, total: int, result: MatrixResult) -> None:
-            snapshot = MatrixResult(result.protocol, result.datasets, result.optimizers, list(result.cells),
-                                    result.score)
-            self.post_message(self.Progress(run, snapshot, done, total, False, None))
-
-        def work() -> None:
-            result = MatrixResult(protocol, datasets, optimizers)
-            try:
-                result = run_matrix(config, datasets, optimizers, protocol, workers=workers,
-                                    on_progress=progress, should_stop=stop.is_set)
-            except BaseException as exc:  # shown on the screen; the worker ends
-                self.post_message(self.Progress(run, result, 0, 0, True, exc))
-                return
-            self.post_message(self.Progress(run, result, -1, 0, True, None))
-
-        self._worker = self.run_worker(work, thread=True, exclusive=True, exit_on_error=False, group="matrix")
+        self.link.start()
         self._refresh_all()
 
-    @on(Progress)
     @while_shown
-    def _progress(self, message: Progress) -> None:
-        if message.run != self._run:
-            return  # a stopped run's late cells
-        if message.error is None:
-            self.result = message.result
-        if message.done >= 0 and not message.final:
-            self.done_tasks, self.total_tasks = message.done, message.total
-        if message.final:
-            self.running = False
-            if message.error is not None:
-                exc = message.error
-                self.error = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
-                self.notify(self.error, title="The matrix could not run", severity="error", timeout=8)
+    def _progress(self, progress: MatrixProgress) -> None:
+        self.result = progress.result
+        self.done_tasks, self.total_tasks = progress.done, progress.total
+        self._refresh_all()
+
+    @while_shown
+    def _ended(self, error: BaseException | None) -> None:
+        """The run returned (done or stopped), or could not run: ``error`` says why."""
+        self.running = False
+        if error is not None:
+            self.error = str(error) if isinstance(error, ValueError) else f"{type(error).__name__}: {error}"
+            self.notify(self.error, title="The matrix could not run", severity="error", timeout=8)
         self._refresh_all()
 
     def cancel_work(self) -> None:
-        self._stop.set()
-        self._run += 1
+        if self.link is not None:
+            self.link.stop_soon()
         self.running = False
 
     async def stop_work(self) -> None:
-        """Stop the worker and wait until it has (the trainings in progress end first, a second or so)."""
-        self.cancel_work()
-        worker = self._worker
-        if worker is not None:
-            import asyncio
-
-            for _ in range(1500):
-                if worker.is_finished:
-                    break
-                await asyncio.sleep(0.01)
+        """Stop the run and wait until its worker has returned (its processes are ended at once)."""
+        self.running = False
+        if self.link is not None:
+            await self.link.stop()
         if self.is_mounted and self.shown:
             self._refresh_all()
 
@@ -355,7 +313,7 @@ class MatrixScreen(LabScreen):
             where = f" ({'tied for best' if v.tie else 'best'} on {c.dataset})"
         else:
             where = f" (as on {c.dataset})"
-        current = self.app.training.session.config.data.dataset
+        current = self.training.session.config.data.dataset if self.training is not None else c.dataset
         if current != c.dataset:
             where += f"; the experiment trains on {current}"
         use_optimizer(self, c.optimizer, float(c.lr), where)

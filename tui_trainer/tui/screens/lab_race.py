@@ -27,7 +27,9 @@ from ..widgets.lane_colors import rgb
 from ..widgets.lane_list import LaneList, LaneSpec
 from ..widgets.multi_plot import MultiPlot, PlotOptions, PlotSeries
 from ..keys import key
+from ..training import SessionLink
 from .lab_common import (
+    use_optimizer,
     OPTIMIZER_DIGITS,
     digit_range,
     optimizer_digit_keys,
@@ -127,8 +129,8 @@ class RaceScreen(RaceLabScreen):
         key("escape", "back", "Back", help="Back to the main screen (stops the race)"),
     ]
 
-    def __init__(self, config: ExperimentConfig) -> None:
-        super().__init__()
+    def __init__(self, config: ExperimentConfig, *, training: SessionLink | None = None) -> None:
+        super().__init__(training=training)
         self.config = config
         self.epochs = min(config.training.epochs, RACE_EPOCHS)
         batch = config.training.batch_size
@@ -403,8 +405,6 @@ class RaceScreen(RaceLabScreen):
 
     def action_use_best(self) -> None:
         """Apply the finished race's best lane (optimizer and rate) to the current experiment."""
-        from .lab_matrix import use_optimizer
-
         results = self.snapshot.results if self.done else None
         best = next((row for row in results or () if row["best"] and not row["diverged"]), None)
         if best is None:

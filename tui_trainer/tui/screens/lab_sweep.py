@@ -26,6 +26,7 @@ from ...experiments.wording import plural
 from ..widgets.lane_colors import CYAN, DARK_GREY, GREEN, RED, rgb
 from ..widgets.multi_plot import MultiPlot, PlotMark, PlotOptions, PlotSeries
 from ..keys import key
+from ..training import SessionLink
 from ..widgets.safe_select import SafeSelect
 from .lab_common import (
     optimizer_digit_keys,
@@ -99,8 +100,9 @@ class SweepScreen(RaceLabScreen):
         key("escape", "back", "Back", help="Back to the main screen (stops the sweep)"),
     ]
 
-    def __init__(self, config: ExperimentConfig, optimizer: str | None = None) -> None:
-        super().__init__()
+    def __init__(self, config: ExperimentConfig, optimizer: str | None = None, *,
+                 training: SessionLink | None = None) -> None:
+        super().__init__(training=training)
         self.config = config
         name = optimizer or config.optimizer.name
         self.optimizer = name if name in OPTIMIZERS else "adam"
@@ -229,14 +231,17 @@ class SweepScreen(RaceLabScreen):
             why = "every rate diverged" if self.done else "run the sweep to the end first (space)"
             self.notify(f"No suggested learning rate: {why}", title="Nothing to use", severity="warning")
             return
-        session = self.app.training.session
+        if self.training is None:
+            self.notify("This screen was opened without the main experiment.", title="Not applied", severity="warning")
+            return
+        session = self.training.session
         current = session.config.optimizer.name
         if current != self.optimizer:
             self.notify(f"The sweep is of {self.optimizer}, the experiment trains with {current}: "
                         f"sweep {current}, or switch the experiment's optimizer first",
                         title="Not applied", severity="warning", timeout=6)
             return
-        self.app.training.apply_live(with_overrides(session.config, lr=lr))
+        self.training.apply_live(with_overrides(session.config, lr=lr))
         self.notify(f"learning rate {_lr_label(lr)} applied to the experiment ({current})", title="Used")
 
     def action_toggle_log(self) -> None:

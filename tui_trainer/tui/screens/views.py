@@ -43,7 +43,8 @@ def _screen(module: str, cls: str, make: Callable = lambda screen_cls, training:
 
 
 def _with_config(screen_cls, training):
-    return screen_cls(training.session.config)
+    """A lab screen starts from the session's config, and gives the session what it found (``u``)."""
+    return screen_cls(training.session.config, training=training)
 
 
 VIEWS: tuple[View, ...] = (
