@@ -73,3 +73,23 @@ def test_training_by_keys_then_quitting_leaves_an_interrupted_run_with_its_model
         assert sum(e["kind"] == "epoch" for e in events) >= 2
 
     asyncio.run(scenario())
+
+
+def test_a_run_stopped_early_is_finished_in_the_app_as_on_the_command_line(tmp_path):
+    """One status rule for the app and ``nn-tui train``: an early stop ends a run finished."""
+    from click.testing import CliRunner
+    from tui_trainer.cli import main
+
+    session = Session(small(epochs=300, patience=1, lr=0.5), recorder=Recorder(tmp_path / "app"))
+    session.set_pace(None)
+    session.prepare_run()
+    session.run(lambda snap: None)
+    assert session.trainer.early_stop is not None and session.trainer.epoch < 300
+    session.end_run()
+    [app_run] = list_runs(tmp_path / "app")
+    result = CliRunner().invoke(main, ["train", "--dataset", "spiral", "--n-samples", "200", "--epochs", "300",
+                                       "--patience", "1", "--lr", "0.5", "--runs-dir", str(tmp_path / "cli")])
+    assert result.exit_code == 0, result.output
+    [cli_run] = list_runs(tmp_path / "cli")
+    assert cli_run.summary["stopped_early"] and app_run.summary["stopped_early"]
+    assert app_run.status == cli_run.status == "finished"

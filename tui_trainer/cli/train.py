@@ -180,19 +180,29 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
     except ConfigError as exc:  # values from a model file: name it and the key
         raise override_error(exc, {}) from None
 
-    recorder = None if no_record else Recorder(exp, runs_dir, name=name, every=checkpoint_every,
-                                               planned_epochs=target_epochs, resumed=resume_path, out=out_dir)
-    with CtrlC(exp.trainer) as ctrl_c, (recorder or _nothing()):
+    recorder = None if no_record else _recorder(exp, runs_dir, name=name, every=checkpoint_every,
+                                                resumed=resume_path, out=out_dir)
+    progress = {"status": "running", "planned_epochs": target_epochs}
+    saved = lambda: {"progress": dict(progress)}  # what the run's checkpoints hold besides the model
+    ending: dict = {}  # how the run ends, once known (an error before: interrupted)
+    with CtrlC(exp.trainer) as ctrl_c, _closing(recorder, exp, saved, progress, ending):
+        on_epoch = on_step = None
+        if recorder is not None:
+            def on_epoch(rec):
+                recorder.epoch(rec)
+                recorder.checkpoint_if_due(exp, saved)
+
+            def on_step(rec):
+                recorder.step(rec.step, rec.loss)
         result = _run_with_progress(exp, target_epochs, show=sys.stderr.isatty() and not as_json,
-                                    on_epoch=recorder.epoch if recorder else None,
-                                    on_step=recorder.step if recorder else None)
+                                    on_epoch=on_epoch, on_step=on_step)
         interrupted = ctrl_c.pressed and result.epochs < target_epochs and not result.diverged
         if interrupted:
             saving = f"; saving the progress to {out_dir} (Ctrl-C again quits at once)" if out_dir else ""
             click.echo(f"interrupted after epoch {result.epochs} (step {result.steps}){saving}", err=True)
         report = headless.summary(exp, result, interrupted=interrupted)
-        if recorder is not None:
-            recorder.ended(result, report, interrupted=interrupted or ctrl_c.pressed)
+        ending.update(result=result, reached=result.epochs >= target_epochs,
+                      interrupted=interrupted or ctrl_c.pressed, report=report)
         if out_dir is not None and result.diverged and not keep_diverged:
             click.echo(f"nothing written to {out_dir}: training diverged "
                        "(add --keep-diverged to write it anyway)", err=True)
@@ -206,7 +216,7 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
                 progress["divergence"] = str(result.divergence)
             headless.write_outputs(out_dir, exp, progress=progress)
         if recorder is not None:
-            recorder.finish()
+            _end_run(recorder, exp, saved, progress, ending, quiet=False)
         if as_json:
             click.echo(json.dumps(report))
         else:
@@ -256,12 +266,39 @@ class CtrlC:
         os._exit(130)
 
 
-class _nothing:
-    def __enter__(self):
+class _closing:
+    """Ends the recorded run when the command ends, however it ends (an error on the way, e.g.
+    writing --out: the run keeps its end, as interrupted unless its end was known)."""
+
+    def __init__(self, recorder, exp, saved, progress: dict, ending: dict) -> None:
+        self.args = (recorder, exp, saved, progress, ending)
+
+    def __enter__(self) -> "_closing":
         return self
 
-    def __exit__(self, *exc_info):
-        return None
+    def __exit__(self, *exc_info) -> None:
+        if self.args[0] is not None and self.args[0].writer is not None:
+            _end_run(*self.args, quiet=True)
+
+
+def _end_run(recorder, exp, saved, progress: dict, ending: dict, *, quiet: bool) -> None:
+    """The run's last checkpoint (its progress saying how it ended), status and summary
+    (``Recorder.end``); a checkpoint that could not be written is said unless ``quiet``."""
+    from ..engine.trainer import TrainResult
+    from ..experiments.recording import run_status
+
+    trainer = exp.trainer
+    result = ending.get("result") or TrainResult(trainer.epoch, trainer.step_count, 0.0, divergence=trainer.divergence)
+    reached = ending.get("reached", False)
+    interrupted = ending.get("interrupted", True)
+    status = run_status(result, reached=reached, interrupted=interrupted)
+    progress["status"] = "complete" if status == "finished" else status
+    if result.diverged:
+        progress["divergence"] = str(result.divergence)
+    recorder.problem = ""
+    recorder.end(exp, saved, result=result, reached=reached, interrupted=interrupted, report=ending.get("report"))
+    if recorder.problem and not quiet:
+        click.echo(f"warning: {recorder.problem}", err=True)
 
 
 def _resume_model(ref: Path, runs_dir) -> Path:
@@ -283,78 +320,27 @@ def _resume_model(ref: Path, runs_dir) -> Path:
     return model
 
 
-class Recorder:
-    """This training recorded in the run store (``experiments.runs``): epochs, steps, a
-    checkpoint every ``every`` seconds and at the end, and the final summary."""
+def _recorder(exp, runs_dir, *, name, every: float, resumed, out):
+    """The run store's ``Recorder`` (the app's too) with this training's run open, its id said."""
+    from ..experiments import runs
+    from ..experiments.recording import Recorder
 
-    def __init__(self, exp, runs_dir, *, name, every: float, planned_epochs: int, resumed, out) -> None:
-        from ..experiments import runs
-
-        root = runs.runs_dir(runs_dir)
-        self.exp, self.every, self.planned = exp, every, planned_epochs
-        source = "nn-tui train" + (f" --resume {resumed}" if resumed is not None else "")
-        try:
-            self.writer = runs.RunWriter(root, exp.config, source=source, name=name)
-        except OSError as exc:
-            raise UserError(f"--runs-dir {root}: cannot record the run there ({exc.strerror or exc}); "
-                            "choose another or add --no-record") from None
-        notes = {}
-        if out is not None:
-            notes["out"] = str(out)
-        if resumed is not None:
-            notes["resumed_from"] = str(resumed)
-        if notes:
-            self.writer.note(**notes)
-        shown = str(root).rstrip("/") + "/"
-        click.echo(f"run {self.writer.id} in {shown}", err=True)
-
-    def __enter__(self) -> "Recorder":
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if not self.writer.finished:  # an error on the way (e.g. writing --out): the run keeps its end
-            self.finish(quiet=True)
-
-    def epoch(self, record) -> None:
-        self.writer.epoch(record)
-        if self.checkpoints and self.writer.checkpoint_due(self.every):
-            try:
-                self.writer.checkpoint(self.exp, progress={"status": "running", "planned_epochs": self.planned})
-            except OSError as exc:  # training goes on; the run says why it has no newer checkpoint
-                self.checkpoints = False
-                self.writer.event(record.step, "checkpoint_failed", error=exc.strerror or str(exc))
-
-    checkpoints = True
-    """False once a checkpoint failed while training (e.g. a full disk): no more tries until the end."""
-
-    def step(self, record) -> None:
-        self.writer.step(record.step, record.loss)
-
-    def ended(self, result, report: dict, *, interrupted: bool) -> None:
-        """Training is over: how it ended, and its summary (``finish`` records them)."""
-        self.status = "diverged" if result.diverged else "interrupted" if interrupted else "finished"
-        self.report = report
-        self.progress = {"status": "complete" if self.status == "finished" else self.status,
-                         "planned_epochs": self.planned}
-        if result.diverged:
-            self.progress["divergence"] = str(result.divergence)
-
-    status, report, progress = "interrupted", None, None
-
-    def finish(self, quiet: bool = False) -> None:
-        """The last checkpoint (a failure to write it is noted in the run, and said unless
-        ``quiet``), then the run's status and summary."""
-        try:
-            self.writer.checkpoint(self.exp, progress=self.progress or {"status": "interrupted",
-                                                                        "planned_epochs": self.planned})
-        except (OSError, ValueError) as exc:
-            reason = getattr(exc, "strerror", None) or str(exc)
-            self.writer.note(checkpoint_error=reason)
-            if not quiet:
-                click.echo(f"warning: run {self.writer.id}: the final checkpoint was not written ({reason})",
-                           err=True)
-        finally:
-            self.writer.finish(self.status, self.report)
+    root = runs.runs_dir(runs_dir)
+    recorder = Recorder(root, every=every, strict=True)
+    source = "nn-tui train" + (f" --resume {resumed}" if resumed is not None else "")
+    notes = {}
+    if out is not None:
+        notes["out"] = str(out)
+    if resumed is not None:
+        notes["resumed_from"] = str(resumed)
+    try:
+        recorder.begin(exp, source, name=name, **notes)
+    except OSError as exc:
+        raise UserError(f"--runs-dir {root}: cannot record the run there ({exc.strerror or exc}); "
+                        "choose another or add --no-record") from None
+    shown = str(root).rstrip("/") + "/"
+    click.echo(f"run {recorder.run_id} in {shown}", err=True)
+    return recorder
 
 
 def _run_with_progress(exp, target_epochs: int, show: bool, on_epoch=None, on_step=None):

@@ -27,7 +27,7 @@ from .config import (
 )
 from ..engine import optimizers
 from ..engine.network import split_flat
-from ..engine.trainer import EpochRecord, StepRecord
+from ..engine.trainer import EpochRecord, StepRecord, TrainResult
 from .experiment import Experiment
 from .recording import Recorder
 from .controller import SNAPSHOT_INTERVAL, Controller
@@ -459,8 +459,13 @@ class Session(Controller):
         recorder = self.recorder
         if recorder is None or recorder.writer is None:
             return
-        self.trainer.submit(lambda: recorder.end(self.experiment, self._saved, seconds=self._elapsed,
-                                                 reached=self.trainer.epoch >= self.target_epochs))
+        def end() -> None:
+            trainer = self.trainer
+            result = TrainResult(epochs=trainer.epoch, steps=trainer.step_count, seconds=self._elapsed,
+                                 divergence=trainer.divergence, early_stop=trainer.early_stop)
+            recorder.end(self.experiment, self._saved, result=result, reached=trainer.epoch >= self.target_epochs)
+
+        self.trainer.submit(end)
 
     def snapshot_now(self) -> Snapshot | None:
         """A snapshot taken where no step runs: now when the trainer is idle or waits, else None
