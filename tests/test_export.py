@@ -173,3 +173,13 @@ def test_mistakes_are_one_line(tmp_path, monkeypatch):
     error_line(invoke("runs", "export", "first", "--runs-dir", root), "--tensorboard DIR", "--csv FILE")
     error_line(invoke("runs", "export", "--csv", "-", "--runs-dir", root), "--all")
     error_line(invoke("runs", "export", "nope", "--csv", "-", "--runs-dir", root), "no run 'nope'")
+
+
+def test_a_run_being_written_exports_its_whole_lines(tmp_path, monkeypatch):
+    root = tmp_path / "runs"
+    run = make_run(root, monkeypatch, name="first")
+    with open(run.path / "metrics.jsonl", "a") as f:  # a line not ended yet: left for a later read
+        f.write('{"kind": "epoch", "epoch": 5, "step": 15, "train_loss": 0.5}')
+    result = invoke("runs", "export", "first", "--csv", "-", "--runs-dir", root)
+    assert result.exit_code == 0, result.output
+    assert [row["epoch"] for row in csv.DictReader(io.StringIO(result.stdout))] == ["1", "2", "3", "4"]
