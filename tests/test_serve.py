@@ -105,8 +105,12 @@ def test_it_binds_loopback_and_says_how_to_tunnel(monkeypatch):
     assert "warning" not in result.output
     assert served[0].command.endswith("-m tui_trainer --preset relu-xor")
     # the group's own options pass through too: nn-tui --no-record serve
-    result = invoke("--no-record", "serve", "--port", port)
-    assert served[1].command.endswith("-m tui_trainer --no-record"), served[1].command
+    result = invoke("--no-record", "--colors", "256", "serve", "--port", port)
+    assert served[1].command.endswith("-m tui_trainer --colors 256 --no-record"), served[1].command
+    result = invoke("--colors", "256", "serve", "--colors", "16", "--port", port)  # serve's own wins
+    assert served[2].command.endswith("-m tui_trainer --colors 16"), served[2].command
+    result = invoke("--memory-budget", "3G", "serve", "--port", port)
+    assert served[3].command.endswith("-m tui_trainer --memory-budget 3G"), served[3].command
 
 
 @needs_serve

@@ -82,8 +82,16 @@ def serve(ctx: click.Context, host: str, port: int, **options) -> None:
     http://127.0.0.1:8000.
     """
     parent = ctx.parent.params if ctx.parent is not None else {}
-    values = {name: options.get(name) if options.get(name) not in (None, False) else parent.get(name)
+    given = {name for name in APP_OPTION_NAMES  # here, else before `serve`: nn-tui --preset NAME serve
+             if ctx.get_parameter_source(name) not in (None, click.core.ParameterSource.DEFAULT)}
+    values = {name: options.get(name) if name in given else parent.get(name, options.get(name))
               for name in APP_OPTION_NAMES}
+    if "memory_budget" not in given:  # nn-tui --memory-budget 4G serve: the group keeps it, as the budget
+        from ..experiments.budget import memory_budget
+
+        source = memory_budget().source
+        if source.startswith("--memory-budget "):
+            values["memory_budget"] = source.removeprefix("--memory-budget ")
     _app_config(values.get("config_path"), values.get("dataset"), values.get("data_path"), values.get("target"),
                 values.get("preset"))  # a bad option fails here, in one line, not in every browser tab
     try:
