@@ -176,6 +176,7 @@ def test_space_stops_a_running_matrix_and_keeps_finished_cells():
             await wait_for(pilot, lambda: not screen.running)
             await wait_for(pilot, lambda: not screen.link.running, timeout=20)
             assert {c.dataset for c in screen.result.cells} <= {"spiral"}
+            assert not screen.query_one("#matrix-progress #eta").display  # no time left to count down
             await pilot.press("q")
             await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
 

@@ -378,6 +378,8 @@ class MatrixScreen(TrainingHost, LabScreen):
         bar = self.query_one("#matrix-progress", ProgressBar)
         bar.display = self.running or bool(self.total_tasks)
         bar.update(total=max(self.total_tasks, 1), progress=self.done_tasks)
+        for eta in bar.query("#eta"):  # a stopped or finished matrix has no time left to count down
+            eta.display = self.running
 
     def _show_protocol(self) -> None:
         text = Text(style="dim")
