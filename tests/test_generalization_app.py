@@ -164,3 +164,22 @@ def test_the_plot_marks_the_best_epoch_and_writes_its_note_under_the_plot():
         assert [s.text for s in marked[:-1]] != [s.text for s in plain[:-1]]  # the rule is drawn
     tiny = build_plot(40, 6, x, train, vx, vy, best_step=60, note=note)
     assert not any("overfitting" in s.text for s in tiny)  # no room: the plot keeps its rows
+
+
+def test_an_lr_schedule_chosen_in_the_pane_starts_from_its_main_parameter_and_takes_a_typed_one():
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=WIDE) as pilot:
+            await settings_ready(pilot, app)
+            session = app.training.session
+            await palette(pilot, "Set lr schedule")
+            await pilot.press("down", "down", "down", "enter")  # none, step, exponential, cosine
+            await wait_for(pilot, lambda: session.config.optimizer.schedule == {"name": "cosine", "T_max": 100})
+            await wait_for(pilot, lambda: not app.screen.query_one("#sched_param").disabled)
+            app.screen.query_one("#sched_param").focus()
+            await pilot.pause()
+            await type_into(pilot, "50")
+            await wait_for(pilot, lambda: session.config.optimizer.schedule == {"name": "cosine", "T_max": 50})
+            assert session.trainer.schedule is not None and session.trainer.schedule.name == "cosine"
+
+    run(scenario())

@@ -51,6 +51,8 @@ class ScheduleParam:
     low: float = 0.0
     low_open: bool = False  # True: value > low, else value >= low
     high: float = math.inf
+    suggested: Any = None
+    """A value to start from where one must be given (a form's first value)."""
 
     @property
     def required(self) -> bool:
@@ -88,6 +90,11 @@ class ScheduleSpec:
     summary: str
     params: tuple[ScheduleParam, ...]
 
+    @property
+    def main_param(self) -> ScheduleParam | None:
+        """The parameter that must be given (the first), the one a form shows; None: none must."""
+        return next((p for p in self.params if p.required), None)
+
     def defaults(self) -> dict[str, Any]:
         """Each parameter's default (None: it must be given)."""
         return {p.name: p.default for p in self.params}
@@ -107,15 +114,15 @@ SCHEDULES: dict[str, ScheduleSpec] = {
     for spec in (
         ScheduleSpec("constant", "none", "the lr stays as set", ()),
         ScheduleSpec("step", "StepLR", "the lr is multiplied by gamma every step_size epochs", (
-            ScheduleParam("step_size", None, "epochs between decays", "int", low=1),
+            ScheduleParam("step_size", None, "epochs between decays", "int", low=1, suggested=30),
             ScheduleParam("gamma", 0.1, _GAMMA_DOC, low=0.0, low_open=True, high=1.0),
         )),
         ScheduleSpec("exponential", "ExponentialLR", "the lr is multiplied by gamma every epoch", (
-            ScheduleParam("gamma", None, _GAMMA_DOC, low=0.0, low_open=True, high=1.0),
+            ScheduleParam("gamma", None, _GAMMA_DOC, low=0.0, low_open=True, high=1.0, suggested=0.99),
         )),
         ScheduleSpec("cosine", "CosineAnnealingLR",
                      "the lr follows half a cosine from the lr down to eta_min over T_max epochs", (
-            ScheduleParam("T_max", None, "epochs from the lr down to eta_min", "int", low=1),
+            ScheduleParam("T_max", None, "epochs from the lr down to eta_min", "int", low=1, suggested=100),
             ScheduleParam("eta_min", 0.0, "the lowest lr"),
         )),
     )

@@ -37,6 +37,7 @@ from ...engine.datasets import DATASETS, Dataset
 from ...engine.features import DEFAULT_FEATURES, FEATURES
 from ...engine.initializers import INIT_CHOICES
 from ...engine.optimizers import OPTIMIZERS
+from ...engine.schedules import SCHEDULES
 from ...experiments.experiment import output_and_loss
 from ...experiments.hparam_text import UnreadableText, hparam_text, parse_hparam, parse_number
 from ...experiments.settings import SETTINGS, by_rank, settings_of_section
@@ -108,12 +109,16 @@ OFF_WHEN_DISABLED = {
 }
 """Fields that are off for some data or settings: why, and the field to go to instead."""
 
-SCHEDULE_CHOICES = ("none", "step", "exponential", "cosine")
-"""The lr schedules the pane offers (the config takes warmup and the others too)."""
-SCHEDULE_PARAM = {"step": "step_size", "exponential": "gamma", "cosine": "T_max"}
-"""Each schedule's main parameter, the one the pane shows."""
-SCHEDULE_DEFAULTS = {"step": 30, "exponential": 0.99, "cosine": 100}
-"""What a schedule chosen in the pane starts with."""
+SCHEDULE_CHOICES = ("none", *(name for name, spec in SCHEDULES.items() if spec.main_param is not None))
+"""The lr schedules the pane offers: those with a parameter to give (the config takes warmup and
+the others too); each shows its main parameter (``ScheduleSpec.main_param``), starting from its
+``suggested`` value."""
+
+
+def _schedule_param(name: str):
+    """The main parameter of schedule ``name`` (None: none, or no such schedule)."""
+    spec = SCHEDULES.get(name)
+    return None if spec is None else spec.main_param
 
 
 def _schedule_name(cfg: ExperimentConfig) -> str:
@@ -490,7 +495,8 @@ class ConfigPane(VerticalScroll, can_focus=False):
         name = sched.get("name") or "none"
         yield from self._row("lr sched", "schedule", FieldSelect([(s_, s_) for s_ in SCHEDULE_CHOICES], value=name if name in SCHEDULE_CHOICES else "none",
                                                                  allow_blank=False, compact=True, id="schedule"))
-        param = SCHEDULE_PARAM.get(name)
+        main = _schedule_param(name)
+        param = None if main is None else main.name
         yield from self._row(param or "sched arg", "sched_param", Input(hparam_text(sched[param]) if param and param in sched else "",
                                                                       id="sched_param", compact=True, disabled=param is None))
 
@@ -879,14 +885,13 @@ class ConfigPane(VerticalScroll, can_focus=False):
         old = cfg.optimizer.schedule or {}
         schedule = {k: v for k, v in old.items() if k != "name"} if old.get("name") == name else {}
         schedule = {"name": name, **schedule}
-        param = SCHEDULE_PARAM.get(name)
-        if param:
+        main = _schedule_param(name)
+        if main is not None:
             field = self.query_one("#sched_param", Input)
             if field.disabled or not field.value.strip():
-                schedule.setdefault(param, SCHEDULE_DEFAULTS[name])
+                schedule.setdefault(main.name, main.suggested)
             else:
-                kind = "int" if param in ("T_max", "step_size") else "float"
-                schedule[param] = get("sched_param", functools.partial(parse_hparam, kind=kind), SCHEDULE_DEFAULTS[name])
+                schedule[main.name] = get("sched_param", functools.partial(parse_hparam, kind=main.kind), main.suggested)
         return schedule
 
     def _field_for(self, problem) -> str:
