@@ -48,6 +48,7 @@ from .config import dumps_config
 from ..engine.atomic import sync, write_atomic
 from ..engine.trainer import EpochRecord, TrainResult
 from .experiment import Experiment
+from .results import ended_numbers
 
 OUT_FILES = ("config.toml", "model.npz", "metrics.csv")
 MOVE_ORDER = ("model.npz", "metrics.csv", "config.toml")
@@ -216,10 +217,6 @@ def _gone(pid: int, entry: os.DirEntry) -> bool:
 
 def summary(exp: Experiment, result: TrainResult, *, interrupted: bool = False) -> dict[str, Any]:
     """The numbers a script wants after training (JSON-friendly); ``interrupted``: by Ctrl-C."""
-    with np.errstate(all="ignore"):  # weights near overflow after a divergence: report, don't warn
-        metrics = exp.trainer.evaluate()
-    name = exp.trainer.metric_name
-    label = "accuracy" if name == "accuracy" else "r2"
     cfg = exp.config
     out: dict[str, Any] = {
         "dataset": exp.dataset.name,
@@ -228,10 +225,7 @@ def summary(exp: Experiment, result: TrainResult, *, interrupted: bool = False) 
         "optimizer": exp.opt.name,
         "lr": exp.opt.lr,
         "batch_size": cfg.training.batch_size,
-        "train_loss": metrics["train_loss"],
-        "val_loss": metrics["val_loss"],
-        f"train_{label}": metrics["train_metric"],
-        f"val_{label}": metrics["val_metric"],
+        **ended_numbers(exp.trainer),  # train_loss, val_loss, train_/val_accuracy (or _r2)
         "epochs": result.epochs,
         "steps": result.steps,
         "seconds": round(result.seconds, 4),

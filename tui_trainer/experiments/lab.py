@@ -20,10 +20,10 @@ import numpy as np
 from .config import ExperimentConfig
 from ..engine import Network, optimizers
 from ..engine.datasets import Dataset
-from ..engine.numbers import finite_or_none
 from ..engine.trainer import EpochRecord, StepRecord, Trainer
 from .experiment import Experiment
 from .hparam_text import hparam_text
+from .results import ended_numbers, no_numbers
 
 SWEEP_TOLERANCE = 0.1
 """``suggest_lr`` takes the smallest rate whose loss is this close (as a fraction of the best
@@ -133,10 +133,7 @@ class Lane:
         """The lane's numbers, JSON-friendly; losses and metrics are None once the trainer stopped it
         on a divergence. ``diverged`` follows ``ended_diverged``."""
         t = self.trainer
-        metric = t.metric_name  # "accuracy" or "r2"
-        ended = {"train_loss": None, "val_loss": None, "train_metric": None, "val_metric": None}
-        if not self.diverged:
-            ended = {k: finite_or_none(v) for k, v in t.evaluate().items()}  # non-finite: no result (JSON)
+        ended = no_numbers(t.metric_name) if self.diverged else ended_numbers(t)
         target = self._race.target_loss
         reached = None if target is None else self.reached(target)
         diverged = ended_diverged(self.diverged, ended["train_loss"], initial_loss)
@@ -153,10 +150,8 @@ class Lane:
             "batch_mode": t.batch_mode,
             "updates_per_epoch": t.steps_per_epoch,
             "initial_loss": initial_loss,
-            "final_loss": ended["train_loss"],
-            "val_loss": ended["val_loss"],
-            f"train_{metric}": ended["train_metric"],
-            f"val_{metric}": ended["val_metric"],
+            "final_loss": ended.pop("train_loss"),  # the race's name for the cost it ended with
+            **ended,  # val_loss, train_/val_accuracy (or _r2)
             "epochs": t.epoch,
             "steps": t.step_count,
             "samples_seen": self.samples_seen,
