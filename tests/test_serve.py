@@ -173,17 +173,34 @@ def the_run(root: Path) -> store.Run | None:
     return found[0] if found else None
 
 
+def app_processes(marker: str) -> set[int]:
+    """The pids of the apps ``nn-tui serve`` started whose command line holds ``marker``."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"tui_trainer" in argv and marker.encode() in argv and b"serve" not in argv:
+                found.add(int(entry.name))
+    return found
+
+
 @needs_serve
 @needs_chromium
 def test_the_app_trains_in_a_browser_and_closing_the_tab_ends_it(tmp_path):
     runs_root = tmp_path / "runs"
     process, port = start_serve("--runs-dir", str(runs_root), "--dataset", "xor")
+    url = f"http://127.0.0.1:{port}/"
     shot = os.environ.get("NN_TUI_SCREENSHOT")
 
     async def drive() -> None:
         async with Browser(*(1280, 720) if shot else (1000, 600)) as page:
-            await page.open(f"http://127.0.0.1:{port}/")
-            await page.wait_for(lambda: re.search(r"state +ready", plain(page.received)), what="'state ready' on the page")
+            await page.open(url)
+            await page.call("Target.createTarget", url=url)  # a second tab, with an app of its own
+            await page.wait_for(lambda: re.search(r"state +ready", plain(page.received)),
+                                what="'state ready' on the page")
             assert await page.evaluate("document.body.classList.contains('-first-byte')")
             assert the_run(runs_root) is None  # nothing trains before the key
             await page.evaluate("document.querySelector('.xterm-helper-textarea').focus()")
@@ -201,12 +218,20 @@ def test_the_app_trains_in_a_browser_and_closing_the_tab_ends_it(tmp_path):
                 await page.wait_for(lambda: len(store.read_metrics(run.path).epochs) >= 80, timeout=60,
                                     what="80 epochs")
                 Path(shot).write_bytes(await page.screenshot())
+            apps = app_processes(str(runs_root))
+            assert run.meta["pid"] in apps and len(apps) == 2, apps
             await page.close_tab()
-        # the tab closed: its app quits, and its training with it
-        deadline = time.monotonic() + 20
-        while store.read_run(run.path).status == "running" or store._alive(run.meta["pid"]):
-            assert time.monotonic() < deadline, "the app went on after its tab closed"
-            await asyncio.sleep(0.05)
+            # the tab closed (the browser still open): its app quits, and its training with it
+            deadline = time.monotonic() + 20
+            while store.read_run(run.path).status == "running" or store._alive(run.meta["pid"]):
+                assert time.monotonic() < deadline, "the app went on after its tab closed"
+                await asyncio.sleep(0.02)
+            assert len(app_processes(str(runs_root))) == 1  # the other tab's app goes on
+            # Ctrl-C with a tab open: the server and that tab's app end (a deadline, not a measurement:
+            # without telling its apps to quit, the server had waited ~20 s for the open page)
+            began = time.monotonic()
+            interrupt(process)
+            assert time.monotonic() - began < 10 and not app_processes(str(runs_root))
 
     try:
         asyncio.run(drive())

@@ -130,7 +130,7 @@ def _check_port(host: str, port: int) -> None:
 
 def _server_class(base):
     """textual-serve's server, quiet (no banner, no request log; its apps' errors still show), that
-    quits every app when it stops: without this, a page left open kept it waiting ~20 s."""
+    quits every app when it stops (a page left open had kept it waiting ~20 s)."""
     import asyncio
     import logging
 
@@ -139,7 +139,7 @@ def _server_class(base):
             logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
         async def on_startup(self, app) -> None:
-            self.pages: set[asyncio.Task] = set()
+            self.apps: set = set()
 
         async def handle_index(self, request):
             """The page, its links to the address the browser used: through a tunnel to another
@@ -150,20 +150,21 @@ def _server_class(base):
 
         async def handle_websocket(self, request):
             refuse_foreign(request, self.host)
-            page = asyncio.current_task()
-            self.pages.add(page)
+            return await super().handle_websocket(request)
+
+        async def _process_messages(self, websocket, app_service) -> None:
+            # textual-serve's loop over one page's messages, while its app runs: the app is known here
+            self.apps.add(app_service)
             try:
-                return await super().handle_websocket(request)
+                await super()._process_messages(websocket, app_service)
             finally:
-                self.pages.discard(page)
+                self.apps.discard(app_service)
 
         async def on_shutdown(self, app) -> None:
-            """Each page's connection closed: textual-serve then quits its app and waits for it."""
-            pages = list(self.pages)
-            for page in pages:
-                page.cancel()
-            if pages:
-                await asyncio.wait(pages, timeout=10)
+            """Every app told to quit, as when its tab closes, and waited for (10 s at most)."""
+            if self.apps:
+                await asyncio.wait([asyncio.ensure_future(service.stop()) for service in list(self.apps)],
+                                   timeout=10)
 
     return AppServer
 
