@@ -17,7 +17,7 @@ from .runs import RUNS_DIR_HELP, _find, _root, runs
 @click.argument("refs", nargs=-1, metavar="ID|NAME...")
 @click.option("--all", "every", is_flag=True, help="Export every run, each under its own name.")
 @click.option("--tensorboard", "tb_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Write TensorBoard event files here, a folder per run (needs nn-tui[tensorboard]).")
+              help="Write TensorBoard event files here, a folder per run (needs tensorboardX: the tensorboard extra).")
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path),
               help="Write one row per epoch: to this file (- for the terminal), or for several runs, "
                    "a file per run in this folder.")

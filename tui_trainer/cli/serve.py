@@ -20,7 +20,8 @@ import click
 from .common import OneLineUsageErrors, UserError, friendly_errors
 from .group import _app_config, main
 
-INSTALL_HINT = "nn-tui serve needs textual-serve: pip install 'nn-tui[serve]'"
+INSTALL_HINT = ("nn-tui serve needs textual-serve: pip install textual-serve, or in nn-tui's checkout "
+                "pip install '.[serve]' (the serve extra)")
 
 # The options of ``nn-tui`` itself, taken by ``serve`` too and handed on to every app it starts.
 APP_OPTIONS = [copy.copy(p) for p in main.params if p.name not in ("version", "help")]
@@ -74,7 +75,7 @@ def tunnel_line(port: int) -> str:
 @click.pass_context
 @friendly_errors
 def serve(ctx: click.Context, host: str, port: int, **options) -> None:
-    """Serve the app to a web browser (needs `pip install 'nn-tui[serve]'`).
+    """Serve the app to a web browser (needs textual-serve: the serve extra).
 
     Takes every option `nn-tui` takes (--config, --preset, --runs-dir, ...) and opens each
     browser tab on that experiment; closing the tab ends that app and its training. Binds

@@ -30,7 +30,8 @@ from typing import Any, Iterator
 
 from . import runs as store
 
-INSTALL_HINT = "TensorBoard export needs tensorboardX: pip install 'nn-tui[tensorboard]'"
+INSTALL_HINT = ("TensorBoard export needs tensorboardX: pip install tensorboardX, or in nn-tui's checkout "
+                "pip install '.[tensorboard]' (the tensorboard extra)")
 EVENT_FILES = "events.out.tfevents.*"
 
 
