@@ -183,3 +183,14 @@ def test_a_run_being_written_exports_its_whole_lines(tmp_path, monkeypatch):
     result = invoke("runs", "export", "first", "--csv", "-", "--runs-dir", root)
     assert result.exit_code == 0, result.output
     assert [row["epoch"] for row in csv.DictReader(io.StringIO(result.stdout))] == ["1", "2", "3", "4"]
+
+
+def test_all_passes_over_a_run_it_cannot_read(tmp_path, monkeypatch):
+    root = tmp_path / "runs"
+    make_run(root, monkeypatch, name="good")
+    (root / "broken").mkdir()
+    (root / "broken" / "run.json").write_text("{not json")
+    result = invoke("runs", "export", "--all", "--csv", tmp_path / "out", "--runs-dir", root)
+    no_crash(result)
+    assert result.exit_code == 0, result.output
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["good.csv"]

@@ -44,6 +44,8 @@ def export(ctx: click.Context, refs, every, tb_dir, csv_path, runs_dir) -> None:
     chosen = store.list_runs(root) if every else []
     for ref in refs:
         run = _find(root, ref)
+        if getattr(run, "problem", None):
+            raise UserError(str(run.problem))
         if all(run.path.resolve() != c.path.resolve() for c in chosen):
             chosen.append(run)
     if not chosen:
@@ -58,6 +60,9 @@ def export(ctx: click.Context, refs, every, tb_dir, csv_path, runs_dir) -> None:
     say = (lambda text: click.echo(text, err=True)) if to_terminal else click.echo
     as_text = exporting.mixed_settings(chosen)
     for run in chosen:
+        if getattr(run, "problem", None):  # a run the store cannot read (listed by --all): said, passed over
+            say(f"run {run.id}: not exported: {run.problem}")
+            continue
         done = []
         if tb_dir is not None:
             counts = exporting.write_tensorboard(run, tb_dir / names[run.id], as_text)
