@@ -93,3 +93,20 @@ def test_a_run_stopped_early_is_finished_in_the_app_as_on_the_command_line(tmp_p
     [cli_run] = list_runs(tmp_path / "cli")
     assert cli_run.summary["stopped_early"] and app_run.summary["stopped_early"]
     assert app_run.status == cli_run.status == "finished"
+
+
+def test_nn_tui_train_records_through_the_session_so_the_app_opens_its_run_with_its_history(tmp_path):
+    """``nn-tui train`` is a caller of the app's ``Session``: its run's model holds what the app's
+    runs hold (the loss history, the progress), so opening it in the app shows the curve."""
+    from click.testing import CliRunner
+    from tui_trainer.cli import main
+    from tui_trainer.experiments.session import read_experiment
+
+    result = CliRunner().invoke(main, ["train", "--dataset", "xor", "--epochs", "3", "--runs-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    [run] = list_runs(tmp_path)
+    assert run.status == "finished" and run.meta["source"] == "nn-tui train"
+    loaded = read_experiment(run.path / "model.npz")
+    assert loaded.target_epochs == 3 and loaded.last_epoch is not None and loaded.last_epoch.epoch == 3
+    assert loaded.losses is not None and len(loaded.losses) > 0 and loaded.val_losses is not None
+    assert loaded.experiment.trainer.step_count == run.summary["steps"]

@@ -180,29 +180,25 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
     except ConfigError as exc:  # values from a model file: name it and the key
         raise override_error(exc, {}) from None
 
+    # The app's controller trains here too: its recorder, its run-status and checkpoint rules, its
+    # loop (at full pace, on this thread, every epoch record kept for metrics.csv).
+    from ..experiments.session import Session
+
     recorder = None if no_record else _recorder(exp, runs_dir, name=name, every=checkpoint_every,
                                                 resumed=resume_path, out=out_dir)
-    progress = {"status": "running", "planned_epochs": target_epochs}
-    saved = lambda: {"progress": dict(progress)}  # what the run's checkpoints hold besides the model
+    session = Session(experiment=exp, recorder=recorder, source=_source(resume_path), history_limit=None)
+    session.set_pace(None)
     ending: dict = {}  # how the run ends, once known (an error before: interrupted)
-    with CtrlC(exp.trainer) as ctrl_c, _closing(recorder, exp, saved, progress, ending):
-        on_epoch = on_step = None
-        if recorder is not None:
-            def on_epoch(rec):
-                recorder.epoch(rec)
-                recorder.checkpoint_if_due(exp, saved)
-
-            def on_step(rec):
-                recorder.step(rec.step, rec.loss)
-        result = _run_with_progress(exp, target_epochs, show=sys.stderr.isatty() and not as_json,
-                                    on_epoch=on_epoch, on_step=on_step)
+    with CtrlC(session) as ctrl_c, _closing(session, ending):
+        session.prepare_run()
+        _run_with_progress(session, show=sys.stderr.isatty() and not as_json)
+        result = session.result
         interrupted = ctrl_c.pressed and result.epochs < target_epochs and not result.diverged
         if interrupted:
             saving = f"; saving the progress to {out_dir} (Ctrl-C again quits at once)" if out_dir else ""
             click.echo(f"interrupted after epoch {result.epochs} (step {result.steps}){saving}", err=True)
         report = headless.summary(exp, result, interrupted=interrupted)
-        ending.update(result=result, reached=result.epochs >= target_epochs,
-                      interrupted=interrupted or ctrl_c.pressed, report=report)
+        ending.update(interrupted=interrupted or ctrl_c.pressed, report=report)
         if out_dir is not None and result.diverged and not keep_diverged:
             click.echo(f"nothing written to {out_dir}: training diverged "
                        "(add --keep-diverged to write it anyway)", err=True)
@@ -215,8 +211,7 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
             if result.diverged:
                 progress["divergence"] = str(result.divergence)
             headless.write_outputs(out_dir, exp, progress=progress)
-        if recorder is not None:
-            _end_run(recorder, exp, saved, progress, ending, quiet=False)
+        _end_run(session, ending, quiet=False)
         if as_json:
             click.echo(json.dumps(report))
         else:
@@ -241,8 +236,8 @@ class CtrlC:
     Installed only in the main thread and where SIGINT is not ignored (a background job).
     """
 
-    def __init__(self, trainer) -> None:
-        self.trainer = trainer
+    def __init__(self, session) -> None:
+        self.session = session
         self.pressed = False
         self._previous = None
 
@@ -257,7 +252,7 @@ class CtrlC:
 
     def _first(self, signum, frame) -> None:
         self.pressed = True
-        self.trainer.stop()
+        self.session.stop()
         signal.signal(signal.SIGINT, self._again)
 
     @staticmethod
@@ -270,35 +265,31 @@ class _closing:
     """Ends the recorded run when the command ends, however it ends (an error on the way, e.g.
     writing --out: the run keeps its end, as interrupted unless its end was known)."""
 
-    def __init__(self, recorder, exp, saved, progress: dict, ending: dict) -> None:
-        self.args = (recorder, exp, saved, progress, ending)
+    def __init__(self, session, ending: dict) -> None:
+        self.session, self.ending = session, ending
 
     def __enter__(self) -> "_closing":
         return self
 
     def __exit__(self, *exc_info) -> None:
-        if self.args[0] is not None and self.args[0].writer is not None:
-            _end_run(*self.args, quiet=True)
+        _end_run(self.session, self.ending, quiet=True)
 
 
-def _end_run(recorder, exp, saved, progress: dict, ending: dict, *, quiet: bool) -> None:
-    """The run's last checkpoint (its progress saying how it ended), status and summary
-    (``Recorder.end``); a checkpoint that could not be written is said unless ``quiet``."""
-    from ..engine.trainer import TrainResult
-    from ..experiments.recording import run_status
-
-    trainer = exp.trainer
-    result = ending.get("result") or TrainResult(trainer.epoch, trainer.step_count, 0.0, divergence=trainer.divergence)
-    reached = ending.get("reached", False)
-    interrupted = ending.get("interrupted", True)
-    status = run_status(result, reached=reached, interrupted=interrupted)
-    progress["status"] = "complete" if status == "finished" else status
-    if result.diverged:
-        progress["divergence"] = str(result.divergence)
+def _end_run(session, ending: dict, *, quiet: bool) -> None:
+    """The session's run, if one is open, ends (``Session.end_run``: its last checkpoint, status
+    and summary); a checkpoint that could not be written is said unless ``quiet``."""
+    recorder = session.recorder
+    if recorder is None or recorder.writer is None:
+        return
     recorder.problem = ""
-    recorder.end(exp, saved, result=result, reached=reached, interrupted=interrupted, report=ending.get("report"))
+    session.end_run(interrupted=ending.get("interrupted", True), report=ending.get("report"))
     if recorder.problem and not quiet:
         click.echo(f"warning: {recorder.problem}", err=True)
+
+
+def _source(resumed) -> str:
+    """This training as the run store names who trained it."""
+    return "nn-tui train" + (f" --resume {resumed}" if resumed is not None else "")
 
 
 def _resume_model(ref: Path, runs_dir) -> Path:
@@ -327,14 +318,13 @@ def _recorder(exp, runs_dir, *, name, every: float, resumed, out):
 
     root = runs.runs_dir(runs_dir)
     recorder = Recorder(root, every=every, strict=True)
-    source = "nn-tui train" + (f" --resume {resumed}" if resumed is not None else "")
     notes = {}
     if out is not None:
         notes["out"] = str(out)
     if resumed is not None:
         notes["resumed_from"] = str(resumed)
     try:
-        recorder.begin(exp, source, name=name, **notes)
+        recorder.begin(exp, _source(resumed), name=name, **notes)
     except OSError as exc:
         raise UserError(f"--runs-dir {root}: cannot record the run there ({exc.strerror or exc}); "
                         "choose another or add --no-record") from None
@@ -343,38 +333,26 @@ def _recorder(exp, runs_dir, *, name, every: float, resumed, out):
     return recorder
 
 
-def _run_with_progress(exp, target_epochs: int, show: bool, on_epoch=None, on_step=None):
-    """Train; on a terminal, with a progress bar that shows the latest cost. ``on_epoch`` and
-    ``on_step`` are called as the trainer's hooks (a ``stop()`` already asked ends the run at once)."""
-    trainer = exp.trainer
-    trainer.on_step = on_step
-    try:
-        if not show:
-            trainer.on_epoch = on_epoch
-            return trainer.run(target_epochs)
-        return _run_with_bar(exp, target_epochs, on_epoch)
-    finally:
-        trainer.on_epoch = trainer.on_step = None
-
-
-def _run_with_bar(exp, target_epochs: int, also=None):
+def _run_with_progress(session, show: bool) -> None:
+    """Train (``Session.run``); on a terminal, with a progress bar that shows the latest cost (a
+    ``stop()`` already asked ends the run at once)."""
+    if not show:
+        session.run(None)
+        return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     columns = (TextColumn("epoch"), MofNCompleteColumn(), BarColumn(), TextColumn("{task.fields[status]}"), TimeRemainingColumn())
     with Progress(*columns, transient=False, console=Console(stderr=True)) as progress:
-        task = progress.add_task("train", total=target_epochs, completed=exp.trainer.epoch, status="")
+        task = progress.add_task("train", total=session.target_epochs, completed=session.trainer.epoch, status="")
 
-        def on_epoch(rec):
-            status = f"cost {rec.train_loss:.4g}"
-            if rec.val_loss is not None:
-                status += f"  val loss {rec.val_loss:.4g}  val {rec.metric_name} {rec.val_metric:.4f}"
-            progress.update(task, completed=rec.epoch, status=status)
-            if also is not None:
-                also(rec)
+        def emit(snap) -> None:
+            status = "" if snap.train_loss is None else f"cost {snap.train_loss:.4g}"
+            if snap.val_loss is not None and snap.val_metric is not None:
+                status += f"  val loss {snap.val_loss:.4g}  val {snap.metric_name} {snap.val_metric:.4f}"
+            progress.update(task, completed=snap.epoch, status=status)
 
-        exp.trainer.on_epoch = on_epoch
-        return exp.trainer.run(target_epochs)
+        session.run(emit)
 
 
 def _print_report(report: dict, out_dir) -> None:

@@ -230,11 +230,18 @@ class Session(Controller):
     """
 
     def __init__(self, config: ExperimentConfig | None = None, experiment: Experiment | None = None, *,
-                 recorder: Recorder | None = None) -> None:
+                 recorder: Recorder | None = None, source: str = "app",
+                 history_limit: int | None = EPOCH_RECORDS_KEPT) -> None:
         self.pace: float | None = DEFAULT_PACE
         """Most updates a second (None: "max"); kept across rebuilds and loads."""
         self.recorder = recorder
         """Records each run of training in the run store (None: nothing is recorded)."""
+        self.source = source
+        """Who trains, as the run store says it (``app``, ``nn-tui train``)."""
+        self.history_limit = history_limit
+        """Epoch records the trainer keeps (None: all, for a command that writes them out)."""
+        self.result: TrainResult | None = None
+        """How the last ``run`` ended (the trainer's result)."""
         self._use(experiment or Experiment.from_config(config or default_config()))
 
     def _use(self, experiment: Experiment) -> None:
@@ -259,7 +266,7 @@ class Session(Controller):
         """Per layer, the norm of dL/dW at every step (bounded; read from any thread)."""
         self._rate = 0.0
         self.trainer.set_pace(self.pace)
-        self.trainer.history_limit = EPOCH_RECORDS_KEPT
+        self.trainer.history_limit = self.history_limit
 
     # -- facts for the UI ------------------------------------------------------------------
 
@@ -357,7 +364,7 @@ class Session(Controller):
             if self.recorder is not None:  # the open run's change (a run opened below begins with it)
                 self.recorder.event(self.trainer.step_count, "epochs", value=self.target_epochs)
         if self.recorder is not None:
-            self.recorder.begin(self.experiment, source="app")
+            self.recorder.begin(self.experiment, source=self.source)
         if self.state == "diverged":
             self.trainer.clear_divergence()
             self.message = ""
@@ -453,7 +460,7 @@ class Session(Controller):
         if schedule != getattr(old.optimizer, "schedule", None):
             self.recorder.event(step, "schedule", value=None if schedule is None else dict(schedule))
 
-    def end_run(self) -> None:
+    def end_run(self, *, interrupted: bool = False, report: dict | None = None) -> None:
         """Close the open run, if any, where no step runs (now when idle; after the current step,
         on the training thread, when one runs): the model, the status and the final numbers."""
         recorder = self.recorder
@@ -463,7 +470,8 @@ class Session(Controller):
             trainer = self.trainer
             result = TrainResult(epochs=trainer.epoch, steps=trainer.step_count, seconds=self._elapsed,
                                  divergence=trainer.divergence, early_stop=trainer.early_stop)
-            recorder.end(self.experiment, self._saved, result=result, reached=trainer.epoch >= self.target_epochs)
+            recorder.end(self.experiment, self._saved, result=result, reached=trainer.epoch >= self.target_epochs,
+                         interrupted=interrupted, report=report)
 
         self.trainer.submit(end)
 
@@ -542,8 +550,9 @@ class Session(Controller):
 
     # -- the worker thread -----------------------------------------------------------------
 
-    def run(self, emit: Callable[[Snapshot], None]) -> None:
-        """Train until done, stopped or diverged, emitting snapshots; call on a worker thread."""
+    def run(self, emit: Callable[[Snapshot], None] | None) -> None:
+        """Train until done, stopped or diverged, emitting snapshots (None: none taken); call on a
+        worker thread, or on the main one (``nn-tui train``). ``result`` says how it ended."""
         trainer = self.trainer
         last_emit = [0.0, trainer.step_count]
         clock = trainer.clock
@@ -562,18 +571,20 @@ class Session(Controller):
             self._step_lr = rec.lr
             if recorder is not None:
                 recorder.step(rec.step, rec.loss)
-            self._grad_norms = rec.grad_norms
-            history = self.grad_norm_history
-            if len(history) != len(rec.grad_norms):
-                history[:] = [DownsampledSeries(GRAD_HISTORY_POINTS) for _ in rec.grad_norms]
-            for series, norm in zip(history, rec.grad_norms):
-                series.append(rec.step, norm)
+            if emit is not None:  # for the UI: the gradient norms (worked out when read) and their history
+                self._grad_norms = rec.grad_norms
+                history = self.grad_norm_history
+                if len(history) != len(rec.grad_norms):
+                    history[:] = [DownsampledSeries(GRAD_HISTORY_POINTS) for _ in rec.grad_norms]
+                for series, norm in zip(history, rec.grad_norms):
+                    series.append(rec.step, norm)
             now = clock()
             if now - last_emit[0] >= SNAPSHOT_INTERVAL or trainer.paused:
                 self._rate = (rec.step - last_emit[1]) / max(now - last_emit[0], 1e-9)
                 self._elapsed = elapsed(now)
                 last_emit[0], last_emit[1] = now, rec.step
-                emit(self.snapshot())
+                if emit is not None:
+                    emit(self.snapshot())
 
         def on_epoch(rec: EpochRecord) -> None:
             if rec.val_loss is not None:
@@ -585,12 +596,13 @@ class Session(Controller):
 
         def on_pause() -> None:
             self._elapsed = elapsed(clock())
-            emit(self.snapshot())
+            if emit is not None:
+                emit(self.snapshot())
 
         trainer.on_step, trainer.on_epoch, trainer.on_pause = on_step, on_epoch, on_pause
         last_emit[0] = clock()
         try:
-            result = trainer.run(self.target_epochs)
+            result = self.result = trainer.run(self.target_epochs)
         except Exception as exc:  # a bug: the weights so far stay, and the UI says what happened
             self.state = "paused"
             self.message = f"Training stopped by an error: {type(exc).__name__}: {exc}"
@@ -610,7 +622,8 @@ class Session(Controller):
             self.state = "finished"
         elif self.state == "training":
             self.state = "paused"
-        emit(self.snapshot())
+        if emit is not None:
+            emit(self.snapshot())
 
     def _last_update_state(self) -> dict:
         """The optimizer's ``state_dict()`` as the last update used it: with the lr that step ran at
