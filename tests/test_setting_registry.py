@@ -151,3 +151,14 @@ def test_the_pane_palette_and_help_show_it_and_the_pane_changes_it_live():
             assert session.trainer.nudged == 3
 
     asyncio.run(scenario())
+
+
+def test_a_setting_cannot_take_a_name_or_option_in_use():
+    import dataclasses
+
+    for name in ("nudge", "epochs", "hidden", "optimizer", "settings"):
+        with pytest.raises(ValueError):
+            register(dataclasses.replace(NUDGE, name=name, flag="--other"))
+    with pytest.raises(ValueError, match="--l2 is taken"):
+        register(dataclasses.replace(NUDGE, name="other", flag="--l2"))
+    assert "other" not in SETTINGS

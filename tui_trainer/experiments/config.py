@@ -39,7 +39,7 @@ from ..engine.losses import LOSSES
 from ..engine.optimizers import OPTIMIZERS
 from ..engine.schedules import SCHEDULES, WARMUP_PARAMS, create_schedule
 from .shown import show as _show
-from .settings import SETTINGS, HoldsSettings, holds_settings, is_set, problems_of, settings_of_section
+from .settings import SETTINGS, HoldsSettings, holds_settings, is_set, problems_of, reserve, settings_of_section
 
 __all__ = [
     "SECTIONS",
@@ -770,6 +770,7 @@ _OVERRIDES = (
     "epochs", "batch_size", "seed", "dtype",
 )
 """The override keys of the sections' own fields; every registered setting's name is one too."""
+reserve(*_OVERRIDES, *(key for keys in _FIXED_KEYS.values() for key in keys), "options", "hparams", "settings")
 
 
 def with_overrides(

@@ -97,10 +97,21 @@ OVERFIT_ADVICE = "try L2, dropout, fewer units, more data, or early stopping"
 """What the status suggests when the validation loss rises: the settings against overfitting first."""
 
 
+_RESERVED: set[str] = set()
+"""Names the config sections use for their own fields (``reserve``): no setting may take one."""
+
+
+def reserve(*names: str) -> None:
+    """Keep ``names`` (a config section's own fields and override keys) from settings."""
+    _RESERVED.update(names)
+
+
 def register(setting: Setting) -> Setting:
     """Add ``setting`` to ``SETTINGS``; a name or flag already used is a ``ValueError``."""
     if setting.name in SETTINGS:
         raise ValueError(f"setting {setting.name!r} is registered already")
+    if setting.name in _RESERVED or not setting.name.isidentifier() or setting.name.startswith("_"):
+        raise ValueError(f"{setting.name!r} cannot name a setting: a config field's name, or no name")
     if any(s.flag == setting.flag for s in SETTINGS.values()):
         raise ValueError(f"option {setting.flag} is taken already")
     if setting.section not in ("data", "network", "optimizer", "training"):
