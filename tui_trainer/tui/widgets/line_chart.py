@@ -17,11 +17,11 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
-from textual.widget import Widget
 
 from ...engine.numbers import abbreviated, tick_label
 from ...experiments.series import thin
-from .plotting import linear_ticks, styled, text_strip, y_axis, y_range
+from .chart import Chart
+from .plotting import linear_ticks, text_strip, y_axis, y_range
 
 __all__ = ["ChartSeries", "LineChart", "build_chart"]
 
@@ -178,21 +178,13 @@ def _joined(dx: np.ndarray, dy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return px, py
 
 
-class LineChart(Widget):
-    """Shows what ``set_series`` gave it at its current size (rebuilt on data or resize)."""
-
-    DEFAULT_CSS = """
-    LineChart {
-        width: 1fr;
-        height: 1fr;
-        min-height: 4;
-    }
-    """
+class LineChart(Chart):
+    """Shows what ``set_series`` gave it at its current size (built when first drawn after new data
+    or a resize: cheap enough to need no throttle)."""
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._args: tuple | None = None
-        self._lines: list[Strip] = []
         self._built_for: tuple[int, int] | None = None
 
     def set_series(self, series: list[ChartSeries], *, title: Text, log_y: bool = False,
@@ -205,24 +197,16 @@ class LineChart(Widget):
     def on_resize(self) -> None:
         self._built_for = None
 
-    def _build(self) -> None:
-        width, height = self.content_size
-        self._built_for = (width, height)
-        if self._args is None or width <= 0 or height <= 0:
-            self._lines = []
-            return
-        series, kwargs = self._args
-        self._lines = build_chart(width, height, series, **kwargs)[:height]
-
-    def render_line(self, y: int) -> Strip:
+    def current_lines(self) -> list[Strip]:
         width, height = self.content_size
         if self._built_for != (width, height):
-            self._build()
-        if y < len(self._lines):
-            strip = self._lines[y]
-            # every segment styled: blank stretches have none, which Textual's NO_COLOR filter cannot take
-            return styled(strip if strip.cell_length == width else strip.adjust_cell_length(width))
-        return styled(Strip.blank(width))
+            self._built_for = (width, height)
+            if self._args is None or width <= 0 or height <= 0:
+                self.show_built([], width, height)
+            else:
+                series, kwargs = self._args
+                self.show_built(build_chart(width, height, series, **kwargs), width, height)
+        return self._lines
 
     def plain_lines(self) -> list[str]:
         """The text of every line (for tests)."""

@@ -11,7 +11,6 @@ from rich.style import Style
 from rich.text import Text
 from textual.reactive import reactive
 from textual.strip import Strip
-from textual.widget import Widget
 
 from ...engine.numbers import DASH, abbreviated
 from ...engine.numbers import compact as compact_number  # `compact` here is a plot's narrow mode
@@ -20,14 +19,13 @@ from .plotting import (
     Curve,
     Plot,
     Rule,
-    hint_strips,
     linear_ticks,
     plot_strips,
-    styled,
     text_strip,
     y_axis,
     y_range,
 )
+from .chart import Chart
 from .redraw_throttle import ThrottledRedraw
 
 __all__ = ["LossPlot", "build_plot"]
@@ -43,7 +41,6 @@ _VAL_STYLE = Style(color=f"color({VAL_COLOR})", bold=True)
 _AXIS_LABEL_STYLE = Style(dim=True)
 BEST_COLOR = 10  # bright green: the best epoch's rule
 _NOTE_STYLE = Style(color=f"color({VAL_COLOR})")
-_NULL_STYLE = Style()
 _LIMIT = 1e300  # beyond this plotext's arithmetic overflows; such points are dropped like NaN
 
 
@@ -202,27 +199,13 @@ def build_plot(
     return strips
 
 
-class LossPlot(ThrottledRedraw, Widget):
+class LossPlot(ThrottledRedraw, Chart):
     """Training loss per step (a line) and validation loss per epoch (markers), against the step number.
 
     Feed it with :meth:`update_series` from the UI thread; it redraws only when the data, the scale or its
     size changed, at most ``1 / min_interval`` times a second, at its content size. The plot is drawn
     into strips for Textual's line API, cheaper than a ``Static`` (~1 ms instead of ~4 ms per redraw).
     """
-
-    DEFAULT_CSS = """
-    LossPlot {
-        width: 1fr;
-        height: 1fr;
-        min-height: 4;
-    }
-    LossPlot > .loss-plot--hint {
-        color: $text-muted;
-    }
-    """
-
-    COMPONENT_CLASSES = {"loss-plot--hint"}
-    """``loss-plot--hint``: the text shown while there is no data."""
 
     log_scale: reactive[bool] = reactive(False)
     """Plot log10 of the losses (non-positive values are left out)."""
@@ -245,8 +228,7 @@ class LossPlot(ThrottledRedraw, Widget):
             may take: a plot that takes 16 ms to build waits 0.32 s before the next (1 s at most). The UI
             thread shares the interpreter with training, so this keeps a large plot from slowing it.
         """
-        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
-        self.hint = hint
+        super().__init__(hint=hint, name=name, id=id, classes=classes, disabled=disabled)
         self._init_throttle(min_interval, max_share)
         empty = np.empty(0)
         self._data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = (empty, empty, empty, empty)
@@ -254,8 +236,6 @@ class LossPlot(ThrottledRedraw, Widget):
         self._current: dict[str, Any] | None = None
         self._best_step: float | None = None
         self._note = ""
-        self._lines: list[Strip] = []
-        self._empty = True
 
     @property
     def label(self) -> str:
@@ -276,11 +256,6 @@ class LossPlot(ThrottledRedraw, Widget):
     def note(self) -> str:
         """The line under the plot ("" when none)."""
         return self._note
-
-    @property
-    def is_empty(self) -> bool:
-        """Whether the hint is showing (no data was drawn)."""
-        return self._empty
 
     def update_series(
         self,
@@ -333,22 +308,10 @@ class LossPlot(ThrottledRedraw, Widget):
         self.mark_dirty(urgent=True)  # a key asked for it: the next frame shows it
 
     def _rebuild(self, width: int, height: int) -> None:
-        strips = build_plot(
+        self.show_built(build_plot(
             width, height, *self._data, label=self._label, current=self._current, log_scale=self.log_scale,
             best_step=self._best_step, note=self._note,
-        )
-        self._empty = strips is None
-        if strips is None:
-            strips = hint_strips(self.hint, self.get_component_rich_style("loss-plot--hint"), width, height,
-                                 _NULL_STYLE)
-        self._lines = [styled(strip) for strip in strips[:height]]
-
-    def render_line(self, y: int) -> Strip:
-        width = self.content_size.width
-        if y < len(self._lines):
-            strip = self._lines[y]
-            return strip if strip.cell_length == width else strip.adjust_cell_length(width, _NULL_STYLE)
-        return Strip.blank(width, _NULL_STYLE)
+        ), width, height)
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> bool:

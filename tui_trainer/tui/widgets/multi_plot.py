@@ -15,7 +15,6 @@ import numpy as np
 from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
-from textual.widget import Widget
 
 from ...engine.numbers import abbreviated
 from ...experiments.series import thin
@@ -24,13 +23,13 @@ from .plotting import (
     Curve,
     Plot,
     Rule,
-    hint_strips,
     linear_ticks,
     plot_strips,
     text_strip,
     y_axis,
     y_range,
 )
+from .chart import Chart
 from .redraw_throttle import ThrottledRedraw
 
 __all__ = ["MultiPlot", "PlotMark", "PlotSeries", "build_multi_plot"]
@@ -189,37 +188,21 @@ def build_multi_plot(width: int, height: int, series: Sequence[PlotSeries], opti
     return [text_strip(title, width), *plot_strips(plot)]
 
 
-class MultiPlot(ThrottledRedraw, Widget):
+class MultiPlot(ThrottledRedraw, Chart):
     """Curves against a shared x axis, each in its own colour; the legend is the first line.
 
     Feed it with :meth:`update_plot` from the UI thread (copies of the data); it redraws at most every
     ``min_interval`` seconds (less often for live data: see ``ThrottledRedraw``), at its content size.
     """
 
-    DEFAULT_CSS = """
-    MultiPlot {
-        width: 1fr;
-        height: 1fr;
-        min-height: 4;
-    }
-    MultiPlot > .multi-plot--hint {
-        color: $text-muted;
-    }
-    """
-
-    COMPONENT_CLASSES = {"multi-plot--hint"}
-    """``multi-plot--hint``: the text shown while there is no data."""
-
     def __init__(self, *, hint: str = "", min_interval: float = 0.15, max_share: float = 0.05,
                  name: str | None = None, id: str | None = None, classes: str | None = None,  # noqa: A002
                  disabled: bool = False) -> None:
-        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
-        self.hint = hint
+        super().__init__(hint=hint, name=name, id=id, classes=classes, disabled=disabled)
         self._init_throttle(min_interval, max_share)
         self.series: tuple[PlotSeries, ...] = ()
         """What is plotted (for tests and screenshots)."""
         self.options = PlotOptions()
-        self._lines: list[Strip] = []
 
     def update_plot(self, series: Sequence[PlotSeries], options: PlotOptions | None = None, *,
                     live: bool = False) -> None:
@@ -235,16 +218,10 @@ class MultiPlot(ThrottledRedraw, Widget):
         self.hint = hint
         self.mark_dirty()
 
-    def _rebuild(self, width: int, height: int) -> None:
-        strips = build_multi_plot(width, height, self.series, self.options, no_color=self.app.no_color)
-        if strips is None:
-            strips = hint_strips(self.hint, self.get_component_rich_style("multi-plot--hint"), width, height)
-        self._lines = strips[:height]
+    def fill_style(self) -> Style:
+        """The widget's own colours under every curve (a lab screen's plot is drawn on its panel)."""
+        return self.rich_style
 
-    def render_line(self, y: int) -> Strip:
-        width = self.content_size.width
-        base = self.rich_style
-        if y < len(self._lines):
-            # Every segment gets a style: Textual's no-colour filter cannot take a segment without one.
-            return self._lines[y].adjust_cell_length(width, base).apply_style(base)
-        return Strip.blank(width, base)
+    def _rebuild(self, width: int, height: int) -> None:
+        self.show_built(build_multi_plot(width, height, self.series, self.options, no_color=self.app.no_color),
+                        width, height)
