@@ -117,6 +117,8 @@ class Curve:
     """``braille`` (2 x 4 dots a cell) or one character drawn at each point."""
     lines: bool = True
     """Join the points (a line); False: the markers alone."""
+    name: str = ""
+    """What a legend calls the curve (the app's multi-curve plots have one)."""
 
 
 @dataclass(frozen=True)

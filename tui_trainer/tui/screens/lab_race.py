@@ -25,7 +25,7 @@ from ...experiments.race_session import X_AXES, RaceSnapshot
 from ...experiments.wording import plural
 from ..widgets.lane_colors import rgb
 from ..widgets.lane_list import LaneList, LaneSpec
-from ..widgets.multi_plot import MultiPlot, PlotOptions, PlotSeries
+from ..widgets.multi_plot import Curve, MultiPlot, PlotOptions
 from ..keys import key
 from ..training import SessionLink
 from .lab_common import (
@@ -461,7 +461,7 @@ class RaceScreen(RaceLabScreen):
         if snapshot is not None:
             for lane in snapshot.lanes:
                 spec = next(s for s in lanes.specs if s.key == lane.label)
-                series.append(PlotSeries(spec.label, lane.along(self.x_axis), lane.costs, spec.color, spec.letter))
+                series.append(Curve(lane.along(self.x_axis), lane.costs, spec.color, marker=spec.letter, name=spec.label))
         live = self.running and snapshot is not None and snapshot.results is None
         plot = self.query_one(MultiPlot)
         plot.hint = STARTING_HINT if snapshot is None and self.running else START_HINT

@@ -24,7 +24,7 @@ from ...experiments.lab import SWEEP_TOLERANCE, ended_diverged, suggest_lr, swee
 from ...experiments.race_session import RaceSnapshot
 from ...experiments.wording import plural
 from ..widgets.lane_colors import CYAN, DARK_GREY, GREEN, RED, rgb
-from ..widgets.multi_plot import MultiPlot, PlotMark, PlotOptions, PlotSeries
+from ..widgets.multi_plot import Curve, MultiPlot, PlotMark, PlotOptions
 from ..keys import key
 from ..training import SessionLink
 from ..widgets.safe_select import SafeSelect
@@ -309,9 +309,9 @@ class SweepScreen(RaceLabScreen):
         color = CURVE_COLOR
         x = np.array([math.log10(r["lr"]) for r in ok])
         y = np.array([r["final_loss"] for r in ok], dtype=float)
-        series = [PlotSeries(f"{self.optimizer}: cost after {plural(self.epochs, 'epoch')}", x, y, color, "o")]
+        series = [Curve(x, y, color, marker="o", name=f"{self.optimizer}: cost after {plural(self.epochs, 'epoch')}")]
         if len(ok):
-            series.append(PlotSeries("rates", x, y, color, "o", points=True))
+            series.append(Curve(x, y, color, marker="o", lines=False, name="rates"))
         marks = tuple(PlotMark(math.log10(r["lr"]), None, "x", DIVERGED_COLOR) for r in runs if r["diverged"])
         suggested = self._suggested(snap)
         title = Text(no_wrap=True, overflow="ellipsis")

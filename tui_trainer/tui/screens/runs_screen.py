@@ -33,7 +33,7 @@ from ..screen_size import AtAppSize
 from ..keys import key
 from ..training import SessionLink
 from ..widgets.lane_colors import BLUE, CYAN, GREEN, GREY, MAGENTA, ORANGE, RED, RGB, WHITE, YELLOW, rgb
-from ..widgets.multi_plot import MultiPlot, PlotOptions, PlotSeries
+from ..widgets.multi_plot import Curve, MultiPlot, PlotOptions
 from .dialogs import ConfirmDialog
 from .leaving import LeavesSafely
 from .watch import STATUS_STYLE, WatchScreen, as_dict, metric_label, network_text, number, short
@@ -291,7 +291,7 @@ class RunsScreen(LeavesSafely, AtAppSize, Guarded, Screen):
             if not len(x):
                 x, y = metrics.train.arrays()
             label = str(run.name or run.id)
-            series.append(PlotSeries(label, x, y, self.color_of(run.path) or CYAN))
+            series.append(Curve(x, y, self.color_of(run.path) or CYAN, name=label))
         y_label = "val loss" if all(len(self._read(r).val.arrays()[0]) for r in shown) else "loss"
         self.query_one(MultiPlot).update_plot(series, PlotOptions(x_label="epoch", y_label=y_label, x_integer=True))
         self.query_one("#runs-diff", Static).update(self.diff_text(chosen))

@@ -30,7 +30,7 @@ from ..guard import Guarded
 from ..screen_size import AtAppSize
 from ..keys import key
 from ..widgets.lane_colors import CYAN, YELLOW
-from ..widgets.multi_plot import MultiPlot, PlotOptions, PlotSeries
+from ..widgets.multi_plot import Curve, MultiPlot, PlotOptions
 from ..widgets.weight_heatmap import WeightHeatmap
 from .lab_common import Part, fit_title
 from .leaving import LeavesSafely
@@ -293,7 +293,7 @@ class WatchScreen(LeavesSafely, AtAppSize, Guarded, Screen):
         for name, data, color in (("train loss", self.metrics.train, YELLOW), ("val loss", self.metrics.val, CYAN)):
             x, y = data.arrays()
             if len(x):
-                series.append(PlotSeries(name, x, y, color))
+                series.append(Curve(x, y, color, name=name))
         self.query_one(MultiPlot).update_plot(
             series, PlotOptions(log_y=self._log, x_label="epoch", y_label="loss", x_integer=True),
             live=self.status == "running")

@@ -3,6 +3,7 @@
 Drawn like :mod:`.loss_plot`, through :mod:`.plotting`: plotext draws the plot, read back as strips for
 Textual's line API. Colours are RGB triplets of the 16 standard colours (see ``lane_colors``), so curves stay
 apart on ``TERM=xterm``; without colour (``NO_COLOR``) every curve is drawn with its own letter instead of a line.
+The curves are the charts' own ``Curve``s, named for the legend (``Curve.name``), their marker the letter.
 """
 
 from __future__ import annotations
@@ -32,24 +33,16 @@ from .plotting import (
 from .chart import Chart
 from .redraw_throttle import ThrottledRedraw
 
-__all__ = ["MultiPlot", "PlotMark", "PlotSeries", "build_multi_plot"]
+__all__ = ["Curve", "MultiPlot", "PlotMark", "build_multi_plot"]
 
 _LIMIT = 1e300
 """Beyond this plotext's arithmetic overflows; such points are left out like NaN."""
 
 
-@dataclass(frozen=True)
-class PlotSeries:
-    """One curve: its name (for the legend), its points and its look."""
-
-    name: str
-    x: np.ndarray
-    y: np.ndarray
-    color: RGB
-    letter: str = "•"
-    """The marker of ``points`` series, and of every series when drawn without colour."""
-    points: bool = False
-    """Markers only, no line."""
+def letter(curve: Curve) -> str:
+    """A curve's one-character marker: drawn for its points without a line, for every curve without
+    colour, and in the legend then (``•`` for a curve drawn in braille)."""
+    return "•" if curve.marker == "braille" else curve.marker
 
 
 @dataclass(frozen=True)
@@ -91,19 +84,19 @@ def _keep(x: np.ndarray, y: np.ndarray, log: bool) -> tuple[np.ndarray, np.ndarr
     return x[ok], y[ok]
 
 
-def legend_text(series: Sequence[PlotSeries], no_color: bool = False) -> Text:
+def legend_text(series: Sequence[Curve], no_color: bool = False) -> Text:
     """``━ sgd  ━ adam ...``: each name in its colour (with its letter when there is no colour)."""
     text = Text(no_wrap=True, overflow="ellipsis")
     for i, s in enumerate(series):
         if i:
             text.append("  ")
         style = Style(color=rgb(s.color), bold=True)
-        text.append(s.letter if (no_color or s.points) else "━", style=style)
+        text.append(letter(s) if (no_color or not s.lines) else "━", style=style)
         text.append(f" {s.name}", style=style)
     return text
 
 
-def build_multi_plot(width: int, height: int, series: Sequence[PlotSeries], options: PlotOptions = PlotOptions(),
+def build_multi_plot(width: int, height: int, series: Sequence[Curve], options: PlotOptions = PlotOptions(),
                      *, no_color: bool = False) -> list[Strip] | None:
     """The plot, legend line first, as at most ``height`` strips of ``width`` cells; None with nothing to plot."""
     width = max(width, 1)
@@ -166,14 +159,14 @@ def build_multi_plot(width: int, height: int, series: Sequence[PlotSeries], opti
             continue
         if log:
             y = np.log10(y)
-        if s.points or no_color:
-            if no_color and not s.points:
+        if not s.lines or no_color:
+            if no_color and s.lines:
                 x, y = thin(x, y, max(2, columns // 3))
-            curves.append(Curve(x.tolist(), y.tolist(), s.color, marker=s.letter, lines=False))
+            curves.append(Curve(x.tolist(), y.tolist(), s.color, marker=letter(s), lines=False))
         else:
             x, y = thin(x, y, 2 * columns)
             if len(x) == 1:
-                curves.append(Curve(x.tolist(), y.tolist(), s.color, marker=s.letter, lines=False))
+                curves.append(Curve(x.tolist(), y.tolist(), s.color, marker=letter(s), lines=False))
             else:
                 curves.append(Curve(x.tolist(), y.tolist(), s.color))
     for m in marks:
@@ -200,11 +193,11 @@ class MultiPlot(ThrottledRedraw, Chart):
                  disabled: bool = False) -> None:
         super().__init__(hint=hint, name=name, id=id, classes=classes, disabled=disabled)
         self._init_throttle(min_interval, max_share)
-        self.series: tuple[PlotSeries, ...] = ()
+        self.series: tuple[Curve, ...] = ()
         """What is plotted (for tests and screenshots)."""
         self.options = PlotOptions()
 
-    def update_plot(self, series: Sequence[PlotSeries], options: PlotOptions | None = None, *,
+    def update_plot(self, series: Sequence[Curve], options: PlotOptions | None = None, *,
                     live: bool = False) -> None:
         """Show these curves (the arrays are kept as given: pass copies). ``live`` says more data
         follows soon (a race runs): the redraw then keeps to ``max_share`` of the UI thread."""
