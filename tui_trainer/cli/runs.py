@@ -17,6 +17,7 @@ import click
 
 from ..experiments import runs as store
 from ..engine.numbers import figure, tick_label
+from ..engine.text import visible
 from .common import OneLineUsageErrors, OneLineUsageGroup, UserError, friendly_errors
 from .group import main
 
@@ -26,6 +27,11 @@ COLOURS = (12, 9, 10, 13, 14, 11, 208, 141)
 """Each run's colour (256-colour numbers: bright blue, red, green, magenta, cyan, yellow, orange, violet)."""
 MARKERS = ("braille", "dot", "x", "+", "o", "*", "#", "@")
 """One per run, so the curves are told apart without colour too."""
+MAX_WIDTH = 500
+"""Widest output drawn, whatever ``COLUMNS`` says (a plot's memory grows with its width)."""
+MAX_HEIGHT = 200
+PLOT_LIMIT = 1e300
+"""Largest magnitude plotted: a curve from -1e308 to 1e308 spans more than a float holds."""
 
 
 def _root(ctx: click.Context, option) -> Path:
@@ -36,7 +42,7 @@ def _root(ctx: click.Context, option) -> Path:
 
 
 def _shown(root: Path) -> str:
-    return str(root).rstrip("/") + "/"
+    return visible(str(root).rstrip("/") + "/")
 
 
 def _find(root: Path, ref: str) -> store.Run:
@@ -47,11 +53,11 @@ def _find(root: Path, ref: str) -> store.Run:
 
 
 def _width() -> int:
-    return max(40, shutil.get_terminal_size((80, 24)).columns)
+    return min(MAX_WIDTH, max(40, shutil.get_terminal_size((80, 24)).columns))
 
 
 def _height() -> int:
-    return max(12, shutil.get_terminal_size((80, 24)).lines)
+    return min(MAX_HEIGHT, max(12, shutil.get_terminal_size((80, 24)).lines))
 
 
 # -- formatting ----------------------------------------------------------------------------------
@@ -80,7 +86,7 @@ def _dataset(value) -> str:
 def _started(value) -> str:
     try:
         when = datetime.fromisoformat(str(value)).astimezone()
-    except ValueError:
+    except (ValueError, OverflowError, OSError):
         return "-"
     now = datetime.now().astimezone()
     if when.date() == now.date():
@@ -91,7 +97,8 @@ def _started(value) -> str:
 
 
 def _seconds(value) -> str:
-    if not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not 0 <= value < 1e12:
         return "-"
     if value < 10:
         return f"{value:.2f}"
@@ -127,7 +134,7 @@ DROP_ORDER = ("secs", "started", "train", "hidden", "lr", "optim", "epochs", "na
 
 def table(rows: list[dict], width: int) -> list[str]:
     """The runs as a table at most ``width`` characters wide (columns dropped as needed)."""
-    cells = {h: [_cut(get(r), most) for r in rows] for h, get, _, most in COLUMNS}
+    cells = {h: [_cut(visible(get(r)), most) for r in rows] for h, get, _, most in COLUMNS}
     header = {h: h for h, *_ in COLUMNS}
     if rows and all(r.get("val_r2") is not None for r in rows if store.metric_text(r) != "-"):
         header["val acc"] = "val R2" if any(r.get("val_r2") is not None for r in rows) else "val acc"
@@ -153,7 +160,8 @@ def table(rows: list[dict], width: int) -> list[str]:
 @main.group("runs", cls=OneLineUsageGroup, invoke_without_command=True)
 @click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path), help=RUNS_DIR_HELP)
 @click.option("--dataset", help="Only the runs on this dataset.")
-@click.option("--status", type=click.Choice(store.STATUSES), help="Only the runs with this status.")
+@click.option("--status", type=click.Choice((*store.STATUSES, store.UNREADABLE)),
+              help="Only the runs with this status.")
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as one JSON object on the last line.")
 @click.pass_context
 @friendly_errors
@@ -174,19 +182,24 @@ def runs(ctx: click.Context, runs_dir, dataset, status, as_json) -> None:
         found = [r for r in found if dataset in (r.settings.get("dataset"), _dataset(r.settings.get("dataset")))]
     if status is not None:
         found = [r for r in found if r.status == status]
+    for run in found:
+        store.clean_temporaries(run)  # what a killed writer left
     rows = [store.overview(r) for r in found]
     if as_json:
-        click.echo(json.dumps({"runs": rows}))
+        click.echo(json.dumps(store.json_safe({"runs": rows})))
         return
     if not rows:
         if total == 0:
             click.echo(f"no runs in {_shown(root)} yet: nn-tui train records one")
         else:
-            given = " ".join(f"--{k} {v}" for k, v in (("dataset", dataset), ("status", status)) if v)
+            given = " ".join(f"--{k} {visible(v)}" for k, v in (("dataset", dataset), ("status", status)) if v)
             click.echo(f"no runs match {given} ({total} in {_shown(root)})")
         return
     for line in table(rows, _width()):
         click.echo(line)
+    for row in rows:  # why a run cannot be shown, or its records read: the file and the reason
+        if row.get("problem"):
+            click.echo(f"{visible(row['id'])}: {visible(row['problem'])}")
 
 
 @runs.command("rm", cls=OneLineUsageErrors)
@@ -201,15 +214,15 @@ def rm(ctx: click.Context, refs, runs_dir) -> None:
     for ref in refs:  # every one checked before any is removed
         run = _find(root, ref)
         if run.status == "running":
-            raise UserError(f"run {run.id} is still running (pid {run.meta.get('pid')}); stop it first")
-        if all(run.path.resolve() != c.path.resolve() for c in chosen):
+            raise UserError(f"run {visible(run.id)} is still running (pid {run.meta.get('pid')}); stop it first")
+        if all(os.path.realpath(run.path) != os.path.realpath(c.path) for c in chosen):
             chosen.append(run)
     for run in chosen:
         try:
             store.remove_run(run)
         except OSError as exc:
-            raise UserError(f"{run.path}: cannot remove it ({exc.strerror or exc})") from None
-        click.echo(f"removed {run.id}")
+            raise UserError(f"{visible(run.path)}: cannot remove it ({exc.strerror or exc})") from None
+        click.echo(f"removed {visible(run.id)}")
 
 
 @runs.command("name", cls=OneLineUsageErrors)
@@ -225,21 +238,26 @@ def name(ctx: click.Context, ref, name, runs_dir) -> None:
     name = name.strip()
     if not name:
         raise UserError("a run's name cannot be empty")
-    taken = [r for r in store.list_runs(root) if r.name == name and r.path.resolve() != run.path.resolve()]
+    if not name.isprintable():
+        raise UserError(f"a run's name cannot hold control characters: {visible(name)!r}")
+    if run.problem is not None:
+        raise UserError(visible(run.problem))
+    taken = [r for r in store.list_runs(root)
+             if r.name == name and os.path.realpath(r.path) != os.path.realpath(run.path)]
     if taken:
-        raise UserError(f"the name {name!r} is already run {taken[0].id}'s")
+        raise UserError(f"the name {name!r} is already run {visible(taken[0].id)}'s")
     try:
         store.rename_run(run, name)
     except OSError as exc:
-        raise UserError(f"{run.path / 'run.json'}: cannot write ({exc.strerror or exc})") from None
-    click.echo(f"run {run.id} is named {name}")
+        raise UserError(f"{visible(run.path / 'run.json')}: cannot write ({exc.strerror or exc})") from None
+    click.echo(f"run {visible(run.id)} is named {name}")
 
 
 # -- nn-tui runs compare ---------------------------------------------------------------------------
 
 
 def _label(run: store.Run) -> str:
-    return run.name or run.id
+    return visible(run.name or run.id)
 
 
 def _curve(metrics: store.Metrics, metric: str) -> tuple[str, list[float], list[float]]:
@@ -290,10 +308,10 @@ def _side_by_side(title: str, labels: list[str], rows: list[tuple[str, list[str]
 
 def _setting(value) -> str:
     if isinstance(value, list):
-        return ",".join(map(str, value)) or "none"
+        return visible(",".join(map(str, value))) or "none"
     if isinstance(value, float):
         return f"{value:g}"
-    return "-" if value is None else str(value)
+    return "-" if value is None else visible(value)
 
 
 @runs.command("compare", cls=OneLineUsageErrors)
@@ -312,6 +330,9 @@ def compare(ctx: click.Context, refs, metric, no_plot, as_json, runs_dir) -> Non
     chosen = [_find(root, ref) for ref in refs]
     if len(chosen) < 2:
         raise UserError("compare needs at least two runs, e.g. `nn-tui runs compare ID ID`")
+    for run in chosen:
+        if run.problem is not None:
+            raise UserError(visible(run.problem))
     metrics = [store.read_metrics(r.path) for r in chosen]
     rows = [store.overview(r, m) for r, m in zip(chosen, metrics)]
     starts = [r.settings for r in chosen]
@@ -319,18 +340,18 @@ def compare(ctx: click.Context, refs, metric, no_plot, as_json, runs_dir) -> Non
     differ = list(dict.fromkeys(store.differing(starts) + store.differing(ends)))
     curves = [_curve(m, metric) for m in metrics]
     if as_json:
-        click.echo(json.dumps({
+        click.echo(json.dumps(store.json_safe({
             "runs": rows,
             "settings": {k: [s.get(k) for s in starts] for k in differ},
             "final_settings": {k: [e.get(k) for e in ends] for k in differ},
             "metric": metric,
             "curves": [{"id": r.id, "metric": used, "x": x, "y": y} for r, (used, x, y) in zip(chosen, curves)],
-        }))
+        })))
         return
     width, height = _width(), _height()
     labels = [_label(r) for r in chosen]
-    settings = [(k, [_setting(s.get(k)) if _setting(s.get(k)) == _setting(e.get(k))
-                     else f"{_setting(s.get(k))} -> {_setting(e.get(k))}" for s, e in zip(starts, ends)])
+    settings = [(visible(k), [_setting(s.get(k)) if _setting(s.get(k)) == _setting(e.get(k))
+                              else f"{_setting(s.get(k))} -> {_setting(e.get(k))}" for s, e in zip(starts, ends)])
                 for k in differ]
     finals = [
         ("status", [r["status"] for r in rows]),
@@ -352,6 +373,10 @@ def compare(ctx: click.Context, refs, metric, no_plot, as_json, runs_dir) -> Non
     used = {u for u, _, _ in curves}
     if not any(x for _, x, _ in curves):
         click.echo(f"\nno {metric.replace('_', ' ')} recorded yet: nothing to plot")
+        return
+    ys = [v for _, _, y in curves for v in y]
+    if max(map(abs, ys)) > PLOT_LIMIT:  # the axis's span would overflow: the numbers above say it
+        click.echo(f"\nvalues beyond ±{PLOT_LIMIT:g}: too large to plot")
         return
     title = " / ".join(sorted(u.replace("_", " ") for u in used))
     if len(used) > 1:

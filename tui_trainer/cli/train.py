@@ -19,6 +19,7 @@ from .common import (TakesSettings, UserError, friendly_errors, one_problem_one_
                      override_error, parse_batch_size, parse_features, parse_hidden,
                      parse_schedule, positive)
 from ..experiments.runs import CHECKPOINT_SECONDS
+from ..engine.text import visible
 from .group import preset_config, main
 from .lab import OptimizerOption
 
@@ -297,17 +298,19 @@ def _resume_model(ref: Path, runs_dir) -> Path:
     model.npz (a folder that is not a run, or a missing file, is left to ``_load_model``)."""
     from ..experiments import runs
 
-    if ref.is_file() or ref.suffix or (ref.is_dir() and not (ref / "run.json").is_file()):
+    if ref.is_file() or ref.suffix or (len(ref.parts) > 1 and not (ref / "run.json").is_file()):
         return ref
-    if not ref.exists() and len(ref.parts) > 1:
-        return ref
-    try:
+    try:  # a bare name is a run's, looked up in the store (``find_run``), not a folder here
         run = runs.find_run(runs.runs_dir(runs_dir), str(ref))
     except ValueError as exc:
-        raise UserError(f"--resume {ref}: {exc}") from None
+        if ref.is_dir():
+            return ref  # not a run's name: the folder given, which ``_load_model`` explains
+        raise UserError(f"--resume {visible(ref)}: {exc}") from None
+    if run.problem is not None:
+        raise UserError(f"--resume {visible(ref)}: {visible(run.problem)}")
     model = run.path / "model.npz"
     if not model.is_file():
-        raise UserError(f"--resume {ref}: run {run.id} has no checkpoint ({model} does not exist)")
+        raise UserError(f"--resume {visible(ref)}: run {visible(run.id)} has no checkpoint ({visible(model)} does not exist)")
     return model
 
 

@@ -28,12 +28,15 @@ def watch(run: str, runs_dir: Path | None, colors: str) -> None:
 
     Works while another nn-tui trains it; it only reads the run's files. q or Escape quits.
     """
+    from ..engine.text import visible
     from ..experiments.runs import find_run, runs_dir as resolve_runs_dir
 
     try:
         found = find_run(resolve_runs_dir(runs_dir), run)
     except ValueError as exc:
         raise UserError(str(exc)) from None
+    if found.problem is not None:  # an unreadable run.json: the file and the reason
+        raise UserError(visible(found.problem))
     if colors == "none":
         os.environ["NO_COLOR"] = "1"
     elif colors != "auto":

@@ -34,6 +34,7 @@ from typing import Any, Iterable
 
 from ..engine.atomic import write_atomic
 from ..engine.numbers import finite_or_none
+from ..engine.text import visible
 from .config import ExperimentConfig, dumps_config
 from .series import DownsampledSeries
 from .settings import SETTINGS, is_set, live_names, stored_value
@@ -108,6 +109,7 @@ class RunWriter:
         self._write_meta()
         self._metrics = os.open(self.path / "metrics.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         self._last_step_record = 0.0
+        self._seconds = 0.0  # training seconds so far: each epoch record's ``total_seconds``
         self._last_checkpoint = -math.inf  # the first epoch's end writes one: a watcher sees weights early
         self._beating = threading.Event()
         (self.path / "heartbeat").touch()
@@ -126,7 +128,13 @@ class RunWriter:
         self._append({"kind": "epoch", "epoch": record.epoch, "step": record.step, "train_loss": record.train_loss,
                       "val_loss": record.val_loss, "metric": record.metric_name,
                       "train_metric": record.train_metric, "val_metric": record.val_metric,
-                      "lr": record.lr, "seconds": record.seconds})
+                      "lr": record.lr, "seconds": record.seconds,
+                      "total_seconds": self._add_seconds(record.seconds)})
+
+    def _add_seconds(self, seconds: Any) -> float:
+        if isinstance(seconds, (int, float)) and math.isfinite(seconds):
+            self._seconds += float(seconds)
+        return round(self._seconds, 6)
 
     def step(self, step: int, loss: float) -> None:
         """A step's loss, written at most ``STEP_RECORDS_PER_SECOND`` times a second."""
@@ -170,13 +178,14 @@ class RunWriter:
         self._write_meta()
 
     def _write_meta(self) -> None:
-        try:  # a name given meanwhile by ``rename_run`` (another process) is kept
-            on_disk = json.loads((self.path / "run.json").read_text(encoding="utf-8"))
-            if isinstance(on_disk, dict) and isinstance(on_disk.get("name"), str):
-                self.meta["name"] = on_disk["name"]
-        except (OSError, ValueError):
-            pass
-        write_atomic(self.path / "run.json", json.dumps(self.meta, indent=1) + "\n")
+        with _MetaLock(self.path, wait=2.0):  # ``rename_run`` holds it from its read to its write
+            try:  # a name given meanwhile by ``rename_run`` (another process) is kept
+                on_disk = _load_meta(self.path / "run.json")
+                if isinstance(on_disk.get("name"), str):
+                    self.meta["name"] = on_disk["name"]
+            except (OSError, ValueError):
+                pass
+            write_atomic(self.path / "run.json", json.dumps(self.meta, indent=1) + "\n")
 
     @property
     def finished(self) -> bool:
@@ -215,13 +224,26 @@ def _own_folder(path: Path) -> Path:
 # -- reading -----------------------------------------------------------------------------------
 
 
+UNREADABLE = "unreadable"
+"""The status of a run whose ``run.json`` cannot be read or holds values of the wrong kind."""
+RUN_JSON_MAX_BYTES = 1 << 20
+"""The largest ``run.json`` read (1 MiB: a real one is a few KiB)."""
+MAX_JSON_DEPTH = 16
+"""Deepest nesting a ``run.json`` may have (a real one nests 3 deep)."""
+CLOCK_SKEW_SECONDS = 60.0
+"""A heartbeat dated this far in the future is believed (another machine's clock); further, it is stale."""
+MAX_PID = 2**31 - 1
+
+
 @dataclass
 class Run:
-    """What a run's ``run.json`` says, with its status as it is now."""
+    """What a run's ``run.json`` says, with its status as it is now. An unreadable one has
+    status ``unreadable``, empty ``meta`` and the file and reason in ``problem``."""
 
     path: Path
     meta: dict[str, Any]
     status: str
+    problem: str | None = None
 
     @property
     def id(self) -> str:
@@ -240,18 +262,122 @@ class Run:
         return self.meta.get("summary") or {}
 
 
-def read_run(path: Path) -> Run:
-    """The run in folder ``path``; ``ValueError`` naming the file when it is not one."""
-    meta_file = path / "run.json"
+def _depth(value: Any) -> int:
+    """How deep ``value`` nests (a scalar is 0), without recursion."""
+    deepest, todo = 0, [(value, 0)]
+    while todo:
+        item, level = todo.pop()
+        if isinstance(item, (dict, list)):
+            level += 1
+            deepest = max(deepest, level)
+            if deepest > MAX_JSON_DEPTH:
+                return deepest
+            todo.extend((v, level) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def _time_problem(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 64:
+        return "not a time"
     try:
-        meta = json.loads(meta_file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ValueError(f"{path}: not a run (no run.json)") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{meta_file}: cannot be read ({exc})") from None
+        when = datetime.fromisoformat(value)
+        when.timestamp()
+        when.astimezone()
+    except (ValueError, OverflowError, OSError):
+        return f"{value!r} is not a time nn-tui can read"
+    return None
+
+
+def _meta_problem(meta: Any) -> str | None:
+    """Why a parsed ``run.json`` is not a run description nn-tui can show, or None."""
     if not isinstance(meta, dict):
-        raise ValueError(f"{meta_file}: not a run description")
-    return Run(path, meta, _status(path, meta))
+        return "not a run description (a JSON object)"
+    if _depth(meta) > MAX_JSON_DEPTH:
+        return "nested too deeply"
+    for key in ("id", "name", "status", "host", "source"):
+        if meta.get(key) is not None and not isinstance(meta[key], str):
+            return f"{key} is not a text"
+    for key in ("settings", "summary"):
+        if meta.get(key) is not None and not isinstance(meta[key], dict):
+            return f"{key} is not a table of values"
+    pid = meta.get("pid")
+    if pid is not None and (isinstance(pid, bool) or not isinstance(pid, int) or not 0 < pid <= MAX_PID):
+        return "pid is not a process id"
+    created = meta.get("created")
+    if created is not None:
+        if isinstance(created, bool) or not isinstance(created, (int, float)):
+            return "created is not a time"
+        try:
+            if not math.isfinite(float(created)) or abs(float(created)) > 1e11:
+                return "created is not a time"
+        except OverflowError:
+            return "created is not a time"
+    for key in ("started", "ended"):
+        problem = _time_problem(meta.get(key))
+        if problem is not None:
+            return f"{key}: {problem}"
+    return None
+
+
+def _load_meta(meta_file: Path) -> dict[str, Any]:
+    """The parsed, checked ``run.json``; ``FileNotFoundError`` when there is none, else
+    ``ValueError`` with the reason."""
+    from ..engine.csvdata import UnreadableFile, open_regular
+
+    try:
+        os.lstat(meta_file)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise ValueError(f"cannot read it ({exc.strerror or exc})") from None
+    try:
+        with open_regular(meta_file, RUN_JSON_MAX_BYTES, expected="a run description") as f:
+            data = f.read(RUN_JSON_MAX_BYTES + 1)
+    except UnreadableFile as exc:
+        raise ValueError(str(exc)) from None
+    except OSError as exc:
+        raise ValueError(f"cannot read it ({exc.strerror or exc})") from None
+    if len(data) > RUN_JSON_MAX_BYTES:
+        raise ValueError(f"larger than the {RUN_JSON_MAX_BYTES // 1024} KiB allowed")
+    try:
+        meta = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc.msg}, line {exc.lineno})") from None
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    problem = _meta_problem(meta)
+    if problem is not None:
+        raise ValueError(problem)
+    return meta
+
+
+def read_run(path: Path) -> Run:
+    """The run in folder ``path``; ``ValueError`` naming the file when it is not one (no
+    ``run.json``) or it cannot be read (``read_run_or_unreadable`` lists it instead)."""
+    run = read_run_or_unreadable(path)
+    if run is None:
+        raise ValueError(f"{path}: not a run (no run.json)")
+    if run.problem is not None:
+        raise ValueError(run.problem)
+    return run
+
+
+def read_run_or_unreadable(path: Path) -> Run | None:
+    """The run in folder ``path``, an ``unreadable`` one saying which file and why, or None when
+    the folder is no run (no ``run.json``). Only a regular ``run.json`` of at most
+    ``RUN_JSON_MAX_BYTES`` is read, and only checked values are kept: never a hang, never a failure."""
+    meta_file = Path(path) / "run.json"
+    try:
+        meta = _load_meta(meta_file)
+    except FileNotFoundError:
+        return None
+    except ValueError as exc:
+        return Run(Path(path), {}, UNREADABLE, f"{meta_file}: {exc}")
+    return Run(Path(path), meta, _status(Path(path), meta))
 
 
 def _status(path: Path, meta: dict[str, Any]) -> str:
@@ -260,17 +386,38 @@ def _status(path: Path, meta: dict[str, Any]) -> str:
         return "interrupted"
     if status != "running":
         return status
-    if meta.get("host") == socket.gethostname() and not _alive(meta.get("pid")):
+    local = meta.get("host") == socket.gethostname()
+    state = _process_state(meta.get("pid")) if local else None
+    if local and state is None:
         return "interrupted"
+    if state in ("T", "t"):  # stopped (Ctrl-Z, a debugger): paused, not dead; its heartbeat waits too
+        return "running"
     try:
         age = time.time() - os.stat(path / "heartbeat").st_mtime
     except OSError:
         return "interrupted"
+    if age < -CLOCK_SKEW_SECONDS and not local:  # dated in the future: a clock far off, not a live writer
+        return "interrupted"
     return "running" if age < STALE_SECONDS else "interrupted"
 
 
+def _process_state(pid: Any) -> str | None:
+    """The state letter of process ``pid`` on this machine (``R``, ``S``, ``T`` stopped, ...),
+    ``?`` when it lives but its state is unknown, None when there is no such live process."""
+    if isinstance(pid, bool) or not isinstance(pid, int) or not 0 < pid <= MAX_PID:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat_line = f.read(4096)
+        state = stat_line[stat_line.rindex(b")") + 2:][:1].decode("ascii", "replace")
+        return None if state in ("Z", "X", "x") else state
+    except (OSError, ValueError):
+        pass
+    return "?" if _alive(pid) else None
+
+
 def _alive(pid: Any) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
+    if isinstance(pid, bool) or not isinstance(pid, int) or not 0 < pid <= MAX_PID:
         return False
     try:
         os.kill(pid, 0)
@@ -278,71 +425,168 @@ def _alive(pid: Any) -> bool:
         return False
     except PermissionError:  # another user's process
         return True
+    except (OSError, OverflowError):
+        return False
     return True
 
 
 def list_runs(root: Path) -> list[Run]:
-    """Every run under ``root``, newest first (folders that are not runs are passed over)."""
+    """Every run under ``root``, newest first: folders that are not runs (no ``run.json``) are
+    passed over; a run that cannot be read is listed as ``unreadable``, after the others."""
     runs = []
     try:
         entries = list(os.scandir(root))
     except FileNotFoundError:
         return []
     for entry in entries:
-        if entry.is_dir() and not entry.name.startswith("."):
-            try:
-                runs.append(read_run(Path(entry.path)))
-            except ValueError:
-                continue
+        if entry.name.startswith("."):
+            continue
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if not is_dir:
+            if entry.is_symlink():  # a link to nowhere, or a loop: listed, so that it can be removed
+                try:
+                    os.stat(entry.path)
+                except OSError as exc:
+                    runs.append(Run(Path(entry.path), {}, UNREADABLE,
+                                    f"{entry.path}: cannot be read ({exc.strerror or exc})"))
+            continue
+        run = read_run_or_unreadable(Path(entry.path))
+        if run is not None:
+            runs.append(run)
     runs.sort(key=_start_key, reverse=True)
     return runs
 
 
-def _start_key(run: Run) -> tuple[float, str]:
+def _start_key(run: Run) -> tuple[int, float, str]:
     created = run.meta.get("created")
     if not isinstance(created, (int, float)) or isinstance(created, bool):
         try:
             created = datetime.fromisoformat(str(run.meta.get("started"))).timestamp()
-        except ValueError:
+        except (ValueError, OverflowError, OSError):
             created = 0.0
-    return float(created), run.id
+    return (run.status != UNREADABLE, float(created), run.id)
 
 
 def find_run(root: Path, ref: str) -> Run:
-    """A run by its folder path, its id, the start of its id, or its name; ``ValueError`` saying
-    which runs there are when none (or several) match."""
+    """A run by its id, the start of its id or its name, looked up in the store ``root`` only
+    (never a folder of that name in the current directory); or by a folder path (``runs/x``,
+    ``./x``, ``/abs/x``: a ref with a ``/``). ``ValueError`` saying which runs there are when none
+    (or several) match. ``runs rm``, ``runs name``, ``compare``, ``watch`` and ``train --resume``
+    all resolve through here."""
     if not ref:
         raise ValueError("an empty run id; `nn-tui runs` lists them")
-    candidate = Path(ref)
-    if (candidate / "run.json").is_file():
-        return read_run(candidate)
-    if candidate.is_dir() and (len(candidate.parts) > 1 or not (Path(root) / ref).is_dir()):
-        raise ValueError(f"{ref}: not a run (no run.json)")
+    shown = visible(ref)
+    if "/" in ref or os.sep in ref or ref in (".", ".."):
+        run = read_run_or_unreadable(Path(ref))
+        if run is None:
+            raise ValueError(f"{shown}: not a run (no run.json)")
+        return run
     runs = list_runs(root)
-    for test in (lambda r: r.id == ref, lambda r: r.name == ref, lambda r: r.id.startswith(ref)):
+    for test in (lambda r: r.id == ref or r.path.name == ref, lambda r: r.name == ref,
+                 lambda r: r.id.startswith(ref) or r.path.name.startswith(ref)):
         found = [r for r in runs if test(r)]
         if len(found) == 1:
             return found[0]
         if len(found) > 1:
-            raise ValueError(f"{ref!r} matches {len(found)} runs ({', '.join(r.id for r in found[:4])}); "
-                             "give more of the id")
-    where = f"in {root}" if runs else f"{root} holds no runs"
-    raise ValueError(f"no run {ref!r} {where}; `nn-tui runs` lists them")
+            raise ValueError(f"{shown!r} matches {len(found)} runs "
+                             f"({', '.join(visible(r.id) for r in found[:4])}); give more of the id")
+    where = f"in {visible(root)}" if runs else f"{visible(root)} holds no runs"
+    raise ValueError(f"no run {shown!r} {where}; `nn-tui runs` lists them")
+
+
+LOCK_NAME = "run.json.lock"
+LOCK_STALE_SECONDS = 10.0
+"""A lock on ``run.json`` older than this was left by a killed process: it is broken."""
+
+
+class _MetaLock:
+    """``run.json.lock`` made with ``O_EXCL``: held by whoever replaces ``run.json`` (the writer,
+    ``rename_run``) from reading it to replacing it, so neither writes back what the other changed."""
+
+    def __init__(self, folder: Path, wait: float) -> None:
+        self.file = Path(folder) / LOCK_NAME
+        self.wait = wait
+        self.held = False
+
+    def __enter__(self) -> "_MetaLock":
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                os.close(os.open(self.file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+                self.held = True
+                return self
+            except FileExistsError:
+                try:
+                    if time.time() - os.stat(self.file).st_mtime > LOCK_STALE_SECONDS:
+                        os.unlink(self.file)
+                        continue
+                except OSError:
+                    continue
+            except OSError:
+                return self  # a folder not writable: nothing to lock against
+            if time.monotonic() >= deadline:
+                return self
+            time.sleep(0.005)
+
+    def __exit__(self, *exc_info) -> None:
+        if self.held:
+            try:
+                os.unlink(self.file)
+            except OSError:
+                pass
 
 
 def rename_run(run: Run, name: str) -> None:
-    """Give a run a name (a running writer keeps it). Re-reads ``run.json`` so nothing the
-    writer wrote since ``run`` was read is lost."""
-    meta = read_run(run.path).meta
-    meta["name"] = name
-    write_atomic(run.path / "run.json", json.dumps(meta, indent=1) + "\n")
+    """Give a run a name (a running writer keeps it). ``run.json`` is read again and replaced
+    under its lock, which the writer takes too, so nothing the writer wrote is written back old."""
+    with _MetaLock(run.path, wait=5.0) as lock:
+        if not lock.held and (run.path / LOCK_NAME).exists():
+            raise ValueError(f"{visible(run.path / 'run.json')}: being written; try again")
+        meta = read_run(run.path).meta
+        meta["name"] = name
+        write_atomic(run.path / "run.json", json.dumps(meta, indent=1) + "\n")
     run.meta = meta
 
 
+TEMPORARY_PATTERN = ".*.tmp"
+"""Temporaries of the atomic writer (``.model.npz.<hex>.tmp``) that a killed writer leaves."""
+
+
+def clean_temporaries(run: Run) -> int:
+    """Remove the temporaries a killed writer left in a run's folder (only when no writer of
+    it lives: not ``running``); how many were removed."""
+    if run.status in ("running", UNREADABLE):
+        return 0
+    removed = 0
+    try:
+        leftovers = list(run.path.glob(TEMPORARY_PATTERN))
+    except OSError:
+        return 0
+    for tmp in leftovers:
+        try:
+            if tmp.is_file() and not tmp.is_symlink():
+                tmp.unlink()
+                removed += 1
+        except OSError:
+            pass
+    return removed
+
+
 def remove_run(run: Run) -> None:
-    """Delete a run's folder; not a running one (its writer would go on writing)."""
+    """Delete a run's folder; not a running one (its writer would go on writing), its status
+    read again right before. A link in the store is removed as a link (what it points to stays)."""
+    if run.status != UNREADABLE:
+        again = read_run_or_unreadable(run.path)
+        if again is not None and again.status == "running":
+            run.status = "running"
     if run.status == "running":
-        raise ValueError(f"run {run.id} is still running; stop it first")
+        raise ValueError(f"run {visible(run.id)} is still running; stop it first")
+    if run.path.is_symlink():
+        run.path.unlink()
+        return
     shutil.rmtree(run.path)
 
 
@@ -367,31 +611,131 @@ class Metrics:
     """Training seconds of all the epochs read (each epoch's own time, summed)."""
     offset: int = 0
     """Bytes of ``metrics.jsonl`` read so far: ``follow`` reads on from here."""
+    skipping: bool = False
+    """In the middle of a line too long to be a record (skipped up to its end)."""
+    skipped: int = 0
+    """Lines passed over for their length."""
+    identity: tuple[int, int] | None = None
+    """The file read (device, inode): another one there means the run's folder was replaced."""
+    restarted: bool = False
+    """Read again from the start: the file was replaced since the last read."""
+    complete: bool = False
+    """Whether the last read reached the end of the file."""
 
     @property
     def last(self) -> dict[str, Any] | None:
         return self.epochs[-1] if self.epochs else None
 
 
-def read_metrics(path: Path, metrics: Metrics | None = None) -> Metrics:
-    """Read ``metrics.jsonl`` of run folder ``path`` (on from ``metrics.offset`` when given): whole
-    lines only, so a line being written, or cut short by a crash, is left for later."""
-    metrics = metrics or Metrics()
+READ_CHUNK = 1 << 20
+"""Bytes of ``metrics.jsonl`` read at a time."""
+MAX_RECORD_BYTES = 1 << 20
+"""A longer line of ``metrics.jsonl`` is no record of nn-tui's: it is skipped, never held whole."""
+TAIL_BYTES = 64 * 1024
+"""Bytes read from the end of ``metrics.jsonl`` for its last records (``tail_metrics``)."""
+
+
+def _open_metrics(file: Path):
+    """``metrics.jsonl`` opened (a regular file only: never a pipe or a device), None when there
+    is none; ``ValueError`` with the reason when it cannot be read."""
+    from ..engine.csvdata import UnreadableFile, open_regular
+
     try:
-        with open(path / "metrics.jsonl", "rb") as f:
-            f.seek(metrics.offset)
-            data = f.read()
+        os.lstat(file)
     except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ValueError(f"{visible(file)}: cannot read it ({exc.strerror or exc})") from None
+    try:
+        return open_regular(file, expected="a metrics file")
+    except (UnreadableFile, OSError) as exc:
+        raise ValueError(f"{visible(file)}: {exc}") from None
+
+
+def read_metrics(path: Path, metrics: Metrics | None = None, *, max_bytes: int | None = None) -> Metrics:
+    """Read ``metrics.jsonl`` of run folder ``path`` (on from ``metrics.offset`` when given): whole
+    lines only, so a line being written, or cut short by a crash, is left for later. Read in
+    chunks, in bounded memory: a line over ``MAX_RECORD_BYTES`` is skipped, not held. At most
+    ``max_bytes`` are read when given (call again to go on: ``metrics.complete`` says whether all
+    was read). A file replaced since (another inode, or shorter than what was read) is read again
+    from the start into a new ``Metrics`` whose ``restarted`` is true."""
+    metrics = metrics or Metrics()
+    f = _open_metrics(Path(path) / "metrics.jsonl")
+    if f is None:
+        metrics.complete = True
         return metrics
-    end = data.rfind(b"\n") + 1
-    for line in data[:end].splitlines():
-        try:
-            record = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            continue  # a damaged line is passed over, the rest still counts
-        if isinstance(record, dict):
-            _take(metrics, record)
-    metrics.offset += end
+    with f:
+        info = os.fstat(f.fileno())
+        identity = (info.st_dev, info.st_ino)
+        if metrics.identity is not None and (identity != metrics.identity or info.st_size < metrics.offset):
+            metrics = Metrics(restarted=True)
+        metrics.identity = identity
+        f.seek(metrics.offset)
+        start = metrics.offset  # file position of ``pending``'s first byte
+        pending = b""
+        # at least a whole record's worth, else a long line would be read again and again, never passed
+        budget = math.inf if max_bytes is None else max(max_bytes, MAX_RECORD_BYTES + READ_CHUNK)
+        while budget > 0:
+            chunk = f.read(int(min(READ_CHUNK, budget)))
+            if not chunk:
+                break
+            budget -= len(chunk)
+            data = pending + chunk if pending else chunk
+            i = 0
+            while True:
+                nl = data.find(b"\n", i)
+                if nl < 0:
+                    break
+                if metrics.skipping:
+                    metrics.skipping = False
+                else:
+                    _line(metrics, data[i:nl])
+                i = nl + 1
+            pending = data[i:]
+            if metrics.skipping or len(pending) > MAX_RECORD_BYTES:  # an overlong line: passed over
+                if not metrics.skipping:
+                    metrics.skipped += 1
+                metrics.skipping = True
+                i, pending = len(data), b""
+            metrics.offset = start + i
+            start = metrics.offset
+        metrics.complete = metrics.offset + len(pending) >= os.fstat(f.fileno()).st_size
+    return metrics
+
+
+def _line(metrics: Metrics, line: bytes) -> None:
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError):
+        return  # a damaged line is passed over, the rest still counts
+    if isinstance(record, dict):
+        _take(metrics, record)
+
+
+def tail_metrics(path: Path) -> Metrics:
+    """The last records of ``metrics.jsonl`` (its last ``TAIL_BYTES``): enough for a run's last
+    epoch (``overview``) however long the file, without reading it all. ``seconds`` is the last
+    epoch record's ``total_seconds`` (the writer's running sum) where it has one; NaN (not known)
+    for a long file of an older writer without it."""
+    metrics = Metrics()
+    f = _open_metrics(Path(path) / "metrics.jsonl")
+    if f is None:
+        return metrics
+    with f:
+        size = os.fstat(f.fileno()).st_size
+        f.seek(max(0, size - TAIL_BYTES))
+        data = f.read(TAIL_BYTES)
+    lines = data.split(b"\n")[:-1]  # the last piece has no end yet
+    if size > TAIL_BYTES and lines:
+        lines = lines[1:]  # the first piece may be the end of a longer line
+    for line in lines:
+        _line(metrics, line)
+    last = metrics.last
+    total = last.get("total_seconds") if last else None
+    if isinstance(total, (int, float)) and not isinstance(total, bool) and math.isfinite(total):
+        metrics.seconds = float(total)
+    elif size > TAIL_BYTES:  # an older file without running sums: not known without reading it all
+        metrics.seconds = math.nan
     return metrics
 
 
@@ -490,6 +834,10 @@ def overview(run: Run, metrics: Metrics | None = None) -> dict[str, Any]:
         "dataset": s.get("dataset"), "hidden": s.get("hidden"), "optimizer": s.get("optimizer"),
         "lr": s.get("lr"),
     }
+    if run.problem is not None:
+        row.update(epochs=None, train_loss=None, val_loss=None, val_accuracy=None, started=None, seconds=None,
+                   problem=run.problem)
+        return row
     if summary:
         label = "val_r2" if "val_r2" in summary else "val_accuracy"
         row.update(optimizer=summary.get("optimizer", row["optimizer"]), lr=summary.get("lr", row["lr"]),
@@ -498,7 +846,12 @@ def overview(run: Run, metrics: Metrics | None = None) -> dict[str, Any]:
         row[label] = summary.get(label)
         seconds = summary.get("seconds")
     else:
-        metrics = metrics if metrics is not None else read_metrics(run.path)
+        if metrics is None:
+            try:
+                metrics = tail_metrics(run.path)  # the last epoch's numbers: the file's end suffices
+            except ValueError as exc:
+                metrics = Metrics()
+                row["problem"] = str(exc)
         last = metrics.last or {}
         label = "val_r2" if metrics.metric == "r2" else "val_accuracy"
         row.update(epochs=last.get("epoch", 0), train_loss=last.get("train_loss"), val_loss=last.get("val_loss"))
@@ -508,6 +861,18 @@ def overview(run: Run, metrics: Metrics | None = None) -> dict[str, Any]:
         seconds = round(metrics.seconds, 4)
     row.update(started=run.meta.get("started"), seconds=seconds)
     return row
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with every NaN or infinity as None (``null``), so that ``json.dumps`` of it is
+    JSON (``NaN`` is not); nesting kept."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
 
 
 def metric_text(row: dict[str, Any]) -> str:
