@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -194,3 +195,20 @@ def test_all_passes_over_a_run_it_cannot_read(tmp_path, monkeypatch):
     no_crash(result)
     assert result.exit_code == 0, result.output
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["good.csv"]
+
+
+def test_hostile_runs_are_data_on_the_terminal(tmp_path, monkeypatch):
+    root = tmp_path / "runs"
+    run = make_run(root, monkeypatch)
+    meta = json.loads((run.path / "run.json").read_text())
+    meta["id"] = "evil\x1b[2J\x07"
+    (run.path / "run.json").write_text(json.dumps(meta))
+    other = make_run(root, monkeypatch, name="fifo")
+    (other.path / "metrics.jsonl").unlink()
+    os.mkfifo(other.path / "metrics.jsonl")  # reading it would wait for ever
+    result = invoke("runs", "export", "--all", "--csv", tmp_path / "out", "--runs-dir", root)
+    no_crash(result)
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output and "evil\\x1b[2J\\x07" in result.output
+    assert [line for line in result.output.splitlines() if "not exported" in line and "metrics" in line]
+    error_line(invoke("runs", "export", "fifo", "--csv", "-", "--runs-dir", root), "metrics")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import shlex
 import sys
 from pathlib import Path
 
 import click
 
+from ..engine.text import visible
 from ..experiments import export as exporting
 from ..experiments import runs as store
 from .common import OneLineUsageErrors, UserError, friendly_errors
@@ -45,11 +48,11 @@ def export(ctx: click.Context, refs, every, tb_dir, csv_path, runs_dir) -> None:
     for ref in refs:
         run = _find(root, ref)
         if getattr(run, "problem", None):
-            raise UserError(str(run.problem))
-        if all(run.path.resolve() != c.path.resolve() for c in chosen):
+            raise UserError(visible(run.problem))
+        if all(os.path.realpath(run.path) != os.path.realpath(c.path) for c in chosen):
             chosen.append(run)
     if not chosen:
-        raise UserError(f"no runs in {root} yet: nn-tui train records one")
+        raise UserError(f"no runs in {visible(root)} yet: nn-tui train records one")
     names: dict[str, str] = {}
     for run in chosen:
         names[run.id] = exporting.folder_name(run, set(names.values()))
@@ -61,13 +64,20 @@ def export(ctx: click.Context, refs, every, tb_dir, csv_path, runs_dir) -> None:
     as_text = exporting.mixed_settings(chosen)
     for run in chosen:
         if getattr(run, "problem", None):  # a run the store cannot read (listed by --all): said, passed over
-            say(f"run {run.id}: not exported: {run.problem}")
+            say(f"run {visible(run.id)}: not exported: {visible(run.problem)}")
+            continue
+        try:
+            exporting.metric_name(run)  # its records readable, before anything is written
+        except ValueError as exc:
+            if not many:
+                raise UserError(visible(exc)) from None
+            say(f"run {visible(run.id)}: not exported: {visible(exc)}")
             continue
         done = []
         if tb_dir is not None:
             counts = exporting.write_tensorboard(run, tb_dir / names[run.id], as_text)
             epochs = max([counts.get(f"epoch/{t}", 0) for t in ("train_loss", "val_loss", "lr")])
-            done.append(f"{tb_dir / names[run.id]}/ ({_count(epochs, 'epoch')}, "
+            done.append(f"{visible(tb_dir / names[run.id])}/ ({_count(epochs, 'epoch')}, "
                         f"{_count(counts.get('step/train_loss', 0), 'step loss', 'step losses')}, "
                         f"{_count(counts.get('events', 0), 'live change')})")
         if csv_path is not None:
@@ -79,10 +89,10 @@ def export(ctx: click.Context, refs, every, tb_dir, csv_path, runs_dir) -> None:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 with open(target, "w", encoding="utf-8", newline="") as f:
                     rows = exporting.write_csv(run, f)
-                done.append(f"{target} ({_count(rows, 'row')})")
-        say(f"run {run.id} -> " + ", ".join(done))
+                done.append(f"{visible(target)} ({_count(rows, 'row')})")
+        say(f"run {visible(run.id)} -> " + ", ".join(done))
     if tb_dir is not None:
-        say(f"open it: tensorboard --logdir {tb_dir}")
+        say(f"open it: tensorboard --logdir {visible(shlex.quote(str(tb_dir)))}")
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:

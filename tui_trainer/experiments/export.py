@@ -36,22 +36,37 @@ EVENT_FILES = "events.out.tfevents.*"
 
 
 def records(path: Path) -> Iterator[dict[str, Any]]:
-    """Every record of run folder ``path``'s ``metrics.jsonl`` in order, one at a time; a line not
-    ended yet (being written) and damaged lines are left out."""
-    try:
-        f = open(path / "metrics.jsonl", "rb")
-    except FileNotFoundError:
+    """Every record of run folder ``path``'s ``metrics.jsonl`` in order, one at a time, as the run
+    store reads them: a regular file only (``ValueError`` with the reason otherwise), whole lines
+    only (one being written is left out), damaged lines and lines longer than any record passed
+    over, in bounded memory whatever the file holds."""
+    f = store._open_metrics(Path(path) / "metrics.jsonl")
+    if f is None:
         return
     with f:
-        for line in f:
-            if not line.endswith(b"\n"):
-                return
-            try:
-                record = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                continue
-            if isinstance(record, dict):
-                yield record
+        pending, skipping = b"", False
+        while chunk := f.read(store.READ_CHUNK):
+            data = pending + chunk if pending else chunk
+            start = 0
+            while (end := data.find(b"\n", start)) >= 0:
+                if skipping:
+                    skipping = False  # the end of an overlong line
+                else:
+                    record = _record(data[start:end])
+                    if record is not None:
+                        yield record
+                start = end + 1
+            pending = data[start:]
+            if skipping or len(pending) > store.MAX_RECORD_BYTES:
+                skipping, pending = True, b""
+
+
+def _record(line: bytes) -> dict[str, Any] | None:
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def number(value: Any) -> float | None:
