@@ -127,6 +127,9 @@ def test_another_interface_needs_host_and_warns(monkeypatch):
 
 def test_bad_options_fail_at_once_in_one_line(monkeypatch):
     error_line(invoke("serve", "--preset", "no-such-preset"), "--preset")
+    if HAVE_SERVE:
+        line = error_line(invoke("serve", "--host", "bad\x1b[2Jhost.invalid"), "--host bad\\x1b[2Jhost.invalid")
+        assert "\x1b" not in line
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

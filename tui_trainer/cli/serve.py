@@ -17,6 +17,7 @@ from pathlib import Path
 
 import click
 
+from ..engine.text import visible
 from .common import OneLineUsageErrors, UserError, friendly_errors
 from .group import _app_config, main
 
@@ -101,12 +102,12 @@ def serve(ctx: click.Context, host: str, port: int, **options) -> None:
         raise UserError(INSTALL_HINT) from None
     _check_port(host, port)
     server = _server_class(Server)(app_command(values), host=host, port=port, title="nn-tui")
-    shown = f"[{host}]" if ":" in host else host
+    shown = visible(f"[{host}]" if ":" in host else host)  # from the command line: data, never terminal control
     click.echo(f"nn-tui: serving the app on http://{shown}:{port} (Ctrl-C stops it)")
     if is_loopback(host):
         click.echo(f"from another machine: {tunnel_line(port)}, then open http://127.0.0.1:{port}")
     else:
-        click.echo(f"warning: listening on {host}: anyone who can reach port {port} drives the app "
+        click.echo(f"warning: listening on {shown}: anyone who can reach port {port} drives the app "
                    f"(and its files); {tunnel_line(port)} to the default --host 127.0.0.1 is safer", err=True)
     status = run_server(server)
     if status:
@@ -119,14 +120,14 @@ def _check_port(host: str, port: int) -> None:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
-        raise UserError(f"--host {host}: {exc.strerror or exc}") from None
+        raise UserError(f"--host {visible(host)}: {exc.strerror or exc}") from None
     family, kind, proto, _, address = infos[0]
     with socket.socket(family, kind, proto) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(address)
         except OSError as exc:
-            raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+            raise UserError(f"cannot listen on {visible(host)}:{port}: {exc.strerror or exc}") from None
 
 
 def _server_class(base):
