@@ -354,3 +354,37 @@ def test_compare_on_huge_finite_values_and_a_huge_width(runs_root, monkeypatch):
     result = invoke("runs", "compare", "a", "b")
     assert result.exit_code == 0, result.output
     assert max(map(len, result.output.splitlines())) <= 500
+
+
+# --- watch: a replaced folder ------------------------------------------------------------------
+
+
+def test_watch_reads_a_replaced_folder_from_the_start(runs_root):
+    from tui_trainer.tui.screens.watch import read_folder
+
+    folder = runs_root / "watched"
+    first = store.RunWriter(runs_root, default_config(), source="test", folder=folder)
+    for e in range(1, 6):
+        first.epoch(record(e, 5.0))
+    first.finish("finished")
+    seen = read_folder(folder, store.Metrics(), None)
+    assert len(seen.metrics.epochs) == 5 and not seen.metrics.restarted
+    run_id = seen.run.id
+    import shutil
+    shutil.rmtree(folder)  # another run in its place: fewer, other records
+    second = store.RunWriter(runs_root, default_config(), source="test", folder=folder)
+    second.meta["id"] = "second"
+    second.note()
+    for e in (1, 2):
+        second.epoch(record(e, 1.0))
+    again = read_folder(folder, seen.metrics, seen.ckpt_stamp, run_id)
+    assert again.metrics is not None and again.metrics.restarted
+    assert [r["epoch"] for r in again.metrics.epochs] == [1, 2]
+    assert [r["train_loss"] for r in again.metrics.epochs] == [1.0, 1.0]
+    # the same run's metrics file replaced under it (same id): its inode tells
+    m = store.read_metrics(folder)
+    os.replace(folder / "metrics.jsonl", folder / "old.jsonl")
+    (folder / "metrics.jsonl").write_text(json.dumps({"kind": "epoch", "epoch": 1, "train_loss": 9.0}) + "\n" * 400)
+    m2 = store.read_metrics(folder, m)
+    assert m2.restarted and [r["train_loss"] for r in m2.epochs] == [9.0]
+    second.finish("finished")

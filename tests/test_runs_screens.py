@@ -175,12 +175,15 @@ def test_a_run_without_a_usable_checkpoint_is_one_notification(store):
         app = NNTuiApp(small_config())
         async with app.run_test(size=(80, 24)) as pilot:
             screen = await open_runs(pilot, app)
-            assert sorted(str(r.name) for r in screen.runs) == ["5", "damaged"]
-            await pilot.press("space", "down", "space", "w")  # the odd one compared and followed
+            assert [r.name for r in screen.runs if r.problem is None] == ["damaged"]
+            unreadable = sorted(r.path.name for r in screen.runs if r.status == "unreadable")
+            assert unreadable == sorted(["bad-json", odd.path.name])  # listed, with the file and why
+            await pilot.press("space", "down", "space", "w")  # an unreadable one compared and followed
             await wait_for(pilot, lambda: isinstance(app.screen, WatchScreen))
             await pilot.pause(0.6)
             await pilot.press("escape")
             await wait_for(pilot, lambda: app.screen is screen)
+            await pilot.press("up", "up")  # back to the top: the unreadable runs are listed last
             await cursor_to(pilot, screen, "damaged")
             await pilot.press("enter")
             await wait_for(pilot, lambda: "model.npz" in "\n".join(app.notes_shown))

@@ -24,6 +24,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from ...engine.text import visible
 from ...experiments.files import about
 from ...engine import optimizers
 from ...experiments.runs import (Metrics, Run, differing, final_settings, list_runs, metric_text, overview,
@@ -66,7 +67,7 @@ def setting_text(key: str, settings: dict[str, Any]) -> str:
         name, hparam = key.split(".", 1)
         if settings.get("optimizer") == name and name in optimizers.OPTIMIZERS:
             value = optimizers.defaults(name).get(hparam)
-    return short(value) if number(value) is not None else ("-" if value is None else str(value))
+    return short(value) if number(value) is not None else ("-" if value is None else visible(value))
 
 
 def run_cells(run: Run, row: dict[str, Any], selected: bool, color: RGB | None) -> tuple[Any, ...]:
@@ -75,11 +76,12 @@ def run_cells(run: Run, row: dict[str, Any], selected: bool, color: RGB | None) 
     settings = as_dict(run.settings)
     mark = Text("●", style=f"bold {rgb(color)}") if selected and color else Text("●" if selected else " ")
     epochs = row.get("epochs")
-    return (
-        mark, str(run.name or run.id), Text(run.status, style=STATUS_STYLE.get(run.status, "")),
-        str(settings.get("dataset", "-")), str(row.get("optimizer") or "-"), short(row.get("lr")),
+    return (  # every text from the run's files shown as ``visible`` makes it: data, never terminal control
+        mark, visible(run.name or run.id), Text(run.status, style=STATUS_STYLE.get(run.status, "")),
+        visible(settings.get("dataset", "-")), visible(row.get("optimizer") or "-"), short(row.get("lr")),
         str(epochs) if isinstance(epochs, int) else short(epochs), short(row.get("val_loss")), metric_text(row),
-        short(row.get("train_loss")), network_text(settings), when(run.meta.get("started")), str(run.id),
+        short(row.get("train_loss")), visible(network_text(settings)), when(run.meta.get("started")),
+        visible(run.id),
     )
 
 
@@ -218,7 +220,7 @@ class RunsScreen(LeavesSafely, AtAppSize, Guarded, Screen):
             return
         if message.runs is None:  # say so, keep what was shown
             self.query_one("#runs-title", Static).update(
-                Text(f"Runs in {self.root}: cannot read ({message.error})", style="red"))
+                Text(f"Runs in {visible(self.root)}: cannot read ({visible(message.error)})", style="red"))
             return
         self.metrics.update(message.metrics)
         self.show_runs(message.runs)  # a run shown unread asks for another read
@@ -256,7 +258,7 @@ class RunsScreen(LeavesSafely, AtAppSize, Guarded, Screen):
         running = sum(r.status == "running" for r in runs)
         title = Text(no_wrap=True, overflow="ellipsis")
         title.append("Runs", style="bold")
-        title.append(f" in {self.root}: {len(runs)}" + (f", {running} running" if running else ""))
+        title.append(f" in {visible(self.root)}: {len(runs)}" + (f", {running} running" if running else ""))
         if self.selected:
             title.append(f" · {len(self.selected)} marked")
         self.query_one("#runs-title", Static).update(title)
@@ -290,7 +292,7 @@ class RunsScreen(LeavesSafely, AtAppSize, Guarded, Screen):
             x, y = metrics.val.arrays()
             if not len(x):
                 x, y = metrics.train.arrays()
-            label = str(run.name or run.id)
+            label = visible(run.name or run.id)
             series.append(Curve(x, y, self.color_of(run.path) or CYAN, name=label))
         y_label = "val loss" if all(len(self._read(r).val.arrays()[0]) for r in shown) else "loss"
         self.query_one(MultiPlot).update_plot(series, PlotOptions(x_label="epoch", y_label=y_label, x_integer=True))
@@ -298,6 +300,11 @@ class RunsScreen(LeavesSafely, AtAppSize, Guarded, Screen):
 
     def diff_text(self, chosen: list[Run]) -> Text:
         text = Text()
+        current = self.current
+        if len(chosen) < 2 and current is not None and current.problem is not None:  # why it cannot be shown
+            text.append("Unreadable\n", style="bold red")
+            text.append(visible(current.problem))
+            return text
         if len(chosen) < 2:
             text.append("Mark two runs or more (space) to see the settings that differ.", style="dim")
             return text
@@ -317,7 +324,7 @@ class RunsScreen(LeavesSafely, AtAppSize, Guarded, Screen):
             text.append("->", style="yellow")
             text.append(" b: changed live\n", style="dim")
         for k in keys:
-            text.append(f"{k}\n", style="bold")
+            text.append(f"{visible(k)}\n", style="bold")
             for run, (start, final) in zip(chosen, texts):
                 color = self.color_of(run.path) or GREY
                 began, ended = start[k], final[k]
@@ -372,22 +379,25 @@ class RunsScreen(LeavesSafely, AtAppSize, Guarded, Screen):
         try:
             file = run.path / "model.npz"
             if not file.is_file():
-                self.notify(f"Run {run.id} has no checkpoint ({file}) to continue from", severity="warning",
-                            timeout=6)
+                self.notify(f"Run {visible(run.id)} has no checkpoint ({visible(file)}) to continue from",
+                            severity="warning", timeout=6, markup=False)
                 return
             try:
                 loaded = await asyncio.to_thread(read_experiment, file)  # off the event loop
             except Exception as exc:  # noqa: BLE001 - a file that cannot be used is a message, the app goes on
-                self.notify(f"Could not continue {about(file, exc)}", severity="error", timeout=8)
+                self.notify(f"Could not continue {visible(about(file, exc))}", severity="error", timeout=8,
+                            markup=False)
                 return
             if self.training.session.trained and not await self.app.push_screen_wait(
-                ConfirmDialog(f"Replace the current training with run {run.id}?", yes="Continue it", no="Cancel")
+                ConfirmDialog(f"Replace the current training with run {visible(run.id)}?", yes="Continue it",
+                              no="Cancel")
             ):
                 return
             if not self.shown:
                 return
             await self.training.use(loaded)
-            self.notify(f"Loaded run {run.id}: space trains on from it, recorded as a new run", timeout=5)
+            self.notify(f"Loaded run {visible(run.id)}: space trains on from it, recorded as a new run", timeout=5,
+                        markup=False)
             if self.start_leaving():
                 self.dismiss_when_on_top()
         finally:

@@ -25,6 +25,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
 from ...engine.numbers import figure
+from ...engine.text import visible
 from ...experiments.runs import Metrics, Run, read_metrics, read_run
 from ..guard import Guarded
 from ..screen_size import AtAppSize
@@ -38,7 +39,8 @@ from .leaving import LeavesSafely
 POLL_SECONDS = 0.5
 """How often the run's files are read again (a few small reads)."""
 
-STATUS_STYLE = {"running": "bold green", "finished": "bold cyan", "diverged": "bold red", "interrupted": "bold yellow"}
+STATUS_STYLE = {"running": "bold green", "finished": "bold cyan", "diverged": "bold red", "interrupted": "bold yellow",
+                "unreadable": "bold red"}
 
 
 def as_dict(value: Any) -> dict[str, Any]:
@@ -87,9 +89,16 @@ class FolderRead:
     """The checkpoint file's (mtime, size) as seen now."""
 
 
-def read_folder(path: Path, metrics: Metrics, ckpt_stamp: tuple[int, int] | None) -> FolderRead:
+READ_BYTES = 16 * 2**20
+"""Most bytes of ``metrics.jsonl`` one look reads (a long run's records come in over a few looks)."""
+
+
+def read_folder(path: Path, metrics: Metrics, ckpt_stamp: tuple[int, int] | None,
+                run_id: str | None = None) -> FolderRead:
     """Read what changed in run folder ``path`` since ``metrics`` and ``ckpt_stamp`` (on a worker
-    thread: ``metrics`` is copied before reading on, so the screen's own is never changed)."""
+    thread: ``metrics`` is copied before reading on, so the screen's own is never changed). A
+    folder replaced by another run's (another id than ``run_id``, or another ``metrics.jsonl``)
+    is read from the start: the new ``metrics`` says ``restarted``."""
     from ...engine.checkpoint import load_checkpoint
 
     found = FolderRead(ckpt_stamp=ckpt_stamp)
@@ -97,9 +106,14 @@ def read_folder(path: Path, metrics: Metrics, ckpt_stamp: tuple[int, int] | None
         found.run = read_run(path)
     except ValueError as exc:
         found.problem = str(exc)
+    if found.run is not None and run_id is not None and found.run.id != run_id:
+        metrics, ckpt_stamp = Metrics(restarted=True), None  # another run in the same folder
+        found.ckpt_stamp = None
     try:
-        if (path / "metrics.jsonl").stat().st_size > metrics.offset:
-            found.metrics = read_metrics(path, copy.deepcopy(metrics))
+        before = metrics.offset, metrics.identity, metrics.restarted
+        after = read_metrics(path, copy.deepcopy(metrics), max_bytes=READ_BYTES)
+        if (after.offset, after.identity, after.restarted) != before or after.restarted:
+            found.metrics = after
     except (OSError, ValueError):
         pass
     try:
@@ -163,6 +177,8 @@ class WatchScreen(LeavesSafely, AtAppSize, Guarded, Screen):
         """Whether a worker reads the folder now."""
         self._plotted_offset = -1
         self._log = False
+        self.replaced = 0
+        """Times the run's folder was found replaced (another run, or another metrics file)."""
 
     # -- composition -----------------------------------------------------------------------
 
@@ -209,12 +225,12 @@ class WatchScreen(LeavesSafely, AtAppSize, Guarded, Screen):
         if not self.shown or self._reading:
             return
         self._reading = True
-        self._read(self.metrics, self._ckpt_stamp)
+        self._read(self.metrics, self._ckpt_stamp, self.run.id if self.run is not None else None)
 
     @work(thread=True, group="watch-read", exit_on_error=False)
-    def _read(self, metrics: Metrics, ckpt_stamp: tuple[int, int] | None) -> None:
+    def _read(self, metrics: Metrics, ckpt_stamp: tuple[int, int] | None, run_id: str | None) -> None:
         try:
-            found = read_folder(self.path, metrics, ckpt_stamp)
+            found = read_folder(self.path, metrics, ckpt_stamp, run_id)
         except Exception as exc:  # noqa: BLE001 - shown as the run's problem; the next look tries again
             found = FolderRead(problem=str(exc) or type(exc).__name__, ckpt_stamp=ckpt_stamp)
         self.post_message(self.Read(found))
@@ -229,6 +245,12 @@ class WatchScreen(LeavesSafely, AtAppSize, Guarded, Screen):
         self._ckpt_stamp = found.ckpt_stamp
         if found.metrics is not None:
             self.metrics = found.metrics
+            if found.metrics.restarted:  # the folder now holds another run, or other records: start over
+                found.metrics.restarted = False
+                self._plotted_offset = -1
+                self.replaced += 1
+                self.notify("The run's folder was replaced: its records are read again from the start",
+                            severity="warning", timeout=6, markup=False)
         if found.params is not None:
             self.params = found.params
             self.checkpoint_loads += 1
@@ -243,22 +265,23 @@ class WatchScreen(LeavesSafely, AtAppSize, Guarded, Screen):
     def header_parts(self) -> list[Part]:
         run = self.run
         settings = as_dict(run.settings) if run is not None else {}
-        parts = [Part(str(run.id) if run is not None else self.path.name, style="bold")]
+        parts = [Part(visible(run.id) if run is not None else visible(self.path.name), style="bold")]
         if run is not None and run.name:
-            parts.append(Part(str(run.name), drop=1))
+            parts.append(Part(visible(run.name), drop=1))
         dataset = settings.get("dataset")
         if dataset is not None:
-            parts.append(Part(str(dataset), drop=3))
+            parts.append(Part(visible(dataset), drop=3))
         if settings:
-            parts.append(Part(network_text(settings), drop=2))
+            parts.append(Part(visible(network_text(settings)), drop=2))
             lr = short(settings.get("lr"))
-            parts.append(Part(f"{settings.get('optimizer', '?')} lr {lr}", str(settings.get("optimizer", "?")), drop=4))
+            optimizer = visible(settings.get("optimizer", "?"))
+            parts.append(Part(f"{optimizer} lr {lr}", optimizer, drop=4))
         return parts
 
     def state_text(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         if self.problem is not None and self.run is None:
-            text.append(self.problem, style="bold red")
+            text.append(visible(self.problem), style="bold red")
             return text
         status = self.status
         text.append(status, style=STATUS_STYLE.get(status, "bold"))

@@ -1,0 +1,126 @@
+"""Text from outside never drives the terminal: run names, ids and settings from the run store,
+CSV headers and file names, reach every output (the CLI through CliRunner, the app through Pilot
+reading the screen) as visible escapes, one sanitizer for all (``engine.text.visible``)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import wait_for
+from tests.test_cli import invoke
+from tui_trainer.engine.text import visible
+from tui_trainer.experiments import runs as store
+from tui_trainer.experiments.session import default_config
+
+HOSTILE = {
+    "osc-title": "\x1b]0;pwned\x07",
+    "osc52-clipboard": "\x1b]52;c;aGVsbG8=\x07",
+    "csi-clear": "\x1b[2J\x1b[H",
+    "c1-csi": "\x9b31mred",
+    "bidi": "abc\u202egnp.exe",
+    "newline-row": "ok\nforged  finished  xor",
+    "carriage-return": "tab\there\rover",
+    "del-nul": "a\x7fb\x00c",
+    "line-separator": "a\u2028b",
+}
+RAW = ("\x1b", "\x07", "\x9b", "\u202e", "\r", "\x00", "\x7f", "\u2028")
+
+
+def clean(text: str) -> None:
+    """No control character, C1, bidi control or separator reached the output raw."""
+    for char in RAW:
+        assert char not in text, (char, text)
+
+
+@pytest.fixture(autouse=True)
+def runs_root(tmp_path, monkeypatch) -> Path:
+    root = tmp_path / "runs"
+    monkeypatch.setenv("NN_TUI_RUNS", str(root))
+    monkeypatch.setenv("COLUMNS", "200")
+    return root
+
+
+def hostile_run(root: Path, text: str, lr: float) -> store.RunWriter:
+    writer = store.RunWriter(root, default_config(), source="test", name="x")
+    writer.finish("finished", {"epochs": 1, "train_loss": 0.5, "val_loss": 0.5, "seconds": 1.0})
+    meta = json.loads((writer.path / "run.json").read_text())
+    meta["id"] = "id" + text
+    meta["name"] = "name" + text
+    meta["settings"].update({"dataset": "data" + text, "optimizer": "opt" + text, "lr": lr,
+                             "hidden": ["h" + text], "key" + text: "value" + text})
+    (writer.path / "run.json").write_text(json.dumps(meta))
+    return writer
+
+
+def test_visible_escapes_every_control_character():
+    assert visible("plain text, accents é and ∑ stay") == "plain text, accents é and ∑ stay"
+    assert visible("\x1b]0;t\x07") == "\\x1b]0;t\\x07"
+    assert visible("a\nb\tc\rd") == "a\\nb\\tc\\rd"
+    assert visible("\x9b\u202e\u2028\ufeff") == "\\x9b\\u202e\\u2028\\ufeff"
+    for text in HOSTILE.values():
+        out = visible(text)
+        clean(out)
+        assert "\n" not in out and out.isprintable()
+
+
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_the_runs_commands_show_hostile_text_as_escapes(runs_root, case):
+    text = HOSTILE[case]
+    a = hostile_run(runs_root, text, 0.1)
+    b = hostile_run(runs_root, text, 0.2)
+    listing = invoke("runs")
+    assert listing.exit_code == 0, listing.output
+    clean(listing.output)
+    assert len(listing.output.splitlines()) == 3  # a header and two rows: no forged one
+    assert visible("name" + text)[:10] in listing.output
+    compared = invoke("runs", "compare", a.path, b.path)
+    assert compared.exit_code == 0, compared.output
+    clean(compared.output)
+    named = invoke("runs", "name", a.path, "fine")
+    assert named.exit_code == 0 and len(named.output.splitlines()) == 1
+    clean(named.output)
+    refused = invoke("runs", "name", a.path, "new" + text)
+    clean(refused.output)
+    assert refused.exit_code != 0 or text.isprintable()
+    removed = invoke("runs", "rm", a.path)
+    assert removed.exit_code == 0 and len(removed.output.splitlines()) == 1
+    clean(removed.output)
+    missing = invoke("runs", "rm", "gone" + text)
+    assert missing.exit_code != 0
+    clean(missing.output)
+
+
+def test_the_runs_screen_and_the_watch_view_show_escapes(runs_root):
+    from tests.test_app import screen_lines, settings_ready, small_config
+    from tui_trainer.tui.app import NNTuiApp
+    from tui_trainer.tui.screens.runs_screen import RunsScreen
+    from tui_trainer.tui.screens.watch import WatchScreen
+
+    texts = list(HOSTILE.values())
+    for i, text in enumerate(texts[:4]):
+        hostile_run(runs_root, text, 0.1 * (i + 1))
+
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            await pilot.press("h")
+            await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
+            screen = app.screen
+            await wait_for(pilot, lambda: len(screen.runs) == 4)
+            await pilot.press("space", "down", "space")
+            await pilot.pause()
+            shown = "\n".join(line.text for line in screen_lines(app))
+            clean(shown)
+            assert "\\x1b" in shown
+            await pilot.press("w")
+            await wait_for(pilot, lambda: isinstance(app.screen, WatchScreen) and app.screen.run is not None)
+            await pilot.pause()
+            shown = "\n".join(line.text for line in screen_lines(app))
+            clean(shown)
+            assert "\\x1b" in shown or "\\x9b" in shown
+    asyncio.run(scenario())
