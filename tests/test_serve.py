@@ -47,10 +47,29 @@ def start_serve(*args: str) -> tuple[subprocess.Popen, int]:
     return listening(*spawn_serve(*args))
 
 
+STARTED: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_server_left():
+    """A server a failed test left running is ended (its apps with it) before the next test."""
+    yield
+    while STARTED:
+        process = STARTED.pop()
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)  # its apps told to quit, then it ends
+            try:
+                process.communicate(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()
+
+
 def spawn_serve(*args: str) -> tuple[subprocess.Popen, int]:
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "tui_trainer", "serve", "--port", str(port), *args],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    STARTED.append(process)
     return process, port
 
 
