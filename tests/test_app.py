@@ -13,6 +13,7 @@ from tui_trainer.experiments.session import default_config
 from tui_trainer.tui.app import NNTuiApp
 from tui_trainer.tui.screens.dialogs import ConfirmDialog, PathDialog
 from tui_trainer.tui.screens.help import HelpScreen
+from tui_trainer.tui.screens.main import MainScreen
 from tui_trainer.tui.widgets.config_pane import ConfigPane
 from tui_trainer.tui.widgets.layer_view import LayerView
 from tui_trainer.tui.widgets.loss_plot import LossPlot
@@ -124,7 +125,7 @@ def test_reset_goes_back_to_the_seeds_weights_and_clears_history():
             question = str(app.screen.query_one(".dialog-question").render())
             assert "new weights" not in question and "seed 0" in question
             await pilot.press("y")
-            await wait_for(pilot, lambda: app.screen.session.trainer.step_count == 0)
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.session.trainer.step_count == 0)
             session = app.screen.session
             assert all(np.array_equal(p, q) for p, q in zip(session.net.params, before))  # same seed
             # ... and the words say so: the same start again, and how to get other weights
@@ -268,7 +269,7 @@ def test_changing_the_architecture_after_training_asks_first():
             await pilot.press("enter")
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
             await pilot.press("y")
-            await wait_for(pilot, lambda: app.screen.session.net.layer_sizes[1] == 8)
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.session.net.layer_sizes[1] == 8)
             assert app.screen.session.trainer.step_count == 0
             await pilot.press("q")
 
@@ -300,13 +301,15 @@ def test_save_and_load_round_trip(tmp_path):
             await pilot.press("escape")
             await wait_for(pilot, lambda: not isinstance(app.screen, (ConfirmDialog, PathDialog)))
             losses = session.losses.arrays()
-            await pilot.press("r", "y")
-            await wait_for(pilot, lambda: app.screen.session.trainer.step_count == 0)
+            await pilot.press("r")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))  # else "y" reaches the main screen
+            await pilot.press("y")
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.session.trainer.step_count == 0)
             await pilot.press("ctrl+o")
             await wait_for(pilot, lambda: isinstance(app.screen, PathDialog) and bool(app.screen.query("Input")))
             app.screen.query_one("Input").value = str(path)
             await pilot.press("enter")
-            await wait_for(pilot, lambda: app.screen.session.trainer.step_count == 2)
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.session.trainer.step_count == 2)
             loaded = app.screen.session
             assert all(np.array_equal(p, q) for p, q in zip(loaded.net.params, trained))
             # the history comes back: the plot and the status show what they showed

@@ -9,6 +9,7 @@ from tui_trainer.experiments.config import ExperimentConfig, with_overrides
 from tui_trainer.experiments.experiment import Experiment
 from tui_trainer.experiments.session import default_config
 from tui_trainer.tui.app import NNTuiApp
+from tui_trainer.tui.screens.main import MainScreen
 
 ROWS = "a,b,label\n" + "".join(f"{i % 7},{(i * 3) % 5},{'yes' if i % 2 else 'no'}\n" for i in range(40))
 
@@ -41,7 +42,7 @@ def test_a_model_trained_on_a_csv_asks_for_the_data_file_and_loads_with_it(tmp_p
             await wait_for(pilot, lambda: "trained on a data file" in str(app.screen.query_one(".dialog-question").render()))
             assert app.screen.query_one("#path").value == str(data)  # the file it was trained on, to confirm
             await pilot.press("enter")
-            await wait_for(pilot, lambda: app.screen.session.trainer.epoch == 2)
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.session.trainer.epoch == 2)
             assert app.screen.session.config.data.path == str(data)
             await pilot.press("q")
 

@@ -124,3 +124,48 @@ def test_the_runs_screen_and_the_watch_view_show_escapes(runs_root):
             clean(shown)
             assert "\\x1b" in shown or "\\x9b" in shown
     asyncio.run(scenario())
+
+
+def test_the_data_view_of_a_wide_hostile_csv_answers_and_shows_escapes(tmp_path):
+    """10,000 columns with hostile headers and labels: described on a thread, a bounded part shown."""
+    from tests.test_app import screen_lines, settings_ready
+    from tests.test_inside_screens import SCREENS, plain
+    from tui_trainer.experiments.config import ExperimentConfig, with_overrides
+    from tui_trainer.tui.app import NNTuiApp
+    from tui_trainer.tui.screens import inside_data
+
+    columns = 10_000
+    header = ["f\x1b]0;title\x07" if j == 0 else f"c{j}\u202e" for j in range(columns)] + ["label"]
+    rows = [",".join([str((i * 7 + j) % 5) for j in range(columns)] + [("\x1b[31mred", "blue")[i % 2]])
+            for i in range(12)]
+    data = tmp_path / "wide\x1b[2J.csv"
+    data.write_text(",".join(header) + "\n" + "\n".join(rows) + "\n")
+    cfg = with_overrides(ExperimentConfig(), path=str(data), hidden=[2], epochs=1, val_split=0.25)
+    threads = []
+    real = inside_data.DataScreen.content
+
+    def recording(self, experiment=None):
+        import threading
+        threads.append(threading.current_thread() is threading.main_thread())
+        return real(self, experiment)
+
+    async def scenario():
+        app = NNTuiApp(cfg)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            await pilot.press("t")
+            await wait_for(pilot, lambda: isinstance(app.screen, SCREENS["t"]))
+            await wait_for(pilot, lambda: "more (the first" in plain(app, "#data-body"))
+            text = plain(app, "#data-body")
+            clean(text)
+            assert "f\\x1b]0;" in text and "\\u202e" in text and "\\x1b[31mred" in text
+            assert len(text.splitlines()) < inside_data.MAX_STAT_ROWS + 40
+            assert "9,900 more" in text
+            clean("\n".join(line.text for line in screen_lines(app)))
+            await pilot.press("q")
+
+    import pytest as _pytest
+    with _pytest.MonkeyPatch.context() as mp:
+        mp.setattr(inside_data.DataScreen, "content", recording)
+        asyncio.run(scenario())
+    assert threads == [False]  # described off the event loop's thread

@@ -10,10 +10,15 @@ import sys
 
 import click
 
+from ..engine.text import visible_lines
 from ..experiments.limits import MAX_BATCH_SIZE
 
 class UserError(click.ClickException):
-    """A problem with what the user gave us, shown as one ``Error: ...`` message."""
+    """A problem with what the user gave us, shown as one ``Error: ...`` message; whatever in it
+    came from outside (a file name, a header, a value) shown as visible escapes, never control."""
+
+    def format_message(self) -> str:
+        return visible_lines(self.message)
 
 
 def friendly_errors(fn):
@@ -66,13 +71,15 @@ def one_problem_one_line(message: str) -> str:
 
 
 class OneLineUsageErrors(click.Command):
-    """A command whose bad options are reported as one ``Error: ...`` line, without the usage text."""
+    """A command whose bad options are reported as one ``Error: ...`` line, without the usage text
+    (an option's value echoed in it as visible escapes, never terminal control)."""
 
     def parse_args(self, ctx, args):
         try:
             return super().parse_args(ctx, args)
         except click.UsageError as exc:
             exc.ctx = None  # UsageError.show() prints the usage and a hint only when it has a context
+            exc.message = visible_lines(exc.message)
             raise
 
 

@@ -361,11 +361,11 @@ def _run_with_progress(session, show: bool) -> None:
 def _print_report(report: dict, out_dir) -> None:
     width = max(len(k) for k in report)
     for key, value in report.items():
-        shown = f"{value:.6g}" if isinstance(value, float) else value
+        shown = f"{value:.6g}" if isinstance(value, float) else visible(value)  # a CSV's name, its labels
         click.echo(f"{key:<{width}}  {shown}")
     if out_dir is not None:
         note = " (a diverged run, as --keep-diverged asked)" if report["diverged"] else ""
         note = note or (" (interrupted: the progress so far)" if report["interrupted"] else "")
-        click.echo(f"wrote {out_dir}/config.toml, model.npz and metrics.csv{note}")
+        click.echo(f"wrote {visible(out_dir)}/config.toml, model.npz and metrics.csv{note}")
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .numbers import byte_size
+from .text import visible
 
 PROBLEMS = ("binary", "multiclass", "regression")
 
@@ -374,7 +375,9 @@ def load_csv(path, *, target: str | None = None, name: str | None = None) -> Dat
         _check_header(path, header_line, header)
         target = header[-1] if target is None else target
         if target not in header:
-            raise DataError(f"{path}: no target column {_show(target)}; columns are: {', '.join(header)}")
+            raise DataError(f"{path}: no target column {_show(target)}; columns are: "
+                            f"{', '.join(visible(h, 40) for h in header[:50])}"
+                            + (f", ... ({len(header):,} in all)" if len(header) > 50 else ""))
         t = header.index(target)
         features = [i for i in range(len(header)) if i != t]
 
@@ -395,12 +398,12 @@ def load_csv(path, *, target: str | None = None, name: str | None = None) -> Dat
 
     labels, problem, class_names = y.result()
     return Dataset(
-        name=name or path.stem,
+        name=name or visible(path.stem),  # shown everywhere (train's output, the app's titles): never control
         X=np.frombuffer(X, dtype=np.float64).reshape(n_rows, len(features)),
         y=labels,
         problem=problem,
         feature_names=[header[i] for i in features],
         target_name=target,
         class_names=class_names,
-        description=f"{n_rows} rows from {path.name}",
+        description=f"{n_rows} rows from {visible(path.name)}",
     )

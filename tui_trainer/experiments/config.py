@@ -28,6 +28,7 @@ from typing import Any, Literal
 import tomli_w
 
 from .limits import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_HIDDEN_LAYERS, MAX_HIDDEN_WIDTH, MAX_SEED
+from ..engine.text import visible
 from ..engine import optimizers
 from ..engine.activations import ACTIVATIONS
 from ..engine.atomic import write_atomic
@@ -115,7 +116,7 @@ class Problem:
         where = f"[{self.section}]" if self.section else ""
         if self.key is not None:
             where = f"{where} {self.key} = {_show(self.value)}".lstrip()
-        return f"{where}: {self.message}"
+        return visible(f"{where}: {self.message}")  # a section or key name from the file: never terminal control
 
 
 class ConfigError(ValueError):
