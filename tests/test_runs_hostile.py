@@ -388,3 +388,31 @@ def test_watch_reads_a_replaced_folder_from_the_start(runs_root):
     m2 = store.read_metrics(folder, m)
     assert m2.restarted and [r["train_loss"] for r in m2.epochs] == [9.0]
     second.finish("finished")
+
+
+def test_compare_samples_a_long_metrics_file(runs_root, monkeypatch):
+    """Over ``SAMPLE_ABOVE`` bytes the curves come from a sample of the file: a bounded number of
+    records parsed, every live change found, the last epoch exact."""
+    monkeypatch.setattr(store, "SAMPLE_ABOVE", 64 * 1024)
+    monkeypatch.setattr(store, "SAMPLES", 32)
+    monkeypatch.setattr(store, "TAIL_BYTES", 4096)
+    long = store.RunWriter(runs_root, default_config(), source="test", name="long")
+    for e in range(1, 4001):
+        long.epoch(record(e))
+        if e == 2500:
+            long.event(e * 10, "lr", value=0.5)
+    long.finish("interrupted")
+    short = finished_run(runs_root, "short")
+    assert (long.path / "metrics.jsonl").stat().st_size > 10 * store.SAMPLE_ABOVE
+    parsed = []
+    real_line = store._line
+    monkeypatch.setattr(store, "_line", lambda m, line: (parsed.append(line), real_line(m, line)))
+    metrics = store.read_curves(long.path)
+    assert metrics.sampled and metrics.last["epoch"] == 4000 and metrics.live == {"lr": 0.5}
+    assert len(parsed) <= 32 * store.SAMPLE_LINES + 4096 // 100 + 2
+    x, _ = metrics.train.arrays()
+    assert list(x) == sorted(x) and x[-1] == 4000
+    result = invoke("runs", "compare", "long", "short")
+    assert result.exit_code == 0, result.output
+    assert "long: drawn from a sample of the records" in result.output
+    assert "lr" in result.output and "-> 0.5" in result.output

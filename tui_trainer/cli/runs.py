@@ -333,7 +333,10 @@ def compare(ctx: click.Context, refs, metric, no_plot, as_json, runs_dir) -> Non
     for run in chosen:
         if run.problem is not None:
             raise UserError(visible(run.problem))
-    metrics = [store.read_metrics(r.path) for r in chosen]
+    try:
+        metrics = [store.read_curves(r.path) for r in chosen]  # a long file sampled: quick, bounded
+    except ValueError as exc:
+        raise UserError(visible(str(exc))) from None
     rows = [store.overview(r, m) for r, m in zip(chosen, metrics)]
     starts = [r.settings for r in chosen]
     ends = [store.final_settings(r, m) for r, m in zip(chosen, metrics)]  # after the changes made live
@@ -385,6 +388,10 @@ def compare(ctx: click.Context, refs, metric, no_plot, as_json, runs_dir) -> Non
     colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     click.echo(_plot([(lab, x, y) for lab, (_, x, y) in zip(labels, curves)], title, width, plot_height, colour))
     click.echo(_legend(labels, width, colour))
+    sampled = [label for label, m in zip(labels, metrics) if m.sampled]
+    if sampled:
+        click.echo(f"    {', '.join(sampled)}: drawn from a sample of the records "
+                   f"(metrics.jsonl over {store.SAMPLE_ABOVE // 2**20} MiB)")
 
 
 SYMBOLS = ("⠒", "•", "x", "+", "o", "*", "#", "@")

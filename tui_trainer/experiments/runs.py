@@ -621,6 +621,8 @@ class Metrics:
     """Read again from the start: the file was replaced since the last read."""
     complete: bool = False
     """Whether the last read reached the end of the file."""
+    sampled: bool = False
+    """Read by sampling a long file (``read_curves``): the curves hold some of its records."""
 
     @property
     def last(self) -> dict[str, Any] | None:
@@ -710,6 +712,77 @@ def _line(metrics: Metrics, line: bytes) -> None:
         return  # a damaged line is passed over, the rest still counts
     if isinstance(record, dict):
         _take(metrics, record)
+
+
+SAMPLE_ABOVE = 64 * 2**20
+"""A ``metrics.jsonl`` larger than this is sampled for its curves (``read_curves``), not parsed whole."""
+SAMPLES = 4096
+"""Places of a long ``metrics.jsonl`` read for its curves."""
+SAMPLE_LINES = 8
+"""Records parsed at each place."""
+
+
+def read_curves(path: Path) -> Metrics:
+    """A run's records for its curves, quick however long the file: ``read_metrics`` up to
+    ``SAMPLE_ABOVE`` bytes; a longer file is sampled: ``SAMPLE_LINES`` records at each of
+    ``SAMPLES`` evenly spaced places (in order, so each curve keeps its shape, every point a
+    recorded value), every live change event (found by a byte search), and the last records
+    whole (``tail_metrics``). ``sampled`` says so; ``offset`` is the end, so ``read_metrics`` goes on."""
+    file = Path(path) / "metrics.jsonl"
+    f = _open_metrics(file)
+    if f is None:
+        return Metrics(complete=True)
+    with f:
+        size = os.fstat(f.fileno()).st_size
+        if size <= SAMPLE_ABOVE:
+            f.close()
+            return read_metrics(path)
+        metrics = Metrics(sampled=True, identity=(os.fstat(f.fileno()).st_dev, os.fstat(f.fileno()).st_ino))
+        events: list[bytes] = []
+        position = 0
+        while position < size:  # the live changes, wherever they are: a byte search, no parsing
+            f.seek(position)
+            chunk = f.read(READ_CHUNK + 4096)
+            if not chunk:
+                break
+            at = chunk.find(b'"kind": "event"')
+            while 0 <= at < READ_CHUNK:
+                start, end = chunk.rfind(b"\n", 0, at) + 1, chunk.find(b"\n", at)
+                if end > 0:
+                    events.append(chunk[start:end])
+                at = chunk.find(b'"kind": "event"', at + 1)
+            position += READ_CHUNK
+        tail_start = max(0, size - TAIL_BYTES)
+        step = tail_start / SAMPLES
+        for i in range(SAMPLES):
+            at = int(i * step)
+            f.seek(at)
+            chunk = f.read(max(0, min(64 * 1024, tail_start - at)))  # never into the tail, read below
+            lines = chunk.split(b"\n")[1 if i else 0:-1][:SAMPLE_LINES]
+            for line in lines:
+                if b'"kind": "event"' not in line:
+                    _line(metrics, line)
+        for line in events:
+            _line(metrics, line)
+        f.seek(tail_start)
+        tail = f.read(TAIL_BYTES).split(b"\n")[1:-1]
+        for line in tail:
+            if b'"kind": "event"' not in line:
+                _line(metrics, line)
+        metrics.offset = _last_line_end(f, size)
+        last = metrics.last
+        total = last.get("total_seconds") if last else None
+        metrics.seconds = float(total) if isinstance(total, (int, float)) and not isinstance(total, bool) \
+            and math.isfinite(total) else math.nan
+        metrics.complete = True
+    return metrics
+
+
+def _last_line_end(f, size: int) -> int:
+    """The offset just past the last newline of the open file of ``size`` bytes."""
+    f.seek(max(0, size - MAX_RECORD_BYTES))
+    data = f.read(MAX_RECORD_BYTES)
+    return max(0, size - MAX_RECORD_BYTES) + data.rfind(b"\n") + 1
 
 
 def tail_metrics(path: Path) -> Metrics:

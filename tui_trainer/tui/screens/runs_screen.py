@@ -28,6 +28,7 @@ from ...engine.text import visible
 from ...experiments.files import about
 from ...engine import optimizers
 from ...experiments.runs import (Metrics, Run, differing, final_settings, list_runs, metric_text, overview,
+                                 read_curves,
                                  read_metrics, runs_dir)
 from ..guard import Guarded
 from ..screen_size import AtAppSize
@@ -209,7 +210,8 @@ class RunsScreen(LeavesSafely, AtAppSize, Guarded, Screen):
             needed = run.path in wanted or not as_dict(run.summary)
             if needed and (before is None or run.status == "running" or before.offset == 0):
                 try:
-                    read[run.path] = read_metrics(run.path, copy.deepcopy(before))
+                    read[run.path] = (read_curves(run.path) if before is None  # a long file sampled
+                                      else read_metrics(run.path, copy.deepcopy(before)))
                 except (OSError, ValueError):
                     read[run.path] = before or Metrics()
         self.post_message(self.StoreRead(runs, read, None))
