@@ -30,6 +30,7 @@ XOR = ("--dataset", "xor", "--hidden", "4", "--epochs", "3")
 def runs_root(tmp_path, monkeypatch) -> Path:
     root = tmp_path / "runs"
     monkeypatch.setenv("NN_TUI_RUNS", str(root))
+    monkeypatch.setenv("COLUMNS", "400")  # the reasons, long temporary paths, on one line each
     return root
 
 
@@ -416,3 +417,14 @@ def test_compare_samples_a_long_metrics_file(runs_root, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "long: drawn from a sample of the records" in result.output
     assert "lr" in result.output and "-> 0.5" in result.output
+
+
+def test_the_reasons_under_the_list_fit_the_terminal(runs_root, monkeypatch):
+    finished_run(runs_root, "good")
+    broken = runs_root / "broken"
+    broken.mkdir()
+    os.mkfifo(broken / "run.json")
+    monkeypatch.setenv("COLUMNS", "50")
+    result = invoke("runs")
+    assert result.exit_code == 0 and "not a regular file" in " ".join(result.output.split())
+    assert all(len(line) <= 50 for line in result.output.splitlines()), result.output

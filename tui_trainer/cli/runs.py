@@ -10,6 +10,7 @@ import math
 import os
 import shutil
 import sys
+import textwrap
 from datetime import datetime
 from pathlib import Path
 
@@ -199,7 +200,9 @@ def runs(ctx: click.Context, runs_dir, dataset, status, as_json) -> None:
         click.echo(line)
     for row in rows:  # why a run cannot be shown, or its records read: the file and the reason
         if row.get("problem"):
-            click.echo(f"{visible(row['id'])}: {visible(row['problem'])}")
+            text = f"{visible(row['id'])}: {visible(row['problem'])}"
+            for line in textwrap.wrap(text, _width(), subsequent_indent="  ", break_on_hyphens=False):
+                click.echo(line)
 
 
 @runs.command("rm", cls=OneLineUsageErrors)
