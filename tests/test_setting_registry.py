@@ -162,3 +162,57 @@ def test_a_setting_cannot_take_a_name_or_option_in_use():
     with pytest.raises(ValueError, match="--l2 is taken"):
         register(dataclasses.replace(NUDGE, name="other", flag="--l2"))
     assert "other" not in SETTINGS
+
+
+PLACED = Setting(
+    section="training", name="knock", default=0, parse=lambda text: parse_number(text, whole=True),
+    format=str, check=_check, flag="--knock", cli_type=int, cli_min=0,
+    cli_help="Knocks of the test setting.", label="knock", tooltip="", title="Set test knock",
+    command_help="How often the test knocks", help="", live=False,
+    widget="whole", after="seed", always=True,
+)
+
+
+def test_a_declaration_places_its_setting_among_the_fields_and_shows_it_always(tmp_path):
+    """A setting placed after another field (here after the seed, itself placed after the epochs) is
+    listed in that place everywhere, and one shown ``always`` is written and listed at its default."""
+    register(PLACED)
+    try:
+        cfg = small_config()
+        table = dumps_config(cfg).split("[training]")[1]
+        keys = [line.split(" =")[0] for line in table.strip().splitlines()]
+        assert keys[:5] == ["epochs", "batch_size", "seed", "knock", "dtype"]
+        assert loads_config(dumps_config(cfg)) == cfg
+        listed = list(settings_of(cfg))
+        assert listed[listed.index("epochs"):listed.index("epochs") + 3] == ["epochs", "seed", "knock"]
+        assert settings_of(cfg)["knock"] == 0
+        assert change_kind(cfg, with_overrides(cfg, knock=2)) == "structural"
+
+        help_text = CliRunner().invoke(main, ["train", "--help"]).output
+        assert help_text.index("--epochs") < help_text.index("--seed") < help_text.index("--knock") < help_text.index("--val-split")
+        assert "--knock INTEGER RANGE" in help_text
+        bad = CliRunner().invoke(main, ["train", "--knock", "-1", "--no-record"])
+        assert bad.exit_code == 2 and "-1 is not in the range x>=0" in bad.output
+
+        from tui_trainer.tui.keys import palette_entries
+        from tui_trainer.tui.screens.help import panes_text
+        from tui_trainer.tui.screens.main import MainScreen
+        from tui_trainer.tui.widgets.config_pane import WholeNumberInput
+
+        titles = [entry.title for entry in palette_entries(MainScreen)]
+        assert titles.index("Set epochs") + 2 == titles.index("Set seed") + 1 == titles.index("Set test knock")
+        assert "knock" not in panes_text().lower()
+
+        async def scenario():
+            from tui_trainer.tui.app import NNTuiApp
+
+            app = NNTuiApp(small_config())
+            async with app.run_test(size=(120, 36)) as pilot:
+                await settings_ready(pilot, app)
+                ids = [w.id for w in app.screen.query("Input") if w.id in ("epochs", "seed", "knock", "features")]
+                assert ids[:3] == ["epochs", "seed", "knock"]
+                assert isinstance(app.screen.query_one("#knock"), WholeNumberInput)
+
+        asyncio.run(scenario())
+    finally:
+        unregister(PLACED.name)

@@ -206,7 +206,6 @@ OPTION_FIELDS = {
     "lr": ("optimizer", "lr", "--lr"),
     "batch_size": ("training", "batch_size", "--batch-size"),
     "epochs": ("training", "epochs", "--epochs"),
-    "seed": ("training", "seed", "--seed"),
 }
 
 
@@ -228,22 +227,30 @@ def setting_option(setting) -> click.Option:
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from None
 
-    return click.Option([setting.flag, setting.name], type=setting.cli_type, callback=callback,
-                        help=setting.cli_help)
+    kind = setting.cli_type
+    if setting.cli_min is not None:
+        kind = (click.IntRange if setting.cli_type is int else click.FloatRange)(min=setting.cli_min)
+    return click.Option([setting.flag, setting.name], type=kind, callback=callback, help=setting.cli_help)
 
 
 class TakesSettings(OneLineUsageErrors):
     """A command that takes an option for every registered setting (``experiments.settings``),
-    placed after its option ``SETTINGS_AFTER``; its function gets them as keyword arguments."""
+    each after the option its declaration names (``Setting.after``), the others after its option
+    ``SETTINGS_AFTER``; its function gets them as keyword arguments."""
 
     SETTINGS_AFTER = "features"
 
     def get_params(self, ctx):
-        from ..experiments.settings import SETTINGS
+        from ..experiments.settings import SETTINGS, placed
 
-        params = super().get_params(ctx)
-        at = next((i + 1 for i, p in enumerate(params) if p.name == self.SETTINGS_AFTER), len(params))
-        return [*params[:at], *(setting_option(s) for s in SETTINGS.values()), *params[at:]]
+        params = {p.name: p for p in super().get_params(ctx)}
+        rest = [s for s in SETTINGS.values() if not s.after]
+        out = []
+        for item in placed(params, [s for s in SETTINGS.values() if s.after]):
+            out.append(params[item] if isinstance(item, str) else setting_option(item))
+            if item == self.SETTINGS_AFTER:
+                out += [setting_option(s) for s in rest]
+        return out if len(out) == len(params) + len(SETTINGS) else [*out, *map(setting_option, rest)]
 
 
 def override_error(exc, given: dict) -> UserError:

@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 import tomli_w
 
-from .limits import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_HIDDEN_LAYERS, MAX_HIDDEN_WIDTH, MAX_SEED
+from .limits import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_HIDDEN_LAYERS, MAX_HIDDEN_WIDTH
 from ..engine.text import visible
 from ..engine import optimizers
 from ..engine.activations import ACTIVATIONS
@@ -40,7 +40,8 @@ from ..engine.losses import LOSSES
 from ..engine.optimizers import OPTIMIZERS
 from ..engine.schedules import SCHEDULES, WARMUP_PARAMS, create_schedule
 from .shown import show as _show
-from .settings import SETTINGS, HoldsSettings, holds_settings, is_set, problems_of, reserve, settings_of_section
+from .settings import (SETTINGS, HoldsSettings, holds_settings, is_set, placed, problems_of, reserve,
+                       settings_of_section)
 
 __all__ = [
     "SECTIONS",
@@ -73,14 +74,25 @@ DTYPES = ("float64", "float32")
 _DATA_KEYS = ("dataset", "path", "target", "val_split", "n_samples", "noise", "features")
 _NETWORK_KEYS = ("hidden", "activation", "activations", "init", "output", "loss")
 _OPTIMIZER_KEYS = ("name", "lr", "schedule")
-_TRAINING_KEYS = ("epochs", "batch_size", "seed", "dtype")
+_TRAINING_KEYS = ("epochs", "batch_size", "dtype")
 _FIXED_KEYS = dict(zip(SECTIONS, (_DATA_KEYS, _NETWORK_KEYS, _OPTIMIZER_KEYS, _TRAINING_KEYS)))
 """Each section's own keys; the registered settings (``settings.SETTINGS``) come after them."""
 
 
 def _keys(section: str) -> tuple[str, ...]:
-    """Every TOML key of a section: its own and its registered settings'."""
-    return (*_FIXED_KEYS[section], *(s.name for s in settings_of_section(section)))
+    """Every TOML key of a section, in the order its table lists them: its own and its registered
+    settings' (each where its declaration places it)."""
+    return tuple(key if isinstance(key, str) else key.name
+                 for key in placed(_FIXED_KEYS[section], settings_of_section(section), toml=True))
+
+
+def _in_key_order(section: str, problems: list["Problem"]) -> list["Problem"]:
+    """``problems`` with those of the fields the section's table lists in turn (its own, and the
+    settings placed among them) in the table's order; the other settings' first, as they came."""
+    keys = _keys(section)
+    placed_at = {key: i for i, key in enumerate(keys)
+                 if key in _FIXED_KEYS[section] or (SETTINGS[key].toml_after or SETTINGS[key].after)}
+    return sorted(problems, key=lambda p: placed_at.get(p.field_name, -1))
 
 
 def _registered_problems(section: str, obj: Any) -> list["Problem"]:
@@ -540,13 +552,11 @@ class TrainingConfig(HoldsSettings):
     """Passes over the training set, >= 1."""
     batch_size: int | Literal["full"] = 32
     """Samples per update, >= 1 (1: single-sample SGD), or ``"full"`` for the whole set."""
-    seed: int = 0
-    """Seeds the data, the weights and the shuffling, >= 0."""
     dtype: str = "float64"
     """``float64`` or ``float32``."""
     settings: dict[str, Any] = field(default_factory=dict)
-    """The registered settings of this section that differ from their defaults (early stopping
-    and the like: ``settings.SETTINGS``), read and set as attributes."""
+    """The registered settings of this section that differ from their defaults (the seed, early
+    stopping and the like: ``settings.SETTINGS``), read and set as attributes."""
 
     def validate(self) -> list[Problem]:
         """Every problem in this section."""
@@ -557,7 +567,6 @@ class TrainingConfig(HoldsSettings):
             ("batch_size",
              self.batch_size == "full" or _is_int(self.batch_size) and self.batch_size >= 1,
              'must be an integer >= 1 or "full" (the whole training set at once)', MAX_BATCH_SIZE),
-            ("seed", _is_int(self.seed) and self.seed >= 0, "must be an integer >= 0", MAX_SEED),
             ("dtype", _is_choice(self.dtype, DTYPES),
              "unknown dtype; " + _allowed(self.dtype, DTYPES), None),
         ):
@@ -567,7 +576,7 @@ class TrainingConfig(HoldsSettings):
             elif most is not None and _is_int(value) and value > most:
                 extra = ' (or "full")' if key == "batch_size" else ""
                 problems.append(Problem("training", key, f"at most {most:,}{extra}", value))
-        return problems
+        return _in_key_order("training", problems)
 
 
 @dataclass
@@ -730,7 +739,8 @@ def dumps_config(cfg: ExperimentConfig, base_dir: str | os.PathLike | None = Non
         "data": data,
         "network": network,
         "optimizer": optimizer,
-        "training": {key: getattr(cfg.training, key) for key in _TRAINING_KEYS},
+        "training": {key: getattr(cfg.training, key) for key in _keys("training")
+                     if key in _TRAINING_KEYS or is_set(SETTINGS[key], getattr(cfg.training, key))},
     }
     for section, table in doc.items():
         for setting in settings_of_section(section):
@@ -768,7 +778,7 @@ _OVERRIDES = (
     "dataset", "path", "target", "val_split", "n_samples", "noise", "features",
     "hidden", "activation", "init", "output", "loss",
     "optimizer", "lr", "schedule",
-    "epochs", "batch_size", "seed", "dtype",
+    "epochs", "batch_size", "dtype",
 )
 """The override keys of the sections' own fields; every registered setting's name is one too."""
 reserve(*_OVERRIDES, *(key for keys in _FIXED_KEYS.values() for key in keys), "options", "hparams", "settings")

@@ -119,7 +119,8 @@ class Experiment:
         trainer = Trainer(net, opt, data, loss=loss, batch_size=t.batch_size, seed=t.seed,
                           schedule=cfg.optimizer.create_schedule())
         for setting in SETTINGS.values():  # the penalties, early stopping, ...: as a live change would
-            apply_to_trainer(setting, trainer, engine_value(setting, cfg))
+            if setting.live:  # the others (the seed) made what is built above
+                apply_to_trainer(setting, trainer, engine_value(setting, cfg))
         return cls(cfg, data, net, trainer, loss)
 
     def save(self, path, *, config: ExperimentConfig | None = None, progress: dict | None = None,

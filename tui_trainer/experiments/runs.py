@@ -37,7 +37,7 @@ from ..engine.numbers import finite_or_none
 from ..engine.text import visible
 from .config import ExperimentConfig, dumps_config
 from .series import DownsampledSeries
-from .settings import SETTINGS, is_set, live_names, stored_value
+from .settings import SETTINGS, is_set, listed, live_names, stored_value
 
 RUNS_ENV = "NN_TUI_RUNS"
 """Environment variable naming the runs directory."""
@@ -71,12 +71,12 @@ def now_iso() -> str:
 def settings_of(config: ExperimentConfig) -> dict[str, Any]:
     """The settings a run list shows and ``runs compare`` compares, flat and JSON-friendly."""
     d, n, o, t = config.data, config.network, config.optimizer, config.training
-    flat = {
+    flat = listed({  # with the settings every run lists (the seed) in their places
         "dataset": d.dataset if d.path is None else str(d.path),
         "n_samples": d.n_samples, "noise": d.noise, "val_split": d.val_split,
         "hidden": list(n.hidden), "activation": n.activation if n.activations is None else list(n.activations),
-        "optimizer": o.name, "lr": o.lr, "batch_size": t.batch_size, "epochs": t.epochs, "seed": t.seed,
-    }
+        "optimizer": o.name, "lr": o.lr, "batch_size": t.batch_size, "epochs": t.epochs,
+    }, config)
     flat.update({f"{o.name}.{k}": v for k, v in sorted(o.hparams.items())})
     optional = {  # generalization settings, listed where set, so that a run without them reads as before
         "features": None if d.features is None else list(d.features),

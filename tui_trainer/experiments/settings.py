@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from ..engine.network import check_dropout, check_penalty
 from .hparam_text import UnreadableText, hparam_text, parse_number
-from .limits import MAX_EPOCHS
+from .limits import MAX_EPOCHS, MAX_SEED
 from .shown import show as _show
 
 if TYPE_CHECKING:
     from .config import ExperimentConfig
 
-__all__ = ["SETTINGS", "Setting", "register", "unregister", "settings_of_section", "live_names",
+__all__ = ["SETTINGS", "Setting", "register", "unregister", "settings_of_section", "live_names", "placed", "listed",
            "stored_value", "is_set", "apply_to_trainer", "problems_of", "OVERFIT_ADVICE"]
 
 
@@ -88,6 +88,19 @@ class Setting:
     """``fit(value, hidden)``: the value kept across an edit of the hidden layers; None: as it is."""
     normalize: Callable[[Any], Any] | None = None
     """The value as the config keeps it (e.g. a tuple as a list, so a TOML round trip stays equal)."""
+    after: str = ""
+    """The field (a section's own, or another setting) it follows wherever fields are listed in
+    turn: the command's options, the pane's rows, the palette's commands, the TOML table and the
+    run store's settings; empty: after them all (the pane's last rows, before the lr schedule)."""
+    toml_after: str = ""
+    """Where the TOML table has it, when not after ``after``."""
+    always: bool = False
+    """True: a setting every experiment shows, written to the TOML file and listed by the run
+    store at its default too; False: left out while it has its default."""
+    widget: str = "text"
+    """The pane's field: ``text``, or ``whole`` (a whole number)."""
+    cli_min: int | float | None = None
+    """The option's least value, which the option checks itself (its help shows ``[x>=...]``)."""
 
 
 SETTINGS: dict[str, Setting] = {}
@@ -135,13 +148,54 @@ def by_rank() -> list[Setting]:
     return sorted(SETTINGS.values(), key=lambda s: s.rank)
 
 
+def placed(own, settings, *, toml: bool = False) -> list:
+    """``own`` field names with every one of ``settings`` put after the field its ``after`` (for
+    the TOML table: ``toml_after``, where given) names, which may be another setting; the settings
+    placed nowhere come last, in registry order."""
+    settings = list(settings)
+    where = {s.name: (s.toml_after or s.after) if toml else s.after for s in settings}
+    out: list = []
+
+    def add(item) -> None:
+        out.append(item)
+        name = item if isinstance(item, str) else item.name
+        for s in settings:
+            if where[s.name] == name and s not in out:
+                add(s)
+
+    for name in own:
+        add(name)
+    for s in settings:
+        if s not in out:
+            add(s)
+    return out
+
+
+def listed(own: dict[str, Any], config: "ExperimentConfig") -> dict[str, Any]:
+    """``own`` (field -> value, as the run store lists a config's fields) with the settings shown
+    ``always`` that are placed among those fields, each in its place, with its value in ``config``."""
+    out: dict[str, Any] = {}
+    for item in placed(own, [s for s in SETTINGS.values() if s.always and s.after]):
+        if isinstance(item, str):
+            out[item] = own[item]
+        else:
+            out[item.name] = stored_value(item, getattr(getattr(config, item.section), item.name))
+    return out
+
+
 def live_names() -> tuple[str, ...]:
     """The settings whose change applies while training."""
     return tuple(name for name, s in SETTINGS.items() if s.live)
 
 
 def is_set(setting: Setting, value: Any) -> bool:
-    """False when ``value`` is the default (a config file and the run store leave it out)."""
+    """False when ``value`` is the default (a config file and the run store leave it out, unless
+    the setting is shown ``always``)."""
+    return setting.always or differs(setting, value)
+
+
+def differs(setting: Setting, value: Any) -> bool:
+    """False when ``value`` is the default (the config keeps it out of its ``settings`` table)."""
     default = setting.default
     if default is None:
         return value is not None
@@ -201,7 +255,7 @@ class HoldsSettings:
         if setting.normalize is not None:
             value = setting.normalize(value)
         values = dict(self.__dict__.get("settings", {}))
-        if is_set(setting, value):
+        if differs(setting, value):
             values[name] = value
         else:
             values.pop(name, None)
@@ -335,6 +389,15 @@ def _as_list(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
+def _whole_check(value: Any, rule: str, least: int, most: int) -> list[tuple[str, str, Any]]:
+    """A whole number in [least, most]: ``rule`` for one that is not."""
+    if not (isinstance(value, int) and not isinstance(value, bool) and value >= least):
+        return [("", rule, value)]
+    if value > most:
+        return [("", f"at most {most:,}", value)]
+    return []
+
+
 def _optional_epochs(text: str) -> int | None:
     """Empty, ``off`` or ``none``: off; else a whole number of epochs."""
     if text.strip().lower() in ("", "off", "none"):
@@ -407,4 +470,11 @@ register(Setting(
     help="*Patience* stops training after that many epochs without a lower validation loss and puts "
          "the best epoch's weights back (empty: off).",
     live=True,
+))
+register(Setting(
+    section="training", name="seed", default=0, parse=lambda text: parse_number(text, whole=True), format=str,
+    check=_keyed("seed", lambda value, training: _whole_check(value, "must be an integer >= 0", 0, MAX_SEED)),
+    flag="--seed", cli_type=int, cli_min=0, cli_help="Seed for the data, the weights and the batches.",
+    label="seed", tooltip="", widget="whole", after="epochs", toml_after="batch_size", always=True,
+    title="Set seed", command_help="The seed for weights, data and shuffling", help="", live=False,
 ))

@@ -75,11 +75,12 @@ press space.
 def generalization_text() -> str:
     """The help's paragraph on the config's last fields: each registered setting's own words
     (``experiments.settings``), then the lr schedule."""
-    from ...experiments.settings import SETTINGS, by_rank
+    from ...experiments.settings import by_rank
 
-    every_live = all(s.live for s in SETTINGS.values())
+    shown = [s for s in by_rank() if s.help]  # one without a paragraph (the seed) is named above
+    every_live = all(s.live for s in shown)
     where = "config, at the end; all apply while training, weights kept" if every_live else "config, at the end"
-    parts = [s.help if every_live else f"{s.help} ({'live' if s.live else 'new weights'})" for s in by_rank()]
+    parts = [s.help if every_live else f"{s.help} ({'live' if s.live else 'new weights'})" for s in shown]
     return (f"**Generalization** ({where}): " + " ".join(parts)
             + " *lr sched*: step, exponential or cosine, with its main parameter, applied each epoch.")
 

@@ -67,7 +67,6 @@ _CONFIG_COMMANDS = (  # (key, action, description, help): the pane's own fields 
     ("config pane", "config_field('batch_mode')", "Set batch mode", "Full batch, mini-batch or single sample"),
     ("config pane", "config_field('batch_size')", "Set batch size", "Samples per update in mini-batch mode"),
     ("config pane", "config_field('epochs')", "Set epochs", "How many passes over the data a run makes"),
-    ("config pane", "config_field('seed')", "Set seed", "The seed for weights, data and shuffling"),
     ("config pane", "config_field('features')", "Set input features", "The network's inputs for 2-D data: x1, x2, x1², ... (enter toggles; new weights)"),
     ("config pane", "config_field('noise')", "Set data noise", "Noise of the synthetic data (new data, new weights)"),
     ("config pane", "config_field('n_samples')", "Set samples", "Samples of the synthetic data (new data, new weights)"),
@@ -77,13 +76,16 @@ _CONFIG_COMMANDS = (  # (key, action, description, help): the pane's own fields 
 
 class _ConfigCommands:
     """The pane's fields as palette commands, (key, action, description, help) each: its own,
-    with every registered setting's (``experiments.settings``) before the lr schedule's."""
+    with every registered setting's (``experiments.settings``) after the field its declaration
+    names (``Setting.after``), the others before the lr schedule's."""
 
     def __iter__(self):
         *own, schedule = _CONFIG_COMMANDS
-        yield from own
-        for setting in by_rank():
-            yield ("config pane", f"config_field({setting.name!r})", setting.title, setting.command_help)
+        for command in own:
+            yield command
+            field = _field_of(command[1])
+            yield from map(_setting_command, _settings_after(field) if field else ())
+        yield from map(_setting_command, _settings_after(""))
         yield schedule
 
     def __len__(self) -> int:
@@ -91,6 +93,25 @@ class _ConfigCommands:
 
 
 CONFIG_COMMANDS = _ConfigCommands()
+
+
+def _field_of(action: str) -> str:
+    """``config_field('seed')`` -> ``seed``; another action -> ``""``."""
+    return action[len("config_field('"):-2] if action.startswith("config_field(") else ""
+
+
+def _settings_after(name: str) -> list:
+    """The registered settings placed after field ``name`` (in the pane's order), each followed by
+    those placed after it; ``""``: those placed after no field, for the pane's last rows."""
+    out = []
+    for setting in by_rank():
+        if setting.after == name:
+            out += [setting, *_settings_after(setting.name)]
+    return out
+
+
+def _setting_command(setting) -> tuple[str, str, str, str]:
+    return ("config pane", f"config_field({setting.name!r})", setting.title, setting.command_help)
 
 
 def _whole(text: str) -> int:
@@ -473,7 +494,6 @@ class ConfigPane(VerticalScroll, can_focus=False):
         yield from self._row("batch", "batch_mode", FieldSelect(BATCH_MODES, value=mode, allow_blank=False, compact=True, id="batch_mode"))
         yield from self._row("batch size", "batch_size", WholeNumberInput(str(size), id="batch_size", disabled=mode != "mini", compact=True))
         yield from self._row("epochs", "epochs", WholeNumberInput(str(cfg.training.epochs), id="epochs", compact=True))
-        yield from self._row("seed", "seed", WholeNumberInput(str(cfg.training.seed), id="seed", compact=True))
 
         yield Static("Generalization", classes="section")
         info = DATASETS.get(cfg.data.dataset) if isinstance(cfg.data.dataset, str) else None
@@ -488,10 +508,8 @@ class ConfigPane(VerticalScroll, can_focus=False):
                                                                       id="n_samples", placeholder="default", compact=True,
                                                                       disabled=not synthetic))
         sched = cfg.optimizer.schedule or {}
-        for setting in by_rank():  # the registered settings, each as its declaration says
-            value = getattr(getattr(cfg, setting.section), setting.name)
-            yield from self._row(setting.label, setting.name, Input(setting.format(value), id=setting.name, compact=True,
-                                                                    placeholder=setting.placeholder, tooltip=setting.tooltip))
+        for setting in _settings_after(""):  # the registered settings placed after no field
+            yield from self._setting_row(setting)
         name = sched.get("name") or "none"
         yield from self._row("lr sched", "schedule", FieldSelect([(s_, s_) for s_ in SCHEDULE_CHOICES], value=name if name in SCHEDULE_CHOICES else "none",
                                                                  allow_blank=False, compact=True, id="schedule"))
@@ -501,10 +519,24 @@ class ConfigPane(VerticalScroll, can_focus=False):
                                                                       id="sched_param", compact=True, disabled=param is None))
 
     def _row(self, label: str, key: str, widget: Widget):
+        """A field's row and its error line; then the rows of the registered settings placed after it."""
         with Horizontal(classes="field-row"):
             yield Label(label, classes="field-label")
             yield widget
         yield Label("", id=f"err-{key}", classes="field-error")
+        for setting in _settings_after(key) if key else ():
+            yield from self._setting_row(setting)
+
+    def _setting_row(self, setting):
+        """A registered setting's row, as its declaration says (``experiments.settings``)."""
+        value = getattr(getattr(self.config, setting.section), setting.name)
+        kind = WholeNumberInput if setting.widget == "whole" else Input
+        field = kind(setting.format(value), id=setting.name, compact=True, placeholder=setting.placeholder,
+                     tooltip=setting.tooltip or None)
+        with Horizontal(classes="field-row"):
+            yield Label(setting.label, classes="field-label")
+            yield field
+        yield Label("", id=f"err-{setting.name}", classes="field-error")
 
     def _recompose(self, keep_typed: bool = True) -> None:
         """Compose the fields again (soon): from ``self.config`` and the layer rows in
@@ -856,7 +888,6 @@ class ConfigPane(VerticalScroll, can_focus=False):
         training = TrainingConfig(
             epochs=get("epochs", _whole, cfg.training.epochs),
             batch_size=batch,
-            seed=get("seed", _whole, cfg.training.seed),
             dtype=cfg.training.dtype,
             **registered("training"),
         )
