@@ -169,3 +169,37 @@ def test_the_data_view_of_a_wide_hostile_csv_answers_and_shows_escapes(tmp_path)
         mp.setattr(inside_data.DataScreen, "content", recording)
         asyncio.run(scenario())
     assert threads == [False]  # described off the event loop's thread
+
+
+def raw_invoke(*args):
+    """``nn-tui`` in-process, its output as a terminal would get it (click strips no escape)."""
+    from click.testing import CliRunner
+
+    from tui_trainer.cli import main
+
+    return CliRunner().invoke(main, [str(a) for a in args], color=True)
+
+
+def test_csv_headers_labels_file_names_options_and_toml_keys_reach_the_cli_as_escapes(tmp_path):
+    osc = "\x1b]0;pwned\x07"
+    data = tmp_path / f"d{osc}\u202e.csv"
+    rows = "\n".join(f"{i % 3},{(i * 7) % 5},{('a' + osc, 'b') [i % 2]}" for i in range(24))
+    data.write_text(f"x{osc},y\x9b,label\n{rows}\n")
+    outputs = [
+        raw_invoke("train", "--data", data, "--target", "nope", "--epochs", 1),
+        raw_invoke("train", "--data", data, "--epochs", 1, "--hidden", 2),
+        raw_invoke("train", "--data", data, "--epochs", 1, "--hidden", 2, "--json"),
+        raw_invoke("train", "--dataset", "xor", "--schedule", f"st{osc}ep"),
+        raw_invoke("train", "--dataset", "xor", "--schedule", f"step:a{osc}=b"),
+        raw_invoke("train", "--dataset", "xor", "--features", f"x1,{osc}"),
+        raw_invoke("runs"),
+    ]
+    toml = tmp_path / "bad.toml"
+    toml.write_text('["dat\\u001b]0;x\\u0007a"]\nx = 1\n[data]\n"k\\u001b[2J" = 2\n')
+    outputs.append(raw_invoke("train", "--config", toml))
+    for result in outputs:
+        assert "Traceback" not in result.output
+        clean(result.output)
+    assert "\\x1b]0;pwned\\x07" in outputs[0].output and "\\x9b" in outputs[0].output
+    assert outputs[1].exit_code == 0 and "\\x1b]0;pwned\\x07" in outputs[1].output
+    assert all(r.exit_code != 0 for r in outputs[3:6] + outputs[7:])

@@ -402,8 +402,9 @@ def load_csv(path, *, target: str | None = None, name: str | None = None) -> Dat
         X=np.frombuffer(X, dtype=np.float64).reshape(n_rows, len(features)),
         y=labels,
         problem=problem,
-        feature_names=[header[i] for i in features],
-        target_name=target,
-        class_names=class_names,
+        # headers and labels are shown in every view and output: as visible escapes, never control
+        feature_names=[visible(header[i]) for i in features],
+        target_name=visible(target),
+        class_names=[visible(name) for name in class_names],
         description=f"{n_rows} rows from {visible(path.name)}",
     )
