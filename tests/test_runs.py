@@ -155,6 +155,66 @@ def test_a_killed_training_is_listed_as_interrupted(runs_root):
     assert 1 < resumed <= row["epochs"] + 1
 
 
+def test_checkpoints_come_often_enough_that_a_kill_loses_at_most_ten_seconds():
+    # the app's recorder and nn-tui train's option share one default
+    from tui_trainer.cli.train import train as command
+    from tui_trainer.experiments.recording import Recorder
+
+    every = next(p for p in command.params if p.name == "checkpoint_every").default
+    assert every == Recorder(Path("unused")).every == store.CHECKPOINT_SECONDS <= 5
+
+
+def _epoch_records(run: Path) -> dict[int, dict]:
+    lines = (run / "metrics.jsonl").read_text().splitlines()
+    return {r["epoch"]: r for r in map(json.loads, lines) if r.get("kind") == "epoch"}
+
+
+def test_kill_9_at_random_moments_leaves_a_listed_store_and_resume_loses_one_interval(runs_root):
+    """Done when: a kill -9 at a random moment leaves a store that ``runs`` lists, and ``--resume``
+    goes on from the latest checkpoint, at most one interval of training (plus the epoch then in
+    progress) behind the last epoch recorded. Here: two kills, of a fresh run and of its resumption."""
+    import random
+    import re
+
+    rng = random.Random(7)
+    every = 0.2
+    base = [sys.executable, "-m", "tui_trainer", "train", "--epochs", "100000000",
+            "--checkpoint-every", str(every), "--runs-dir", str(runs_root)]
+    resume_from, killed = None, []
+    for _ in range(2):
+        args = base + (["--dataset", "xor", "--hidden", "4"] if resume_from is None else ["--resume", resume_from])
+        before = {r.id for r in store.list_runs(runs_root)}
+        child = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            deadline, wanted = time.monotonic() + 60, rng.randrange(50, 3000)  # a deadline for a hang only
+            while True:
+                new = [r for r in store.list_runs(runs_root) if r.id not in before]
+                if new and (new[0].path / "metrics.jsonl").is_file() \
+                        and len(_epoch_records(new[0].path)) >= wanted:
+                    break
+                assert child.poll() is None and time.monotonic() < deadline
+                time.sleep(0.01)
+        finally:
+            child.send_signal(signal.SIGKILL)
+            _, err = child.communicate()
+        if resume_from is not None:
+            assert re.search(rf"from epoch {killed[-1][1]} \(step \d+\)", err.decode()), err
+        run = new[0].path
+        rows = {row["id"]: row for row in runs_json()}  # the store lists, the killed run interrupted
+        assert rows[run.name]["status"] == "interrupted"
+        result = train("--resume", run.name, "--epochs", 1, "--json")
+        start = int(re.search(r"from epoch (\d+) \(step \d+\)", result.stderr).group(1))
+        records = _epoch_records(run)
+        last = max(records)
+        assert start in records and start <= last
+        lost = records[last]["total_seconds"] - records[start]["total_seconds"]
+        slowest = max(r["seconds"] for r in records.values())
+        assert lost <= every + slowest + 1e-6, (start, last, lost)
+        killed.append((run.name, start))
+        resume_from = run.name
+    assert len(runs_json()) == 2 + 2  # two killed runs, two one-epoch resumptions
+
+
 # --- nn-tui runs ---------------------------------------------------------------------------------
 
 

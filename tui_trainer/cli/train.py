@@ -128,6 +128,8 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
                             "--batch-size and --data (for a model trained on a data file) can")
         resume_path = _resume_model(resume_path, runs_dir)
         exp = _load_model(resume_path, data_path)
+        click.echo(f"resuming {visible(resume_path)} from epoch {exp.trainer.epoch} "
+                   f"(step {exp.trainer.step_count})", err=True)
         if lr is not None:
             exp.opt.lr = lr
             if exp.trainer.schedule is not None:

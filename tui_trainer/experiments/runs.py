@@ -49,8 +49,10 @@ STALE_SECONDS = 15.0
 on another machine, or froze)."""
 STEP_RECORDS_PER_SECOND = 10
 """At most this many step records a second: enough for a live curve, little disk for a long run."""
-CHECKPOINT_SECONDS = 30.0
-"""Default least seconds between two checkpoints of a running headless run."""
+CHECKPOINT_SECONDS = 5.0
+"""Default least seconds between two checkpoints of a running run (the app's and ``nn-tui train``'s):
+a kill loses at most this much training and the epoch in progress, well under 10 s. A checkpoint of
+spiral's network and bounded history is written in about 15 ms, under 0.5% of the training."""
 CURVE_POINTS = 2048
 """Points a reader keeps per curve, however long the run (older ones are averaged together)."""
 STATUSES = ("running", "finished", "diverged", "interrupted")
