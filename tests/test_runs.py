@@ -274,6 +274,18 @@ def test_name_and_rm(runs_root):
     error_line(invoke("runs", "compare", "keep"), "at least two")
 
 
+def test_train_name_is_refused_as_runs_name_refuses_it(runs_root, tmp_path):
+    assert train(*XOR, "--name", "dup").exit_code == 0
+    error_line(train(*XOR, "--name", "dup"), "the name 'dup' is already run", runs_json()[0]["id"])
+    error_line(train(*XOR, "--name", " dup "), "already")
+    error_line(train(*XOR, "--name", "  "), "cannot be empty")
+    error_line(train(*XOR, "--name", "a\x1b]0;x\x07"), "control characters", "\\x1b")
+    assert [r["name"] for r in runs_json()] == ["dup"]  # nothing recorded by a refused one
+    # the name is taken in the store it is recorded in only; --no-record records no name
+    assert train(*XOR, "--name", "dup", "--runs-dir", tmp_path / "other").exit_code == 0
+    assert train(*XOR, "--name", "dup", "--no-record").exit_code == 0
+
+
 def test_rm_refuses_a_running_run(runs_root):
     writer = store.RunWriter(runs_root, default_config(), source="test")
     error_line(invoke("runs", "rm", writer.id), writer.id, "still running")

@@ -228,6 +228,23 @@ def rm(ctx: click.Context, refs, runs_dir) -> None:
         click.echo(f"removed {visible(run.id)}")
 
 
+def checked_run_name(name: str, root: Path | None = None, own: Path | None = None) -> str:
+    """``name`` stripped, for a run in store ``root`` (``runs name``, ``train --name``): a
+    ``UserError`` for an empty name, control characters, or a name another run there has (the run
+    at ``own`` aside)."""
+    name = name.strip()
+    if not name:
+        raise UserError("a run's name cannot be empty")
+    if not name.isprintable():
+        raise UserError(f"a run's name cannot hold control characters: {visible(name)!r}")
+    if root is not None:
+        taken = [r for r in store.list_runs(root) if r.name == name
+                 and (own is None or os.path.realpath(r.path) != os.path.realpath(own))]
+        if taken:
+            raise UserError(f"the name {name!r} is already run {visible(taken[0].id)}'s")
+    return name
+
+
 @runs.command("name", cls=OneLineUsageErrors)
 @click.argument("ref", metavar="ID")
 @click.argument("name")
@@ -238,17 +255,10 @@ def name(ctx: click.Context, ref, name, runs_dir) -> None:
     """Give a run a name (other commands then accept the name for its id)."""
     root = _root(ctx, runs_dir)
     run = _find(root, ref)
-    name = name.strip()
-    if not name:
-        raise UserError("a run's name cannot be empty")
-    if not name.isprintable():
-        raise UserError(f"a run's name cannot hold control characters: {visible(name)!r}")
     if run.problem is not None:
+        name = checked_run_name(name)  # a bad name is said first
         raise UserError(visible(run.problem))
-    taken = [r for r in store.list_runs(root)
-             if r.name == name and os.path.realpath(r.path) != os.path.realpath(run.path)]
-    if taken:
-        raise UserError(f"the name {name!r} is already run {visible(taken[0].id)}'s")
+    name = checked_run_name(name, root, run.path)
     try:
         store.rename_run(run, name)
     except OSError as exc:

@@ -114,6 +114,11 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
     from ..experiments.session import default_config
     from ..experiments.settings import SETTINGS  # ``settings``: their options (``TakesSettings``)
 
+    if name is not None and not no_record:  # as ``runs name`` would: one run to a name
+        from ..experiments import runs as store
+        from .runs import checked_run_name
+
+        name = checked_run_name(name, store.runs_dir(runs_dir))
     if out_dir is not None:
         headless.prepare_out_dir(out_dir, overwrite)
     if resume_path is not None:
