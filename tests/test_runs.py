@@ -274,6 +274,17 @@ def test_name_and_rm(runs_root):
     error_line(invoke("runs", "compare", "keep"), "at least two")
 
 
+def test_train_with_stderr_closed_trains_and_records_a_finished_run(runs_root):
+    command = " ".join([sys.executable, "-m", "tui_trainer", "train", *XOR, "--json"]) + " 2>&-"
+    done = subprocess.run(["bash", "-c", command], stdout=subprocess.PIPE, timeout=120)
+    assert done.returncode == 0, done.stdout
+    assert json.loads(done.stdout.splitlines()[-1])["epochs"] == 3
+    [row] = runs_json()
+    assert row["status"] == "finished" and row["epochs"] == 3
+    run = runs_root / row["id"]  # nothing meant for the terminal went into the run's files
+    assert all(json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines())
+
+
 def test_train_name_is_refused_as_runs_name_refuses_it(runs_root, tmp_path):
     assert train(*XOR, "--name", "dup").exit_code == 0
     error_line(train(*XOR, "--name", "dup"), "the name 'dup' is already run", runs_json()[0]["id"])
