@@ -303,3 +303,70 @@ def test_rm_refuses_a_running_run(runs_root):
     assert writer.path.is_dir()
     writer.finish("interrupted")
     assert invoke("runs", "rm", writer.id).exit_code == 0 and not writer.path.exists()
+
+
+# --- a full disk under the store warns; the training goes on ------------------------------------
+
+
+def _full_disk(path) -> OSError:
+    import errno
+
+    return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+
+def _trained_despite_the_store(result, out: Path, failed: str) -> list[str]:
+    """Exit 0, --out written whole, and warnings that name the file that failed."""
+    no_crash(result)
+    assert result.exit_code == 0, result.output
+    assert report(result)["epochs"] == 3
+    assert {p.name for p in out.iterdir()} >= {"config.toml", "model.npz", "metrics.csv"}
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings and all(failed in line and "No space left on device" in line for line in warnings), result.stderr
+    return warnings
+
+
+def test_a_failed_metrics_write_is_a_warning_naming_metrics_jsonl(runs_root, tmp_path, monkeypatch):
+    real = os.write
+
+    def write(fd, data):
+        if os.readlink(f"/proc/self/fd/{fd}").endswith("metrics.jsonl"):
+            raise _full_disk("")  # os.write names no file
+        return real(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+    result = train(*XOR, "--out", tmp_path / "out", "--json")
+    [warning] = _trained_despite_the_store(result, tmp_path / "out", "metrics.jsonl")
+    assert "run.json" not in warning and "training goes on" in warning
+    [row] = runs_json()  # the run was closed, as interrupted, since its records stop short
+    assert row["status"] == "interrupted" and row["id"] in warning
+
+
+def test_a_failed_run_json_write_is_a_warning_naming_it(runs_root, tmp_path, monkeypatch):
+    real = store.write_atomic
+
+    def write_atomic(path, content):  # the run opens; its updates from the first checkpoint on fail
+        if Path(path).name == "run.json" and '"checkpoint": "model.npz"' in content:
+            raise _full_disk(path)
+        return real(path, content)
+
+    monkeypatch.setattr(store, "write_atomic", write_atomic)
+    result = train(*XOR, "--out", tmp_path / "out", "--json")
+    _trained_despite_the_store(result, tmp_path / "out", "run.json")
+
+
+def test_a_failed_checkpoint_is_a_warning_naming_model_npz(runs_root, tmp_path, monkeypatch):
+    from tui_trainer.engine import checkpoint
+
+    real = checkpoint.write_atomic
+
+    def write_atomic(path, content):
+        if runs_root in Path(path).parents:
+            raise _full_disk(path)
+        return real(path, content)
+
+    monkeypatch.setattr(checkpoint, "write_atomic", write_atomic)
+    result = train(*XOR, "--out", tmp_path / "out", "--json")
+    warnings = _trained_despite_the_store(result, tmp_path / "out", "model.npz")
+    assert "checkpoints stopped" in warnings[0]
+    [row] = runs_json()
+    assert row["status"] == "finished"

@@ -218,7 +218,7 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
             if result.diverged:
                 progress["divergence"] = str(result.divergence)
             headless.write_outputs(out_dir, exp, progress=progress)
-        _end_run(session, ending, quiet=False)
+        _end_run(session, ending)
         if as_json:
             click.echo(json.dumps(report))
         else:
@@ -279,19 +279,16 @@ class _closing:
         return self
 
     def __exit__(self, *exc_info) -> None:
-        _end_run(self.session, self.ending, quiet=True)
+        _end_run(self.session, self.ending)
 
 
-def _end_run(session, ending: dict, *, quiet: bool) -> None:
+def _end_run(session, ending: dict) -> None:
     """The session's run, if one is open, ends (``Session.end_run``: its last checkpoint, status
-    and summary); a checkpoint that could not be written is said unless ``quiet``."""
+    and summary); what could not be written is said by the recorder (a warning)."""
     recorder = session.recorder
     if recorder is None or recorder.writer is None:
         return
-    recorder.problem = ""
     session.end_run(interrupted=ending.get("interrupted", True), report=ending.get("report"))
-    if recorder.problem and not quiet:
-        click.echo(f"warning: {recorder.problem}", err=True)
 
 
 def _source(resumed) -> str:
@@ -326,7 +323,8 @@ def _recorder(exp, runs_dir, *, name, every: float, resumed, out):
     from ..experiments.recording import Recorder
 
     root = runs.runs_dir(runs_dir)
-    recorder = Recorder(root, every=every, strict=True)
+    recorder = Recorder(root, every=every, strict=True,
+                        on_problem=lambda problem: click.echo(f"warning: {problem}", err=True))
     notes = {}
     if out is not None:
         notes["out"] = str(out)

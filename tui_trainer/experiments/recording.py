@@ -8,10 +8,12 @@ stopped early), else interrupted. Live changes (learning rate, optimizer, its se
 epochs, the registered settings) are events of the run. The latest model is written every
 ``every`` seconds while training (``CHECKPOINT_SECONDS`` by default) and when the run ends.
 
-Recording must never stop the app's training: the first failure (a runs folder that cannot be
-written, a full disk) ends the recording, and ``problem`` says why in one line for the UI to
-show once. A failed checkpoint stops only the checkpoints (the run notes it). With ``strict`` (the
-command line) a failure to open or write the run is raised instead, for the command to report.
+Recording must never stop training, in the app or on the command line: the first failure to
+write the run (a runs folder that cannot be written, a full disk) ends the recording (the run is
+closed as interrupted where it can be), and ``problem`` says why in one line naming the file, for
+the UI to show once and for ``on_problem`` (the command line's warning). A failed checkpoint stops
+only the checkpoints (the run notes it). With ``strict`` (the command line) a failure to open the
+run is raised instead, for the command to report.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
+from ..engine.text import visible
 from ..engine.trainer import EpochRecord, TrainResult
 from .headless import summary
 from .runs import CHECKPOINT_SECONDS, RunWriter
@@ -37,12 +40,15 @@ def run_status(result: TrainResult, *, reached: bool, interrupted: bool = False)
 class Recorder:
     """One session's runs: at most one open at a time."""
 
-    def __init__(self, root: Path, *, every: float = CHECKPOINT_SECONDS, strict: bool = False) -> None:
+    def __init__(self, root: Path, *, every: float = CHECKPOINT_SECONDS, strict: bool = False,
+                 on_problem: Callable[[str], None] | None = None) -> None:
         self.root = root
         self.every = every
         """Seconds between the checkpoints written while training."""
         self.strict = strict
-        """Raise a failure to open or write the run (the command line) instead of ending the recording."""
+        """Raise a failure to open the run (the command line) instead of not recording it."""
+        self.on_problem = on_problem
+        """Called with each ``problem`` as it arises (the command line prints it as a warning)."""
         self.writer: RunWriter | None = None
         self.problem = ""
         """Why recording (or checkpointing) stopped (empty while it works); the UI shows it once and clears it."""
@@ -53,17 +59,28 @@ class Recorder:
     def run_id(self) -> str | None:
         return None if self.writer is None else self.writer.id
 
-    def _guard(self, action: Callable[[], Any]) -> None:
+    def _say(self, problem: str) -> None:
+        self.problem = problem
+        if self.on_problem is not None:
+            self.on_problem(problem)
+
+    def _guard(self, action: Callable[[], Any], *, strict: bool = False) -> None:
         if self._failed:
             return
         try:
             action()
         except (OSError, ValueError) as exc:
-            if self.strict:
+            if strict:
                 raise
+            writer, self.writer = self.writer, None
             self._failed = True
-            self.writer = None
-            self.problem = f"Runs are not recorded any more: {exc}"
+            if writer is not None and not writer.finished:
+                try:  # its heartbeat stops; closed as interrupted if run.json can still be written
+                    writer.finish("interrupted")
+                except (OSError, ValueError):
+                    pass
+            where = "" if writer is None else f" (run {visible(writer.id)})"
+            self._say(f"Runs are not recorded any more{where}: {_reason(exc)}; the training goes on")
 
     def begin(self, experiment, source: str, *, name: str | None = None, **notes: Any) -> None:
         """Open a run for ``experiment`` unless one is open (before training), named ``name``,
@@ -77,7 +94,7 @@ class Recorder:
             if notes:
                 writer.note(**notes)
 
-        self._guard(open_run)
+        self._guard(open_run, strict=self.strict)
 
     def epoch(self, record: EpochRecord) -> None:
         if self.writer is not None:
@@ -103,8 +120,8 @@ class Recorder:
             writer.checkpoint(experiment, **saved())
         except OSError as exc:
             self._checkpoints = False
-            reason = exc.strerror or str(exc)
-            self.problem = f"Run {writer.id}: checkpoints stopped ({reason})"
+            reason = _reason(exc)
+            self._say(f"Run {visible(writer.id)}: checkpoints stopped ({reason}); the training goes on")
             self.event(experiment.trainer.step_count, "checkpoint_failed", error=reason)
 
     def end(self, experiment, saved: Callable[[], dict[str, Any]], *, result: TrainResult, reached: bool,
@@ -124,8 +141,8 @@ class Recorder:
                 try:
                     writer.checkpoint(experiment, **saved())
                 except (OSError, ValueError) as exc:
-                    reason = getattr(exc, "strerror", None) or str(exc)
-                    self.problem = f"run {writer.id}: the final checkpoint was not written ({reason})"
+                    reason = _reason(exc)
+                    self._say(f"Run {visible(writer.id)}: the final checkpoint was not written ({reason})")
                     writer.note(checkpoint_error=reason)
             writer.finish(status, report)
 
@@ -133,3 +150,11 @@ class Recorder:
             self._guard(close)
         finally:
             self.writer = None
+
+
+def _reason(exc: Exception) -> str:
+    """A failure to write the run, in a few words naming the file (``metrics.jsonl: No space left
+    on device``)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{visible(exc.filename)}: {exc.strerror}" if exc.filename else exc.strerror
+    return visible(str(exc))

@@ -123,7 +123,10 @@ class RunWriter:
     def _append(self, record: dict[str, Any]) -> None:
         line = json.dumps({k: finite_or_none(v) if isinstance(v, float) else v for k, v in record.items()})
         if not self._beating.is_set():
-            os.write(self._metrics, (line + "\n").encode())
+            try:
+                os.write(self._metrics, (line + "\n").encode())
+            except OSError as exc:  # e.g. a full disk: said naming the file
+                raise OSError(exc.errno, exc.strerror, str(self.path / "metrics.jsonl")) from None
 
     def epoch(self, record) -> None:
         """An ``EpochRecord``: always written."""
