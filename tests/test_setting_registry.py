@@ -189,7 +189,7 @@ def test_a_declaration_places_its_setting_among_the_fields_and_shows_it_always(t
         assert change_kind(cfg, with_overrides(cfg, knock=2)) == "structural"
 
         help_text = CliRunner().invoke(main, ["train", "--help"]).output
-        assert help_text.index("--epochs") < help_text.index("--seed") < help_text.index("--knock") < help_text.index("--val-split")
+        assert help_text.index("--epochs") < help_text.index("--seed") < help_text.index("--knock") < help_text.index("--n-samples")
         assert "--knock INTEGER RANGE" in help_text
         bad = CliRunner().invoke(main, ["train", "--knock", "-1", "--no-record"])
         assert bad.exit_code == 2 and "-1 is not in the range x>=0" in bad.output

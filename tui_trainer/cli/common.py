@@ -195,7 +195,6 @@ OPTION_FIELDS = {
     "dataset": ("data", "dataset", "--dataset"),
     "path": ("data", "path", "--data"),
     "target": ("data", "target", "--target"),
-    "val_split": ("data", "val_split", "--val-split"),
     "features": ("data", "features", "--features"),
     "noise": ("data", "noise", "--noise"),
     "n_samples": ("data", "n_samples", "--n-samples"),
@@ -235,18 +234,18 @@ def setting_option(setting) -> click.Option:
 
 class TakesSettings(OneLineUsageErrors):
     """A command that takes an option for every registered setting (``experiments.settings``),
-    each after the option its declaration names (``Setting.after``), the others after its option
+    each after the option its declaration names (``Setting.cli_after``), the others after its option
     ``SETTINGS_AFTER``; its function gets them as keyword arguments."""
 
     SETTINGS_AFTER = "features"
 
     def get_params(self, ctx):
-        from ..experiments.settings import SETTINGS, placed
+        from ..experiments.settings import SETTINGS, place, placed
 
         params = {p.name: p for p in super().get_params(ctx)}
-        rest = [s for s in SETTINGS.values() if not s.after]
+        rest = [s for s in SETTINGS.values() if not place(s, "cli")]
         out = []
-        for item in placed(params, [s for s in SETTINGS.values() if s.after]):
+        for item in placed(params, [s for s in SETTINGS.values() if place(s, "cli")], where="cli"):
             out.append(params[item] if isinstance(item, str) else setting_option(item))
             if item == self.SETTINGS_AFTER:
                 out += [setting_option(s) for s in rest]

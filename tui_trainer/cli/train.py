@@ -68,7 +68,6 @@ def _load_model(path: Path, data_path: Path | None = None):
 @click.option("--lr", type=float, callback=positive, help="Learning rate.")
 @click.option("--batch-size", callback=parse_batch_size, help="Samples per update: an integer, or 'full' for batch gradient descent.")
 @click.option("--epochs", type=int, callback=positive, help="Epochs to train (more epochs with --resume).")
-@click.option("--val-split", type=float, help="Fraction of the data held out for validation, in [0, 1).")
 @click.option("--n-samples", type=int, help="Samples to generate (synthetic datasets).")
 @click.option("--noise", type=float, help="Std of the noise added to a synthetic dataset.")
 @click.option("--features", callback=parse_features,
@@ -97,7 +96,7 @@ def _load_model(path: Path, data_path: Path | None = None):
               help="Most memory an experiment may need, e.g. 4G (default: half of this machine's memory, or NN_TUI_MEMORY_BUDGET).")
 @friendly_errors
 def train(config_path, dataset, data_path, target, hidden, activation, optimizer, lr, batch_size,
-          epochs, val_split, n_samples, noise, features, schedule,
+          epochs, n_samples, noise, features, schedule,
           warmup_epochs, resume_path, out_dir, overwrite, keep_diverged, as_json, preset,
           runs_dir, no_record, name, checkpoint_every, **settings) -> None:
     """Train headless on the same engine as the app.
@@ -123,7 +122,7 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
         headless.prepare_out_dir(out_dir, overwrite)
     if resume_path is not None:
         fixed = dict(config=config_path, dataset=dataset, target=target, hidden=hidden,
-                     activation=activation, optimizer=optimizer, val_split=val_split, preset=preset,
+                     activation=activation, optimizer=optimizer, preset=preset,
                      n_samples=n_samples, noise=noise, features=features,
                      **{SETTINGS[k].flag[2:]: v for k, v in settings.items()},
                      schedule=schedule, warmup_epochs=warmup_epochs)
@@ -153,7 +152,7 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
             cfg = load_config(config_path) if config_path is not None else default_config()
         overrides = dict(dataset=dataset, path=str(data_path) if data_path else None, target=target,
                          hidden=hidden, activation=activation, optimizer=optimizer, lr=lr,
-                         batch_size=batch_size, epochs=epochs, val_split=val_split,
+                         batch_size=batch_size, epochs=epochs,
                          n_samples=n_samples, noise=noise, features=features, **settings,
                          schedule=_with_warmup(schedule if schedule is not None else cfg.optimizer.schedule,
                                                warmup_epochs))

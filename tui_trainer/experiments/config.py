@@ -40,7 +40,7 @@ from ..engine.losses import LOSSES
 from ..engine.optimizers import OPTIMIZERS
 from ..engine.schedules import SCHEDULES, WARMUP_PARAMS, create_schedule
 from .shown import show as _show
-from .settings import (SETTINGS, HoldsSettings, holds_settings, is_set, placed, problems_of, reserve,
+from .settings import (SETTINGS, HoldsSettings, holds_settings, is_set, place, placed, problems_of, reserve,
                        settings_of_section)
 
 __all__ = [
@@ -71,7 +71,7 @@ DEFAULT_DATASET = "spiral"
 DEFAULT_ACTIVATION = "relu"
 DTYPES = ("float64", "float32")
 
-_DATA_KEYS = ("dataset", "path", "target", "val_split", "n_samples", "noise", "features")
+_DATA_KEYS = ("dataset", "path", "target", "n_samples", "noise", "features")
 _NETWORK_KEYS = ("hidden", "activation", "activations", "init", "output", "loss")
 _OPTIMIZER_KEYS = ("name", "lr", "schedule")
 _TRAINING_KEYS = ("epochs", "batch_size", "dtype")
@@ -83,16 +83,20 @@ def _keys(section: str) -> tuple[str, ...]:
     """Every TOML key of a section, in the order its table lists them: its own and its registered
     settings' (each where its declaration places it)."""
     return tuple(key if isinstance(key, str) else key.name
-                 for key in placed(_FIXED_KEYS[section], settings_of_section(section), toml=True))
+                 for key in placed(_FIXED_KEYS[section], settings_of_section(section), where="toml"))
 
 
 def _in_key_order(section: str, problems: list["Problem"]) -> list["Problem"]:
-    """``problems`` with those of the fields the section's table lists in turn (its own, and the
-    settings placed among them) in the table's order; the other settings' first, as they came."""
-    keys = _keys(section)
-    placed_at = {key: i for i, key in enumerate(keys)
-                 if key in _FIXED_KEYS[section] or (SETTINGS[key].toml_after or SETTINGS[key].after)}
-    return sorted(problems, key=lambda p: placed_at.get(p.field_name, -1))
+    """``problems`` with those of the settings placed among the section's own fields moved to
+    their place: before the first problem of an own field that the table lists after them."""
+    at = {key: i for i, key in enumerate(_keys(section))}
+    moved = {s.name for s in settings_of_section(section) if place(s, "toml")}
+    out = [p for p in problems if p.field_name not in moved]
+    for problem in [p for p in problems if p.field_name in moved]:
+        mine = at[problem.field_name]
+        later = [i for i, p in enumerate(out) if p.field_name in _FIXED_KEYS[section] and at[p.field_name] > mine]
+        out.insert(later[0] if later else len(out), problem)
+    return out
 
 
 def _registered_problems(section: str, obj: Any) -> list["Problem"]:
@@ -195,8 +199,6 @@ class DataConfig(HoldsSettings):
     """A user CSV file, instead of ``dataset``."""
     target: str | None = None
     """The CSV's target column (``path`` only); None: the last column."""
-    val_split: float = 0.2
-    """Fraction of the samples held out for validation, in [0, 1)."""
     n_samples: int | None = None
     """Number of samples to generate (synthetic datasets only); None: the dataset's default."""
     noise: float | None = None
@@ -207,7 +209,8 @@ class DataConfig(HoldsSettings):
     """The network's inputs, computed from the 2 raw inputs (names of ``engine.features.FEATURES``,
     e.g. ``["x1sq", "x2sq"]``); None: the raw inputs as they are. Data with 2 raw inputs only."""
     settings: dict[str, Any] = field(default_factory=dict)
-    """The registered settings of this section that differ from their defaults (read them as attributes)."""
+    """The registered settings of this section that differ from their defaults (the validation
+    split and the like: ``settings.SETTINGS``), read and set as attributes."""
 
     def __post_init__(self) -> None:
         if self.dataset is _NOT_GIVEN:
@@ -238,9 +241,6 @@ class DataConfig(HoldsSettings):
                     self.target)
             elif not (isinstance(self.target, str) and self.target):
                 add("target", "must be the name of a column of the CSV", self.target)
-        if not (_is_number(self.val_split) and 0 <= self.val_split < 1):
-            add("val_split", "must be a number in [0, 1), the fraction held out for validation",
-                self.val_split)
 
         # Which data this is decides which of n_samples, noise and the options apply.
         if info is not None:
@@ -307,7 +307,7 @@ class DataConfig(HoldsSettings):
                         value)
             else:
                 add(key, "unknown key; " + _allowed(key, [*_keys("data"), *own]), value)
-        return problems + _registered_problems("data", self)
+        return _in_key_order("data", problems + _registered_problems("data", self))
 
 
 @holds_settings("network")
@@ -720,7 +720,6 @@ def dumps_config(cfg: ExperimentConfig, base_dir: str | os.PathLike | None = Non
         data = {"path": d.path if base_dir is None else _path_from(base_dir, d.path)}
         if d.target is not None:
             data["target"] = d.target
-    data["val_split"] = d.val_split
     data.update({k: getattr(d, k) for k in ("n_samples", "noise") if getattr(d, k) is not None})
     if d.features is not None:
         data["features"] = d.features
@@ -739,14 +738,18 @@ def dumps_config(cfg: ExperimentConfig, base_dir: str | os.PathLike | None = Non
         "data": data,
         "network": network,
         "optimizer": optimizer,
-        "training": {key: getattr(cfg.training, key) for key in _keys("training")
-                     if key in _TRAINING_KEYS or is_set(SETTINGS[key], getattr(cfg.training, key))},
+        "training": {key: getattr(cfg.training, key) for key in _TRAINING_KEYS},
     }
     for section, table in doc.items():
+        values = {}
         for setting in settings_of_section(section):
             value = getattr(getattr(cfg, section), setting.name)
             if is_set(setting, value):
-                table[setting.name] = value
+                values[setting.name] = value
+        # each setting where its declaration places it (``Setting.toml_after``), the others last
+        ordered = placed(table, [SETTINGS[name] for name in values], where="toml", fields=_FIXED_KEYS[section])
+        keys = [key if isinstance(key, str) else key.name for key in ordered]
+        doc[section] = {key: values[key] if key in values else table[key] for key in keys}
     return tomli_w.dumps(doc)
 
 
@@ -775,7 +778,7 @@ def save_config(cfg: ExperimentConfig, path: str | os.PathLike) -> None:
 # --- overrides --------------------------------------------------------------------------------
 
 _OVERRIDES = (
-    "dataset", "path", "target", "val_split", "n_samples", "noise", "features",
+    "dataset", "path", "target", "n_samples", "noise", "features",
     "hidden", "activation", "init", "output", "loss",
     "optimizer", "lr", "schedule",
     "epochs", "batch_size", "dtype",
@@ -815,7 +818,7 @@ def with_overrides(
         d.options = {k: v for k, v in d.options.items() if info is not None and k in info.options}
         if info is not None and info.n_features != RAW_INPUTS:
             d.features = None  # features need 2 raw inputs
-    for key in ("target", "val_split", "n_samples", "noise", "features"):
+    for key in ("target", "n_samples", "noise", "features"):
         if key in given:
             setattr(d, key, given[key])
     if isinstance(d.features, tuple):

@@ -94,6 +94,10 @@ class Setting:
     run store's settings; empty: after them all (the pane's last rows, before the lr schedule)."""
     toml_after: str = ""
     """Where the TOML table has it, when not after ``after``."""
+    cli_after: str = ""
+    """The option it follows in the command's options, when not after ``after``."""
+    store_after: str = ""
+    """Where the run store lists it, when not after ``after``."""
     always: bool = False
     """True: a setting every experiment shows, written to the TOML file and listed by the run
     store at its default too; False: left out while it has its default."""
@@ -148,21 +152,35 @@ def by_rank() -> list[Setting]:
     return sorted(SETTINGS.values(), key=lambda s: s.rank)
 
 
-def placed(own, settings, *, toml: bool = False) -> list:
-    """``own`` field names with every one of ``settings`` put after the field its ``after`` (for
-    the TOML table: ``toml_after``, where given) names, which may be another setting; the settings
-    placed nowhere come last, in registry order."""
-    settings = list(settings)
-    where = {s.name: (s.toml_after or s.after) if toml else s.after for s in settings}
+def place(setting: Setting, where: str = "") -> str:
+    """The field ``setting`` follows: in the pane and the palette (``where`` empty), or in the
+    ``toml`` table, the ``cli`` options or the run ``store``'s list; empty: none."""
+    return (getattr(setting, f"{where}_after") if where else "") or setting.after
+
+
+def placed(own, settings, *, where: str = "", fields=()) -> list:
+    """``own`` field names with every one of ``settings`` put after the field it follows there
+    (``place``), which may be another setting; the settings placed nowhere come last, in
+    registry order. A setting placed after one of ``fields`` (every field, in order) that is not
+    in ``own`` goes after the last of ``fields`` before it that is (first, if none is)."""
+    settings, own, fields = list(settings), list(own), list(fields)
+    after_of = {s.name: place(s, where) for s in settings}
+    for name, after in after_of.items():
+        if after in fields and after not in own:
+            before = [f for f in fields[:fields.index(after)] if f in own]
+            after_of[name] = before[-1] if before else None
     out: list = []
 
     def add(item) -> None:
         out.append(item)
         name = item if isinstance(item, str) else item.name
         for s in settings:
-            if where[s.name] == name and s not in out:
+            if after_of[s.name] == name and s not in out:
                 add(s)
 
+    for s in settings:
+        if after_of[s.name] is None:
+            add(s)
     for name in own:
         add(name)
     for s in settings:
@@ -175,7 +193,7 @@ def listed(own: dict[str, Any], config: "ExperimentConfig") -> dict[str, Any]:
     """``own`` (field -> value, as the run store lists a config's fields) with the settings shown
     ``always`` that are placed among those fields, each in its place, with its value in ``config``."""
     out: dict[str, Any] = {}
-    for item in placed(own, [s for s in SETTINGS.values() if s.always and s.after]):
+    for item in placed(own, [s for s in SETTINGS.values() if s.always and place(s, "store")], where="store"):
         if isinstance(item, str):
             out[item] = own[item]
         else:
@@ -470,6 +488,15 @@ register(Setting(
     help="*Patience* stops training after that many epochs without a lower validation loss and puts "
          "the best epoch's weights back (empty: off).",
     live=True,
+))
+register(Setting(
+    section="data", name="val_split", default=0.2, parse=parse_number, format=hparam_text,
+    check=_keyed("val_split", lambda value, data: [] if _is_number(value) and 0 <= value < 1 else [
+        ("", "must be a number in [0, 1), the fraction held out for validation", value)]),
+    flag="--val-split", cli_type=float, cli_help="Fraction of the data held out for validation, in [0, 1).",
+    label="val split", tooltip="", after="dataset", toml_after="target", cli_after="seed", store_after="noise",
+    always=True, title="Set validation split", command_help="The share of samples held out to validate",
+    help="", live=False,
 ))
 register(Setting(
     section="training", name="seed", default=0, parse=lambda text: parse_number(text, whole=True), format=str,

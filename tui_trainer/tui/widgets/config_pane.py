@@ -55,7 +55,6 @@ _CONFIG_COMMANDS = (  # (key, action, description, help): the pane's own fields 
     ("a", "add_layer", "Add layer", "A hidden layer after the focused one, or at the end (a or insert in the layer list)"),
     ("d", "remove_layer", "Remove layer", "The focused hidden layer, or the last one (d or delete in the layer list)"),
     ("config pane", "config_field('dataset')", "Set dataset", "Choose the data to learn"),
-    ("config pane", "config_field('val_split')", "Set validation split", "The share of samples held out to validate"),
     ("config pane", "config_field('width')", "Set layer width", "Nodes in the focused (or first) hidden layer"),
     ("config pane", "config_field('act')", "Set activation", "Activation of the focused (or first) hidden layer"),
     ("config pane", "config_field('init')", "Set init", "How the first weights are drawn"),
@@ -456,9 +455,11 @@ class ConfigPane(VerticalScroll, can_focus=False):
         cfg = self.config
         yield Label("", id="err-general", classes="field-error")
         yield Static("Data", classes="section")
-        yield from self._row("dataset", "dataset", FieldSelect(self._dataset_options(), value=self._dataset_value(), allow_blank=False, compact=True, id="dataset"))
+        yield from self._row("dataset", "dataset", FieldSelect(self._dataset_options(), value=self._dataset_value(), allow_blank=False, compact=True, id="dataset"),
+                             placed=False)
         yield Label(self._data_facts(), classes="facts", id="data-facts")
-        yield from self._row("val split", "val_split", Input(hparam_text(cfg.data.val_split), id="val_split", compact=True))
+        for setting in _settings_after("dataset"):  # below the data's facts
+            yield from self._setting_row(setting)
 
         yield Static("Network", classes="section")
         for i, (width, act) in enumerate(self._layers):
@@ -518,13 +519,14 @@ class ConfigPane(VerticalScroll, can_focus=False):
         yield from self._row(param or "sched arg", "sched_param", Input(hparam_text(sched[param]) if param and param in sched else "",
                                                                       id="sched_param", compact=True, disabled=param is None))
 
-    def _row(self, label: str, key: str, widget: Widget):
-        """A field's row and its error line; then the rows of the registered settings placed after it."""
+    def _row(self, label: str, key: str, widget: Widget, placed: bool = True):
+        """A field's row and its error line; then (``placed``) the rows of the registered settings
+        placed after it."""
         with Horizontal(classes="field-row"):
             yield Label(label, classes="field-label")
             yield widget
         yield Label("", id=f"err-{key}", classes="field-error")
-        for setting in _settings_after(key) if key else ():
+        for setting in _settings_after(key) if placed else ():
             yield from self._setting_row(setting)
 
     def _setting_row(self, setting):
@@ -839,12 +841,11 @@ class ConfigPane(VerticalScroll, can_focus=False):
 
         dataset_choice = self.query_one("#dataset", Select).value
         if dataset_choice == CSV_CHOICE:
-            data = replace(cfg.data, val_split=get("val_split", parse_number, cfg.data.val_split), **registered("data"))
+            data = replace(cfg.data, **registered("data"))
         else:
             keep_options = dataset_choice == cfg.data.dataset
             data = DataConfig(
                 dataset=dataset_choice,
-                val_split=get("val_split", parse_number, cfg.data.val_split),
                 n_samples=get("n_samples", _optional_whole, cfg.data.n_samples) if keep_options else None,
                 noise=get("noise", _optional_number, cfg.data.noise) if keep_options else None,
                 options=copy.deepcopy(cfg.data.options) if keep_options else {},
