@@ -277,3 +277,35 @@ def test_a_schedule_and_early_stopping_given_to_the_constructor():
     assert result.stopped_early and result.early_stop.epoch == result.early_stop.best_epoch + 2
     assert [r.lr for r in result.history] == schedule.lrs(result.epochs, 0.05)
     assert trainer.best_val_loss == min(r.val_loss for r in result.history)
+
+
+def _dead_unit(exp: Run) -> None:
+    """Hidden unit 0 never fires (relu of 0 * x - 1): its weights' gradients are exactly 0."""
+    W1, b1 = exp.net.params[0], exp.net.params[1]
+    W1[:, 0], b1[0] = 0.0, -1.0
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adagrad", "rmsprop"])
+def test_a_divergence_from_eps_0_names_eps_not_the_learning_rate(optimizer):
+    exp = experiment(optimizer=optimizer, hidden=(8,), activation="relu")
+    exp.opt.set(eps=0.0)
+    _dead_unit(exp)  # Adam, Adagrad and RMSprop then divide 0 by 0
+    result = exp.trainer.run(3)
+    assert result.diverged
+    said = str(result.divergence)
+    assert "eps" in said and "learning rate" not in said, said
+    assert all(np.isfinite(p).all() for p in exp.net.params)
+    # the same with eps > 0 trains on
+    calm = experiment(optimizer=optimizer, hidden=(8,), activation="relu")
+    _dead_unit(calm)
+    assert not calm.trainer.run(3).diverged
+
+
+@pytest.mark.parametrize("l1,l2,named", [(1e308, 0.0, "l1"), (0.0, 1e308, "l2")])
+def test_a_divergence_from_the_weight_penalty_names_l1_or_l2(l1, l2, named):
+    exp = experiment()
+    exp.trainer.l1, exp.trainer.l2 = l1, l2
+    result = exp.trainer.run(3)
+    assert result.diverged
+    said = str(result.divergence)
+    assert f"{named} = 1e+308" in said and "penalty" in said and "learning rate" not in said, said

@@ -29,6 +29,7 @@ from .preprocess import PreparedData
 from .schedules import Schedule
 
 DIVERGENCE_HINT = "lower the learning rate"
+EPS_HINT = "set the optimizer's eps above 0 (with eps = 0, a weight whose gradients so far were all 0 is updated by 0 / 0)"
 EXPLOSION_FACTOR = 10.0
 """The cost at an epoch's end that is this many times the cost training started from (or 0.1,
 if that was smaller) counts as exploding: diverged, though every number is still finite."""
@@ -624,11 +625,17 @@ class Trainer:
             loss, grads = self.net.loss_and_grads(X, Y, self.loss)
         penalty = self.net.add_penalty_grads(grads, l1, l2) if l1 or l2 else 0.0
         if not math.isfinite(loss + penalty):
-            self._diverge(f"the loss became {loss + penalty}", self.epoch + 1)
+            if math.isfinite(loss):  # the data loss is finite: the weight penalty overflowed
+                self._diverge(f"the weight penalty became {penalty}", self.epoch + 1, hint=self._penalty_hint())
+            else:
+                self._diverge(f"the loss became {loss + penalty}", self.epoch + 1)
             return None
         np.copyto(self._last_good, self.net.flat_params)
         self.opt.step(self.net.params, grads)
         self.step_count += 1
+        if self.opt.hparams.get("eps") == 0 and np.isnan(self.net.flat_params).any():
+            self._diverge("the optimizer's update made a weight NaN", self.epoch + 1, hint=EPS_HINT)
+            return None
         if self.on_step is not None:
             self.on_step(StepRecord(self.epoch + 1, self.step_count, loss, self.opt.lr, grads[0::2], penalty))
         if self._cursor >= len(self._order):
@@ -740,12 +747,20 @@ class Trainer:
             stride = self._history_stride = stride * 2
             history[:-1] = [r for r in history[:-1] if r.epoch % stride == 0]
 
-    def _diverge(self, what: str, epoch: int) -> None:
+    def _diverge(self, what: str, epoch: int, hint: str = DIVERGENCE_HINT) -> None:
         """Stop for good: restore the weights the epoch began with (the last that passed an epoch's
-        checks: finite, not exploding), clear optimizer state."""
+        checks: finite, not exploding), clear optimizer state. ``hint``: what to change."""
         np.copyto(self.net.flat_params, self._epoch_start)
         self.opt.reset_state()
-        self.divergence = Divergence(self.step_count, epoch, what, restored_step=self._epoch_start_step)
+        self.divergence = Divergence(self.step_count, epoch, what, hint=hint,
+                                     restored_step=self._epoch_start_step)
+
+    def _penalty_hint(self) -> str:
+        """Names the penalty setting whose term is not finite (else those that are on)."""
+        on = [(name, value) for name, value in (("l1", self._l1), ("l2", self._l2)) if value]
+        with np.errstate(all="ignore"):
+            overflowed = [(n, v) for n, v in on if not math.isfinite(self.net.penalty(**{n: v}))]
+        return "lower the weight penalty (" + " and ".join(f"{n} = {v:g}" for n, v in overflowed or on) + ")"
 
     def _metric(self, X, Y, y) -> float:
         out = self.net.forward(X)
