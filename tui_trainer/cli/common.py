@@ -174,6 +174,8 @@ def parse_schedule(ctx, param, value: str | None) -> dict | None:
     schedule: dict = {"name": name}
     for item in filter(None, (part.strip() for part in rest.split(","))):
         key, eq, number = item.partition("=")
+        if key.strip() in schedule:  # the name, or a key given before: which one is meant?
+            raise click.BadParameter(f"the key {key.strip()!r} is given twice in {value!r}")
         try:
             schedule[key.strip()] = _number(number.strip())
         except ValueError:

@@ -248,10 +248,18 @@ def _check_header(path: Path, line: int, header: list[str]) -> None:
         seen[name] = i
 
 
+def _float(cell: str) -> float:
+    """``float(cell)``, except that a number written with underscores (``1_0``, which Python reads
+    as 10) is not a number in a CSV: ``ValueError``."""
+    if "_" in cell:
+        raise ValueError(f"not a number: {cell!r}")
+    return float(cell)
+
+
 def _number(path: Path, line: int, column: str, cell: str) -> float:
     """A finite float of a size to train on from a cell, or a DataError saying where the bad value is."""
     try:
-        value = float(cell)
+        value = _float(cell)
     except ValueError:
         raise DataError(f"{path}: line {line}, column {_show(column)}: {_show(cell)} is not a number") from None
     if not abs(value) <= MAX_ABS_VALUE:
@@ -307,7 +315,7 @@ class _Target:
                 self._too_many_classes(line, cell)
             return
         try:
-            value = float(cell)
+            value = _float(cell)
         except ValueError:  # text: every cell is a class label
             self.values = self.integers = self.integer_codes = None
             if self.texts is None:

@@ -594,12 +594,18 @@ class ExperimentConfig:
 
     def validate(self) -> list[Problem]:
         """Every problem in the config, section by section; empty when it is valid."""
-        return [
+        problems = [
             *self.data.validate(),
             *self.network.validate(),
             *self.optimizer.validate(),
             *self.training.validate(),
         ]
+        patience = getattr(self.training, "patience", None)
+        if patience is not None and getattr(self.data, "val_split", None) == 0:
+            problems.append(Problem("training", "patience", "early stopping watches the validation loss, and "
+                                    "val_split = 0 holds out no data: set val_split above 0, or leave patience off",
+                                    patience))
+        return problems
 
     def check(self, source: str = "config") -> None:
         """Raise ``ConfigError`` listing every problem, if there are any."""

@@ -388,6 +388,8 @@ def _rates_check(value: Any, network: Any) -> list[tuple[str, str, Any]]:
         return out
     if not (_is_number(value) and 0 <= value < 1):
         return [("", _RATE_RULE + " (or a list, one per hidden layer)", value)]
+    if value and hidden == []:
+        return [("", "there is no hidden layer to drop nodes of: leave dropout at 0", value)]
     return []
 
 
@@ -397,7 +399,9 @@ def _rates_keyed(value: Any, network: Any) -> list[tuple[str, str, Any]]:
 
 def _rates_fit(value: Any, hidden: list) -> Any:
     """A per-layer list that no longer fits the number of hidden layers becomes one rate for
-    all (the largest)."""
+    all (the largest); with no hidden layer left, 0 (nothing to drop)."""
+    if not hidden:
+        return 0.0
     if isinstance(value, (list, tuple)):
         return list(value) if len(value) == len(hidden) else max(value, default=0.0)
     return value
