@@ -12,6 +12,7 @@ import time
 import pytest
 from click.testing import CliRunner
 from rich.console import Console
+from textual.widgets import DataTable
 
 from tests.conftest import wait_for
 from tests.test_app import screen_lines, settings_ready, small_config
@@ -69,10 +70,17 @@ def store(tmp_path, monkeypatch):
     return root
 
 
-async def open_runs(pilot, app):
+async def open_runs(pilot, app, empty: bool = False):
+    """Open the Runs screen with its key, and wait until its list is read and shown, with the keys
+    going to it (``empty``: an empty store, until it says so)."""
     await settings_ready(pilot, app)
     await pilot.press("h")
     await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
+    table = app.screen.query_one(DataTable)
+    if empty:
+        await wait_for(pilot, lambda: "No runs yet in" in screen_text(app))
+    else:
+        await wait_for(pilot, lambda: table.has_focus and table.row_count == len(app.screen.runs) > 0)
     await pilot.pause()
     return app.screen
 
@@ -196,8 +204,7 @@ def test_an_empty_store_says_how_runs_come(store):
     async def scenario():
         app = NNTuiApp(small_config())
         async with app.run_test(size=(80, 24)) as pilot:
-            screen = await open_runs(pilot, app)
-            assert "No runs yet in" in screen_text(app)
+            screen = await open_runs(pilot, app, empty=True)
             await pilot.press("down", "space", "enter", "w")  # nothing to act on: nothing happens
             await pilot.pause()
             assert app.screen is screen and app.unexpected_errors == 0
