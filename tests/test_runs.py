@@ -177,7 +177,7 @@ def test_kill_9_at_random_moments_leaves_a_listed_store_and_resume_loses_one_int
     import re
 
     rng = random.Random(7)
-    every = 0.2
+    every = 0.05
     base = [sys.executable, "-m", "tui_trainer", "train", "--epochs", "100000000",
             "--checkpoint-every", str(every), "--runs-dir", str(runs_root)]
     resume_from, killed = None, []
@@ -186,7 +186,7 @@ def test_kill_9_at_random_moments_leaves_a_listed_store_and_resume_loses_one_int
         before = {r.id for r in store.list_runs(runs_root)}
         child = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
-            deadline, wanted = time.monotonic() + 60, rng.randrange(50, 3000)  # a deadline for a hang only
+            deadline, wanted = time.monotonic() + 60, rng.randrange(20, 1500)  # a deadline for a hang only
             while True:
                 new = [r for r in store.list_runs(runs_root) if r.id not in before]
                 if new and (new[0].path / "metrics.jsonl").is_file() \
@@ -208,8 +208,10 @@ def test_kill_9_at_random_moments_leaves_a_listed_store_and_resume_loses_one_int
         last = max(records)
         assert start in records and start <= last
         lost = records[last]["total_seconds"] - records[start]["total_seconds"]
+        # an epoch's seconds run from the previous epoch's end, so the first after a checkpoint
+        # holds that write: less than the interval, the write and the epoch in progress
         slowest = max(r["seconds"] for r in records.values())
-        assert lost <= every + slowest + 1e-6, (start, last, lost)
+        assert lost <= every + 2 * slowest + 1e-6, (start, last, lost)
         killed.append((run.name, start))
         resume_from = run.name
     assert len(runs_json()) == 2 + 2  # two killed runs, two one-epoch resumptions
