@@ -28,6 +28,11 @@ Pilot offers no setting for this wait, so the cap replaces Textual's ``wait_for_
 patch fails loudly rather than the suite slowing down unseen)."""
 
 
+HURRIED = os.environ.get("NN_TUI_TEST_HURRIED") == "1"
+"""``NN_TUI_TEST_HURRIED=1``: a key press or a pause waits 1 ms instead of ``IDLE_WAIT_CAP``, as on
+a machine too busy to handle a key in 20 ms. A test that reads state before its effect has come
+fails at once there instead of once in a while under load (a tool for finding such reads)."""
+
 WAIT_TIMEOUT = 30.0
 """Seconds ``wait_for`` waits before it fails: a deadline for a hang, never a measurement. A test
 waits only as long as its effect takes; on a loaded machine that can be many times the idle time."""
@@ -78,6 +83,9 @@ def _quick_idle_wait(request, monkeypatch):
     from textual._wait import wait_for_idle
 
     async def capped_wait_for_idle(min_sleep: float = 1 / 50, max_sleep: float = 1) -> None:
+        if HURRIED:
+            await asyncio.sleep(0.001)
+            return
         await wait_for_idle(min_sleep, min(max_sleep, IDLE_WAIT_CAP))
 
     monkeypatch.setattr(textual.app, "wait_for_idle", capped_wait_for_idle)

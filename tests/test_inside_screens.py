@@ -358,7 +358,8 @@ def test_presets_picker_asks_when_trained_then_rebuilds_the_session():
             await pilot.press("down", "down", "enter")  # deep-relu
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
             await pilot.press("y")
-            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and main.session.trainer.step_count == 0)
+            await wait_for(pilot, lambda: bool(main.query("#width-5")))  # the config pane reloaded
             cfg, want = main.session.config, get_preset("deep-relu")
             assert (cfg.data, cfg.network, cfg.training) == (want.data, want.network, want.training)
             assert (cfg.optimizer.name, cfg.optimizer.lr) == ("sgd", 0.1)
