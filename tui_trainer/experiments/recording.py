@@ -142,7 +142,8 @@ class Recorder:
                     writer.checkpoint(experiment, **saved())
                 except (OSError, ValueError) as exc:
                     reason = _reason(exc)
-                    self._say(f"Run {visible(writer.id)}: the final checkpoint was not written ({reason})")
+                    if self._checkpoints:  # else said already: "checkpoints stopped"
+                        self._say(f"Run {visible(writer.id)}: the final checkpoint was not written ({reason})")
                     writer.note(checkpoint_error=reason)
             writer.finish(status, report)
 
