@@ -276,7 +276,11 @@ def override_error(exc, given: dict) -> UserError:
     lines = [text(p) for p in exc.problems]
     if len(lines) == 1:
         only = lines[0]
-        return UserError(only if only.startswith("--") else f"{exc.source}: {only}")
-    return UserError(f"{exc.source}: {len(lines)} problems:" + "".join(f"\n  {line}" for line in lines))
+        error = UserError(only if only.startswith("--") else f"{exc.source}: {only}")
+    else:
+        error = UserError(f"{exc.source}: {len(lines)} problems:" + "".join(f"\n  {line}" for line in lines))
+    if lines and all(line.startswith("--") for line in lines):
+        error.exit_code = 2  # every problem is an option's value: a usage error, as click's own checks
+    return error
 
 

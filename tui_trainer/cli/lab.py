@@ -184,8 +184,8 @@ _TRAINING_OPTIONS = (
     click.option("--batch-size", callback=parse_batch_size, help="Samples per update, or 'full' (default 32)."),
     click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object on the last line."),
     click.option("--memory-budget", callback=memory_budget_callback, expose_value=False,
-                 help="Most memory the race may need, e.g. 4G (default: half of this machine's memory, "
-                      "or NN_TUI_MEMORY_BUDGET)."),
+                 help="Most memory this command's training may need, e.g. 4G (default: half of this machine's "
+                      "memory, or NN_TUI_MEMORY_BUDGET)."),
 )
 
 

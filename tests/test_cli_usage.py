@@ -1,0 +1,46 @@
+"""The command line as a newcomer meets it: a bad option is a usage error (exit status 2, as click
+gives for every option it checks itself), whichever command and option it is."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from tui_trainer.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _runs_in_tmp(tmp_path, monkeypatch):
+    monkeypatch.setenv("NN_TUI_RUNS", str(tmp_path / "runs"))
+
+
+USAGE_ERRORS = [
+    ["train", "--dataset", "nope"],
+    ["train", "--optimizer", "nope"],
+    ["train", "--activation", "nope"],
+    ["train", "--lr", "fast"],
+    ["train", "--lr", "-1"],
+    ["compare", "--datasets", "nope"],
+    ["compare", "--dataset", "nope"],
+    ["sweep", "adam", "--dataset", "nope"],
+]
+
+
+@pytest.mark.parametrize("args", USAGE_ERRORS, ids=" ".join)
+def test_a_bad_option_exits_2(args):
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, (result.exit_code, result.output)
+    assert result.output.startswith("Error: "), result.output
+
+
+def test_a_bad_value_in_a_config_file_is_not_a_usage_error(tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text('[data]\ndataset = "nope"\n')
+    result = CliRunner().invoke(main, ["train", "--config", str(config)])
+    assert result.exit_code == 1, (result.exit_code, result.output)
+
+
+def test_sweep_help_speaks_of_the_sweep():
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(main, ["sweep", "--help"])
+    line = next(line for line in result.output.splitlines() if "--memory-budget" in line)
+    assert "race" not in line and "this command's training" in line, line
