@@ -212,7 +212,12 @@ class MainScreen(AtAppSize, Guarded, Screen):
         self._change_lr(-1)
 
     def _change_lr(self, direction: int) -> None:
-        lr = lr_notch(self.session.config.optimizer.lr, direction)
+        current = self.session.config.optimizer.lr
+        lr = lr_notch(current, direction)
+        if (lr - current) * direction <= 0:  # at (or past) the end of the ladder: left as it is
+            self.app.notify(f"learning rate {current:g}: {'+ goes no higher' if direction > 0 else '- goes no lower'}",
+                            setting=True)
+            return
         self.session.set_lr(lr)
         self._config_pane().show_lr(lr)
         self.training.show_current()

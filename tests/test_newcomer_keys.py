@@ -1,0 +1,38 @@
+"""A newcomer's path through the app by keys: the learning-rate keys at the ends of their ladder,
+dialogs by arrow keys, checkboxes that show their state without colour, and the footer at 80x24."""
+
+import asyncio
+
+from tests.conftest import wait_for
+from tests.test_app import notes, settings_ready, small_config
+from tui_trainer.experiments.session import LR_LADDER
+from tui_trainer.tui.app import NNTuiApp
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_lr_keys_at_the_ends_of_the_ladder_say_it_is_the_limit():
+    async def scenario():
+        app = NNTuiApp(small_config(lr=LR_LADDER[-2]))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            session = app.screen.session
+            await pilot.press("plus")
+            await wait_for(pilot, lambda: session.config.optimizer.lr == LR_LADDER[-1])
+            assert notes(app).splitlines()[-1] == f"learning rate {LR_LADDER[-1]:g}"
+            await pilot.press("plus")
+            await wait_for(pilot, lambda: "no higher" in notes(app).splitlines()[-1])
+            assert session.config.optimizer.lr == LR_LADDER[-1]
+            assert notes(app).splitlines()[-1] == f"learning rate {LR_LADDER[-1]:g}: + goes no higher"
+        app = NNTuiApp(small_config(lr=LR_LADDER[1]))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            session = app.screen.session
+            await pilot.press("minus", "minus")
+            await wait_for(pilot, lambda: "no lower" in notes(app).splitlines()[-1])
+            assert session.config.optimizer.lr == LR_LADDER[0]
+            assert notes(app).splitlines()[-1] == f"learning rate {LR_LADDER[0]:g}: - goes no lower"
+
+    run(scenario())
