@@ -298,6 +298,18 @@ def test_a_heartbeat_from_the_future_is_stale(runs_root):
     assert store.read_run(run.path).status == "running"
 
 
+def test_a_heartbeat_from_the_future_on_this_machine_is_stale_though_its_pid_lives(runs_root):
+    """A copied run.json names this host and a pid that lives (here, the tests' own process):
+    this machine has one clock, so a heartbeat an hour ahead is no live writer's, and the run can go."""
+    run = finished_run(runs_root)
+    running_meta(run.path, os.getpid(), socket.gethostname())
+    future = time.time() + 3600
+    os.utime(run.path / "heartbeat", (future, future))
+    assert store.read_run(run.path).status == "interrupted"
+    assert invoke("runs", "rm", run.id).exit_code == 0
+    assert not run.path.exists()
+
+
 # --- temporaries, renames, numbers --------------------------------------------------------------
 
 

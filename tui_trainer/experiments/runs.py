@@ -402,7 +402,7 @@ def _status(path: Path, meta: dict[str, Any]) -> str:
         age = time.time() - os.stat(path / "heartbeat").st_mtime
     except OSError:
         return "interrupted"
-    if age < -CLOCK_SKEW_SECONDS and not local:  # dated in the future: a clock far off, not a live writer
+    if age < -CLOCK_SKEW_SECONDS:  # dated in the future: a far-off clock or a copied file, no live writer
         return "interrupted"
     return "running" if age < STALE_SECONDS else "interrupted"
 
