@@ -8,6 +8,7 @@ palette, the help, a live change through the trainer's command queue, and the ru
 from __future__ import annotations
 
 import asyncio
+import tomllib
 
 import pytest
 from click.testing import CliRunner
@@ -216,3 +217,57 @@ def test_a_declaration_places_its_setting_among_the_fields_and_shows_it_always(t
         asyncio.run(scenario())
     finally:
         unregister(PLACED.name)
+
+
+PICKED = Setting(
+    section="network", name="pick", default="auto", parse=str, format=str,
+    check=lambda value, network: [] if value in ("auto", "left", "right") else [
+        ("pick", "unknown pick; allowed: auto, left, right", value)],
+    flag="", cli_help="", label="pick", tooltip="", title="Set test pick", command_help="Which way the test picks",
+    help="", live=False, widget="select", choices=("auto", "left", "right"), after="act", toml_after="activations",
+    always=True, stored=False,
+)
+
+
+def test_a_declaration_with_choices_and_no_option_is_a_list_in_the_pane_and_left_out_of_the_options_and_the_store():
+    """A ``select`` setting is a list of its choices in the pane (below the layers, as ``after="act"``
+    says); one without a flag has no option; one not ``stored`` is left out of the run store's settings."""
+    register(PICKED)
+    try:
+        cfg = small_config()
+        keys = list(tomllib.loads(dumps_config(cfg))["network"])
+        assert keys[:3] == ["hidden", "activation", "init"] and "pick" in keys
+        assert keys.index("init") < keys.index("pick") < keys.index("output")
+        assert loads_config(dumps_config(with_overrides(cfg, pick="left"))).network.pick == "left"
+        with pytest.raises(ConfigError, match="unknown pick"):
+            with_overrides(cfg, pick="up")
+        assert "pick" not in settings_of(with_overrides(cfg, pick="left"))
+        assert "init" not in settings_of(with_overrides(cfg, init="he"))
+        assert change_kind(cfg, with_overrides(cfg, pick="left")) == "structural"
+        help_text = CliRunner().invoke(main, ["train", "--help"]).output
+        assert "pick" not in help_text and "--init" not in help_text
+
+        from textual.widgets import Select
+
+        from tui_trainer.tui.keys import palette_entries
+        from tui_trainer.tui.screens.main import MainScreen
+
+        titles = [entry.title for entry in palette_entries(MainScreen)]
+        assert titles.index("Set activation") + 2 == titles.index("Set init") + 1 == titles.index("Set test pick")
+
+        async def scenario():
+            from tui_trainer.tui.app import NNTuiApp
+
+            app = NNTuiApp(small_config())
+            async with app.run_test(size=(120, 36)) as pilot:
+                await settings_ready(pilot, app)
+                ids = [w.id for w in app.screen.query("Select")]
+                assert ids.index("init") + 1 == ids.index("pick") and ids.index("pick") < ids.index("optimizer")
+                field = app.screen.query_one("#pick", Select)
+                assert field.value == "auto"
+                field.value = "right"
+                await wait_for(pilot, lambda: app.training.session.config.network.pick == "right")
+
+        asyncio.run(scenario())
+    finally:
+        unregister(PICKED.name)

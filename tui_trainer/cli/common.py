@@ -214,7 +214,7 @@ def option_fields() -> dict[str, tuple[str, str, str]]:
     """``OPTION_FIELDS`` and every registered setting's (section, key, option)."""
     from ..experiments.settings import SETTINGS
 
-    return {**OPTION_FIELDS, **{s.name: (s.section, s.name, s.flag) for s in SETTINGS.values()}}
+    return {**OPTION_FIELDS, **{s.name: (s.section, s.name, s.flag) for s in SETTINGS.values() if s.flag}}
 
 
 def setting_option(setting) -> click.Option:
@@ -245,13 +245,14 @@ class TakesSettings(OneLineUsageErrors):
         from ..experiments.settings import SETTINGS, place, placed
 
         params = {p.name: p for p in super().get_params(ctx)}
-        rest = [s for s in SETTINGS.values() if not place(s, "cli")]
+        options = [s for s in SETTINGS.values() if s.flag]  # a setting without a flag has no option
+        rest = [s for s in options if not place(s, "cli")]
         out = []
-        for item in placed(params, [s for s in SETTINGS.values() if place(s, "cli")], where="cli"):
+        for item in placed(params, [s for s in options if place(s, "cli")], where="cli"):
             out.append(params[item] if isinstance(item, str) else setting_option(item))
             if item == self.SETTINGS_AFTER:
                 out += [setting_option(s) for s in rest]
-        return out if len(out) == len(params) + len(SETTINGS) else [*out, *map(setting_option, rest)]
+        return out if len(out) == len(params) + len(options) else [*out, *map(setting_option, rest)]
 
 
 def override_error(exc, given: dict) -> UserError:

@@ -15,7 +15,6 @@ anything is allocated; ``load_config`` reads only a regular file of at most ``MA
 from __future__ import annotations
 
 import copy
-import difflib
 import math
 import os
 import re
@@ -35,11 +34,11 @@ from ..engine.atomic import write_atomic
 from ..engine.csvdata import UnreadableFile, open_regular
 from ..engine.datasets import DATASETS, MAX_NOISE, MAX_SAMPLES, MIN_SAMPLES
 from ..engine.features import FEATURES, RAW_INPUTS, check_features
-from ..engine.initializers import INIT_CHOICES
 from ..engine.losses import LOSSES
 from ..engine.optimizers import OPTIMIZERS
 from ..engine.schedules import SCHEDULES, WARMUP_PARAMS, create_schedule
 from .shown import show as _show
+from .settings import allowed as _allowed
 from .settings import (SETTINGS, HoldsSettings, holds_settings, is_set, place, placed, problems_of, reserve,
                        settings_of_section)
 
@@ -72,7 +71,7 @@ DEFAULT_ACTIVATION = "relu"
 DTYPES = ("float64", "float32")
 
 _DATA_KEYS = ("dataset", "path", "target", "n_samples", "noise", "features")
-_NETWORK_KEYS = ("hidden", "activation", "activations", "init", "output", "loss")
+_NETWORK_KEYS = ("hidden", "activation", "activations", "output", "loss")
 _OPTIMIZER_KEYS = ("name", "lr", "schedule")
 _TRAINING_KEYS = ("epochs", "batch_size", "dtype")
 _FIXED_KEYS = dict(zip(SECTIONS, (_DATA_KEYS, _NETWORK_KEYS, _OPTIMIZER_KEYS, _TRAINING_KEYS)))
@@ -150,14 +149,6 @@ class ConfigError(ValueError):
             if count > MAX_PROBLEMS_SHOWN:
                 reason += f"\n  ... and {count - MAX_PROBLEMS_SHOWN} more"
         super().__init__(f"{source}: {reason}")
-
-
-def _allowed(word: Any, choices) -> str:
-    """``allowed: a, b, c`` plus the closest choice to ``word`` when one is close enough."""
-    choices = list(choices)
-    text = "allowed: " + ", ".join(choices)
-    close = difflib.get_close_matches(word, choices, n=1) if isinstance(word, str) else []
-    return text + (f"; did you mean {close[0]!r}?" if close else "")
 
 
 def _is_int(value: Any) -> bool:
@@ -321,8 +312,6 @@ class NetworkConfig(HoldsSettings):
     """One activation per hidden layer; None: ``activation`` for every one."""
     activation: str = DEFAULT_ACTIVATION
     """The activation of every hidden layer, unless ``activations`` is set."""
-    init: str = "auto"
-    """Weight initialisation, one of ``INIT_CHOICES``."""
     output: str = "auto"
     """The output layer's activation; ``auto``: chosen from the problem."""
     loss: str = "auto"
@@ -395,9 +384,6 @@ class NetworkConfig(HoldsSettings):
                     check_hidden_activation(f"activations[{i}]", name)
 
         problems += _registered_problems("network", self)
-
-        if not _is_choice(self.init, INIT_CHOICES):
-            add("init", "unknown init; " + _allowed(self.init, INIT_CHOICES), self.init)
         if not _is_choice(self.output, ("auto", *ACTIVATIONS)):
             outputs = ["auto", *ACTIVATIONS]
             add("output", "unknown output activation; " + _allowed(self.output, outputs),
@@ -736,7 +722,7 @@ def dumps_config(cfg: ExperimentConfig, base_dir: str | os.PathLike | None = Non
         layers = {"activation": n.activation}
     # The registered settings and the schedule are written only when set, so a config without
     # them reads as it always did.
-    network = {"hidden": n.hidden, **layers, "init": n.init, "output": n.output, "loss": n.loss}
+    network = {"hidden": n.hidden, **layers, "output": n.output, "loss": n.loss}
     optimizer = {"name": o.name, "lr": o.lr, **o.hparams}
     if o.schedule is not None:
         optimizer["schedule"] = dict(o.schedule)
@@ -785,7 +771,7 @@ def save_config(cfg: ExperimentConfig, path: str | os.PathLike) -> None:
 
 _OVERRIDES = (
     "dataset", "path", "target", "n_samples", "noise", "features",
-    "hidden", "activation", "init", "output", "loss",
+    "hidden", "activation", "output", "loss",
     "optimizer", "lr", "schedule",
     "epochs", "batch_size", "dtype",
 )
@@ -834,7 +820,7 @@ def with_overrides(
         n.hidden = list(given["hidden"]) if isinstance(given["hidden"], tuple) else given["hidden"]
     if "activation" in given:
         n.activation, n.activations = given["activation"], None
-    for key in ("init", "output", "loss"):
+    for key in ("output", "loss"):
         if key in given:
             setattr(n, key, given[key])
 

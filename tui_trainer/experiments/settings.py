@@ -18,11 +18,13 @@ Textual-free and click-free: the layers above turn these declarations into widge
 
 from __future__ import annotations
 
+import difflib
 import functools
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
+from ..engine.initializers import INIT_CHOICES
 from ..engine.network import check_dropout, check_penalty
 from .hparam_text import UnreadableText, hparam_text, parse_number
 from .limits import MAX_EPOCHS, MAX_SEED
@@ -54,7 +56,8 @@ class Setting:
     """``check(value, section)``: the problems of a value as (key, message, offending value);
     ``section`` is the config section holding it, for settings that depend on its other fields."""
     flag: str
-    """The command-line option, e.g. ``--l2``."""
+    """The command-line option, e.g. ``--l2``; empty: none (the setting is set in the TOML file
+    and the pane only)."""
     cli_help: str
     """The option's help text."""
     label: str
@@ -102,7 +105,11 @@ class Setting:
     """True: a setting every experiment shows, written to the TOML file and listed by the run
     store at its default too; False: left out while it has its default."""
     widget: str = "text"
-    """The pane's field: ``text``, or ``whole`` (a whole number)."""
+    """The pane's field: ``text``, ``whole`` (a whole number) or ``select`` (a list of ``choices``)."""
+    choices: tuple[str, ...] = ()
+    """The values a ``select`` field lists."""
+    stored: bool = True
+    """False: the run store's settings leave it out."""
     cli_min: int | float | None = None
     """The option's least value, which the option checks itself (its help shows ``[x>=...]``)."""
 
@@ -129,7 +136,7 @@ def register(setting: Setting) -> Setting:
         raise ValueError(f"setting {setting.name!r} is registered already")
     if setting.name in _RESERVED or not setting.name.isidentifier() or setting.name.startswith("_"):
         raise ValueError(f"{setting.name!r} cannot name a setting: a config field's name, or no name")
-    if any(s.flag == setting.flag for s in SETTINGS.values()):
+    if setting.flag and any(s.flag == setting.flag for s in SETTINGS.values()):
         raise ValueError(f"option {setting.flag} is taken already")
     if setting.section not in ("data", "network", "optimizer", "training"):
         raise ValueError(f"unknown config section {setting.section!r}")
@@ -193,7 +200,8 @@ def listed(own: dict[str, Any], config: "ExperimentConfig") -> dict[str, Any]:
     """``own`` (field -> value, as the run store lists a config's fields) with the settings shown
     ``always`` that are placed among those fields, each in its place, with its value in ``config``."""
     out: dict[str, Any] = {}
-    for item in placed(own, [s for s in SETTINGS.values() if s.always and place(s, "store")], where="store"):
+    shown = [s for s in SETTINGS.values() if s.always and s.stored and place(s, "store")]
+    for item in placed(own, shown, where="store"):
         if isinstance(item, str):
             out[item] = own[item]
         else:
@@ -221,8 +229,9 @@ def differs(setting: Setting, value: Any) -> bool:
 
 
 def stored_value(setting: Setting, value: Any) -> Any:
-    """The value as the run store keeps it (JSON-friendly); None when it is the default."""
-    if not is_set(setting, value):
+    """The value as the run store keeps it (JSON-friendly); None when it is the default or the
+    store leaves the setting out."""
+    if not setting.stored or not is_set(setting, value):
         return None
     return list(value) if isinstance(value, (list, tuple)) else value
 
@@ -306,6 +315,25 @@ def holds_settings(section: str):
 
 
 # --- reading, writing and checking the values ---------------------------------------------------
+
+
+def allowed(word: Any, choices) -> str:
+    """``allowed: a, b, c`` plus the closest choice to ``word`` when one is close enough."""
+    choices = list(choices)
+    text = "allowed: " + ", ".join(choices)
+    close = difflib.get_close_matches(word, choices, n=1) if isinstance(word, str) else []
+    return text + (f"; did you mean {close[0]!r}?" if close else "")
+
+
+def _choice_check(what: str, choices):
+    """A check that the value is one of ``choices``: ``unknown <what>; allowed: ...`` if not."""
+
+    def check(value: Any, section: Any) -> list[tuple[str, str, Any]]:
+        if isinstance(value, str) and value in choices:
+            return []
+        return [("", f"unknown {what}; " + allowed(value, choices), value)]
+
+    return check
 
 
 def _is_number(value: Any) -> bool:
@@ -508,4 +536,11 @@ register(Setting(
     flag="--seed", cli_type=int, cli_min=0, cli_help="Seed for the data, the weights and the batches.",
     label="seed", tooltip="", widget="whole", after="epochs", toml_after="batch_size", always=True,
     title="Set seed", command_help="The seed for weights, data and shuffling", help="", live=False,
+))
+register(Setting(
+    section="network", name="init", default="auto", parse=str, format=str,
+    check=_keyed("init", _choice_check("init", INIT_CHOICES)),
+    flag="", cli_help="", label="init", tooltip="", widget="select", choices=tuple(INIT_CHOICES),
+    after="act", toml_after="activations", always=True, stored=False,
+    title="Set init", command_help="How the first weights are drawn", help="", live=False,
 ))

@@ -35,7 +35,6 @@ from ...experiments.config import DataConfig, ExperimentConfig, NetworkConfig, O
 from ...engine.activations import ACTIVATIONS
 from ...engine.datasets import DATASETS, Dataset
 from ...engine.features import DEFAULT_FEATURES, FEATURES
-from ...engine.initializers import INIT_CHOICES
 from ...engine.optimizers import OPTIMIZERS
 from ...engine.schedules import SCHEDULES
 from ...experiments.experiment import output_and_loss
@@ -57,7 +56,6 @@ _CONFIG_COMMANDS = (  # (key, action, description, help): the pane's own fields 
     ("config pane", "config_field('dataset')", "Set dataset", "Choose the data to learn"),
     ("config pane", "config_field('width')", "Set layer width", "Nodes in the focused (or first) hidden layer"),
     ("config pane", "config_field('act')", "Set activation", "Activation of the focused (or first) hidden layer"),
-    ("config pane", "config_field('init')", "Set init", "How the first weights are drawn"),
     ("config pane", "config_field('optimizer')", "Set optimizer", "The update rule; its settings follow in the pane"),
     ("config pane", "config_field('lr')", "Set learning rate", "The step size (+ and - change it a notch at once)"),
     ("config pane", "config_field('hp-momentum')", "Set momentum", "Momentum of SGD, its variants and RMSprop"),
@@ -231,9 +229,16 @@ class FieldSelect(SafeSelect, inherit_bindings=False):
 
 
 class FieldCheckbox(Checkbox, inherit_bindings=False):
-    """A check box that toggles with Enter only: space trains."""
+    """A check box that toggles with Enter only: space trains. Its characters tell its state, ``[x]`` or
+    ``[ ]``: Textual's ``▐X▌`` tells it by colour only, which ``--colors none`` and NO_COLOR take away."""
 
     BINDINGS = [Binding("enter", "toggle_button", "Toggle", show=False)]
+
+    @property
+    def _button(self):  # Textual's ToggleButton draws its box here
+        from textual.content import Content
+
+        return Content.assemble("[", ("x" if self.value else " ", self.get_visual_style("toggle--button")), "]")
 
 
 class FeatureToggles(Widget, can_focus=True):
@@ -471,7 +476,8 @@ class ConfigPane(VerticalScroll, can_focus=False):
             yield Label("", id=f"err-width-{i}", classes="field-error")
         yield Button("+ add layer", id="add-layer", classes="add-layer", disabled=len(self._layers) >= MAX_LAYERS, compact=True)
         yield Label(self._output_text(), classes="facts", id="output")
-        yield from self._row("init", "init", FieldSelect([(i, i) for i in INIT_CHOICES], value=cfg.network.init, allow_blank=False, compact=True, id="init"))
+        for setting in _settings_after("act"):  # below the hidden layers and the output layer
+            yield from self._setting_row(setting)
         yield Label(self._shape_text(), classes="facts", id="shape")
 
         yield Static("Optimizer", classes="section")
@@ -532,9 +538,13 @@ class ConfigPane(VerticalScroll, can_focus=False):
     def _setting_row(self, setting):
         """A registered setting's row, as its declaration says (``experiments.settings``)."""
         value = getattr(getattr(self.config, setting.section), setting.name)
-        kind = WholeNumberInput if setting.widget == "whole" else Input
-        field = kind(setting.format(value), id=setting.name, compact=True, placeholder=setting.placeholder,
-                     tooltip=setting.tooltip or None)
+        if setting.widget == "select":
+            field: Widget = FieldSelect([(c, c) for c in setting.choices], value=value, allow_blank=False,
+                                        compact=True, id=setting.name)
+        else:
+            kind = WholeNumberInput if setting.widget == "whole" else Input
+            field = kind(setting.format(value), id=setting.name, compact=True, placeholder=setting.placeholder,
+                         tooltip=setting.tooltip or None)
         with Horizontal(classes="field-row"):
             yield Label(setting.label, classes="field-label")
             yield field
@@ -836,7 +846,10 @@ class ConfigPane(VerticalScroll, can_focus=False):
             values = {}
             for setting in settings_of_section(section):
                 current = getattr(getattr(cfg, section), setting.name)
-                values[setting.name] = get(setting.name, setting.parse, current)
+                if setting.widget == "select":
+                    values[setting.name] = self.query_one(f"#{setting.name}", Select).value
+                else:
+                    values[setting.name] = get(setting.name, setting.parse, current)
             return values
 
         dataset_choice = self.query_one("#dataset", Select).value
@@ -861,7 +874,6 @@ class ConfigPane(VerticalScroll, can_focus=False):
             hidden=widths,
             activations=None if same else acts,
             activation=(acts[0] if acts else cfg.network.activation) if same else NetworkConfig().activation,
-            init=self.query_one("#init", Select).value,
             output=cfg.network.output,
             loss=cfg.network.loss,
             **{name: value if SETTINGS[name].fit is None else SETTINGS[name].fit(value, widths)
