@@ -36,3 +36,29 @@ def test_lr_keys_at_the_ends_of_the_ladder_say_it_is_the_limit():
             assert notes(app).splitlines()[-1] == f"learning rate {LR_LADDER[0]:g}: - goes no lower"
 
     run(scenario())
+
+
+def test_a_checkbox_shows_its_state_in_characters():
+    """Without colour (``--colors none``, NO_COLOR) a box's colour cannot tell on from off: its characters do."""
+    from tests.test_config_keys import settle
+
+    def drawn(app) -> str:  # what the box draws (a change may rebuild the pane: queried anew)
+        return str(app.screen.query_one("#hp-amsgrad").render())
+
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            app.screen.action_config_field("hp-amsgrad")  # as a palette command does (Down walks there slowly)
+            await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "hp-amsgrad")
+            assert drawn(app) == "[ ] amsgrad "
+            await pilot.press("enter")
+            await settle(pilot)
+            await wait_for(pilot, lambda: app.screen.session.config.optimizer.hparams["amsgrad"] is True)
+            assert drawn(app) == "[x] amsgrad "
+            await pilot.press("enter")
+            await settle(pilot)
+            await wait_for(pilot, lambda: app.screen.session.config.optimizer.hparams["amsgrad"] is False)
+            assert drawn(app) == "[ ] amsgrad "
+
+    run(scenario())
