@@ -62,3 +62,33 @@ def test_a_checkbox_shows_its_state_in_characters():
             assert drawn(app) == "[ ] amsgrad "
 
     run(scenario())
+
+
+def test_a_dialog_by_arrow_keys_and_its_y_shown():
+    from tui_trainer.tui.screens.dialogs import ConfirmDialog
+
+    def focused(app) -> str:
+        return app.focused.id if app.focused is not None else ""
+
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            session = app.screen.session
+            await pilot.press("n")  # one step: resetting now throws training away, so it asks
+            await wait_for(pilot, lambda: session.trained)
+            await pilot.press("r")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog) and focused(app) == "no")
+            assert "(y)" in str(app.screen.query_one("#yes").label)
+            await pilot.press("right")
+            assert focused(app) == "yes"
+            await pilot.press("right")
+            assert focused(app) == "also"
+            await pilot.press("right")
+            assert focused(app) == "also"  # the last button stays
+            await pilot.press("left", "left", "left")
+            assert focused(app) == "no"
+            await pilot.press("right", "enter")  # Reset
+            await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmDialog) and not session.trained)
+
+    run(scenario())

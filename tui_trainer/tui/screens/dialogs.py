@@ -28,7 +28,19 @@ class Dialog(AtAppSize, ModalScreen):
     (``run[1].npz``), which markup would garble or fail on."""
 
     DEFAULT_CSS = DIALOG_CSS
+    BINDINGS = [  # along the buttons (a text field takes these keys first, for its cursor)
+        Binding("left", "next_button(-1)", "Previous button", show=False),
+        Binding("right", "next_button(1)", "Next button", show=False),
+    ]
     _answered = False
+
+    def action_next_button(self, delta: int) -> None:
+        """Focus the button beside the focused one (none past either end)."""
+        buttons = list(self.query(Button).results())
+        if self.focused in buttons:
+            index = buttons.index(self.focused) + delta
+            if 0 <= index < len(buttons):
+                buttons[index].focus()
 
     @property
     def open(self) -> bool:
@@ -65,7 +77,7 @@ class ConfirmDialog(Dialog):
             yield Label(self.question, classes="dialog-question", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(Text(self.no), id="no")
-                yield Button(Text(self.yes), id="yes", variant="warning")
+                yield Button(Text(f"{self.yes} (y)"), id="yes", variant="warning")  # y answers it from anywhere
                 if self.also:
                     yield Button(Text(self.also), id="also")
 
