@@ -440,3 +440,16 @@ def test_the_reasons_under_the_list_fit_the_terminal(runs_root, monkeypatch):
     result = invoke("runs")
     assert result.exit_code == 0 and "not a regular file" in " ".join(result.output.split())
     assert all(len(line) <= 50 for line in result.output.splitlines()), result.output
+
+
+def test_watch_says_why_it_cannot_read_a_runs_metrics_or_checkpoint(runs_root):
+    """A pipe for metrics.jsonl and model.npz: watch neither blocks nor waits for epochs in silence."""
+    from tui_trainer.tui.screens.watch import read_folder
+
+    run = finished_run(runs_root)
+    for name in ("metrics.jsonl", "model.npz"):
+        (run.path / name).unlink(missing_ok=True)
+        os.mkfifo(run.path / name)
+    seen = read_folder(run.path, store.Metrics(), None)
+    assert seen.metrics is None and seen.metrics_problem.startswith("metrics.jsonl: not a regular file")
+    assert seen.params is None and seen.checkpoint_problem.startswith("model.npz: not a regular file")

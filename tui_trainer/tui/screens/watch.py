@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,10 @@ class FolderRead:
     """Why ``run.json`` cannot be read now, else None."""
     metrics: Metrics | None = None
     """The records read on from the ones given, when the file grew."""
+    metrics_problem: str | None = None
+    """Why ``metrics.jsonl`` cannot be read now (a pipe, a device, a folder, ...), else None."""
+    checkpoint_problem: str | None = None
+    """Why the changed checkpoint cannot be read, else None."""
     params: list | None = None
     """The parameters of a checkpoint that changed and could be read."""
     ckpt_stamp: tuple[int, int] | None = None
@@ -91,6 +96,12 @@ class FolderRead:
 
 READ_BYTES = 16 * 2**20
 """Most bytes of ``metrics.jsonl`` one look reads (a long run's records come in over a few looks)."""
+
+
+def _in_folder(path: Path, problem: str) -> str:
+    """``problem`` with the run folder's path left out of it (the view names the run already)."""
+    folder = visible(str(path)) + os.sep
+    return problem.replace(folder, "", 1) if problem.startswith(folder) else problem
 
 
 def read_folder(path: Path, metrics: Metrics, ckpt_stamp: tuple[int, int] | None,
@@ -114,8 +125,8 @@ def read_folder(path: Path, metrics: Metrics, ckpt_stamp: tuple[int, int] | None
         after = read_metrics(path, copy.deepcopy(metrics), max_bytes=READ_BYTES)
         if (after.offset, after.identity, after.restarted) != before or after.restarted:
             found.metrics = after
-    except (OSError, ValueError):
-        pass
+    except (OSError, ValueError) as exc:
+        found.metrics_problem = _in_folder(path, str(exc) or type(exc).__name__)
     try:
         st = (path / "model.npz").stat()
     except OSError:
@@ -124,7 +135,8 @@ def read_folder(path: Path, metrics: Metrics, ckpt_stamp: tuple[int, int] | None
     if found.ckpt_stamp != ckpt_stamp:
         try:
             params = [p.copy() for p in load_checkpoint(path / "model.npz").net.params]
-        except Exception:  # noqa: BLE001 - being replaced or damaged: wait for the next one
+        except Exception as exc:  # noqa: BLE001 - being replaced or damaged: said, and the next one waited for
+            found.checkpoint_problem = _in_folder(path, str(exc) or type(exc).__name__)
             return found
         if len(params) >= 2:
             found.params = params
@@ -255,6 +267,13 @@ class WatchScreen(LeavesSafely, AtAppSize, Guarded, Screen):
             self.params = found.params
             self.checkpoint_loads += 1
             self.show_weights()
+        elif found.checkpoint_problem is not None and self.params is None:
+            self.query_one("#watch-layer", Label).update(
+                Text(f"weights: {visible(found.checkpoint_problem)}", no_wrap=True, overflow="ellipsis"))
+        hint = "Waiting for the first epoch..." if found.metrics_problem is None else visible(found.metrics_problem)
+        plot = self.query_one(MultiPlot)
+        if plot.hint != hint:
+            plot.set_hint(hint)
         if self.metrics.offset != self._plotted_offset:
             self._plotted_offset = self.metrics.offset
             self.show_plot()
