@@ -8,6 +8,7 @@ palette, the help, a live change through the trainer's command queue, and the ru
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import tomllib
 
 import pytest
@@ -271,3 +272,38 @@ def test_a_declaration_with_choices_and_no_option_is_a_list_in_the_pane_and_left
         asyncio.run(scenario())
     finally:
         unregister(PICKED.name)
+
+
+def test_a_declaration_without_a_field_is_set_in_the_toml_file_only():
+    """A setting with no widget and no flag (as the dtype) has no pane row, no palette command and no
+    option; the TOML file holds it, and the pane keeps its value through an edit."""
+    from tui_trainer.tui.keys import palette_entries
+    from tui_trainer.tui.screens.main import MainScreen
+
+    titles = [entry.title for entry in palette_entries(MainScreen)]
+    register(dataclasses.replace(PICKED, name="quiet", section="training", widget="", title="", toml_after="",
+                                 after="", check=lambda value, training: []))
+    try:
+        assert [entry.title for entry in palette_entries(MainScreen)] == titles
+        cfg = with_overrides(small_config(), quiet="left")
+        assert loads_config(dumps_config(cfg)).training.quiet == "left"
+        assert "quiet" not in CliRunner().invoke(main, ["train", "--help"]).output
+
+        async def scenario():
+            from tui_trainer.tui.app import NNTuiApp
+
+            app = NNTuiApp(cfg)
+            async with app.run_test(size=(120, 36)) as pilot:
+                await settings_ready(pilot, app)
+                assert not app.screen.query("#quiet")
+                field = app.screen.query_one("#l2")
+                app.screen.action_config_field("l2")
+                await wait_for(pilot, lambda: app.focused is field)
+                field.value = ""
+                await pilot.press("0", ".", "5", "enter")
+                await wait_for(pilot, lambda: app.training.session.config.network.l2 == 0.5)
+                assert app.training.session.config.training.quiet == "left"
+
+        asyncio.run(scenario())
+    finally:
+        unregister("quiet")

@@ -68,12 +68,11 @@ MAX_PROBLEMS_SHOWN = 20
 
 DEFAULT_DATASET = "spiral"
 DEFAULT_ACTIVATION = "relu"
-DTYPES = ("float64", "float32")
 
 _DATA_KEYS = ("dataset", "path", "target", "n_samples", "noise", "features")
 _NETWORK_KEYS = ("hidden", "activation", "activations", "output", "loss")
 _OPTIMIZER_KEYS = ("name", "lr", "schedule")
-_TRAINING_KEYS = ("epochs", "batch_size", "dtype")
+_TRAINING_KEYS = ("epochs", "batch_size")
 _FIXED_KEYS = dict(zip(SECTIONS, (_DATA_KEYS, _NETWORK_KEYS, _OPTIMIZER_KEYS, _TRAINING_KEYS)))
 """Each section's own keys; the registered settings (``settings.SETTINGS``) come after them."""
 
@@ -538,8 +537,6 @@ class TrainingConfig(HoldsSettings):
     """Passes over the training set, >= 1."""
     batch_size: int | Literal["full"] = 32
     """Samples per update, >= 1 (1: single-sample SGD), or ``"full"`` for the whole set."""
-    dtype: str = "float64"
-    """``float64`` or ``float32``."""
     settings: dict[str, Any] = field(default_factory=dict)
     """The registered settings of this section that differ from their defaults (the seed, early
     stopping and the like: ``settings.SETTINGS``), read and set as attributes."""
@@ -553,8 +550,6 @@ class TrainingConfig(HoldsSettings):
             ("batch_size",
              self.batch_size == "full" or _is_int(self.batch_size) and self.batch_size >= 1,
              'must be an integer >= 1 or "full" (the whole training set at once)', MAX_BATCH_SIZE),
-            ("dtype", _is_choice(self.dtype, DTYPES),
-             "unknown dtype; " + _allowed(self.dtype, DTYPES), None),
         ):
             value = getattr(self, key)
             if not ok:
@@ -773,7 +768,7 @@ _OVERRIDES = (
     "dataset", "path", "target", "n_samples", "noise", "features",
     "hidden", "activation", "output", "loss",
     "optimizer", "lr", "schedule",
-    "epochs", "batch_size", "dtype",
+    "epochs", "batch_size",
 )
 """The override keys of the sections' own fields; every registered setting's name is one too."""
 reserve(*_OVERRIDES, *(key for keys in _FIXED_KEYS.values() for key in keys), "options", "hparams", "settings")

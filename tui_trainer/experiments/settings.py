@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from .config import ExperimentConfig
 
 __all__ = ["SETTINGS", "Setting", "register", "unregister", "settings_of_section", "live_names", "placed", "listed",
+           "DTYPES", "allowed",
            "stored_value", "is_set", "apply_to_trainer", "problems_of", "OVERFIT_ADVICE"]
 
 
@@ -105,7 +106,8 @@ class Setting:
     """True: a setting every experiment shows, written to the TOML file and listed by the run
     store at its default too; False: left out while it has its default."""
     widget: str = "text"
-    """The pane's field: ``text``, ``whole`` (a whole number) or ``select`` (a list of ``choices``)."""
+    """The pane's field: ``text``, ``whole`` (a whole number) or ``select`` (a list of ``choices``);
+    empty: none (no pane row and no palette command: the setting is set in the TOML file only)."""
     choices: tuple[str, ...] = ()
     """The values a ``select`` field lists."""
     stored: bool = True
@@ -116,6 +118,9 @@ class Setting:
 
 SETTINGS: dict[str, Setting] = {}
 """Every registered setting by name, in the order the TOML file, the options and the run store list them."""
+
+DTYPES = ("float64", "float32")
+"""The precisions the weights and the data may have (``training.dtype``)."""
 
 OVERFIT_ADVICE = "try L2, dropout, fewer units, more data, or early stopping"
 """What the status suggests when the validation loss rises: the settings against overfitting first."""
@@ -543,4 +548,10 @@ register(Setting(
     flag="", cli_help="", label="init", tooltip="", widget="select", choices=tuple(INIT_CHOICES),
     after="act", toml_after="activations", always=True, stored=False,
     title="Set init", command_help="How the first weights are drawn", help="", live=False,
+))
+register(Setting(
+    section="training", name="dtype", default="float64", parse=str, format=str,
+    check=_keyed("dtype", _choice_check("dtype", DTYPES)),
+    flag="", cli_help="", label="", tooltip="", widget="", toml_after="batch_size", always=True, stored=False,
+    title="", command_help="", help="", live=False,
 ))

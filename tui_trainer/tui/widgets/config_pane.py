@@ -86,7 +86,7 @@ class _ConfigCommands:
         yield schedule
 
     def __len__(self) -> int:
-        return len(_CONFIG_COMMANDS) + len(SETTINGS)
+        return len(_CONFIG_COMMANDS) + sum(1 for s in SETTINGS.values() if s.widget)
 
 
 CONFIG_COMMANDS = _ConfigCommands()
@@ -102,7 +102,7 @@ def _settings_after(name: str) -> list:
     those placed after it; ``""``: those placed after no field, for the pane's last rows."""
     out = []
     for setting in by_rank():
-        if setting.after == name:
+        if setting.after == name and setting.widget:  # one without a field is set in the TOML file only
             out += [setting, *_settings_after(setting.name)]
     return out
 
@@ -846,7 +846,9 @@ class ConfigPane(VerticalScroll, can_focus=False):
             values = {}
             for setting in settings_of_section(section):
                 current = getattr(getattr(cfg, section), setting.name)
-                if setting.widget == "select":
+                if not setting.widget:
+                    values[setting.name] = current  # no field: as the config has it
+                elif setting.widget == "select":
                     values[setting.name] = self.query_one(f"#{setting.name}", Select).value
                 else:
                     values[setting.name] = get(setting.name, setting.parse, current)
@@ -901,7 +903,6 @@ class ConfigPane(VerticalScroll, can_focus=False):
         training = TrainingConfig(
             epochs=get("epochs", _whole, cfg.training.epochs),
             batch_size=batch,
-            dtype=cfg.training.dtype,
             **registered("training"),
         )
         new = ExperimentConfig(data, network, optimizer, training)
