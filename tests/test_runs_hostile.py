@@ -453,3 +453,24 @@ def test_watch_says_why_it_cannot_read_a_runs_metrics_or_checkpoint(runs_root):
     seen = read_folder(run.path, store.Metrics(), None)
     assert seen.metrics is None and seen.metrics_problem.startswith("metrics.jsonl: not a regular file")
     assert seen.params is None and seen.checkpoint_problem.startswith("model.npz: not a regular file")
+
+
+def test_a_model_that_is_no_regular_file_is_named_so_on_resume(runs_root):
+    writer = finished_run(runs_root, name="piped")
+    model = writer.path / "model.npz"
+    model.unlink(missing_ok=True)
+    os.mkfifo(model)
+    line = error_line(train("--resume", "piped", "--epochs", "2"), "--resume piped:", "model.npz")
+    assert "not a regular file" in line and "does not exist" not in line
+    model.unlink()
+    line = error_line(train("--resume", "piped", "--epochs", "2"), "--resume piped:")
+    assert "does not exist" in line
+
+
+def test_an_escaped_name_is_quoted_once_in_errors(runs_root):
+    finished_run(runs_root, name="base")
+    hostile = "\x1b]0;T\x07"
+    line = error_line(invoke("runs", "name", "base", hostile))
+    assert "'\\x1b]0;T\\x07'" in line and "\\\\" not in line
+    line = error_line(invoke("runs", "name", hostile, "ok"))
+    assert "'\\x1b]0;T\\x07'" in line and "\\\\" not in line

@@ -236,7 +236,7 @@ def checked_run_name(name: str, root: Path | None = None, own: Path | None = Non
     if not name:
         raise UserError("a run's name cannot be empty")
     if not name.isprintable():
-        raise UserError(f"a run's name cannot hold control characters: {visible(name)!r}")
+        raise UserError(f"a run's name cannot hold control characters: '{visible(name)}'")
     if root is not None:
         taken = [r for r in store.list_runs(root) if r.name == name
                  and (own is None or os.path.realpath(r.path) != os.path.realpath(own))]

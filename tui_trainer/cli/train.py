@@ -312,7 +312,9 @@ def _resume_model(ref: Path, runs_dir) -> Path:
         raise UserError(f"--resume {visible(ref)}: {visible(run.problem)}")
     model = run.path / "model.npz"
     if not model.is_file():
-        raise UserError(f"--resume {visible(ref)}: run {visible(run.id)} has no checkpoint ({visible(model)} does not exist)")
+        why = ("is not a regular file (a pipe, a device, a folder or a broken link)" if os.path.lexists(model)
+               else "does not exist")
+        raise UserError(f"--resume {visible(ref)}: run {visible(run.id)} has no checkpoint ({visible(model)} {why})")
     return model
 
 

@@ -497,10 +497,10 @@ def find_run(root: Path, ref: str) -> Run:
         if len(found) == 1:
             return found[0]
         if len(found) > 1:
-            raise ValueError(f"{shown!r} matches {len(found)} runs "
+            raise ValueError(f"'{shown}' matches {len(found)} runs "
                              f"({', '.join(visible(r.id) for r in found[:4])}); give more of the id")
     where = f"in {visible(root)}" if runs else f"{visible(root)} holds no runs"
-    raise ValueError(f"no run {shown!r} {where}; `nn-tui runs` lists them")
+    raise ValueError(f"no run '{shown}' {where}; `nn-tui runs` lists them")
 
 
 LOCK_NAME = "run.json.lock"
