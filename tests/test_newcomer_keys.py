@@ -92,3 +92,23 @@ def test_a_dialog_by_arrow_keys_and_its_y_shown():
             await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmDialog) and not session.trained)
 
     run(scenario())
+
+
+def test_help_and_quit_stay_in_the_footer_at_80x24():
+    """At 80 columns the footer leaves out the keys help and the palette list (n Step first), never ? Help or q Quit."""
+    from tests.test_config_keys import footer_text
+
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            shown = lambda: footer_text(app)  # noqa: E731
+            await wait_for(pilot, lambda: "? Help" in shown() and "q Quit" in shown() and "c Config" in shown())
+            assert "space Train/pause" in shown() and "^p palette" in shown()
+            await pilot.press("c")  # the config in place of the plots: the same footer
+            await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "dataset")
+            assert "? Help" in shown() and "q Quit" in shown()
+            await pilot.resize_terminal(120, 36)  # room for every key again
+            await wait_for(pilot, lambda: "n Step" in shown() and "q Quit" in shown())
+
+    run(scenario())

@@ -20,6 +20,19 @@ if TYPE_CHECKING:
     from textual.screen import Screen
 
 
+KEPT = ("help", "quit")
+"""Shown at every width."""
+DROPPED_FIRST = ("single_step", "reset", "lr_down", "lr_up")
+"""Left out first where the width is short (80 columns): in this order, each still in help and the palette."""
+PALETTE_WIDTH = 12
+"""The palette key at the right end, ``▏^p palette`` and its margin."""
+
+
+def _width(key) -> int:
+    """Columns a footer key takes: `` key description `` and the gap after it."""
+    return len(key.key_display) + len(key.description) + 3
+
+
 class _Key(NamedTuple):
     """One key as Textual's footer composes it."""
 
@@ -61,7 +74,7 @@ class KeyFooter(Footer):
                 binding.key, self.app.get_key_display(binding), binding.description, binding.action,
                 not enabled, tooltip,
             )
-        keys = list(first.values())
+        keys = self._fitted(list(first.values()))
         if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
             palette = active.get(self.app.COMMAND_PALETTE_BINDING)
             if palette is not None:
@@ -71,6 +84,40 @@ class KeyFooter(Footer):
                     not enabled, binding.tooltip or binding.description, "-command-palette",
                 ))
         return keys
+
+    def _fitted(self, keys: list[_Key]) -> list[_Key]:
+        """As many keys as the terminal's width holds beside the palette key: the least needed
+        (``DROPPED_FIRST``, then from the right) left out first, help and quit never (every key
+        stays in the help and the palette)."""
+        room = self.app.size.width - PALETTE_WIDTH
+        keys = list(keys)
+        while sum(_width(key) for key in keys) > room:
+            droppable = [key for key in keys if key.action not in KEPT]
+            if not droppable:
+                break
+            first = [key for key in droppable if key.action in DROPPED_FIRST]
+            keys.remove(min(first, key=lambda k: DROPPED_FIRST.index(k.action)) if first else droppable[-1])
+        return keys
+
+    def on_resize(self) -> None:
+        """A new width may hold more keys, or fewer."""
+        if self._shown is not None and not self._update_pending:
+            self._update_pending = True
+            self.call_later(self._update_keys)
+
+    def compose(self):
+        """Textual's footer, of the keys ``_keys`` gives (those that fit)."""
+        keys = self._keys() if self._bindings_ready else None
+        if keys is None:
+            yield from super().compose()
+            return
+        self.styles.grid_size_columns = len([key for key in keys if not key.classes])
+        for key in keys:
+            if key.classes:  # the palette key, as Textual's footer makes it (never compact)
+                yield FooterKey(key.key, key.key_display, key.description, key.action, classes=key.classes,
+                                disabled=key.disabled, tooltip=key.tooltip)
+            else:
+                yield self._new(key)
 
     async def _update_keys(self) -> None:
         if self._updating:  # mounting or removing keys: look again once that is done
