@@ -44,3 +44,12 @@ def test_sweep_help_speaks_of_the_sweep():
     result = CliRunner(env={"COLUMNS": "200"}).invoke(main, ["sweep", "--help"])
     line = next(line for line in result.output.splitlines() if "--memory-budget" in line)
     assert "race" not in line and "this command's training" in line, line
+
+
+def test_datasets_fits_80_columns():
+    result = CliRunner(env={"COLUMNS": "80"}).invoke(main, ["datasets"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(map(len, lines)) <= 80, max(lines, key=len)
+    text = " ".join(line.strip() for line in lines)  # every description whole, wrapped
+    assert "4 clusters at the corners of a square; opposite corners share a class" in text

@@ -31,11 +31,25 @@ def datasets(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows))
         return
-    click.echo(f"{'name':<16}{'kind':<11}{'problem':<12}{'shape':>10}  {'classes':>7}  description")
-    for r in rows:
-        shape = f"{r['samples']}x{r['features']}"
+    import shutil
+    import textwrap
+
+    name, kind, problem = (max(len(key), *(len(r[key]) for r in rows)) + 2 for key in ("name", "kind", "problem"))
+    shapes = [f"{r['samples']}x{r['features']}" for r in rows]
+    columns = shutil.get_terminal_size((80, 24)).columns
+    if columns - (name + kind + problem + 9 + 2 + 7 + 2) < 40:  # narrow: the least telling column goes
+        kind = 0  # (synthetic or sample: the description says which)
+    click.echo(f"{'name':<{name}}{'kind' if kind else '':<{kind}}{'problem':<{problem}}{'shape':>9}  {'classes':>7}  "
+               "description")
+    indent = name + kind + problem + 9 + 2 + 7 + 2  # the descriptions' column: wrapped to the terminal's width
+    room = max(20, columns - indent)
+    for r, shape in zip(rows, shapes):
         classes = r["classes"] or "-"
-        click.echo(f"{r['name']:<16}{r['kind']:<11}{r['problem']:<12}{shape:>10}  {classes:>7}  {r['description']}")
+        first, *rest = textwrap.wrap(r["description"], room) or [""]
+        click.echo(f"{r['name']:<{name}}{r['kind'] if kind else '':<{kind}}{r['problem']:<{problem}}{shape:>9}  "
+                   f"{classes:>7}  {first}")
+        for line in rest:
+            click.echo(" " * indent + line)
 
 
 @main.command(cls=OneLineUsageErrors)
