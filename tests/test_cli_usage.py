@@ -53,3 +53,10 @@ def test_datasets_fits_80_columns():
     assert max(map(len, lines)) <= 80, max(lines, key=len)
     text = " ".join(line.strip() for line in lines)  # every description whole, wrapped
     assert "4 clusters at the corners of a square; opposite corners share a class" in text
+
+
+def test_sweep_and_surface_fit_80_columns():
+    for args in (["sweep", "--optimizer", "adam", "--epochs", "2", "--points", "3"], ["surface"]):
+        result = CliRunner(env={"COLUMNS": "80"}).invoke(main, args)
+        assert result.exit_code == 0, result.output
+        assert max(map(len, result.output.splitlines())) <= 80, max(result.output.splitlines(), key=len)

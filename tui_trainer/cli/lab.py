@@ -170,6 +170,14 @@ def _within_budget(run, lanes: int, option: str):
         raise UserError(f"{exc}{hint}") from None
 
 
+def _echo_wrapped(text: str) -> None:
+    """A sentence, wrapped to the terminal's width (``COLUMNS``; 80 when it is not a terminal)."""
+    import shutil
+    import textwrap
+
+    click.echo(textwrap.fill(text, max(40, shutil.get_terminal_size((80, 24)).columns)))
+
+
 def _cell(value: float | None, places: int = 4) -> str:
     """A table cell: ``places`` decimals, ``-`` for none."""
     from ..engine.numbers import fixed  # not at the top: the command line starts without NumPy
@@ -436,8 +444,8 @@ def sweep(name, low, high, points, epochs, dataset, hidden, seed, batch_size, as
     if result.suggested_lr is None:
         click.echo("every rate diverged: try a lower --min")
     else:
-        click.echo(f"suggested lr: {result.suggested_lr:.3g} (the smallest rate whose cost is within "
-                   f"{SWEEP_TOLERANCE:.0%} of the best rate's improvement)")
+        _echo_wrapped(f"suggested lr: {result.suggested_lr:.3g} (the smallest rate whose cost is within "
+                      f"{SWEEP_TOLERANCE:.0%} of the best rate's improvement)")
 
 
 # --- surface ------------------------------------------------------------------------------------
@@ -484,12 +492,14 @@ def surface(function, names, lrs, steps, start, as_json) -> None:
         click.echo(json.dumps({"function": function, "start": list(start), "steps": steps, "minima": minima,
                                "runs": runs}))
         return
-    click.echo(f"{function}: {surf.description}")
+    _echo_wrapped(f"{function}: {surf.description}")
     click.echo(f"start ({start[0]:g}, {start[1]:g}), f = {surf.f(*start):.4g}, {steps} steps")
-    click.echo(f"{'path':<16}{'lr':>9}  {'final point':>26}  {'f':>11}  {'to minimum':>11}")
-    for r in runs:
-        point = f"({r['final_point'][0]:.4g}, {r['final_point'][1]:.4g})"
+    points = [f"({r['final_point'][0]:.4g}, {r['final_point'][1]:.4g})" for r in runs]
+    wide = max(len("final point"), *map(len, points))  # the columns as wide as what they hold
+    label = max(len("path"), *(len(r["label"]) for r in runs)) + 2
+    click.echo(f"{'path':<{label}}{'lr':>9}  {'final point':>{wide}}  {'f':>11}  {'to minimum':>11}")
+    for r, point in zip(runs, points):
         near = "" if r["nearest_minimum"] is None else f" ({r['nearest_minimum']})"
         status = f"  diverged after {r['steps']} steps" if r["diverged"] else ""
-        click.echo(f"{r['label']:<16}{r['lr']:>9g}  {point:>26}  {r['final_value']:>11.4g}"
+        click.echo(f"{r['label']:<{label}}{r['lr']:>9g}  {point:>{wide}}  {r['final_value']:>11.4g}"
                    f"  {figure(r['distance_to_minimum'], short=False, missing='-'):>11}{near}{status}")
