@@ -60,3 +60,18 @@ def test_sweep_and_surface_fit_80_columns():
         result = CliRunner(env={"COLUMNS": "80"}).invoke(main, args)
         assert result.exit_code == 0, result.output
         assert max(map(len, result.output.splitlines())) <= 80, max(result.output.splitlines(), key=len)
+
+
+def test_runs_keeps_epochs_when_an_interrupted_run_is_listed(tmp_path):
+    """``interrupted`` widens the status column: a less telling column goes, not the epochs."""
+    from tests.test_cli import report
+    from tui_trainer.cli.runs import table
+
+    result = CliRunner().invoke(main, ["train", "--dataset", "breast_cancer", "--epochs", "2", "--hidden", "16,16",
+                                       "--optimizer", "momentum", "--name", "a-named-run"])
+    assert result.exit_code == 0, result.output
+    [row] = report(CliRunner().invoke(main, ["runs", "--json"]))["runs"]
+    rows = [{**row, "status": "interrupted"}, row]
+    header = table(rows, 80)[0].split()
+    assert "epochs" in header and "val" in header and "status" in header, header
+    assert max(len(line) for line in table(rows, 80)) <= 80

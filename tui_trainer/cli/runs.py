@@ -129,8 +129,9 @@ COLUMNS = [
     ("started", lambda r: _started(r["started"]), False, 12),
     ("secs", lambda r: _seconds(r["seconds"]), True, 7),
 ]
-DROP_ORDER = ("secs", "started", "train", "hidden", "lr", "optim", "epochs", "name", "dataset", "val")
-"""The columns left out, first to last, while the table is wider than the terminal."""
+DROP_ORDER = ("secs", "started", "train", "hidden", "lr", "optim", "name", "epochs", "dataset", "val")
+"""The columns left out, first to last, while the table is wider than the terminal (the name before
+the epochs: the id still names the run)."""
 
 
 def table(rows: list[dict], width: int) -> list[str]:
