@@ -221,7 +221,7 @@ def test_dialogs_show_typed_file_names_with_brackets_as_they_are(name):
             await pilot.pause()
             dialog = app.screen
             assert str(dialog.query_one(".dialog-question", Label).render()) == f"{name} exists. Replace it?"
-            assert str(dialog.query_one("#yes", Button).label) == f"Replace {name}"
+            assert str(dialog.query_one("#yes", Button).label) == f"Replace {name} (y)"  # the y key shown
             await pilot.press("escape")
             await wait_for(pilot, lambda: answers == [False])
             app.push_screen(PathDialog(f"Save as (was {name})", name))
