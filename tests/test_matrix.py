@@ -241,3 +241,10 @@ def test_bad_input_is_one_error_line(args, message):
     assert result.exit_code != 0
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], result.output
+
+
+def test_without_a_validation_set_the_matrix_scores_and_says_the_final_cost():
+    result = run_matrix(with_overrides(config(), val_split=0), ["moons"], ["sgd"], SMALL, workers=1)
+    assert result.score == "final_loss" and result.as_json()["protocol"]["score"] == "final_loss"
+    assert "on final cost" in result.protocol.describe(result.score)
+    assert result.cells[0].metric_name == "train_accuracy"

@@ -32,6 +32,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..engine.numbers import compact
+from .compute import THREAD_VARIABLES
 from .config import ExperimentConfig, with_overrides
 from .lab import Race, RaceEntry, _check_epochs
 from .limits import MATRIX_SEEDS
@@ -344,6 +345,7 @@ def run_matrix(config: ExperimentConfig, datasets: list[str], optimizers_: list[
         nonlocal done
         done += 1
         key = (outcomes[0].dataset, outcomes[0].optimizer)
+        result.score = outcomes[0].score_key  # what was scored: without a validation set, the final cost
         gathered.setdefault(key, []).extend(outcomes)
         if len(gathered[key]) == expected[key] * len(outcomes):
             result.cells.append(make_cell(gathered[key]))
@@ -418,7 +420,7 @@ class _single_threaded_blas:
     """Worker processes start with one BLAS thread each: the matrices are small, and one process
     per core already keeps every core busy."""
 
-    names = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+    names = THREAD_VARIABLES
 
     def __enter__(self) -> None:
         self.saved = {n: os.environ.get(n) for n in self.names}
