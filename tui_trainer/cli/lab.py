@@ -362,7 +362,7 @@ def matrix_lines(result) -> list[str]:
     """The matrix as text, at most ``MATRIX_WIDTH`` wide: the protocol, then per dataset a row per
     optimizer (its rate, the score's median and range over the seeds, the diverged seeds, the metric's
     median) and the verdict; last, the verdicts in one line."""
-    from ..experiments.matrix import score_name
+    from ..experiments.matrix import rate_text, score_name
 
     import textwrap
 
@@ -385,7 +385,7 @@ def matrix_lines(result) -> list[str]:
                   f"{'optimizer':<11}{'lr':>8}{'median':>10}{'low':>10}{'high':>10}{'diverged':>10}{metric:>11}"]
         for c in cells:
             mark = ("=" if v.tie else "*") if c.optimizer in v.best else ""
-            lines.append(f"{c.optimizer + mark:<11}{compact_lr(c.lr):>8}{_loss_cell(c.score.median):>10}"
+            lines.append(f"{c.optimizer + mark:<11}{rate_text(c.lr):>8}{_loss_cell(c.score.median):>10}"
                          f"{_loss_cell(c.score.low):>10}{_loss_cell(c.score.high):>10}"
                          f"{f'{c.score.diverged}/{c.score.runs}':>10}"
                          f"{_metric_cell(c.metric_name, c.metric.median):>11}")
@@ -395,12 +395,6 @@ def matrix_lines(result) -> list[str]:
     for v in result.verdicts:
         lines += textwrap.wrap(f"{v.dataset}: {v.text()}", MATRIX_WIDTH, initial_indent="  ", subsequent_indent="    ")
     return lines
-
-
-def compact_lr(lr: float) -> str:
-    from ..engine.numbers import compact
-
-    return compact(lr, 2)
 
 
 # --- sweep --------------------------------------------------------------------------------------
