@@ -908,20 +908,16 @@ def test_a_seeded_storm_of_keys_and_resizes_leaves_the_lab_screen_working(key, c
                     for s in app.screen_stack:
                         if isinstance(s, LabScreen):  # on top, or under the palette
                             stale_resizes(s, rng.sample(STORM_SIZES, 3))
-                    for _ in range(3):
-                        await pilot.pause()
-                    for s in [*app._background_screens, app.screen]:  # drawn at the terminal's size
-                        assert s.outer_size == app.size, type(s).__name__
+                    # drawn at the terminal's size, once the resizes have been handled
+                    await wait_for(pilot, lambda: all(s.outer_size == app.size
+                                                      for s in [*app._background_screens, app.screen]))
             await pilot.resize_terminal(120, 36)
-            for _ in range(5):
-                await pilot.pause()
-            for s in [*app._background_screens, app.screen]:  # the screens drawn (the others on their return)
-                assert s.outer_size == Size(120, 36), type(s).__name__
+            # the screens drawn (the others on their return), once the resize has been handled
+            await wait_for(pilot, lambda: all(s.outer_size == Size(120, 36)
+                                              for s in [*app._background_screens, app.screen]))
             for _ in range(8):
                 await pilot.press("escape")
-            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
-            await pilot.pause()
-            assert app.screen.outer_size == Size(120, 36)
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.outer_size == Size(120, 36))
             assert app.is_running and app.unexpected_errors == 0
 
     run(scenario())
