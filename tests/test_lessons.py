@@ -1,0 +1,121 @@
+"""Lessons: each check fails on the lesson's own preset and passes once its task is done; progress
+survives a broken file; the course is in order and covers the issue's topics."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from tui_trainer.experiments import lessons
+from tui_trainer.experiments.config import with_overrides
+from tui_trainer.experiments.lessons import LESSONS, check_lesson, lesson_named, load_progress, mark_completed, progress_path
+from tui_trainer.experiments.presets import PRESETS, get_preset
+
+DONE = {
+    # lesson id -> the overrides that do its task (the lesson's preset changed as the task asks)
+    "linear-collapse": dict(activation="relu"),
+    "vanishing-gradient": dict(activation="relu"),
+}
+
+
+def test_every_lesson_has_a_done_task_in_this_test():
+    assert sorted(DONE) == sorted(lesson.id for lesson in LESSONS)
+
+
+@pytest.mark.parametrize("lesson_id", list(DONE))
+def test_a_check_fails_on_the_lessons_preset_and_passes_once_its_task_is_done(lesson_id):
+    lesson = lesson_named(lesson_id)
+    before = check_lesson(lesson, get_preset(lesson.preset))
+    assert not before.passed, before.text
+    after = check_lesson(lesson, with_overrides(get_preset(lesson.preset), **DONE[lesson_id]))
+    assert after.passed, after.text
+    assert "\n" not in before.text and "want" in before.text
+
+
+def test_the_vanishing_gradient_check_says_what_it_measured():
+    lesson = lesson_named("vanishing-gradient")
+    text = check_lesson(lesson, get_preset("deep-sigmoid")).text
+    assert text.startswith("first-layer gradient ratio 1e-04, want > 1e-03; val acc 0.50, want >= 0.90"), text
+
+
+def test_lessons_are_well_formed():
+    ids = [lesson.id for lesson in LESSONS]
+    assert len(ids) == len(set(ids))
+    for lesson in LESSONS:
+        assert lesson.preset in PRESETS, lesson.id
+        assert lesson.hints and lesson.topics and lesson.text and lesson.task
+        assert str(lesson.epochs) in lesson.task, lesson.id
+        assert all(len(line) <= 100 for line in lesson.text.splitlines()), lesson.id
+
+
+def test_an_unknown_lesson_names_the_ids_and_the_closest_one():
+    with pytest.raises(ValueError, match="did you mean 'vanishing-gradient'"):
+        lesson_named("vanishing-gradients")
+
+
+def test_progress_lives_in_the_xdg_state_dir(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    assert progress_path() == tmp_path / "nn-tui" / "lessons.json"
+    monkeypatch.setenv("XDG_STATE_HOME", "relative/dir")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert progress_path() == tmp_path / ".local" / "state" / "nn-tui" / "lessons.json"
+
+
+def test_progress_is_written_and_read_back(tmp_path):
+    path = tmp_path / "state" / "nn-tui" / "lessons.json"
+    assert load_progress(path) == (frozenset(), "")
+    assert mark_completed("vanishing-gradient", path) == ""
+    assert mark_completed("linear-collapse", path) == ""
+    assert load_progress(path) == (frozenset({"vanishing-gradient", "linear-collapse"}), "")
+    assert json.loads(path.read_text())["completed"][0] == LESSONS[0].id  # in course order
+    assert [p.name for p in path.parent.iterdir()] == ["lessons.json"]  # no temporary left
+
+
+@pytest.mark.parametrize("garbage", [b"\x00\xff garbage", b"[1, 2]", b'{"completed": [3]}', b"{"])
+def test_a_broken_progress_file_is_a_warning_and_is_replaced(tmp_path, garbage):
+    path = tmp_path / "lessons.json"
+    path.write_bytes(garbage)
+    done, warning = load_progress(path)
+    assert done == frozenset() and warning.startswith(f"lesson progress not read: {path}")
+    assert mark_completed("linear-collapse", path).startswith("lesson progress not read")
+    assert load_progress(path) == (frozenset({"linear-collapse"}), "")
+
+
+def test_a_folder_in_place_of_the_progress_file_is_a_warning(tmp_path):
+    path = tmp_path / "lessons.json"
+    path.mkdir()
+    done, warning = load_progress(path)
+    assert done == frozenset() and str(path) in warning
+    assert "not saved" in mark_completed("linear-collapse", path)
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads every file")
+def test_an_unreadable_progress_file_is_a_warning(tmp_path):
+    path = tmp_path / "lessons.json"
+    path.write_text('{"completed": ["linear-collapse"]}')
+    path.chmod(0)
+    try:
+        done, warning = load_progress(path)
+    finally:
+        path.chmod(0o600)
+    assert done == frozenset() and warning == f"lesson progress not read: {path}: Permission denied"
+
+
+def test_unknown_ids_in_the_progress_file_are_left_out(tmp_path):
+    path = tmp_path / "lessons.json"
+    path.write_text('{"completed": ["linear-collapse", "gone-lesson"]}')
+    assert load_progress(path) == (frozenset({"linear-collapse"}), "")
+    assert lessons.LESSONS  # the module is importable without textual
+
+
+def test_a_progress_file_that_cannot_be_read_is_a_warning(tmp_path, monkeypatch):
+    path = tmp_path / "lessons.json"
+    path.write_text('{"completed": ["linear-collapse"]}')
+
+    def denied(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(type(path), "read_text", denied)
+    assert load_progress(path) == (frozenset(), f"lesson progress not read: {path}: Permission denied")
