@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.widgets import Static
 
 from ...engine import activations as acts
-from ...engine.losses import get_loss
+from ...engine.loss_terms import NAIVE_BCE_CASES, naive_bce
 from ...experiments.session import Snapshot
 from ..widgets.line_chart import ChartSeries, LineChart
 from .inside_base import InsideScreen
@@ -80,21 +80,6 @@ def naive_overflow() -> tuple[str, float, float, str, np.ndarray]:
         soft = np.exp(v) / np.exp(v).sum()
     text2 = "; ".join(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught2)) or "(no warning)"
     return text, float(e), float(result), text2, soft
-
-
-NAIVE_BCE_CASES = ((40.0, 0.0), (-1000.0, 0.0))
-"""(logit z, target y) pairs where a saturated sigmoid breaks the naive cross-entropy."""
-
-
-def naive_bce(z: float, y: float) -> tuple[float, float, float]:
-    """(p = the naive sigmoid(z), the naive BCE -(y log p + (1 - y) log(1 - p)), the engine's BCE
-    computed from the logit z), all as NumPy computes them."""
-    Z, Y = np.array([[z]]), np.array([[y]])
-    with np.errstate(all="ignore"):
-        p = 1.0 / (1.0 + np.exp(-Z))
-        naive = -(Y * np.log(p) + (1.0 - Y) * np.log(1.0 - p))
-        engine = get_loss("bce").value(Z, p, Y, np.empty_like(Z))
-    return float(p[0, 0]), float(naive[0, 0]), float(engine)
 
 
 class ActivationFunctionsScreen(InsideScreen):
