@@ -19,6 +19,19 @@ fresh ``ExperimentConfig``. The app lists them (key ``p``); the CLI opens or tra
 - ``features-circles``: circles with no hidden layer, on the inputs x1², x2²: a straight line
   there is a circle in the plane, so a single layer separates the rings (on x1, x2 it cannot).
 - ``spiral-tanh``: the app's default experiment.
+
+The lessons (``lessons.py``) start from these too; each is a problem the lesson's task fixes:
+
+- ``circles-no-hidden``: circles with no hidden layer: one line, and the rings need a curve.
+- ``sine-sigmoid-out``: the sine regression through a sigmoid output, which only reaches 0..1.
+- ``moons-sgd`` / ``moons-full-batch``: moons with plain SGD at lr 0.1, in mini-batches of 32 or
+  one full batch an epoch (1 update an epoch instead of 10).
+- ``lr-too-low``: the same network at lr 1e-4: the loss barely moves.
+- ``spiral-sgd`` / ``spiral-adagrad``: the spiral with plain SGD at lr 0.1 or AdaGrad at lr 0.01;
+  in 100 epochs neither leaves ~60% validation accuracy.
+- ``overfit-adamw``: ``overfit`` trained with AdamW and its default weight decay 0.01.
+- ``zero-init``: moons with every weight starting at zero: the units of a layer stay identical.
+- ``sine-sgd``: the sine regression with plain SGD at lr 0.01, 30 epochs (the matrix's horizon).
 """
 
 from __future__ import annotations
@@ -81,6 +94,23 @@ def _features_circles() -> ExperimentConfig:
     )
 
 
+def _lesson(dataset: str, hidden: list[int], optimizer: str, lr: float, epochs: int, batch_size=32, *,
+            output: str = "auto", loss: str = "auto", hparams: dict | None = None, init: str = "auto") -> ExperimentConfig:
+    """A lesson's starting experiment: tanh hidden layers, seed 0."""
+    return ExperimentConfig(
+        data=DataConfig(dataset=dataset),
+        network=NetworkConfig(hidden=hidden, activation="tanh", output=output, loss=loss, init=init),
+        optimizer=OptimizerConfig(name=optimizer, lr=lr, hparams=dict(hparams or {})),
+        training=TrainingConfig(epochs=epochs, batch_size=batch_size, seed=0),
+    )
+
+
+def _overfit_adamw() -> ExperimentConfig:
+    config = _overfit(False)
+    config.optimizer = OptimizerConfig(name="adamw", lr=0.01, hparams={"weight_decay": 0.01})
+    return config
+
+
 def _spiral_tanh() -> ExperimentConfig:
     from .session import default_config
 
@@ -102,6 +132,25 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            lambda: _overfit(True), "b"),
     Preset("features-circles", "circles with no hidden layer on x1², x2²: a line there is a circle",
            _features_circles, "b"),
+    Preset("circles-no-hidden", "circles with no hidden layer: one straight line cannot separate the rings",
+           lambda: _lesson("circles", [], "adam", 0.05, 50), "b"),
+    Preset("sine-sigmoid-out", "sin(x) through a sigmoid output: it only reaches 0..1, the targets go to -1",
+           lambda: _lesson("sine", [16], "adam", 0.01, 50, output="sigmoid", loss="mse"), "b"),
+    Preset("moons-sgd", "moons, plain SGD at lr 0.1 in mini-batches of 32: the loss curve is noisy",
+           lambda: _lesson("moons", [16], "sgd", 0.1, 20), ""),
+    Preset("moons-full-batch", "the same in one full batch: 1 update an epoch instead of 10",
+           lambda: _lesson("moons", [16], "sgd", 0.1, 20, "full"), ""),
+    Preset("lr-too-low", "moons, plain SGD at lr 1e-4: the loss barely moves", lambda: _lesson("moons", [16], "sgd", 1e-4, 30), "s"),
+    Preset("spiral-sgd", "the spiral with plain SGD at lr 0.1: stuck near 60% for 100 epochs",
+           lambda: _lesson("spiral", [16, 16], "sgd", 0.1, 100), "o"),
+    Preset("spiral-adagrad", "the spiral with AdaGrad at lr 0.01: its steps shrink as it goes",
+           lambda: _lesson("spiral", [16, 16], "adagrad", 0.01, 100), "o"),
+    Preset("overfit-adamw", "overfit with AdamW and weight decay 0.01: the decay is too weak to stop it",
+           _overfit_adamw, "b"),
+    Preset("zero-init", "moons with every weight starting at 0: the units of a layer stay identical",
+           lambda: _lesson("moons", [16, 16], "adam", 0.01, 30, init="zeros"), "u"),
+    Preset("sine-sgd", "sin(x) with plain SGD at lr 0.01 for 30 epochs: which optimizer does better?",
+           lambda: _lesson("sine", [16, 16], "sgd", 0.01, 30), "m"),
 ]}
 """Registry: preset name -> ``Preset``, in the order the picker lists them."""
 
