@@ -214,7 +214,7 @@ hidden = [16, 0]
         "  [optimizer] lr = -1: must be a number > 0 (the learning rate)",
         "  [training] epochs = 0: must be an integer >= 1",
         "  [training] seed = -3: must be an integer >= 0",
-        "  [trainin]: unknown section; allowed: data, network, optimizer, training; did you mean 'training'?",
+        "  [trainin]: unknown section; allowed: data, network, optimizer, training, weights; did you mean 'training'?",
     ]
     problems = info.value.problems
     assert [(p.section, p.field_name) for p in problems] == [
@@ -459,7 +459,8 @@ NEW_BAD = [
     ('[network]\ndropout = [0.1, -0.5]', "[network] dropout[1] = -0.5: must be in [0, 1)"),
     ('[network]\ndropuot = 0.1', "did you mean 'dropout'?"),
     ('[data]\nfeaturs = ["x1sq"]', "[data] featurs = [\"x1sq\"]: unknown key; allowed: dataset, path, "
-                                   "target, val_split, n_samples, noise, features; did you mean 'features'?"),
+                                   "target, val_split, standardize, problem, n_samples, noise, features, inputs, "
+                                   "targets; did you mean 'features'?"),
     ('[data]\nfeatures = ["x1q"]', "[data] features = [\"x1q\"]: unknown feature 'x1q'; allowed: x1, x2, "
                                    "x1sq, x2sq, x1x2, sinx1, sinx2; did you mean 'x1sq'?"),
     ('[data]\nfeatures = []', "[data] features = []: at least one feature is needed"),

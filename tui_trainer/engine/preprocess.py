@@ -40,6 +40,11 @@ class Standardizer:
         std[std <= 1e-12 * np.maximum(np.abs(mean), 1.0)] = 1.0
         return cls(mean=mean, std=std)
 
+    @classmethod
+    def identity(cls, n_features: int) -> "Standardizer":
+        """The scaler that leaves ``n_features`` columns as they are (mean 0, std 1)."""
+        return cls(mean=np.zeros(n_features), std=np.ones(n_features))
+
     def transform(self, X) -> np.ndarray:
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != len(self.mean):
@@ -212,10 +217,10 @@ def expand_features(ds: Dataset, features) -> tuple[np.ndarray, tuple[str, ...] 
 
 
 def prepare(ds: Dataset, *, val_split: float = 0.2, seed: int = 0, dtype=np.float64,
-            features=None) -> PreparedData:
+            features=None, standardize: bool = True) -> PreparedData:
     """Check the values, compute the ``features`` (names from ``features.FEATURES``, 2-D data only;
     None: the raw columns, as they are), split (stratified for classification), standardize with
-    training statistics, encode targets."""
+    training statistics (``standardize=False``: the inputs as they are), encode targets."""
     dtype = np.dtype(dtype)
     if dtype.kind != "f":
         raise DataError(f"dtype must be a floating-point type, got {dtype}")
@@ -223,7 +228,7 @@ def prepare(ds: Dataset, *, val_split: float = 0.2, seed: int = 0, dtype=np.floa
     X, names = expand_features(ds, features)
     classification = ds.problem != "regression"
     train, val = train_val_split(ds.y if classification else len(ds.y), val_split, seed, classification)
-    scaler = Standardizer.fit(X[train])
+    scaler = Standardizer.fit(X[train]) if standardize else Standardizer.identity(X.shape[1])
 
     def inputs(idx):
         return np.ascontiguousarray(scaler.transform(X[idx]), dtype=dtype)

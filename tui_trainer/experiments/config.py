@@ -15,6 +15,7 @@ anything is allocated; ``load_config`` reads only a regular file of at most ``MA
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import os
 import re
@@ -24,6 +25,7 @@ from pathlib import Path
 from collections.abc import Iterable
 from typing import Any, Literal
 
+import numpy as np
 import tomli_w
 
 from .limits import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_HIDDEN_LAYERS, MAX_HIDDEN_WIDTH
@@ -31,7 +33,7 @@ from ..engine.text import visible
 from ..engine import optimizers
 from ..engine.activations import ACTIVATIONS
 from ..engine.atomic import write_atomic
-from ..engine.csvdata import UnreadableFile, open_regular
+from ..engine.csvdata import MAX_CSV_CLASSES, PROBLEMS, Dataset, UnreadableFile, open_regular
 from ..engine.datasets import DATASETS, MAX_NOISE, MAX_SAMPLES, MIN_SAMPLES
 from ..engine.features import FEATURES, RAW_INPUTS, check_features
 from ..engine.losses import LOSSES
@@ -59,7 +61,12 @@ __all__ = [
 ]
 
 SECTIONS = ("data", "network", "optimizer", "training")
-"""The TOML tables a config file may have, in the order they are written."""
+"""The TOML tables of the config's sections, in the order they are written."""
+WEIGHTS = "weights"
+"""The TOML table of a network's exact starting weights (``W1``, ``b1``, ...), written after the
+sections; the config keeps it as ``NetworkConfig.weights``."""
+TABLES = (*SECTIONS, WEIGHTS)
+"""Every TOML table a config file may have, in the order they are written."""
 
 MAX_CONFIG_BYTES = 2**20
 """Largest config file read (1 MiB): a config is a few hundred bytes."""
@@ -69,7 +76,7 @@ MAX_PROBLEMS_SHOWN = 20
 DEFAULT_DATASET = "spiral"
 DEFAULT_ACTIVATION = "relu"
 
-_DATA_KEYS = ("dataset", "path", "target", "n_samples", "noise", "features")
+_DATA_KEYS = ("dataset", "path", "target", "problem", "n_samples", "noise", "features", "inputs", "targets")
 _NETWORK_KEYS = ("hidden", "activation", "activations", "output", "loss")
 _OPTIMIZER_KEYS = ("name", "lr", "schedule")
 _TRAINING_KEYS = ("epochs", "batch_size")
@@ -174,6 +181,148 @@ class _Default:
 _NOT_GIVEN: Any = _Default()
 
 
+# --- inline data and weights ------------------------------------------------------------------
+
+INPUTS_EXAMPLE = "[[0.05, 0.10]]"
+TARGETS_EXAMPLE = "[[0.01, 0.99]] (or one number per sample, e.g. [0, 1, 1, 0])"
+
+
+def _table_problem(value: Any, *, numbers_ok: bool = False) -> str | None:
+    """Why ``value`` is not a table: a non-empty list of equally long, non-empty rows of finite
+    numbers (``numbers_ok``: a list of numbers, one row of one each, will do too); None if it is."""
+    if not isinstance(value, list) or not value:
+        return "must be a list of rows of numbers"
+    if numbers_ok and all(_is_number(v) for v in value):
+        return None
+    for i, row in enumerate(value):
+        if not isinstance(row, list) or not row or not all(_is_number(v) for v in row):
+            return f"row {i + 1} = {_show(row)} is not a list of numbers"
+        if len(row) != len(value[0]):
+            return f"rows of different lengths: row 1 has {len(value[0])} numbers, row {i + 1} has {len(row)}"
+    return None
+
+
+def _rows(value: list) -> list[list]:
+    """A table's rows: a list of numbers is one row of one number each."""
+    return [v if isinstance(v, list) else [v] for v in value]
+
+
+def inline_problems(inputs: Any, targets: Any, problem: Any) -> list[tuple[str | None, str, Any]]:
+    """The problems of inline data as (key, message, value); key None: a key missing."""
+    out: list[tuple[str | None, str, Any]] = []
+    if inputs is None:
+        out.append((None, f"inline data needs inputs as well as targets: one row per sample, e.g. "
+                          f"inputs = {INPUTS_EXAMPLE}", None))
+    elif (message := _table_problem(inputs)) is not None:
+        out.append(("inputs", f"{message}: one row of inputs per sample, e.g. {INPUTS_EXAMPLE}", inputs))
+    elif len(inputs) > MAX_SAMPLES:
+        out.append(("inputs", f"at most {MAX_SAMPLES:,} samples", inputs))
+    if targets is None:
+        out.append((None, f"inline data needs targets as well as inputs: e.g. targets = {TARGETS_EXAMPLE}", None))
+    elif (message := _table_problem(targets, numbers_ok=True)) is not None:
+        out.append(("targets", f"{message}: one row of targets per sample, e.g. {TARGETS_EXAMPLE}", targets))
+    elif isinstance(inputs, list) and len(targets) != len(inputs):
+        out.append(("targets", f"{len(targets)} targets for {len(inputs)} rows of inputs: give one per sample",
+                    targets))
+    if problem is not None and not _is_choice(problem, PROBLEMS):
+        out.append(("problem", "unknown problem; " + _allowed(problem, PROBLEMS), problem))
+    elif not out:
+        try:
+            inline_targets(targets, problem)
+        except ValueError as err:
+            out.append(("targets", str(err), targets))
+    return out
+
+
+def inline_targets(targets: list, problem: str | None) -> tuple[np.ndarray, str, list[str]]:
+    """Valid inline targets as a dataset holds them: (y, the problem, the class names); a
+    ``ValueError`` says why targets do not fit ``problem``."""
+    Y = np.array(_rows(targets), dtype=np.float64)
+    zero_one = bool(np.isin(Y, (0.0, 1.0)).all())
+    if problem is None:
+        problem = "binary" if zero_one and Y.shape[1] == 1 else "regression"
+    if problem == "regression":
+        return (Y[:, 0] if Y.shape[1] == 1 else Y), problem, []
+    if problem == "binary":
+        if not (zero_one and Y.shape[1] == 1):
+            raise ValueError("binary targets are one column of 0s and 1s, e.g. [0, 1, 1, 0]")
+        return Y[:, 0].astype(np.int64), problem, ["0", "1"]
+    if Y.shape[1] == 1:
+        if not ((Y >= 0).all() and (Y == np.floor(Y)).all() and Y.max() < MAX_CSV_CLASSES):
+            raise ValueError(f"multiclass targets are class numbers 0, 1, 2, ... (below {MAX_CSV_CLASSES}) "
+                             f"in one column, or one-hot rows such as [0, 1, 0]")
+        y, k = Y[:, 0].astype(np.int64), int(Y.max()) + 1
+    else:
+        if not (zero_one and (Y.sum(axis=1) == 1).all()):
+            raise ValueError("multiclass targets in rows must be one-hot (one 1, the rest 0, e.g. [0, 1, 0]), "
+                             "or give class numbers in one column")
+        y, k = Y.argmax(axis=1), Y.shape[1]
+    if k < 2:
+        raise ValueError("multiclass targets need at least 2 classes (class numbers 0 and 1 at least)")
+    return y, problem, [str(c) for c in range(k)]
+
+
+def inline_dataset(data: "DataConfig") -> Dataset:
+    """The dataset of valid inline data: columns ``x1, x2, ...``, target ``y``."""
+    y, problem, classes = inline_targets(data.targets, data.problem)
+    X = np.array(data.inputs, dtype=np.float64)
+    return Dataset(name="inline", X=X, y=y, problem=problem, feature_names=[f"x{j + 1}" for j in range(X.shape[1])],
+                   target_name="y", class_names=classes, description="data written in the config")
+
+
+def keeping_weights(cfg: "ExperimentConfig", weights: dict | None) -> "ExperimentConfig":
+    """``cfg`` starting from ``weights`` while they still fit its network (a form's edit keeps a
+    config's exact weights until the shape changes), else from the seed's."""
+    if weights is None or weight_problems(weights, cfg.layer_sizes()):
+        return cfg
+    return dataclasses.replace(cfg, network=dataclasses.replace(cfg.network, weights=weights))
+
+
+def parameter_names(n_layers: int) -> list[str]:
+    """``W1, b1, W2, b2, ...``: the ``[weights]`` keys of a network of ``n_layers`` weight layers."""
+    return [f"{p}{i}" for i in range(1, n_layers + 1) for p in ("W", "b")]
+
+
+def weight_problems(weights: Any, sizes: list[int | None]) -> list[Problem]:
+    """The problems of a ``[weights]`` table for a network of layer ``sizes`` (None: a size not
+    known yet, such as a CSV's columns before it is read)."""
+    if weights is None:
+        return []
+    if not isinstance(weights, dict):
+        return [Problem(WEIGHTS, None, "must be a table: W1 = [[...]], b1 = [...], ...")]
+    names = parameter_names(len(sizes) - 1)
+    problems = []
+    for key, value in weights.items():
+        if key not in names:
+            problems.append(Problem(WEIGHTS, key, "unknown key; " + _allowed(key, names), value))
+            continue
+        i = int(key[1:])
+        n_in, n_out = sizes[i - 1], sizes[i]
+        if key[0] == "W":
+            message = _table_problem(value)
+            if message is not None:
+                message += f": the layer's weights, one row per input (e.g. {INPUTS_EXAMPLE})"
+            else:
+                shape = (len(value), len(value[0]))
+                if n_in is not None and n_out is not None and shape != (n_in, n_out):
+                    message = f"shape {shape[0]}x{shape[1]}, the network needs {n_in}x{n_out}"
+                elif n_out is not None and shape[1] != n_out:
+                    message = f"shape {shape[0]}x{shape[1]}, the network needs {n_out} columns"
+                elif n_in is not None and shape[0] != n_in:
+                    message = f"shape {shape[0]}x{shape[1]}, the network needs {n_in} rows"
+                if message is not None:
+                    message += " (rows: the layer's inputs, columns: its nodes)"
+        elif not (isinstance(value, list) and value and all(_is_number(v) for v in value)):
+            message = "must be a list of numbers, one per node of the layer"
+        elif n_out is not None and len(value) != n_out:
+            message = f"{len(value)} values, the network needs {n_out} (one per node of the layer)"
+        else:
+            message = None
+        if message is not None:
+            problems.append(Problem(WEIGHTS, key, message, value))
+    return problems
+
+
 # --- the sections -----------------------------------------------------------------------------
 
 
@@ -183,8 +332,8 @@ class DataConfig(HoldsSettings):
     """What to train on: a registered dataset or a user CSV, and how much to hold out."""
 
     dataset: str | None = _NOT_GIVEN
-    """A registered dataset name; None when ``path`` is used. Not given: ``"spiral"``, or
-    None when ``path`` is given."""
+    """A registered dataset name; None when ``path`` or inline data is used. Not given: ``"spiral"``,
+    or None when ``path`` or ``inputs`` / ``targets`` are given."""
     path: str | None = None
     """A user CSV file, instead of ``dataset``."""
     target: str | None = None
@@ -198,15 +347,41 @@ class DataConfig(HoldsSettings):
     features: list[str] | None = None
     """The network's inputs, computed from the 2 raw inputs (names of ``engine.features.FEATURES``,
     e.g. ``["x1sq", "x2sq"]``); None: the raw inputs as they are. Data with 2 raw inputs only."""
+    inputs: list[list[float]] | None = None
+    """Inline data, instead of ``dataset`` or ``path``: one row of input values per sample."""
+    targets: list | None = None
+    """The inline data's targets: one row per sample (``[[0.01, 0.99]]``), or one number each."""
+    problem: str | None = None
+    """The inline data's problem (``PROBLEMS``); None: binary when every target is 0 or 1 in one
+    column, else regression (multiclass is named: class numbers, or one-hot rows)."""
     settings: dict[str, Any] = field(default_factory=dict)
     """The registered settings of this section that differ from their defaults (the validation
     split and the like: ``settings.SETTINGS``), read and set as attributes."""
 
     def __post_init__(self) -> None:
         if self.dataset is _NOT_GIVEN:
-            self.dataset = None if self.path is not None else DEFAULT_DATASET
+            self.dataset = None if self.path is not None or self.is_inline else DEFAULT_DATASET
         if isinstance(self.features, tuple):
             self.features = list(self.features)
+
+    @property
+    def is_inline(self) -> bool:
+        """True when the data is written in the config (``inputs`` / ``targets``)."""
+        return self.inputs is not None or self.targets is not None
+
+    @property
+    def standardizes(self) -> bool:
+        """Whether the inputs are standardized: ``standardize`` when set, else true for a dataset
+        or CSV and false for inline data (the network sees the numbers as typed)."""
+        chosen = getattr(self, "standardize")
+        return (not self.is_inline) if chosen is None else bool(chosen)
+
+    @property
+    def source(self) -> str | None:
+        """The data as a run list names it: the dataset, the CSV's path or ``inline``."""
+        if self.dataset is not None:
+            return self.dataset
+        return str(self.path) if self.path is not None else "inline" if self.is_inline else None
 
     def validate(self) -> list[Problem]:
         """Every problem in this section."""
@@ -216,11 +391,25 @@ class DataConfig(HoldsSettings):
             problems.append(Problem("data", key, message, value))
 
         info = DATASETS.get(self.dataset) if isinstance(self.dataset, str) else None
-        if self.dataset is None and self.path is None:
-            add("dataset", "give a dataset or a CSV path; datasets: " + ", ".join(DATASETS), None)
-        elif self.dataset is not None and self.path is not None:
-            add("path", f"give a dataset or a CSV path, not both (dataset = {_show(self.dataset)})",
-                self.path)
+        given = [key for key, on in (("dataset", self.dataset is not None), ("path", self.path is not None),
+                                     ("inputs", self.is_inline)) if on]
+        if not given:
+            add("dataset", "give a dataset, a CSV path or inline inputs and targets; datasets: "
+                + ", ".join(DATASETS), None)
+        elif len(given) > 1:
+            first, second = given[:2]
+            what = {"dataset": "a dataset", "path": "a CSV path", "inputs": "inline inputs and targets"}
+            add(second, f"give {what[first]} or {what[second]}, not both ({first} = {_show(getattr(self, first))})",
+                getattr(self, second))
+        inline_columns = None
+        if self.is_inline:
+            for key, message, value in inline_problems(self.inputs, self.targets, self.problem):
+                add(key, message, value)
+            if _table_problem(self.inputs) is None:
+                inline_columns = len(self.inputs[0])
+        elif self.problem is not None:
+            add("problem", "applies to inline data only (inputs and targets); a dataset or CSV "
+                           "has its own problem", self.problem)
         if self.dataset is not None and info is None:
             add("dataset", "unknown dataset; " + _allowed(self.dataset, DATASETS), self.dataset)
         if self.path is not None and not (isinstance(self.path, str) and self.path.strip()):
@@ -235,8 +424,10 @@ class DataConfig(HoldsSettings):
         # Which data this is decides which of n_samples, noise and the options apply.
         if info is not None:
             what = f"{info.kind} dataset {info.name!r}"
+        elif self.dataset is None:
+            what = "inline data" if self.is_inline else "a CSV file"
         else:
-            what = "a CSV file" if self.dataset is None else None  # None: unknown dataset
+            what = None  # an unknown dataset
         not_synthetic = what is not None and (info is None or info.kind != "synthetic")
         for key, value, ok, rule, most, over in (
             ("n_samples", self.n_samples, _is_int(self.n_samples) and self.n_samples >= MIN_SAMPLES,
@@ -269,7 +460,7 @@ class DataConfig(HoldsSettings):
                 else:
                     try:
                         check_features(self.features,
-                                       info.n_features if info is not None else None)
+                                       info.n_features if info is not None else inline_columns)
                     except ValueError as err:
                         add("features", str(err), self.features)
 
@@ -318,6 +509,10 @@ class NetworkConfig(HoldsSettings):
     settings: dict[str, Any] = field(default_factory=dict)
     """The registered settings of this section that differ from their defaults (the weight
     penalties and the like: ``settings.SETTINGS``), read and set as attributes."""
+    weights: dict[str, list] | None = None
+    """Exact starting weights by name (``W1``: rows = the layer's inputs, columns = its nodes;
+    ``b1``: one per node), each replacing the seed's draw; the TOML ``[weights]`` table. The
+    shapes are checked against the network (``weight_problems``). None: all from the seed."""
 
     def __post_init__(self) -> None:
         # Tuples are fine in code, but TOML gives lists back: lists keep a round trip equal.
@@ -581,12 +776,35 @@ class ExperimentConfig:
             *self.optimizer.validate(),
             *self.training.validate(),
         ]
+        problems += weight_problems(self.network.weights, self.layer_sizes())
         patience = getattr(self.training, "patience", None)
         if patience is not None and getattr(self.data, "val_split", None) == 0:
             problems.append(Problem("training", "patience", "early stopping watches the validation loss, and "
                                     "val_split = 0 holds out no data: set val_split above 0, or leave patience off",
                                     patience))
         return problems
+
+    def layer_sizes(self) -> list[int | None]:
+        """The network's layer sizes as far as the config tells them: the inputs and outputs are
+        None where only the data can tell (a CSV's columns, data that is not valid)."""
+        d, hidden = self.data, self.network.hidden
+        if not (isinstance(hidden, list) and all(_is_int(w) and w >= 1 for w in hidden)):
+            hidden = [None] * len(hidden) if isinstance(hidden, list) else []
+        n_in = n_out = None
+        if d.is_inline:
+            if not inline_problems(d.inputs, d.targets, d.problem):
+                ds = inline_dataset(d)
+                n_in, n_out = ds.X.shape[1], ds.n_outputs
+        elif isinstance(d.dataset, str) and d.dataset in DATASETS and d.path is None:
+            from ..engine.datasets import dataset_shape
+
+            try:
+                _, n_in, n_out = dataset_shape(d.dataset, n_samples=d.n_samples, **d.options)
+            except (TypeError, ValueError):  # bad options: the data section reports them
+                pass
+        if d.features is not None:
+            n_in = len(d.features) if isinstance(d.features, list) else None
+        return [n_in, *hidden, n_out]
 
     def check(self, source: str = "config") -> None:
         """Raise ``ConfigError`` listing every problem, if there are any."""
@@ -644,13 +862,13 @@ def _from_toml(doc: dict, base_dir) -> tuple[ExperimentConfig, list[Problem]]:
     problems: list[Problem] = []
     tables: dict[str, dict] = {}
     for name, value in doc.items():
-        if name in SECTIONS and isinstance(value, dict):
+        if name in TABLES and isinstance(value, dict):
             tables[name] = dict(value)
-        elif name in SECTIONS:
+        elif name in TABLES:
             problems.append(Problem(name, None, f"must be a table: a [{name}] line with its keys "
                                                 f"below it, not {_show(value)}"))
         elif isinstance(value, dict):
-            problems.append(Problem(name, None, "unknown section; " + _allowed(name, SECTIONS)))
+            problems.append(Problem(name, None, "unknown section; " + _allowed(name, TABLES)))
         else:
             home = [section for section in SECTIONS if name in _keys(section)]
             where = f"put it under [{home[0]}]" if home else "sections: " + ", ".join(SECTIONS)
@@ -681,7 +899,7 @@ def _from_toml(doc: dict, base_dir) -> tuple[ExperimentConfig, list[Problem]]:
     own = {s.name: opt.pop(s.name) for s in settings_of_section("optimizer") if s.name in opt}
     cfg = ExperimentConfig(
         DataConfig(**fixed, options=data),
-        NetworkConfig(**network),
+        NetworkConfig(**network, weights=tables.get(WEIGHTS)),
         OptimizerConfig(opt.pop("name", "adam"), opt.pop("lr", None), hparams=opt,
                         schedule=opt.pop("schedule", None), **own),
         TrainingConfig(**unknown_keys("training")),
@@ -703,14 +921,18 @@ def dumps_config(cfg: ExperimentConfig, base_dir: str | os.PathLike | None = Non
     d, n, o = cfg.data, cfg.network, cfg.optimizer
     if d.dataset is not None:
         data: dict[str, Any] = {"dataset": d.dataset}
-    else:
+    elif d.path is not None:
         data = {"path": d.path if base_dir is None else _path_from(base_dir, d.path)}
         if d.target is not None:
             data["target"] = d.target
+    else:  # inline: the numbers come last, below the keys that say what they are
+        data = {} if d.problem is None else {"problem": d.problem}
     data.update({k: getattr(d, k) for k in ("n_samples", "noise") if getattr(d, k) is not None})
     if d.features is not None:
         data["features"] = d.features
     data.update(d.options)
+    if d.is_inline:
+        data.update(inputs=d.inputs, targets=d.targets)
     if n.activations is not None:
         layers: dict[str, Any] = {"activations": n.activations}
     else:
@@ -727,7 +949,7 @@ def dumps_config(cfg: ExperimentConfig, base_dir: str | os.PathLike | None = Non
         "optimizer": optimizer,
         "training": {key: getattr(cfg.training, key) for key in _TRAINING_KEYS},
     }
-    for section, table in doc.items():
+    for section, table in list(doc.items()):
         values = {}
         for setting in settings_of_section(section):
             value = getattr(getattr(cfg, section), setting.name)
@@ -737,6 +959,8 @@ def dumps_config(cfg: ExperimentConfig, base_dir: str | os.PathLike | None = Non
         ordered = placed(table, [SETTINGS[name] for name in values], where="toml", fields=_FIXED_KEYS[section])
         keys = [key if isinstance(key, str) else key.name for key in ordered]
         doc[section] = {key: values[key] if key in values else table[key] for key in keys}
+    if n.weights is not None:
+        doc[WEIGHTS] = dict(n.weights)
     return tomli_w.dumps(doc)
 
 
@@ -797,6 +1021,7 @@ def with_overrides(
 
     if "dataset" in given or "path" in given:
         d.dataset, d.path = given.get("dataset"), given.get("path")
+        d.inputs = d.targets = d.problem = None
         if d.path is None:
             d.target = None
         info = DATASETS.get(d.dataset) if isinstance(d.dataset, str) else None

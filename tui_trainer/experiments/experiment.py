@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .budget import check_budget
-from .config import ExperimentConfig, dumps_config, loads_config
+from .config import ConfigError, ExperimentConfig, dumps_config, inline_dataset, loads_config, weight_problems
 from .files import describe_error
 from .settings import SETTINGS, apply_to_trainer, engine_value
 from ..engine import Network, optimizers
@@ -54,6 +54,8 @@ def describe_data(cfg: ExperimentConfig, ds: Dataset | None = None) -> str:
     """The data a config trains on, for messages: a CSV's path or ``dataset 'name'``."""
     if cfg.data.path is not None:
         return str(cfg.data.path)
+    if cfg.data.is_inline:
+        return "the inline data"
     return f"dataset {(ds.name if ds is not None else cfg.data.dataset)!r}"
 
 
@@ -62,6 +64,8 @@ def load_data(cfg: ExperimentConfig) -> Dataset:
     d = cfg.data
     if d.path is not None:
         return load_csv(d.path, target=d.target)
+    if d.is_inline:
+        return inline_dataset(d)
     return load_dataset(d.dataset, n_samples=d.n_samples, noise=d.noise, seed=cfg.training.seed, **d.options)
 
 
@@ -97,7 +101,8 @@ class Experiment:
         dtype = np.dtype(t.dtype)
         features = cfg.data.features
         try:
-            data = prepare(ds, val_split=cfg.data.val_split, seed=t.seed, dtype=dtype, features=features)
+            data = prepare(ds, val_split=cfg.data.val_split, seed=t.seed, dtype=dtype, features=features,
+                           standardize=cfg.data.standardizes)
         except ValueError as exc:
             if features is None:
                 raise
@@ -115,6 +120,7 @@ class Experiment:
             init=cfg.network.init,
             dtype=dtype,
         )
+        use_weights(net, cfg.network.weights)
         opt = optimizers.create(cfg.optimizer.name, lr=cfg.optimizer.lr, **cfg.optimizer.hparams)
         trainer = Trainer(net, opt, data, loss=loss, batch_size=t.batch_size, seed=t.seed,
                           schedule=cfg.optimizer.create_schedule())
@@ -204,6 +210,19 @@ class Experiment:
         except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
             raise CheckpointError(f"{path}: corrupted model file: {describe_error(exc)}") from None
         return exp, ckpt
+
+
+def use_weights(net: Network, weights: dict | None) -> None:
+    """Put a config's ``[weights]`` into ``net`` in place of the seed's (``ConfigError`` when a
+    shape does not fit: a CSV's columns are known only now)."""
+    if not weights:
+        return
+    problems = weight_problems(weights, list(net.layer_sizes))
+    if problems:
+        raise ConfigError("config", problems)
+    for key, value in weights.items():
+        layer = int(key[1:]) - 1
+        net.params[2 * layer + (key[0] == "b")][...] = np.asarray(value, dtype=net.dtype)
 
 
 class DataFileNeeded(CheckpointError):

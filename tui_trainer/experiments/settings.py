@@ -536,6 +536,14 @@ register(Setting(
     help="", live=False,
 ))
 register(Setting(
+    section="data", name="standardize", default=None, parse=str, format=str,
+    check=_keyed("standardize", lambda value, data: [] if value is None or isinstance(value, bool) else [
+        ("", "must be true or false: scale each input to mean 0 and std 1 on the training set "
+             "(leave it out: true for a dataset or CSV, false for inline data)", value)]),
+    flag="", cli_help="", label="", tooltip="", widget="", toml_after="target",
+    title="", command_help="", help="", live=False,
+))
+register(Setting(
     section="training", name="seed", default=0, parse=lambda text: parse_number(text, whole=True), format=str,
     check=_keyed("seed", lambda value, training: _whole_check(value, "must be an integer >= 0", 0, MAX_SEED)),
     flag="--seed", cli_type=int, cli_min=0, cli_help="Seed for the data, the weights and the batches.",
