@@ -31,7 +31,8 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
-from ...experiments.config import DataConfig, ExperimentConfig, NetworkConfig, OptimizerConfig, TrainingConfig
+from ...experiments.config import (DataConfig, ExperimentConfig, NetworkConfig, OptimizerConfig, TrainingConfig,
+                                  keeping_weights)
 from ...engine.activations import ACTIVATIONS
 from ...engine.datasets import DATASETS, Dataset
 from ...engine.features import DEFAULT_FEATURES, FEATURES
@@ -676,12 +677,13 @@ class ConfigPane(VerticalScroll, can_focus=False):
 
     def _dataset_options(self) -> list[tuple[str, str]]:
         options = [(f"{name} ({info.problem})", name) for name, info in DATASETS.items()]
-        if self.config.data.path is not None:
-            options.insert(0, (f"file: {self.dataset.name}", CSV_CHOICE))
+        if self.config.data.dataset is None:  # a CSV, or inline data: the config's own
+            what = "file" if self.config.data.path is not None else "config"
+            options.insert(0, (f"{what}: {self.dataset.name}", CSV_CHOICE))
         return options
 
     def _dataset_value(self) -> str:
-        return CSV_CHOICE if self.config.data.path is not None else self.config.data.dataset
+        return CSV_CHOICE if self.config.data.dataset is None else self.config.data.dataset
 
     def _data_facts(self) -> str:
         ds = self.dataset
@@ -905,7 +907,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
             batch_size=batch,
             **registered("training"),
         )
-        new = ExperimentConfig(data, network, optimizer, training)
+        new = keeping_weights(ExperimentConfig(data, network, optimizer, training), cfg.network.weights)
         for problem in new.validate():
             errors.setdefault(self._field_for(problem), problem.message)  # what could not be read first
         return (None if errors else new), errors
