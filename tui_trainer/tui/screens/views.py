@@ -81,6 +81,12 @@ VIEWS: tuple[View, ...] = (
          _screen("inside_presets", "PresetsScreen")),
     View("w", "images", "Weights as images", "Image data: each first-layer unit's weights as a picture; a sample and its prediction", _screen("inside_images", "WeightImagesScreen")),
     View("k", "functions", "Activation functions", "f(z) and f'(z) of each activation: saturation, dead relus, the 1/4 slope, exp overflow", _screen("inside_functions", "ActivationFunctionsScreen")),
+    View("O", "losses", "Loss and output",
+         "mse, bce and cross-entropy on the batch with numbers: mean vs sum, signed errors cancel, p - y, naive vs stable bce",
+         _screen("inside_losses", "LossOutputScreen")),
+    View("I", "init", "Initialization",
+         "zeros, constant, small, normal, Xavier, He on this shape: units kept identical, each layer's spread",
+         _screen("inside_init", "InitScreen")),
     # The optimizer lab: each starts from the current experiment's config.
     View("o", "race", "Optimizer race",
          "Race optimizers (m: batch modes) from the same weights on the same batches",

@@ -1,0 +1,128 @@
+"""The initialization view (I), driven with Pilot: the schemes side by side on the network's shape,
+zeros keeping a layer's units identical, and the neurons view (u) showing it."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import numpy as np
+import pytest
+from rich.console import Console
+
+from tests.conftest import wait_for
+from tests.test_app import screen_lines, settings_ready, small_config
+from tui_trainer.engine import symmetry as sym
+from tui_trainer.experiments.presets import get_preset
+from tui_trainer.tui.app import NNTuiApp
+from tui_trainer.tui.screens.inside_init import STEPS, InitScreen, init_report
+from tui_trainer.tui.screens.inside_neurons import NeuronsScreen
+from tui_trainer.tui.screens.main import MainScreen
+
+SCREENS = [("I", InitScreen)]
+"""The views of VIEWS these tests drive (see tests/test_inside_screens.py)."""
+SIZES = [(80, 24), (120, 36)]
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def text(t) -> str:
+    console = Console(width=400, file=io.StringIO(), record=True)
+    console.print(t)
+    return console.export_text()
+
+
+def test_the_report_reads_the_measurements():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 2))
+    Y = (X[:, :1] > 0).astype(float)
+    sizes, acts = (2, 5, 4, 1), ("relu", "relu", "sigmoid")
+    results = sym.compare_inits(sizes, acts, X, Y, "bce", optimizer="adam", lr=0.01, steps=5, seed=2)
+    body = text(init_report(results, sizes, acts, "auto", "adam", 0.01, 2, 30))
+    assert "init = auto (He for relu-like layers, Xavier for the others): layer 1 he, layer 2 he, output xavier" in body
+    assert "after 5 steps of adam (lr 0.01)" in body
+    lines = {line.split()[0]: line for line in body.splitlines() if line.split() and line.split()[0] in sym.SCHEMES}
+    # the symmetry table is the second line of each scheme; zeros reads 0 -> 0 identical in both layers
+    zeros_rows = [line for line in body.splitlines() if line.startswith("zeros ")]
+    assert zeros_rows[1].split() == ["zeros", "0", "->", "0", "identical", "0", "->", "0", "identical"]
+    he_rows = [line for line in body.splitlines() if line.startswith("he ")]
+    assert he_rows[1].count("distinct") == 2
+    assert he_rows[0].split()[1] == f"{results[-1].weight_std[0]:.2g}"
+    assert zeros_rows[0].split()[1:] == ["0", "0", "0", "0"]  # W std and every layer's spread
+    assert lines
+
+
+def test_no_hidden_layer():
+    X = np.zeros((4, 2))
+    results = sym.compare_inits((2, 1), ("sigmoid",), X, np.zeros((4, 1)), "bce", steps=1, schemes=["zeros"])
+    assert "no hidden layer" in text(init_report(results, (2, 1), ("sigmoid",), "auto", "sgd", 0.1, 0, 4))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_I_opens_the_view_for_the_networks_shape_and_escape_goes_back(size):
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=size) as pilot:
+            await settings_ready(pilot, app)
+            await pilot.press("I")
+            await wait_for(pilot, lambda: isinstance(app.screen, InitScreen) and app.screen.draw_count >= 1)
+            await pilot.pause(0.05)
+            screen = app.screen
+            net = app.training.session.net
+            assert [r.scheme for r in screen.results] == list(sym.SCHEMES)
+            zeros = screen.results[0]
+            assert zeros.unit_diff_after == [0.0] * (net.n_layers - 1) and zeros.steps == STEPS
+            shown = "\n".join(line.text for line in screen_lines(app))
+            assert "Initialization" in shown and "this network: 2 -> " in shown
+            body = str(screen.query_one("#init-body").content)
+            assert f"after {STEPS} steps of" in body and "the neurons view (u" in body
+            drawn = screen.results
+            await pilot.press("n")  # the live weights change; the comparison does not depend on them
+            await pilot.pause(0.2)
+            assert screen.results is drawn
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+
+    run(scenario())
+
+
+def test_with_zeros_init_the_neurons_view_draws_one_picture_per_layer():
+    """What the I view says of the u view: with init = zeros, after training, every unit of a hidden
+    layer draws the same picture."""
+    async def scenario():
+        app = NNTuiApp(small_config(init="zeros"))
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settings_ready(pilot, app)
+            training = app.training
+            for _ in range(5):
+                target = training.session.trainer.step_count + 1
+                await pilot.press("n")
+                await wait_for(pilot, lambda: training.session.trainer.step_count >= target)
+            await pilot.press("u")
+            await wait_for(pilot, lambda: isinstance(app.screen, NeuronsScreen) and app.screen.draw_count >= 1)
+            await wait_for(pilot, lambda: app.screen.snapshot.step >= 5)
+            for layer in app.screen.pictures[:-1]:
+                assert np.ptp(layer, axis=0).max() == 0.0
+            assert training.session.net.params[-1].any()  # it did train (the output bias)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+
+    run(scenario())
+
+
+def test_I_on_the_deep_sigmoid_preset_fits_the_width():
+    async def scenario():
+        app = NNTuiApp(get_preset("deep-sigmoid"))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            await pilot.press("I")
+            await wait_for(pilot, lambda: isinstance(app.screen, InitScreen) and app.screen.draw_count >= 1)
+            assert app.screen.last_draw_seconds < 2.0
+            body = str(app.screen.query_one("#init-body").content)
+            assert "layer 6" in body
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+
+    run(scenario())
