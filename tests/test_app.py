@@ -76,7 +76,7 @@ def test_opens_ready_and_space_trains_then_pauses(size):
             await wait_for(pilot, lambda: session.trainer.step_count > 20)
             assert session.state == "training"
             await pilot.press("space")
-            await wait_for(pilot, lambda: session.trainer.paused)
+            await wait_for(pilot, lambda: session.control.paused)
             await pilot.pause(0.1)
             steps = session.trainer.step_count
             await pilot.pause(0.2)

@@ -31,7 +31,7 @@ def test_paused_after_five_steps(snap_compare, size):
         for n in range(1, 6):
             await pilot.press("n")
             await wait_for(pilot, lambda: session.trainer.step_count == n)
-        await wait_for(pilot, lambda: session.trainer.paused)
+        await wait_for(pilot, lambda: session.control.paused)
         await pilot.pause(0.3)
 
     assert snap_compare(app(), terminal_size=size, run_before=five_steps)

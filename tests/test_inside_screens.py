@@ -70,7 +70,7 @@ async def steps(pilot, app, n: int) -> None:
         target = training.session.trainer.step_count + 1
         await pilot.press("n")
         await wait_for(pilot, lambda: training.session.trainer.step_count >= target)
-    await wait_for(pilot, lambda: training.session.trainer.waiting or not training.running)
+    await wait_for(pilot, lambda: training.session.control.waiting or not training.running)
     await pilot.pause(0.05)
 
 
@@ -387,7 +387,7 @@ def test_views_redraw_at_most_twice_a_second_while_training():
             await wait_for(pilot, lambda: screen.draw_count >= before + 2)  # it follows the training
             session = screen.session
             session.pause()  # no snapshots from here on but the ones handed in below
-            await wait_for(pilot, lambda: session.trainer.waiting and screen.snapshot.state == "paused")
+            await wait_for(pilot, lambda: session.control.waiting and screen.snapshot.state == "paused")
             await pilot.pause()
             live = dataclasses.replace(screen.snapshot, state="training")
 
@@ -465,7 +465,7 @@ def test_set_weight_while_training_runs_on_the_training_thread_before_the_next_s
             assert time.monotonic() < deadline
             time.sleep(0.001)
         session.pause()
-        while not session.trainer.waiting:
+        while not session.control.waiting:
             time.sleep(0.001)
         assert session.set_weight(1, 0, 4, -2.0) is True  # the loop waits: at once
         assert session.net.params[1][4] == -2.0

@@ -48,7 +48,7 @@ def test_the_default_pace_can_be_watched_and_max_is_one_key_away():
             # an upper bound (a busy machine makes fewer, never more); a late step catches up 0.1 s at most
             assert made <= DEFAULT_PACE * (seconds * 1.2 + 0.1)
             await pilot.press(*["greater_than_sign"] * 3)  # 300, 1000, max
-            assert session.pace is None and session.trainer.pace is None  # as fast as it goes: benchmarks/
+            assert session.pace is None and session.control.pace is None  # as fast as it goes: benchmarks/
             await wait_for(pilot, lambda: "max" in status_text(app))
             steps = session.trainer.step_count
             await wait_for(pilot, lambda: session.trainer.step_count > steps + DEFAULT_PACE)
@@ -96,7 +96,7 @@ def test_build_train_change_live_save_reset_load_with_keys_only(tmp_path, monkey
             steps = session.trainer.step_count
             await wait_for(pilot, lambda: session.trainer.step_count > steps + 20)
             await pilot.press("escape", "space")
-            await wait_for(pilot, lambda: session.trainer.paused and session.trainer.waiting)
+            await wait_for(pilot, lambda: session.control.paused and session.control.waiting)
             await pilot.press("ctrl+s")
             await wait_for(pilot, lambda: isinstance(app.screen, PathDialog))  # else the keys go to the main screen
             await pilot.press("ctrl+a", "ctrl+k", *"run1", "enter")

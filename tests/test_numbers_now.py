@@ -41,7 +41,7 @@ def test_elapsed_time_is_training_time_across_pause_divergence_and_restart():
     session = Session(small(dataset="sine", optimizer="sgd", lr=0.01, hidden=[32, 32], activation="relu",
                             epochs=1000))
     session.set_pace(None)
-    clock = session.trainer.clock = FakeClock()
+    clock = session.control.clock = FakeClock()
     paused = [0.0]  # waits while paused, and time between runs
     seen: list[tuple[float, float]] = []
 
@@ -59,7 +59,7 @@ def test_elapsed_time_is_training_time_across_pause_divergence_and_restart():
         return thread
 
     thread = go(single_step=True)
-    wait_until(lambda: session.trainer.step_count == 1 and session.trainer.waiting)
+    wait_until(lambda: session.trainer.step_count == 1 and session.control.waiting)
     clock.now += 30.0  # paused for 30 s
     paused[0] += 30.0
     session.set_lr(50.0)
@@ -70,7 +70,7 @@ def test_elapsed_time_is_training_time_across_pause_divergence_and_restart():
     paused[0] += 100.0
     session.set_lr(0.01)
     thread = go(single_step=True)
-    wait_until(lambda: session.trainer.waiting)
+    wait_until(lambda: session.control.waiting)
     clock.now += 7.0  # paused again
     paused[0] += 7.0
     session.stop()
@@ -192,7 +192,7 @@ def paused_after(session: Session, steps: int) -> threading.Thread:
     for n in range(1, steps + 1):
         if n > 1:
             session.request_step()
-        wait_until(lambda: session.trainer.step_count == n and session.trainer.waiting)
+        wait_until(lambda: session.trainer.step_count == n and session.control.waiting)
     return thread
 
 

@@ -87,7 +87,7 @@ def test_lr_changes_while_paused_apply_at_once():
     session.prepare_run(single_step=True)
     thread = threading.Thread(target=session.run, args=(lambda snap: None,), daemon=True)
     thread.start()
-    wait_until(lambda: session.trainer.step_count == 1 and session.trainer.waiting)
+    wait_until(lambda: session.trainer.step_count == 1 and session.control.waiting)
     for lr in (0.02, 0.05, 0.1):
         session.set_lr(lr)
         assert session.trainer.opt.lr == lr == session.config.optimizer.lr
@@ -210,7 +210,7 @@ def test_a_slower_pace_does_not_hold_a_pause_or_a_stop():
     thread = start(session)
     wait_until(lambda: session.trainer.step_count >= 1)
     session.pause()
-    wait_until(lambda: session.trainer.paused and session.trainer.waiting)
+    wait_until(lambda: session.control.paused and session.control.waiting)
     session.stop()
     thread.join(30)
     assert not thread.is_alive()

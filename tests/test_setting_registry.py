@@ -95,8 +95,8 @@ def test_a_change_is_live_and_reaches_the_trainer_through_its_queue():
     session = Session(cfg)
     assert change_kind(cfg, with_overrides(cfg, nudge=4)) == "live"
     submitted = []
-    real_submit = session.trainer.submit
-    session.trainer.submit = lambda fn: (submitted.append(fn), real_submit(fn))[1]
+    real_submit = session.control.submit
+    session.control.submit = lambda fn: (submitted.append(fn), real_submit(fn))[1]
     experiment = session.experiment
     session.apply_live(with_overrides(cfg, nudge=4))
     assert submitted and session.trainer.nudged == 4 and session.config.training.nudge == 4

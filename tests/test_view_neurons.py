@@ -37,7 +37,7 @@ async def steps(pilot, app, n: int) -> None:
         target = training.session.trainer.step_count + 1
         await pilot.press("n")
         await wait_for(pilot, lambda: training.session.trainer.step_count >= target)
-    await wait_for(pilot, lambda: training.session.trainer.waiting or not training.running)
+    await wait_for(pilot, lambda: training.session.control.waiting or not training.running)
     await pilot.pause(0.05)
 
 

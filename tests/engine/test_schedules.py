@@ -298,8 +298,8 @@ def test_base_lr_resumes_a_scheduled_run_at_its_epoch():
 def test_a_schedule_can_be_set_and_removed_between_runs():
     exp = experiment(optimizer="sgd", lr=0.1)
     exp.trainer.run(1)
-    exp.trainer.set_schedule(create_schedule("exponential", gamma=0.5))  # from the next step, at epoch 1's value
+    exp.trainer.schedule = create_schedule("exponential", gamma=0.5)  # from the next step, at epoch 1's value
     exp.trainer.run(3)
-    exp.trainer.set_schedule(None)
+    exp.trainer.schedule = None
     exp.trainer.run(4)
     assert [r.lr for r in exp.trainer.history] == [0.1, 0.05, 0.025, 0.0125]

@@ -6,8 +6,6 @@ through the experiment.
 """
 
 import math
-import threading
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -149,46 +147,6 @@ def test_divergence_stops_and_restores_the_last_finite_weights():
     assert all(np.array_equal(p, q) for p, q in zip(exp.net.params, last_good))
     assert np.isfinite(exp.net.loss(exp.data.X_train, exp.data.Y_train, exp.loss))
     assert exp.trainer.step() is None  # stays stopped until cleared
-
-
-def wait_until(condition, timeout: float = 10.0) -> None:
-    """Wait for ``condition``; ``timeout`` is a deadline for a hang, not a measurement."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.002)
-
-
-def test_pause_step_resume_and_stop_from_another_thread():
-    exp = experiment(batch_size=1, epochs=10_000)
-    trainer = exp.trainer
-    trainer.pause()
-    thread = threading.Thread(target=trainer.run, args=(10_000,))
-    thread.start()
-    try:
-        for n in range(1, 4):
-            trainer.request_step()
-            wait_until(lambda: trainer.step_count == n)
-        wait_until(lambda: trainer.waiting)  # back to waiting after the third: no step runs on
-        assert trainer.step_count == 3 and trainer.paused
-        trainer.resume()
-        wait_until(lambda: trainer.step_count > 3)
-    finally:
-        trainer.stop()
-        thread.join(10)
-    assert not thread.is_alive()
-
-
-def test_a_stop_asked_before_a_run_begins_ends_that_run_and_is_then_used_up():
-    # The UI may ask a worker to stop before its thread has entered the loop: the run must still
-    # end, or whoever waits for it waits forever.
-    exp = experiment(batch_size=1, epochs=3)
-    trainer = exp.trainer
-    trainer.stop()
-    result = trainer.run(3)
-    assert result.stopped and trainer.step_count == 0
-    result = trainer.run(3)  # the request went with the run it ended
-    assert not result.stopped and trainer.epoch == 3
 
 
 @pytest.mark.parametrize("content,match", [

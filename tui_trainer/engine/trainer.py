@@ -1,13 +1,13 @@
-"""The training loop: batches, epochs, metrics, divergence guard and thread-safe control.
+"""The training loop: batches, epochs, metrics and the divergence guard.
 
 One ``Trainer`` drives a network and an optimizer over prepared data. Batch mode is the
 trainer's business: ``batch_size="full"`` is batch gradient descent (one update per epoch on
 the cost over all samples), an integer ``k`` is mini-batch gradient descent (reshuffled every
-epoch), and ``k = 1`` is single-sample SGD. Another thread controls a running trainer through
-``pause``, ``resume``, ``request_step``, ``stop``, ``set_pace`` and ``submit`` (every change
-to the network, optimizer or batches: ``set_hparams``, ``set_optimizer``, ``set_batch_size``,
-weight edits), which runs a change where no step is in progress; listeners get plain records
-and cost nothing when absent. Optional: a learning-rate ``schedule`` (``schedules``), applied once
+epoch), and ``k = 1`` is single-sample SGD. The trainer only steps: ``run`` asks an optional
+``before_step`` hook before every update whether to go on, and whoever runs it on a thread
+(the session's ``TrainingControl``) pauses, paces and queues changes there, so that a change
+(``set_hparams``, ``set_optimizer``, ``set_batch_size``, a weight edit) is made where no step is
+in progress. Listeners get plain records and cost nothing when absent. Optional: a learning-rate ``schedule`` (``schedules``), applied once
 per epoch, and early stopping on the validation loss (``patience``).
 """
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import math
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -165,7 +164,6 @@ class Trainer:
         self._dropout_rng = np.random.default_rng(None if seed is None else [seed, 7])
         """Draws the dropout masks; apart from the batch order's generator, so runs without
         dropout see the same batches as ever."""
-        self._latest_opt = opt
         self.batch_size = _check_batch_size(batch_size)
         self.problem = data.dataset.problem
         self.metric_name = "r2" if self.problem == "regression" else "accuracy"
@@ -177,11 +175,6 @@ class Trainer:
         self.history_limit: int | None = None
         """Keep only this many latest epoch records (None: up to ``HISTORY_KEPT`` spread over the run)."""
         self._history_stride = 1
-        self.paused_seconds = 0.0
-        """Time ``run`` has spent waiting while paused (so elapsed time can leave it out)."""
-        self.clock: Callable[[], float] = time.perf_counter
-        """What ``paused_seconds`` is measured with, and what a caller measures training time
-        with beside it (a test may put a clock it moves by hand here)."""
         self.divergence: Divergence | None = None
         self.explosion_factor: float | None = EXPLOSION_FACTOR
         """None: only a non-finite value counts as diverging."""
@@ -192,8 +185,6 @@ class Trainer:
         """Called after every update when set (from the training thread)."""
         self.on_epoch: Callable[[EpochRecord], None] | None = None
         """Called after every epoch when set (from the training thread)."""
-        self.on_pause: Callable[[], None] | None = None
-        """Called when the loop starts to wait while paused (from the training thread)."""
         self._rng = np.random.default_rng(seed)
         self._order: np.ndarray | None = None
         self._cursor = 0
@@ -203,21 +194,9 @@ class Trainer:
         self._epoch_start_step = 0
         """The updates made when the current epoch began (the step ``_epoch_start`` is from)."""
         self._epoch_started = time.perf_counter()
-        self._run = threading.Event()
-        self._run.set()
-        self._stop = threading.Event()
-        self._step_requests = 0
-        self._pending: list[Callable[[], None]] = []
-        self.pace: float | None = None
-        """Most updates a second (None: as fast as possible); see ``set_pace``."""
-        self._nudge = threading.Event()  # wakes a wait between paced steps
-        self._next_due = 0.0
-        self._paced_at: float | None = None
-        self._looping = False
         self.run_to = 0
-        """The epoch count the running (or last) ``run`` trains to; change it with ``set_run_to``."""
-        self._waiting = False  # the loop is paused and waits: nothing touches the network
-        self._lock = threading.Lock()
+        """The epoch count the running (or last) ``run`` trains to; a ``before_step`` hook may
+        change it while the run goes on (more or fewer epochs)."""
         self._resize_batches()
         self._schedule: Schedule | None = schedule
         self._base_lr: float | None = None
@@ -302,110 +281,27 @@ class Trainer:
     def set_dropout_rng_state(self, state: dict) -> None:
         self._dropout_rng.bit_generator.state = state
 
-    # -- control from another thread ---------------------------------------------------------
-
-    def pause(self) -> None:
-        """Hold the loop before its next step."""
-        self._run.clear()
-        self._nudge.set()
-
-    def resume(self) -> None:
-        """Let a paused loop go on."""
-        self._run.set()
-
-    @property
-    def paused(self) -> bool:
-        return not self._run.is_set()
-
-    @property
-    def waiting(self) -> bool:
-        """Whether a running loop is waiting between steps (paused, or keeping its pace): no step is
-        in progress, nothing touches the network, and ``submit`` runs a change at once."""
-        return self._waiting
-
-    def request_step(self) -> None:
-        """Let a paused loop make exactly one more update."""
-        with self._lock:
-            self._step_requests += 1
-        self._run.set()
-        self._nudge.set()
-
-    def stop(self) -> None:
-        """End the loop after the current step (also wakes a paused loop); asked before a ``run``
-        has begun, that run returns at once."""
-        self._stop.set()
-        self._run.set()
-        self._nudge.set()
+    # -- changes (made between steps: on the training thread, or while no run is in progress) --
 
     def set_hparams(self, **hparams) -> None:
-        """Change optimizer hyperparameters (e.g. ``lr``) where no step can be in progress.
-
-        Validated at once, so a bad value raises here and never reaches the loop.
-        """
-        latest = self._latest_opt  # the optimizer these apply to: a switch may still be queued
-        type(latest)(**{**latest.hparams, **hparams})  # raises ValueError on a bad value
-
-        def apply() -> None:
-            self.opt.set(**hparams)
-            if "lr" in hparams and self._schedule is not None:
-                self._apply_schedule(rebase=True)  # the lr set is the schedule's new base
-
-        self.submit(apply)
+        """Change optimizer hyperparameters (e.g. ``lr``); a bad value raises ``ValueError`` and
+        changes nothing."""
+        type(self.opt)(**{**self.opt.hparams, **hparams})  # raises ValueError on a bad value
+        self.opt.set(**hparams)
+        if "lr" in hparams and self._schedule is not None:
+            self._apply_schedule(rebase=True)  # the lr set is the schedule's new base
 
     def set_optimizer(self, opt: Optimizer) -> None:
         """Train on with ``opt`` (its own fresh state) from the next step; the weights stay."""
-        self._latest_opt = opt
-
-        def apply() -> None:
-            self.opt = opt
-            if self._schedule is not None:
-                self._apply_schedule(rebase=True)  # its lr is the schedule's new base
-
-        self.submit(apply)
+        self.opt = opt
+        if self._schedule is not None:
+            self._apply_schedule(rebase=True)  # its lr is the schedule's new base
 
     def set_batch_size(self, batch_size: int | str) -> None:
         """Change the batch mode from the next step (a new epoch order is drawn)."""
-        batch_size = _check_batch_size(batch_size)
-
-        def apply() -> None:
-            self.batch_size = batch_size
-            self._resize_batches()
-            self._order, self._cursor = None, 0
-
-        self.submit(apply)
-
-    def set_pace(self, steps_per_second: float | None) -> None:
-        """Make at most this many updates a second (None: as fast as possible); at once."""
-        if steps_per_second is not None and not steps_per_second > 0:
-            raise ValueError(f"pace must be a positive number of steps per second or None, got {steps_per_second!r}")
-        self.pace = steps_per_second
-        self._nudge.set()
-
-    def set_run_to(self, epochs: int) -> None:
-        """Make a running loop train to ``epochs`` epochs in total instead (more or fewer), from its
-        next step boundary; safe from any thread. One that has got there already ends there,
-        without another step, even while it waits paused."""
-
-        def use() -> None:
-            self.run_to = epochs
-            if self._looping and self.epoch >= epochs:
-                self._run.set()  # wake a paused loop: it ends at once
-                self._nudge.set()
-
-        self.submit(use)
-
-    def submit(self, fn: Callable[[], None]) -> bool:
-        """Run ``fn`` (any change to the network, optimizer or batches) where it cannot race a step.
-
-        At once when no loop runs or while the loop waits (paused, or between paced steps):
-        True. Else on the training thread before its next step, in the order submitted: False.
-        """
-        with self._lock:
-            if self._looping and not self._waiting:
-                self._pending.append(fn)
-                return False
-            fn()
-            return True
+        self.batch_size = _check_batch_size(batch_size)
+        self._resize_batches()
+        self._order, self._cursor = None, 0
 
     @property
     def last_good_params(self) -> np.ndarray:
@@ -429,7 +325,7 @@ class Trainer:
         Stepped once per epoch like a torch scheduler: at each epoch's end the optimizer's lr is set
         to ``schedule.lr_at(epochs completed, base_lr)`` for the next epoch, and the first step
         sets the first epoch's. ``EpochRecord.lr`` is the lr the epoch ran at. Set it where no step
-        runs (or with ``set_schedule``); it takes effect at the next step.
+        runs; it takes effect at the next step.
         """
         return self._schedule
 
@@ -437,10 +333,6 @@ class Trainer:
     def schedule(self, schedule: Schedule | None) -> None:
         self._schedule = schedule
         self._scheduled_lr = None  # applied afresh at the next step
-
-    def set_schedule(self, schedule: Schedule | None) -> None:
-        """Use ``schedule`` from the next step (None: keep the lr it reached), safe while running."""
-        self.submit(lambda: setattr(self, "schedule", schedule))
 
     @property
     def base_lr(self) -> float | None:
@@ -484,7 +376,7 @@ class Trainer:
     def restore_best_weights(self) -> bool:
         """Put the weights of ``best_epoch`` back into the network (bit for bit); False when there
         are none to restore (early stopping off, no validation set yet, or the network changed
-        size). From another thread, call it through ``submit``."""
+        size). From another thread, call it through the session's ``control.submit``."""
         best, flat = self._best_params, self.net.flat_params
         if best is None or best.shape != flat.shape:
             return False
@@ -523,94 +415,30 @@ class Trainer:
 
     # -- the loop ----------------------------------------------------------------------------
 
-    def run(self, epochs: int) -> TrainResult:
-        """Train until ``epochs`` epochs are complete in total, ``stop()`` or divergence.
-
-        A ``stop()`` made before the loop began counts (another thread may ask for it while this
-        one is starting); the request is used up when ``run`` returns.
-        """
+    def run(self, epochs: int, before_step: Callable[[], bool] | None = None) -> TrainResult:
+        """Train until ``epochs`` epochs are complete in total (``run_to``), divergence, early
+        stopping, or ``before_step()`` (asked before every update) says no."""
         started = time.perf_counter()
-        with self._lock:
-            self._looping = True
-            self.run_to = epochs
-        try:
-            with np.errstate(all="ignore"):  # overflow is caught as divergence, not printed
-                self._loop()
-        finally:
-            with self._lock:
-                self._looping = False
-            if self._pending:
-                self._apply_pending()
-        stopped = self._stop.is_set()
-        self._stop.clear()
+        self.run_to = epochs
+        with np.errstate(all="ignore"):  # overflow is caught as divergence, not printed
+            while self.epoch < self.run_to:
+                if before_step is not None and not before_step():
+                    break
+                if self.epoch >= self.run_to or self.step() is None:
+                    break
         return TrainResult(
             epochs=self.epoch,
             steps=self.step_count,
             seconds=time.perf_counter() - started,
             history=self.history,
             divergence=self.divergence,
-            stopped=stopped,
             early_stop=self.early_stop,
         )
-
-    def _loop(self) -> None:
-        self._next_due = time.perf_counter()
-        while not self._stop.is_set():
-            if self._pending:
-                self._apply_pending()  # a change of ``run_to`` counts before the check below
-            if self.epoch >= self.run_to:
-                break
-            if not self._run.is_set():
-                if self.on_pause is not None:
-                    self.on_pause()
-                waited = self.clock()
-                self._wait_idle(self._run.wait)
-                self.paused_seconds += self.clock() - waited
-                self._next_due = time.perf_counter()
-                continue  # look again: stopped, or a change made while waiting ended the run
-            if self._take_step_request():
-                self._run.clear()  # one step, then hold again
-            elif self.pace is not None and not self._keep_pace():
-                continue  # woken early: paused, stopped, a step requested or the pace changed
-            if self.step() is None:
-                break
-
-    def _keep_pace(self) -> bool:
-        """Wait until the next paced step is due; False when it is not due yet (something woke
-        the wait: a pause, a stop, a step request or a new pace), so that the loop looks again."""
-        now = time.perf_counter()
-        if self._paced_at != self.pace:  # a new pace counts from now
-            self._paced_at, self._next_due = self.pace, now
-        due = max(self._next_due, now - 0.1)  # a slow step does not earn a burst of catch-up steps
-        if due > now:
-            self._nudge.clear()
-            if self._run.is_set() and not self._stop.is_set() and not self._step_requests:
-                self._wait_idle(lambda: self._nudge.wait(due - now))
-            if not self._run.is_set() or self._stop.is_set() or self._paced_at != self.pace:
-                return False
-            if time.perf_counter() < due:
-                return False
-        self._next_due = due + 1.0 / self.pace if self.pace else now
-        return True
-
-    def _wait_idle(self, wait: Callable[[], object]):
-        """Call ``wait`` with the network free: commands submitted meanwhile run at once."""
-        with self._lock:
-            self._waiting = True
-            pending, self._pending = self._pending, []
-            self._run_pending(pending)
-        try:
-            return wait()
-        finally:
-            with self._lock:
-                self._waiting = False
 
     def step(self) -> float | None:
         """One update (and the epoch's metrics when it ends one): the batch loss, None once diverged."""
         if self.divergence is not None or self.early_stop is not None:
             return None
-        if self._pending:
-            self._apply_pending()
         if self._schedule is not None and self._scheduled_lr is None:
             self._apply_schedule()
         if self.step_count == 0 and self.start_cost is None:  # what an exploding cost is measured against
@@ -659,23 +487,6 @@ class Trainer:
         return out
 
     # -- internals ---------------------------------------------------------------------------
-
-    def _take_step_request(self) -> bool:
-        if not self._step_requests:
-            return False
-        with self._lock:
-            self._step_requests -= 1
-        return True
-
-    def _apply_pending(self) -> None:
-        with self._lock:
-            pending, self._pending = self._pending, []
-        self._run_pending(pending)
-
-    def _run_pending(self, pending: list) -> None:
-        """Apply queued commands in the order they came."""
-        for fn in pending:
-            fn()
 
     def _next_batch(self) -> tuple[np.ndarray, np.ndarray]:
         d = self.data

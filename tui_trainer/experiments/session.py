@@ -30,6 +30,7 @@ from ..engine.network import split_flat
 from ..engine.trainer import EpochRecord, StepRecord, TrainResult
 from .experiment import Experiment
 from .recording import Recorder
+from .control import TrainingControl
 from .controller import SNAPSHOT_INTERVAL, Controller
 from .limits import MAX_EPOCHS
 from .series import DownsampledSeries
@@ -225,15 +226,17 @@ class Session(Controller):
     """One experiment and its training history, driven from the UI.
 
     The session is the one owner of the current config: every change goes through it. Changes
-    that apply live are handed to the trainer, which makes them where no step is in progress
-    (``Trainer.submit``); ``change_kind`` decides what is live and what needs new weights.
+    that apply live go through its ``control``, which makes them where no step is in progress
+    (``TrainingControl.submit``); ``change_kind`` decides what is live and what needs new weights.
+    The control also holds the pace, pause, single steps and stop of the worker thread.
     """
 
     def __init__(self, config: ExperimentConfig | None = None, experiment: Experiment | None = None, *,
                  recorder: Recorder | None = None, source: str = "app",
                  history_limit: int | None = EPOCH_RECORDS_KEPT) -> None:
-        self.pace: float | None = DEFAULT_PACE
-        """Most updates a second (None: "max"); kept across rebuilds and loads."""
+        self.control = TrainingControl()
+        """Pause, pace, single steps, stop and the queue of changes for the worker thread."""
+        self.control.set_pace(DEFAULT_PACE)
         self.recorder = recorder
         """Records each run of training in the run store (None: nothing is recorded)."""
         self.source = source
@@ -265,7 +268,7 @@ class Session(Controller):
         self.grad_norm_history: list[DownsampledSeries] = []
         """Per layer, the norm of dL/dW at every step (bounded; read from any thread)."""
         self._rate = 0.0
-        self.trainer.set_pace(self.pace)
+        self.control.reset()
         self.trainer.history_limit = self.history_limit
 
     # -- facts for the UI ------------------------------------------------------------------
@@ -295,25 +298,29 @@ class Session(Controller):
 
     # -- control from the UI thread --------------------------------------------------------
 
+    @property
+    def pace(self) -> float | None:
+        """Most updates a second (None: "max"); kept across rebuilds and loads."""
+        return self.control.pace
+
     def pause(self) -> None:
-        self.trainer.pause()
+        self.control.pause()
         self.state = "paused"
 
     def resume(self) -> None:
         self.state = "training"
-        self.trainer.resume()
+        self.control.resume()
 
     def request_step(self) -> None:
-        self.trainer.request_step()
+        self.control.request_step()
 
     def stop(self) -> None:
         """Make a running ``run`` return promptly (wakes a paused loop too)."""
-        self.trainer.stop()
+        self.control.stop()
 
     def set_pace(self, pace: float | None) -> None:
         """At most ``pace`` updates a second (None: as fast as possible), from now on."""
-        self.trainer.set_pace(pace)
-        self.pace = pace
+        self.control.set_pace(pace)
 
     def set_lr(self, lr: float) -> None:
         """Takes effect before the next step; validated now."""
@@ -349,7 +356,7 @@ class Session(Controller):
             self._edited = {k: s for k, s in self._edited.items() if s == step}  # since the last step only
             self._edited[(index, *where)] = step
 
-        return self.trainer.submit(edit)
+        return self.control.submit(edit)
 
     def prepare_run(self, *, single_step: bool = False) -> None:
         """Before starting the worker: clear a divergence, extend finished training, set the state,
@@ -372,11 +379,11 @@ class Session(Controller):
             self.trainer.clear_early_stop()
             self.message = ""
         if single_step:
-            self.trainer.pause()
-            self.trainer.request_step()
+            self.control.pause()
+            self.control.request_step()
             self.state = "paused"
         else:
-            self.trainer.resume()
+            self.control.resume()
             self.state = "training"
 
     def rebuild(self, config: ExperimentConfig) -> None:
@@ -402,19 +409,34 @@ class Session(Controller):
         problems = config.validate()
         if problems:
             raise ValueError("; ".join(str(p) for p in problems))
-        trainer, o = self.trainer, config.optimizer
+        trainer, o, submit = self.trainer, config.optimizer, self.control.submit
         if o.name != old.optimizer.name:
-            trainer.set_optimizer(optimizers.create(o.name, lr=o.lr, **o.hparams))
+            opt = optimizers.create(o.name, lr=o.lr, **o.hparams)
+            submit(lambda: trainer.set_optimizer(opt))
         elif o != old.optimizer:
-            trainer.set_hparams(**{**optimizers.defaults(o.name), **o.hparams, "lr": o.lr})
+            hparams = {**optimizers.defaults(o.name), **o.hparams, "lr": o.lr}
+            submit(lambda: trainer.set_hparams(**hparams))
         if config.training.batch_size != old.training.batch_size:
-            trainer.set_batch_size(config.training.batch_size)
+            batch_size = config.training.batch_size
+            submit(lambda: trainer.set_batch_size(batch_size))
         if config.training.epochs != old.training.epochs:
             self.target_epochs = config.training.epochs  # fewer than done: a run ends where it is
-            trainer.set_run_to(self.target_epochs)
+            self._run_to(self.target_epochs)
         self._apply_regularization(old, config)
         self.experiment.config = config
         self._record_change(old, config)
+
+    def _run_to(self, epochs: int) -> None:
+        """Make a running loop train to ``epochs`` in total instead, from its next step boundary;
+        one that has got there already ends there, without another step, even while paused."""
+        trainer, control = self.trainer, self.control
+
+        def use() -> None:
+            trainer.run_to = epochs
+            if control.looping and trainer.epoch >= epochs:
+                control.wake()  # a paused loop looks again, and ends
+
+        control.submit(use)
 
     def _apply_regularization(self, old: ExperimentConfig, new: ExperimentConfig) -> None:
         """The registered live settings (the penalties and the like) and the lr schedule,
@@ -424,7 +446,7 @@ class Session(Controller):
         for setting in _changed_settings(old, new):
             changes.append((setting, engine_value(setting, new)))
         for setting, value in changes:
-            trainer.submit(lambda setting=setting, value=value: apply_to_trainer(setting, trainer, value))
+            self.control.submit(lambda setting=setting, value=value: apply_to_trainer(setting, trainer, value))
         schedule = getattr(new.optimizer, "schedule", None)
         if schedule != getattr(old.optimizer, "schedule", None):
             made = new.optimizer.create_schedule()
@@ -436,7 +458,7 @@ class Session(Controller):
                 trainer.schedule = made
                 trainer.base_lr = lr if made is not None else None
 
-            trainer.submit(use)
+            self.control.submit(use)
 
     def _record_change(self, old: ExperimentConfig, new: ExperimentConfig) -> None:
         """A live change, as an event of the open run (at the step it applies from, about)."""
@@ -473,13 +495,13 @@ class Session(Controller):
             recorder.end(self.experiment, self._saved, result=result, reached=trainer.epoch >= self.target_epochs,
                          interrupted=interrupted, report=report)
 
-        self.trainer.submit(end)
+        self.control.submit(end)
 
     def snapshot_now(self) -> Snapshot | None:
         """A snapshot taken where no step runs: now when the trainer is idle or waits, else None
         (a running loop emits its own soon)."""
         taken: list[Snapshot] = []
-        self.trainer.submit(lambda: taken.append(self.snapshot()))
+        self.control.submit(lambda: taken.append(self.snapshot()))
         return taken[0] if taken else None
 
     # -- files ------------------------------------------------------------------------------
@@ -499,7 +521,7 @@ class Session(Controller):
             except BaseException as exc:  # handed to whoever waits for the save
                 done.set_exception(exc)
 
-        self.trainer.submit(write)
+        self.control.submit(write)
         return done
 
     def _saved(self) -> dict:
@@ -553,15 +575,15 @@ class Session(Controller):
     def run(self, emit: Callable[[Snapshot], None] | None) -> None:
         """Train until done, stopped or diverged, emitting snapshots (None: none taken); call on a
         worker thread, or on the main one (``nn-tui train``). ``result`` says how it ended."""
-        trainer = self.trainer
+        trainer, control = self.trainer, self.control
         last_emit = [0.0, trainer.step_count]
-        clock = trainer.clock
-        started, elapsed_before, paused_before = clock(), self._elapsed, trainer.paused_seconds
+        clock = control.clock
+        started, elapsed_before, paused_before = clock(), self._elapsed, control.paused_seconds
 
         def elapsed(now: float) -> float:
             """Training time only, this run's added to the runs' before it: the waits while paused
             are left out (``paused_seconds`` counts every run's; this run's is what it gained)."""
-            return max(elapsed_before + now - started - (trainer.paused_seconds - paused_before), self._elapsed)
+            return max(elapsed_before + now - started - (control.paused_seconds - paused_before), self._elapsed)
 
         recorder = self.recorder
 
@@ -579,7 +601,7 @@ class Session(Controller):
                 for series, norm in zip(history, rec.grad_norms):
                     series.append(rec.step, norm)
             now = clock()
-            if now - last_emit[0] >= SNAPSHOT_INTERVAL or trainer.paused:
+            if now - last_emit[0] >= SNAPSHOT_INTERVAL or control.paused:
                 self._rate = (rec.step - last_emit[1]) / max(now - last_emit[0], 1e-9)
                 self._elapsed = elapsed(now)
                 last_emit[0], last_emit[1] = now, rec.step
@@ -599,16 +621,16 @@ class Session(Controller):
             if emit is not None:
                 emit(self.snapshot())
 
-        trainer.on_step, trainer.on_epoch, trainer.on_pause = on_step, on_epoch, on_pause
+        trainer.on_step, trainer.on_epoch = on_step, on_epoch
         last_emit[0] = clock()
         try:
-            result = self.result = trainer.run(self.target_epochs)
+            result = self.result = control.run(trainer, self.target_epochs, on_pause)
         except Exception as exc:  # a bug: the weights so far stay, and the UI says what happened
             self.state = "paused"
             self.message = f"Training stopped by an error: {type(exc).__name__}: {exc}"
             raise
         finally:
-            trainer.on_step = trainer.on_epoch = trainer.on_pause = None
+            trainer.on_step = trainer.on_epoch = None
             self._elapsed = elapsed(clock())
         if result.divergence is not None:
             self.state = "diverged"
