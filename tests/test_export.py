@@ -212,3 +212,10 @@ def test_hostile_runs_are_data_on_the_terminal(tmp_path, monkeypatch):
     assert "\x1b" not in result.output and "\x07" not in result.output and "evil\\x1b[2J\\x07" in result.output
     assert [line for line in result.output.splitlines() if "not exported" in line and "metrics" in line]
     error_line(invoke("runs", "export", "fifo", "--csv", "-", "--runs-dir", root), "metrics")
+
+
+@pytest.mark.parametrize("name,expected", [("-rf", "rf"), ("--all", "all"), ("..", None), ("a b", "a_b")])
+def test_an_exported_file_name_never_starts_with_a_dash_or_a_dot(tmp_path, monkeypatch, name, expected):
+    # A file called "-rf.csv" reads as options to the next shell command that touches it.
+    run = make_run(tmp_path / "runs", monkeypatch, name=name, epochs=1)
+    assert exporting.folder_name(run) == (expected or run.id)

@@ -114,8 +114,9 @@ def write_csv(run: store.Run, out: io.TextIOBase) -> int:
 
 
 def folder_name(run: store.Run, taken: set[str] = frozenset()) -> str:
-    """The run's folder in an export: its name (else its id), safe as a file name, unique in ``taken``."""
-    label = re.sub(r"[^A-Za-z0-9._+=-]+", "_", run.name).strip("._") if run.name else ""
+    """The run's folder in an export: its name (else its id), safe as a file name, unique in ``taken``;
+    never with a leading dash (``-rf.csv`` reads as options to a shell command) or dot (hidden)."""
+    label = re.sub(r"[^A-Za-z0-9._+=-]+", "_", run.name).lstrip("-._").rstrip("._") if run.name else ""
     label = label or run.id
     return label if label not in taken else f"{label}-{run.id}"
 
