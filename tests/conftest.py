@@ -75,6 +75,13 @@ def _runs_in_a_temporary_folder(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _lesson_progress_in_a_temporary_folder(tmp_path_factory, monkeypatch):
+    """Lesson progress (``experiments.lessons.progress_path``) goes to a state folder of each test's
+    own, never to the user's ``~/.local/state``."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+
+
+@pytest.fixture(autouse=True)
 def _quick_idle_wait(request, monkeypatch):
     if _is_engine_test(request):
         return

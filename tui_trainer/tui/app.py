@@ -63,9 +63,11 @@ class NNTuiApp(TrainingHost, Guarded, App):
     ENABLE_COMMAND_PALETTE = True
 
     def __init__(self, config: ExperimentConfig | None = None, *, source: str = "",
-                 runs_dir: str | Path | None = None, record: bool = True) -> None:
+                 runs_dir: str | Path | None = None, record: bool = True, view: str = "") -> None:
         super().__init__()
         self._config = config
+        self._view = view
+        """A view (``screens.views``, e.g. ``lessons``) opened over the main screen at start; "" none."""
         self._source = source
         self.runs_dir = default_runs_dir(runs_dir)
         """Where runs are recorded and listed (``--runs-dir``, ``NN_TUI_RUNS`` or ``./runs``)."""
@@ -121,6 +123,8 @@ class NNTuiApp(TrainingHost, Guarded, App):
     def on_ready(self) -> None:
         """Everything alive now lives as long as the app: keep it out of Python's full garbage
         collections, which otherwise stop the UI and the training thread for 35-165 ms."""
+        if self._view:
+            self.action_open_view(self._view)
         gc.freeze()
 
     def action_command_palette(self) -> None:
