@@ -474,3 +474,19 @@ def test_an_escaped_name_is_quoted_once_in_errors(runs_root):
     assert "'\\x1b]0;T\\x07'" in line and "\\\\" not in line
     line = error_line(invoke("runs", "name", hostile, "ok"))
     assert "'\\x1b]0;T\\x07'" in line and "\\\\" not in line
+
+
+@pytest.mark.parametrize("epoch", [1e308, -5, 2.5, float("nan"), "3", True])
+def test_an_epoch_record_with_an_impossible_epoch_is_left_out_of_the_curves(runs_root, epoch):
+    # One forged line at epoch 1e308 stretched the plot's axis so far that every real point sat at 0.
+    writer = store.RunWriter(runs_root, default_config(), source="test", name="a")
+    for e in (1, 2, 3):
+        writer.epoch(record(e))
+    writer.finish("finished")
+    line = {"kind": "epoch", "epoch": epoch, "step": 10, "train_loss": 0.1, "val_loss": 0.1, "metric": "accuracy",
+            "train_metric": 0.5, "val_metric": 0.5, "lr": 0.01, "seconds": 0.5}
+    with open(writer.path / "metrics.jsonl", "a") as f:
+        f.write(json.dumps(line) + "\n")
+    for metrics in (store.read_metrics(writer.path), store.read_curves(writer.path)):
+        assert [x for x, _ in zip(*metrics.train.arrays())] == [1.0, 2.0, 3.0]
+        assert [r["epoch"] for r in metrics.epochs] == [1, 2, 3]

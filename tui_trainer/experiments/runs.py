@@ -36,6 +36,7 @@ from ..engine.atomic import write_atomic
 from ..engine.numbers import finite_or_none
 from ..engine.text import visible
 from .config import ExperimentConfig, dumps_config
+from .limits import MAX_EPOCHS
 from .series import DownsampledSeries
 from .settings import SETTINGS, is_set, listed, live_names, stored_value
 
@@ -822,10 +823,13 @@ def _take(metrics: Metrics, r: dict[str, Any]) -> None:
     kind = r.get("kind")
     try:
         if kind == "epoch":
+            x = r.get("epoch")
+            if not _whole_epoch(x):
+                return  # a forged epoch (1e308) would stretch every curve's axis to nothing
             metrics.epochs.append(r)
             del metrics.epochs[:-CURVE_POINTS]
             metrics.metric = r.get("metric") or metrics.metric
-            x = float(r["epoch"])
+            x = float(x)
             if isinstance(r.get("seconds"), (int, float)):
                 metrics.seconds += float(r["seconds"])
             _add(metrics.train, x, r.get("train_loss"))
@@ -839,6 +843,13 @@ def _take(metrics: Metrics, r: dict[str, Any]) -> None:
             _fold_change(metrics.live, r)
     except (KeyError, TypeError, ValueError):
         pass
+
+
+def _whole_epoch(value: Any) -> bool:
+    """Whether ``value`` can be an epoch count of a run: a whole number from 0 to ``MAX_EPOCHS``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return math.isfinite(value) and value == int(value) and 0 <= value <= MAX_EPOCHS
 
 
 def _add(series: DownsampledSeries, x: float, y: Any) -> None:
