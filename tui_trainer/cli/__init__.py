@@ -6,7 +6,7 @@ the Textual app only when the app opens. ``group`` defines ``main``; each other 
 commands to it, and importing this package imports them all.
 """
 
-from . import catalog, export, lab, learn, runs, serve, train, watch  # noqa: F401  (each adds its commands to main)
+from . import backprop, catalog, export, lab, learn, runs, serve, train, watch  # noqa: F401  (each adds its commands to main)
 from .group import main
 
 __all__ = ["main"]

@@ -19,6 +19,8 @@ class Activation:
     name: str = ""
     hidden_ok: bool = True
     """Whether the activation may be used in a hidden layer (softmax may not)."""
+    derivative: str = ""
+    """f'(z) written from the output ``a`` (what ``backward`` multiplies by), for explanations."""
 
     def forward(self, z: np.ndarray, work: np.ndarray) -> np.ndarray:
         """Overwrite ``z`` with ``f(z)`` and return it; ``work`` is scratch of the same shape."""
@@ -33,6 +35,7 @@ class Linear(Activation):
     """Identity: without a nonlinearity stacked layers collapse into one linear map."""
 
     name = "linear"
+    derivative = "1"
 
     def forward(self, z, work):
         return z
@@ -45,6 +48,7 @@ class Sigmoid(Activation):
     """1 / (1 + e^-z): squashes to (0, 1); its slope is at most 1/4, so deep stacks vanish."""
 
     name = "sigmoid"
+    derivative = "a (1 - a), at most 1/4"
 
     def forward(self, z, work):
         np.negative(z, out=z)
@@ -64,6 +68,7 @@ class Tanh(Activation):
     """Hyperbolic tangent: like sigmoid but centred on zero, slope up to 1."""
 
     name = "tanh"
+    derivative = "1 - a^2, at most 1"
 
     def forward(self, z, work):
         return np.tanh(z, out=z)
@@ -79,6 +84,7 @@ class ReLU(Activation):
     """max(0, z): slope 1 where active, so gradients pass through deep stacks."""
 
     name = "relu"
+    derivative = "1 where z > 0, else 0"
 
     def forward(self, z, work):
         return np.maximum(z, 0.0, out=z)
@@ -102,6 +108,7 @@ class LeakyReLU(Activation):
     """z for z > 0, else 0.01 z: keeps a small gradient so units cannot die."""
 
     name = "leaky_relu"
+    derivative = f"1 where z > 0, else {LEAKY_SLOPE:g}"
 
     def forward(self, z, work):
         np.multiply(z, LEAKY_SLOPE, out=work)
@@ -120,6 +127,7 @@ class Softmax(Activation):
 
     name = "softmax"
     hidden_ok = False
+    derivative = "a (g - sum(g a)) for the gradient g over a row (the softmax Jacobian)"
 
     def forward(self, z, work):
         z -= z.max(axis=1, keepdims=True)
