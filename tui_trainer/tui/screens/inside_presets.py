@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from ...experiments.config import ExperimentConfig
 from ...experiments.presets import PRESETS, get_preset
 from ...experiments.session import Snapshot
 from ..widgets.safe_select import SafeOptionList
@@ -61,13 +62,20 @@ class PresetsScreen(InsideScreen):
     @work(exclusive=True, group="preset")
     async def load(self, name: str) -> None:
         """Replace the main screen's experiment with preset ``name`` (asking first if trained)."""
-        if self.session.trained and not await self.app.push_screen_wait(
-            ConfirmDialog(f"Replace the trained network with the preset {name}?", yes="Load", no="Cancel")
-        ):
-            return
-        if not await self.training.rebuild(get_preset(name)):
+        if not await load_preset(self, name):
             return
         preset = PRESETS[name]
         hint = f"; press {preset.view} to see it" if preset.view else ""
         self.action_close()
         self.app.notify(f"{name} loaded: space trains{hint}.", timeout=5)
+
+
+async def load_preset(screen: InsideScreen, name: str, config: ExperimentConfig | None = None) -> bool:
+    """Replace the session's experiment with preset ``name`` (``config``: that preset changed, e.g.
+    to a lesson's epoch budget), asking first when the network has been trained: False when the
+    user keeps the trained one or the preset cannot be built. From a worker (it waits for the dialog)."""
+    if screen.session.trained and not await screen.app.push_screen_wait(
+        ConfirmDialog(f"Replace the trained network with the preset {name}?", yes="Load", no="Cancel")
+    ):
+        return False
+    return await screen.training.rebuild(get_preset(name) if config is None else config)

@@ -48,6 +48,9 @@ def _with_config(screen_cls, training):
 
 
 VIEWS: tuple[View, ...] = (
+    View("L", "lessons", "Lessons",
+         "The course in order, completed ones marked: each a ready experiment, a task checked live, hints",
+         _screen("lessons_screen", "LessonListScreen", lambda screen_cls, training: screen_cls(training, VIEWS))),
     # Inside the network: every one shows the live network through the session's snapshots.
     View("b", "boundary", "Decision boundary",
          "The output over the input plane, data on top (1 input: the prediction curve); o: points, z: discretize",

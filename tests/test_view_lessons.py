@@ -1,0 +1,275 @@
+"""Lessons in the app (L): the list in course order with completed ones marked, a lesson beside the
+live experiment (Enter loads it, the check runs live, hints and the misconception card by keys),
+lessons completed by keys only, and a broken progress file as a warning.
+
+Every test keeps the progress file in a temporary ``XDG_STATE_HOME``: none touches the real one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from tests.conftest import wait_for
+from tests.test_app import notes, screen_lines, settings_ready, small_config
+from tests.test_config_keys import choose, go_to, settle
+from tests.test_inside_screens import text_of
+from tui_trainer.experiments.lessons import LESSONS, lesson_named, load_progress, progress_path
+from tui_trainer.experiments.presets import get_preset
+from tui_trainer.tui.app import NNTuiApp
+from tui_trainer.tui.keys import palette_entries
+from tui_trainer.tui.screens.dialogs import ConfirmDialog
+from tui_trainer.tui.screens.help import keys_table
+from tui_trainer.tui.screens.lessons_screen import (LessonHelpScreen, LessonListScreen, LessonScreen, keys_markdown,
+                                                    paragraphs)
+from tui_trainer.tui.screens.main import MainScreen
+from tui_trainer.tui.widgets.config_pane import ConfigPane
+
+SCREENS = [("L", LessonListScreen)]
+"""The views of VIEWS these tests drive (see tests/test_inside_screens.py)."""
+
+TASKS = {
+    # lesson id -> the config pane's changes that do its task: (field, value) chosen, or (button, None) pressed
+    "shapes-and-features": [("add-layer", None)],
+    "linear-collapse": [(f"act-{i}", "relu") for i in range(3)],
+    "vanishing-gradient": [(f"act-{i}", "relu") for i in range(6)],
+}
+
+
+@pytest.fixture(autouse=True)
+def _progress_in_a_temporary_state_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def screen_text(app) -> str:
+    return "\n".join(strip.text for strip in screen_lines(app))
+
+
+def body(app) -> str:
+    """The lesson's text, as plain text (all of it, however far it is scrolled)."""
+    return text_of(app.screen.query_one("#lesson-body"))
+
+
+def options(app) -> list[str]:
+    """Every line of the lesson list, as plain text (those scrolled out of sight too)."""
+    listing = app.screen.query_one("#lessons-list")
+    return [str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count)]
+
+
+async def open_list(pilot, app) -> LessonListScreen:
+    await pilot.press("L")
+    await wait_for(pilot, lambda: isinstance(app.screen, LessonListScreen))
+    await pilot.pause()
+    return app.screen
+
+
+async def open_lesson(pilot, app, lesson_id: str) -> LessonScreen:
+    """From the list: down or up to the lesson, Enter."""
+    listing = app.screen.query_one("#lessons-list")
+    target = next(i for i, lesson in enumerate(LESSONS) if lesson.id == lesson_id)
+    await wait_for(pilot, lambda: listing.highlighted is not None)
+    moves = target - listing.highlighted
+    await pilot.press(*(["down"] * moves if moves > 0 else ["up"] * -moves))
+    await wait_for(pilot, lambda: listing.highlighted == target)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen) and app.screen.draw_count >= 1)
+    assert app.screen.lesson.id == lesson_id
+    return app.screen
+
+
+async def load(pilot, app, screen: LessonScreen) -> None:
+    """Enter loads the lesson's experiment (y when it asks, the network being trained)."""
+    lesson = screen.lesson
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog) or screen.tracker.loaded)
+    if isinstance(app.screen, ConfirmDialog):  # the presets' question: the network was trained
+        await pilot.press("y")
+    await wait_for(pilot, lambda: screen.tracker.loaded and app.screen is screen)
+    await wait_for(pilot, lambda: "Check: " in body(app) and "not yet" in body(app))
+
+
+async def do_lesson(pilot, app, lesson_id: str) -> None:
+    """A lesson by keys: L, choose it, Enter loads it, c to the config pane, the task's changes,
+    L back to it, space trains, the check passes and says so, Escape to the list: marked [x]."""
+    lesson = lesson_named(lesson_id)
+    await open_list(pilot, app)
+    screen = await open_lesson(pilot, app, lesson_id)
+    await load(pilot, app, screen)
+    want = get_preset(lesson.preset)
+    session = app.training.session
+    assert (session.config.data.dataset, session.config.training.epochs) == (want.data.dataset, lesson.epochs)
+    assert "Experiment: " + lesson.preset + " loaded" in body(app)
+
+    await pilot.press("c")  # the main screen with its config pane, to change what the task asks
+    await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.has_class("-config-open"))
+    main = app.screen
+    await wait_for(pilot, lambda: app.focused is not None and main.query_one(ConfigPane) in app.focused.ancestors)
+    await settle(pilot)
+    for field, value in TASKS[lesson_id]:
+        if value is None:
+            await go_to(pilot, field)
+            await pilot.press("enter")
+            await settle(pilot)
+        else:
+            await choose(pilot, field, value)
+    await pilot.press("escape")  # out of the pane (closes it at 80 columns)
+    await pilot.press("L")  # straight back to the lesson
+    await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen) and app.screen.lesson.id == lesson_id)
+    screen = app.screen
+    await wait_for(pilot, lambda: screen.draw_count >= 1 and "not yet" in body(app))
+    assert lesson_id not in screen.tracker.done
+
+    await pilot.press("space")  # train from the lesson
+    await wait_for(pilot, lambda: lesson_id in screen.tracker.done, timeout=60)
+    await wait_for(pilot, lambda: "(completed)" in body(app) and "-> passes" in body(app))
+    assert f"[x] {lesson.title} (completed)" in body(app)
+    assert f"Lesson completed: {lesson.title}" in notes(app)
+    await wait_for(pilot, lambda: not app.training.running)  # the epoch budget ends the run
+    assert session.trainer.epoch <= lesson.epochs
+
+    await pilot.press("escape")  # back to the list: marked
+    await wait_for(pilot, lambda: isinstance(app.screen, LessonListScreen))
+    await pilot.pause()
+    number = [lesson.id for lesson in LESSONS].index(lesson_id) + 1
+    assert f"[x] {number:2}. {lesson.title}" in screen_text(app)  # the list shows it, highlighted
+    await pilot.press("escape")
+    await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+
+
+def test_lessons_are_completed_by_keys_and_marked_in_the_list_and_the_progress_file():
+    async def scenario():
+        app = NNTuiApp(small_config(), record=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            listing = await open_list(pilot, app)
+            text = screen_text(app)
+            assert f"0 of {len(LESSONS)} completed" in text
+            assert f"[ ]  1. {LESSONS[0].title}" in text
+            for number, lesson in enumerate(LESSONS, 1):  # further down, as the list scrolls
+                assert f"[ ] {number:2}. {lesson.title}" == options(app)[number - 1]
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+            assert not listing.is_attached
+            for lesson_id in TASKS:
+                await do_lesson(pilot, app, lesson_id)
+            done, warning = load_progress()
+            assert done == set(TASKS) and warning == ""
+            await open_list(pilot, app)
+            assert f"{len(TASKS)} of {len(LESSONS)} completed" in screen_text(app)
+
+    run(scenario())
+
+
+def test_a_lesson_shows_its_view_key_hints_one_at_a_time_and_its_card():
+    async def scenario():
+        app = NNTuiApp(small_config(), record=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            await open_list(pilot, app)
+            screen = await open_lesson(pilot, app, "vanishing-gradient")
+            lesson = screen.lesson
+            text = body(app)
+            assert "See it in Gradient flow: g (or v) opens it from here." in text
+            assert "measured live once the lesson's experiment is loaded (Enter)" in text
+            assert "Hint 1" not in text and f"h: a hint ({len(lesson.hints)} left)" in text
+            await pilot.press("h")
+            await wait_for(pilot, lambda: f"Hint 1 of {len(lesson.hints)}: {lesson.hints[0]}" in body(app))
+            assert "Hint 2" not in body(app)
+            for _ in lesson.hints[1:]:
+                await pilot.press("h")
+            await wait_for(pilot, lambda: f"Hint {len(lesson.hints)} of {len(lesson.hints)}" in body(app))
+            await pilot.press("h")
+            await wait_for(pilot, lambda: "No more hints" in notes(app))
+            assert lesson.misconception[:30] not in body(app)
+            await pilot.press("m")
+            await wait_for(pilot, lambda: "Misconception: " + lesson.misconception[:30] in body(app))
+            await pilot.press("g")  # the view's own key, as on the main screen
+            await wait_for(pilot, lambda: type(app.screen).__name__ == "GradientFlowScreen")
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is screen)
+            await pilot.press("question_mark")
+            await wait_for(pilot, lambda: isinstance(app.screen, LessonHelpScreen))
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is screen)
+
+    run(scenario())
+
+
+def test_the_live_check_says_what_it_measured_before_the_task_is_done():
+    async def scenario():
+        app = NNTuiApp(small_config(), record=False)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            await open_list(pilot, app)
+            screen = await open_lesson(pilot, app, "vanishing-gradient")
+            await load(pilot, app, screen)
+            for _ in range(3):
+                await pilot.press("n")
+            await wait_for(pilot, lambda: app.training.session.trainer.step_count >= 3)
+            await wait_for(pilot, lambda: "first-layer gradient ratio" in body(app) and "step 3" in body(app))
+            measured = screen.tracker.measured
+            assert not measured.passed and measured.text in body(app)
+            assert "vanishing-gradient" not in screen.tracker.done and not progress_path().exists()
+
+    run(scenario())
+
+
+def test_a_broken_progress_file_is_a_warning_and_the_list_opens():
+    async def scenario():
+        path = progress_path()
+        path.parent.mkdir(parents=True)
+        path.write_text("{not json", encoding="utf-8")
+        app = NNTuiApp(small_config(), record=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            await open_list(pilot, app)
+            assert "lesson progress not read" in notes(app) and str(path) in notes(app)
+            text = screen_text(app)
+            assert f"[ ]  1. {LESSONS[0].title}" in text and "Progress not read" in text
+            await open_lesson(pilot, app, LESSONS[0].id)
+            assert app.is_running
+
+    run(scenario())
+
+
+def test_l_is_a_key_of_the_main_screen_in_the_palette_and_the_help():
+    entries = {entry.key: entry for entry in palette_entries(MainScreen)}
+    assert entries["L"].title == "Lessons" and entries["L"].action == "open_view('lessons')"
+    assert "| `L` | Lessons: " in keys_table(MainScreen)
+    table = keys_markdown(LessonScreen)
+    for shown in ("| `enter` | Load the lesson's experiment", "| `h` | Show the lesson's next hint",
+                  "| `m` | Show or hide where", "| `c` | The main screen's config pane", "| `escape / q` | Back"):
+        assert shown in table, shown
+
+
+def test_a_lessons_text_wraps_as_paragraphs():
+    assert paragraphs("one\ntwo\n\nthree\n  z = aW + b\nfour") == "one two\n\nthree\n  z = aW + b\nfour"
+
+
+def test_the_lesson_screens_footer_shows_the_lesson_keys_at_80_columns():
+    async def scenario():
+        app = NNTuiApp(small_config(), record=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            await open_list(pilot, app)
+            carded = next(lesson for lesson in LESSONS if lesson.misconception)
+            await open_lesson(pilot, app, carded.id)
+            footer = screen_lines(app)[-1].text
+            for shown in ("esc Back", "space Train", "Load", "h Hint", "m Card", "c Config", "? Help"):
+                assert shown in footer, (shown, footer)
+            plain = next((lesson for lesson in LESSONS if not lesson.misconception), None)
+            if plain is not None:  # no card: no m in the footer, and m does nothing
+                await pilot.press("escape")
+                await wait_for(pilot, lambda: isinstance(app.screen, LessonListScreen))
+                await open_lesson(pilot, app, plain.id)
+                assert "m Card" not in screen_lines(app)[-1].text
+                await pilot.press("m")
+                assert "Misconception" not in body(app)
+
+    run(scenario())
