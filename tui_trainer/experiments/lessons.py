@@ -343,9 +343,9 @@ LESSONS: tuple[Lesson, ...] = (
               "gradient descent at a small enough lr falls step after step."),
         view_key="O",
         preset="moons-sgd",
-        task="make the plotted curve the cost: the loss rises in at most 5% of the last 20 steps",
-        epochs=20,
-        check=_all(keeps_data("moons"), rises_at_most(0.05)),
+        task="make the plotted curve the cost: the loss rises in at most 5% of the last 20 steps of 30 epochs",
+        epochs=30,
+        check=_all(keeps_data("moons"), at_end(30), rises_at_most(0.05)),
         hints=("How many samples does each step's loss average over?",
                "Set the batch size to full: every step then sees the whole training set."),
         misconception=("The cost as a sum of signed differences, sum(p - y): errors of +1 and -1 cancel, so a "
@@ -367,7 +367,7 @@ LESSONS: tuple[Lesson, ...] = (
         check=_all(keeps_data("moons"), keeps_optimizer("sgd", plain=True), within(30), metric_at_least(0.95)),
         hints=("Press + a few times: each press is one notch up the 1-2-5 ladder.",
                "Too far and the loss goes up instead of down: the run diverges.",
-               "Somewhere between 0.5 and 10 works here."),
+               "Somewhere between 1 and 10 works here."),
     ),
     Lesson(
         id="backprop",
@@ -435,7 +435,7 @@ LESSONS: tuple[Lesson, ...] = (
         epochs=100,
         check=_all(keeps_data("spiral"), keeps_optimizer("adagrad"), within(100), metric_at_least(0.95)),
         hints=("AdaGrad's first step moves each weight by about lr; later ones by less.",
-               "Raise the lr (+): AdaGrad usually needs a larger one than Adam."),
+               "Raise the lr (+ in the app): here 0.3 learns the spiral."),
         misconception=("AdaGrad written without the square root, w -= lr * g / (s + eps): then the step "
                        "depends on the gradient's scale (halve the loss and the first step doubles). "
                        "With the root the first step is lr * g / |g| = lr per weight, whatever the scale."),

@@ -1,0 +1,255 @@
+"""Every number and claim the lessons' texts, hints and misconception cards state, measured on the
+engine (``experiments/lessons.py``); each test names the lesson whose words it keeps true."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from tui_trainer.engine import activations, optimizers
+from tui_trainer.experiments.config import with_overrides
+from tui_trainer.experiments.lessons import (LESSONS, check_lesson, distinct_units, grad_ratio, lesson_config,
+                                             lesson_named, step_ratio)
+from tui_trainer.experiments.matrix import DEFAULT_EPOCHS, LR_GRID
+from tui_trainer.experiments.limits import MATRIX_SEEDS
+from tui_trainer.experiments.presets import get_preset
+from tui_trainer.experiments.session import LR_LADDER, Session
+
+
+def last_snapshot(config, epochs: int | None = None):
+    """Train ``config`` (for ``epochs``) as the lessons' headless check does; the last snapshot."""
+    if epochs is not None:
+        config = with_overrides(config, epochs=epochs)
+    session = Session(config)
+    session.set_pace(None)
+    last = []
+    session.run(lambda snap: last.__setitem__(slice(None), [snap]))
+    return last[0]
+
+
+def preset(name: str, **overrides):
+    return with_overrides(get_preset(name), **overrides) if overrides else get_preset(name)
+
+
+def test_every_lessons_view_key_is_one_of_the_apps_views():
+    keys = set("bgaxeditupwkosmfhBOI") | {""}
+    assert {lesson.view_key for lesson in LESSONS} <= keys
+
+
+# -- shapes-and-features ---------------------------------------------------------------------------
+
+def test_w1_has_a_row_per_input_and_a_column_per_node():
+    lesson = lesson_named("shapes-and-features")
+    text = check_lesson(lesson, preset("circles-no-hidden", hidden=[3])).text
+    assert "W1 2x3 (2 inputs, 3 nodes)" in text
+    assert check_lesson(lesson, preset("circles-no-hidden")).text.startswith("W 2x1: no hidden layer")
+
+
+# -- vanishing-gradient ----------------------------------------------------------------------------
+
+def test_np_exp_overflows_past_709_and_the_engines_sigmoid_still_gives_0():
+    with np.errstate(over="ignore"):
+        assert np.isfinite(np.exp(709.0)) and np.isinf(np.exp(710.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        z = np.array([[-1000.0, 0.0, 1000.0]])
+        a = activations.apply("sigmoid", z.copy())
+    assert a.tolist() == [[0.0, 0.5, 1.0]]
+
+
+def test_sigmoids_slope_is_at_most_a_quarter():
+    z = np.linspace(-10, 10, 2001)[None, :]
+    a = activations.apply("sigmoid", z.copy())
+    slope = a * (1 - a)
+    assert slope.max() == pytest.approx(0.25) and slope.max() <= 0.25
+
+
+def test_through_six_sigmoid_layers_the_first_layers_gradient_is_about_1e_4_of_the_last():
+    lesson = lesson_named("vanishing-gradient")
+    ratio = grad_ratio(last_snapshot(get_preset(lesson.preset), lesson.epochs))
+    assert 3e-5 < ratio < 3e-4
+
+
+# -- output-layer ----------------------------------------------------------------------------------
+
+def test_a_sigmoid_output_stays_in_0_1_and_softmax_outputs_sum_to_1():
+    snap = last_snapshot(get_preset("sine-sigmoid-out"), 5)
+    assert snap.metric_name == "r2"
+    z = np.random.default_rng(0).normal(size=(5, 3)) * 10
+    p = activations.apply("softmax", z.copy())
+    assert np.allclose(p.sum(axis=1), 1.0) and (p > 0).all()
+
+
+# -- cost-vs-loss ----------------------------------------------------------------------------------
+
+def test_the_mini_batch_loss_rises_often_and_the_full_batch_cost_never_here():
+    lesson = lesson_named("cost-vs-loss")
+    mini = check_lesson(lesson, get_preset(lesson.preset)).text
+    full = check_lesson(lesson, preset(lesson.preset, batch_size="full")).text
+    assert "the loss rose in 0% of the last 20 steps" in full
+    share = int(mini.split("the loss rose in ")[1].split("%")[0])
+    assert share >= 30
+    assert get_preset(lesson.preset).training.batch_size == 32
+
+
+def test_signed_differences_cancel():
+    p, y = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    assert (p - y).sum() == 0 and np.mean((p - y) ** 2) == 1.0
+
+
+# -- learning-rate ---------------------------------------------------------------------------------
+
+def test_lr_1e_4_leaves_moons_near_68_percent_and_lr_100_diverges_in_the_first_epoch():
+    low = last_snapshot(get_preset("lr-too-low"))
+    assert low.epoch == 30 and 0.64 <= low.val_metric <= 0.72
+    high = last_snapshot(preset("lr-too-low", lr=100.0))
+    assert high.state == "diverged" and high.epoch <= 1
+
+
+@pytest.mark.parametrize("lr", [1.0, 2.0, 5.0, 10.0])
+def test_rates_between_1_and_10_do_the_learning_rate_task(lr):
+    lesson = lesson_named("learning-rate")
+    assert check_lesson(lesson, preset(lesson.preset, lr=lr)).passed
+
+
+def test_plus_is_one_notch_up_the_1_2_5_ladder():
+    assert LR_LADDER[LR_LADDER.index(1e-4) + 1] == 2e-4
+
+
+# -- backprop --------------------------------------------------------------------------------------
+
+def test_after_20_epochs_the_gradient_ratio_is_3e_4_through_6_sigmoid_layers_and_3e_2_through_3():
+    six = grad_ratio(last_snapshot(get_preset("deep-sigmoid"), 20))
+    three = grad_ratio(last_snapshot(preset("deep-sigmoid", hidden=[16, 16, 16]), 20))
+    assert 2e-4 < six < 5e-4 and 2e-2 < three < 5e-2
+
+
+@pytest.mark.parametrize("layers, accuracy", [(2, 0.975), (6, 0.975), (12, 0.975), (20, 0.5)])
+def test_deeper_is_not_always_more_accurate(layers, accuracy):
+    snap = last_snapshot(preset("deep-relu", hidden=[16] * layers), 30)
+    assert snap.val_metric == pytest.approx(accuracy)
+
+
+# -- batch-size ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("batch_size, updates", [("full", 1), (32, 10), (1, 320)])
+def test_updates_an_epoch_on_320_training_samples(batch_size, updates):
+    snap = last_snapshot(preset("moons-full-batch", batch_size=batch_size), 1)
+    assert snap.steps_per_epoch == updates
+
+
+def test_mini_batches_of_32_are_not_enough_for_the_batch_task():
+    lesson = lesson_named("batch-size")
+    measured = check_lesson(lesson, preset(lesson.preset, batch_size=32))
+    assert not measured.passed and "val acc 0.85," in measured.text
+
+
+# -- momentum, adagrad, rmsprop --------------------------------------------------------------------
+
+def test_plain_sgd_is_near_56_percent_and_adagrad_near_64_percent_on_the_spiral_after_100_epochs():
+    assert last_snapshot(get_preset("spiral-sgd")).val_metric == pytest.approx(0.5625)
+    assert last_snapshot(get_preset("spiral-adagrad")).val_metric == pytest.approx(0.6375)
+
+
+def test_momentum_at_0_9_makes_steps_up_to_10_times_the_gradients():
+    opt = optimizers.create("momentum", lr=1.0)
+    w = np.zeros(1)
+    g = np.ones(1)
+    opt.setup([w]) if hasattr(opt, "setup") else None
+    steps = []
+    for _ in range(200):
+        before = w.copy()
+        opt.step([w], [g.copy()])
+        steps.append(float(before[0] - w[0]))
+    assert steps[0] == pytest.approx(1.0) and steps[-1] == pytest.approx(10.0, rel=1e-6)
+    assert max(steps) <= 10.0 + 1e-9
+
+
+def adagrad_first_step(scale: float) -> np.ndarray:
+    opt = optimizers.create("adagrad", lr=0.01)
+    w = np.zeros(3)
+    opt.step([w], [np.array([1.0, -0.5, 4.0]) * scale])
+    return -w
+
+
+def test_adagrads_first_step_is_lr_per_weight_whatever_the_gradients_scale():
+    assert np.allclose(np.abs(adagrad_first_step(1.0)), 0.01)
+    assert np.allclose(adagrad_first_step(0.5), adagrad_first_step(1.0))
+
+
+# -- adam ------------------------------------------------------------------------------------------
+
+def test_with_sgd_the_first_sigmoid_layers_steps_are_about_1e_4_of_the_last_layers():
+    lesson = lesson_named("adam")
+    assert 3e-5 < step_ratio(last_snapshot(get_preset(lesson.preset), lesson.epochs)) < 3e-4
+
+
+# -- adamw -----------------------------------------------------------------------------------------
+
+def test_adam_with_l2_001_ends_at_046_and_adamw_with_001_at_387():
+    adamw = last_snapshot(get_preset("overfit-adamw"))
+    config = get_preset("overfit-adamw")
+    config.optimizer = type(config.optimizer)(name="adam", lr=0.01, hparams={"weight_decay": 0.01})
+    adam = last_snapshot(config)
+    assert round(adam.val_loss, 2) == 0.46 and round(adamw.val_loss, 2) == 3.87
+    assert 0.01 * 0.01 == pytest.approx(1e-4)
+
+
+@pytest.mark.parametrize("decay", [3.0, 10.0])
+def test_adamw_decays_of_3_and_10_do_the_adamw_task(decay):
+    config = get_preset("overfit-adamw")
+    config.optimizer.hparams["weight_decay"] = decay
+    assert check_lesson(lesson_named("adamw"), config).passed
+
+
+# -- initialization --------------------------------------------------------------------------------
+
+def test_zero_init_keeps_every_weight_at_zero_and_the_units_identical():
+    snap = last_snapshot(get_preset("zero-init"))
+    assert all(not w.any() for w in snap.params[0::2])
+    assert distinct_units(snap) == (1, 16)
+
+
+def test_small_init_breaks_the_symmetry_but_learns_more_slowly_than_xavier():
+    lesson = lesson_named("initialization")
+    small = check_lesson(lesson, preset("zero-init", init="small"))
+    xavier = check_lesson(lesson, preset("zero-init", init="xavier"))
+    assert "16 distinct units of 16" in small.text and not small.passed and xavier.passed
+
+
+# -- overfitting -----------------------------------------------------------------------------------
+
+def test_the_overfit_presets_validation_loss_climbs_to_about_39():
+    assert round(last_snapshot(get_preset("overfit")).val_loss, 1) == 3.9
+
+
+def test_early_stopping_does_the_overfitting_task():
+    config = get_preset("overfit")
+    config.training.patience = 20
+    measured = check_lesson(lesson_named("overfitting"), config)
+    assert measured.passed, measured.text
+
+
+# -- choosing-an-optimizer -------------------------------------------------------------------------
+
+def test_the_matrix_protocol_is_as_the_lesson_says():
+    assert len(LR_GRID) == 7 and LR_GRID[0] == 1e-4 and LR_GRID[-1] == 1.0
+    assert MATRIX_SEEDS == 5 and DEFAULT_EPOCHS == lesson_named("choosing-an-optimizer").epochs
+
+
+def test_adamp_steps_much_like_adam_on_these_networks():
+    adam = last_snapshot(preset("sine-sgd", optimizer="adam", lr=0.01))
+    adamp = last_snapshot(preset("sine-sgd", optimizer="adamp", lr=0.01))
+    assert abs(adam.val_metric - adamp.val_metric) < 0.01
+
+
+@pytest.mark.parametrize("optimizer, lr", [("momentum", 0.01), ("adam", None), ("adam", 0.01)])
+def test_the_hinted_optimizers_do_the_sine_task(optimizer, lr):
+    assert check_lesson(lesson_named("choosing-an-optimizer"), preset("sine-sgd", optimizer=optimizer, lr=lr)).passed
+
+
+def test_lesson_config_trains_for_the_lessons_budget():
+    lesson = lesson_named("overfitting")
+    assert lesson_config(lesson, get_preset("spiral-tanh")).training.epochs == lesson.epochs
