@@ -6,17 +6,28 @@ maximum relative error, one difference written out, and example entries side by 
 as agree / close / differ, or "too small" where rounding in the loss could account for the
 difference (at a tiny loss, L(w + h) and L(w - h) agree in almost every digit). Recomputed at
 most every 3 seconds while training.
+
+Above the table, a 1-D slice L(w) through one weight with the others held fixed
+(``engine.slices``), drawn with its tangent at the current value, whose slope is backprop's dL/dw;
+``[`` and ``]`` step through the weights the check compares.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Static
 
 from ...engine import inspect as insp
+from ...engine.numbers import compact
+from ...engine.slices import LossSlice, loss_slice, weight_name
 from ...experiments.session import Snapshot
+from ..widgets.line_chart import ChartSeries, LineChart
 from .inside_base import InsideScreen
 
 BATCH = 32
@@ -68,18 +79,86 @@ def rel_error_text(value: float) -> str:
     return f"< {REL_ERROR_FLOOR:.0e}".replace("e-0", "e-") if value < REL_ERROR_FLOOR else f"{value:.1e}"
 
 
+def slice_weights(report: insp.GradCheckReport) -> list[tuple[int, tuple[int, ...]]]:
+    """The weights ``[`` and ``]`` step through: every entry the check compared, array by array."""
+    return [(row.index, tuple(e.index)) for row in report.rows for e in row.entries]
+
+
+def slice_title(sl: LossSlice) -> Text:
+    """The chart's title: what the slice is."""
+    t = Text()
+    t.append(f"L({sl.name})", style="bold")
+    t.append(", the others held fixed", style="bold")
+    t.append(" · ")
+    t.append("tangent", style="yellow")
+    t.append(f" at w = {compact(sl.w0, 4)}")
+    return t
+
+
+def slice_text(sl: LossSlice, n_samples: int, loss: str) -> Text:
+    """The line under the chart: the tangent's slope is backprop's partial derivative."""
+    t = Text()
+    t.append(f"{loss} on {n_samples} training samples along {sl.name} alone; slope of the tangent = "
+             "backprop's dL/dw = ")
+    t.append(f"{sl.slope:.6g}", style="bold")
+    t.append(f"; on the slice (L(w + s) − L(w − s)) / 2s = {sl.numeric:.6g}, s = {sl.step:.2g}")
+    return t
+
+
+def tangent_shown(sl: LossSlice) -> np.ndarray:
+    """The tangent over the slice's range, cut (NaN) where it leaves the curve's own range by more than
+    half its height: a steep tangent would otherwise flatten the curve to a line."""
+    y = sl.tangent(sl.ws)
+    finite = sl.losses[np.isfinite(sl.losses)]
+    if finite.size:
+        lo, hi = float(finite.min()), float(finite.max())
+        pad = max(hi - lo, 1e-12 * max(1.0, abs(hi))) / 2
+        y[(y < lo - pad) | (y > hi + pad)] = np.nan
+    return y
+
+
 class PartialsScreen(InsideScreen):
-    """Gradient check of the current weights."""
+    """Gradient check of the current weights, and the loss along one of them."""
 
     VIEW_TITLE = "Partial derivatives"
     REDRAW_INTERVAL = INTERVAL
 
+    DEFAULT_CSS = """
+    PartialsScreen #pd-slice { height: 10; min-height: 6; }
+    PartialsScreen #pd-slice-text { height: auto; }
+    """
+
+    BINDINGS = [
+        Binding("right_square_bracket", "weight(1)", "Weight", key_display="[ ]"),
+        Binding("left_square_bracket", "weight(-1)", "Weight", show=False),
+    ]
+
     def __init__(self, training) -> None:
         super().__init__(training)
         self.report: insp.GradCheckReport | None = None
+        self.picked: tuple[int, tuple[int, ...]] | None = None
+        """The weight the slice goes through (None: the worked example's)."""
+        self.slice: LossSlice | None = None
+        """The slice last drawn (for tests)."""
 
     def compose_view(self) -> ComposeResult:
-        yield from self.scrolling_text("pd")
+        with VerticalScroll(id="pd-scroll", classes="inside-scroll"):
+            yield LineChart(id="pd-slice")
+            yield Static("", id="pd-slice-text", classes="inside-body")
+            yield Static("", id="pd-body", classes="inside-body")
+
+    def action_weight(self, step: int) -> None:
+        """The next (previous) weight the check compares: the slice goes through it."""
+        if self.report is None:
+            return
+        weights = slice_weights(self.report)
+        if not weights:
+            return
+        current = (self.slice.param_index, self.slice.index) if self.slice is not None else weights[0]
+        if current not in weights:
+            current = weights[0]
+        self.picked = weights[(weights.index(current) + step) % len(weights)]
+        self.redraw()
 
     def draw(self, snap: Snapshot) -> None:
         exp = self.session.experiment
@@ -88,6 +167,7 @@ class PartialsScreen(InsideScreen):
         X, Y = d.X_train[:BATCH], d.Y_train[:BATCH]
         entries = max(2, min(ENTRIES, BUDGET // len(net.params)))
         self.report = report = insp.gradient_check(net, X, Y, exp.loss, entries=entries)
+        self._draw_slice(net, X, Y, exp.loss, report)
         f = insp.format_number
         head = Text()
         head.append("dL/dw ≈ (L(w + h) − L(w − h)) / 2h", style="bold")
@@ -134,3 +214,21 @@ class PartialsScreen(InsideScreen):
         head.append_text(table)
         head.append_text(tail)
         self.update_text("#pd-body", head)
+
+    def _draw_slice(self, net, X, Y, loss: str, report: insp.GradCheckReport) -> None:
+        weights = slice_weights(report)
+        if self.picked not in weights:
+            self.picked = None
+        if self.picked is not None:
+            where = self.picked
+        elif report.worked is not None:
+            row = next(r for r in report.rows if r.name == report.worked.name)
+            where = (row.index, tuple(report.worked.index))
+        else:
+            where = weights[0]
+        self.slice = sl = loss_slice(net, X, Y, loss, *where)
+        self.query_one("#pd-slice", LineChart).set_series(
+            [ChartSeries(sl.ws, sl.losses, 6), ChartSeries(sl.ws, tangent_shown(sl), 3),
+             ChartSeries(np.array([sl.w0]), np.array([sl.loss0]), 3, kind="scatter", marker="●")],
+            title=slice_title(sl), x_label=weight_name(*where), x_steps=False)
+        self.update_text("#pd-slice-text", slice_text(sl, len(X), report.loss_name))
