@@ -111,3 +111,12 @@ def test_learn_without_a_subcommand_opens_the_app_at_the_lessons(monkeypatch):
     result = invoke("learn", "--no-record")
     assert result.exit_code == 0, result.output
     assert opened == {"view": "lessons"}
+
+
+def test_the_readme_shows_what_learn_check_prints():
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    result = invoke("learn", "check", "vanishing-gradient", "--preset", "deep-sigmoid")
+    assert f"# {result.output.strip()}\n" in readme
+    assert f"A course of {len(LESSONS)} lessons" in readme

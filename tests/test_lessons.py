@@ -126,7 +126,7 @@ def test_an_unreadable_progress_file_is_a_warning(tmp_path):
         done, warning = load_progress(path)
     finally:
         path.chmod(0o600)
-    assert done == frozenset() and warning == f"lesson progress not read: {path}: Permission denied"
+    assert done == frozenset() and warning == f"lesson progress not read: {path}: cannot read it (Permission denied)"
 
 
 def test_unknown_ids_in_the_progress_file_are_left_out(tmp_path):
@@ -140,8 +140,30 @@ def test_a_progress_file_that_cannot_be_read_is_a_warning(tmp_path, monkeypatch)
     path = tmp_path / "lessons.json"
     path.write_text('{"completed": ["linear-collapse"]}')
 
-    def denied(self, *args, **kwargs):
-        raise PermissionError(13, "Permission denied", str(self))
+    real_open = os.open
 
-    monkeypatch.setattr(type(path), "read_text", denied)
-    assert load_progress(path) == (frozenset(), f"lesson progress not read: {path}: Permission denied")
+    def denied(name, *args, **kwargs):
+        if str(name) == str(path):
+            raise PermissionError(13, "Permission denied", str(name))
+        return real_open(name, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", denied)
+    assert load_progress(path) == (frozenset(), f"lesson progress not read: {path}: cannot read it (Permission denied)")
+
+
+def test_a_pipe_in_place_of_the_progress_file_is_a_warning_never_a_wait(tmp_path):
+    path = tmp_path / "lessons.json"
+    os.mkfifo(path)
+    done, warning = load_progress(path)
+    assert done == frozenset() and warning.startswith(f"lesson progress not read: {path}: ")
+
+
+def test_no_home_folder_is_a_warning(monkeypatch):
+    monkeypatch.delenv("XDG_STATE_HOME")
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(lessons.Path, "home", staticmethod(no_home))
+    assert load_progress() == (frozenset(), "lesson progress not read: Could not determine home directory.")
+    assert mark_completed("linear-collapse") == "lesson progress not saved: Could not determine home directory."

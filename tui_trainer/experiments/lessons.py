@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from ..engine.atomic import write_atomic
+from ..engine.csvdata import open_regular
 from .config import ExperimentConfig
 
 if TYPE_CHECKING:
@@ -558,6 +559,10 @@ def lesson_named(lesson_id: str) -> Lesson:
 
 # -- progress ------------------------------------------------------------------------------------
 
+MAX_PROGRESS_BYTES = 2**20
+"""The largest progress file read (a few hundred bytes hold every lesson's id)."""
+
+
 def progress_path() -> Path:
     """``$XDG_STATE_HOME/nn-tui/lessons.json`` (``~/.local/state`` when the variable is unset or
     not an absolute path, as the XDG spec says)."""
@@ -573,12 +578,18 @@ def _reason(exc: BaseException) -> str:
 def load_progress(path: Path | None = None) -> tuple[frozenset[str], str]:
     """The completed lesson ids, and a warning ("" when none): a missing file is no progress yet; a
     broken or unreadable one is no progress and a warning naming it."""
-    path = progress_path() if path is None else path
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+        path = progress_path() if path is None else path
+    except RuntimeError as exc:  # no home folder to put it in
+        return frozenset(), f"lesson progress not read: {_reason(exc)}"
+    if not os.path.lexists(path):
         return frozenset(), ""
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    try:  # never blocks on a pipe nor reads a device without end put in its place
+        with open_regular(path, MAX_PROGRESS_BYTES, expected="the lessons' progress (JSON)") as f:
+            text = f.read(MAX_PROGRESS_BYTES + 1).decode("utf-8")
+    except UnicodeDecodeError:
+        return frozenset(), f"lesson progress not read: {path}: not UTF-8 text"
+    except (OSError, ValueError) as exc:
         return frozenset(), f"lesson progress not read: {path}: {_reason(exc)}"
     try:
         data = json.loads(text)
@@ -594,7 +605,10 @@ def load_progress(path: Path | None = None) -> tuple[frozenset[str], str]:
 def mark_completed(lesson_id: str, path: Path | None = None) -> str:
     """Add ``lesson_id`` to the completed lessons, written atomically; returns a warning ("" when
     none). A broken progress file is replaced (its warning returned); a write that fails is a warning."""
-    path = progress_path() if path is None else path
+    try:
+        path = progress_path() if path is None else path
+    except RuntimeError as exc:  # no home folder to put it in
+        return f"lesson progress not saved: {_reason(exc)}"
     done, warning = load_progress(path)
     if lesson_id in done:
         return warning
