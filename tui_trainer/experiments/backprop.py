@@ -24,10 +24,11 @@ from .config import ExperimentConfig
 from .experiment import Experiment
 from .wording import plural
 
-__all__ = ["LayerStep", "StepTrace", "first_batch", "first_step", "trace_lines", "trace_step"]
+__all__ = ["LayerStep", "StepTrace", "dropout_notes", "first_batch", "first_step", "optimizer_copy", "trace_lines",
+           "trace_step"]
 
-WIDTH = 78
-"""Longest line of the text: it fits an 80-column terminal with a scroll bar or a margin."""
+WIDTH = 76
+"""Longest line of the text: it fits an 80-column terminal with a margin and a scroll bar."""
 DIGITS = 9
 """Significant digits the text shows (a published worked example prints 8 or 9)."""
 
@@ -171,11 +172,17 @@ def first_step(cfg: ExperimentConfig) -> StepTrace:
     if schedule is not None:
         opt.lr = schedule.lr_at(0, cfg.optimizer.lr)
         notes.append(f"lr {opt.lr:g}: the {schedule.name} schedule's first epoch")
-    if any(exp.trainer.dropout):
-        notes.append("dropout is left out here: training drops random units each step")
+    notes += dropout_notes(cfg)
     trace = trace_step(exp.net, X, Y, exp.loss, opt, l1=exp.trainer.l1, l2=exp.trainer.l2)
     trace.batch_note, trace.notes = note, tuple(notes)
     return trace
+
+
+def dropout_notes(cfg: ExperimentConfig) -> tuple[str, ...]:
+    """What a trace of ``cfg``'s network leaves out: dropout's random masks."""
+    rates = cfg.network.dropout
+    on = any(rates) if isinstance(rates, (list, tuple)) else bool(rates)
+    return ("dropout is left out here: training drops random units each step",) if on else ()
 
 
 # -- the text ---------------------------------------------------------------------------------

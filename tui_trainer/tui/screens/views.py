@@ -84,6 +84,10 @@ VIEWS: tuple[View, ...] = (
          _screen("inside_presets", "PresetsScreen")),
     View("w", "images", "Weights as images", "Image data: each first-layer unit's weights as a picture; a sample and its prediction", _screen("inside_images", "WeightImagesScreen")),
     View("k", "functions", "Activation functions", "f(z) and f'(z) of each activation: saturation, dead relus, the 1/4 slope, exp overflow", _screen("inside_functions", "ActivationFunctionsScreen")),
+    View("B", "backprop", "Backprop step by step",
+         "The next update on the first batch with its numbers: z = aW + b, a = f(z), the loss, "
+         "delta = (delta_next W^T) * f'(z), dW = a^T delta, db, the new W",
+         _screen("inside_backprop", "BackpropScreen")),
     View("O", "losses", "Loss and output",
          "mse, bce and cross-entropy on the batch with numbers: mean vs sum, signed errors cancel, p - y, naive vs stable bce",
          _screen("inside_losses", "LossOutputScreen")),
