@@ -126,3 +126,26 @@ def test_I_on_the_deep_sigmoid_preset_fits_the_width():
             await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
 
     run(scenario())
+
+
+def test_I_survives_keys_training_and_resizes():
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            await pilot.press("I")
+            await wait_for(pilot, lambda: isinstance(app.screen, InitScreen) and app.screen.draw_count >= 1)
+            screen = app.screen
+            await pilot.press("space")
+            for size in [(60, 16), (120, 36), (40, 10), (80, 24)]:
+                await pilot.resize_terminal(*size)
+                await pilot.press("pagedown", "right", "I", "down", "pageup", "n")
+                await pilot.pause(0.05)
+            await pilot.press("space")
+            await wait_for(pilot, lambda: not app.training.running)
+            await pilot.pause(0.2)
+            assert app.screen is screen
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+
+    run(scenario())

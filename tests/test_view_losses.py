@@ -141,3 +141,34 @@ def test_O_on_a_classification_preset_with_softmax():
             await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
 
     run(scenario())
+
+
+def test_O_survives_keys_training_and_resizes():
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            await pilot.press("O")
+            await wait_for(pilot, lambda: isinstance(app.screen, LossOutputScreen) and app.screen.draw_count >= 1)
+            screen = app.screen
+            await pilot.press("space")
+            for size in [(60, 16), (120, 36), (40, 10), (80, 24)]:
+                await pilot.resize_terminal(*size)
+                await pilot.press("pagedown", "right", "O", "down", "pageup", "n")
+                await pilot.pause(0.05)
+            await pilot.press("space")
+            await wait_for(pilot, lambda: not app.training.running)
+            await pilot.pause(0.2)
+            assert app.screen is screen and screen.draw_count >= 2
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+
+    run(scenario())
+
+
+def test_a_diverged_network_says_so_instead_of_reading_the_signs():
+    net, X, Y = net_and_batch("sigmoid", 1)
+    net.params[3][...] = np.nan
+    body = text(loss_report(net, X, Y, "bce", "b"))
+    assert "the outputs are not finite on this batch (the training diverged)" in body
+    assert "cancel, so it is smaller" not in body and "every error has the same sign" not in body

@@ -72,3 +72,11 @@ def test_no_hidden_layer_means_nothing_to_compare():
     X, Y = data()
     r = sym.compare_inits([2, 1], ["sigmoid"], X, Y, "bce", steps=2, schemes=["zeros"])[0]
     assert r.unit_diff_start == [] and r.unit_diff_after == []
+
+
+def test_a_diverged_training_reads_diverged():
+    assert sym.reading(float("nan")) == "diverged" and sym.reading(float("inf")) == "diverged"
+    X, Y = data()
+    r = sym.compare_inits([2, 4, 1], ["relu", "linear"], X, Y * 1e3, "mse", optimizer="sgd", lr=1e3, steps=30,
+                          schemes=["he"])[0]
+    assert [sym.reading(d) for d in r.unit_diff_after] == ["diverged"]

@@ -38,7 +38,10 @@ in different orders (BLAS), which parts equal columns by a unit in the last plac
 
 
 def reading(difference: float) -> str:
-    """``identical`` (exactly 0), ``identical up to rounding`` (under ``ROUNDING``) or ``distinct``."""
+    """``identical`` (exactly 0), ``identical up to rounding`` (under ``ROUNDING``), ``distinct``, or
+    ``diverged`` (not a finite number: the training blew up)."""
+    if not np.isfinite(difference):
+        return "diverged"
     if difference == 0.0:
         return "identical"
     return "identical up to rounding" if difference < ROUNDING else "distinct"

@@ -22,7 +22,8 @@ SAMPLES = 64
 """Training samples the spreads are measured on and the copies are trained on."""
 STEPS = 20
 """Full-batch steps each copy is trained."""
-WORDS = {"identical": "identical", "identical up to rounding": "same (rounding)", "distinct": "distinct"}
+WORDS = {"identical": "identical", "identical up to rounding": "same (rounding)", "distinct": "distinct",
+         "diverged": "diverged"}
 
 
 def _number(value: float) -> str:
@@ -74,7 +75,7 @@ def init_report(results: list[sym.InitResult], sizes, activations, init: str, op
                 cell = f"{_number(start)} -> {_number(after)} "
                 t.append(cell)
                 t.append(f"{WORDS[word]:<{max(1, col - len(cell))}}",
-                         style="bold red" if word != "distinct" else "green")
+                         style={"distinct": "green", "diverged": "dim"}.get(word, "bold red"))
             t.append("\n")
         t.append("with zeros or a constant every unit of a layer has the same weights in and out, so it computes "
                  "the same output and gets the same gradient: the layer stays one unit copied (\"same "

@@ -44,7 +44,13 @@ def batch_size_of(batch_size, n_train: int) -> int:
 
 
 def loss_report(net: Network, X, Y, used: str, batch_note: str) -> Text:
-    """The view's text for the network ``net`` on the batch ``(X, Y)`` with the experiment's loss ``used``."""
+    """The view's text for the network ``net`` on the batch ``(X, Y)`` with the experiment's loss ``used``
+    (a diverged network's NaN and inf are written as such, without NumPy's warnings)."""
+    with np.errstate(all="ignore"):
+        return _loss_report(net, X, Y, used, batch_note)
+
+
+def _loss_report(net: Network, X, Y, used: str, batch_note: str) -> Text:
     out_act = net.activations[-1]
     z, p = lt.output_logits(net, X)
     Y = np.asarray(Y, dtype=np.float64).reshape(p.shape)
@@ -90,13 +96,18 @@ def loss_report(net: Network, X, Y, used: str, batch_note: str) -> Text:
 
     s = lt.signed_errors(p, Y)
     t.append("\nsigned errors cancel; squares do not\n", style="bold")
+    if not np.all(np.isfinite(p)):
+        t.append("  the outputs are not finite on this batch (the training diverged): nothing to compare\n",
+                 style="bold red")
     t.append(f"  sum of p - y over the {p.size} elements = ")
     t.append(compact(s.signed_sum, 4), style="bold")
     t.append(f" ({s.positive} above 0, {s.negative} below)\n")
     t.append(f"  sum of |p - y| = {compact(s.abs_sum, 4)}   sum of (p - y)^2 = ")
     t.append(compact(s.square_sum, 4), style="bold")
     t.append("\n")
-    if s.cancels:
+    if not np.all(np.isfinite(p)):
+        pass
+    elif s.cancels:
         t.append("  errors of both signs are here: in the signed sum they cancel, so it is smaller than the "
                  "sum of their sizes; a square is never below 0, so the sum of squares is 0 only where "
                  "every p = y\n", style="dim")
