@@ -167,3 +167,36 @@ def test_no_home_folder_is_a_warning(monkeypatch):
     monkeypatch.setattr(lessons.Path, "home", staticmethod(no_home))
     assert load_progress() == (frozenset(), "lesson progress not read: Could not determine home directory.")
     assert mark_completed("linear-collapse") == "lesson progress not saved: Could not determine home directory."
+
+
+@pytest.mark.parametrize("preset_name", sorted(PRESETS))
+def test_every_check_reads_any_experiments_snapshot_before_and_after_training(preset_name):
+    from tui_trainer.experiments.session import Session
+
+    session = Session(with_overrides(get_preset(preset_name), epochs=1))
+    session.set_pace(None)
+    snapshots = [session.snapshot()]
+    session.run(snapshots.append)
+    for snap in (snapshots[0], snapshots[-1]):
+        for lesson in LESSONS:
+            measured = lesson.check(snap, session.config)
+            assert isinstance(measured.passed, bool) and measured.text and "\n" not in measured.text
+
+
+COURSE = (  # the topics the course covers, in order (issue: "Lessons cover, in order")
+    "X @ W + b and what rows and columns of W mean (shapes)", "nodes as new features",
+    "linear collapse without activations", "sigmoid and np.exp", "ReLU and the vanishing gradient",
+    "one-hot and the output layer", "cost vs mini-batch loss", "gradient descent and the learning rate (too high, too low)",
+    "partial derivatives", "backprop step by step", "batch, mini-batch and single-sample", "momentum", "AdaGrad",
+    "RMSprop", "Adam", "AdamW vs Adam with L2", "AdamP", "initialization and symmetry", "overfitting and its fixes",
+    "which optimizer suits which task (with the protocol of the matrix)",
+)
+
+
+def test_the_lessons_cover_the_course_in_order():
+    where = {topic: i for i, lesson in enumerate(LESSONS) for topic in lesson.topics}
+    assert sorted(where, key=COURSE.index) == list(COURSE)
+    riders = ("partial derivatives", "AdamP")  # taught with gradient descent and with choosing an optimizer
+    lesson_of = [where[topic] for topic in COURSE if topic not in riders]
+    assert lesson_of == sorted(lesson_of)
+    assert len(LESSONS) >= 12
