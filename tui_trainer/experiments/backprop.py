@@ -222,8 +222,13 @@ def loss_formula(trace: StepTrace) -> str:
             "cross_entropy": f"mean over N = {trace.n_values} samples of -sum y log softmax(z)"}[trace.loss_name]
 
 
-def trace_lines(trace: StepTrace, *, rows: int = 3, cols: int = 4) -> list[str]:
-    """The step as text lines of at most ``WIDTH`` characters: the batch, the forward pass, the loss,
+def columns_for(width: int) -> int:
+    """How many columns of a matrix fit ``width`` characters (2 to 8; 4 at 80 columns)."""
+    return max(2, min(8, (width - 12) // 16))
+
+
+def trace_lines(trace: StepTrace, *, rows: int = 3, cols: int = 4, width: int = WIDTH) -> list[str]:
+    """The step as text lines of at most ``width`` characters: the batch, the forward pass, the loss,
     the backward pass and the update (each matrix's top-left ``rows`` x ``cols`` corner)."""
     L = len(trace.layers)
     sizes = [trace.layers[0].W.shape[0], *(layer.W.shape[1] for layer in trace.layers)]
@@ -274,7 +279,7 @@ def trace_lines(trace: StepTrace, *, rows: int = 3, cols: int = 4) -> list[str]:
         out += _matrix(f"W{i}_new", layer.W_new, **m) + _matrix(f"b{i}_new", layer.b_new, **m)
     out += ["", f"Check: a^T delta vs the engine's backprop, largest difference {trace.engine_difference:.1e}"]
     out += [f"Note: {note}" for note in trace.notes]
-    return [part for line in out for part in _wrapped(line)]
+    return [part for line in out for part in _wrapped(line, width)]
 
 
 def _wrapped(line: str, width: int = WIDTH) -> list[str]:

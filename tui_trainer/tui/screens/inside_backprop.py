@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 
 from ...engine import optimizers
-from ...experiments.backprop import dropout_notes, first_batch, optimizer_copy, trace_lines, trace_step
+from ...experiments.backprop import WIDTH, columns_for, dropout_notes, first_batch, optimizer_copy, trace_lines, trace_step
 from ...experiments.session import Snapshot
 from .inside_base import InsideScreen
 
@@ -41,6 +41,7 @@ class BackpropScreen(InsideScreen):
         text = Text()
         text.append(f"The next update from the weights of step {snap.step}, on the batch a run's first step "
                     "takes. Space trains and the numbers follow; pause to read.\n\n", style="dim")
-        for line in trace_lines(trace):
+        width = self.query_one("#bp-body").content_size.width or WIDTH
+        for line in trace_lines(trace, cols=columns_for(width), width=width):
             text.append(line + "\n", style="bold" if line.startswith(HEADINGS) else "")
         self.update_text("#bp-body", text)
