@@ -12,6 +12,8 @@ from rich.console import Console
 
 from tests.conftest import wait_for
 from tests.test_app import screen_lines, settings_ready, small_config
+from tests.test_inside_screens import steps
+from tests.test_view_losses import survives_keys_training_and_resizes
 from tui_trainer.engine import symmetry as sym
 from tui_trainer.experiments.presets import get_preset
 from tui_trainer.tui.app import NNTuiApp
@@ -96,10 +98,7 @@ def test_with_zeros_init_the_neurons_view_draws_one_picture_per_layer():
         async with app.run_test(size=(100, 30)) as pilot:
             await settings_ready(pilot, app)
             training = app.training
-            for _ in range(5):
-                target = training.session.trainer.step_count + 1
-                await pilot.press("n")
-                await wait_for(pilot, lambda: training.session.trainer.step_count >= target)
+            await steps(pilot, app, 5)
             await pilot.press("u")
             await wait_for(pilot, lambda: isinstance(app.screen, NeuronsScreen) and app.screen.draw_count >= 1)
             await wait_for(pilot, lambda: app.screen.snapshot.step >= 5)
@@ -132,20 +131,7 @@ def test_I_survives_keys_training_and_resizes():
     async def scenario():
         app = NNTuiApp(small_config())
         async with app.run_test(size=(80, 24)) as pilot:
-            await settings_ready(pilot, app)
-            await pilot.press("I")
-            await wait_for(pilot, lambda: isinstance(app.screen, InitScreen) and app.screen.draw_count >= 1)
-            screen = app.screen
-            await pilot.press("space")
-            for size in [(60, 16), (120, 36), (40, 10), (80, 24)]:
-                await pilot.resize_terminal(*size)
-                await pilot.press("pagedown", "right", "I", "down", "pageup", "n")
-                await pilot.pause(0.05)
-            await pilot.press("space")
-            await wait_for(pilot, lambda: not app.training.running)
-            await pilot.pause(0.2)
-            assert app.screen is screen
-            await pilot.press("escape")
-            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+            await survives_keys_training_and_resizes(
+                pilot, app, "I", InitScreen, ["pagedown", "right", "I", "down", "pageup", "n"])
 
     run(scenario())

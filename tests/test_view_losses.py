@@ -143,25 +143,34 @@ def test_O_on_a_classification_preset_with_softmax():
     run(scenario())
 
 
+async def survives_keys_training_and_resizes(pilot, app, key, cls, view_keys):
+    """Open the view ``key``, train, resize and press ``view_keys`` at each size; it stays up and
+    escape leaves it (the O and I views share this)."""
+    await settings_ready(pilot, app)
+    await pilot.press(key)
+    await wait_for(pilot, lambda: isinstance(app.screen, cls) and app.screen.draw_count >= 1)
+    screen = app.screen
+    await pilot.press("space")
+    for size in [(60, 16), (120, 36), (40, 10), (80, 24)]:
+        await pilot.resize_terminal(*size)
+        await pilot.press(*view_keys)
+        await pilot.pause(0.05)
+    await pilot.press("space")
+    await wait_for(pilot, lambda: not app.training.running)
+    await pilot.pause(0.2)
+    assert app.screen is screen
+    await pilot.press("escape")
+    await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+    return screen
+
+
 def test_O_survives_keys_training_and_resizes():
     async def scenario():
         app = NNTuiApp(small_config())
         async with app.run_test(size=(80, 24)) as pilot:
-            await settings_ready(pilot, app)
-            await pilot.press("O")
-            await wait_for(pilot, lambda: isinstance(app.screen, LossOutputScreen) and app.screen.draw_count >= 1)
-            screen = app.screen
-            await pilot.press("space")
-            for size in [(60, 16), (120, 36), (40, 10), (80, 24)]:
-                await pilot.resize_terminal(*size)
-                await pilot.press("pagedown", "right", "O", "down", "pageup", "n")
-                await pilot.pause(0.05)
-            await pilot.press("space")
-            await wait_for(pilot, lambda: not app.training.running)
-            await pilot.pause(0.2)
-            assert app.screen is screen and screen.draw_count >= 2
-            await pilot.press("escape")
-            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+            screen = await survives_keys_training_and_resizes(
+                pilot, app, "O", LossOutputScreen, ["pagedown", "right", "O", "down", "pageup", "n"])
+            assert screen.draw_count >= 2
 
     run(scenario())
 

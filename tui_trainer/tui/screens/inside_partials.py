@@ -87,7 +87,7 @@ def slice_weights(report: insp.GradCheckReport) -> list[tuple[int, tuple[int, ..
 def slice_title(sl: LossSlice) -> Text:
     """The chart's title: what the slice is."""
     t = Text()
-    t.append(f"L({sl.name})", style="bold")
+    t.append(f"L({sl.name})", style="bold cyan")
     t.append(", the others held fixed", style="bold")
     t.append(" · ")
     t.append("tangent", style="yellow")
