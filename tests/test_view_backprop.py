@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.conftest import wait_for
@@ -87,5 +88,31 @@ def test_the_worked_example_in_the_app():
                 assert expected in text, expected
             await pilot.press("escape")
             await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+
+    run(scenario())
+
+
+def test_the_new_weights_shown_are_those_the_next_step_makes():
+    # A full batch (the next step's batch is the first batch) and Adam two steps in: its state counts.
+    async def scenario():
+        app = NNTuiApp(small_config(batch_size="full"))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            session = app.training.session
+            assert session.config.optimizer.name == "adam"
+            for step in (1, 2):
+                await pilot.press("n")
+                await wait_for(pilot, lambda: session.trainer.step_count == step and app.training.current().step == step)
+            await pilot.press("B")
+            await wait_for(pilot, lambda: isinstance(app.screen, BackpropScreen) and app.screen.trace is not None
+                           and "from the weights of step 2" in body(app))
+            trace = app.screen.trace
+            await pilot.press("n")
+            await wait_for(pilot, lambda: session.trainer.step_count == 3)
+            for layer, W, b in zip(trace.layers, session.net.weights, session.net.biases):
+                np.testing.assert_allclose(layer.W_new, W, rtol=0, atol=1e-15)
+                np.testing.assert_allclose(layer.b_new, b, rtol=0, atol=1e-15)
+            assert trace.optimizer == "adam" and "UPDATE: adam" in body(app)
+            await pilot.press("escape")
 
     run(scenario())

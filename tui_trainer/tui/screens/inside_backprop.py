@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 
 from ...engine import optimizers
-from ...experiments.backprop import WIDTH, columns_for, dropout_notes, first_batch, optimizer_copy, trace_lines, trace_step
+from ...experiments.backprop import WIDTH, StepTrace, columns_for, dropout_notes, first_batch, optimizer_copy, trace_lines, trace_step
 from ...experiments.session import Snapshot
 from .inside_base import InsideScreen
 
@@ -27,17 +27,31 @@ class BackpropScreen(InsideScreen):
     VIEW_TITLE = "Backprop step by step"
     REDRAW_INTERVAL = 1.0
 
+    def __init__(self, training) -> None:
+        super().__init__(training)
+        self.trace: StepTrace | None = None
+        """The step shown last."""
+
     def compose_view(self) -> ComposeResult:
         yield from self.scrolling_text("bp")
 
     def draw(self, snap: Snapshot) -> None:
         exp, cfg = self.session.experiment, self.session.config
         X, Y, note = first_batch(exp.data, cfg.training.batch_size, cfg.training.seed)
-        state = snap.optimizer_state
-        opt = optimizer_copy(state) if state is not None else optimizers.create(
-            cfg.optimizer.name, lr=cfg.optimizer.lr, **cfg.optimizer.hparams)
-        trace = trace_step(self.network_copy(snap), X, Y, exp.loss, opt, l1=cfg.network.l1, l2=cfg.network.l2)
+        o, state = cfg.optimizer, snap.optimizer_state
+        if state is not None and state.get("name") == o.name:  # its state (momentum, Adam's averages) goes on
+            opt = optimizer_copy(state)
+            if o.schedule is None:  # the lr and settings as set now (a schedule sets the lr itself)
+                opt.set(**{**o.hparams, "lr": o.lr})
+        else:  # none yet, or another optimizer chosen since the last update: it starts fresh
+            opt = optimizers.create(o.name, lr=o.lr, **o.hparams)
+        try:
+            trace = trace_step(self.network_copy(snap), X, Y, exp.loss, opt, l1=cfg.network.l1, l2=cfg.network.l2)
+        except ValueError as exc:  # e.g. a saved optimizer state that does not fit these weights
+            self.update_text("#bp-body", Text(f"cannot write this step out: {exc}"))
+            return
         trace.batch_note, trace.notes = note, dropout_notes(cfg)
+        self.trace = trace
         text = Text()
         text.append(f"The next update from the weights of step {snap.step}, on the batch a run's first step "
                     "takes. Space trains and the numbers follow; pause to read.\n\n", style="dim")
