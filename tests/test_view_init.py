@@ -43,17 +43,36 @@ def test_the_report_reads_the_measurements():
     sizes, acts = (2, 5, 4, 1), ("relu", "relu", "sigmoid")
     results = sym.compare_inits(sizes, acts, X, Y, "bce", optimizer="adam", lr=0.01, steps=5, seed=2)
     body = text(init_report(results, sizes, acts, "auto", "adam", 0.01, 2, 30))
-    assert "init = auto (He for relu-like layers, Xavier for the others): layer 1 he, layer 2 he, output xavier" in body
+    assert ("this network: 2 -> 5 -> 4 -> 1 (relu x2, sigmoid); init = auto (He for relu-like layers, Xavier "
+            "for the others): layers 1-2 he, output xavier") in body
     assert "after 5 steps of adam (lr 0.01)" in body
-    lines = {line.split()[0]: line for line in body.splitlines() if line.split() and line.split()[0] in sym.SCHEMES}
-    # the symmetry table is the second line of each scheme; zeros reads 0 -> 0 identical in both layers
-    zeros_rows = [line for line in body.splitlines() if line.startswith("zeros ")]
-    assert zeros_rows[1].split() == ["zeros", "0", "->", "0", "identical", "0", "->", "0", "identical"]
-    he_rows = [line for line in body.splitlines() if line.startswith("he ")]
-    assert he_rows[1].count("distinct") == 2
-    assert he_rows[0].split()[1] == f"{results[-1].weight_std[0]:.2g}"
-    assert zeros_rows[0].split()[1:] == ["0", "0", "0", "0"]  # W std and every layer's spread
-    assert lines
+    lines = body.splitlines()
+    assert lines.count(" " * 10 + "".join(f"{s:>9}" for s in sym.SCHEMES)) == 2  # both tables' heads
+    w_std = next(line for line in lines if line.startswith("W1 std"))
+    assert w_std.split()[2:] == ["0"] + [inits_number(r.weight_std[0]) for r in results[1:]]
+    spread = [line for line in lines if line.startswith("layer 1 ")][0]  # the spreads' table comes first
+    assert spread.split()[2:] == [inits_number(r.activation_std[0]) for r in results]
+    assert spread.split()[2] == "0"  # zeros: every output f(0)
+    start = [line for line in lines if line.startswith("layer 2 ") and line.endswith("start")][0]
+    after = lines[lines.index(start) + 1]
+    assert after.split()[:-1] == [inits_number(r.unit_diff_after[1]) for r in results]
+    assert after.split()[0] == "0" and start.split()[2] == "0"
+    assert ("after 5 steps: zeros identical; constant identical; small distinct; normal distinct; "
+            "xavier distinct; he distinct") in body
+
+
+def inits_number(value: float) -> str:
+    from tui_trainer.tui.screens.inside_init import _number
+
+    return _number(value)
+
+
+def test_layer_runs_are_named_in_words():
+    from tui_trainer.tui.screens.inside_init import _layers, runs
+
+    assert runs(["a", "a", "b", "a"]) == [(0, 1, "a"), (2, 2, "b"), (3, 3, "a")]
+    assert _layers(0, 5, 7) == "layers 1-6" and _layers(0, 6, 7) == "layers 1-6 and the output"
+    assert _layers(6, 6, 7) == "output" and _layers(1, 1, 7) == "layer 2" and _layers(0, 1, 2) == "layer 1 and the output"
 
 
 def test_no_hidden_layer():
