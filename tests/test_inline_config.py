@@ -121,3 +121,18 @@ def test_weights_that_do_not_fit_a_csv_are_refused_when_its_columns_are_known(tm
 def test_another_dataset_replaces_the_inline_data():
     cfg = with_overrides(loads_config(MAZUR.split("[weights]")[0]), dataset="moons")
     assert cfg.data.dataset == "moons" and cfg.data.inputs is None and cfg.data.targets is None
+
+
+def test_the_readmes_exact_network_loads_and_gives_the_numbers_it_quotes():
+    from pathlib import Path
+
+    from tui_trainer.experiments.backprop import first_step
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    part = readme.split("### Exact networks: inline data and `[weights]`", 1)[1]
+    block = part.split("```toml\n", 1)[1].split("```", 1)[0]
+    trace = first_step(loads_config(block, source="README"))
+    prose = " ".join(part.split("```", 2)[2].split("\n\n", 2)[1].split())
+    assert f"out_h1 {trace.layers[0].a[0, 0]:.9f}" in prose and f"E_total {trace.loss:.9f}" in prose
+    assert f"w5 {trace.layers[1].W_new[0, 0]:.8f}" in prose and f"w1 {trace.layers[0].W_new[0, 0]:.9f}" in prose
+    assert "[weights] W2 = [[...]]: shape 3x2, the network needs 2x2" in " ".join(part.split())
