@@ -49,7 +49,7 @@ def test_the_report_shows_the_engines_losses_and_what_fits_the_output():
     net, X, Y = net_and_batch("sigmoid", 1)
     body = text(loss_report(net, X, Y, "bce", "the first 16 training samples"))
     bce, mse = net.loss(X, Y, "bce"), net.loss(X, Y, "mse")
-    assert "this experiment's loss: bce; also fits this output: mse" in body
+    assert "this experiment's loss: bce; also fits this output and its targets: mse" in body
     assert f"mean = sum / 16 = {compact(bce, 6)}" in body and f"mean = sum / 16 = {compact(mse, 6)}" in body
     assert "bce (this experiment)" in body and "softmax cross-entropy" not in body
     z, p = lt.output_logits(net, X)
@@ -88,7 +88,7 @@ def test_softmax_and_linear_outputs():
     assert "bce needs a sigmoid output, this one is softmax" in body
     net = Network([2, 3, 2], ["relu", "linear"], seed=1)
     body = text(loss_report(net, X, np.random.default_rng(0).normal(size=(16, 2)), "mse", "b"))
-    assert "no other loss fits this output" in body and "dL/dz = 2 (p - y) f'(z) / (n k)" in body
+    assert "no other loss fits this output and its targets" in body and "dL/dz = 2 (p - y) f'(z) / (n k)" in body
 
 
 def test_batch_sizes():
@@ -181,3 +181,11 @@ def test_a_diverged_network_says_so_instead_of_reading_the_signs():
     body = text(loss_report(net, X, Y, "bce", "b"))
     assert "the outputs are not finite on this batch (the training diverged)" in body
     assert "cancel, so it is smaller" not in body and "every error has the same sign" not in body
+
+
+def test_a_sigmoid_output_on_targets_outside_0_1_is_not_offered_bce():
+    net, X, _ = net_and_batch("sigmoid", 1)
+    Y = np.sin(X[:, :1] * 3)  # sine-sigmoid-out: targets down to -1
+    body = text(loss_report(net, X, Y, "mse", "b"))
+    assert "no other loss fits this output and its targets" in body and "\nbce" not in body
+    assert "bce needs targets in [0, 1], these are not" in body

@@ -98,3 +98,10 @@ def test_naive_bce_takes_log_of_zero_where_the_stable_one_is_finite():
     assert lt.naive_bce(z, 0.0)[1] == math.inf
     _, terms = lt.naive_bce_terms(np.array([[0.5, z]]), np.array([[1.0, 0.0]]))
     assert math.isfinite(terms[0, 0]) and terms[0, 1] == math.inf
+
+
+def test_losses_that_need_probabilities_as_targets_do_not_fit_other_targets():
+    assert lt.applicable("sigmoid", np.array([[0.0], [1.0], [0.3]])) == ["mse", "bce"]
+    assert lt.applicable("sigmoid", np.array([[-1.0], [0.5]])) == ["mse"]
+    assert lt.applicable("softmax", np.eye(3)) == ["mse", "cross_entropy"]
+    assert lt.applicable("softmax", np.array([[0.5, 0.2, 0.1]])) == ["mse"]

@@ -50,9 +50,18 @@ NAIVE_BCE_CASES = ((40.0, 0.0), (-1000.0, 0.0))
 """(logit z, target y) pairs where a saturated sigmoid breaks the naive cross-entropy."""
 
 
-def applicable(output_activation: str) -> list[str]:
-    """The losses the engine computes for an output layer with ``output_activation``."""
-    return [name for name in LOSSES if get_loss(name).output_activation in (None, output_activation)]
+def applicable(output_activation: str, y=None) -> list[str]:
+    """The losses the engine computes for an output layer with ``output_activation`` and, given the
+    targets ``y``, that are what their names say there: bce only for targets in [0, 1] (probabilities),
+    cross-entropy only for rows of targets >= 0 that sum to 1 (one-hot or class probabilities)."""
+    names = [name for name in LOSSES if get_loss(name).output_activation in (None, output_activation)]
+    if y is not None:
+        y = np.asarray(y, dtype=np.float64)
+        if "bce" in names and not bool(np.all((y >= 0) & (y <= 1))):
+            names.remove("bce")
+        if "cross_entropy" in names and not (bool(np.all(y >= 0)) and np.allclose(y.sum(axis=1), 1.0)):
+            names.remove("cross_entropy")
+    return names
 
 
 def output_logits(net: Network, X) -> tuple[np.ndarray, np.ndarray]:
@@ -91,7 +100,7 @@ def loss_terms(name: str, z, p, y, output_activation: str) -> LossTerms:
     ``-(y log p + (1 - y) log(1 - p))``), cross-entropy's from ``z - logsumexp(z)``; mse's gradient
     goes back through the output activation's own backward pass."""
     z, p, y = (np.asarray(v, dtype=np.float64) for v in (z, p, y))
-    if name not in applicable(output_activation):
+    if get_loss(name).output_activation not in (None, output_activation):
         raise ValueError(f"loss {name!r} does not fit a {output_activation!r} output")
     n = len(z)
     if name == "mse":

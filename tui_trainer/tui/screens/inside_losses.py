@@ -55,12 +55,13 @@ def _loss_report(net: Network, X, Y, used: str, batch_note: str) -> Text:
     z, p = lt.output_logits(net, X)
     Y = np.asarray(Y, dtype=np.float64).reshape(p.shape)
     n, k = p.shape
-    names = [used] + [name for name in lt.applicable(out_act) if name != used]
+    names = [used] + [name for name in lt.applicable(out_act, Y) if name != used]
     t = Text()
     t.append(f"batch: {batch_note}; output layer: {k} unit{'s' if k != 1 else ''}, {out_act}\n", style="bold")
     t.append(f"this experiment's loss: {LOSS_NAMES[used]}", style="bold")
     others = [LOSS_NAMES[x] for x in names[1:]]
-    t.append("; also fits this output: " + ", ".join(others) if others else "; no other loss fits this output")
+    t.append("; also fits this output and its targets: " + ", ".join(others) if others
+             else "; no other loss fits this output and its targets")
     t.append("\n")
     for i in range(min(ROWS, n)):
         t.append(f"  sample {i + 1}: z = {vector(z[i])}  p = f(z) = {vector(p[i])}  y = {vector(Y[i])}"
@@ -121,15 +122,17 @@ def _loss_report(net: Network, X, Y, used: str, batch_note: str) -> Text:
     t.append("\nnaive vs stable bce\n", style="bold")
     t.append("  naive: p = 1 / (1 + np.exp(-z)), then -(y log p + (1 - y) log(1 - p)); "
              "stable (the engine's): log(1 + e^z) - y z from the logit\n")
-    if out_act == "sigmoid":
+    if "bce" in names:
         _, naive = lt.naive_bce_terms(z, Y)
         bad = int((~np.isfinite(naive)).sum())
         stable = lt.loss_terms("bce", z, p, Y, out_act).mean
         t.append(f"  on this batch: naive mean = {compact(float(naive.mean()), 8)}, stable = "
                  f"{compact(stable, 8)}; {bad} of {naive.size} naive terms not finite; "
                  f"largest |z| = {compact(float(np.abs(z).max()), 4)}\n")
-    else:
+    elif out_act != "sigmoid":
         t.append(f"  bce needs a sigmoid output, this one is {out_act}: saturated logits instead\n")
+    else:
+        t.append("  bce needs targets in [0, 1], these are not: saturated logits instead\n")
     t.append(f"  p rounds to exactly 1.0 in float64 from z = {lt.saturating_logit():g}: then log(1 - p) "
              "= log(0)\n", style="dim")
     for zc, yc in lt.NAIVE_BCE_CASES:
