@@ -193,8 +193,15 @@ def test_a_lesson_shows_its_view_key_hints_one_at_a_time_and_its_card():
             await wait_for(pilot, lambda: type(app.screen).__name__ == "GradientFlowScreen")
             await pilot.press("escape")
             await wait_for(pilot, lambda: app.screen is screen)
+            await pilot.press("x")  # another view's key, as the lessons' texts say "press x"
+            await wait_for(pilot, lambda: type(app.screen).__name__ == "CollapseScreen")
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is screen)
             await pilot.press("question_mark")
             await wait_for(pilot, lambda: isinstance(app.screen, LessonHelpScreen))
+            await pilot.pause()
+            assert str(progress_path()) in app.screen.query_one("Markdown").source
+            assert "lessons.json" in screen_text(app)
             await pilot.press("escape")
             await wait_for(pilot, lambda: app.screen is screen)
 
@@ -271,5 +278,46 @@ def test_the_lesson_screens_footer_shows_the_lesson_keys_at_80_columns():
                 assert "m Card" not in screen_lines(app)[-1].text
                 await pilot.press("m")
                 assert "Misconception" not in body(app)
+
+    run(scenario())
+
+
+LESSON_KEYS = ["L", "L", "enter", "enter", "h", "m", "v", "c", "escape", "space", "n", "up", "down",
+               "question_mark", "q", "g", "x", "pagedown", "tab", "a", "d", "plus", "minus"]
+"""The storm's keys: the lessons' own, those that open and close what a lesson opens, and a few of the
+config pane's (c lands there)."""
+
+
+def test_a_seeded_storm_of_lesson_keys_and_resizes_leaves_the_app_alive(no_idle_wait, seed=1):
+    import random
+
+    rng = random.Random(seed)
+
+    async def scenario():
+        app = NNTuiApp(small_config(), record=False)
+        quits = []
+
+        async def count_quit() -> None:
+            quits.append(True)  # q on the main screen: the storm goes on
+
+        app.action_quit = count_quit
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            for i in range(300):
+                await pilot.press(rng.choice(LESSON_KEYS))
+                if i % 37 == 0:
+                    await pilot.resize_terminal(*rng.choice([(80, 24), (120, 36), (60, 20), (200, 50)]))
+                if i % 25 == 0:
+                    await pilot.pause()
+            await pilot.resize_terminal(80, 24)
+            for _ in range(10):  # close whatever is open
+                if isinstance(app.screen, MainScreen):
+                    break
+                await pilot.press("escape")
+                await pilot.pause()
+            assert isinstance(app.screen, MainScreen), f"stuck on {app.screen_stack!r}"
+            await pilot.press("L")
+            await wait_for(pilot, lambda: isinstance(app.screen, (LessonListScreen, LessonScreen)))
+            assert app.is_running
 
     run(scenario())

@@ -23,13 +23,14 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...engine.text import visible
 from ...experiments.files import describe_error
-from ...experiments.lessons import LESSONS, Lesson, Measured, lesson_config, load_progress, mark_completed
+from ...experiments.lessons import (LESSONS, Lesson, Measured, lesson_config, load_progress, mark_completed,
+                                      progress_path)
 from ...experiments.presets import get_preset
 from ...experiments.session import Snapshot
 from ..keys import key, palette_entry, screen_bindings
@@ -163,24 +164,30 @@ class LessonHelpScreen(AtAppSize, ModalScreen):
     ABOUT = ("A lesson poses a task on a ready experiment and checks it by measuring the live "
              "network. Open a lesson with Enter in the list, press Enter in it to load its "
              "experiment, change what the task asks (c: the config pane; L comes back), train with "
-             "space and watch the check: when it passes, the lesson is marked [x] completed. "
-             "Progress is kept in the state folder (XDG_STATE_HOME/nn-tui/lessons.json).")
+             "space and watch the check: when it passes, the lesson is marked [x] completed. The main "
+             "screen's view keys (g, x, ...) open their views from a lesson too, but for the lesson's own keys.")
 
     def compose(self) -> ComposeResult:
         from textual.containers import VerticalScroll
         from textual.widgets import Markdown
 
         with VerticalScroll(id="help-box"):
-            yield Markdown("# Lessons\n\n" + self.ABOUT + "\n\n" + keys_markdown(self.keys_of))
+            kept = f"Progress is kept in `{visible(progress_path())}` (`XDG_STATE_HOME` moves it)."
+            yield Markdown(f"# Lessons\n\n{self.ABOUT} {kept}\n\n{keys_markdown(self.keys_of)}")
 
 
 def keys_markdown(screen: type) -> str:
-    """A table of ``screen``'s keys: each binding with its help (or its footer label)."""
+    """A table of ``screen``'s keys: each binding with its help (or its footer label); Textual's own
+    (tab moves the focus) left out."""
     lines = ["| key | what it does |", "|---|---|"]
+    textuals = {binding.key for binding in screen_bindings(Screen)}
     for binding in screen_bindings(screen):
+        if binding.key in textuals:
+            continue
         entry = palette_entry(binding)
         keys = binding.key_display or " / ".join(k.strip() for k in binding.key.split(","))
         lines.append(f"| `{keys}` | {entry.help if entry else binding.description} |")
+    lines += [f"| `{keys}` | {text} |" for keys, text in getattr(screen, "HELP_ROWS", ())]
     return "\n".join(lines) + "\n"
 
 
@@ -198,6 +205,8 @@ class LessonListScreen(InsideScreen):
     BINDINGS = [
         key("question_mark", "help", "Help", key_display="?", help="How lessons go, and their keys"),
     ]
+    HELP_ROWS = (("up / down", "the previous / next lesson"), ("enter", "open the highlighted lesson"))
+    """Keys of the list itself, for the help."""
 
     def __init__(self, training: SessionLink, views: Iterable["View"] = ()) -> None:
         super().__init__(training)
@@ -295,6 +304,9 @@ class LessonScreen(InsideScreen):
                                             "asks; L there comes back to the lesson"),
         key("question_mark", "help", "Help", key_display="?", help="How lessons go, and their keys"),
     ]
+    HELP_ROWS = (("up / down / pageup / pagedown", "scroll the lesson"),
+                 ("a view's key", "open that view, as on the main screen (but for the keys above)"))
+    """Keys that are no binding of the screen's, for the help."""
 
     def __init__(self, training: SessionLink, lesson: Lesson, views: Iterable["View"] = ()) -> None:
         super().__init__(training)
@@ -432,16 +444,20 @@ class LessonScreen(InsideScreen):
             self.snapshot = self.training.current()
         self.redraw()
 
-    def _view_key_free(self) -> bool:
-        """Whether the lesson's view key is no key of this screen's own (then it opens the view here too)."""
+    def _view_key_free(self, view_key: str | None = None) -> bool:
+        """Whether a view's key (the lesson's when None) is no key of this screen's own: then it opens
+        that view here too, as a lesson's text may say "press x"."""
         bound = {k.strip() for b in screen_bindings(self) for k in b.key.split(",")}
-        return self.lesson.view_key not in bound
+        return (self.lesson.view_key if view_key is None else view_key) not in bound
 
     def on_key(self, event) -> None:
-        """The lesson's view key opens its view here as on the main screen (where no key here has it)."""
-        if self.view is not None and event.key == self.lesson.view_key and self._view_key_free():
+        """A view's key opens the view here as on the main screen, where no key of the lesson has it
+        (L, the lessons themselves, is no view from here)."""
+        view = next((v for v in self.views if v.key == event.key and v.name != "lessons"), None)
+        if view is not None and self._view_key_free(view.key):
             event.stop()
-            self.action_view()
+            if self.shown:
+                self.app.push_screen(view.factory(self.training))
 
     def action_view(self) -> None:
         view = self.view
