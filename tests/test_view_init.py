@@ -3,17 +3,13 @@ zeros keeping a layer's units identical, and the neurons view (u) showing it."""
 
 from __future__ import annotations
 
-import asyncio
-import io
-
 import numpy as np
 import pytest
-from rich.console import Console
 
 from tests.conftest import wait_for
 from tests.test_app import screen_lines, settings_ready, small_config
 from tests.test_inside_screens import steps
-from tests.test_view_losses import survives_keys_training_and_resizes
+from tests.test_view_losses import run, survives_keys_training_and_resizes, text
 from tui_trainer.engine import symmetry as sym
 from tui_trainer.experiments.presets import get_preset
 from tui_trainer.tui.app import NNTuiApp
@@ -24,16 +20,6 @@ from tui_trainer.tui.screens.main import MainScreen
 SCREENS = [("I", InitScreen)]
 """The views of VIEWS these tests drive (see tests/test_inside_screens.py)."""
 SIZES = [(80, 24), (120, 36)]
-
-
-def run(coro):
-    return asyncio.run(coro)
-
-
-def text(t) -> str:
-    console = Console(width=400, file=io.StringIO(), record=True)
-    console.print(t)
-    return console.export_text()
 
 
 def test_the_report_reads_the_measurements():
@@ -138,8 +124,10 @@ def test_I_on_the_deep_sigmoid_preset_fits_the_width():
             await pilot.press("I")
             await wait_for(pilot, lambda: isinstance(app.screen, InitScreen) and app.screen.draw_count >= 1)
             assert app.screen.last_draw_seconds < 2.0
-            body = str(app.screen.query_one("#init-body").content)
-            assert "layer 6" in body
+            shown = [line.text.rstrip() for line in screen_lines(app)]
+            head = " " * 11 + "".join(f"{name:>9}" for name in sym.SCHEMES)  # one column per scheme fits
+            assert head in shown
+            assert any(line.startswith(" layer 6 ") for line in shown)
             await pilot.press("escape")
             await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
 
