@@ -157,7 +157,6 @@ def test_momentum_at_0_9_makes_steps_up_to_10_times_the_gradients():
     opt = optimizers.create("momentum", lr=1.0)
     w = np.zeros(1)
     g = np.ones(1)
-    opt.setup([w]) if hasattr(opt, "setup") else None
     steps = []
     for _ in range(200):
         before = w.copy()
@@ -253,3 +252,11 @@ def test_the_hinted_optimizers_do_the_sine_task(optimizer, lr):
 def test_lesson_config_trains_for_the_lessons_budget():
     lesson = lesson_named("overfitting")
     assert lesson_config(lesson, get_preset("spiral-tanh")).training.epochs == lesson.epochs
+
+
+def test_lesson_config_is_a_copy():
+    config = get_preset("overfit")
+    trained = lesson_config(lesson_named("cost-vs-loss"), config)
+    assert trained.training.epochs == 30 and config.training.epochs == 400
+    trained.network.settings["l2"] = 1.0
+    assert config.network.settings.get("l2") != 1.0

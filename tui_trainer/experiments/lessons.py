@@ -16,7 +16,7 @@ import difflib
 import json
 import math
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -24,12 +24,12 @@ import numpy as np
 
 from ..engine.atomic import write_atomic
 from ..engine.csvdata import open_regular
-from .config import ExperimentConfig
+from .config import ExperimentConfig, with_overrides
 
 if TYPE_CHECKING:
     from .session import Snapshot
 
-__all__ = ["LESSONS", "Lesson", "Measured", "check_lesson", "lesson_named", "load_progress",
+__all__ = ["LESSONS", "Lesson", "Measured", "check_lesson", "lesson_config", "lesson_named", "load_progress",
            "mark_completed", "progress_path"]
 
 
@@ -625,8 +625,8 @@ def mark_completed(lesson_id: str, path: Path | None = None) -> str:
 # -- headless -------------------------------------------------------------------------------------
 
 def lesson_config(lesson: Lesson, config: ExperimentConfig) -> ExperimentConfig:
-    """``config`` trained for the lesson's epoch budget."""
-    return replace(config, training=replace(config.training, epochs=lesson.epochs))
+    """A copy of ``config`` trained for the lesson's epoch budget."""
+    return with_overrides(config, epochs=lesson.epochs)
 
 
 def check_lesson(lesson: Lesson, config: ExperimentConfig) -> Measured:
