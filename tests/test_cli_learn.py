@@ -120,3 +120,24 @@ def test_the_readme_shows_what_learn_check_prints():
     result = invoke("learn", "check", "vanishing-gradient", "--preset", "deep-sigmoid")
     assert f"# {result.output.strip()}\n" in readme
     assert f"A course of {len(LESSONS)} lessons" in readme
+
+
+def test_the_app_opens_a_view_over_the_main_screen_when_asked():
+    """What ``nn-tui learn`` asks of the app (``view="lessons"``), shown with the presets view; Escape
+    goes back to the main screen under it."""
+    import asyncio
+
+    from tests.conftest import wait_for
+    from tui_trainer.tui.app import NNTuiApp
+    from tui_trainer.tui.screens.inside_presets import PresetsScreen
+    from tui_trainer.tui.screens.main import MainScreen
+
+    async def scenario():
+        app = NNTuiApp(record=False, view="presets")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, PresetsScreen))
+            assert isinstance(app.screen_stack[0], MainScreen)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+
+    asyncio.run(scenario())

@@ -143,7 +143,8 @@ def test_up_and_down_visit_every_field_without_opening_a_select(size):
             assert "Open list" in footers["act-0"] and "Add layer" in footers["act-0"]
             assert "Open list" in footers["init"] and "Add layer" not in footers["init"]
             assert "Add layer" in footers["width-1"] and "Open list" not in footers["width-1"]
-            assert "LR+" in footers["lr"] and "Train" not in footers["lr"] and "Open list" not in footers["lr"]
+            assert "esc Plots" in footers["lr"] and "Open list" not in footers["lr"]
+            assert all(typed not in footers["lr"] for typed in ("LR+", "LR-", "Train", " c "))
             assert "Train" in footers["hp-amsgrad"] and "Add layer" not in footers["hp-amsgrad"]
             assert all(line.rstrip().endswith("^p palette") for line in footers.values())
             assert seen[len(FIELD_ORDER):] == [FIELD_ORDER[-1]] * 3

@@ -9,7 +9,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Header, Static
+from textual.widgets import Header, Input, Static
 
 from ...experiments.config import ExperimentConfig, save_config
 from ...experiments.experiment import DataFileNeeded
@@ -70,8 +70,9 @@ class MainScreen(AtAppSize, Guarded, Screen):
             help="Show the next layer's weight matrix"),
         key("v", "cycle_view", "View", show=False, title="Heatmap view",
             help="Cycle weights / last gradient / last update"),
-        key("c", "toggle_config", "Config", title="Config pane", help="Show or hide the network configuration"),
-        key("escape", "leave_field", "Leave field", show=False),
+        key("c", "toggle_config", "Config", title="Config pane",
+            help="To the config pane, at the field left there; from the config pane, back to the plots"),
+        key("escape", "leave_field", "Plots"),
         key("tab", "focus_pane(1)", "Next pane", show=False, priority=True),
         key("shift+tab", "focus_pane(-1)", "Previous pane", show=False, priority=True),
         key("ctrl+s", "save", "Save", show=False, title="Save experiment", help="Write the config and model to files"),
@@ -243,12 +244,28 @@ class MainScreen(AtAppSize, Guarded, Screen):
     def _reload_config_pane(self) -> None:
         self._config_pane().load(self.session.config, self.session.experiment.dataset)
 
+    def _in_config(self) -> bool:
+        """Whether focus is in the config pane (a field, or a list opened from one)."""
+        focused, pane = self.focused, self._config_pane()
+        return focused is not None and (focused is pane or pane in focused.ancestors)
+
+    def footer_description(self, binding) -> str:
+        """What a key does where focus is, for the footer ("" leaves it out): c goes to the config
+        pane, and from it back to the plots; in a text field, where c types, Escape says it does."""
+        if binding.action == "toggle_config":
+            return "Plots" if self._in_config() else "Config"
+        if binding.action == "leave_field":
+            return binding.description if self._in_config() and isinstance(self.focused, Input) else ""
+        return binding.description
+
     def action_toggle_config(self) -> None:
-        self.toggle_class("-config-open")
-        if self.has_class("-config-open"):
-            self._config_pane().focus_first()
+        """c: to the config pane (in place of the plots on a narrow terminal), at the field left
+        there; from the config pane, back to the plots."""
+        if self._in_config():
+            self.action_leave_field()
         else:
-            self.query_one(LayerView).focus()
+            self.add_class("-config-open")
+            self._config_pane().focus_last()
 
     def action_config_field(self, field_id: str) -> None:
         """A config command from the palette: the pane shown, the field focused (a list opened)."""
@@ -264,11 +281,10 @@ class MainScreen(AtAppSize, Guarded, Screen):
         self._config_pane().remove_layer()
 
     def action_leave_field(self) -> None:
-        """Escape: out of a config field (closing the config pane on a narrow terminal)."""
-        if self.has_class("-narrow") and self.has_class("-config-open"):
-            self.action_toggle_config()
-        else:
-            self.query_one(LayerView).focus()
+        """Escape: out of a config field to the heatmap (the plots back in place of the config pane
+        on a narrow terminal); c comes back to that field."""
+        self.remove_class("-config-open")
+        self.query_one(LayerView).focus()
 
     def action_focus_pane(self, delta: int) -> None:
         panes = [self._config_pane(), self.query_one(LayerView), self.query_one(StatusPane)]
@@ -278,7 +294,7 @@ class MainScreen(AtAppSize, Guarded, Screen):
         current = next((i for i, p in enumerate(panes) if focused is not None and (focused is p or p in focused.ancestors)), -1)
         target = panes[(current + delta) % len(panes)]
         if isinstance(target, ConfigPane):
-            target.focus_first()
+            target.focus_last()
         else:
             target.focus()
 
@@ -325,6 +341,9 @@ class MainScreen(AtAppSize, Guarded, Screen):
             ConfirmDialog("This change needs new weights. Reset the trained network?", yes="Reset", no="Keep")
         ):
             self._reload_config_pane()
+            if not self._in_config():  # left by Escape or Tab: back to the field, to change it again
+                self.add_class("-config-open")
+                self._config_pane().focus_last()
             return
         await self.training.rebuild(config)
 

@@ -351,6 +351,8 @@ class ConfigPane(VerticalScroll, can_focus=False):
         """Bad values typed into text fields, put back after a rebuild (with their messages)."""
         self._last_row: int | None = None
         """The layer row that last had focus (for the palette's layer commands)."""
+        self._last_field = "dataset"
+        """The field that last had focus: c and Tab come back to it."""
 
     @staticmethod
     def _rows_of(config: ExperimentConfig) -> list[tuple[str, str]]:
@@ -398,8 +400,12 @@ class ConfigPane(VerticalScroll, can_focus=False):
         for field in self.query("#lr").results(Input):
             field.value = hparam_text(lr)
 
-    def focus_first(self) -> None:
-        self.focus_field("dataset", open=False)
+    def focus_last(self) -> None:
+        """Focus the field that had focus last (the first one at the start; the nearest one, or
+        the first, when it is gone or off)."""
+        self._want(self._last_field)
+        if not self.busy:
+            self.call_after_refresh(self._focus_wanted)  # after the pane is shown on a narrow screen
 
     def focus_field(self, field_id: str, open: bool = True) -> None:
         """Focus a field: a select opens its list (with ``open``), a text field's text is selected
@@ -744,6 +750,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         if not self.busy and event.widget.id is not None:
             self._last_row = _row_of(event.widget.id)
+            self._last_field = event.widget.id
 
     def action_move(self, delta: int) -> None:
         if self.busy:

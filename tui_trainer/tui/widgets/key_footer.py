@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
+from textual.keys import KEY_NAME_REPLACEMENTS, key_to_character
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
@@ -31,6 +32,23 @@ PALETTE_WIDTH = 12
 def _width(key) -> int:
     """Columns a footer key takes: `` key description `` and the gap after it."""
     return len(key.key_display) + len(key.description) + 3
+
+
+def _typed_by(focused):
+    """Whether a key types into ``focused`` (a text field) rather than reaching its binding: the
+    footer leaves such keys out. Textual's own check misses the keys it names ``plus`` and ``minus``."""
+    if focused is None:
+        return lambda key: False
+
+    def typed(key: str) -> bool:
+        character = key_to_character(_KEY_NAMES.get(key, key))
+        return character is not None and focused.check_consume_key(key, character)
+
+    return typed
+
+
+_KEY_NAMES = {short: full for full, short in KEY_NAME_REPLACEMENTS.items()}
+"""Textual's short key names (``plus``) to the Unicode names it reads characters from (``plus_sign``)."""
 
 
 class _Key(NamedTuple):
@@ -63,15 +81,21 @@ class KeyFooter(Footer):
 
     def _keys(self) -> list[_Key] | None:
         """The keys Textual's footer would show now; None when some are grouped (left to it)."""
-        active = self.screen.active_bindings
+        screen = self.screen
+        active = screen.active_bindings
+        describe = getattr(screen, "footer_description", None)
+        typed = _typed_by(screen.focused)
         first: dict[str, _Key] = {}  # one key per action, the first bound, as Textual's footer
         for _node, binding, enabled, tooltip in active.values():
-            if not binding.show or binding.action in first:
+            if not binding.show or binding.action in first or typed(binding.key):
                 continue
             if binding.group is not None:
                 return None
+            description = binding.description if describe is None else describe(binding)
+            if not description:
+                continue
             first[binding.action] = _Key(
-                binding.key, self.app.get_key_display(binding), binding.description, binding.action,
+                binding.key, self.app.get_key_display(binding), description, binding.action,
                 not enabled, tooltip,
             )
         keys = self._fitted(list(first.values()))

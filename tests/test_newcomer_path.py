@@ -1,0 +1,102 @@
+"""A newcomer's path by keys, part two: the config one key away (c) and back to the field left,
+focus kept through a refused change, and a footer that shows only the keys that work where focus is."""
+
+import asyncio
+
+import pytest
+
+from tests.conftest import wait_for
+from tests.test_app import SIZES, settings_ready, small_config
+from tests.test_config_keys import focused_id, footer_text, go_to, left_field, settle
+from tui_trainer.tui.app import NNTuiApp
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_c_goes_to_the_config_and_back_to_the_field_left(size):
+    """Focus starts on the heatmap: c is the key to the config (the footer says so), c again the
+    key back to the plots; Escape from a text field and c again land on that same field."""
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=size) as pilot:
+            await settings_ready(pilot, app)
+            assert left_field(app)
+            await wait_for(pilot, lambda: "c Config" in footer_text(app))
+            await pilot.press("c")
+            await wait_for(pilot, lambda: focused_id(app) == "dataset")
+            await wait_for(pilot, lambda: "c Plots" in footer_text(app))  # c says it goes back
+            await go_to(pilot, "optimizer")
+            await pilot.press("c")  # back to the plots
+            await wait_for(pilot, lambda: left_field(app))
+            assert not app.screen.has_class("-config-open")
+            await wait_for(pilot, lambda: "c Config" in footer_text(app))
+            await pilot.press("c")  # and to the field left
+            await wait_for(pilot, lambda: focused_id(app) == "optimizer")
+            await go_to(pilot, "noise")  # a text field, far down the form
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: left_field(app))
+            await pilot.press("c")
+            await wait_for(pilot, lambda: focused_id(app) == "noise")
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: left_field(app))
+            await pilot.press("shift+tab")  # the panes in turn reach the same field too
+            if size[0] >= 110:
+                await wait_for(pilot, lambda: focused_id(app) == "noise")
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_footer_in_a_text_field_shows_only_keys_that_work_there(size):
+    """In a text field +, -, space and c type: the footer leaves them out and says how to leave."""
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=size) as pilot:
+            await settings_ready(pilot, app)
+            await pilot.press("c")
+            await wait_for(pilot, lambda: focused_id(app) == "dataset")
+            await go_to(pilot, "lr")
+            await wait_for(pilot, lambda: "esc Plots" in footer_text(app))
+            shown = footer_text(app)
+            for gone in ("LR+", "LR-", "Train/pause", " c Plots", " c Config"):
+                assert gone not in shown, f"{gone!r} in the footer of a text field: {shown!r}"
+            await pilot.press("end", "minus")  # - types
+            assert app.screen.query_one("#lr").value == "0.01-"
+            assert app.screen.session.config.optimizer.lr == 0.01
+            await pilot.press("backspace", "up")  # a select: the keys are back
+            await wait_for(pilot, lambda: focused_id(app) == "optimizer")
+            await wait_for(pilot, lambda: "c Plots" in footer_text(app) and "esc Plots" not in footer_text(app))
+            assert "Train/pause" in footer_text(app)
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("leave", ["enter", "escape"])
+def test_a_kept_network_keeps_focus_on_the_field(size, leave):
+    """A change that needs new weights asks (on Enter, or as Escape leaves the field); Keep puts the
+    old value back and focus goes back to the field changed (Escape's left it on the heatmap)."""
+    from tui_trainer.tui.screens.dialogs import ConfirmDialog
+
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=size) as pilot:
+            await settings_ready(pilot, app)
+            session = app.screen.session
+            await pilot.press("n")
+            await wait_for(pilot, lambda: session.trained)
+            await pilot.press("c")
+            await wait_for(pilot, lambda: focused_id(app) == "dataset")
+            await go_to(pilot, "noise")
+            await pilot.press("ctrl+a", "ctrl+k", *"0.3", leave)
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            await pilot.press("escape")  # Keep
+            await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmDialog))
+            await settle(pilot)
+            await wait_for(pilot, lambda: focused_id(app) == "noise")
+            assert session.trained and app.screen.query_one("#noise").value != "0.3"
+
+    run(scenario())
