@@ -260,3 +260,20 @@ def test_lesson_config_is_a_copy():
     assert trained.training.epochs == 30 and config.training.epochs == 400
     trained.network.settings["l2"] = 1.0
     assert config.network.settings.get("l2") != 1.0
+
+
+def test_plain_sgd_at_001_reaches_079_on_sine_in_30_epochs():
+    measured = check_lesson(lesson_named("choosing-an-optimizer"), get_preset("sine-sgd"))
+    assert "val R² 0.79, want >= 0.90" in measured.text and not measured.passed
+
+
+@pytest.mark.parametrize("lesson_id, overrides", [
+    ("momentum", dict(hidden=[64, 64])), ("rmsprop", dict(activation="relu")),
+    ("choosing-an-optimizer", dict(hidden=[32])), ("adamw", dict(hidden=[8])),
+])
+def test_a_task_that_keeps_the_network_says_so_when_it_changed(lesson_id, overrides):
+    lesson = lesson_named(lesson_id)
+    config = preset(lesson.preset, **overrides)
+    session = Session(config)
+    measured = lesson.check(session.snapshot(), session.config)
+    assert not measured.passed and "(the task keeps the network)" in measured.text

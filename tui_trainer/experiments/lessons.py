@@ -149,6 +149,18 @@ def keeps_depth(layers: int) -> Part:
     return part
 
 
+def keeps_network(hidden: list[int], activation: str) -> Part:
+    """The hidden layers' widths and activation stay as the lesson's preset has them."""
+    def part(snap, config):
+        net = config.network
+        used = net.activations or [net.activation] * len(net.hidden)
+        if list(net.hidden) == hidden and all(a == activation for a in used):
+            return True, ""
+        return False, (f"network {'-'.join(map(str, net.hidden)) or 'no hidden layer'} {'/'.join(sorted(set(used)))}, "
+                       f"want {'-'.join(map(str, hidden))} {activation} (the task keeps the network)")
+    return part
+
+
 def keeps_activation(name: str) -> Part:
     def part(snap, config):
         used = config.network.activations or [config.network.activation] * len(config.network.hidden)
@@ -363,9 +375,10 @@ LESSONS: tuple[Lesson, ...] = (
               "~68% after 30 epochs; at lr 100 the first epoch diverges. Press s to sweep the rate."),
         view_key="s",
         preset="lr-too-low",
-        task="with plain SGD, reach validation accuracy >= 0.95 within 30 epochs",
+        task="keeping the network and plain SGD, reach validation accuracy >= 0.95 within 30 epochs",
         epochs=30,
-        check=_all(keeps_data("moons"), keeps_optimizer("sgd", plain=True), within(30), metric_at_least(0.95)),
+        check=_all(keeps_data("moons"), keeps_network([16], "tanh"), keeps_optimizer("sgd", plain=True), within(30),
+                   metric_at_least(0.95)),
         hints=("Press + a few times: each press is one notch up the 1-2-5 ladder.",
                "Too far and the loss goes up instead of down: the run diverges.",
                "Somewhere between 1 and 10 works here."),
@@ -398,9 +411,11 @@ LESSONS: tuple[Lesson, ...] = (
               "a noisier gradient. With the same lr and epochs, more updates can mean more learning."),
         view_key="",
         preset="moons-full-batch",
-        task="keeping plain SGD at lr 0.1, reach validation accuracy >= 0.95 within 20 epochs by changing the batch size",
+        task=("keeping the network and plain SGD at lr 0.1, reach validation accuracy >= 0.95 within 20 epochs "
+              "by changing the batch size"),
         epochs=20,
-        check=_all(keeps_data("moons"), keeps_optimizer("sgd", plain=True), keeps_lr(0.1), within(20),
+        check=_all(keeps_data("moons"), keeps_network([16], "tanh"), keeps_optimizer("sgd", plain=True), keeps_lr(0.1),
+                   within(20),
                    metric_at_least(0.95)),
         hints=("How many updates does one epoch make at each batch size?",
                "32 is not enough here (0.85); try smaller.",
@@ -416,9 +431,10 @@ LESSONS: tuple[Lesson, ...] = (
               "the optimizers."),
         view_key="o",
         preset="spiral-sgd",
-        task="keeping lr 0.1, make the spiral learn: validation accuracy >= 0.95 within 100 epochs",
+        task="keeping the network and lr 0.1, make the spiral learn: validation accuracy >= 0.95 within 100 epochs",
         epochs=100,
-        check=_all(keeps_data("spiral"), keeps_lr(0.1), within(100), metric_at_least(0.95)),
+        check=_all(keeps_data("spiral"), keeps_network([16, 16], "tanh"), keeps_lr(0.1), within(100),
+                   metric_at_least(0.95)),
         hints=("The lr is fine; the steps do not build up speed.",
                "Switch the optimizer to momentum (SGD with momentum 0.9)."),
     ),
@@ -432,9 +448,10 @@ LESSONS: tuple[Lesson, ...] = (
               "is still near 64% after 100 epochs."),
         view_key="o",
         preset="spiral-adagrad",
-        task="keeping AdaGrad, make the spiral learn: validation accuracy >= 0.95 within 100 epochs",
+        task="keeping the network and AdaGrad, make the spiral learn: validation accuracy >= 0.95 within 100 epochs",
         epochs=100,
-        check=_all(keeps_data("spiral"), keeps_optimizer("adagrad"), within(100), metric_at_least(0.95)),
+        check=_all(keeps_data("spiral"), keeps_network([16, 16], "tanh"), keeps_optimizer("adagrad"), within(100),
+                   metric_at_least(0.95)),
         hints=("AdaGrad's first step moves each weight by about lr; later ones by less.",
                "Raise the lr (+ in the app): here 0.3 learns the spiral."),
         misconception=("AdaGrad written without the square root, w -= lr * g / (s + eps): then the step "
@@ -450,9 +467,10 @@ LESSONS: tuple[Lesson, ...] = (
               "away. On this spiral at lr 0.01 AdaGrad is near 64% after 100 epochs."),
         view_key="o",
         preset="spiral-adagrad",
-        task="keeping lr 0.01, make the spiral learn: validation accuracy >= 0.95 within 100 epochs",
+        task="keeping the network and lr 0.01, make the spiral learn: validation accuracy >= 0.95 within 100 epochs",
         epochs=100,
-        check=_all(keeps_data("spiral"), keeps_lr(0.01), within(100), metric_at_least(0.95)),
+        check=_all(keeps_data("spiral"), keeps_network([16, 16], "tanh"), keeps_lr(0.01), within(100),
+                   metric_at_least(0.95)),
         hints=("The sum s only grows; what if it forgot?",
                "Switch the optimizer to rmsprop (and keep the lr)."),
     ),
@@ -484,9 +502,10 @@ LESSONS: tuple[Lesson, ...] = (
               "with weight decay 0.01 ends at val loss 0.46, AdamW with 0.01 at 3.87 (1e-4 a step)."),
         view_key="",
         preset="overfit-adamw",
-        task="keeping AdamW, stop the overfitting: validation loss <= 0.6 at the end of 400 epochs",
+        task="keeping the network and AdamW, stop the overfitting: validation loss <= 0.6 at the end of 400 epochs",
         epochs=400,
-        check=_all(keeps_data("moons"), keeps_optimizer("adamw"), at_end(400), not_overfitting,
+        check=_all(keeps_data("moons"), keeps_network([64, 64], "relu"), keeps_optimizer("adamw"), at_end(400),
+                   not_overfitting,
                    val_loss_at_most(0.6)),
         hints=("How much does lr * weight_decay = 0.01 * 0.01 shrink a weight in one step?",
                "Raise AdamW's weight decay a lot: 3 or 10 (the decay per step is lr * wd)."),
@@ -536,9 +555,10 @@ LESSONS: tuple[Lesson, ...] = (
               "before a normalization layer); these networks have none, so it steps much like Adam."),
         view_key="m",
         preset="sine-sgd",
-        task="fit sin(x) better than plain SGD at lr 0.01: validation R² >= 0.9 within 30 epochs",
+        task=("keeping the network, choose the optimizer and lr that fit sin(x): validation R² >= 0.9 within "
+              "30 epochs (plain SGD at lr 0.01 reaches 0.79)"),
         epochs=30,
-        check=_all(keeps_data("sine"), keeps_depth(2), within(30), metric_at_least(0.9)),
+        check=_all(keeps_data("sine"), keeps_network([16, 16], "tanh"), within(30), metric_at_least(0.9)),
         hints=("Run the matrix (m): which optimizer and lr does it pick for sine?",
                "Try momentum at lr 0.01, or adam."),
     ),
