@@ -116,3 +116,33 @@ def test_the_new_weights_shown_are_those_the_next_step_makes():
             await pilot.press("escape")
 
     run(scenario())
+
+
+def test_the_config_pane_keeps_exact_weights_until_the_shape_changes():
+    from tui_trainer.tui.widgets.config_pane import ConfigPane
+
+    async def scenario():
+        app = NNTuiApp(load_config(MAZUR))
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            session = app.training.session
+            assert "config: inline" in shown(app)  # the data is the config's own
+            lr = app.screen.query_one("#lr")
+            lr.focus()
+            lr.value = "0.25"
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: session.config.optimizer.lr == 0.25)
+            assert session.config.network.weights is not None and app.screen.query_one(ConfigPane).valid
+            assert session.net.weights[0].tolist() == [[0.15, 0.25], [0.2, 0.3]]
+            width = app.screen.query_one("#width-0")
+            width.focus()
+            width.value = "3"  # W1 2x2 no longer fits: the network starts from the seed's weights
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: app.training.session.net.layer_sizes == (2, 3, 2))
+            session = app.training.session
+            assert session.config.network.weights is None and session.config.data.inputs == [[0.05, 0.10]]
+            await pilot.press("escape", "B")  # out of the field, then the view
+            await wait_for(pilot, lambda: isinstance(app.screen, BackpropScreen) and app.screen.draw_count >= 1)
+            assert "One training step of a 2 -> 3 -> 2 network" in body(app)
+
+    run(scenario())
