@@ -146,6 +146,7 @@ def test_the_app_opens_a_view_over_the_main_screen_when_asked():
 def test_the_readme_counts_the_presets_the_lessons_added():
     from pathlib import Path
 
+    from tui_trainer.experiments import presets
     from tui_trainer.experiments.presets import PRESETS
 
     readme = " ".join((Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8").split())
@@ -153,4 +154,4 @@ def test_the_readme_counts_the_presets_the_lessons_added():
               "features-circles"]
     added = [name for name in PRESETS if name not in before]
     assert len(added) == 10 and "The lessons start from ten more" in readme
-    assert all(f"``{name}``" in __import__("tui_trainer.experiments.presets", fromlist=["x"]).__doc__ for name in added)
+    assert all(f"``{name}``" in presets.__doc__ for name in added)
