@@ -321,3 +321,43 @@ def test_a_seeded_storm_of_lesson_keys_and_resizes_leaves_the_app_alive(no_idle_
             assert app.is_running
 
     run(scenario())
+
+
+def test_the_check_completes_a_lesson_trained_on_the_main_screen_and_a_failed_save_is_a_warning(tmp_path, monkeypatch):
+    """The check runs on every snapshot whichever screen is on top: here the main screen trains. The
+    state folder is a file (nothing can be written there): a warning, and the lesson is still marked
+    completed in the app."""
+    blocked = tmp_path / "blocked"
+    blocked.mkdir()
+    (blocked / "nn-tui").write_text("a file where the folder goes", encoding="utf-8")
+    monkeypatch.setenv("XDG_STATE_HOME", str(blocked))
+    lesson = LESSONS[0]
+    assert lesson.id == "shapes-and-features"
+
+    async def scenario():
+        app = NNTuiApp(small_config(), record=False)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            await open_list(pilot, app)  # nothing there to read: nothing completed yet
+            screen = await open_lesson(pilot, app, lesson.id)
+            await load(pilot, app, screen)
+            await pilot.press("c")
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.has_class("-config-open"))
+            await settle(pilot)
+            await go_to(pilot, "add-layer")
+            await pilot.press("enter")
+            await settle(pilot)
+            assert app.training.session.net.layer_sizes[1:-1]  # a hidden layer now
+            await pilot.press("escape", "space")  # train on the main screen
+            await wait_for(pilot, lambda: "Lesson completed: " + lesson.title in notes(app), timeout=60)
+            assert isinstance(app.screen, MainScreen)
+            assert "lesson progress not saved" in notes(app)
+            await pilot.press("L")
+            await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen) and app.screen.draw_count >= 1)
+            await wait_for(pilot, lambda: f"[x] {lesson.title} (completed)" in body(app))
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, LessonListScreen))
+            await pilot.pause()
+            assert f"[x]  1. {lesson.title}" in screen_text(app)
+
+    run(scenario())

@@ -116,7 +116,7 @@ class LessonTracker:
         self.done = self.done | {lesson.id}
         warning = mark_completed(lesson.id)
         owner = self.training.owner
-        owner.notify(f"Lesson completed: {lesson.title}", title="Lesson", timeout=8)
+        owner.notify(f"Lesson completed: {lesson.title}", timeout=8)
         if warning:
             self.warning = warning
             owner.notify(visible(warning), severity="warning", timeout=10)
