@@ -277,3 +277,17 @@ def test_a_task_that_keeps_the_network_says_so_when_it_changed(lesson_id, overri
     session = Session(config)
     measured = lesson.check(session.snapshot(), session.config)
     assert not measured.passed and "(the task keeps the network)" in measured.text
+
+
+def test_the_lessons_presets_are_what_their_descriptions_say():
+    from tui_trainer.experiments.presets import PRESETS
+
+    low = last_snapshot(get_preset("lr-too-low"))
+    first = float(low.loss_y[0])
+    assert low.train_loss > 0.9 * first  # "the loss barely moves": under 10% in 30 epochs
+    assert last_snapshot(get_preset("spiral-sgd")).val_metric < 0.6
+    full = last_snapshot(get_preset("moons-full-batch"), 1)
+    assert full.steps_per_epoch == 1 and last_snapshot(get_preset("moons-sgd"), 1).steps_per_epoch == 10
+    added = ("circles-no-hidden", "sine-sigmoid-out", "moons-sgd", "moons-full-batch", "lr-too-low", "spiral-sgd",
+             "spiral-adagrad", "overfit-adamw", "zero-init", "sine-sgd")
+    assert all(len(f"{name:<19}{PRESETS[name].description}") <= 80 for name in added)  # nn-tui presets at 80 columns
