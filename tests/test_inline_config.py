@@ -136,3 +136,18 @@ def test_the_readmes_exact_network_loads_and_gives_the_numbers_it_quotes():
     assert f"out_h1 {trace.layers[0].a[0, 0]:.9f}" in prose and f"E_total {trace.loss:.9f}" in prose
     assert f"w5 {trace.layers[1].W_new[0, 0]:.8f}" in prose and f"w1 {trace.layers[0].W_new[0, 0]:.9f}" in prose
     assert "[weights] W2 = [[...]]: shape 3x2, the network needs 2x2" in " ".join(part.split())
+
+
+def test_textbook_outputs_and_losses_train():
+    # sigmoid outputs with mse on one-hot classes (the quadratic cost of many course notes)
+    text = ("[data]\ninputs = [[0, 0], [0, 1], [1, 0], [1, 1]]\ntargets = [[1, 0, 0], [0, 1, 0], [0, 1, 0], [0, 0, 1]]\n"
+            "problem = \"multiclass\"\nval_split = 0\n[network]\nhidden = [4]\noutput = \"sigmoid\"\nloss = \"mse\"\n"
+            "[optimizer]\nname = \"sgd\"\nlr = 0.5\n[training]\nbatch_size = \"full\"\n")
+    exp = Experiment.from_config(loads_config(text))
+    assert exp.net.activations[-1] == "sigmoid" and exp.loss == "mse" and exp.net.layer_sizes[-1] == 3
+    first = exp.trainer.step()
+    for _ in range(50):
+        exp.trainer.step()
+    assert exp.net.loss(exp.data.X_train, exp.data.Y_train, "mse") < first
+    with pytest.raises(ValueError, match="use softmax, or loss = \"mse\" against the one-hot targets"):
+        Experiment.from_config(loads_config(text.replace('loss = "mse"\n', "")))

@@ -458,9 +458,10 @@ def test_a_loss_that_does_not_fit_names_the_key_and_the_data():
     cfg = with_overrides(ExperimentConfig(), dataset="moons", n_samples=40, loss="cross_entropy")
     with pytest.raises(ValueError, match=r"^\[network\] loss = 'cross_entropy' .*\(dataset 'moons'\): use bce or mse$"):
         Experiment.from_config(cfg)
-    with pytest.raises(ValueError, match=r"^\[network\] output = 'sigmoid' does not fit a multiclass problem: "
-                                         r"use softmax$"):
+    with pytest.raises(ValueError, match=r"^\[network\] output = 'sigmoid' does not fit a multiclass problem with "
+                                         r"loss cross_entropy: use softmax, or loss = \"mse\" against the one-hot targets$"):
         output_and_loss("multiclass", output="sigmoid")
+    assert output_and_loss("multiclass", output="sigmoid", loss="mse") == ("sigmoid", "mse")  # as textbooks train
 
 
 def test_negative_second_moments_are_damage_not_a_learning_rate_problem(tmp_path):

@@ -45,8 +45,11 @@ def output_and_loss(problem: str, output: str = "auto", loss: str = "auto", *,
         )
     if output == "auto":
         output = DEFAULT_OUTPUT[problem]
-    if problem == "multiclass" and output != "softmax":
-        raise ValueError(f"[network] output = {output!r} does not fit a multiclass problem{where}: use softmax")
+    if problem == "multiclass" and output != "softmax" and loss != "mse":
+        # Cross-entropy needs probabilities that sum to 1; mse on one-hot targets takes any output, as
+        # textbooks that train sigmoid outputs with the quadratic cost do.
+        raise ValueError(f"[network] output = {output!r} does not fit a multiclass problem{where} with loss "
+                         f"{loss}: use softmax, or loss = \"mse\" against the one-hot targets")
     return output, loss
 
 
