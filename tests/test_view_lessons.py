@@ -154,8 +154,7 @@ def test_lessons_are_completed_by_keys_and_marked_in_the_list_and_the_progress_f
             for number, lesson in enumerate(LESSONS, 1):  # further down, as the list scrolls
                 assert f"[ ] {number:2}. {lesson.title}" == options(app)[number - 1]
             await pilot.press("escape")
-            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
-            assert not listing.is_attached
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and not listing.is_attached)
             for lesson_id in TASKS:
                 await do_lesson(pilot, app, lesson_id)
             done, warning = load_progress()
@@ -359,5 +358,30 @@ def test_the_check_completes_a_lesson_trained_on_the_main_screen_and_a_failed_sa
             await wait_for(pilot, lambda: isinstance(app.screen, LessonListScreen))
             await pilot.pause()
             assert f"[x]  1. {lesson.title}" in screen_text(app)
+
+    run(scenario())
+
+
+def test_the_lessons_taken_off_before_they_have_mounted_do_not_fail():
+    # A palette command opens the list and the palette's double dismiss pops it at once; with a
+    # lesson to reopen, the list would open it from its mount handler: not once it is going away.
+    async def scenario():
+        from tui_trainer.tui.screens.lessons_screen import tracker_of
+        from tui_trainer.tui.screens.views import view_named
+
+        app = NNTuiApp(small_config(), record=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settings_ready(pilot, app)
+            main = app.screen
+            tracker = tracker_of(app.training)
+            tracker.open(LESSONS[1])
+            tracker.reopen = True
+            for _ in range(2):
+                app.push_screen(view_named("lessons").factory(app.training))
+                app.pop_screen()
+                await pilot.pause(0.3)
+                assert app.screen is main and len(app.screen_stack) == 1
+            await pilot.press("L")  # and it opens as ever: the list, the lesson over it
+            await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen) and app.screen.lesson is LESSONS[1])
 
     run(scenario())
