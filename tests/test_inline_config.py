@@ -100,14 +100,14 @@ def test_problem_is_inferred_and_multiclass_takes_numbers_or_one_hot_rows():
     xor = "[data]\ninputs = [[0, 0], [0, 1], [1, 0], [1, 1]]\ntargets = [0, 1, 1, 0]\nval_split = 0\n"
     exp = Experiment.from_config(loads_config(xor))
     assert exp.dataset.problem == "binary" and exp.loss == "bce" and exp.data.Y_train.shape == (4, 1)
-    assert sorted(exp.data.X_train.tolist()) == [[0, 0], [0, 1], [1, 0], [1, 1]]
+    assert exp.data.X_train.tolist() == [[0, 0], [0, 1], [1, 0], [1, 1]]  # as typed, in order
     for targets in ("[0, 1, 2, 1]", "[[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 1, 0]]"):
         text = xor.replace("targets = [0, 1, 1, 0]", f"targets = {targets}\nproblem = \"multiclass\"")
         exp = Experiment.from_config(loads_config(text))
         assert exp.dataset.problem == "multiclass" and exp.net.layer_sizes[-1] == 3
         assert exp.loss == "cross_entropy"
     standardized = Experiment.from_config(loads_config(xor + "standardize = true\n"))
-    assert sorted(standardized.data.X_train.tolist()) == [[-1, -1], [-1, 1], [1, -1], [1, 1]]
+    assert standardized.data.X_train.tolist() == [[-1, -1], [-1, 1], [1, -1], [1, 1]]
 
 
 def test_weights_that_do_not_fit_a_csv_are_refused_when_its_columns_are_known(tmp_path):

@@ -93,13 +93,15 @@ def distinct(values: np.ndarray) -> np.ndarray:
     return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
 
 
-def train_val_split(n_or_y, val_split: float, seed: int, stratify: bool) -> tuple[np.ndarray, np.ndarray]:
+def train_val_split(n_or_y, val_split: float, seed: int, stratify: bool,
+                    keep_order: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Seeded (train, val) index arrays.
 
     With ``stratify`` (pass the labels) each class is split on its own, so both sides keep the
     class proportions; every class keeps at least one training sample (so a tiny class may
     get no validation sample: sizes are rounded per class). Indices come back
-    shuffled so a trainer that walks them in order does not see one class at a time.
+    shuffled so a trainer that walks them in order does not see one class at a time; with
+    ``keep_order``, in the data's own order (data typed in by hand, shown row by row as typed).
     """
     val_split = _check_val_split(val_split)
     rng = np.random.default_rng(seed)
@@ -121,7 +123,8 @@ def train_val_split(n_or_y, val_split: float, seed: int, stratify: bool) -> tupl
         n_val = min(round(len(group) * val_split), len(group) - 1)
         val.append(group[:n_val])
         train.append(group[n_val:])
-    return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(val))
+    train_idx, val_idx = rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(val))
+    return (np.sort(train_idx), np.sort(val_idx)) if keep_order else (train_idx, val_idx)
 
 
 @dataclass
@@ -217,17 +220,19 @@ def expand_features(ds: Dataset, features) -> tuple[np.ndarray, tuple[str, ...] 
 
 
 def prepare(ds: Dataset, *, val_split: float = 0.2, seed: int = 0, dtype=np.float64,
-            features=None, standardize: bool = True) -> PreparedData:
+            features=None, standardize: bool = True, keep_order: bool = False) -> PreparedData:
     """Check the values, compute the ``features`` (names from ``features.FEATURES``, 2-D data only;
     None: the raw columns, as they are), split (stratified for classification), standardize with
-    training statistics (``standardize=False``: the inputs as they are), encode targets."""
+    training statistics (``standardize=False``: the inputs as they are), encode targets; ``keep_order``
+    keeps the rows in the data's order (else shuffled)."""
     dtype = np.dtype(dtype)
     if dtype.kind != "f":
         raise DataError(f"dtype must be a floating-point type, got {dtype}")
     check_values(ds, dtype)
     X, names = expand_features(ds, features)
     classification = ds.problem != "regression"
-    train, val = train_val_split(ds.y if classification else len(ds.y), val_split, seed, classification)
+    train, val = train_val_split(ds.y if classification else len(ds.y), val_split, seed, classification,
+                                 keep_order=keep_order)
     scaler = Standardizer.fit(X[train]) if standardize else Standardizer.identity(X.shape[1])
 
     def inputs(idx):

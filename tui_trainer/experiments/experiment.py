@@ -105,7 +105,7 @@ class Experiment:
         features = cfg.data.features
         try:
             data = prepare(ds, val_split=cfg.data.val_split, seed=t.seed, dtype=dtype, features=features,
-                           standardize=cfg.data.standardizes)
+                           standardize=cfg.data.standardizes, keep_order=cfg.data.is_inline)
         except ValueError as exc:
             if features is None:
                 raise
