@@ -100,3 +100,23 @@ def test_a_kept_network_keeps_focus_on_the_field(size, leave):
             assert session.trained and app.screen.query_one("#noise").value != "0.3"
 
     run(scenario())
+
+
+def test_help_says_escape_closes_it_and_what_c_does():
+    from tests.test_config_keys import screen_text
+    from tui_trainer.tui.screens.help import HelpScreen, keys_table
+    from tui_trainer.tui.screens.main import MainScreen
+
+    assert "| `c` | to the config pane, at the field left there; from it, back to the plots |" in keys_table(MainScreen)
+
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            await pilot.press("question_mark")
+            await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+            await wait_for(pilot, lambda: "Escape closes this help" in screen_text(app))  # in its first lines
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))
+
+    run(scenario())

@@ -21,12 +21,12 @@ KEY_ROWS = (
     (("layer(-1)", "layer(1)"), "previous / next layer in the heatmap"),
     (("cycle_view",), "heatmap: weights / last gradient / last update"),
     ("arrows", "move the heatmap cursor (value shown below it)"),
-    (("toggle_config",), "show / hide the config pane (narrow terminals)"),
+    (("toggle_config",), "to the config pane, at the field left there; from it, back to the plots"),
     (("focus_pane(1)", "focus_pane(-1)"), "next / previous pane"),
     ("`up` / `down` (`k` / `j`)", "previous / next field in the config pane"),
     ("`enter`", "open a list, toggle a box, apply a typed value"),
     ("`a` / `d`", "add a layer after the focused one / remove the focused layer"),
-    (("leave_field",), "close a list; leave the config pane"),
+    (("leave_field",), "close a list; leave the config pane (c comes back to the field)"),
     (("save", "load"), "save / open an experiment (with its history)"),
     ("`ctrl+p`", "command palette: every action by name"),
     (("help",), "this help"),
@@ -90,6 +90,9 @@ def panes_text() -> str:
     return _PANES.format(generalization=generalization_text())
 
 
+CLOSING = "*Escape closes this help (q and ? too); up, down, Page Up and Page Down scroll it.*"
+
+
 class HelpScreen(AtAppSize, ModalScreen):
     """Keys and panes; any of Escape, q or ? closes it."""
 
@@ -106,7 +109,7 @@ class HelpScreen(AtAppSize, ModalScreen):
         from textual.widgets import Markdown  # markdown-it is slow to import: only when help opens
 
         with VerticalScroll(id="help-box"):
-            yield Markdown("# nn-tui help\n\n" + compute_note() + "\n\n" + keys_table(self.keys_of) + "\n" + panes_text())
+            yield Markdown("# nn-tui help\n\n" + CLOSING + "\n\n" + compute_note() + "\n\n" + keys_table(self.keys_of) + "\n" + panes_text())
 
 
 def compute_note() -> str:
