@@ -74,12 +74,28 @@ def test_through_six_sigmoid_layers_the_first_layers_gradient_is_about_1e_4_of_t
 
 # -- output-layer ----------------------------------------------------------------------------------
 
-def test_a_sigmoid_output_stays_in_0_1_and_softmax_outputs_sum_to_1():
-    snap = last_snapshot(get_preset("sine-sigmoid-out"), 5)
-    assert snap.metric_name == "r2"
+def test_softmax_outputs_are_positive_and_sum_to_1_and_the_output_gradient_is_p_minus_y():
+    from tui_trainer.engine.losses import get_loss
+
     z = np.random.default_rng(0).normal(size=(5, 3)) * 10
     p = activations.apply("softmax", z.copy())
     assert np.allclose(p.sum(axis=1), 1.0) and (p > 0).all()
+    y = np.eye(3)[[0, 1, 2, 1, 0]]
+    grad = np.empty_like(z)
+    get_loss("cross_entropy").value_and_grad(z, p, y, grad, np.empty_like(z))
+    assert np.allclose(grad * len(z), p - y)  # per sample p - y (the loss is the batch's mean)
+
+
+def test_one_hot_rows_and_one_output_unit_per_class():
+    from tui_trainer.engine.preprocess import one_hot
+
+    assert one_hot(np.array([1]), 3).tolist() == [[0.0, 1.0, 0.0]]  # class 2 of 3
+    lesson = lesson_named("output-layer")
+    binary = check_lesson(lesson, get_preset(lesson.preset)).text
+    iris = check_lesson(lesson, preset(lesson.preset, dataset="iris"))
+    assert "output layer 16x1 (1 unit), want >= 3" in binary
+    assert iris.passed and "output layer 16x3 (3 units)" in iris.text
+    assert check_lesson(lesson, preset(lesson.preset, dataset="wine")).passed
 
 
 # -- cost-vs-loss ----------------------------------------------------------------------------------
@@ -288,6 +304,54 @@ def test_the_lessons_presets_are_what_their_descriptions_say():
     assert last_snapshot(get_preset("spiral-sgd")).val_metric < 0.6
     full = last_snapshot(get_preset("moons-full-batch"), 1)
     assert full.steps_per_epoch == 1 and last_snapshot(get_preset("moons-sgd"), 1).steps_per_epoch == 10
-    added = ("circles-no-hidden", "sine-sigmoid-out", "moons-sgd", "moons-full-batch", "lr-too-low", "spiral-sgd",
+    added = ("circles-no-hidden", "moons-sgd", "moons-full-batch", "lr-too-low", "spiral-sgd",
              "spiral-adagrad", "overfit-adamw", "zero-init", "sine-sgd")
     assert all(len(f"{name:<19}{PRESETS[name].description}") <= 80 for name in added)  # nn-tui presets at 80 columns
+
+
+# -- hints: the config pane's fields they name, and what they promise --------------------------------
+
+def test_the_hints_name_the_config_panes_own_fields():
+    import inspect
+
+    from tui_trainer.tui.widgets import config_pane
+
+    source = inspect.getsource(config_pane)
+    labels = [label for label, _ in config_pane.BATCH_MODES]
+    assert any(label.startswith("full batch") for label in labels) and any(label.startswith("single sample") for label in labels)
+    assert config_pane.SHORT_NAMES["weight_decay"] == "wt decay"
+    for text in ('"+ add layer"', 'Static("Network"', 'Static("Optimizer"', 'Static("Training"', 'Static("Generalization"',
+                 'Button("x"'):
+        assert text in source, text
+    hints = " ".join(hint for lesson in LESSONS for hint in lesson.hints)
+    assert "h in the config pane" not in hints
+
+
+@pytest.mark.parametrize("lesson_id, overrides", [
+    ("shapes-and-features", dict(hidden=[8], activation="relu")),  # + add layer's new layer
+    ("momentum", dict(optimizer="sgd", lr=0.1)),  # with momentum 0.9 set below
+    ("initialization", dict(init="he")),
+    ("rmsprop", dict(optimizer="rmsprop")),  # its default lr
+    ("choosing-an-optimizer", dict(optimizer="momentum")),  # its default lr
+])
+def test_what_the_hints_suggest_does_the_task(lesson_id, overrides):
+    lesson = lesson_named(lesson_id)
+    config = preset(lesson.preset, **overrides)
+    if lesson_id == "momentum":
+        config.optimizer.hparams["momentum"] = 0.9
+    measured = check_lesson(lesson, config)
+    assert measured.passed, measured.text
+
+
+def test_the_default_rates_the_hints_give():
+    assert optimizers.defaults("rmsprop")["lr"] == 0.01 and optimizers.defaults("adam")["lr"] == 0.001
+    assert optimizers.defaults("momentum")["lr"] == 0.01 and optimizers.defaults("momentum")["momentum"] == 0.9
+
+
+def test_on_iris_the_config_panes_output_line_says_3_x_softmax():
+    from tui_trainer.engine.datasets import load_dataset
+    from tui_trainer.experiments.experiment import output_and_loss
+
+    iris = load_dataset("iris")
+    assert iris.n_outputs == 3 and output_and_loss(iris.problem)[0] == "softmax"
+    assert output_and_loss(load_dataset("spiral").problem)[0] == "sigmoid"

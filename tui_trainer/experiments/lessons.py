@@ -236,6 +236,14 @@ def all_units_distinct(snap: "Snapshot", config: ExperimentConfig) -> tuple[bool
     return distinct == units, f"{distinct} distinct units of {units} in layer 1, want {units}"
 
 
+def output_units_at_least(want: int) -> Part:
+    """The output layer (the last W: one column per output unit) has at least ``want`` units."""
+    def part(snap, config):
+        rows, cols = snap.params[-2].shape
+        return cols >= want, f"output layer {rows}x{cols} ({cols} unit{'s' * (cols != 1)}), want >= {want}"
+    return part
+
+
 def has_hidden_layer(snap: "Snapshot", config: ExperimentConfig) -> tuple[bool, str]:
     """Says W1's shape: rows are the inputs, columns the nodes."""
     rows, cols = snap.params[0].shape
@@ -286,8 +294,8 @@ LESSONS: tuple[Lesson, ...] = (
         epochs=50,
         check=_all(keeps_data("circles"), within(50), has_hidden_layer, metric_at_least(0.9)),
         hints=("One line cannot enclose the inner ring. How many lines make a closed shape?",
-               "Add a hidden layer (h in the config pane): 3 nodes draw 3 lines, enough for a triangle.",
-               "With hidden = [3] W1 is 2x3: 2 rows for x1 and x2, 3 columns for the 3 nodes."),
+               "Add a hidden layer (c: the config pane, + add layer) of 3 nodes: 3 lines, enough for a triangle.",
+               "With one hidden layer of 3, W1 is 2x3: 2 rows for x1 and x2, 3 columns for the 3 nodes."),
     ),
     Lesson(
         id="linear-collapse",
@@ -302,7 +310,7 @@ LESSONS: tuple[Lesson, ...] = (
         epochs=50,
         check=_all(keeps_data("xor"), keeps_depth(3), within(50), metric_at_least(0.9)),
         hints=("The layers are fine; what they lack is a bend between them.",
-               "Change the activation from linear to relu or tanh."),
+               "Change the hidden layers' activation (c: the config pane, beside each layer) to relu or tanh."),
         misconception=("\"A linear map preserves distances\": only rotations and reflections do. A linear "
                        "layer may stretch, squash or flatten the plane; what it cannot do is bend it."),
     ),
@@ -323,7 +331,7 @@ LESSONS: tuple[Lesson, ...] = (
                    metric_at_least(0.9)),
         hints=("Watch the g view: which layer's bar is shortest, and by how much?",
                "sigmoid'(z) is at most 0.25; relu'(z) is 1 wherever the unit is active.",
-               "Change the activation to relu."),
+               "Change each hidden layer's activation to relu (c: the config pane, beside each layer)."),
         misconception=("\"ReLU solves vanishing gradients\": it mitigates them (its slope is 1, not at most "
                        "1/4, where a unit is active), but a unit whose z is negative for every sample gets "
                        "no gradient at all and never recovers: a dying ReLU. Initialization and the "
@@ -333,18 +341,19 @@ LESSONS: tuple[Lesson, ...] = (
         id="output-layer",
         title="One-hot targets and the output layer",
         topics=("one-hot and the output layer",),
-        text=("The output layer must be able to say the answer. A classifier's targets are one-hot rows "
-              "(class 2 of 3 is [0, 1, 0]) and its softmax outputs are positive and sum to 1, one per "
-              "class; a regression's output must reach the targets' range. Here sin(x) goes down to -1 "
-              "but a sigmoid output only reaches 0..1. Press O for the loss on the current batch."),
+        text=("A binary classifier ends in one sigmoid unit: the probability of class 1. With k classes "
+              "the targets become one-hot rows (class 2 of 3 is [0, 1, 0]) and the output layer gets k "
+              "units, whose softmax outputs are positive and sum to 1; with cross-entropy the gradient "
+              "at the output is p - y. The config pane (c) says what the output layer is; press O for "
+              "the loss written out on a batch."),
         view_key="O",
-        preset="sine-sigmoid-out",
-        task="fit sin(x): validation R² >= 0.9 within 50 epochs",
+        preset="spiral-tanh",
+        task="train a classifier of 3 or more classes: validation accuracy >= 0.9 within 50 epochs",
         epochs=50,
-        check=_all(keeps_data("sine"), within(50), metric_at_least(0.9)),
-        hints=("Look at the fitted curve on the main screen: where does it stop following sin(x)?",
-               "Which output activations can reach -1?",
-               "Set the output to linear (or tanh)."),
+        check=_all(within(50), output_units_at_least(3), metric_at_least(0.9)),
+        hints=("Which datasets in the config pane's list have more than two classes?",
+               "Choose iris (3 species) or wine (3 cultivars): the output line becomes 3 x softmax.",
+               "The last W then has one column per class: 16x3."),
     ),
     Lesson(
         id="cost-vs-loss",
@@ -360,7 +369,7 @@ LESSONS: tuple[Lesson, ...] = (
         epochs=30,
         check=_all(keeps_data("moons"), at_end(30), rises_at_most(0.05)),
         hints=("How many samples does each step's loss average over?",
-               "Set the batch size to full: every step then sees the whole training set."),
+               "Set batch to full batch (c: the config pane, under Training): each step sees the whole training set."),
         misconception=("The cost as a sum of signed differences, sum(p - y): errors of +1 and -1 cancel, so a "
                        "network wrong on every sample can score 0. Losses square the differences (mse) or "
                        "take -log of the right class's probability, so every error counts."),
@@ -379,7 +388,7 @@ LESSONS: tuple[Lesson, ...] = (
         epochs=30,
         check=_all(keeps_data("moons"), keeps_network([16], "tanh"), keeps_optimizer("sgd", plain=True), within(30),
                    metric_at_least(0.95)),
-        hints=("Press + a few times: each press is one notch up the 1-2-5 ladder.",
+        hints=("On the main screen + raises the lr one notch up the 1-2-5 ladder; or type it in the config pane.",
                "Too far and the loss goes up instead of down: the run diverges.",
                "Somewhere between 1 and 10 works here."),
     ),
@@ -397,7 +406,7 @@ LESSONS: tuple[Lesson, ...] = (
         epochs=20,
         check=_all(keeps_data("circles"), keeps_activation("sigmoid"), within(20), grad_ratio_above(1e-2)),
         hints=("Count the factors of 1/4 between the last layer and the first.",
-               "Fewer sigmoid layers, fewer factors: remove hidden layers (h in the config pane)."),
+               "Fewer sigmoid layers, fewer factors: remove hidden layers (c: the config pane, x beside a layer)."),
         misconception=("\"Deeper is always more accurate\": here relu stacks of 16 on circles with SGD at lr "
                        "0.1 reach 0.975 validation accuracy in 30 epochs with 2, 6 or 12 layers, and stay "
                        "at 0.5 with 20."),
@@ -418,8 +427,8 @@ LESSONS: tuple[Lesson, ...] = (
                    within(20),
                    metric_at_least(0.95)),
         hints=("How many updates does one epoch make at each batch size?",
-               "32 is not enough here (0.85); try smaller.",
-               "A batch size of 1 (single-sample) makes 320 updates an epoch."),
+               "Mini-batches of 32 are not enough here (0.85); try smaller.",
+               "Set batch to single sample (c: the config pane, under Training): 320 updates an epoch."),
     ),
     Lesson(
         id="momentum",
@@ -436,7 +445,7 @@ LESSONS: tuple[Lesson, ...] = (
         check=_all(keeps_data("spiral"), keeps_network([16, 16], "tanh"), keeps_lr(0.1), within(100),
                    metric_at_least(0.95)),
         hints=("The lr is fine; the steps do not build up speed.",
-               "Switch the optimizer to momentum (SGD with momentum 0.9)."),
+               "Set SGD's momentum to 0.9 (c: the config pane, under Optimizer)."),
     ),
     Lesson(
         id="adagrad",
@@ -453,7 +462,7 @@ LESSONS: tuple[Lesson, ...] = (
         check=_all(keeps_data("spiral"), keeps_network([16, 16], "tanh"), keeps_optimizer("adagrad"), within(100),
                    metric_at_least(0.95)),
         hints=("AdaGrad's first step moves each weight by about lr; later ones by less.",
-               "Raise the lr (+ in the app): here 0.3 learns the spiral."),
+               "Raise the lr (c: the config pane, or + on the main screen): here 0.3 learns the spiral."),
         misconception=("AdaGrad written without the square root, w -= lr * g / (s + eps): then the step "
                        "depends on the gradient's scale (halve the loss and the first step doubles). "
                        "With the root the first step is lr * g / |g| = lr per weight, whatever the scale."),
@@ -472,7 +481,7 @@ LESSONS: tuple[Lesson, ...] = (
         check=_all(keeps_data("spiral"), keeps_network([16, 16], "tanh"), keeps_lr(0.01), within(100),
                    metric_at_least(0.95)),
         hints=("The sum s only grows; what if it forgot?",
-               "Switch the optimizer to rmsprop (and keep the lr)."),
+               "Switch the optimizer to rmsprop (c: the config pane): its default lr is 0.01."),
     ),
     Lesson(
         id="adam",
@@ -490,7 +499,7 @@ LESSONS: tuple[Lesson, ...] = (
         check=_all(keeps_data("circles"), keeps_depth(6), keeps_activation("sigmoid"), within(100),
                    step_ratio_at_least(0.1), metric_at_least(0.8)),
         hints=("SGD's step is lr * g: a tiny g, a tiny step.",
-               "Switch to adam and set its lr to 0.01."),
+               "Switch to adam and set its lr to 0.01 (its default is 0.001)."),
     ),
     Lesson(
         id="adamw",
@@ -508,7 +517,7 @@ LESSONS: tuple[Lesson, ...] = (
                    not_overfitting,
                    val_loss_at_most(0.6)),
         hints=("How much does lr * weight_decay = 0.01 * 0.01 shrink a weight in one step?",
-               "Raise AdamW's weight decay a lot: 3 or 10 (the decay per step is lr * wd)."),
+               "Raise AdamW's weight decay (c: the config pane, wt decay) to 3 or 10: the decay per step is lr * wd."),
     ),
     Lesson(
         id="initialization",
@@ -524,7 +533,7 @@ LESSONS: tuple[Lesson, ...] = (
         epochs=30,
         check=_all(keeps_data("moons"), within(30), all_units_distinct, metric_at_least(0.95)),
         hints=("Look at the u view: how many different units are there?",
-               "Change init (the config pane) from zeros to xavier or he.",
+               "Change init (c: the config pane, under Network) from zeros to xavier or he.",
                "small (std 0.01) breaks the symmetry too, but learns more slowly."),
     ),
     Lesson(
@@ -540,7 +549,7 @@ LESSONS: tuple[Lesson, ...] = (
         epochs=400,
         check=_all(keeps_data("moons"), at_end(400), not_overfitting, val_loss_at_most(0.6)),
         hints=("Watch both loss curves: where do they part?",
-               "Set L2 to 0.01, or patience (early stopping) to 20."),
+               "Set L2 to 0.01, or patience (early stopping) to 20 (c: the config pane, under Generalization)."),
         misconception=("\"Deeper (or bigger) is always more accurate\": a network large enough to learn the "
                        "noise does, and is then worse on new data; here its validation loss climbs to ~3.9."),
     ),
@@ -560,7 +569,7 @@ LESSONS: tuple[Lesson, ...] = (
         epochs=30,
         check=_all(keeps_data("sine"), keeps_network([16, 16], "tanh"), within(30), metric_at_least(0.9)),
         hints=("Run the matrix (m): which optimizer and lr does it pick for sine?",
-               "Try momentum at lr 0.01, or adam."),
+               "Try momentum (its default lr, 0.01, works here), or adam."),
     ),
 )
 """The course, in order."""

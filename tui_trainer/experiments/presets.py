@@ -23,7 +23,6 @@ fresh ``ExperimentConfig``. The app lists them (key ``p``); the CLI opens or tra
 The lessons (``lessons.py``) start from these too; each is a problem the lesson's task fixes:
 
 - ``circles-no-hidden``: circles with no hidden layer: one line, and the rings need a curve.
-- ``sine-sigmoid-out``: the sine regression through a sigmoid output, which only reaches 0..1.
 - ``moons-sgd`` / ``moons-full-batch``: moons with plain SGD at lr 0.1, in mini-batches of 32 or
   one full batch an epoch (1 update an epoch instead of 10).
 - ``lr-too-low``: the same network at lr 1e-4: the loss barely moves.
@@ -95,12 +94,12 @@ def _features_circles() -> ExperimentConfig:
 
 
 def _lesson(dataset: str, hidden: list[int], optimizer: str, lr: float, epochs: int, batch_size=32, *,
-            output: str = "auto", loss: str = "auto", hparams: dict | None = None, init: str = "auto") -> ExperimentConfig:
+            init: str = "auto") -> ExperimentConfig:
     """A lesson's starting experiment: tanh hidden layers, seed 0."""
     return ExperimentConfig(
         data=DataConfig(dataset=dataset),
-        network=NetworkConfig(hidden=hidden, activation="tanh", output=output, loss=loss, init=init),
-        optimizer=OptimizerConfig(name=optimizer, lr=lr, hparams=dict(hparams or {})),
+        network=NetworkConfig(hidden=hidden, activation="tanh", init=init),
+        optimizer=OptimizerConfig(name=optimizer, lr=lr),
         training=TrainingConfig(epochs=epochs, batch_size=batch_size, seed=0),
     )
 
@@ -134,8 +133,6 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            _features_circles, "b"),
     Preset("circles-no-hidden", "circles, no hidden layer: one line cannot separate the rings",
            lambda: _lesson("circles", [], "adam", 0.05, 50), "b"),
-    Preset("sine-sigmoid-out", "sin(x) via a sigmoid output, which only reaches 0..1",
-           lambda: _lesson("sine", [16], "adam", 0.01, 50, output="sigmoid", loss="mse"), "b"),
     Preset("moons-sgd", "moons, plain SGD at lr 0.1, batches of 32: a noisy loss curve",
            lambda: _lesson("moons", [16], "sgd", 0.1, 20), ""),
     Preset("moons-full-batch", "the same in one full batch: 1 update an epoch instead of 10",
