@@ -8,7 +8,9 @@ from pathlib import Path
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.reactive import Reactive
 from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
 from textual.widgets import Header, Input, Static
 
 from ...experiments.config import ExperimentConfig, save_config
@@ -49,6 +51,10 @@ def plot_note(snap: Snapshot) -> str:
 
 class MainScreen(AtAppSize, Guarded, Screen):
     """Config on the left; loss curves, weights and status on the right."""
+
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+    """Textual's, without repainting the whole screen at each move of focus (a full frame, 10-20 ms
+    at 120x36 while training): the widgets that gain and lose focus restyle and repaint themselves."""
 
     BINDINGS = [
         key("space", "toggle_training", "Train/pause", title="Start / pause training",

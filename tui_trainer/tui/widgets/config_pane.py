@@ -747,6 +747,29 @@ class ConfigPane(VerticalScroll, can_focus=False):
         restyle the pane alone, not every field in it (Textual's default; 50-100 ms each way)."""
         self.app.stylesheet.update_nodes([self], animate=True)
 
+    _marked: Label | None = None
+    """The label marked as the focused row's (``-focused-row`` in app.tcss)."""
+
+    @on(events.DescendantFocus)
+    @on(events.DescendantBlur)
+    def _mark_focused_row(self) -> None:
+        """Mark the label of the row holding focus, and only that one: one label restyled per move
+        (a ``:focus-within`` rule restyled both rows and every widget in them, 5-10 ms a move)."""
+        focused = self.screen.focused
+        label = None
+        for node in () if focused is None else focused.ancestors_with_self:
+            if node is self:
+                break
+            if node.has_class("field-row") or node.has_class("layer-row"):
+                label = next(iter(node.query_children(".field-label")), None)
+                break
+        if label is not self._marked:
+            if self._marked is not None:
+                self._marked.remove_class("-focused-row")
+            if label is not None:
+                label.add_class("-focused-row")
+            self._marked = label
+
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         if not self.busy and event.widget.id is not None:
             self._last_row = _row_of(event.widget.id)

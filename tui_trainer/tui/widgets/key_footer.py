@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 from textual.keys import KEY_NAME_REPLACEMENTS, key_to_character
+from rich.cells import cell_len
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
@@ -181,10 +182,13 @@ class KeyFooter(Footer):
     def _set(widget: FooterKey, key: _Key) -> None:
         """Make ``widget`` show ``key``, as a new FooterKey would."""
         if (widget.key, widget.key_display, widget.description, widget.action, widget._disabled) != key[:5]:
+            # A key as wide as before is repainted in place: laying out again reflows the whole
+            # screen (10-30 ms at 120x36), a repaint draws one key.
+            resized = cell_len(widget.key_display + widget.description) != cell_len(key.key_display + key.description)
             widget.key, widget.key_display, widget.description, widget.action = key[:4]
             widget._disabled = key.disabled
             widget.set_class(key.disabled, "-disabled")
-            widget.refresh(layout=True)
+            widget.refresh(layout=resized)
         if widget.tooltip != (key.tooltip or None):
             widget.tooltip = key.tooltip or None
 
