@@ -267,15 +267,11 @@ async def config_navigation(app, frames: Frames, presses: int) -> list[float]:
     """(e): Down through the config pane's fields while training, Up back from the last one; the
     seconds from each key to the first frame after focus reached the next field."""
     from tui_trainer.tui.widgets.config_pane import ConfigPane
-    from tui_trainer.tui.widgets.layer_view import LayerView
+    from tui_trainer.tui.widgets.weight_heatmap import WeightHeatmap
 
     screen = app.screen
     pane = screen.query_one(ConfigPane)
-    narrow = screen.has_class("-narrow")
-    if narrow:
-        screen.action_toggle_config()  # as c does: the pane in place of the plots, its first field focused
-    else:
-        pane.focus_first()
+    screen.action_toggle_config()  # as c does (at 80 columns, the pane in place of the plots)
     await until(lambda: screen.focused is not None and pane in screen.focused.ancestors)
     await asyncio.sleep(0.2)
     fields = pane._fields()
@@ -289,10 +285,8 @@ async def config_navigation(app, frames: Frames, presses: int) -> list[float]:
         _, shown_at = await press(app, frames, "down" if step > 0 else "up", None, reached, reached)
         times.append(shown_at)
         await asyncio.sleep(0.05)
-    if narrow:
-        screen.action_toggle_config()  # closed again, the heatmap focused
-    else:
-        screen.query_one(LayerView).focus()
+    screen.action_leave_field()  # as Escape does: back to the heatmap (the plots back at 80 columns)
+    await until(lambda: isinstance(screen.focused, WeightHeatmap))
     await asyncio.sleep(0.2)
     return times
 
