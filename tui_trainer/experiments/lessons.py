@@ -149,11 +149,16 @@ def keeps_depth(layers: int) -> Part:
     return part
 
 
+def _activations(config: ExperimentConfig) -> list[str]:
+    """Each hidden layer's activation."""
+    net = config.network
+    return list(net.activations or [net.activation] * len(net.hidden))
+
+
 def keeps_network(hidden: list[int], activation: str) -> Part:
     """The hidden layers' widths and activation stay as the lesson's preset has them."""
     def part(snap, config):
-        net = config.network
-        used = net.activations or [net.activation] * len(net.hidden)
+        net, used = config.network, _activations(config)
         if list(net.hidden) == hidden and all(a == activation for a in used):
             return True, ""
         return False, (f"network {'-'.join(map(str, net.hidden)) or 'no hidden layer'} {'/'.join(sorted(set(used)))}, "
@@ -163,7 +168,7 @@ def keeps_network(hidden: list[int], activation: str) -> Part:
 
 def keeps_activation(name: str) -> Part:
     def part(snap, config):
-        used = config.network.activations or [config.network.activation] * len(config.network.hidden)
+        used = _activations(config)
         if all(a == name for a in used):
             return True, ""
         return False, f"activations {', '.join(sorted(set(used)))}, want {name} (the task keeps it)"
