@@ -18,6 +18,7 @@ from tests.test_config_keys import choose, go_to, settle
 from tests.test_inside_screens import text_of
 from tui_trainer.experiments.lessons import LESSONS, lesson_named, load_progress, progress_path
 from tui_trainer.experiments.presets import get_preset
+from tui_trainer.experiments.session import lr_notch
 from tui_trainer.tui.app import NNTuiApp
 from tui_trainer.tui.keys import palette_entries
 from tui_trainer.tui.screens.dialogs import ConfirmDialog
@@ -31,10 +32,11 @@ SCREENS = [("L", LessonListScreen)]
 """The views of VIEWS these tests drive (see tests/test_inside_screens.py)."""
 
 TASKS = {
-    # lesson id -> the config pane's changes that do its task: (field, value) chosen, or (button, None) pressed
+    # lesson id -> what does its task: the config pane's changes, (field, value) chosen or (button, None)
+    # pressed, after c; or keys pressed on the lesson screen itself
     "shapes-and-features": [("add-layer", None)],
     "linear-collapse": [(f"act-{i}", "relu") for i in range(3)],
-    "vanishing-gradient": [(f"act-{i}", "relu") for i in range(6)],
+    "learning-rate": ["plus"] * 12,  # 1e-4 up the 1-2-5 ladder to 1
 }
 
 
@@ -94,9 +96,17 @@ async def load(pilot, app, screen: LessonScreen) -> None:
     await wait_for(pilot, lambda: "Check: " in body(app) and "not yet" in body(app))
 
 
+def lr_after(lr: float, keys: list[str]) -> float:
+    """The learning rate after ``keys`` (plus and minus) on the 1-2-5 ladder."""
+    for key in keys:
+        lr = lr_notch(lr, 1 if key == "plus" else -1)
+    return lr
+
+
 async def do_lesson(pilot, app, lesson_id: str) -> None:
-    """A lesson by keys: L, choose it, Enter loads it, c to the config pane, the task's changes,
-    L back to it, space trains, the check passes and says so, Escape to the list: marked [x]."""
+    """A lesson by keys: L, choose it, Enter loads it, the task's keys (or c to the config pane, the
+    task's changes there, L back to it), space trains, the check passes and says so, Escape to the
+    list: marked [x]."""
     lesson = lesson_named(lesson_id)
     await open_list(pilot, app)
     screen = await open_lesson(pilot, app, lesson_id)
@@ -106,20 +116,26 @@ async def do_lesson(pilot, app, lesson_id: str) -> None:
     assert (session.config.data.dataset, session.config.training.epochs) == (want.data.dataset, lesson.epochs)
     assert "Experiment: " + lesson.preset + " loaded" in body(app)
 
-    await pilot.press("c")  # the main screen with its config pane, to change what the task asks
-    await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.has_class("-config-open"))
-    main = app.screen
-    await wait_for(pilot, lambda: app.focused is not None and main.query_one(ConfigPane) in app.focused.ancestors)
-    await settle(pilot)
-    for field, value in TASKS[lesson_id]:
-        if value is None:
-            await go_to(pilot, field)
-            await pilot.press("enter")
-            await settle(pilot)
-        else:
-            await choose(pilot, field, value)
-    await pilot.press("escape")  # out of the pane (closes it at 80 columns)
-    await pilot.press("L")  # straight back to the lesson
+    task = TASKS[lesson_id]
+    if all(isinstance(step, str) for step in task):  # keys of the lesson screen's own
+        lr = session.config.optimizer.lr
+        await pilot.press(*task)
+        await wait_for(pilot, lambda: session.config.optimizer.lr == lr_after(lr, task))
+    else:
+        await pilot.press("c")  # the main screen with its config pane, to change what the task asks
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.has_class("-config-open"))
+        main = app.screen
+        await wait_for(pilot, lambda: app.focused is not None and main.query_one(ConfigPane) in app.focused.ancestors)
+        await settle(pilot)
+        for field, value in task:
+            if value is None:
+                await go_to(pilot, field)
+                await pilot.press("enter")
+                await settle(pilot)
+            else:
+                await choose(pilot, field, value)
+        await pilot.press("escape")  # out of the pane (closes it at 80 columns)
+        await pilot.press("L")  # straight back to the lesson
     await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen) and app.screen.lesson.id == lesson_id)
     screen = app.screen
     await wait_for(pilot, lambda: screen.draw_count >= 1 and "not yet" in body(app))

@@ -302,6 +302,10 @@ class LessonScreen(InsideScreen):
         key("v", "view", "View", show=False, help="Open the view that shows the lesson's idea (Escape comes back)"),
         key("c", "settings", "Config", help="The main screen's config pane, to change what the task "
                                             "asks; L there comes back to the lesson"),
+        key("plus,equals_sign", "lr(1)", "LR+", show=False, key_display="+", title="Learning rate up",
+            help="The learning rate up a notch, at once, as + on the main screen"),
+        key("minus", "lr(-1)", "LR-", show=False, key_display="-", title="Learning rate down",
+            help="The learning rate down a notch, at once, as - on the main screen"),
         key("question_mark", "help", "Help", key_display="?", help="How lessons go, and their keys"),
     ]
     HELP_ROWS = (("up / down / pageup / pagedown", "scroll the lesson"),
@@ -477,6 +481,10 @@ class LessonScreen(InsideScreen):
         if app.screen is main:
             main.remove_class("-config-open")
             await main.run_action("toggle_config")
+
+    async def action_lr(self, direction: int) -> None:
+        """+ / -: the main screen's own keys (the config pane shows the new rate), from the lesson."""
+        await self.app.screen_stack[0].run_action("lr_up" if direction > 0 else "lr_down")
 
     def action_help(self) -> None:
         self.app.push_screen(LessonHelpScreen(type(self)))
