@@ -200,3 +200,19 @@ def test_the_lessons_cover_the_course_in_order():
     lesson_of = [where[topic] for topic in COURSE if topic not in riders]
     assert lesson_of == sorted(lesson_of)
     assert len(LESSONS) >= 12
+
+
+def test_without_a_validation_set_a_check_says_it_cannot_measure():
+    from tui_trainer.experiments.session import Session
+
+    lesson = lesson_named("linear-collapse")
+    config = with_overrides(get_preset("relu-xor"), epochs=2)
+    config.data.val_split = 0.0
+    session = Session(config)
+    session.set_pace(None)
+    last = []
+    session.run(last.append)
+    measured = lesson.check(last[-1], session.config)
+    assert not measured.passed and "no validation set (val split 0), want one to measure val acc" in measured.text
+    overfit = lesson_named("overfitting").check(last[-1], session.config)
+    assert "want one to measure val loss" in overfit.text

@@ -115,6 +115,8 @@ def metric_at_least(want: float) -> Part:
     def part(snap, config):
         name = METRIC_NAMES.get(snap.metric_name, f"val {snap.metric_name}")
         value = snap.val_metric
+        if value is None and not config.data.val_split:
+            return False, f"no validation set (val split 0), want one to measure {name}"
         ok = value is not None and math.isfinite(value) and value >= want
         return ok, f"{name} {_num(value)}, want >= {_num(want)}"
     return part
@@ -123,6 +125,8 @@ def metric_at_least(want: float) -> Part:
 def val_loss_at_most(want: float) -> Part:
     def part(snap, config):
         value = snap.val_loss
+        if value is None and not config.data.val_split:
+            return False, "no validation set (val split 0), want one to measure val loss"
         ok = value is not None and math.isfinite(value) and value <= want
         return ok, f"val loss {_num(value)}, want <= {_num(want)}"
     return part
