@@ -120,3 +120,28 @@ def test_help_says_escape_closes_it_and_what_c_does():
             await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))
 
     run(scenario())
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_collapse_views_way_to_the_activations_is_true_at_every_width(size):
+    """x's hint names the keys that reach the hidden activations from the main screen, wherever
+    focus was when x was pressed: Escape, then ctrl+p Set activation."""
+    from tests.test_config_keys import palette, screen_text
+    from tui_trainer.tui.screens.inside_collapse import CollapseScreen
+
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=size) as pilot:
+            await settings_ready(pilot, app)
+            await pilot.press("c")  # focus in the config (a list): x still opens the view
+            await wait_for(pilot, lambda: focused_id(app) == "dataset")
+            await pilot.press("x")
+            await wait_for(pilot, lambda: isinstance(app.screen, CollapseScreen))
+            await wait_for(pilot, lambda: "(Escape, then ctrl+p: Set activation)" in " ".join(screen_text(app).split()))
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not isinstance(app.screen, CollapseScreen))
+            await palette(pilot, "Set activation")
+            await wait_for(pilot, lambda: app.focused is not None and "act-0" in (app.focused.id, app.focused.parent.id))
+            assert app.screen.query_one("#act-0").region.width > 0
+
+    run(scenario())

@@ -118,5 +118,5 @@ class CollapseScreen(InsideScreen):
             "matrix W and the whole network one linear layer, with a straight decision boundary.\n\n")
         t.append("To see it: ", style="bold")
         t.append("press p and pick linear-xor (3 linear layers on xor), or set the hidden activations "
-                 "to linear in the config pane (Escape, then c).")
+                 "to linear in the config pane (Escape, then ctrl+p: Set activation).")
         return t

@@ -178,7 +178,7 @@ class HiddenSpaceScreen(InsideScreen):
         if n <= 0:
             self.coords = None
             plot.show_hint("This network has no hidden layer: there is no hidden space to show.")
-            self.update_text("#hidden-caption", Text("Add a hidden layer in the config pane (Escape, then c).",
+            self.update_text("#hidden-caption", Text("Add a hidden layer in the config pane (Escape, then ctrl+p: Add layer).",
                                                      style="dim"))
             return
         self.hidden_layer = min(self.hidden_layer, n - 1)
