@@ -241,7 +241,7 @@ class LessonListScreen(InsideScreen):
         count = sum(1 for lesson in LESSONS if lesson.id in done)
         note = f"The course in order, {count} of {len(LESSONS)} completed ([x]). Enter opens a lesson."
         if self.tracker.warning:
-            note += f"\nProgress not read: {visible(self.tracker.warning)}"
+            note += f"\n{visible(self.tracker.warning)} (a lesson completed now writes it anew)"
         self.query_one("#lessons-note", Static).update(Text(note))
         listing = self.query_one(OptionList)
         highlighted = listing.highlighted
