@@ -145,3 +145,28 @@ def test_the_collapse_views_way_to_the_activations_is_true_at_every_width(size):
             assert app.screen.query_one("#act-0").region.width > 0
 
     run(scenario())
+
+
+@pytest.mark.parametrize("dataset, synthetic", [("digits", False), ("sine", True)])
+def test_settings_that_do_not_apply_to_the_data_are_hidden_and_their_command_says_why(dataset, synthetic):
+    """On data without exactly 2 inputs the 2-D feature picker is not shown (it showed dimmed), nor
+    noise and samples on data that is not synthetic; ctrl+p Set input features says why it goes to
+    the dataset instead, naming the data's inputs."""
+    from tests.test_app import notes
+    from tests.test_config_keys import palette
+
+    async def scenario():
+        app = NNTuiApp(small_config(dataset=dataset) if synthetic else small_config(dataset=dataset, n_samples=None))
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            shown = lambda field: app.screen.query_one(f"#{field}").region.width > 0  # noqa: E731
+            assert not shown("features")
+            assert shown("noise") == synthetic and shown("n_samples") == synthetic
+            assert shown("lr")
+            n_inputs = app.screen.session.experiment.dataset.X.shape[1]
+            await palette(pilot, "Set input features")
+            assert focused_id(app) == "dataset"
+            assert (f"Input features are for data with exactly 2 inputs (x1, x2): {dataset} has {n_inputs}."
+                    in notes(app))
+
+    run(scenario())

@@ -38,6 +38,7 @@ from ...engine.datasets import DATASETS, Dataset
 from ...engine.features import DEFAULT_FEATURES, FEATURES
 from ...engine.optimizers import OPTIMIZERS
 from ...engine.schedules import SCHEDULES
+from ...engine.text import visible
 from ...experiments.experiment import output_and_loss
 from ...experiments.hparam_text import UnreadableText, hparam_text, parse_hparam, parse_number
 from ...experiments.settings import SETTINGS, by_rank, settings_of_section
@@ -121,12 +122,13 @@ SHORT_NAMES = {"initial_accumulator_value": "init accum", "lr_decay": "lr decay"
 
 
 OFF_WHEN_DISABLED = {
-    "features": ("Input features are for data with exactly 2 inputs (x1, x2).", "dataset"),
+    "features": ("Input features are for data with exactly 2 inputs (x1, x2): {data} has {inputs}.", "dataset"),
     "noise": ("Noise is a setting of the synthetic datasets only.", "dataset"),
     "n_samples": ("The number of samples is a setting of the synthetic datasets only.", "dataset"),
     "sched_param": ("Choose an lr schedule first.", "schedule"),
 }
-"""Fields that are off for some data or settings: why, and the field to go to instead."""
+"""Fields that are off for some data or settings: why (``{data}``: the data's name, ``{inputs}``: its
+number of inputs), and the field to go to instead."""
 
 SCHEDULE_CHOICES = ("none", *(name for name, spec in SCHEDULES.items() if spec.main_param is not None))
 """The lr schedules the pane offers: those with a parameter to give (the config takes warmup and
@@ -424,7 +426,11 @@ class ConfigPane(VerticalScroll, can_focus=False):
             self.notify(f"{self.config.optimizer.name} has no {_label(field_id[3:])} setting.", timeout=3)
             field_id = "optimizer"
         elif field_id in OFF_WHEN_DISABLED and any(w.disabled for w in self.query(f"#{field_id}")):
-            reason, field_id = OFF_WHEN_DISABLED[field_id]
+            if field_id == "features" and self.config.data.path is not None:
+                reason = "Input features are for the built-in datasets with 2 inputs: a data file's columns are its inputs."
+            else:
+                reason = OFF_WHEN_DISABLED[field_id][0].format(data=visible(self.dataset.name), inputs=self.dataset.X.shape[1])
+            field_id = OFF_WHEN_DISABLED[field_id][1]
             self.notify(reason, timeout=3)
             open = False
         self._want(field_id, open)
@@ -513,14 +519,15 @@ class ConfigPane(VerticalScroll, can_focus=False):
         info = DATASETS.get(cfg.data.dataset) if isinstance(cfg.data.dataset, str) else None
         two_inputs = cfg.data.path is None and (info.n_features if info is not None else self.dataset.X.shape[1]) == 2
         yield from self._row("inputs", "features", FeatureToggles(cfg.data.features or DEFAULT_FEATURES, id="features",
-                                                                  disabled=not two_inputs))
+                                                                  disabled=not two_inputs), shown=two_inputs)
         synthetic = isinstance(cfg.data.dataset, str) and getattr(DATASETS.get(cfg.data.dataset), "kind", "") == "synthetic"
         yield from self._row("noise", "noise", Input("" if cfg.data.noise is None else hparam_text(cfg.data.noise), id="noise",
                                                      placeholder="default", compact=True, disabled=not synthetic,
-                                                     tooltip="noise of the synthetic data (new data, new weights)"))
+                                                     tooltip="noise of the synthetic data (new data, new weights)"),
+                             shown=synthetic)
         yield from self._row("samples", "n_samples", WholeNumberInput("" if cfg.data.n_samples is None else str(cfg.data.n_samples),
                                                                       id="n_samples", placeholder="default", compact=True,
-                                                                      disabled=not synthetic))
+                                                                      disabled=not synthetic), shown=synthetic)
         sched = cfg.optimizer.schedule or {}
         for setting in _settings_after(""):  # the registered settings placed after no field
             yield from self._setting_row(setting)
@@ -532,10 +539,11 @@ class ConfigPane(VerticalScroll, can_focus=False):
         yield from self._row(param or "sched arg", "sched_param", Input(hparam_text(sched[param]) if param and param in sched else "",
                                                                       id="sched_param", compact=True, disabled=param is None))
 
-    def _row(self, label: str, key: str, widget: Widget, placed: bool = True):
+    def _row(self, label: str, key: str, widget: Widget, placed: bool = True, shown: bool = True):
         """A field's row and its error line; then (``placed``) the rows of the registered settings
-        placed after it."""
-        with Horizontal(classes="field-row"):
+        placed after it. A row not ``shown`` is left out of sight (a setting the data does not have)."""
+        with Horizontal(classes="field-row") as row:
+            row.display = shown
             yield Label(label, classes="field-label")
             yield widget
         yield Label("", id=f"err-{key}", classes="field-error")
