@@ -404,3 +404,18 @@ def test_the_lessons_taken_off_before_they_have_mounted_do_not_fail():
             await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen) and app.screen.lesson is LESSONS[1])
 
     run(scenario())
+
+
+def test_the_list_opens_on_the_first_lesson_to_do():
+    mark_completed(LESSONS[0].id)
+
+    async def scenario():
+        app = NNTuiApp(small_config(), record=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            await open_list(pilot, app)
+            assert app.screen.query_one("#lessons-list").highlighted == 1
+            assert f"[x]  1. {LESSONS[0].title}" in screen_text(app)
+            assert f"Task: {LESSONS[1].task[:40]}" in screen_text(app).replace("\n ", " ")
+
+    run(scenario())

@@ -247,9 +247,11 @@ class LessonListScreen(InsideScreen):
         highlighted = listing.highlighted
         listing.clear_options()
         listing.add_options(self._option(i, lesson, lesson.id in done) for i, lesson in enumerate(LESSONS, 1))
-        if highlighted is None and self.tracker.lesson is not None:
-            highlighted = next(i for i, lesson in enumerate(LESSONS) if lesson.id == self.tracker.lesson.id)
-        listing.highlighted = highlighted if highlighted is not None else 0
+        if highlighted is None:  # first shown: the lesson opened last, else the first one to do
+            current = self.tracker.lesson
+            highlighted = next((i for i, lesson in enumerate(LESSONS)
+                                if (lesson.id == current.id if current else lesson.id not in done)), 0)
+        listing.highlighted = highlighted
 
     @staticmethod
     def _option(number: int, lesson: Lesson, done: bool) -> Option:
