@@ -341,14 +341,21 @@ def test_a_seeded_storm_of_lesson_keys_and_resizes_leaves_the_app_alive(no_idle_
     run(scenario())
 
 
-def test_the_check_completes_a_lesson_trained_on_the_main_screen_and_a_failed_save_is_a_warning(tmp_path, monkeypatch):
-    """The check runs on every snapshot whichever screen is on top: here the main screen trains. The
-    state folder is a file (nothing can be written there): a warning, and the lesson is still marked
-    completed in the app."""
-    blocked = tmp_path / "blocked"
-    blocked.mkdir()
-    (blocked / "nn-tui").write_text("a file where the folder goes", encoding="utf-8")
-    monkeypatch.setenv("XDG_STATE_HOME", str(blocked))
+@pytest.mark.parametrize("state", ["blocked", "broken"])
+def test_the_check_completes_a_lesson_trained_on_the_main_screen_whatever_the_progress_file(state, tmp_path,
+                                                                                             monkeypatch):
+    """The check runs on every snapshot whichever screen is on top: here the main screen trains.
+    blocked: the state folder is a file (nothing can be written there): a warning, and the lesson is
+    still marked completed in the app. broken: the list warns once, and the completion writes the
+    file anew (no second warning, and the list's note has gone)."""
+    folder = tmp_path / state
+    folder.mkdir()
+    if state == "blocked":
+        (folder / "nn-tui").write_text("a file where the folder goes", encoding="utf-8")
+    else:
+        (folder / "nn-tui").mkdir()
+        (folder / "nn-tui" / "lessons.json").write_text("[1, 2", encoding="utf-8")
+    monkeypatch.setenv("XDG_STATE_HOME", str(folder))
     lesson = LESSONS[0]
     assert lesson.id == "shapes-and-features"
 
@@ -356,7 +363,8 @@ def test_the_check_completes_a_lesson_trained_on_the_main_screen_and_a_failed_sa
         app = NNTuiApp(small_config(), record=False)
         async with app.run_test(size=(120, 36)) as pilot:
             await settings_ready(pilot, app)
-            await open_list(pilot, app)  # nothing there to read: nothing completed yet
+            await open_list(pilot, app)
+            assert notes(app).count("lesson progress not read") == (state == "broken")
             screen = await open_lesson(pilot, app, lesson.id)
             await load(pilot, app, screen)
             await pilot.press("c")
@@ -369,7 +377,8 @@ def test_the_check_completes_a_lesson_trained_on_the_main_screen_and_a_failed_sa
             await pilot.press("escape", "space")  # train on the main screen
             await wait_for(pilot, lambda: "Lesson completed: " + lesson.title in notes(app), timeout=60)
             assert isinstance(app.screen, MainScreen)
-            assert "lesson progress not saved" in notes(app)
+            assert ("lesson progress not saved" in notes(app)) == (state == "blocked")
+            assert notes(app).count("lesson progress not read") == (state == "broken")
             await pilot.press("L")
             await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen) and app.screen.draw_count >= 1)
             await wait_for(pilot, lambda: f"[x] {lesson.title} (completed)" in body(app))
@@ -377,8 +386,11 @@ def test_the_check_completes_a_lesson_trained_on_the_main_screen_and_a_failed_sa
             await wait_for(pilot, lambda: isinstance(app.screen, LessonListScreen))
             await pilot.pause()
             assert f"[x]  1. {lesson.title}" in screen_text(app)
+            assert "writes it anew" not in screen_text(app)
 
     run(scenario())
+    if state == "broken":
+        assert load_progress() == ({lesson.id}, "")
 
 
 def test_the_lessons_taken_off_before_they_have_mounted_do_not_fail():

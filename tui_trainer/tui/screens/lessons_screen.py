@@ -113,12 +113,12 @@ class LessonTracker:
 
     def _complete(self, lesson: Lesson) -> None:
         self._completed_here.add(lesson.id)
-        self.done = self.done | {lesson.id}
+        shown = self.warning  # the list said it already
         warning = mark_completed(lesson.id)
+        self.read_progress()  # the file as it is now (a broken one is written anew)
         owner = self.training.owner
         owner.notify(f"Lesson completed: {lesson.title}", timeout=8)
-        if warning:
-            self.warning = warning
+        if warning and warning != shown:
             owner.notify(visible(warning), severity="warning", timeout=10)
 
 
