@@ -170,3 +170,34 @@ def test_settings_that_do_not_apply_to_the_data_are_hidden_and_their_command_say
                     in notes(app))
 
     run(scenario())
+
+
+def test_the_runs_table_shows_its_numbers_at_80_columns(tmp_path, monkeypatch):
+    """At 80 columns the Runs table leaves out its least telling columns (lr, the optimizer, ...)
+    rather than cutting val acc; at 120 columns they are back."""
+    from textual.widgets import DataTable
+
+    from tests.test_runs_screens import finished_run, open_runs
+    from tui_trainer.experiments.runs import RUNS_ENV
+
+    root = tmp_path / "runs"
+    monkeypatch.setenv(RUNS_ENV, str(root))
+    finished_run(root, None)  # unnamed: the id names it, 20 characters
+    finished_run(root, "a-longer-run-name", lr=0.001)
+
+    def headers(app) -> list[str]:
+        return [str(column.label) for column in app.screen.query_one(DataTable).columns.values()]
+
+    async def scenario():
+        app = NNTuiApp(small_config(), record=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_runs(pilot, app)
+            table = screen.query_one(DataTable)
+            await wait_for(pilot, lambda: "val acc" in headers(app))
+            assert table.virtual_size.width <= table.size.width, (headers(app), table.virtual_size, table.size)
+            assert "90.0%" in " ".join(str(c) for c in table.get_row_at(0))
+            assert headers(app)[:3] == ["", "run", "status"]
+            await pilot.resize_terminal(120, 36)
+            await wait_for(pilot, lambda: {"lr", "opt", "train"} <= set(headers(app)))
+
+    run(scenario())

@@ -47,6 +47,25 @@ RUN_COLORS: tuple[RGB, ...] = (CYAN, YELLOW, MAGENTA, GREEN, RED, BLUE, ORANGE, 
 COLUMNS = ("", "run", "status", "dataset", "opt", "lr", "epochs", "val loss", "val acc", "train",
            "network", "when", "id")
 """Most telling first, so that 80 columns show the numbers: the run (its name, else its id), ..., its id last."""
+LEFT_OUT_FIRST = ("id", "when", "network", "train", "lr", "opt", "epochs", "dataset")
+"""The columns left out, first to last, while the table is wider than the screen (as ``nn-tui runs``
+leaves out its own): at 80 columns the validation numbers show whole."""
+
+
+def shown_columns(rows: list[tuple], width: int) -> tuple[int, ...]:
+    """The indexes in ``COLUMNS`` of the columns a table ``width`` cells wide shows whole for
+    ``rows`` (each column one cell of padding either side)."""
+    sizes = [max([len(header), *(_cell_len(row[i]) for row in rows)]) + 2 for i, header in enumerate(COLUMNS)]
+    shown = list(range(len(COLUMNS)))
+    for name in LEFT_OUT_FIRST:
+        if sum(sizes[i] for i in shown) <= width:
+            break
+        shown.remove(COLUMNS.index(name))
+    return tuple(shown)
+
+
+def _cell_len(cell: Any) -> int:
+    return cell.cell_len if isinstance(cell, Text) else Text(str(cell)).cell_len
 EMPTY = "No runs yet in {root}/: every training is recorded; press space on the main screen"
 
 
@@ -126,6 +145,8 @@ class RunsScreen(LeavesSafely, AtAppSize, Guarded, Screen):
         self.metrics: dict[Path, Metrics] = {}
         self._opening = False
         self._cells: dict[str, tuple] = {}
+        self._columns: tuple[int, ...] = ()
+        """The indexes in ``COLUMNS`` of the columns shown (``shown_columns``)."""
         self._reading = False
         """Whether a worker reads the store now."""
         self._wanted: set[Path] = set()
@@ -143,13 +164,16 @@ class RunsScreen(LeavesSafely, AtAppSize, Guarded, Screen):
     def compose(self) -> ComposeResult:
         yield Static("", id="runs-title")
         yield Static(EMPTY.format(root=self.root), id="runs-empty")
-        table: DataTable = DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns(*COLUMNS)
-        yield table
+        yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)  # its columns: ``show_runs``
         with Horizontal(id="runs-bottom"):
             yield MultiPlot(id="runs-plot", hint="space marks runs to overlay their curves")
             yield Static("", id="runs-diff")
         yield Footer()
+
+    def on_resize(self) -> None:
+        """Another width may show more columns, or fewer (the runs as read: no file is read)."""
+        if self.is_mounted:
+            self.show_runs(self.runs)
 
     def on_mount(self) -> None:
         self.refresh_runs()
@@ -240,6 +264,12 @@ class RunsScreen(LeavesSafely, AtAppSize, Guarded, Screen):
         keys = [str(r.path) for r in runs]
         rows = [run_cells(run, self._overview(run), run.path in self.selected, self.color_of(run.path))
                 for run in runs]
+        columns = shown_columns(rows, self.size.width - 2)  # room for the scroll bar
+        if columns != self._columns:
+            self._columns = columns
+            table.clear(columns=True)
+            table.add_columns(*(COLUMNS[i] for i in columns))
+        rows = [tuple(cells[i] for i in columns) for cells in rows]
         if [str(k.value) for k in table.rows] == keys:
             for i, (k, cells) in enumerate(zip(keys, rows)):
                 before = self._cells.get(k, ())
