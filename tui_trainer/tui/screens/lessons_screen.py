@@ -156,16 +156,16 @@ class LessonHelpScreen(AtAppSize, ModalScreen):
 
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
 
-    def __init__(self, keys_of: type) -> None:
-        super().__init__()
-        self.keys_of = keys_of
-        """The screen class whose key bindings the table shows."""
-
     ABOUT = ("A lesson poses a task on a ready experiment and checks it by measuring the live "
              "network. Open a lesson with Enter in the list, press Enter in it to load its "
              "experiment, change what the task asks (c: the config pane; L comes back), train with "
              "space and watch the check: when it passes, the lesson is marked [x] completed. The main "
              "screen's view keys (g, x, ...) open their views from a lesson too, but for the lesson's own keys.")
+
+    def __init__(self, keys_of: type) -> None:
+        super().__init__()
+        self.keys_of = keys_of
+        """The screen class whose key bindings the table shows."""
 
     def compose(self) -> ComposeResult:
         from textual.containers import VerticalScroll
@@ -462,11 +462,13 @@ class LessonScreen(InsideScreen):
         view = next((v for v in self.views if v.key == event.key and v.name != "lessons"), None)
         if view is not None and self._view_key_free(view.key):
             event.stop()
-            if self.shown:
-                self.app.push_screen(view.factory(self.training))
+            self._open(view)
 
     def action_view(self) -> None:
-        view = self.view
+        self._open(self.view)
+
+    def _open(self, view: "View | None") -> None:
+        """Open ``view`` over the lesson (Escape there comes back)."""
         if view is not None and self.shown:
             self.app.push_screen(view.factory(self.training))
 
