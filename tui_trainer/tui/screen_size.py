@@ -19,8 +19,13 @@ class AtAppSize:
     """Mixed into every screen before Textual's ``Screen``: layouts always at ``app.size``."""
 
     def _screen_resized(self, size: Size) -> None:
-        """Lay the screen out at the terminal's size now, whatever size the event that asked carried."""
-        super()._screen_resized(self.app.size)  # type: ignore[misc]
+        """Lay the screen out at the terminal's size now, whatever size the event that asked carried;
+        not again when it is laid out at that size already (a screen just opened gets two resizes
+        after the layout it is shown with: each laid it all out and drew it whole again)."""
+        size = self.app.size  # type: ignore[attr-defined]
+        if self.app._dom_ready and self._compositor.size == size and not self._layout_required:  # type: ignore[attr-defined]
+            return
+        super()._screen_resized(size)  # type: ignore[misc]
 
     async def _on_resize(self, event: events.Resize) -> None:
         """A resize: this screen and those drawn under it at the terminal's size. In place of

@@ -18,7 +18,7 @@ from textual.containers import VerticalScroll
 from textual.css.query import NoMatches
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ...engine import inspect as insp
 from ...engine.network import Network
@@ -26,6 +26,7 @@ from ...experiments.session import Session, Snapshot
 from ..guard import Guarded
 from ..screen_size import AtAppSize
 from ..training import SessionLink
+from ..widgets.key_footer import KeyFooter
 from .leaving import LeavesSafely
 
 REDRAW_INTERVAL = 0.5
@@ -86,7 +87,7 @@ class InsideScreen(LeavesSafely, AtAppSize, Guarded, Screen):
     def compose(self) -> ComposeResult:
         yield Static("", id="inside-title")
         yield from self.compose_view()
-        yield Footer()
+        yield KeyFooter()  # Textual's Footer, built once per screen and updated in place
 
     def compose_view(self) -> ComposeResult:
         """The view's own widgets, between the title line and the footer."""
