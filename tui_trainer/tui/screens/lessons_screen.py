@@ -199,7 +199,7 @@ class LessonListScreen(InsideScreen):
     DEFAULT_CSS = """
     LessonListScreen #lessons-note { height: auto; padding: 0 1; color: $text-muted; }
     LessonListScreen OptionList { height: 1fr; margin: 0 1; }
-    LessonListScreen #lessons-about { height: auto; max-height: 4; padding: 0 1; }
+    LessonListScreen #lessons-about { height: auto; padding: 0 1; }
     """
 
     BINDINGS = [
