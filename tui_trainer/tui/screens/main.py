@@ -60,7 +60,7 @@ class MainScreen(AtAppSize, Guarded, Screen):
         key("space", "toggle_training", "Train/pause", title="Start / pause training",
             help="Train on a worker; press again to pause"),
         key("n", "single_step", "Step", title="One step", help="Make exactly one update and show it"),
-        key("r", "reset", "Reset", title="Reset weights", help="Back to the starting weights (the seed's) and clear the history"),
+        key("r", "reset", "Reset", title="Reset weights", help="Back to the starting weights (the seed's, or the config's exact weights) and clear the history"),
         key("plus,equals_sign", "lr_up", "LR+", key_display="+", title="Learning rate up",
             help="Next notch on the 1-2-5 ladder, at once"),
         key("minus", "lr_down", "LR-", key_display="-", title="Learning rate down",
