@@ -201,3 +201,29 @@ def test_the_runs_table_shows_its_numbers_at_80_columns(tmp_path, monkeypatch):
             await wait_for(pilot, lambda: {"lr", "opt", "train"} <= set(headers(app)))
 
     run(scenario())
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_race_plot_tells_its_curves_apart_at_80x24(size):
+    """At 80x24 the race plot has 5 rows for 8 curves: each curve is drawn with its lane's letter
+    (S sgd, A adam, ...), as without colour, and the legend names the letters; a taller plot keeps lines."""
+    from tests.test_lab_screens import open_screen, tiny_config
+    from tests.test_race_screen_texts import plot_text
+    from tui_trainer.tui.screens.lab_race import RaceScreen
+
+    async def scenario():
+        app = NNTuiApp(tiny_config(epochs=5))
+        async with app.run_test(size=size) as pilot:
+            screen = await open_screen(pilot, "o", RaceScreen)
+            await pilot.press("space")
+            await wait_for(pilot, lambda: screen.done and "sgd" in plot_text(screen))
+            legend, *plot = plot_text(screen).splitlines()
+            drawn = "\n".join(plot)
+            if size[1] < 30:
+                assert "S sgd" in legend and "A adam" in legend, legend
+                assert len(set("SMNGRAWP") & set(drawn)) >= 3, drawn  # close curves hide each other's letters
+                assert not any("\u2800" < c <= "\u28ff" for c in drawn), drawn
+            else:
+                assert "━ sgd" in legend and any("\u2800" < c <= "\u28ff" for c in drawn), drawn
+
+    run(scenario())

@@ -2,7 +2,8 @@
 
 Drawn like :mod:`.loss_plot`, through :mod:`.plotting`: plotext draws the plot, read back as strips for
 Textual's line API. Colours are RGB triplets of the 16 standard colours (see ``lane_colors``), so curves stay
-apart on ``TERM=xterm``; without colour (``NO_COLOR``) every curve is drawn with its own letter instead of a line.
+apart on ``TERM=xterm``; without colour (``NO_COLOR``), and where a few rows hold many curves (the race at 80x24),
+every curve is drawn with its own letter instead of a line.
 The curves are the charts' own ``Curve``s, named for the legend (``Curve.name``), their marker the letter.
 """
 
@@ -34,6 +35,10 @@ from .chart import Chart
 from .redraw_throttle import ThrottledRedraw
 
 __all__ = ["Curve", "MultiPlot", "PlotMark", "build_multi_plot"]
+
+LETTERS_BELOW_ROWS = 8
+"""A plot with fewer rows than this draws three curves or more with their letters, not lines (the
+race's 8 curves at 80x24 have 5 rows)."""
 
 _LIMIT = 1e300
 """Beyond this plotext's arithmetic overflows; such points are left out like NaN."""
@@ -84,14 +89,15 @@ def _keep(x: np.ndarray, y: np.ndarray, log: bool) -> tuple[np.ndarray, np.ndarr
     return x[ok], y[ok]
 
 
-def legend_text(series: Sequence[Curve], no_color: bool = False) -> Text:
-    """``━ sgd  ━ adam ...``: each name in its colour (with its letter when there is no colour)."""
+def legend_text(series: Sequence[Curve], letters: bool = False) -> Text:
+    """``━ sgd  ━ adam ...``: each name in its colour (with its letter when the curves are drawn
+    with their letters: without colour, or in a short plot)."""
     text = Text(no_wrap=True, overflow="ellipsis")
     for i, s in enumerate(series):
         if i:
             text.append("  ")
         style = Style(color=rgb(s.color), bold=True)
-        text.append(letter(s) if (no_color or not s.lines) else "━", style=style)
+        text.append(letter(s) if (letters or not s.lines) else "━", style=style)
         text.append(f" {s.name}", style=style)
     return text
 
@@ -106,14 +112,18 @@ def build_multi_plot(width: int, height: int, series: Sequence[Curve], options: 
         x, y = _keep(np.asarray(s.x, float), np.asarray(s.y, float), log)
         drawn.append((s, x, y))
     marks = [m for m in options.marks if abs(m.x) < _LIMIT]
-    title = options.title if options.title is not None else legend_text(series, no_color)
+    plot_height = height - 1
+    show_labels = plot_height >= 10 and bool(options.x_label or options.y_label)
+    canvas_rows = plot_height - 2 - show_labels
+    # Lines of many curves in a few rows merge into one band: their letters tell them apart.
+    letters = no_color or (canvas_rows < LETTERS_BELOW_ROWS and sum(1 for s in series if s.lines) > 2)
+    title = options.title if options.title is not None else legend_text(series, letters)
     title = title.copy()
     title.truncate(width, overflow="ellipsis")
     if title.cell_len < width:
         title.align("center", width)
     if not any(len(x) for _, x, _ in drawn) and not marks:
         return None
-    plot_height = height - 1
     if width < 16 or plot_height < 4:
         return [text_strip(title, width)]
 
@@ -134,8 +144,6 @@ def build_multi_plot(width: int, height: int, series: Sequence[Curve], options: 
     if any(m.y is None for m in marks):  # room on top for the pinned markers
         y_hi += (y_hi - y_lo) * 0.08
 
-    show_labels = plot_height >= 10 and bool(options.x_label or options.y_label)
-    canvas_rows = plot_height - 2 - show_labels
     y_ticks, y_labels = y_axis(y_lo, y_hi, max(2, min(6, canvas_rows // 3)), log=log)
     label_width = max((len(s) for s in y_labels), default=1)
     canvas_cols = max(1, width - label_width - 1)
@@ -154,14 +162,15 @@ def build_multi_plot(width: int, height: int, series: Sequence[Curve], options: 
         rules.append(Rule(options.vline[0], options.vline[1], vertical=True))
     curves = []
     columns = max(1, canvas_cols)
+    lettered = [id(s) for s, x, _ in drawn if s.lines and len(x)] if letters else []  # by identity: x may be arrays
     for s, x, y in drawn:
         if not len(x):
             continue
         if log:
             y = np.log10(y)
-        if not s.lines or no_color:
-            if no_color and s.lines:
-                x, y = thin(x, y, max(2, columns // 3))
+        if not s.lines or letters:
+            if letters and s.lines:
+                x, y = _staggered(x, y, (x_lo, x_hi), columns, lettered.index(id(s)), max(3, len(lettered)))
             curves.append(Curve(x.tolist(), y.tolist(), s.color, marker=letter(s), lines=False))
         else:
             x, y = thin(x, y, 2 * columns)
@@ -179,6 +188,21 @@ def build_multi_plot(width: int, height: int, series: Sequence[Curve], options: 
         curves=curves, rules=rules,
     )
     return [text_strip(title, width), *plot_strips(plot)]
+
+
+def _staggered(x: np.ndarray, y: np.ndarray, x_range: tuple[float, float], columns: int, offset: int,
+               step: int) -> tuple[np.ndarray, np.ndarray]:
+    """A curve drawn with its letter: one point every ``step`` columns from column ``offset``, its
+    value there read off its line, so that the letters of curves with other offsets never cover
+    one another however close the curves run (x ascending; else every third column's point)."""
+    if len(x) < 2 or np.any(np.diff(x) < 0):
+        return thin(x, y, max(2, columns // 3))
+    lo, hi = x_range
+    at = lo + np.arange(offset, columns, step) * (hi - lo) / max(1, columns - 1)
+    at = at[(at >= x[0]) & (at <= x[-1])]
+    if not len(at):
+        return x[-1:], y[-1:]
+    return at, np.interp(at, x, y)
 
 
 class MultiPlot(ThrottledRedraw, Chart):
