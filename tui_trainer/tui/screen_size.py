@@ -27,6 +27,17 @@ class AtAppSize:
             return
         super()._screen_resized(size)  # type: ignore[misc]
 
+    _shown_before = False
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Textual restyles a screen's every widget each time it comes on top; the first time, they
+        were styled as they mounted a moment before (a tenth of the time to a new screen's first
+        picture). Later times restyle, as the theme may have changed meanwhile."""
+        if not self._shown_before:
+            self._shown_before = True
+            event.refresh_styles = False
+        super()._on_screen_resume(event)  # type: ignore[misc]
+
     async def _on_resize(self, event: events.Resize) -> None:
         """A resize: this screen and those drawn under it at the terminal's size. In place of
         Textual's own handler (the same, without breakpoints, which no screen here uses), which
