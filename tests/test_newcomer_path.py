@@ -227,3 +227,57 @@ def test_the_race_plot_tells_its_curves_apart_at_80x24(size):
                 assert "━ sgd" in legend and any("\u2800" < c <= "\u28ff" for c in drawn), drawn
 
     run(scenario())
+
+
+def test_every_screen_shows_help_and_quit_in_its_footer_at_80x24():
+    """Each view's footer at 80 columns keeps ? Help and ^q Quit (q goes back there), and ? opens the help."""
+    from tui_trainer.tui.screens.help import HelpScreen
+    from tui_trainer.tui.screens.main import MainScreen
+    from tui_trainer.tui.screens.views import VIEWS
+
+    async def scenario():
+        app = NNTuiApp(small_config(), record=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            missing = {}
+            for view in VIEWS:
+                await pilot.press(view.key)
+                await wait_for(pilot, lambda: not isinstance(app.screen, MainScreen))
+                screen = app.screen
+                try:
+                    await wait_for(pilot, lambda: "? Help" in footer_text(app) and "^q Quit" in footer_text(app),
+                                   timeout=3)
+                except AssertionError:
+                    missing[view.key] = footer_text(app)
+                if "help" not in view.name and "lesson" not in view.name:
+                    app.set_focus(None)  # a field of a lab screen would take the ? as text
+                    await pilot.press("question_mark")
+                    await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+                    await pilot.press("escape")
+                    await wait_for(pilot, lambda: app.screen is screen)
+                await pilot.press("escape")
+                await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+            assert not missing, missing
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("key, keys_shown", [("b", "z Shading"), ("o", "u Use best")])
+def test_the_boundary_and_race_footers_show_z_and_u(key, keys_shown):
+    from tests.test_lab_screens import tiny_config
+    from tui_trainer.tui.screens.main import MainScreen
+
+    async def scenario():
+        app = NNTuiApp(tiny_config(epochs=3), record=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            await pilot.press(key)
+            await wait_for(pilot, lambda: not isinstance(app.screen, MainScreen))
+            if key == "o":
+                await wait_for(pilot, lambda: "space Run/pause" in footer_text(app))
+                assert keys_shown not in footer_text(app)  # only once a race has a best lane
+                await pilot.press("space")
+                await wait_for(pilot, lambda: app.screen.done)
+            await wait_for(pilot, lambda: keys_shown in footer_text(app) and "? Help" in footer_text(app), timeout=5)
+
+    run(scenario())

@@ -286,7 +286,7 @@ def test_the_lesson_screens_footer_shows_the_lesson_keys_at_80_columns():
             carded = next(lesson for lesson in LESSONS if lesson.misconception)
             await open_lesson(pilot, app, carded.id)
             footer = screen_lines(app)[-1].text
-            for shown in ("esc Back", "space Train", "Load", "h Hint", "m Card", "c Config", "? Help"):
+            for shown in ("esc Back", "Load", "h Hint", "m Card", "c Config", "? Help", "^q Quit"):  # space: in help
                 assert shown in footer, (shown, footer)
             plain = next((lesson for lesson in LESSONS if not lesson.misconception), None)
             if plain is not None:  # no card: no m in the footer, and m does nothing

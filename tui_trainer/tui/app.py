@@ -17,6 +17,7 @@ from time import monotonic, time
 from typing import Iterable
 
 from textual.app import App, SystemCommand
+from textual.binding import Binding
 from textual.notifications import Notification, Notify
 from textual.screen import Screen
 from textual.worker import WorkerFailed
@@ -69,6 +70,10 @@ class NNTuiApp(TrainingHost, Guarded, App):
 
     GUARD_ERRORS = True
     """Report unexpected exceptions and go on (tests turn this off so that errors fail them)."""
+
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True,
+                        tooltip="Quit the app and return to the command prompt.")]
+    """Textual's ctrl+q, shown in the footer: on a view, where q goes back, it is the quit key."""
 
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so that subclasses elsewhere find it
     TITLE = "nn-tui"

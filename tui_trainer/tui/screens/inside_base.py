@@ -27,13 +27,14 @@ from ..guard import Guarded
 from ..screen_size import AtAppSize
 from ..training import SessionLink
 from ..widgets.key_footer import KeyFooter
+from .help import HELP_KEY, HelpKey
 from .leaving import LeavesSafely
 
 REDRAW_INTERVAL = 0.5
 """Seconds between redraws while training: twice a second reads as live and costs little."""
 
 
-class InsideScreen(LeavesSafely, AtAppSize, Guarded, Screen):
+class InsideScreen(HelpKey, LeavesSafely, AtAppSize, Guarded, Screen):
     """Base class: title, throttled snapshots, keys to go back and to train from here."""
 
     VIEW_TITLE = ""
@@ -61,7 +62,12 @@ class InsideScreen(LeavesSafely, AtAppSize, Guarded, Screen):
         Binding("greater_than_sign", "pace(1)", "Faster", show=False, key_display=">"),
         Binding("less_than_sign", "pace(-1)", "Slower", show=False, key_display="<"),
         Binding("p", "presets", "Presets", show=False),
+        HELP_KEY,
     ]
+
+    FOOTER_LEFT_OUT_FIRST = ("single_step", "toggle_training")
+    """Left out of a narrow footer first (``KeyFooter``), before the view's own keys: n, then space
+    (both train from every screen, as the help says)."""
 
     def __init__(self, training: SessionLink) -> None:
         super().__init__()

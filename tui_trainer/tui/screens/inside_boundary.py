@@ -45,7 +45,7 @@ class BoundaryScreen(InsideScreen):
     """
 
     BINDINGS = [Binding("o", "cycle_points", "Points"),
-                Binding("z", "toggle_discrete", "Discretize", show=False)]
+                Binding("z", "toggle_discrete", "Shading")]
 
     def __init__(self, training) -> None:
         super().__init__(training)

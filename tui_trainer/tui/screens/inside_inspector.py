@@ -29,9 +29,6 @@ NUDGE = 0.1
 """How far ``+`` / ``-`` move a weight."""
 
 
-LAYER_KEYS = Binding.Group("Layer", compact=True)
-
-
 class InspectorScreen(InsideScreen):
     """Pick a weight; see and change it."""
 
@@ -52,8 +49,9 @@ class InspectorScreen(InsideScreen):
     BINDINGS = [
         # One footer entry for both ("[] Layer"), and "Nudge" without its amount: at 80 columns
         # the footer cut "+/- Nudge ±0.1" to "+/-".
-        Binding("left_square_bracket", "layer(-1)", "Previous layer", key_display="[", group=LAYER_KEYS),
-        Binding("right_square_bracket", "layer(1)", "Next layer", key_display="]", group=LAYER_KEYS),
+        Binding("left_square_bracket", "layer(-1)", "Layer", key_display="[]",
+                tooltip="[ and ]: the previous and the next layer"),
+        Binding("right_square_bracket", "layer(1)", "Next layer", key_display="]", show=False),
         Binding("e", "edit", "Edit"),
         Binding("plus,equals_sign", "nudge(1)", "Nudge", key_display="+/-",
                 tooltip=f"Nudge the weight by +{NUDGE:g} / -{NUDGE:g}"),

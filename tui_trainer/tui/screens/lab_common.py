@@ -30,6 +30,7 @@ from ..screen_size import AtAppSize
 from ..training import SessionLink, TrainingHost, TrainingLink
 from ..widgets.lane_colors import BLUE, CYAN, GREEN, GREY, MAGENTA, ORANGE, RED, RGB, WHITE, YELLOW, rgb
 from ..widgets.lane_list import LaneSpec
+from .help import HELP_KEY, HelpKey
 from .leaving import LeavesSafely
 
 LANE_COLORS: tuple[RGB, ...] = (RED, YELLOW, ORANGE, GREEN, CYAN, MAGENTA, BLUE, WHITE)
@@ -200,7 +201,7 @@ def while_shown(method: Callable) -> Callable:
     return wrapper
 
 
-class LabScreen(LeavesSafely, AtAppSize, Guarded, Screen):
+class LabScreen(HelpKey, LeavesSafely, AtAppSize, Guarded, Screen):
     """A lab screen: Escape leaves a field, then the screen; q leaves the screen.
 
     Leaving is safe from a key, from the command palette and twice: the first request stops the
@@ -234,8 +235,13 @@ class LabScreen(LeavesSafely, AtAppSize, Guarded, Screen):
     BINDINGS = [
         Binding("escape", "back", "Back"),  # each screen binds it again, with its own help
         Binding("q", "leave", "Back", show=False),
+        HELP_KEY,
     ]
     """The keys; those with help text are also the palette's commands (``keys.palette_entries``)."""
+
+    FOOTER_LEFT_OUT_FIRST = ("reset", "toggle_lane", "choose", "toggle_optimizer", "toggle_mode")
+    """Left out of a narrow footer first (``KeyFooter``): reset, then the digits (the lane list
+    shows each lane's digit), then the batch modes; each stays in the palette."""
 
     DIGIT_KEYS: tuple[str, str] | None = None
     """``(action, description)`` of the screen's ``optimizer_digit_keys``, which are bound again
@@ -369,6 +375,7 @@ class RaceLabScreen(TrainingHost, LabScreen):
         if self.link is not None:
             self.link.forget()  # anything still queued from it is dropped
             self.link = None
+            self.refresh_bindings()
 
     @while_shown
     def _progress(self, snapshot: RaceSnapshot) -> None:
@@ -380,6 +387,7 @@ class RaceLabScreen(TrainingHost, LabScreen):
         if error is None:
             if self.snapshot is not None:
                 self.show_progress(self.snapshot)  # the state in the header: paused or done now
+            self.refresh_bindings()  # keys for a finished race (u) show in the footer
             return
         text = str(error) if isinstance(error, ValueError) else f"{type(error).__name__}: {error}"
         self._drop_link()

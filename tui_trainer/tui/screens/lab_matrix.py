@@ -17,7 +17,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Footer, Input, Label, ProgressBar, Static
+from textual.widgets import Input, Label, ProgressBar, Static
 
 from ...engine.numbers import DASH, compact, figure
 from ...engine.optimizers import OPTIMIZERS
@@ -31,6 +31,7 @@ from ...experiments.matrix_session import MatrixProgress, MatrixSession
 from ..keys import key
 from ..training import SessionLink, TrainingHost, TrainingLink
 from ..widgets.lane_colors import rgb
+from ..widgets.key_footer import KeyFooter
 from .lab_common import (LabScreen, Part, digit_range, lane_style, optimizer_digit_keys, optimizer_digits,
                          use_optimizer, while_shown)
 
@@ -148,7 +149,7 @@ class MatrixScreen(TrainingHost, LabScreen):
             yield Static(id="matrix-table")
         yield Static(id="matrix-cell")
         yield Static(id="matrix-summary")
-        yield Footer()
+        yield KeyFooter()
 
     @while_shown
     def on_mount(self) -> None:

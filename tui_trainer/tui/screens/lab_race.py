@@ -14,7 +14,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from ...experiments.config import ExperimentConfig
 from ...engine.numbers import DASH, figure
@@ -28,6 +28,7 @@ from ..widgets.lane_list import LaneList, LaneSpec
 from ..widgets.multi_plot import Curve, MultiPlot, PlotOptions
 from ..keys import key
 from ..training import SessionLink
+from ..widgets.key_footer import KeyFooter
 from .lab_common import (
     use_optimizer,
     OPTIMIZER_DIGITS,
@@ -122,7 +123,7 @@ class RaceScreen(RaceLabScreen):
             help="The x axis, and the unit of the to-target column: epochs, updates, training samples seen, "
                  "or seconds of each lane's own training"),
         *optimizer_digit_keys("toggle_lane", "On/off"),
-        key("u", "use_best", "Use best", show=False, title="Use the best lane",
+        key("u", "use_best", "Use best", title="Use the best lane",
             help="Train the current experiment with the finished race's best optimizer and rate (a live change)"),
         key("up", "highlight(-1)", "Previous", show=False),
         key("down", "highlight(1)", "Next", show=False),
@@ -167,7 +168,7 @@ class RaceScreen(RaceLabScreen):
                              "(updates for epochs; x switches to samples seen or seconds).\n" \
                              "auto: the highest final cost below the start, a level every improving lane reached."
             yield target
-        yield Footer()
+        yield KeyFooter()
 
     @while_shown  # a screen popped as soon as it was pushed (the palette can) mounts all the same
     def on_mount(self) -> None:
@@ -403,10 +404,19 @@ class RaceScreen(RaceLabScreen):
         else:
             self._lanes().set_header(self._lane_header(batch=self.mode == "batch"))
 
+    def _best(self) -> dict | None:
+        """The finished race's best lane that did not diverge (None before the end)."""
+        results = self.snapshot.results if self.done else None
+        return next((row for row in results or () if row["best"] and not row["diverged"]), None)
+
+    def footer_description(self, binding) -> str:
+        """u shows in the footer once a finished race has a best lane to use (``KeyFooter``)."""
+        return "" if binding.action == "use_best" and self._best() is None else binding.description
+
     def action_use_best(self) -> None:
         """Apply the finished race's best lane (optimizer and rate) to the current experiment."""
         results = self.snapshot.results if self.done else None
-        best = next((row for row in results or () if row["best"] and not row["diverged"]), None)
+        best = self._best()
         if best is None:
             why = "every lane diverged" if results else "run the race to the end first (space)"
             self.notify(f"No best lane: {why}.", title="Nothing to use", severity="warning")

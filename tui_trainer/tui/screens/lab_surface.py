@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Input, Label, Select, Static
+from textual.widgets import Input, Label, Select, Static
 
 from ...engine import optimizers
 from ...engine.numbers import figure
@@ -20,6 +20,7 @@ from ..widgets.lane_list import LaneList
 from ..widgets.surface_map import SurfaceMap, TracedPath
 from ..keys import key
 from ..widgets.safe_select import SafeSelect
+from ..widgets.key_footer import KeyFooter
 from .lab_common import (LabScreen, Part, optimizer_digit_keys, optimizer_explanation, optimizer_specs,
                          while_shown)
 
@@ -149,7 +150,7 @@ class SurfaceScreen(LabScreen):
                 yield Static(id="surface-status")
                 yield Static(id="lab-explain")
             yield SurfaceMap(self.surface, start=self.start)
-        yield Footer()
+        yield KeyFooter()
 
     @while_shown  # a screen popped as soon as it was pushed (the palette can) mounts all the same
     def on_mount(self) -> None:

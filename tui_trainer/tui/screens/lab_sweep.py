@@ -14,7 +14,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Footer, Input, Label, Select, Static
+from textual.widgets import Input, Label, Select, Static
 
 from ...experiments.config import ExperimentConfig, with_overrides
 from ...engine.numbers import compact, figure
@@ -28,6 +28,7 @@ from ..widgets.multi_plot import Curve, MultiPlot, PlotMark, PlotOptions
 from ..keys import key
 from ..training import SessionLink
 from ..widgets.safe_select import SafeSelect
+from ..widgets.key_footer import KeyFooter
 from .lab_common import (
     optimizer_digit_keys,
     RaceLabScreen,
@@ -128,7 +129,7 @@ class SweepScreen(RaceLabScreen):
             yield MultiPlot(id="sweep-plot", hint="space: run the sweep")
             yield Static(id="sweep-table")
         yield Static(id="lab-explain")
-        yield Footer()
+        yield KeyFooter()
 
     @while_shown  # a screen popped as soon as it was pushed (the palette can) mounts all the same
     def on_mount(self) -> None:

@@ -22,7 +22,7 @@ from textual.containers import Horizontal
 from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from ...engine.text import visible
 from ...experiments.files import about
@@ -36,7 +36,9 @@ from ..keys import key
 from ..training import SessionLink
 from ..widgets.lane_colors import BLUE, CYAN, GREEN, GREY, MAGENTA, ORANGE, RED, RGB, WHITE, YELLOW, rgb
 from ..widgets.multi_plot import Curve, MultiPlot, PlotOptions
+from ..widgets.key_footer import KeyFooter
 from .dialogs import ConfirmDialog
+from .help import HELP_KEY, HelpKey
 from .leaving import LeavesSafely
 from .watch import STATUS_STYLE, WatchScreen, as_dict, metric_label, network_text, number, short
 
@@ -105,7 +107,7 @@ def run_cells(run: Run, row: dict[str, Any], selected: bool, color: RGB | None) 
     )
 
 
-class RunsScreen(LeavesSafely, AtAppSize, Guarded, Screen):
+class RunsScreen(HelpKey, LeavesSafely, AtAppSize, Guarded, Screen):
     """The run store: a table, the selected runs' curves and what differs among them."""
 
     DEFAULT_CSS = """
@@ -132,6 +134,7 @@ class RunsScreen(LeavesSafely, AtAppSize, Guarded, Screen):
         key("enter", "open", "Continue/follow", title="Continue or follow",
             help="A run that ended: continue it from its checkpoint; a running one: follow it", priority=True),
         key("w", "watch", "Watch", title="Watch run", help="Follow the run: its curves, status and weights live"),
+        HELP_KEY,
     ]
 
     def __init__(self, training: SessionLink | None = None, root: Path | None = None) -> None:
@@ -168,7 +171,7 @@ class RunsScreen(LeavesSafely, AtAppSize, Guarded, Screen):
         with Horizontal(id="runs-bottom"):
             yield MultiPlot(id="runs-plot", hint="space marks runs to overlay their curves")
             yield Static("", id="runs-diff")
-        yield Footer()
+        yield KeyFooter()
 
     def on_resize(self) -> None:
         """Another width may show more columns, or fewer (the runs as read: no file is read)."""

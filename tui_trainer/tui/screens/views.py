@@ -53,7 +53,7 @@ VIEWS: tuple[View, ...] = (
          _screen("lessons_screen", "LessonListScreen", lambda screen_cls, training: screen_cls(training, VIEWS))),
     # Inside the network: every one shows the live network through the session's snapshots.
     View("b", "boundary", "Decision boundary",
-         "The output over the input plane, data on top (1 input: the prediction curve); o: points, z: discretize",
+         "The output over the input plane, data on top (1 input: the prediction curve); o: points, z: shading (or class colours only)",
          _screen("inside_boundary", "BoundaryScreen")),
     View("g", "gradients", "Gradient flow",
          "Each layer's gradient norm over time (log) and the first/last ratio: vanishing gradients",

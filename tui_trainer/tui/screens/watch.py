@@ -23,7 +23,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from ...engine.numbers import figure
 from ...engine.text import visible
@@ -34,7 +34,9 @@ from ..keys import key
 from ..widgets.lane_colors import CYAN, YELLOW
 from ..widgets.multi_plot import Curve, MultiPlot, PlotOptions
 from ..widgets.weight_heatmap import WeightHeatmap
+from ..widgets.key_footer import KeyFooter
 from .lab_common import Part, fit_title
+from .help import HELP_KEY, HelpKey
 from .leaving import LeavesSafely
 
 POLL_SECONDS = 0.5
@@ -143,7 +145,7 @@ def read_folder(path: Path, metrics: Metrics, ckpt_stamp: tuple[int, int] | None
     return found
 
 
-class WatchScreen(LeavesSafely, AtAppSize, Guarded, Screen):
+class WatchScreen(HelpKey, LeavesSafely, AtAppSize, Guarded, Screen):
     """One run, live: its header, loss curves and the weights of its latest checkpoint."""
 
     AUTO_FOCUS = ""
@@ -169,6 +171,7 @@ class WatchScreen(LeavesSafely, AtAppSize, Guarded, Screen):
         key("right_square_bracket", "layer(1)", "Layer", show=False, key_display="]", title="Next layer",
             help="Show the next layer's weights"),
         Binding("l", "toggle_log", "Log", show=False),
+        HELP_KEY,
     ]
 
     def __init__(self, path: Path) -> None:
@@ -202,7 +205,7 @@ class WatchScreen(LeavesSafely, AtAppSize, Guarded, Screen):
             with Vertical(id="watch-weights"):
                 yield Label("weights: no checkpoint yet", id="watch-layer")
                 yield WeightHeatmap()
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.poll()

@@ -111,17 +111,19 @@ class KeyFooter(Footer):
         return keys
 
     def _fitted(self, keys: list[_Key]) -> list[_Key]:
-        """As many keys as the terminal's width holds beside the palette key: the least needed
-        (``DROPPED_FIRST``, then from the right) left out first, help and quit never (every key
-        stays in the help and the palette)."""
+        """As many keys as the terminal's width holds beside the palette key, help and quit last: the
+        least needed (the screen's ``FOOTER_LEFT_OUT_FIRST``, else ``DROPPED_FIRST``; then from the
+        right) left out first, help and quit never (every key stays in the help and the palette)."""
         room = self.app.size.width - PALETTE_WIDTH
-        keys = list(keys)
+        order = getattr(self.screen, "FOOTER_LEFT_OUT_FIRST", DROPPED_FIRST)
+        rank = lambda key: order.index(key.action.partition("(")[0])  # noqa: E731  (a digit's toggle_lane(1))
+        keys = [key for key in keys if key.action not in KEPT] + [key for key in keys if key.action in KEPT]
         while sum(_width(key) for key in keys) > room:
             droppable = [key for key in keys if key.action not in KEPT]
             if not droppable:
                 break
-            first = [key for key in droppable if key.action in DROPPED_FIRST]
-            keys.remove(min(first, key=lambda k: DROPPED_FIRST.index(k.action)) if first else droppable[-1])
+            first = [key for key in droppable if key.action.partition("(")[0] in order]
+            keys.remove(min(first, key=rank) if first else droppable[-1])
         return keys
 
     def on_resize(self) -> None:
