@@ -262,8 +262,8 @@ def test_every_screen_shows_help_and_quit_in_its_footer_at_80x24():
     run(scenario())
 
 
-@pytest.mark.parametrize("key, keys_shown", [("b", "z Shading"), ("o", "u Use best")])
-def test_the_boundary_and_race_footers_show_z_and_u(key, keys_shown):
+@pytest.mark.parametrize("key, keys_shown", [("b", "z Shading"), ("o", "u Use best"), ("f", "[ ] Surface")])
+def test_the_boundary_race_and_surface_footers_show_z_u_and_the_surface_keys(key, keys_shown):
     from tests.test_lab_screens import tiny_config
     from tui_trainer.tui.screens.main import MainScreen
 

@@ -128,6 +128,9 @@ class SurfaceScreen(LabScreen):
         key("escape", "back", "Back", help="Back to the main screen"),
     ]
 
+    FOOTER_LEFT_OUT_FIRST = (*LabScreen.FOOTER_LEFT_OUT_FIRST, "step", "to_end")
+    """A narrow footer keeps [ ] Surface: one step and To end go before it."""
+
     def __init__(self, surface: str = "rosenbrock") -> None:
         super().__init__()
         self.surface = SURFACES[surface]
