@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import wait_for
 from tests.test_app import notes, screen_lines, settings_ready, small_config
-from tests.test_config_keys import choose, go_to, settle
+from tests.test_config_keys import choose, go_to, settle, type_into
 from tests.test_inside_screens import text_of
 from tui_trainer.experiments.lessons import LESSONS, lesson_named, load_progress, mark_completed, progress_path
 from tui_trainer.experiments.presets import get_preset
@@ -286,8 +286,15 @@ def test_the_lesson_screens_footer_shows_the_lesson_keys_at_80_columns():
             carded = next(lesson for lesson in LESSONS if lesson.misconception)
             await open_lesson(pilot, app, carded.id)
             footer = screen_lines(app)[-1].text
-            for shown in ("esc Back", "Load", "h Hint", "m Card", "c Config", "? Help", "^q Quit"):  # space: in help
+            for shown in ("esc Back", "r Retry", "Load", "c Config", "? Help", "^q Quit"):  # space: in help
                 assert shown in footer, (shown, footer)
+            assert "h: a hint" in body(app) and "m: the misconception card" in body(app)  # h and m: in the text
+            await pilot.resize_terminal(120, 36)
+            await wait_for(pilot, lambda: "m Card" in screen_lines(app)[-1].text)
+            footer = screen_lines(app)[-1].text
+            for shown in ("esc Back", "space Train", "r Retry", "Load", "h Hint", "m Card", "c Config", "? Help"):
+                assert shown in footer, (shown, footer)
+            await pilot.resize_terminal(80, 24)
             plain = next((lesson for lesson in LESSONS if not lesson.misconception), None)
             if plain is not None:  # no card: no m in the footer, and m does nothing
                 await pilot.press("escape")
@@ -429,5 +436,193 @@ def test_the_list_opens_on_the_first_lesson_to_do():
             assert app.screen.query_one("#lessons-list").highlighted == 1
             assert f"[x]  1. {LESSONS[0].title}" in screen_text(app)
             assert f"Task: {LESSONS[1].task[:40]}" in screen_text(app).replace("\n ", " ")
+
+    run(scenario())
+
+
+# -- the retry loop, c and L, and Enter over edits (a newcomer's review) ---------------------------------
+
+
+async def back_to_lesson(pilot, app, lesson_id: str) -> LessonScreen:
+    await pilot.press("L")
+    await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen) and app.screen.lesson.id == lesson_id)
+    screen = app.screen
+    await wait_for(pilot, lambda: screen.draw_count >= 1)
+    return screen
+
+
+async def to_config(pilot, app) -> MainScreen:
+    """c from a lesson: the main screen with focus in its config pane."""
+    await pilot.press("c")
+    await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.has_class("-config-open"))
+    main = app.screen
+    await wait_for(pilot, lambda: app.focused is not None and main.query_one(ConfigPane) in app.focused.ancestors)
+    await settle(pilot)
+    return main
+
+
+def test_a_failed_run_is_fixed_and_trained_again_within_the_lessons_budget():
+    """Train, fail, fix, retrain: space after a finished run starts over from fresh weights with the
+    settings as they are, for the lesson's epochs, so the check can pass; r retries at any time; the
+    completion mark and the check never contradict each other."""
+    async def scenario():
+        app = NNTuiApp(small_config(), record=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            await open_list(pilot, app)
+            screen = await open_lesson(pilot, app, "learning-rate")
+            lesson = screen.lesson
+            await load(pilot, app, screen)
+            session = app.training.session
+            await pilot.press("space")  # lr 1e-4: the budget ends the run, the check not passed
+            await wait_for(pilot, lambda: not app.training.running and session.trainer.epoch == lesson.epochs,
+                           timeout=60)
+            await wait_for(pilot, lambda: "not yet: val acc" in body(app))
+            await to_config(pilot, app)
+            await type_into(pilot, "lr", "1")
+            await pilot.press("escape")
+            screen = await back_to_lesson(pilot, app, lesson.id)
+            await pilot.press("space")  # starts over: fresh weights, lr 1, the lesson's 30 epochs
+            await wait_for(pilot, lambda: "starts over from fresh weights" in notes(app))
+            await wait_for(pilot, lambda: lesson.id in screen.tracker.done, timeout=60)
+            await wait_for(pilot, lambda: not app.training.running)
+            assert session.trainer.epoch <= lesson.epochs and session.config.training.epochs == lesson.epochs
+            assert session.config.optimizer.lr == 1
+            text = body(app)
+            assert f"[x] {lesson.title} (completed)" in text and "past the budget" not in text
+            assert "Check: passed: val acc" in text and "This run: " in text and "-> passes" in text
+            assert "r Retry" in screen_lines(app)[-1].text
+            await pilot.press("r")  # retry: fresh weights, same settings
+            await wait_for(pilot, lambda: session.trainer.step_count == 0 and "This run: " in body(app)
+                           and "-> not yet:" in body(app))
+            text = body(app)
+            assert f"[x] {lesson.title} (completed)" in text and "Check: passed: val acc" in text
+            assert session.config.optimizer.lr == 1 and session.config.training.epochs == lesson.epochs
+            await pilot.press("question_mark")
+            await wait_for(pilot, lambda: isinstance(app.screen, LessonHelpScreen))
+            assert "Retry: fresh weights, same settings" in app.screen.query_one("Markdown").source
+
+    run(scenario())
+
+
+def test_a_budget_doubled_on_the_main_screen_is_the_lessons_again_when_the_lesson_trains():
+    async def scenario():
+        app = NNTuiApp(small_config(), record=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            await open_list(pilot, app)
+            screen = await open_lesson(pilot, app, "initialization")
+            lesson = screen.lesson
+            await load(pilot, app, screen)
+            session = app.training.session
+            await to_config(pilot, app)
+            await pilot.press("escape", "space")  # trains on the main screen: to 30, then on to 60
+            await wait_for(pilot, lambda: not app.training.running and session.trainer.epoch == lesson.epochs,
+                           timeout=60)
+            await pilot.press("space")
+            await wait_for(pilot, lambda: not app.training.running and session.trainer.epoch == 2 * lesson.epochs,
+                           timeout=60)
+            await pilot.press("c")
+            await settle(pilot)
+            await go_to(pilot, "init")
+            select = app.screen.query_one("#init")
+            values = list(select.values)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: select.expanded)
+            steps = values.index("he") - values.index(select.value)
+            await pilot.press(*(["down"] * steps if steps > 0 else ["up"] * -steps), "enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            await pilot.press("y")  # reset: fresh weights, but the config's epochs are 60 now
+            await wait_for(pilot, lambda: session.config.network.init == "he" and session.trainer.step_count == 0)
+            screen = await back_to_lesson(pilot, app, lesson.id)
+            await pilot.press("space")
+            await wait_for(pilot, lambda: lesson.id in screen.tracker.done, timeout=60)
+            await wait_for(pilot, lambda: not app.training.running)
+            assert session.trainer.epoch <= lesson.epochs and "past the budget" not in body(app)
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("out", ["escape", "L"])
+def test_c_from_a_lesson_always_opens_the_config_pane(out):
+    async def scenario():
+        app = NNTuiApp(small_config(), record=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            await open_list(pilot, app)
+            await open_lesson(pilot, app, "learning-rate")
+            for _ in range(2):
+                await to_config(pilot, app)
+                if out == "escape":
+                    await pilot.press("escape")
+                await back_to_lesson(pilot, app, "learning-rate")
+            await to_config(pilot, app)
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("enter", [True, False])
+def test_l_comes_back_to_the_lesson_from_a_config_text_field_without_typing_into_it(enter):
+    async def scenario():
+        app = NNTuiApp(small_config(), record=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            await open_list(pilot, app)
+            screen = await open_lesson(pilot, app, "learning-rate")
+            await load(pilot, app, screen)
+            main = await to_config(pilot, app)
+            await go_to(pilot, "lr")
+            await pilot.press("ctrl+a", "ctrl+k", "1", *(["enter"] if enter else []))
+            await back_to_lesson(pilot, app, "learning-rate")
+            await wait_for(pilot, lambda: app.training.session.config.optimizer.lr == 1)
+            assert main.query_one("#lr").value == "1" and main.query_one(ConfigPane).valid
+
+    run(scenario())
+
+
+def test_training_with_a_bad_setting_names_the_field():
+    async def scenario():
+        app = NNTuiApp(small_config(), record=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            await open_list(pilot, app)
+            screen = await open_lesson(pilot, app, "learning-rate")
+            await load(pilot, app, screen)
+            await to_config(pilot, app)
+            await type_into(pilot, "lr", "x")
+            await back_to_lesson(pilot, app, "learning-rate")
+            await pilot.press("space")
+            await wait_for(pilot, lambda: "Fix the settings first: lr:" in notes(app) or app.training.running)
+            assert "Fix the settings first: lr: 'x' is not a number" in notes(app), notes(app)
+            assert not app.training.running
+
+    run(scenario())
+
+
+def test_enter_in_a_lesson_asks_before_throwing_away_config_edits():
+    async def scenario():
+        app = NNTuiApp(small_config(), record=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            await open_list(pilot, app)
+            screen = await open_lesson(pilot, app, "backprop")
+            await load(pilot, app, screen)
+            session = app.training.session
+            await to_config(pilot, app)
+            await go_to(pilot, "width-5")
+            await pilot.press("d", "d", "d")  # 6 hidden layers to 3
+            await wait_for(pilot, lambda: len(session.config.network.hidden) == 3)
+            await pilot.press("escape")
+            screen = await back_to_lesson(pilot, app, "backprop")
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            assert "edited" in screen_text(app)
+            await pilot.press("escape")  # kept
+            await wait_for(pilot, lambda: app.screen is screen)
+            assert len(session.config.network.hidden) == 3
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            await pilot.press("y")
+            await wait_for(pilot, lambda: len(session.config.network.hidden) == 6 and app.screen is screen)
 
     run(scenario())

@@ -39,6 +39,8 @@ class Measured:
 
     passed: bool
     text: str
+    unmet: str = ""
+    """What keeps it from passing, said as in ``text`` ("" when it passed, or when ``text`` is all)."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,8 @@ def _all(*parts: Part) -> Callable[["Snapshot", ExperimentConfig], Measured]:
 
     def check(snap: "Snapshot", config: ExperimentConfig) -> Measured:
         said = [part(snap, config) for part in parts]
-        return Measured(all(ok for ok, _ in said), "; ".join(text for _, text in said if text))
+        return Measured(all(ok for ok, _ in said), "; ".join(text for _, text in said if text),
+                        "; ".join(text for ok, text in said if not ok))
 
     return check
 
@@ -135,7 +138,7 @@ def val_loss_at_most(want: float) -> Part:
 def not_overfitting(snap: "Snapshot", config: ExperimentConfig) -> tuple[bool, str]:
     if snap.overfit_since is None:
         return True, ""
-    return False, f"overfitting since epoch {snap.overfit_since}"
+    return False, f"overfitting since epoch {snap.overfit_since}, want none"
 
 
 def keeps_data(name: str) -> Part:

@@ -70,12 +70,16 @@ class PresetsScreen(InsideScreen):
         self.app.notify(f"{name} loaded: space trains{hint}.", timeout=5)
 
 
-async def load_preset(screen: InsideScreen, name: str, config: ExperimentConfig | None = None) -> bool:
+async def load_preset(screen: InsideScreen, name: str, config: ExperimentConfig | None = None, *,
+                      edited: bool = False) -> bool:
     """Replace the session's experiment with preset ``name`` (``config``: that preset changed, e.g.
-    to a lesson's epoch budget), asking first when the network has been trained: False when the
-    user keeps the trained one or the preset cannot be built. From a worker (it waits for the dialog)."""
-    if screen.session.trained and not await screen.app.push_screen_wait(
-        ConfirmDialog(f"Replace the trained network with the preset {name}?", yes="Load", no="Cancel")
+    to a lesson's epoch budget), asking first when the network has been trained or (``edited``) its
+    config holds changes that would be lost: False when the user keeps it or the preset cannot be
+    built. From a worker (it waits for the dialog)."""
+    trained = screen.session.trained
+    if (trained or edited) and not await screen.app.push_screen_wait(ConfirmDialog(
+        f"Replace the {'trained network' if trained else 'edited experiment (its config changes are lost)'} "
+        f"with the preset {name}?", yes="Load", no="Cancel")
     ):
         return False
     return await screen.training.rebuild(get_preset(name) if config is None else config)

@@ -17,6 +17,7 @@ progress file is a notification, never a crash.
 from __future__ import annotations
 
 import weakref
+from dataclasses import replace
 from typing import TYPE_CHECKING, Iterable
 
 from rich.text import Text
@@ -31,7 +32,8 @@ from ...engine.text import visible
 from ...experiments.files import describe_error
 from ...experiments.lessons import (LESSONS, Lesson, Measured, lesson_config, load_progress, mark_completed,
                                       progress_path)
-from ...experiments.presets import get_preset
+from ...experiments.config import ExperimentConfig
+from ...experiments.presets import PRESETS, get_preset
 from ...experiments.session import Snapshot
 from ..keys import key, palette_entry, screen_bindings
 from ..screen_size import AtAppSize
@@ -69,6 +71,11 @@ class LessonTracker:
         """Completed lesson ids: the progress file's, with those completed in this app."""
         self.warning = ""
         """The progress file's latest warning ("" when none)."""
+        self.passed: dict[str, tuple[Measured, Snapshot]] = {}
+        """Per lesson completed in this app: the measurement that passed, and on which snapshot."""
+        self.start_config = training.session.config
+        """The experiment the app started with (a preset's or a file's): loading a lesson over it
+        loses nothing."""
         self._completed_here: set[str] = set()
         self._snapshot: Snapshot | None = None
         training.subscribe(training.owner, self.evaluate)
@@ -107,6 +114,8 @@ class LessonTracker:
                 self.measured = lesson.check(snap, self.training.session.config)
             except Exception as exc:  # noqa: BLE001 - a check that cannot measure is a line, not a crash
                 self.measured = Measured(False, f"the check could not measure: {describe_error(exc)}")
+            if self.measured.passed and lesson.id not in self.passed:
+                self.passed[lesson.id] = (self.measured, snap)
             if self.measured.passed and lesson.id not in self._completed_here:
                 self._complete(lesson)
         return self.measured
@@ -296,6 +305,8 @@ class LessonScreen(InsideScreen):
     BINDINGS = [
         Binding("space", "toggle_training", "Train"),
         Binding("n", "single_step", "Step", show=False),
+        key("r", "retry", "Retry", help="Retry: fresh weights, same settings, for the lesson's epochs "
+                                        "(space after a finished run does it too)"),
         key("enter", "load", "Load", help="Load the lesson's experiment: its preset for the task's epochs, "
                                           "fresh weights (asks first when the network has been trained)"),
         key("h", "hint", "Hint", help="Show the lesson's next hint"),
@@ -310,6 +321,8 @@ class LessonScreen(InsideScreen):
             help="The learning rate down a notch, at once, as - on the main screen"),
         key("question_mark", "help", "Help", key_display="?", help="How lessons go, and their keys"),
     ]
+    FOOTER_LEFT_OUT_FIRST = ("card", "hint", "single_step", "toggle_training", "load")
+    """A narrow footer leaves out m and h first (the lesson's text says them), then space (the help)."""
     HELP_ROWS = (("up / down / pageup / pagedown", "scroll the lesson"),
                  ("a view's key", "open that view, as on the main screen (but for the keys above)"))
     """Keys that are no binding of the screen's, for the help."""
@@ -362,17 +375,27 @@ class LessonScreen(InsideScreen):
         text.append("Experiment: ", style="bold")
         if tracker.loaded and tracker.lesson is lesson:
             text.append(f"{lesson.preset} loaded, {lesson.epochs} epochs. Do the task, then space trains "
-                        "(c: the config pane; Enter loads it afresh).\n")
+                        "(c: the config pane; r: fresh weights, same settings; Enter loads it afresh).\n")
         else:
             text.append(f"{lesson.preset}, {lesson.epochs} epochs. Enter loads it (fresh weights).\n")
         text.append("Task: ", style="bold")
         text.append(f"{lesson.task}\n")
         text.append("Check: ", style="bold")
-        if measured is None:
+        if done:  # what passed, kept; the run on now is another one, said apart
+            kept = tracker.passed.get(lesson.id)
+            if kept is None:
+                text.append("passed earlier (completed).\n", style="bold green")
+            else:
+                passed, at = kept
+                text.append(f"passed: {visible(passed.text)} (epoch {at.epoch}, step {at.step}): completed.\n",
+                            style="bold green")
+            if measured is not None:
+                text.append("This run: ", style="bold")
+        if measured is None and not done:
             text.append("measured live once the lesson's experiment is loaded (Enter).\n")
-        else:
+        elif measured is not None:
             text.append(visible(measured.text) + "\n")
-            verdict = "passes" if measured.passed else "not yet"
+            verdict = "passes" if measured.passed else "not yet" + (f": {visible(measured.unmet)}" if measured.unmet else "")
             text.append(f"  -> {verdict} (epoch {snap.epoch}, step {snap.step}, {snap.state})\n",
                         style="bold green" if measured.passed else "")
         text.append("\n")
@@ -422,11 +445,73 @@ class LessonScreen(InsideScreen):
             self.notify(f"Lesson {lesson.id}: {describe_error(exc)}", severity="error", timeout=8)
             return
         self.tracker.open(lesson)
-        if not await load_preset(self, lesson.preset, config):
+        if not await load_preset(self, lesson.preset, config, edited=self._edited()):
             return
         self.tracker.mark_loaded()
         self.notify(f"{lesson.preset} loaded for the lesson ({lesson.epochs} epochs): do the task, "
                     "then space trains.", timeout=5)
+        if self.shown:
+            self.show_snapshot(self.training.current())
+
+    def _edited(self) -> bool:
+        """Whether the session's config holds changes that loading would lose: it is neither the
+        app's first experiment nor a preset as it comes (the epochs aside, which lessons set)."""
+        def plain(config: ExperimentConfig) -> ExperimentConfig:
+            return replace(config, training=replace(config.training, epochs=1))
+
+        current = plain(self.session.config)
+        return current != plain(self.tracker.start_config) and all(
+            current != plain(get_preset(name)) for name in PRESETS)
+
+    def _loaded_here(self) -> bool:
+        """Whether this lesson's experiment is the one loaded; else a notice that Enter loads it."""
+        if self.tracker.loaded and self.tracker.lesson is self.lesson:
+            return True
+        self.notify(f"Enter loads the lesson's experiment ({self.lesson.preset}) first; then space trains it.",
+                    timeout=5)
+        return False
+
+    def action_toggle_training(self) -> None:
+        """Space: train, pause or go on, always within the lesson's epoch budget: after a finished run
+        (or one past the budget) it starts over from fresh weights with the settings as they are."""
+        self._train(single_step=False)
+
+    def action_single_step(self) -> None:
+        self._train(single_step=True)
+
+    def _train(self, *, single_step: bool) -> None:
+        if not self._loaded_here():
+            return
+        session, budget = self.session, self.lesson.epochs
+        training = self.training
+        if training.running and session.state == "training":
+            training.single_step() if single_step else training.toggle()
+        elif session.state in ("finished", "diverged") or session.trainer.epoch >= budget:
+            ended = "ended" if session.state in ("finished", "diverged") else "is"
+            self._start_over(train=True, single_step=single_step,
+                             why=f"the last run {ended} at epoch {session.trainer.epoch}")
+        elif session.config.training.epochs != budget:  # e.g. trained on past it on the main screen
+            training.apply_live(lesson_config(self.lesson, session.config))
+            training.single_step() if single_step else training.toggle()
+        else:
+            training.single_step() if single_step else training.toggle()
+
+    def action_retry(self) -> None:
+        """r: fresh weights, the settings as they are, the lesson's epochs (the check measures anew)."""
+        if self._loaded_here():
+            self._start_over(train=False)
+
+    @work(exclusive=True, group="lesson")
+    async def _start_over(self, *, train: bool, single_step: bool = False, why: str = "") -> None:
+        lesson = self.lesson
+        if not await self.training.rebuild(lesson_config(lesson, self.session.config)):
+            return
+        seed = self.session.config.training.seed
+        said = f"The lesson's run starts over from fresh weights (seed {seed}) with the settings as they are, " \
+               f"for its {lesson.epochs} epochs"
+        self.notify(f"{said} ({why})." if why else f"{said}: space trains.", timeout=6)
+        if train:
+            self.training.single_step() if single_step else self.training.toggle()
         if self.shown:
             self.show_snapshot(self.training.current())
 
@@ -483,8 +568,7 @@ class LessonScreen(InsideScreen):
             app.screen.start_leaving()  # this one already is; the list under it from now on
             await app.pop_screen()
         if app.screen is main:
-            main.remove_class("-config-open")
-            await main.run_action("toggle_config")
+            main.open_config()
 
     async def action_lr(self, direction: int) -> None:
         """+ / -: the main screen's own keys (the config pane shows the new rate), from the lesson."""

@@ -86,7 +86,10 @@ class MainScreen(AtAppSize, Guarded, Screen):
             help="Open a saved model (.npz) or config (.toml)"),
         key("question_mark", "help", "Help", key_display="?", help="Keys and what each pane shows"),
         key("q", "quit", "Quit", help="Stop training and leave"),
-        *(key(v.key, f"open_view('{v.name}')", v.description, show=False, help=v.help) for v in VIEWS),
+        # L (the lessons) from a config field too, where it would type: c there leaves a lesson, L comes
+        # back to it; no field takes a capital L (numbers and choices)
+        *(key(v.key, f"open_view('{v.name}')", v.description, show=False, help=v.help, priority=v.name == "lessons")
+          for v in VIEWS),
     ]
     """The keys; those with help text are also the palette's commands (``keys.palette_entries``)."""
     PALETTE_EXTRA = CONFIG_COMMANDS
@@ -127,10 +130,18 @@ class MainScreen(AtAppSize, Guarded, Screen):
         training.subscribe(self, self._show)
         training.subscribe_end(self, self._ended)
         training.subscribe_changed(self, self._reload_config_pane)
-        training.start_check = lambda: None if self._config_pane().valid else "Fix the highlighted settings first."
+        training.start_check = self._start_problem
         training.publish(self.session.snapshot())
         self.query_one(LayerView).focus()
         self._layout_for(self.size.width, self.size.height)
+
+    def _start_problem(self) -> str | None:
+        """Why training cannot start: the config fields holding bad values, each named."""
+        problems = self._config_pane().problems
+        if not problems:
+            return None
+        said = "; ".join(f"{field}: {message}" for field, message in problems.items())
+        return f"Fix the settings first: {said} (c: the config pane, where they are highlighted)."
 
     def on_unmount(self) -> None:
         """However the app ends, let a training thread (running or paused) return, and close the
@@ -270,8 +281,12 @@ class MainScreen(AtAppSize, Guarded, Screen):
         if self._in_config():
             self.action_leave_field()
         else:
-            self.add_class("-config-open")
-            self._config_pane().focus_last()
+            self.open_config()
+
+    def open_config(self) -> None:
+        """To the config pane (in place of the plots on a narrow terminal), at the field left there."""
+        self.add_class("-config-open")
+        self._config_pane().focus_last()
 
     def action_config_field(self, field_id: str) -> None:
         """A config command from the palette: the pane shown, the field focused (a list opened)."""
@@ -306,6 +321,8 @@ class MainScreen(AtAppSize, Guarded, Screen):
 
     def action_open_view(self, name: str) -> None:
         """Open one of the extra views (optimizer lab, inside the network)."""
+        if isinstance(self.focused, Input) and self._in_config():  # L from a field: what it holds applies
+            self.action_leave_field()
         self.app.push_screen(view_named(name).factory(self.training))
 
     def action_help(self) -> None:

@@ -168,14 +168,11 @@ def _row_of(field_id: str | None) -> int | None:
 # -- fields that leave space (and the field-to-field keys) to the screen -------------------------
 
 
-class WholeNumberInput(Input):
-    """A text field for a whole number: digits type; other letters are refused, except the
-    ``PASSED`` ones, which keep the meaning they have elsewhere in the pane."""
+class NumberInput(Input):
+    """A text field for a number: the ``PASSED`` letters are not typed but keep the meaning they have
+    elsewhere; L (back to the lesson) in every field, as no number has an L."""
 
-    PASSED = frozenset("jk")
-
-    def __init__(self, value: str, **kwargs) -> None:
-        super().__init__(value, restrict=r"\d*", **kwargs)
+    PASSED = frozenset("L")
 
     def check_consume_key(self, key: str, character: str | None) -> bool:
         return character not in self.PASSED and super().check_consume_key(key, character)
@@ -185,10 +182,20 @@ class WholeNumberInput(Input):
             event.prevent_default()  # not typed: it bubbles up to the pane's bindings
 
 
+class WholeNumberInput(NumberInput):
+    """A text field for a whole number: digits type; other letters are refused, except the
+    ``PASSED`` ones, which keep the meaning they have elsewhere in the pane."""
+
+    PASSED = frozenset("jkL")
+
+    def __init__(self, value: str, **kwargs) -> None:
+        super().__init__(value, restrict=r"\d*", **kwargs)
+
+
 class LayerWidthInput(WholeNumberInput):
     """A hidden layer's width: a and d add and remove layers here as in the rest of the row."""
 
-    PASSED = frozenset("jkad")
+    PASSED = frozenset("jkadL")
 
 
 class FieldSelectOverlay(SafeSelectOverlay):
@@ -378,6 +385,11 @@ class ConfigPane(VerticalScroll, can_focus=False):
         return not self._errors
 
     @property
+    def problems(self) -> dict[str, str]:
+        """The fields holding bad values (their ids) and what is wrong with each."""
+        return dict(self._errors)
+
+    @property
     def busy(self) -> bool:
         """True until the fields on screen show the pane's current state."""
         return self._pending > 0
@@ -497,7 +509,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
         yield from self._row("optimizer", "optimizer", FieldSelect([(n, n) for n in OPTIMIZERS], value=cfg.optimizer.name, allow_blank=False, compact=True, id="optimizer"))
         opt_cls = OPTIMIZERS[cfg.optimizer.name]
         yield Label(self._optimizer_text(), classes="facts", id="opt-rule")
-        yield from self._row("lr", "lr", Input(hparam_text(cfg.optimizer.lr), id="lr", compact=True))
+        yield from self._row("lr", "lr", NumberInput(hparam_text(cfg.optimizer.lr), id="lr", compact=True))
         for spec in opt_cls.hparam_specs:
             if spec.name == "lr":
                 continue
@@ -506,7 +518,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
                 widget: Widget = FieldCheckbox(_label(spec.name), value=bool(value), id=f"hp-{spec.name}", tooltip=spec.doc, compact=True)
                 yield from self._row("", f"hp-{spec.name}", widget)
             else:
-                widget = Input(hparam_text(value), id=f"hp-{spec.name}", tooltip=spec.doc, compact=True)
+                widget = NumberInput(hparam_text(value), id=f"hp-{spec.name}", tooltip=spec.doc, compact=True)
                 yield from self._row(_label(spec.name), f"hp-{spec.name}", widget)
 
         yield Static("Training", classes="section")
@@ -521,7 +533,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
         yield from self._row("inputs", "features", FeatureToggles(cfg.data.features or DEFAULT_FEATURES, id="features",
                                                                   disabled=not two_inputs), shown=two_inputs)
         synthetic = isinstance(cfg.data.dataset, str) and getattr(DATASETS.get(cfg.data.dataset), "kind", "") == "synthetic"
-        yield from self._row("noise", "noise", Input("" if cfg.data.noise is None else hparam_text(cfg.data.noise), id="noise",
+        yield from self._row("noise", "noise", NumberInput("" if cfg.data.noise is None else hparam_text(cfg.data.noise), id="noise",
                                                      placeholder="default", compact=True, disabled=not synthetic,
                                                      tooltip="noise of the synthetic data (new data, new weights)"),
                              shown=synthetic)
@@ -536,7 +548,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
                                                                  allow_blank=False, compact=True, id="schedule"))
         main = _schedule_param(name)
         param = None if main is None else main.name
-        yield from self._row(param or "sched arg", "sched_param", Input(hparam_text(sched[param]) if param and param in sched else "",
+        yield from self._row(param or "sched arg", "sched_param", NumberInput(hparam_text(sched[param]) if param and param in sched else "",
                                                                       id="sched_param", compact=True, disabled=param is None))
 
     def _row(self, label: str, key: str, widget: Widget, placed: bool = True, shown: bool = True):
@@ -557,7 +569,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
             field: Widget = FieldSelect([(c, c) for c in setting.choices], value=value, allow_blank=False,
                                         compact=True, id=setting.name)
         else:
-            kind = WholeNumberInput if setting.widget == "whole" else Input
+            kind = WholeNumberInput if setting.widget == "whole" else NumberInput
             field = kind(setting.format(value), id=setting.name, compact=True, placeholder=setting.placeholder,
                          tooltip=setting.tooltip or None)
         with Horizontal(classes="field-row"):
