@@ -199,6 +199,12 @@ class NNTuiApp(TrainingHost, Guarded, App):
         self.training = SessionLink(self, Session(self._config, recorder=recorder))
         return MainScreen(self.training, source=self._source)
 
+    def action_help(self) -> None:
+        """? on any screen: the help (the main screen's keys, then every view's), over that screen."""
+        from .screens.help import HelpScreen
+
+        self.push_screen(HelpScreen(MainScreen))
+
     def action_open_view(self, name: str) -> None:
         """Open one of the extra views (``screens.views``) over the screen on top."""
         self.push_screen(view_named(name).factory(self.training))

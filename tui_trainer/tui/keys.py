@@ -87,3 +87,16 @@ def key_names(screen: object, *actions: str) -> list[str]:
             raise LookupError(f"{getattr(screen, '__name__', type(screen).__name__)} binds no key to {action!r}")
         names.append(binding.key_display or binding.key.split(",")[0].strip())
     return names
+
+
+HELP_KEY = key("question_mark", "help", "Help", key_display="?")
+"""? on every screen: the footer keeps it at every width, and quit (``q`` on the main screen, the app's
+``ctrl+q`` on the others, where ``q`` goes back)."""
+
+
+class HelpKey:
+    """``HELP_KEY``'s action on a screen other than the main one (a view, a lab screen, the runs)."""
+
+    def action_help(self) -> None:
+        """The app's help, over this screen."""
+        self.app.action_help()

@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 
-from ..keys import key, key_names
+from ..keys import key_names
 from ..screen_size import AtAppSize
 
 KEY_ROWS = (
@@ -88,21 +88,6 @@ def generalization_text() -> str:
 def panes_text() -> str:
     """The help's part on the panes, as Markdown."""
     return _PANES.format(generalization=generalization_text())
-
-
-HELP_KEY = key("question_mark", "help", "Help", key_display="?")
-"""? on every screen: the footer keeps it at every width, and quit (``q`` on the main screen, the app's
-``ctrl+q`` on the others, where ``q`` goes back)."""
-
-
-class HelpKey:
-    """``HELP_KEY``'s action on a screen other than the main one (a view, a lab screen, the runs)."""
-
-    def action_help(self) -> None:
-        """The app's help, over this screen."""
-        from .main import MainScreen  # the main screen imports this module
-
-        self.app.push_screen(HelpScreen(MainScreen))
 
 
 CLOSING = "*Escape closes this help (q and ? too); up, down, Page Up and Page Down scroll it.*"

@@ -23,11 +23,11 @@ from textual.widgets import Static
 from ...engine import inspect as insp
 from ...engine.network import Network
 from ...experiments.session import Session, Snapshot
+from ..keys import HELP_KEY, HelpKey
 from ..guard import Guarded
 from ..screen_size import AtAppSize
 from ..training import SessionLink
 from ..widgets.key_footer import KeyFooter
-from .help import HELP_KEY, HelpKey
 from .leaving import LeavesSafely
 
 REDRAW_INTERVAL = 0.5

@@ -25,12 +25,12 @@ from ...engine.optimizers import OPTIMIZERS
 from ...experiments.config import ExperimentConfig, with_overrides
 from ...experiments.lab import Race
 from ...experiments.race_session import RaceSession, RaceSnapshot
+from ..keys import HELP_KEY, HelpKey
 from ..guard import Guarded
 from ..screen_size import AtAppSize
 from ..training import SessionLink, TrainingHost, TrainingLink
 from ..widgets.lane_colors import BLUE, CYAN, GREEN, GREY, MAGENTA, ORANGE, RED, RGB, WHITE, YELLOW, rgb
 from ..widgets.lane_list import LaneSpec
-from .help import HELP_KEY, HelpKey
 from .leaving import LeavesSafely
 
 LANE_COLORS: tuple[RGB, ...] = (RED, YELLOW, ORANGE, GREEN, CYAN, MAGENTA, BLUE, WHITE)

@@ -32,13 +32,12 @@ from ...experiments.runs import (Metrics, Run, differing, final_settings, list_r
                                  read_metrics, runs_dir)
 from ..guard import Guarded
 from ..screen_size import AtAppSize
-from ..keys import key
+from ..keys import HELP_KEY, HelpKey, key
 from ..training import SessionLink
 from ..widgets.lane_colors import BLUE, CYAN, GREEN, GREY, MAGENTA, ORANGE, RED, RGB, WHITE, YELLOW, rgb
 from ..widgets.multi_plot import Curve, MultiPlot, PlotOptions
 from ..widgets.key_footer import KeyFooter
 from .dialogs import ConfirmDialog
-from .help import HELP_KEY, HelpKey
 from .leaving import LeavesSafely
 from .watch import STATUS_STYLE, WatchScreen, as_dict, metric_label, network_text, number, short
 

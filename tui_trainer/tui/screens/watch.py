@@ -30,13 +30,12 @@ from ...engine.text import visible
 from ...experiments.runs import Metrics, Run, read_metrics, read_run
 from ..guard import Guarded
 from ..screen_size import AtAppSize
-from ..keys import key
+from ..keys import HELP_KEY, HelpKey, key
 from ..widgets.lane_colors import CYAN, YELLOW
 from ..widgets.multi_plot import Curve, MultiPlot, PlotOptions
 from ..widgets.weight_heatmap import WeightHeatmap
 from ..widgets.key_footer import KeyFooter
 from .lab_common import Part, fit_title
-from .help import HELP_KEY, HelpKey
 from .leaving import LeavesSafely
 
 POLL_SECONDS = 0.5
