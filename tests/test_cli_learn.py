@@ -155,3 +155,19 @@ def test_the_readme_counts_the_presets_the_lessons_added():
     added = [name for name in PRESETS if name not in before]
     assert len(added) == 9 and "The lessons start from nine more" in readme
     assert all(f"``{name}``" in presets.__doc__ for name in added)
+
+
+def test_a_closed_stdout_ends_the_lesson_list_quietly(tmp_path):
+    """``nn-tui learn --list | head -1``: the reader gone, no 'Error: Broken pipe' (click's quiet end)."""
+    import os
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the first line is written
+    try:
+        proc = subprocess.run([sys.executable, "-m", "tui_trainer", "learn", "--list"], stdout=write,
+                              stderr=subprocess.PIPE, env={**os.environ, "XDG_STATE_HOME": str(tmp_path)}, timeout=60)
+    finally:
+        os.close(write)
+    assert proc.stderr.decode() == "" and proc.returncode == 1

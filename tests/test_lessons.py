@@ -57,6 +57,19 @@ def test_a_check_fails_on_the_lessons_preset_and_passes_once_its_task_is_done(le
     after = check_lesson(lesson, done(lesson_id))
     assert after.passed, after.text
     assert "\n" not in before.text and "want" in before.text
+    assert before.unmet and all(part in before.text and "want" in part for part in before.unmet.split("; "))
+    assert after.unmet == ""
+
+
+def test_not_yet_names_what_is_unmet_where_the_rest_holds():
+    """Overfitting with the val loss under the bar: the unmet part is the overfitting, said with its want."""
+    from types import SimpleNamespace
+
+    snap = SimpleNamespace(epoch=400, early_stopped=False, overfit_since=17, val_loss=0.54)
+    measured = lesson_named("overfitting").check(snap, get_preset("overfit"))
+    assert not measured.passed
+    assert measured.text == "overfitting since epoch 17, want none; val loss 0.54, want <= 0.60"
+    assert measured.unmet == "overfitting since epoch 17, want none"
 
 
 def test_the_vanishing_gradient_check_says_what_it_measured():

@@ -26,7 +26,8 @@ def friendly_errors(fn):
 
     The engine's ValueErrors and file errors are the user's to fix; memory, nesting and number
     overflow are told as such; anything else, as a last resort, is an unexpected error to report.
-    Ctrl-C outside training (which handles its own) exits with 130, as shells expect.
+    Ctrl-C outside training (which handles its own) exits with 130, as shells expect; a closed
+    standard output (``| head``) ends quietly.
     """
 
     @functools.wraps(fn)
@@ -34,6 +35,8 @@ def friendly_errors(fn):
         try:
             return fn(*args, **kwargs)
         except (click.ClickException, click.exceptions.Abort, click.exceptions.Exit):
+            raise
+        except BrokenPipeError:  # the reader is gone (``| head``): click ends quietly, status 1
             raise
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
