@@ -269,7 +269,8 @@ def test_l_is_a_key_of_the_main_screen_in_the_palette_and_the_help():
     assert "| `L` | Lessons: " in keys_table(MainScreen)
     table = keys_markdown(LessonScreen)
     for shown in ("| `enter` | Load the lesson's experiment", "| `h` | Show the lesson's next hint",
-                  "| `m` | Show or hide where", "| `c` | The main screen's config pane", "| `escape / q` | Back"):
+                  "| `m` | Show or hide where", "| `c` | The main screen's config pane", "| `esc/q` | Back",
+                  "| `r` | Retry: fresh weights, same settings"):
         assert shown in table, shown
 
 
@@ -624,5 +625,37 @@ def test_enter_in_a_lesson_asks_before_throwing_away_config_edits():
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
             await pilot.press("y")
             await wait_for(pilot, lambda: len(session.config.network.hidden) == 6 and app.screen is screen)
+
+    run(scenario())
+
+
+def test_the_list_opens_with_enter_and_space_trains_only_a_loaded_lesson():
+    async def scenario():
+        app = NNTuiApp(small_config(), record=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            await open_list(pilot, app)
+            footer = screen_lines(app)[-1].text
+            assert "⏎ Open" in footer and "Train" not in footer, footer
+            await pilot.press("space", "n")  # nothing to train in the list: it says what Enter does
+            await wait_for(pilot, lambda: "Enter opens the highlighted lesson" in notes(app))
+            assert not app.training.running and app.training.session.trainer.step_count == 0
+            await pilot.press("question_mark")
+            await wait_for(pilot, lambda: isinstance(app.screen, LessonHelpScreen))
+            source = app.screen.query_one("Markdown").source
+            assert "except" in source and "but for" not in source and "| `esc/q` |" in source
+            await pilot.press("escape")
+            screen = await open_lesson(pilot, app, "momentum")
+            await pilot.press("space")  # before Enter: the network is not the lesson's
+            await wait_for(pilot, lambda: "Enter loads the lesson's experiment (spiral-sgd) first" in notes(app))
+            await pilot.press("n")
+            assert not app.training.running and app.training.session.trainer.step_count == 0
+            await pilot.press("question_mark")
+            await wait_for(pilot, lambda: isinstance(app.screen, LessonHelpScreen))
+            for row in app.screen.query_one("Markdown").source.splitlines():
+                if row.startswith("| `"):
+                    assert " / " not in row.split("|")[1], row  # keys as one word: the column does not wrap
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is screen)
 
     run(scenario())

@@ -168,8 +168,11 @@ class LessonHelpScreen(AtAppSize, ModalScreen):
     ABOUT = ("A lesson poses a task on a ready experiment and checks it by measuring the live "
              "network. Open a lesson with Enter in the list, press Enter in it to load its "
              "experiment, change what the task asks (c: the config pane; L comes back), train with "
-             "space and watch the check: when it passes, the lesson is marked [x] completed. The main "
-             "screen's view keys (g, x, ...) open their views from a lesson too, but for the lesson's own keys.")
+             "space and watch the check: when it passes, the lesson is marked [x] completed. A run is "
+             "judged within the lesson's epochs: space after a finished run starts over from fresh "
+             "weights with the settings as they are, and r does so at any time. The main "
+             "screen's view keys (g, x, ...) open their views from a lesson too, except the keys a lesson "
+             "uses itself (those below).")
 
     def __init__(self, keys_of: type) -> None:
         super().__init__()
@@ -185,6 +188,10 @@ class LessonHelpScreen(AtAppSize, ModalScreen):
             yield Markdown(f"# Lessons\n\n{self.ABOUT} {kept}\n\n{keys_markdown(self.keys_of)}")
 
 
+KEY_NAMES = {"escape": "esc", "question_mark": "?", "plus": "+", "equals_sign": "=", "minus": "-"}
+"""Short names of keys, for a help table whose key column must not wrap at 80 columns."""
+
+
 def keys_markdown(screen: type) -> str:
     """A table of ``screen``'s keys: each binding with its help (or its footer label); Textual's own
     (tab moves the focus) left out."""
@@ -194,7 +201,7 @@ def keys_markdown(screen: type) -> str:
         if binding.key in textuals:
             continue
         entry = palette_entry(binding)
-        keys = binding.key_display or " / ".join(k.strip() for k in binding.key.split(","))
+        keys = binding.key_display or "/".join(KEY_NAMES.get(k.strip(), k.strip()) for k in binding.key.split(","))
         lines.append(f"| `{keys}` | {entry.help if entry else binding.description} |")
     lines += [f"| `{keys}` | {text} |" for keys, text in getattr(screen, "HELP_ROWS", ())]
     return "\n".join(lines) + "\n"
@@ -212,9 +219,12 @@ class LessonListScreen(InsideScreen):
     """
 
     BINDINGS = [
+        Binding("enter", "open", "Open", priority=True),  # over the list's own (hidden) Enter: shown in the footer
+        Binding("space", "toggle_training", "Train/pause", show=False),
+        Binding("n", "single_step", "Step", show=False),
         key("question_mark", "help", "Help", key_display="?", help="How lessons go, and their keys"),
     ]
-    HELP_ROWS = (("up / down", "the previous / next lesson"), ("enter", "open the highlighted lesson"))
+    HELP_ROWS = (("up/down", "the previous / next lesson"), ("space/n", "nothing: a lesson trains once it is open"))
     """Keys of the list itself, for the help."""
 
     def __init__(self, training: SessionLink, views: Iterable["View"] = ()) -> None:
@@ -287,6 +297,19 @@ class LessonListScreen(InsideScreen):
         if lesson is not None:
             self.open_lesson(lesson)
 
+    def action_open(self) -> None:
+        listing = self.query_one(OptionList)
+        if listing.highlighted is not None:
+            self.open_lesson(LESSONS[listing.highlighted])
+
+    def action_toggle_training(self) -> None:
+        """Space and n in the list: no lesson is open to train, so they say what Enter does."""
+        self.notify("Enter opens the highlighted lesson; there, Enter loads its experiment and space trains it.",
+                    timeout=5)
+
+    def action_single_step(self) -> None:
+        self.action_toggle_training()
+
     def open_lesson(self, lesson: Lesson) -> None:
         if self.shown:
             self.app.push_screen(LessonScreen(self.training, lesson, self.views))
@@ -323,8 +346,8 @@ class LessonScreen(InsideScreen):
     ]
     FOOTER_LEFT_OUT_FIRST = ("card", "hint", "single_step", "toggle_training", "load")
     """A narrow footer leaves out m and h first (the lesson's text says them), then space (the help)."""
-    HELP_ROWS = (("up / down / pageup / pagedown", "scroll the lesson"),
-                 ("a view's key", "open that view, as on the main screen (but for the keys above)"))
+    HELP_ROWS = (("up/down/pgup/pgdn", "scroll the lesson"),
+                 ("a view's key", "open that view, as on the main screen (except the keys above)"))
     """Keys that are no binding of the screen's, for the help."""
 
     def __init__(self, training: SessionLink, lesson: Lesson, views: Iterable["View"] = ()) -> None:
