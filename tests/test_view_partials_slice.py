@@ -92,3 +92,22 @@ def test_d_shows_the_slice_with_backprops_slope_and_brackets_pick_the_weight(siz
             await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
 
     run(scenario())
+
+
+def test_the_worked_examples_h_is_shown_with_the_digits_its_division_uses():
+    """h = 6.1e-06 beside '/ 1.21e-05' read as 2 × 6.1e-6 = 1.22e-5: h has as many digits as 2h."""
+    import re
+
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            await pilot.press("d")
+            await wait_for(pilot, lambda: isinstance(app.screen, PartialsScreen) and app.screen.draw_count >= 1)
+            body = text(app.screen.query_one("#pd-body"))
+            h = float(re.search(r"with h = (\S+) × max\(1, \|w\|\)", body).group(1))
+            w = float(re.search(r"\n(\S+\[[^\]]*\]|\S+) = (\S+)\n", body).group(2))
+            divisor = float(re.search(r"L\(w − h\)\) / (\S+) =", body).group(1))
+            assert f"{2 * h * max(1.0, abs(w)):.3g}" == f"{divisor:.3g}", (h, w, divisor)
+
+    run(scenario())

@@ -171,14 +171,14 @@ class PartialsScreen(InsideScreen):
         f = insp.format_number
         head = Text()
         head.append("dL/dw ≈ (L(w + h) − L(w − h)) / 2h", style="bold")
-        head.append(f" with h = {report.h:.2g} × max(1, |w|), on {report.n_samples} training samples "
+        head.append(f" with h = {report.h:.4g} × max(1, |w|), on {report.n_samples} training samples "
                     f"({report.loss_name} = {report.loss:.6g}), up to {entries} entries per array.\n")
         w = report.worked
         if w is not None:
             name = f"{w.name}{_index_text(w.index)}"
             head.append(f"\n{name} = {f(w.w, 6)}\n", style="bold")
             head.append(f"  L(w + h) = {w.loss_plus:.15g}   L(w − h) = {w.loss_minus:.15g}\n")
-            head.append(f"  numeric:  (L(w + h) − L(w − h)) / {f(2 * w.step, 3)} = ")
+            head.append(f"  numeric:  (L(w + h) − L(w − h)) / {f(2 * w.step, 4)} = ")  # h to as many digits
             head.append(f"{w.numeric:.8g}\n", style="bold")
             head.append("  backprop: ")
             head.append(f"{w.analytic:.8g}\n", style="bold")
