@@ -240,6 +240,12 @@ def test_the_overfit_presets_validation_loss_climbs_to_about_39():
     assert round(last_snapshot(get_preset("overfit")).val_loss, 1) == 3.9
 
 
+def test_the_overfitting_lesson_counts_its_training_samples():
+    config = get_preset("overfit")
+    assert round(config.data.n_samples * (1 - config.data.val_split)) == 50
+    assert lesson_named("overfitting").text.startswith("50 noisy training samples")
+
+
 def test_early_stopping_does_the_overfitting_task():
     config = get_preset("overfit")
     config.training.patience = 20

@@ -659,3 +659,24 @@ def test_the_list_opens_with_enter_and_space_trains_only_a_loaded_lesson():
             await wait_for(pilot, lambda: app.screen is screen)
 
     run(scenario())
+
+
+def test_a_new_optimizer_that_brings_its_own_learning_rate_says_so():
+    """Lesson 16's task speaks of lr 0.01; adam chosen in the config pane comes with its own 0.001."""
+    async def scenario():
+        app = NNTuiApp(small_config(), record=False)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            await open_list(pilot, app)
+            screen = await open_lesson(pilot, app, "choosing-an-optimizer")
+            await load(pilot, app, screen)
+            session = app.training.session
+            assert session.config.optimizer.lr == 0.01
+            await to_config(pilot, app)
+            await choose(pilot, "optimizer", "adam")
+            await wait_for(pilot, lambda: session.config.optimizer.name == "adam")
+            lr = session.config.optimizer.lr
+            assert lr != 0.01
+            await wait_for(pilot, lambda: f"lr 0.01 -> {lr:g}: adam's default" in notes(app))
+
+    run(scenario())

@@ -552,7 +552,8 @@ LESSONS: tuple[Lesson, ...] = (
         id="overfitting",
         title="Overfitting and its fixes",
         topics=("overfitting and its fixes",),
-        text=("50 noisy samples, two layers of 64: the network learns the noise, the training loss goes "
+        text=("50 noisy training samples (50 more held out), two layers of 64: the network learns the noise, "
+              "the training loss goes "
               "to ~0 and the validation loss climbs past 1. The fixes: a penalty on large weights (L2), "
               "dropout, stopping early at the best validation loss, or more data."),
         view_key="",

@@ -342,6 +342,7 @@ class MainScreen(AtAppSize, Guarded, Screen):
         form's latest config (a rebuild finishing late must not bring back an older one).
         """
         config = message.config
+        old = self.session.config.optimizer
         kind = change_kind(self.session.config, config)
         if kind == "live":
             try:
@@ -351,6 +352,9 @@ class MainScreen(AtAppSize, Guarded, Screen):
                 self._reload_config_pane()
                 return
             self.training.show_current()
+            new = self.session.config.optimizer
+            if new.name != old.name and new.lr != old.lr:  # the pane gave it the new optimizer's own rate
+                self.notify(f"lr {old.lr:g} -> {new.lr:g}: {new.name}'s default (the lr field changes it)", timeout=6)
         elif kind == "structural":
             if self.session.trained or self.running:
                 self._ask_and_rebuild(config)
