@@ -680,3 +680,22 @@ def test_a_new_optimizer_that_brings_its_own_learning_rate_says_so():
             await wait_for(pilot, lambda: f"lr 0.01 -> {lr:g}: adam's default" in notes(app))
 
     run(scenario())
+
+
+def test_a_new_hint_and_the_card_scroll_into_sight_at_80x24():
+    async def scenario():
+        app = NNTuiApp(small_config(), record=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            await open_list(pilot, app)
+            screen = await open_lesson(pilot, app, "vanishing-gradient")
+            lesson = screen.lesson
+            await load(pilot, app, screen)
+            for n in range(1, len(lesson.hints) + 1):
+                await pilot.press("h")
+                await wait_for(pilot, lambda: f"Hint {n} of {len(lesson.hints)}: {lesson.hints[n - 1][:20]}"
+                               in screen_text(app).replace("\n", " "))
+            await pilot.press("m")
+            await wait_for(pilot, lambda: "Misconception: " + lesson.misconception[:20] in screen_text(app))
+
+    run(scenario())

@@ -547,10 +547,18 @@ class LessonScreen(InsideScreen):
             return
         self.tracker.hints[lesson.id] = shown + 1
         self.redraw_now()
+        self._scroll_to_news()
 
     def action_card(self) -> None:
         self.tracker.cards ^= {self.lesson.id}
         self.redraw_now()
+        if self.lesson.id in self.tracker.cards:
+            self._scroll_to_news()
+
+    def _scroll_to_news(self) -> None:
+        """The hint or card just shown is at the lesson's end: scroll there once it is laid out."""
+        scroll = self.query_one("#lesson-scroll")
+        self.call_after_refresh(lambda: scroll.scroll_end(animate=False))
 
     def redraw_now(self) -> None:
         """Draw at once (a key changed what the lesson shows), with the latest snapshot."""
