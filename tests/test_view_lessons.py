@@ -478,13 +478,14 @@ def test_a_failed_run_is_fixed_and_trained_again_within_the_lessons_budget():
             await pilot.press("space")  # lr 1e-4: the budget ends the run, the check not passed
             await wait_for(pilot, lambda: not app.training.running and session.trainer.epoch == lesson.epochs,
                            timeout=60)
-            await wait_for(pilot, lambda: "not yet: val acc" in body(app))
+            await wait_for(pilot, lambda: "val acc" in body(app)
+                           and "-> not yet (epoch 30, step 300, finished); space starts over" in body(app))
             await to_config(pilot, app)
             await type_into(pilot, "lr", "1")
             await pilot.press("escape")
             screen = await back_to_lesson(pilot, app, lesson.id)
             await pilot.press("space")  # starts over: fresh weights, lr 1, the lesson's 30 epochs
-            await wait_for(pilot, lambda: "starts over from fresh weights" in notes(app))
+            await wait_for(pilot, lambda: "The run starts over: fresh weights" in notes(app))
             await wait_for(pilot, lambda: lesson.id in screen.tracker.done, timeout=60)
             await wait_for(pilot, lambda: not app.training.running)
             assert session.trainer.epoch <= lesson.epochs and session.config.training.epochs == lesson.epochs
@@ -495,7 +496,7 @@ def test_a_failed_run_is_fixed_and_trained_again_within_the_lessons_budget():
             assert "r Retry" in screen_lines(app)[-1].text
             await pilot.press("r")  # retry: fresh weights, same settings
             await wait_for(pilot, lambda: session.trainer.step_count == 0 and "This run: " in body(app)
-                           and "-> not yet:" in body(app))
+                           and "-> not yet (epoch 0," in body(app))
             text = body(app)
             assert f"[x] {lesson.title} (completed)" in text and "Check: passed: val acc" in text
             assert session.config.optimizer.lr == 1 and session.config.training.epochs == lesson.epochs

@@ -126,7 +126,7 @@ class LessonTracker:
         warning = mark_completed(lesson.id)
         self.read_progress()  # the file as it is now (a broken one is written anew)
         owner = self.training.owner
-        owner.notify(f"Lesson completed: {lesson.title}", timeout=8)
+        owner.notify(f"Lesson completed: {lesson.title}", timeout=5)
         if warning and warning != shown:
             owner.notify(visible(warning), severity="warning", timeout=10)
 
@@ -418,8 +418,10 @@ class LessonScreen(InsideScreen):
             text.append("measured live once the lesson's experiment is loaded (Enter).\n")
         elif measured is not None:
             text.append(visible(measured.text) + "\n")
-            verdict = "passes" if measured.passed else "not yet" + (f": {visible(measured.unmet)}" if measured.unmet else "")
-            text.append(f"  -> {verdict} (epoch {snap.epoch}, step {snap.step}, {snap.state})\n",
+            unmet = measured.unmet if measured.unmet != measured.text else ""  # else the line above is all unmet
+            verdict = "passes" if measured.passed else "not yet" + (f": {visible(unmet)}" if unmet else "")
+            again = "; space starts over" if not measured.passed and snap.state in ("finished", "diverged") else ""
+            text.append(f"  -> {verdict} (epoch {snap.epoch}, step {snap.step}, {snap.state}){again}\n",
                         style="bold green" if measured.passed else "")
         text.append("\n")
 
@@ -471,8 +473,7 @@ class LessonScreen(InsideScreen):
         if not await load_preset(self, lesson.preset, config, edited=self._edited()):
             return
         self.tracker.mark_loaded()
-        self.notify(f"{lesson.preset} loaded for the lesson ({lesson.epochs} epochs): do the task, "
-                    "then space trains.", timeout=5)
+        self.notify(f"{lesson.preset} loaded ({lesson.epochs} epochs).", timeout=3)  # short: the lesson's text says the rest
         if self.shown:
             self.show_snapshot(self.training.current())
 
@@ -510,9 +511,7 @@ class LessonScreen(InsideScreen):
         if training.running and session.state == "training":
             training.single_step() if single_step else training.toggle()
         elif session.state in ("finished", "diverged") or session.trainer.epoch >= budget:
-            ended = "ended" if session.state in ("finished", "diverged") else "is"
-            self._start_over(train=True, single_step=single_step,
-                             why=f"the last run {ended} at epoch {session.trainer.epoch}")
+            self._start_over(train=True, single_step=single_step)
         elif session.config.training.epochs != budget:  # e.g. trained on past it on the main screen
             training.apply_live(lesson_config(self.lesson, session.config))
             training.single_step() if single_step else training.toggle()
@@ -525,14 +524,13 @@ class LessonScreen(InsideScreen):
             self._start_over(train=False)
 
     @work(exclusive=True, group="lesson")
-    async def _start_over(self, *, train: bool, single_step: bool = False, why: str = "") -> None:
+    async def _start_over(self, *, train: bool, single_step: bool = False) -> None:
         lesson = self.lesson
         if not await self.training.rebuild(lesson_config(lesson, self.session.config)):
             return
         seed = self.session.config.training.seed
-        said = f"The lesson's run starts over from fresh weights (seed {seed}) with the settings as they are, " \
-               f"for its {lesson.epochs} epochs"
-        self.notify(f"{said} ({why})." if why else f"{said}: space trains.", timeout=6)
+        self.notify(f"The run starts over: fresh weights (seed {seed}), same settings, {lesson.epochs} epochs.",
+                    timeout=4)
         if train:
             self.training.single_step() if single_step else self.training.toggle()
         if self.shown:
