@@ -15,6 +15,7 @@ from rich.console import Console
 from textual.widgets import DataTable
 
 from tests.conftest import wait_for
+from tests.test_config_keys import footer_text
 from tests.test_app import screen_lines, settings_ready, small_config
 from tui_trainer.engine.trainer import EpochRecord
 from tui_trainer.experiments.experiment import Experiment
@@ -348,3 +349,19 @@ def test_the_watch_view_follows_a_training_in_another_process_until_it_is_killed
         if child.poll() is None:
             child.kill()
             child.wait()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_runs_footer_shows_every_key_at_80_columns(store, size):
+    """w Watch was left out at 80 columns (one column short); every key of the list fits."""
+    finished_run(store, "wide")
+
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=size) as pilot:
+            await open_runs(pilot, app)
+            await wait_for(pilot, lambda: "Help" in footer_text(app))
+            footer = footer_text(app)
+            for shown in ("Back", "space Mark", "Continue/follow", "w Watch", "? Help", "Quit", "palette"):
+                assert shown in footer, (shown, footer)
+    run(scenario())

@@ -127,7 +127,7 @@ class RunsScreen(HelpKey, LeavesSafely, AtAppSize, Guarded, Screen):
 
     BINDINGS = [
         key("escape,q", "leave", "Back", help="Back to the main screen"),
-        key("space", "toggle_select", "Select", title="Select run",
+        key("space", "toggle_select", "Mark", title="Mark run",  # "Mark": w Watch fits at 80 columns
             help="Mark or unmark the run: marked runs' curves are overlaid and their settings compared",
             priority=True),
         key("enter", "open", "Continue/follow", title="Continue or follow",
