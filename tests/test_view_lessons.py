@@ -96,6 +96,15 @@ async def load(pilot, app, screen: LessonScreen) -> None:
     await wait_for(pilot, lambda: "Check: " in body(app) and "not yet" in body(app))
 
 
+async def loaded_lesson(pilot, app, lesson_id: str) -> LessonScreen:
+    """From the app's start: L, the lesson, Enter loads its experiment."""
+    await settings_ready(pilot, app)
+    await open_list(pilot, app)
+    screen = await open_lesson(pilot, app, lesson_id)
+    await load(pilot, app, screen)
+    return screen
+
+
 def lr_after(lr: float, keys: list[str]) -> float:
     """The learning rate after ``keys`` (plus and minus) on the 1-2-5 ladder."""
     for key in keys:
@@ -227,10 +236,7 @@ def test_the_live_check_says_what_it_measured_before_the_task_is_done():
     async def scenario():
         app = NNTuiApp(small_config(), record=False)
         async with app.run_test(size=(120, 36)) as pilot:
-            await settings_ready(pilot, app)
-            await open_list(pilot, app)
-            screen = await open_lesson(pilot, app, "vanishing-gradient")
-            await load(pilot, app, screen)
+            screen = await loaded_lesson(pilot, app, "vanishing-gradient")
             for _ in range(3):
                 await pilot.press("n")
             await wait_for(pilot, lambda: app.training.session.trainer.step_count >= 3)
@@ -469,11 +475,8 @@ def test_a_failed_run_is_fixed_and_trained_again_within_the_lessons_budget():
     async def scenario():
         app = NNTuiApp(small_config(), record=False)
         async with app.run_test(size=(80, 24)) as pilot:
-            await settings_ready(pilot, app)
-            await open_list(pilot, app)
-            screen = await open_lesson(pilot, app, "learning-rate")
+            screen = await loaded_lesson(pilot, app, "learning-rate")
             lesson = screen.lesson
-            await load(pilot, app, screen)
             session = app.training.session
             await pilot.press("space")  # lr 1e-4: the budget ends the run, the check not passed
             await wait_for(pilot, lambda: not app.training.running and session.trainer.epoch == lesson.epochs,
@@ -511,11 +514,8 @@ def test_a_budget_doubled_on_the_main_screen_is_the_lessons_again_when_the_lesso
     async def scenario():
         app = NNTuiApp(small_config(), record=False)
         async with app.run_test(size=(80, 24)) as pilot:
-            await settings_ready(pilot, app)
-            await open_list(pilot, app)
-            screen = await open_lesson(pilot, app, "initialization")
+            screen = await loaded_lesson(pilot, app, "initialization")
             lesson = screen.lesson
-            await load(pilot, app, screen)
             session = app.training.session
             await to_config(pilot, app)
             await pilot.press("escape", "space")  # trains on the main screen: to 30, then on to 60
@@ -568,10 +568,7 @@ def test_l_comes_back_to_the_lesson_from_a_config_text_field_without_typing_into
     async def scenario():
         app = NNTuiApp(small_config(), record=False)
         async with app.run_test(size=(80, 24)) as pilot:
-            await settings_ready(pilot, app)
-            await open_list(pilot, app)
-            screen = await open_lesson(pilot, app, "learning-rate")
-            await load(pilot, app, screen)
+            screen = await loaded_lesson(pilot, app, "learning-rate")
             main = await to_config(pilot, app)
             await go_to(pilot, "lr")
             await pilot.press("ctrl+a", "ctrl+k", "1", *(["enter"] if enter else []))
@@ -586,10 +583,7 @@ def test_training_with_a_bad_setting_names_the_field():
     async def scenario():
         app = NNTuiApp(small_config(), record=False)
         async with app.run_test(size=(80, 24)) as pilot:
-            await settings_ready(pilot, app)
-            await open_list(pilot, app)
-            screen = await open_lesson(pilot, app, "learning-rate")
-            await load(pilot, app, screen)
+            screen = await loaded_lesson(pilot, app, "learning-rate")
             await to_config(pilot, app)
             await type_into(pilot, "lr", "x")
             await back_to_lesson(pilot, app, "learning-rate")
@@ -605,10 +599,7 @@ def test_enter_in_a_lesson_asks_before_throwing_away_config_edits():
     async def scenario():
         app = NNTuiApp(small_config(), record=False)
         async with app.run_test(size=(80, 24)) as pilot:
-            await settings_ready(pilot, app)
-            await open_list(pilot, app)
-            screen = await open_lesson(pilot, app, "backprop")
-            await load(pilot, app, screen)
+            screen = await loaded_lesson(pilot, app, "backprop")
             session = app.training.session
             await to_config(pilot, app)
             await go_to(pilot, "width-5")
@@ -667,10 +658,7 @@ def test_a_new_optimizer_that_brings_its_own_learning_rate_says_so():
     async def scenario():
         app = NNTuiApp(small_config(), record=False)
         async with app.run_test(size=(120, 36)) as pilot:
-            await settings_ready(pilot, app)
-            await open_list(pilot, app)
-            screen = await open_lesson(pilot, app, "choosing-an-optimizer")
-            await load(pilot, app, screen)
+            screen = await loaded_lesson(pilot, app, "choosing-an-optimizer")
             session = app.training.session
             assert session.config.optimizer.lr == 0.01
             await to_config(pilot, app)
@@ -687,11 +675,8 @@ def test_a_new_hint_and_the_card_scroll_into_sight_at_80x24():
     async def scenario():
         app = NNTuiApp(small_config(), record=False)
         async with app.run_test(size=(80, 24)) as pilot:
-            await settings_ready(pilot, app)
-            await open_list(pilot, app)
-            screen = await open_lesson(pilot, app, "vanishing-gradient")
+            screen = await loaded_lesson(pilot, app, "vanishing-gradient")
             lesson = screen.lesson
-            await load(pilot, app, screen)
             for n in range(1, len(lesson.hints) + 1):
                 await pilot.press("h")
                 await wait_for(pilot, lambda: f"Hint {n} of {len(lesson.hints)}: {lesson.hints[n - 1][:20]}"
