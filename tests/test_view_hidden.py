@@ -154,3 +154,17 @@ def test_snapshot(snap_compare, size):
         assert screen.snapshot.state == "paused" or screen.snapshot.state != "training"
 
     assert snap_compare(NNTuiApp(small_config()), terminal_size=size, run_before=prepare)
+
+
+def test_the_title_ends_with_the_state_at_80_columns_on_a_wide_network():
+    """overfit's 2 -> 64 -> 64 -> 1: at 80 columns the title leaves out the network's shape rather than
+    cut the step and the state."""
+    async def go():
+        app = NNTuiApp(get_preset("overfit"))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_view(pilot, app)
+            title = text(app).splitlines()[0].rstrip()
+            assert title.endswith("· step 0 · ready") and "…" not in title, title
+            assert "Hidden space · layer 1/2 · 64 units" in title
+
+    run(go())

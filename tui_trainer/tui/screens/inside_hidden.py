@@ -166,8 +166,12 @@ class HiddenSpaceScreen(InsideScreen):
             layer = min(self.hidden_layer, n - 1)
             units = sizes[layer + 1]
             parts.append(f"layer {layer + 1}/{n} · {units} unit{'s' if units != 1 else ''}")
-        parts += [escape(self.session.experiment.dataset.name), network_shape(sizes), f"step {snap.step}", snap.state]
-        return " · ".join(parts)
+        shape = [network_shape(sizes)]
+        tail = [escape(self.session.experiment.dataset.name), f"step {snap.step}", snap.state]
+        full = " · ".join([*parts, tail[0], *shape, *tail[1:]])
+        if len(Text.from_markup(full).plain) > self.size.width - 2:  # narrow: the layer's line says more than the shape
+            shape = []
+        return " · ".join([*parts, tail[0], *shape, *tail[1:]])
 
     def draw(self, snap: Snapshot) -> None:
         plot = self.query_one(HiddenPlot)
