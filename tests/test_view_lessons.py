@@ -642,6 +642,11 @@ def test_the_list_opens_with_enter_and_space_trains_only_a_loaded_lesson():
             await wait_for(pilot, lambda: "Enter loads the lesson's experiment (spiral-sgd) first" in notes(app))
             await pilot.press("n")
             assert not app.training.running and app.training.session.trainer.step_count == 0
+            await pilot.press("o")  # the lesson's view, before Enter: it says whose network it shows
+            await wait_for(pilot, lambda: app.screen is not screen
+                           and "not the lesson's yet: Enter in the lesson loads spiral-sgd" in notes(app))
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is screen)
             await pilot.press("question_mark")
             await wait_for(pilot, lambda: isinstance(app.screen, LessonHelpScreen))
             for row in app.screen.query_one("Markdown").source.splitlines():

@@ -582,8 +582,12 @@ class LessonScreen(InsideScreen):
         self._open(self.view)
 
     def _open(self, view: "View | None") -> None:
-        """Open ``view`` over the lesson (Escape there comes back)."""
+        """Open ``view`` over the lesson (Escape there comes back); before Enter it says that the
+        network it shows is not the lesson's."""
         if view is not None and self.shown:
+            if not (self.tracker.loaded and self.tracker.lesson is self.lesson):
+                self.notify(f"{view.description} shows the experiment as it is, not the lesson's yet: Enter in the "
+                            f"lesson loads {self.lesson.preset}.", timeout=5)
             self.app.push_screen(view.factory(self.training))
 
     async def action_settings(self) -> None:
