@@ -78,7 +78,7 @@ async def load_preset(screen: InsideScreen, name: str, config: ExperimentConfig 
     built. From a worker (it waits for the dialog)."""
     trained = screen.session.trained
     if (trained or edited) and not await screen.app.push_screen_wait(ConfirmDialog(
-        f"Replace the {'trained network' if trained else 'edited experiment (its config changes are lost)'} "
+        f"Replace the {'trained network' if trained else 'current settings (edited or loaded, no preset as it comes)'} "
         f"with the preset {name}?", yes="Load", no="Cancel")
     ):
         return False
