@@ -225,6 +225,7 @@ def test_zero_init_keeps_every_weight_at_zero_and_the_units_identical():
     snap = last_snapshot(get_preset("zero-init"))
     assert all(not w.any() for w in snap.params[0::2])
     assert distinct_units(snap) == (1, 16)
+    assert "1 distinct unit of 16 in layer 1, want 16" in lesson_named("initialization").check(snap, get_preset("zero-init")).text
 
 
 def test_small_init_breaks_the_symmetry_but_learns_more_slowly_than_xavier():

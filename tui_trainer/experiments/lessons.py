@@ -245,7 +245,7 @@ def distinct_units(snap: "Snapshot") -> tuple[int, int]:
 
 def all_units_distinct(snap: "Snapshot", config: ExperimentConfig) -> tuple[bool, str]:
     distinct, units = distinct_units(snap)
-    return distinct == units, f"{distinct} distinct units of {units} in layer 1, want {units}"
+    return distinct == units, f"{distinct} distinct unit{'' if distinct == 1 else 's'} of {units} in layer 1, want {units}"
 
 
 def output_units_at_least(want: int) -> Part:
