@@ -365,3 +365,25 @@ def test_the_runs_footer_shows_every_key_at_80_columns(store, size):
             for shown in ("Back", "space Mark", "Continue/follow", "w Watch", "? Help", "Quit", "palette"):
                 assert shown in footer, (shown, footer)
     run(scenario())
+
+
+def test_help_in_the_watch_app_shows_the_watch_views_keys(store):
+    """? in ``nn-tui watch`` opened the main app's help (space trains, c opens the config...), keys
+    the watch view does not have: its help names its own keys."""
+    writer = finished_run(store, "done")
+
+    async def scenario():
+        app = watch_app(writer.path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, WatchScreen))
+            await pilot.press("question_mark")
+            await wait_for(pilot, lambda: not isinstance(app.screen, WatchScreen))
+            await pilot.pause()
+            text = "\n".join(m.source for m in app.screen.query("Markdown"))
+            assert "Leave the watch view" in text and "previous layer's weights" in text, text
+            assert "linear / log" in text, text
+            assert "start / pause training" not in text and "config pane" not in text, text
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, WatchScreen))
+            assert app.unexpected_errors == 0
+    run(scenario())

@@ -19,7 +19,6 @@ from typing import Any
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
@@ -169,7 +168,7 @@ class WatchScreen(HelpKey, LeavesSafely, AtAppSize, Guarded, Screen):
             help="Show the previous layer's weights"),
         key("right_square_bracket", "layer(1)", "Layer", show=False, key_display="]", title="Next layer",
             help="Show the next layer's weights"),
-        Binding("l", "toggle_log", "Log", show=False),
+        key("l", "toggle_log", "Log", show=False, title="Log scale", help="Loss plot: linear / log scale"),
         HELP_KEY,
     ]
 
