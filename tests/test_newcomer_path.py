@@ -7,7 +7,7 @@ import pytest
 
 from tests.conftest import wait_for
 from tests.test_app import SIZES, settings_ready, small_config
-from tests.test_config_keys import focused_id, footer_text, go_to, left_field, settle
+from tests.test_config_keys import focused_id, footer_text, go_to, left_field, screen_text, settle
 from tui_trainer.tui.app import NNTuiApp
 
 
@@ -77,8 +77,11 @@ def test_the_footer_in_a_text_field_shows_only_keys_that_work_there(size):
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("leave", ["enter", "escape"])
 def test_a_kept_network_keeps_focus_on_the_field(size, leave):
-    """A change that needs new weights asks (on Enter, or as Escape leaves the field); Keep puts the
-    old value back and focus goes back to the field changed (Escape's left it on the heatmap)."""
+    """A change that needs new weights asks (on Enter, or as Escape leaves the field); its buttons say
+    what each does ("Keep" read as "keep my change" put the old value back silently). Undoing puts
+    the old value back, says so with the field and its value, and focus goes back to the field
+    changed (Escape's left it on the heatmap)."""
+    from tests.test_app import notes
     from tui_trainer.tui.screens.dialogs import ConfirmDialog
 
     async def scenario():
@@ -93,11 +96,17 @@ def test_a_kept_network_keeps_focus_on_the_field(size, leave):
             await go_to(pilot, "noise")
             await pilot.press("ctrl+a", "ctrl+k", *"0.3", leave)
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-            await pilot.press("escape")  # Keep
+            await wait_for(pilot, lambda: "Undo the change" in screen_text(app))
+            dialog = screen_text(app)
+            assert "Undo the change" in dialog and "Reset and apply (y)" in dialog and "Keep" not in dialog, dialog
+            old = session.config.data.noise
+            await pilot.press("escape")  # undo
             await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmDialog))
             await settle(pilot)
             await wait_for(pilot, lambda: focused_id(app) == "noise")
             assert session.trained and app.screen.query_one("#noise").value != "0.3"
+            back = "its default" if old is None else f"{old:g}"
+            assert f"Change undone: noise back to {back}" in notes(app), notes(app)
 
     run(scenario())
 

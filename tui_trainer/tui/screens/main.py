@@ -27,6 +27,8 @@ from ..widgets.layer_view import LayerView
 from ..widgets.loss_plot import LossPlot
 from ..widgets.status_pane import StatusPane
 from ...experiments.files import about, describe_error, unreadable
+from ...engine.text import visible
+from ...experiments.runs import differing, settings_of
 from .dialogs import ConfirmDialog, PathDialog
 from .help import HelpScreen
 from .views import VIEWS, view_named
@@ -47,6 +49,22 @@ def plot_note(snap: Snapshot) -> str:
     if snap.overfit_since is not None:
         return f"overfitting since epoch {snap.overfit_since}: {OVERFIT_ADVICE}"
     return ""
+
+
+def undone_text(kept: ExperimentConfig, refused: ExperimentConfig) -> str:
+    """Each setting that ``refused`` changed, back to its value in ``kept``: ``noise back to 0.1``."""
+    before, after = settings_of(kept), settings_of(refused)
+    parts = []
+    for name in differing([before, after]):
+        value = before.get(name)
+        if value is None:
+            text = "its default"
+        elif isinstance(value, list):
+            text = ", ".join(map(str, value))
+        else:
+            text = f"{value:g}" if isinstance(value, float) else str(value)
+        parts.append(f"{name} back to {visible(text)}")
+    return "; ".join(parts) or "the settings as they were"
 
 
 class MainScreen(AtAppSize, Guarded, Screen):
@@ -364,10 +382,13 @@ class MainScreen(AtAppSize, Guarded, Screen):
     @work(exclusive=True, group="config")
     async def _ask_and_rebuild(self, config: ExperimentConfig) -> None:
         """New weights for ``config`` once the user agrees to lose the training."""
-        if self.session.trained and not await self.app.push_screen_wait(
-            ConfirmDialog("This change needs new weights. Reset the trained network?", yes="Reset", no="Keep")
-        ):
+        old = self.session.config
+        if self.session.trained and not await self.app.push_screen_wait(ConfirmDialog(
+            "This change needs new weights: reset the trained network and apply it, or undo the change "
+            "and keep the network?", yes="Reset and apply", no="Undo the change",
+        )):
             self._reload_config_pane()
+            self.notify(f"Change undone: {undone_text(old, config)} (the trained network kept)", timeout=6)
             if not self._in_config():  # left by Escape or Tab: back to the field, to change it again
                 self.add_class("-config-open")
                 self._config_pane().focus_last()
