@@ -10,7 +10,7 @@ from textual.command import CommandList, CommandPalette
 from tests.conftest import wait_for
 from tests.test_app import region_text, screen_lines, settings_ready, small_config
 from tui_trainer.tui.app import NNTuiApp
-from tui_trainer.tui.widgets.config_pane import CONFIG_COMMANDS, MAX_LAYERS, ConfigPane
+from tui_trainer.tui.widgets.config_pane import CONFIG_COMMANDS, MAX_LAYERS, MIXED, ConfigPane
 from tui_trainer.tui.widgets.layer_view import LayerView
 
 WIDE, NARROW = (120, 36), (80, 24)
@@ -18,7 +18,7 @@ SIZES = [WIDE, NARROW]
 
 FIELD_ORDER = [  # the default experiment (adam, mini-batch, two hidden layers), top to bottom
     "dataset", "val_split",
-    "width-0", "act-0", "del-0", "width-1", "act-1", "del-1", "add-layer", "init",
+    "act-all", "width-0", "act-0", "del-0", "width-1", "act-1", "del-1", "add-layer", "init",
     "optimizer", "lr", "hp-betas", "hp-eps", "hp-weight_decay", "hp-amsgrad",
     "batch_mode", "batch_size", "epochs", "seed",
     "features", "noise", "n_samples", "l2", "l1", "dropout", "patience", "schedule",  # the schedule's parameter is off without one
@@ -157,7 +157,7 @@ def test_up_and_down_visit_every_field_without_opening_a_select(size):
             # j and k move too, where they cannot be typed
             await pilot.press("j")
             assert focused_id(app) == "val_split"
-            await pilot.press("down", "j")  # a width takes digits only: j moves on from there too
+            await pilot.press("down", "j", "j")  # all layers, then a width: it takes digits only, j moves on from there too
             assert focused_id(app) == "act-0"
             await pilot.press("k", "j", "j")
             assert focused_id(app) == "del-0"
@@ -599,5 +599,66 @@ def test_generalization_fields_apply_live_by_keys_and_bad_values_say_why():
             await pilot.press(*"7", "enter")
             await settle(pilot)
             assert session.config.training.patience == 7 and session.trainer.patience == 7
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
+def test_all_layers_sets_every_hidden_activation_in_a_few_keys(size):
+    """The vanishing-gradient lesson changes 6 hidden layers' activation: ~42 keys one row at a time.
+    The "all layers" select above the rows shows their common activation (or "mixed") and sets all."""
+    from tui_trainer.experiments.presets import get_preset
+
+    async def scenario():
+        app = NNTuiApp(get_preset("deep-sigmoid"))
+        async with app.run_test(size=size) as pilot:
+            await open_config(pilot)
+            await settle(pilot)
+            order = [w.id for w in app.screen.focus_chain if pane(app) in w.ancestors]
+            assert order.index("act-all") < order.index("width-0")
+            assert pane(app).query_one("#act-all").value == "sigmoid"
+            await choose(pilot, "act-all", "relu")
+            await wait_for(pilot, lambda: app.screen.session.config.network.hidden_activations == ["relu"] * 6)
+            assert [pane(app).query_one(f"#act-{i}").value for i in range(6)] == ["relu"] * 6
+            assert focused_id(app) == "act-all"
+            # one layer back to tanh: the select reads "mixed"
+            await choose(pilot, "act-2", "tanh")
+            await wait_for(pilot, lambda: pane(app).query_one("#act-all").value == MIXED)
+            assert "mixed" in screen_text(app)
+            # back to relu: the select shows relu again and the layers keep theirs (its list losing
+            # "mixed" once set every layer to the list's first, linear)
+            await choose(pilot, "act-2", "relu")
+            await wait_for(pilot, lambda: pane(app).query_one("#act-all").value == "relu")
+            await settle(pilot)
+            assert app.screen.session.config.network.hidden_activations == ["relu"] * 6
+            assert app.unexpected_errors == 0
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
+def test_the_focused_stop_of_a_layer_row_shows_without_colour(size, monkeypatch):
+    """A layer row has three stops (width, activation, x); the row marker alone cannot tell which has
+    focus, and without colour (NO_COLOR) a grey shade barely did: the focused field is drawn reversed."""
+    from tests.test_app import screen_lines
+
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    def reversed_in(app, widget_id: str) -> bool:
+        x, y, width, height = pane(app).query_one(f"#{widget_id}").region
+        strip = screen_lines(app)[y].crop(x, x + width)
+        return any(seg.style is not None and seg.style.reverse and seg.text.strip() for seg in strip)
+
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=size) as pilot:
+            assert app.no_color
+            await open_config(pilot)
+            for stop in ("width-0", "act-0", "del-0"):
+                await go_to(pilot, stop)
+                await pilot.pause()
+                await wait_for(pilot, lambda: reversed_in(app, stop))
+                others = {"width-0", "act-0", "del-0"} - {stop}
+                assert not any(reversed_in(app, other) for other in others), stop
 
     run(scenario())

@@ -334,6 +334,21 @@ def test_the_hints_name_the_config_panes_own_fields():
     assert "h in the config pane" not in hints
 
 
+def test_a_hint_naming_all_layers_has_that_select():
+    """The "all layers" select shows from ``ALL_LAYERS_FROM`` hidden layers: a lesson whose hint names
+    it starts with that many."""
+    import inspect
+
+    from tui_trainer.experiments.presets import get_preset
+    from tui_trainer.tui.widgets import config_pane
+
+    naming = [lesson for lesson in LESSONS if any("all layers" in hint for hint in lesson.hints)]
+    assert {lesson.id for lesson in naming} >= {"vanishing-gradient", "linear-collapse"}
+    assert '"all layers"' in inspect.getsource(config_pane)
+    for lesson in naming:
+        assert len(get_preset(lesson.preset).network.hidden) >= config_pane.ALL_LAYERS_FROM, lesson.id
+
+
 @pytest.mark.parametrize("lesson_id, overrides", [
     ("shapes-and-features", dict(hidden=[8], activation="relu")),  # + add layer's new layer
     ("momentum", dict(optimizer="sgd", lr=0.1)),  # with momentum 0.9 set below

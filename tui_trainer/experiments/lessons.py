@@ -322,7 +322,7 @@ LESSONS: tuple[Lesson, ...] = (
         epochs=50,
         check=_all(keeps_data("xor"), keeps_depth(3), within(50), metric_at_least(0.9)),
         hints=("The layers are fine; what they lack is a bend between them.",
-               "Change the hidden layers' activation (c: the config pane, beside each layer) to relu or tanh."),
+               "Change the hidden layers' activation (c: the config pane, all layers above the layer rows) to relu or tanh."),
         misconception=("\"A linear map preserves distances\": only rotations and reflections do. A linear "
                        "layer may stretch, squash or flatten the plane; what it cannot do is bend it."),
     ),
@@ -343,7 +343,7 @@ LESSONS: tuple[Lesson, ...] = (
                    metric_at_least(0.9)),
         hints=("Watch the g view: which layer's bar is shortest, and by how much?",
                "sigmoid'(z) is at most 0.25; relu'(z) is 1 wherever the unit is active.",
-               "Change each hidden layer's activation to relu (c: the config pane, beside each layer)."),
+               "Change every hidden layer's activation to relu (c: the config pane, all layers above the layer rows)."),
         misconception=("\"ReLU solves vanishing gradients\": it mitigates them (its slope is 1, not at most "
                        "1/4, where a unit is active), but a unit whose z is negative for every sample gets "
                        "no gradient at all and never recovers: a dying ReLU. Initialization and the "

@@ -50,9 +50,10 @@ def keys_table(screen: type) -> str:
 
 
 _PANES = """\
-**Config** (left): the data, the hidden layers (width and activation of each), the output layer and
-loss that the problem type implies, weight init, the optimizer with its own hyperparameters, the
-learning rate, batch mode (full batch = batch gradient descent, mini-batch, single sample = SGD),
+**Config** (left): the data, the hidden layers (width and activation of each; with two or more,
+`all layers` above them sets every layer's activation at once and reads `mixed` while they differ),
+the output layer and loss that the problem type implies, weight init, the optimizer with its own
+hyperparameters, the learning rate, batch mode (full batch = batch gradient descent, mini-batch, single sample = SGD),
 epochs and seed. Press Enter in a field to apply it; space trains from anywhere but a text field. The shape line shows `2 -> 16 -> 16 -> 1`
 and each weight matrix's shape: rows are a layer's inputs, columns its nodes.
 

@@ -51,6 +51,10 @@ CSV_CHOICE = "__csv__"
 MAX_LAYERS = 12
 NEW_LAYER = ("8", "relu")
 """Width and activation of a layer added to a network without hidden layers."""
+MIXED = "__mixed__"
+"""The "all layers" select's value while the hidden layers' activations differ."""
+ALL_LAYERS_FROM = 2
+"""Hidden layers from which the pane shows the "all layers" select (one activation for every layer)."""
 
 _CONFIG_COMMANDS = (  # (key, action, description, help): the pane's own fields as palette commands
     ("a", "add_layer", "Add layer", "A hidden layer after the focused one, or at the end (a or insert in the layer list)"),
@@ -58,6 +62,7 @@ _CONFIG_COMMANDS = (  # (key, action, description, help): the pane's own fields 
     ("config pane", "config_field('dataset')", "Set dataset", "Choose the data to learn"),
     ("config pane", "config_field('width')", "Set layer width", "Nodes in the focused (or first) hidden layer"),
     ("config pane", "config_field('act')", "Set activation", "Activation of the focused (or first) hidden layer"),
+    ("config pane", "config_field('act-all')", "Set all activations", "One activation for every hidden layer at once (all layers)"),
     ("config pane", "config_field('optimizer')", "Set optimizer", "The update rule; its settings follow in the pane"),
     ("config pane", "config_field('lr')", "Set learning rate", "The step size (+ and - change it a notch at once)"),
     ("config pane", "config_field('hp-momentum')", "Set momentum", "Momentum of SGD, its variants and RMSprop"),
@@ -424,6 +429,8 @@ class ConfigPane(VerticalScroll, can_focus=False):
     def focus_field(self, field_id: str, open: bool = True) -> None:
         """Focus a field: a select opens its list (with ``open``), a text field's text is selected
         (typing replaces it). ``width`` and ``act`` mean the focused layer's (else the first's)."""
+        if field_id == "act-all" and len(self._layers) < ALL_LAYERS_FROM:
+            field_id = "act"  # one layer (or none): its own select
         if field_id in ("width", "act"):
             if not self._layers:
                 self.notify("No hidden layers: Add layer makes one.", timeout=3)
@@ -492,6 +499,10 @@ class ConfigPane(VerticalScroll, can_focus=False):
             yield from self._setting_row(setting)
 
         yield Static("Network", classes="section")
+        if len(self._layers) >= ALL_LAYERS_FROM:
+            yield from self._row("all layers", "act-all", FieldSelect(self._all_options(), value=self._common_act(),
+                                                                     allow_blank=False, compact=True, id="act-all",
+                                                                     tooltip="one activation for every hidden layer"))
         for i, (width, act) in enumerate(self._layers):
             with Horizontal(classes="layer-row"):
                 yield Label(f"hidden {i + 1}", classes="field-label")
@@ -550,6 +561,16 @@ class ConfigPane(VerticalScroll, can_focus=False):
         param = None if main is None else main.name
         yield from self._row(param or "sched arg", "sched_param", NumberInput(hparam_text(sched[param]) if param and param in sched else "",
                                                                       id="sched_param", compact=True, disabled=param is None))
+
+    def _common_act(self, layers: list[tuple[str, str]] | None = None) -> str:
+        """The activation every hidden layer has, or ``MIXED``."""
+        acts = {act for _, act in (self._layers if layers is None else layers)}
+        return acts.pop() if len(acts) == 1 else MIXED
+
+    def _all_options(self, layers: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
+        """The "all layers" select's choices: every hidden activation, "mixed" first while they differ."""
+        mixed = [("mixed", MIXED)] if self._common_act(layers) == MIXED else []
+        return mixed + [(a, a) for a in HIDDEN_ACTIVATIONS]
 
     def _row(self, label: str, key: str, widget: Widget, placed: bool = True, shown: bool = True):
         """A field's row and its error line; then (``placed``) the rows of the registered settings
@@ -840,7 +861,24 @@ class ConfigPane(VerticalScroll, can_focus=False):
         event.stop()
         if event.select.id == "batch_mode" and not self.busy:
             self.query_one("#batch_size", Input).disabled = event.value != "mini"
+        if event.select.id == "act-all":
+            value = event.select.value  # as it is now: showing the layers' common one posts changes too (set_options)
+            if value != MIXED and not self.busy and value != self._common_act(self._current_layers()):
+                rows = [(width, value) for width, _ in self._current_layers()]
+                self._edit_layers(rows, "act-all")  # every layer's select shows it
+            return
+        if _row_of(event.select.id) is not None and not self.busy:
+            self._show_common_act()
         self._apply()
+
+    def _show_common_act(self) -> None:
+        """The "all layers" select shows the layers' common activation, or "mixed"."""
+        layers = self._current_layers()
+        for select in self.query("#act-all").results(FieldSelect):
+            common = self._common_act(layers)
+            if (MIXED in select.values) != (common == MIXED):
+                select.set_options(self._all_options(layers))
+            select.value = common
 
     @on(Checkbox.Changed)
     def _checked(self, event: Checkbox.Changed) -> None:
