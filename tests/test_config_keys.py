@@ -662,3 +662,27 @@ def test_the_focused_stop_of_a_layer_row_shows_without_colour(size, monkeypatch)
                 assert not any(reversed_in(app, other) for other in others), stop
 
     run(scenario())
+
+
+def test_the_palette_reaches_all_layers_and_weight_decay():
+    """Set all activations opens the "all layers" list; Set weight decay (14 downs away in the adamw
+    lesson's pane) is one palette command, as that lesson's hint says."""
+    from tui_trainer.experiments.lessons import LESSONS
+    from tui_trainer.experiments.presets import get_preset
+
+    [lesson] = [lesson for lesson in LESSONS if lesson.preset == "overfit-adamw"]
+    assert any("ctrl+p, Set weight decay" in hint for hint in lesson.hints), lesson.hints
+
+    async def scenario():
+        app = NNTuiApp(get_preset("overfit-adamw"))
+        async with app.run_test(size=NARROW) as pilot:
+            await settings_ready(pilot, app)
+            await palette(pilot, "Set all activations")
+            await wait_for(pilot, lambda: pane(app).query_one("#act-all").expanded)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not expanded(app))
+            await palette(pilot, "Set weight decay")
+            await wait_for(pilot, lambda: focused_id(app) == "hp-weight_decay")
+            assert app.unexpected_errors == 0
+
+    run(scenario())

@@ -529,7 +529,8 @@ LESSONS: tuple[Lesson, ...] = (
                    not_overfitting,
                    val_loss_at_most(0.6)),
         hints=("How much does lr * weight_decay = 0.01 * 0.01 shrink a weight in one step?",
-               "Raise AdamW's weight decay (c: the config pane, wt decay) to 3 or 10: the decay per step is lr * wd."),
+               "Raise AdamW's weight decay (c: the config pane, wt decay; or ctrl+p, Set weight decay) to 3 or 10: "
+               "the decay per step is lr * wd."),
     ),
     Lesson(
         id="initialization",
