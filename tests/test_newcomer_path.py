@@ -290,3 +290,33 @@ def test_the_boundary_race_and_surface_footers_show_z_u_and_the_surface_keys(key
             await wait_for(pilot, lambda: keys_shown in footer_text(app) and "? Help" in footer_text(app), timeout=5)
 
     run(scenario())
+
+
+def test_undoing_an_init_change_names_init_and_its_value():
+    """The init select (a registered setting the run store leaves out) is named too when undone."""
+    from tests.test_app import notes
+    from tests.test_config_keys import open_config
+    from tui_trainer.experiments.presets import get_preset
+    from tui_trainer.tui.screens.dialogs import ConfirmDialog
+
+    async def scenario():
+        app = NNTuiApp(get_preset("zero-init"))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            session = app.screen.session
+            await pilot.press("n")
+            await wait_for(pilot, lambda: session.trained)
+            await open_config(pilot)
+            await go_to(pilot, "init")
+            select = app.screen.query_one("#init")
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: select.expanded)
+            await pilot.press("down", "enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmDialog))
+            await settle(pilot)
+            assert session.config.network.init == "zeros"
+            await wait_for(pilot, lambda: "Change undone: init back to zeros" in notes(app))
+
+    run(scenario())

@@ -15,7 +15,7 @@ from textual.widgets import Header, Input, Static
 
 from ...experiments.config import ExperimentConfig, save_config
 from ...experiments.experiment import DataFileNeeded
-from ...experiments.settings import OVERFIT_ADVICE
+from ...experiments.settings import OVERFIT_ADVICE, SETTINGS
 from ...experiments.session import Loaded, Session, Snapshot, change_kind, lr_notch, read_experiment
 from ..guard import Guarded
 from ..screen_size import AtAppSize
@@ -53,7 +53,10 @@ def plot_note(snap: Snapshot) -> str:
 
 def undone_text(kept: ExperimentConfig, refused: ExperimentConfig) -> str:
     """Each setting that ``refused`` changed, back to its value in ``kept``: ``noise back to 0.1``."""
-    before, after = settings_of(kept), settings_of(refused)
+    def every(config: ExperimentConfig) -> dict:  # the run store's settings, and those it leaves out (init)
+        return {**settings_of(config), **{name: getattr(getattr(config, s.section), name) for name, s in SETTINGS.items()}}
+
+    before, after = every(kept), every(refused)
     parts = []
     for name in differing([before, after]):
         value = before.get(name)
