@@ -28,6 +28,12 @@ from tui_trainer.tui.screens.lessons_screen import (LessonHelpScreen, LessonList
 from tui_trainer.tui.screens.main import MainScreen
 from tui_trainer.tui.widgets.config_pane import ConfigPane
 
+
+@pytest.fixture(autouse=True)
+def full_speed(monkeypatch):
+    """The lessons' trainings at full speed (pace "max"): a test waits for the check, not the pace."""
+    monkeypatch.setattr("tui_trainer.experiments.session.DEFAULT_PACE", None)
+
 SCREENS = [("L", LessonListScreen)]
 """The views of VIEWS these tests drive (see tests/test_inside_screens.py)."""
 
