@@ -573,3 +573,26 @@ def test_the_palettes_screenshot_is_saved_in_the_current_folder_and_named(tmp_pa
             await pilot.press("q")
 
     run(scenario())
+
+
+def test_a_key_makes_the_training_loop_give_way_and_the_app_sets_its_collection_thresholds_back():
+    # A loop at full speed holds Python's lock most of the time: after a key it rests a moment
+    # before each step, so that what the key does shows at once (benchmarks/bench_app.py (b)).
+    import gc
+
+    from tui_trainer.tui.app import COLLECTION_THRESHOLDS
+
+    before = gc.get_threshold()
+
+    async def scenario():
+        app = NNTuiApp(small_config(), record=False)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            control = app.training.session.control
+            await wait_for(pilot, lambda: gc.get_threshold() == COLLECTION_THRESHOLDS)
+            assert control._give_way_until == 0.0
+            await pilot.press("l")
+            assert control._give_way_until > 0.0
+
+    run(scenario())
+    assert gc.get_threshold() == before

@@ -87,3 +87,16 @@ def test_a_stop_asked_before_a_run_begins_ends_that_run_and_is_then_used_up():
     assert result.stopped and t.step_count == 0
     result = control.run(t, 3)  # the request went with the run it ended
     assert not result.stopped and t.epoch == 3
+
+
+def test_giving_way_rests_before_each_step_for_a_while_and_then_not(monkeypatch):
+    from tui_trainer.experiments import control as control_module
+
+    rests = []
+    monkeypatch.setattr(control_module.time, "sleep", lambda seconds: rests.append(seconds))
+    t, control = trainer(batch_size="full"), TrainingControl()
+    control.run(t, 3)
+    assert rests == []  # full speed: no rest
+    control.give_way(60)
+    control.run(t, 6)
+    assert rests == [control_module.GIVE_WAY_REST] * 3  # one rest before each of the 3 steps

@@ -20,6 +20,11 @@ from typing import TYPE_CHECKING, Callable
 if TYPE_CHECKING:
     from ..engine.trainer import Trainer, TrainResult
 
+GIVE_WAY_SECONDS = 0.1
+"""How long the loop gives way after a key (``give_way``): longer than a key takes to show."""
+GIVE_WAY_REST = 0.001
+"""The rest before each step meanwhile (it lets the other thread take the interpreter lock)."""
+
 
 class TrainingControl:
     """Steers a ``Trainer.run`` on another thread (see the module docstring)."""
@@ -43,6 +48,7 @@ class TrainingControl:
         self._paced_at: float | None = None
         self._looping = False
         self._waiting = False  # the loop is paused and waits: nothing touches the network
+        self._give_way_until = 0.0
 
     # -- from any thread -----------------------------------------------------------------------
 
@@ -86,6 +92,12 @@ class TrainingControl:
         """Make a waiting loop look again at once (after a change that may end the run)."""
         self._run.set()
         self._nudge.set()
+
+    def give_way(self, seconds: float = GIVE_WAY_SECONDS) -> None:
+        """For ``seconds`` from now the loop rests ``GIVE_WAY_REST`` before each step: a step loop at
+        full speed holds Python's interpreter lock most of the time, and a key handled meanwhile
+        waits for it (the app calls this on every key, so what the key does shows at once)."""
+        self._give_way_until = time.perf_counter() + seconds
 
     def set_pace(self, steps_per_second: float | None) -> None:
         """Make at most this many updates a second (None: as fast as possible); at once."""
@@ -153,6 +165,8 @@ class TrainingControl:
                 return True
             if self.pace is not None and not self._keep_pace():
                 continue  # woken early: paused, stopped, a step requested or the pace changed
+            if self._give_way_until and time.perf_counter() < self._give_way_until:
+                time.sleep(GIVE_WAY_REST)
             return True
         return False
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from time import monotonic, time
 from typing import Iterable
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import Notification, Notify
@@ -38,6 +39,13 @@ gc.freeze()  # the modules, classes and functions just made live on: no collecti
 if _COLLECTING:
     gc.enable()
 
+
+COLLECTION_THRESHOLDS = (5000, 20, 100)
+"""Python's garbage-collection thresholds once the app runs (Python's own: 700, 10, 10). A full
+collection stops the UI and the training thread for 80-200 ms at 120x36; with Python's thresholds
+10 came in a minute of training and key presses, and a view's first picture took up to 134 ms
+(benchmarks/bench_app.py (f)); with these none came and it took 83 ms at most. Young garbage is still
+collected every 5,000 allocations."""
 
 SETTING_NOTE_SECONDS = 1.0
 """How long a note of a changed learning rate or pace stays (the status pane shows both)."""
@@ -158,11 +166,26 @@ class NNTuiApp(TrainingHost, Guarded, App):
             gc.enable()
             gc.collect(1)
         gc.freeze()
+        self._thresholds = gc.get_threshold()
+        gc.set_threshold(*COLLECTION_THRESHOLDS)
+
+    _thresholds: tuple[int, ...] | None = None
+    """The collection thresholds from before the app set its own (None: not set)."""
 
     def on_unmount(self) -> None:
-        """An app that ends before its first frame turns collection back on too."""
+        """An app that ends before its first frame turns collection back on too; the thresholds
+        go back to what they were."""
         if self._collecting:
             gc.enable()
+        if self._thresholds is not None:
+            gc.set_threshold(*self._thresholds)
+
+    async def on_event(self, event: events.Event) -> None:
+        """A key makes the training loop give way for a moment (``TrainingControl.give_way``), so
+        that what it does shows at once, not after the loop's next turns at Python's lock."""
+        if isinstance(event, events.Key) and hasattr(self, "training"):
+            self.training.session.control.give_way()
+        await super().on_event(event)
 
     def action_command_palette(self) -> None:
         """ctrl+p: the palette with every action by name."""
