@@ -307,3 +307,24 @@ def test_a_declaration_without_a_field_is_set_in_the_toml_file_only():
         asyncio.run(scenario())
     finally:
         unregister("quiet")
+
+
+@pytest.mark.parametrize("name", ["patience", "dropout", "l2"])
+def test_a_setting_is_named_in_code_by_at_most_five_modules(name):
+    # Each setting is declared once (settings.py); beyond that only the engine that implements it
+    # and a few places that must name it (a preset's value, a view that writes it out) do. Prose in
+    # docstrings, comments and messages does not count: it is what the user reads.
+    import io
+    import tokenize
+    from pathlib import Path
+
+    import tui_trainer
+
+    naming = []
+    for path in sorted(Path(tui_trainer.__file__).parent.rglob("*.py")):
+        for token in tokenize.generate_tokens(io.StringIO(path.read_text()).readline):
+            literal = token.type == tokenize.STRING and token.string.strip("'\"") == name
+            if (token.type == tokenize.NAME and token.string == name) or literal:
+                naming.append(path.name)
+                break
+    assert len(naming) <= 5, naming

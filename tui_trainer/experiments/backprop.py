@@ -173,9 +173,14 @@ def first_step(cfg: ExperimentConfig) -> StepTrace:
         opt.lr = schedule.lr_at(0, cfg.optimizer.lr)
         notes.append(f"lr {opt.lr:g}: the {schedule.name} schedule's first epoch")
     notes += dropout_notes(cfg)
-    trace = trace_step(exp.net, X, Y, exp.loss, opt, l1=exp.trainer.l1, l2=exp.trainer.l2)
+    trace = trace_step(exp.net, X, Y, exp.loss, opt, **penalties(cfg))
     trace.batch_note, trace.notes = note, tuple(notes)
     return trace
+
+
+def penalties(cfg: ExperimentConfig) -> dict[str, float]:
+    """The weight penalties a step of ``cfg`` minimizes beside the loss, as ``trace_step`` takes them."""
+    return {"l1": cfg.network.l1, "l2": cfg.network.l2}
 
 
 def dropout_notes(cfg: ExperimentConfig) -> tuple[str, ...]:

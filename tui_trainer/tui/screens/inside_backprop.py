@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 
 from ...engine import optimizers
-from ...experiments.backprop import WIDTH, StepTrace, columns_for, dropout_notes, first_batch, optimizer_copy, trace_lines, trace_step
+from ...experiments.backprop import WIDTH, StepTrace, columns_for, dropout_notes, first_batch, penalties, optimizer_copy, trace_lines, trace_step
 from ...experiments.session import Snapshot
 from .inside_base import InsideScreen
 
@@ -46,7 +46,7 @@ class BackpropScreen(InsideScreen):
         else:  # none yet, or another optimizer chosen since the last update: it starts fresh
             opt = optimizers.create(o.name, lr=o.lr, **o.hparams)
         try:
-            trace = trace_step(self.network_copy(snap), X, Y, exp.loss, opt, l1=cfg.network.l1, l2=cfg.network.l2)
+            trace = trace_step(self.network_copy(snap), X, Y, exp.loss, opt, **penalties(cfg))
         except ValueError as exc:  # e.g. a saved optimizer state that does not fit these weights
             self.update_text("#bp-body", Text(f"cannot write this step out: {exc}"))
             return
