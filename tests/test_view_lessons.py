@@ -11,6 +11,7 @@ import asyncio
 import json
 
 import pytest
+from textual import events
 
 from tests.conftest import wait_for
 from tests.test_app import notes, screen_lines, settings_ready, small_config
@@ -694,5 +695,29 @@ def test_a_new_hint_and_the_card_scroll_into_sight_at_80x24():
                                in screen_text(app).replace("\n", " "))
             await pilot.press("m")
             await wait_for(pilot, lambda: "Misconception: " + lesson.misconception[:20] in screen_text(app))
+
+    run(scenario())
+
+
+def test_two_view_keys_at_once_in_a_lesson_open_one_view_not_one_over_the_other():
+    # The second key was queued to the lesson before the first view came on top, and opened its
+    # view over that one: a storm of keys piled views deeper than Escape presses unwound.
+    async def scenario():
+        app = NNTuiApp(small_config(), record=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await loaded_lesson(pilot, app, "vanishing-gradient")
+            depth = len(app.screen_stack)
+            app.post_message(events.Key("s", "s"))
+            app.post_message(events.Key("g", "g"))
+            await wait_for(pilot, lambda: len(app.screen_stack) > depth)
+            await pilot.pause()
+            await pilot.pause()
+            assert len(app.screen_stack) == depth + 1, app.screen_stack
+            for _ in range(3):  # a lab screen's first Escape may leave its field
+                if app.screen is screen:
+                    break
+                await pilot.press("escape")
+                await pilot.pause()
+            assert app.screen is screen, app.screen_stack
 
     run(scenario())

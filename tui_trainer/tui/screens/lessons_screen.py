@@ -573,6 +573,8 @@ class LessonScreen(InsideScreen):
     def on_key(self, event) -> None:
         """A view's key opens the view here as on the main screen, where no key of the lesson has it
         (L, the lessons themselves, is no view from here)."""
+        if self.app.screen is not self:  # a key queued here before a view just opened came on top
+            return
         view = next((v for v in self.views if v.key == event.key and v.name != "lessons"), None)
         if view is not None and self._view_key_free(view.key):
             event.stop()
@@ -584,7 +586,7 @@ class LessonScreen(InsideScreen):
     def _open(self, view: "View | None") -> None:
         """Open ``view`` over the lesson (Escape there comes back); before Enter it says that the
         network it shows is not the lesson's."""
-        if view is not None and self.shown:
+        if view is not None and self.shown and self.app.screen is self:
             if not (self.tracker.loaded and self.tracker.lesson is self.lesson):
                 self.notify(f"{view.description} shows the experiment as it is, not the lesson's yet: Enter in the "
                             f"lesson loads {self.lesson.preset}.", timeout=5)
