@@ -21,10 +21,10 @@ from tui_trainer.experiments.lessons import LESSONS, lesson_named, load_progress
 from tui_trainer.experiments.presets import get_preset
 from tui_trainer.experiments.session import lr_notch
 from tui_trainer.tui.app import NNTuiApp
-from tui_trainer.tui.keys import palette_entries
+from tui_trainer.tui.keys import keys_markdown, palette_entries
 from tui_trainer.tui.screens.dialogs import ConfirmDialog
 from tui_trainer.tui.screens.help import keys_table
-from tui_trainer.tui.screens.lessons_screen import (LessonHelpScreen, LessonListScreen, LessonScreen, keys_markdown,
+from tui_trainer.tui.screens.lessons_screen import (LessonHelpScreen, LessonListScreen, LessonScreen,
                                                     paragraphs)
 from tui_trainer.tui.screens.main import MainScreen
 from tui_trainer.tui.widgets.config_pane import ConfigPane

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Iterator, NamedTuple
 
 from textual.binding import Binding
+from textual.screen import Screen
 
 
 class PaletteEntry(NamedTuple):
@@ -100,3 +101,22 @@ class HelpKey:
     def action_help(self) -> None:
         """The app's help, over this screen."""
         self.app.action_help()
+
+
+KEY_NAMES = {"escape": "esc", "question_mark": "?", "plus": "+", "equals_sign": "=", "minus": "-"}
+"""Short names of keys, for a help table whose key column must not wrap at 80 columns."""
+
+
+def keys_markdown(screen: type) -> str:
+    """A table of ``screen``'s keys: each binding with its help (or its footer label); Textual's own
+    (tab moves the focus) left out."""
+    lines = ["| key | what it does |", "|---|---|"]
+    textuals = {binding.key for binding in screen_bindings(Screen)}
+    for binding in screen_bindings(screen):
+        if binding.key in textuals:
+            continue
+        entry = palette_entry(binding)
+        keys = binding.key_display or "/".join(KEY_NAMES.get(k.strip(), k.strip()) for k in binding.key.split(","))
+        lines.append(f"| `{keys}` | {entry.help if entry else binding.description} |")
+    lines += [f"| `{keys}` | {text} |" for keys, text in getattr(screen, "HELP_ROWS", ())]
+    return "\n".join(lines) + "\n"

@@ -14,7 +14,7 @@ from textual.screen import ModalScreen, Screen
 
 from .app import NNTuiApp
 from .screen_size import AtAppSize
-from .screens.lessons_screen import keys_markdown
+from .keys import keys_markdown
 from .screens.watch import WatchScreen
 
 

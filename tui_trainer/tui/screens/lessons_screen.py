@@ -24,7 +24,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -35,7 +35,7 @@ from ...experiments.lessons import (LESSONS, Lesson, Measured, lesson_config, lo
 from ...experiments.config import ExperimentConfig
 from ...experiments.presets import PRESETS, get_preset
 from ...experiments.session import Snapshot
-from ..keys import key, palette_entry, screen_bindings
+from ..keys import key, keys_markdown, screen_bindings
 from ..screen_size import AtAppSize
 from ..training import SessionLink
 from ..widgets.safe_select import SafeOptionList
@@ -186,25 +186,6 @@ class LessonHelpScreen(AtAppSize, ModalScreen):
         with VerticalScroll(id="help-box"):
             kept = f"Progress is kept in `{visible(progress_path())}` (`XDG_STATE_HOME` moves it)."
             yield Markdown(f"# Lessons\n\n{self.ABOUT} {kept}\n\n{keys_markdown(self.keys_of)}")
-
-
-KEY_NAMES = {"escape": "esc", "question_mark": "?", "plus": "+", "equals_sign": "=", "minus": "-"}
-"""Short names of keys, for a help table whose key column must not wrap at 80 columns."""
-
-
-def keys_markdown(screen: type) -> str:
-    """A table of ``screen``'s keys: each binding with its help (or its footer label); Textual's own
-    (tab moves the focus) left out."""
-    lines = ["| key | what it does |", "|---|---|"]
-    textuals = {binding.key for binding in screen_bindings(Screen)}
-    for binding in screen_bindings(screen):
-        if binding.key in textuals:
-            continue
-        entry = palette_entry(binding)
-        keys = binding.key_display or "/".join(KEY_NAMES.get(k.strip(), k.strip()) for k in binding.key.split(","))
-        lines.append(f"| `{keys}` | {entry.help if entry else binding.description} |")
-    lines += [f"| `{keys}` | {text} |" for keys, text in getattr(screen, "HELP_ROWS", ())]
-    return "\n".join(lines) + "\n"
 
 
 class LessonListScreen(InsideScreen):
