@@ -141,6 +141,18 @@ class TrainResult:
         return self.early_stop is not None
 
 
+
+def batch_rows(batch_size: int | str, n: int) -> int:
+    """Samples in a batch of ``n`` training samples: all for ``"full"``, else ``batch_size`` (at most n)."""
+    return n if batch_size == "full" else min(int(batch_size), n)
+
+
+def epoch_order(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
+    """The order an epoch visits the ``n`` samples in, ``k`` at a time: as they are for a full
+    batch, else a fresh shuffle drawn from ``rng`` (the trainer's, seeded with the run's seed)."""
+    return np.arange(n) if k == n else rng.permutation(n)
+
+
 class Trainer:
     """Trains ``net`` with ``opt`` on ``data``; deterministic for a given seed."""
 
@@ -227,7 +239,7 @@ class Trainer:
 
     def _resize_batches(self) -> None:
         n = len(self.data.X_train)
-        self._k = n if self.batch_size == "full" else min(self.batch_size, n)
+        self._k = batch_rows(self.batch_size, n)
         if self._k < n:  # preallocated batch buffers, filled by np.take
             self._xb = np.empty((self._k, self.data.X_train.shape[1]), self.net.dtype)
             self._yb = np.empty((self._k, self.data.Y_train.shape[1]), self.net.dtype)
@@ -494,7 +506,7 @@ class Trainer:
         if self._order is None or self._cursor >= len(self._order):  # a new epoch begins
             np.copyto(self._epoch_start, self.net.flat_params)
             self._epoch_start_step = self.step_count
-            self._order = np.arange(n) if self._k == n else self._rng.permutation(n)
+            self._order = epoch_order(self._rng, n, self._k)
             self._cursor = 0
         if self._k == n:
             self._cursor = n

@@ -20,6 +20,7 @@ from ..engine.inspect import network_like
 from ..engine.losses import get_loss
 from ..engine.network import Network
 from ..engine.preprocess import PreparedData
+from ..engine.trainer import batch_rows, epoch_order
 from .config import ExperimentConfig
 from .experiment import Experiment
 from .wording import plural
@@ -154,8 +155,8 @@ def first_batch(data: PreparedData, batch_size: int | str, seed: int) -> tuple[n
     """(X, Y, in words) of the batch a run's first step takes: the whole training set for a full
     batch, else the first ``batch_size`` of the epoch's seeded shuffle (as ``Trainer`` draws it)."""
     n = len(data.X_train)
-    k = n if batch_size == "full" else min(int(batch_size), n)
-    idx = np.arange(n) if k == n else np.random.default_rng(seed).permutation(n)[:k]
+    k = batch_rows(batch_size, n)
+    idx = epoch_order(np.random.default_rng(seed), n, k)[:k]
     if k == n:
         return data.X_train, data.Y_train, f"the whole training set ({plural(n, 'sample')})"
     return data.X_train[idx], data.Y_train[idx], (f"{k} of {n} training samples, the first of the first "
