@@ -500,6 +500,7 @@ def test_a_failed_run_is_fixed_and_trained_again_within_the_lessons_budget():
             await wait_for(pilot, lambda: not app.training.running)
             assert session.trainer.epoch <= lesson.epochs and session.config.training.epochs == lesson.epochs
             assert session.config.optimizer.lr == 1
+            await wait_for(pilot, lambda: f"[x] {lesson.title} (completed)" in body(app))  # the redraw after it
             text = body(app)
             assert f"[x] {lesson.title} (completed)" in text and "past the budget" not in text
             assert "Check: passed: val acc" in text and "This run: " in text and "-> passes" in text
