@@ -20,7 +20,7 @@ import copy
 import functools
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.text import Text
 from textual import events, on
@@ -45,6 +45,7 @@ from ...experiments.settings import SETTINGS, by_rank, settings_of_section
 from ...experiments.wording import plural
 from .safe_select import SafeSelect, SafeSelectOverlay
 
+W = TypeVar("W", bound=Widget)
 HIDDEN_ACTIVATIONS = [name for name, cls in ACTIVATIONS.items() if cls.hidden_ok]
 BATCH_MODES = [("full batch (batch GD)", "full"), ("mini-batch", "mini"), ("single sample (SGD)", "single")]
 CSV_CHOICE = "__csv__"
@@ -416,7 +417,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
     def show_lr(self, lr: float) -> None:
         """Reflect a learning rate changed with + / -."""
         self.config = replace(self.config, optimizer=replace(self.config.optimizer, lr=lr))
-        for field in self.query("#lr").results(Input):
+        if (field := self._one("lr", Input)) is not None:
             field.value = hparam_text(lr)
 
     def focus_last(self) -> None:
@@ -444,7 +445,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
         elif field_id.startswith("hp-") and field_id[3:] not in {s.name for s in OPTIMIZERS[self.config.optimizer.name].hparam_specs}:
             self.notify(f"{self.config.optimizer.name} has no {_label(field_id[3:])} setting.", timeout=3)
             field_id = "optimizer"
-        elif field_id in OFF_WHEN_DISABLED and any(w.disabled for w in self.query(f"#{field_id}")):
+        elif field_id in OFF_WHEN_DISABLED and getattr(self._one(field_id), "disabled", False):
             if field_id == "features" and self.config.data.path is not None:
                 reason = "Input features are for the built-in datasets with 2 inputs: a data file's columns are its inputs."
             else:
@@ -626,8 +627,9 @@ class ConfigPane(VerticalScroll, can_focus=False):
                     self.can_focus = True
                     self.screen.set_focus(self, scroll_visible=False)
                 await self.recompose()
+                self._error_labels, self._invalid = None, set()
                 for field_id, value in self._keep_typed.items():
-                    for field in self.query(f"#{field_id}").results(Input):
+                    if (field := self._one(field_id, Input)) is not None:
                         field.value = value
                 self._keep_typed = {}
             finally:
@@ -678,15 +680,22 @@ class ConfigPane(VerticalScroll, can_focus=False):
         elif isinstance(target, Select) and open_list:
             target.action_show_overlay()
 
+    def _one(self, widget_id: str, kind: type[W] = Widget) -> W | None:
+        """The pane's widget ``widget_id`` if it is there and a ``kind``. Textual finds an id by a
+        cached search; a query (``self.query("#id")``) matches a selector against each of the
+        pane's hundreds of widgets: 3 ms a call, ~40 ms a key with a dozen layers."""
+        widget = self.query_one_optional(f"#{widget_id}")
+        return widget if isinstance(widget, kind) else None
+
     def _fields(self) -> list[Widget]:
         """The fields that can take focus, top to bottom."""
         return [w for w in self.screen.focus_chain if self in w.ancestors]
 
     def _present(self, field_id: str) -> Widget | None:
         """The field ``field_id``, or the nearest one in the layer list when it is gone."""
-        for widget in self.query(f"#{field_id}"):
-            if widget.focusable:
-                return widget
+        widget = self._one(field_id)
+        if widget is not None and widget.focusable:
+            return widget
         row = _row_of(field_id)
         if row is not None and self._layers:
             kind = field_id.partition("-")[0]
@@ -708,7 +717,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
             ("shape", self._shape_text()),
             ("opt-rule", self._optimizer_text()),
         ):
-            for label in self.query(f"#{label_id}").results(Label):
+            if (label := self._one(label_id, Label)) is not None:
                 label.update(text)
 
     def _optimizer_text(self) -> Text:
@@ -789,6 +798,10 @@ class ConfigPane(VerticalScroll, can_focus=False):
         self.app.stylesheet.update_nodes([self], animate=True)
 
     _marked: Label | None = None
+    _error_labels: dict[str, Label] | None = None
+    """The error label under each field, by the field's id (None: not yet read from the composition)."""
+    _invalid: set[Widget] = frozenset()
+    """The fields marked ``-invalid``."""
     """The label marked as the focused row's (``-focused-row`` in app.tcss)."""
 
     @on(events.DescendantFocus)
@@ -874,7 +887,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
     def _show_common_act(self) -> None:
         """The "all layers" select shows the layers' common activation, or "mixed"."""
         layers = self._current_layers()
-        for select in self.query("#act-all").results(FieldSelect):
+        if (select := self._one("act-all", FieldSelect)) is not None:
             common = self._common_act(layers)
             if (MIXED in select.values) != (common == MIXED):
                 select.set_options(self._all_options(layers))
@@ -903,8 +916,8 @@ class ConfigPane(VerticalScroll, can_focus=False):
             return list(self._layers)
         rows = []
         for i, (width, act) in enumerate(self._layers):
-            width = next((f.value for f in self.query(f"#width-{i}").results(Input)), width)
-            act = next((s.value for s in self.query(f"#act-{i}").results(Select)), act)
+            width = getattr(self._one(f"width-{i}", Input), "value", width)
+            act = getattr(self._one(f"act-{i}", Select), "value", act)
             rows.append((width, act))
         return rows
 
@@ -1066,17 +1079,18 @@ class ConfigPane(VerticalScroll, can_focus=False):
 
     def _show_errors(self, errors: dict[str, str]) -> None:
         self._errors = errors
-        labels = {(label.id or "")[4:]: label for label in self.query(".field-error")}
+        if self._error_labels is None:  # once per composition: this runs on every blur
+            self._error_labels = {(label.id or "")[4:]: label for label in self.query(".field-error")}
+        labels = self._error_labels
         unplaced = [f"{key}: {msg}" for key, msg in errors.items() if key not in labels]
         for key, label in labels.items():
             message = "\n".join(unplaced) if key == "general" else errors.get(key, "")
             if label.content != message:  # an update costs a layout pass, and this runs on every blur
                 label.update(message)
             label.set_class(bool(message), "-shown")
-        for key in errors:
-            widgets = self.query(f"#{key}")
-            for w in widgets:
-                w.add_class("-invalid")
-        for w in self.query(".-invalid"):
-            if w.id not in errors:
-                w.remove_class("-invalid")
+        invalid = {w for w in map(self._one, errors) if w is not None}
+        for w in invalid - self._invalid:
+            w.add_class("-invalid")
+        for w in self._invalid - invalid:
+            w.remove_class("-invalid")
+        self._invalid = invalid
