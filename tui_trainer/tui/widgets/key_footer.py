@@ -1,22 +1,24 @@
-"""The footer: Textual's, with its keys updated in place when focus moves.
+"""The footer: Textual's look, drawn as one line of text.
 
 Textual's footer builds all its keys afresh (new widgets, mounted and styled) each time the screen
-says its bindings changed, and the screen says so twice for every focus change. With the main
-screen's ~18 keys that cost 60-70 ms of CPU per focus move (two thirds of a move in the config
-pane: a held down key lagged). This footer updates once for both, not at all when the keys shown
-are the same, and otherwise rewrites the keys it has, adding or removing only the difference.
-It looks the same as Textual's (grouped keys, which the main screen has none of, are left to
-Textual's compose).
+says its bindings changed, and the screen says so twice for every focus change: with the main
+screen's ~18 keys that cost 60-70 ms of CPU per focus move. Kept as widgets and updated in place,
+every change of a key's width or of the keys' number still laid the whole screen out again
+(10-25 ms at 120x36 while training, most of a Down in the config pane). This footer draws its keys
+itself: a change repaints one line. It updates once per change of focus, not at all when the keys
+shown are the same. A click on a key presses it, as in Textual's (grouped keys are shown one by one:
+the app has none).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
-from rich.cells import cell_len
+from rich.style import Style
+from rich.text import Text
+from textual import events
 from textual.keys import KEY_NAME_REPLACEMENTS, key_to_character
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -28,10 +30,12 @@ DROPPED_FIRST = ("single_step", "reset", "lr_down", "lr_up")
 """Left out first where the width is short (80 columns): in this order, each still in help and the palette."""
 PALETTE_WIDTH = 12
 """The palette key at the right end, ``▏^p palette`` and its margin."""
+PALETTE_SEPARATOR = "\u258f"
+"""The bar left of the palette key (Textual's ``vkey`` border)."""
 
 
 def _width(key) -> int:
-    """Columns a footer key takes: `` key description `` and the gap after it."""
+    """Columns a footer key takes: `` key description ``."""
     return len(key.key_display) + len(key.description) + 3
 
 
@@ -53,7 +57,7 @@ _KEY_NAMES = {short: full for full, short in KEY_NAME_REPLACEMENTS.items()}
 
 
 class _Key(NamedTuple):
-    """One key as Textual's footer composes it."""
+    """One key as the footer shows it."""
 
     key: str
     key_display: str
@@ -65,12 +69,31 @@ class _Key(NamedTuple):
 
 
 class KeyFooter(Footer):
-    """Textual's footer, cheap to update."""
+    """Textual's footer, cheap to update: its keys are one line of text, repainted."""
+
+    COMPONENT_CLASSES = {"key-footer--key", "key-footer--description", "key-footer--item",
+                         "key-footer--hover", "key-footer--separator"}
+    DEFAULT_CSS = """
+    KeyFooter {
+        .key-footer--item { background: $footer-item-background; }
+        .key-footer--key { color: $footer-key-foreground; background: $footer-key-background; text-style: bold; }
+        .key-footer--description { color: $footer-description-foreground; background: $footer-description-background; }
+        .key-footer--hover { color: $footer-key-foreground; background: $block-hover-background; }
+        .key-footer--separator { color: $foreground 20%; }
+    }
+    """
 
     _update_pending = False
-    _updating = False
     _shown: list[_Key] | None = None
-    """The keys on show (None: composed by Textual's footer, or not yet)."""
+    """The keys on show (None: not yet)."""
+    _spans: list[tuple[int, int, _Key]] = []
+    """Where each key is drawn: its first and past-the-last column."""
+    _hover: int | None = None
+    """The column the mouse is over (None: elsewhere)."""
+
+    def compose(self):
+        """No widgets: ``render`` draws the keys."""
+        return iter(())
 
     def bindings_changed(self, screen: Screen) -> None:
         self._bindings_ready = True
@@ -80,18 +103,31 @@ class KeyFooter(Footer):
             self._update_pending = True
             self.call_later(self._update_keys)  # in the same frame as the change
 
-    def _keys(self) -> list[_Key] | None:
-        """The keys Textual's footer would show now; None when some are grouped (left to it)."""
+    def on_resize(self) -> None:
+        """A new width may hold more keys, or fewer."""
+        if self._bindings_ready and not self._update_pending:
+            self._update_pending = True
+            self.call_later(self._update_keys)
+
+    def _update_keys(self) -> None:
+        self._update_pending = False
+        if not self.is_attached:
+            return
+        keys = self._keys()
+        if keys != self._shown:
+            self._shown = keys
+            self.refresh()
+
+    def _keys(self) -> list[_Key]:
+        """The keys to show now: one per action, the first bound, those that fit."""
         screen = self.screen
         active = screen.active_bindings
         describe = getattr(screen, "footer_description", None)
         typed = _typed_by(screen.focused)
-        first: dict[str, _Key] = {}  # one key per action, the first bound, as Textual's footer
+        first: dict[str, _Key] = {}
         for _node, binding, enabled, tooltip in active.values():
             if not binding.show or binding.action in first or typed(binding.key):
                 continue
-            if binding.group is not None:
-                return None
             description = binding.description if describe is None else describe(binding)
             if not description:
                 continue
@@ -126,81 +162,68 @@ class KeyFooter(Footer):
             keys.remove(min(first, key=rank) if first else droppable[-1])
         return keys
 
-    def on_resize(self) -> None:
-        """A new width may hold more keys, or fewer."""
-        if self._shown is not None and not self._update_pending:
-            self._update_pending = True
-            self.call_later(self._update_keys)
+    def render(self) -> Text:
+        """The keys from the left, `` key description `` each, and the palette key at the right end."""
+        if self._shown is None:
+            if not self._bindings_ready:
+                return Text()
+            self._shown = self._keys()
+        style = self.get_component_rich_style
+        item, key_style, description_style = (
+            style("key-footer--item"), style("key-footer--key"), style("key-footer--description"))
+        hover = style("key-footer--hover")
+        dim = Style(dim=True)
+        width = self.size.width
+        text, spans = Text(no_wrap=True, overflow="crop", end=""), []
 
-    def compose(self):
-        """Textual's footer, of the keys ``_keys`` gives (those that fit)."""
-        keys = self._keys() if self._bindings_ready else None
-        if keys is None:
-            yield from super().compose()
-            return
-        self.styles.grid_size_columns = len([key for key in keys if not key.classes])
-        for key in keys:
-            if key.classes:  # the palette key, as Textual's footer makes it (FooterKey's own compact, not the footer's)
-                yield FooterKey(key.key, key.key_display, key.description, key.action,
-                                classes=f"{key.classes} -compact", disabled=key.disabled, tooltip=key.tooltip)
+        def add(key: _Key) -> None:
+            begin = len(text)
+            if key.classes:  # the palette key: a bar, ``^p palette`` and a space, as Textual draws it
+                text.append(PALETTE_SEPARATOR, style("key-footer--separator"))
+                text.append(key.key_display, key_style)
+                text.append(f" {key.description}", description_style)
+                text.append(" ")
             else:
-                yield self._new(key)
+                text.append(f" {key.key_display} ", key_style)
+                text.append(f"{key.description} ", description_style)
+            under = item + dim if key.disabled else item
+            if self._hover is not None and begin <= self._hover < len(text):
+                under += hover
+            text.stylize_before(under, begin, len(text))
+            spans.append((begin, len(text), key))
 
-    async def _update_keys(self) -> None:
-        if self._updating:  # mounting or removing keys: look again once that is done
-            self.call_after_refresh(self._update_keys)
+        for key in self._shown:
+            if not key.classes:
+                add(key)
+        palette = next((key for key in self._shown if key.classes), None)
+        if palette is not None:
+            text.append(" " * max(0, width - len(text) - _width(palette)))
+            add(palette)
+        self._spans = spans
+        return text
+
+    def _key_at(self, x: int) -> _Key | None:
+        return next((key for start, end, key in self._spans if start <= x < end), None)
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        """The key under the mouse is highlighted, its tooltip shown, as in Textual's footer."""
+        key = self._key_at(event.x)
+        if key is not self._key_at(-1 if self._hover is None else self._hover):
+            self.refresh()
+        self._hover = None if key is None else event.x
+        self.tooltip = (key.tooltip or None) if key is not None else None
+
+    def on_leave(self) -> None:
+        if self._hover is not None:
+            self._hover = None
+            self.refresh()
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        """A click on a key presses it (a disabled one rings the bell)."""
+        key = self._key_at(event.x)
+        if key is None:
             return
-        self._update_pending = False
-        if not self.is_attached:
-            return
-        self._updating = True
-        try:
-            keys = self._keys()
-            if keys is not None and keys == self._shown:
-                return
-            shown, self._shown = self._shown, keys
-            widgets = list(self.query_children(FooterKey))
-            if keys is None or shown is None or len(widgets) != len(shown):
-                await self.recompose()
-                return
-            old = [(w, k) for w, k in zip(widgets, shown) if not k.classes]
-            new = [k for k in keys if not k.classes]
-            old_palette = [(w, k) for w, k in zip(widgets, shown) if k.classes]
-            new_palette = [k for k in keys if k.classes]
-            if len(old_palette) != len(new_palette):
-                await self.recompose()  # the palette key came or went
-                return
-            for (widget, _), key in [*zip(old, new), *zip(old_palette, new_palette)]:
-                self._set(widget, key)
-            if len(old) > len(new):
-                await self.remove_children([w for w, _ in old[len(new):]])
-            elif len(new) > len(old):
-                before = old_palette[0][0] if old_palette else None
-                await self.mount_all([self._new(key) for key in new[len(old):]], before=before)
-        finally:
-            self._updating = False
-
-    @staticmethod
-    def _set(widget: FooterKey, key: _Key) -> None:
-        """Make ``widget`` show ``key``, as a new FooterKey would."""
-        if (widget.key, widget.key_display, widget.description, widget.action, widget._disabled) != key[:5]:
-            # A key as wide as before is repainted in place: laying out again reflows the whole
-            # screen (10-30 ms at 120x36), a repaint draws one key.
-            resized = cell_len(widget.key_display + widget.description) != cell_len(key.key_display + key.description)
-            widget.key, widget.key_display, widget.description, widget.action = key[:4]
-            widget._disabled = key.disabled
-            widget.set_class(key.disabled, "-disabled")
-            widget.refresh(layout=resized)
-        if widget.tooltip != (key.tooltip or None):
-            widget.tooltip = key.tooltip or None
-
-    def _new(self, key: _Key) -> FooterKey:
-        """A key styled once, as it mounts: made with the footer's compact class, it has none to
-        change when its ``compact`` follows the footer's (bound, it changed class twice while
-        mounting, restyled each time: a fifth of the CPU time of opening a view)."""
-        widget = FooterKey(
-            key.key, key.key_display, key.description, key.action, disabled=key.disabled, tooltip=key.tooltip,
-            classes="-compact" if self.compact else "",
-        )
-        widget.set_reactive(FooterKey.compact, self.compact)
-        return widget.data_bind(compact=KeyFooter.compact)
+        if key.disabled:
+            self.app.bell()
+        else:
+            self.app.simulate_key(key.key)
