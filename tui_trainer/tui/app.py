@@ -138,6 +138,8 @@ class NNTuiApp(TrainingHost, Guarded, App):
         self.post_message(Notify(Note(message, title, severity, timeout, markup=False)))
 
     _other_notes_until: float = 0.0
+    last_key_at: float = float("-inf")
+    """When (``time.monotonic``) the latest key came: live plots wait for keys (``redraw_throttle``)."""
     """Until when (``time.monotonic``) a notification other than a setting's may still be up."""
 
     def _handle_exception(self, error: Exception) -> None:
@@ -183,8 +185,10 @@ class NNTuiApp(TrainingHost, Guarded, App):
     async def on_event(self, event: events.Event) -> None:
         """A key makes the training loop give way for a moment (``TrainingControl.give_way``), so
         that what it does shows at once, not after the loop's next turns at Python's lock."""
-        if isinstance(event, events.Key) and hasattr(self, "training"):
-            self.training.session.control.give_way()
+        if isinstance(event, events.Key):
+            self.last_key_at = monotonic()
+            if hasattr(self, "training"):
+                self.training.session.control.give_way()
         await super().on_event(event)
 
     def action_command_palette(self) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from time import monotonic
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import Reactive
 from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Header, Input, Static
 
@@ -25,6 +27,7 @@ from ..widgets.config_pane import CONFIG_COMMANDS, ConfigPane
 from ..widgets.key_footer import KeyFooter
 from ..widgets.layer_view import LayerView
 from ..widgets.loss_plot import LossPlot
+from ..widgets.redraw_throttle import keys_first
 from ..widgets.status_pane import StatusPane
 from ...experiments.files import about, describe_error, unreadable
 from ...engine.text import visible
@@ -197,14 +200,34 @@ class MainScreen(AtAppSize, Guarded, Screen):
             # view and the trainer. They catch up when this screen is shown again.
             self._stale = True
             return
+        if snap.state == "training":  # keys first: live panes wait for keys coming to stop
+            wait = keys_first(self.app, self._drawn_at, monotonic())
+            if wait > 0:
+                if self._later is None:
+                    self._later = self.set_timer(wait, self._draw_latest, name="panes after keys")
+                return
         self._draw(snap)
+
+    def _draw_latest(self) -> None:
+        self._later = None
+        if self.training.last is not None:
+            self._show(self.training.last)
 
     def on_screen_resume(self) -> None:
         if self._stale and self.training.last is not None:
             self._draw(self.training.last)
 
+    _drawn_at = float("-inf")
+    """When (``time.monotonic``) the panes last showed a snapshot."""
+    _later: Timer | None = None
+    """The timer that draws the latest snapshot once keys have stopped coming (``keys_first``)."""
+
     def _draw(self, snap: Snapshot) -> None:
         self._stale = False
+        self._drawn_at = monotonic()
+        if self._later is not None:
+            self._later.stop()
+            self._later = None
         self.query_one(StatusPane).show(snap)
         label = self.session.loss_label
         current = {label: snap.loss}
