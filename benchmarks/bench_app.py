@@ -2,7 +2,8 @@
 
 Runs the app headless at each given terminal size on the default experiment, training as fast as
 it can (pace "max"), and reports
-  (a) training steps/s inside the app as a fraction of the same session loop without the app
+  (a) training steps/s inside the app as a fraction of the same session loop without the app,
+      headless, both recorded to the run store as the app and `nn-tui train` do by default
       (target >= 0.9),
   (b) the time from a key press to its effect while training: the first frame that shows it (and
       for a learning rate, the trainer using it), for the learning-rate keys + -, the log scale l,
@@ -32,6 +33,7 @@ import argparse
 import asyncio
 import gc
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -43,6 +45,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tui_trainer.experiments.config import with_overrides  # noqa: E402
+from tui_trainer.experiments.recording import Recorder  # noqa: E402
 from tui_trainer.experiments.session import Session, default_config, lr_notch  # noqa: E402
 
 DEFAULT_SIZES = "80x24,120x36,200x50"
@@ -78,11 +81,13 @@ def max_pace(session) -> None:
 
 
 class PlainLoop:
-    """The same session loop (snapshots and all) on a plain thread, nobody drawing; paused between phases."""
+    """The same session loop (snapshots and the run's records and all) on a plain thread, nobody
+    drawing, as `nn-tui train` runs it; paused between phases."""
 
-    def __init__(self) -> None:
-        self.session = Session(config())
+    def __init__(self, runs_dir: str) -> None:
+        self.session = Session(config(), recorder=Recorder(runs_dir))
         max_pace(self.session)
+        self.session.prepare_run()  # opens the run in the store, as `nn-tui train` and the app do
         self.thread = threading.Thread(target=self.session.run, args=(lambda snapshot: None,))
         self.session.pause()
         self.thread.start()
@@ -166,8 +171,9 @@ async def measure_in_app(size: tuple[int, int], seconds: float, pairs: int, pres
     from tui_trainer.tui.widgets.layer_view import LayerView
     from tui_trainer.tui.widgets.loss_plot import LossPlot
 
-    app = NNTuiApp(config())
-    plain = PlainLoop()
+    runs = tempfile.mkdtemp(prefix="nn-tui-bench-runs-")  # both record here, not in ./runs
+    app = NNTuiApp(config(), runs_dir=runs)
+    plain = PlainLoop(runs)
     rates = []
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
@@ -228,6 +234,7 @@ async def measure_in_app(size: tuple[int, int], seconds: float, pairs: int, pres
             await asyncio.sleep(0.001)
         quit_s = time.perf_counter() - start
         assert not app.screen.running, "the app exited with its training worker still running"
+    shutil.rmtree(runs, ignore_errors=True)
     return rates, handled, shown, {"full_gc": collections.pauses[2], "plot_draws": plot.draw_count - plot_draws,
                                    "plot_last_s": plot.last_draw_seconds, "frames": frames.count,
                                    "render_s": frames.render_seconds, "quit_s": quit_s, "groups": groups,
