@@ -865,12 +865,15 @@ def test_switching_a_lane_while_playing_keeps_the_other_paths_going():
             await pilot.press("space")
             await wait_for(pilot, lambda: screen.step_count > 5)
             await pilot.press("3")  # nesterov off
+            await wait_for(pilot, lambda: "nesterov" not in surface_map.paths)
             steps = screen.step_count
-            assert screen.playing and steps > 5 and "nesterov" not in surface_map.paths
+            assert screen.playing and steps > 5
             await pilot.press("3")  # on again: it catches up with the others
+            await wait_for(pilot, lambda: "nesterov" in screen.walkers)
             assert screen.playing and len(screen.walkers["nesterov"].points) == screen.step_count + 1
             await wait_for(pilot, lambda: screen.step_count > steps + 5)
             await pilot.press("space")
+            await wait_for(pilot, lambda: not screen.playing)
             counts = {len(w.points) for w in screen.walkers.values() if not w.diverged}
             assert counts == {screen.step_count + 1}
 
