@@ -87,3 +87,29 @@ def test_live_panes_wait_while_keys_come_and_never_longer_than_the_limit():
     app.last_key_at = 20.0  # a held key: the panes still move, KEYS_FIRST_AT_MOST after the last draw
     assert keys_first(app, last_draw=20.0 - KEYS_FIRST_AT_MOST + 0.01, now=20.05) == 0.0
     assert keys_first(app, last_draw=-math.inf, now=20.05) == 0.0  # never drawn: draw now
+
+
+def test_the_key_under_the_mouse_is_highlighted_and_only_it():
+    def background_at(footer, column):
+        x = 0
+        for segment in footer.render_line(0):
+            if x <= column < x + len(segment.text):
+                return segment.style.bgcolor
+            x += len(segment.text)
+
+    async def scenario():
+        app = NNTuiApp(small_config(), record=False)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settings_ready(pilot, app)
+            footer = app.screen.query_one(KeyFooter)
+            await wait_for(pilot, lambda: "? Help" in footer_text(app) and "q Quit" in footer_text(app))
+            help_at, quit_at = footer_text(app).index("? Help") + 2, footer_text(app).index("q Quit") + 2
+            plain = background_at(footer, help_at), background_at(footer, quit_at)
+            await pilot.hover(KeyFooter, offset=(help_at, 0))
+            await wait_for(pilot, lambda: background_at(footer, help_at) != plain[0])
+            assert background_at(footer, quit_at) == plain[1]
+            await pilot.hover(KeyFooter, offset=(quit_at, 0))
+            await wait_for(pilot, lambda: background_at(footer, help_at) == plain[0])
+            assert background_at(footer, quit_at) != plain[1]
+
+    run(scenario())

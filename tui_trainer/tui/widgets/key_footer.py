@@ -78,7 +78,7 @@ class KeyFooter(Footer):
         .key-footer--item { background: $footer-item-background; }
         .key-footer--key { color: $footer-key-foreground; background: $footer-key-background; text-style: bold; }
         .key-footer--description { color: $footer-description-foreground; background: $footer-description-background; }
-        .key-footer--hover { color: $footer-key-foreground; background: $block-hover-background; }
+        .key-footer--hover { background: $block-hover-background; }
         .key-footer--separator { color: $foreground 20%; }
     }
     """
@@ -171,7 +171,7 @@ class KeyFooter(Footer):
         style = self.get_component_rich_style
         item, key_style, description_style = (
             style("key-footer--item"), style("key-footer--key"), style("key-footer--description"))
-        hover = style("key-footer--hover")
+        hover = Style(bgcolor=style("key-footer--hover").bgcolor)
         dim = Style(dim=True)
         width = self.size.width
         text, spans = Text(no_wrap=True, overflow="crop", end=""), []
@@ -186,10 +186,9 @@ class KeyFooter(Footer):
             else:
                 text.append(f" {key.key_display} ", key_style)
                 text.append(f"{key.description} ", description_style)
-            under = item + dim if key.disabled else item
+            text.stylize_before(item + dim if key.disabled else item, begin, len(text))
             if self._hover is not None and begin <= self._hover < len(text):
-                under += hover
-            text.stylize_before(under, begin, len(text))
+                text.stylize(hover, begin, len(text))  # over the key's own colours, as Textual's :hover
             spans.append((begin, len(text), key))
 
         for key in self._shown:
