@@ -138,9 +138,9 @@ class NNTuiApp(TrainingHost, Guarded, App):
         self.post_message(Notify(Note(message, title, severity, timeout, markup=False)))
 
     _other_notes_until: float = 0.0
+    """Until when (``time.monotonic``) a notification other than a setting's may still be up."""
     last_key_at: float = float("-inf")
     """When (``time.monotonic``) the latest key came: live plots wait for keys (``redraw_throttle``)."""
-    """Until when (``time.monotonic``) a notification other than a setting's may still be up."""
 
     def _handle_exception(self, error: Exception) -> None:
         """Where Textual would end the app (a worker failed, a callback raised): the guard first."""

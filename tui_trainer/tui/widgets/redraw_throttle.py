@@ -20,8 +20,8 @@ from textual.timer import Timer
 LIVE_FALLBACK = 0.5
 """Seconds a deferred live redraw waits for more data before drawing what it has."""
 KEYS_QUIET = 0.2
-"""Seconds after a key before a live redraw: longer than a key takes to show, shorter than a key's
-repeat when held (30 a second) leaves, so a held key keeps the plot waiting."""
+"""Seconds after a key before a live redraw: longer than a key takes to show, and than the gap
+between a held key's repeats (~33 ms), so a held key keeps live redraws waiting (up to the limit below)."""
 KEYS_FIRST_AT_MOST = 1.0
 """Seconds at most a live redraw waits for keys to stop (a held key still sees the plot move)."""
 
