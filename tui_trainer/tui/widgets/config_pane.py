@@ -798,10 +798,6 @@ class ConfigPane(VerticalScroll, can_focus=False):
         self.app.stylesheet.update_nodes([self], animate=True)
 
     _marked: Label | None = None
-    _error_labels: dict[str, Label] | None = None
-    """The error label under each field, by the field's id (None: not yet read from the composition)."""
-    _invalid: set[Widget] = frozenset()
-    """The fields marked ``-invalid``."""
     """The label marked as the focused row's (``-focused-row`` in app.tcss)."""
 
     @on(events.DescendantFocus)
@@ -1076,6 +1072,11 @@ class ConfigPane(VerticalScroll, can_focus=False):
         else:
             self._update_facts()
         self.post_message(self.Changed(self, new))
+
+    _error_labels: dict[str, Label] | None = None
+    """The error label under each field, by the field's id (None: not yet read from the composition)."""
+    _invalid: set[Widget] = frozenset()
+    """The fields marked ``-invalid``."""
 
     def _show_errors(self, errors: dict[str, str]) -> None:
         self._errors = errors
