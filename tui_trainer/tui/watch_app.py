@@ -8,32 +8,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 
 from .app import NNTuiApp
-from .screen_size import AtAppSize
 from .keys import keys_markdown
+from .screens.help_box import MarkdownHelp
 from .screens.watch import WatchScreen
 
 
-class WatchHelpScreen(AtAppSize, ModalScreen):
+class WatchHelpScreen(MarkdownHelp):
     """The watch view's keys (its bindings): the app's help would list keys this app does not have
-    (training, the config pane, the views). Escape, q or ? closes it."""
-
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+    (training, the config pane, the views)."""
 
     ABOUT = ("`nn-tui watch` follows one run as it is written: its loss curves, its state and the "
              "weights of its latest checkpoint, read again as they change. It only reads the run: "
              "leaving the view quits and the run goes on.")
 
-    def compose(self) -> ComposeResult:
-        from textual.containers import VerticalScroll
-        from textual.widgets import Markdown  # markdown-it is slow to import: only when help opens
-
-        with VerticalScroll(id="help-box"):
-            yield Markdown(f"# Watching a run\n\n{self.ABOUT}\n\n{keys_markdown(WatchScreen)}")
+    def markdown(self) -> str:
+        return f"# Watching a run\n\n{self.ABOUT}\n\n{keys_markdown(WatchScreen)}"
 
 
 class WatchApp(NNTuiApp):

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
-
 from ..keys import key_names
-from ..screen_size import AtAppSize
+from .help_box import MarkdownHelp
 
 KEY_ROWS = (
     # (the main screen's actions, or keys that widgets bind, as written; what they do)
@@ -94,23 +89,11 @@ def panes_text() -> str:
 CLOSING = "*Escape closes this help (q and ? too); up, down, Page Up and Page Down scroll it.*"
 
 
-class HelpScreen(AtAppSize, ModalScreen):
-    """Keys and panes; any of Escape, q or ? closes it."""
+class HelpScreen(MarkdownHelp):
+    """Keys (the main screen's, ``keys_of``) and panes."""
 
-    BINDINGS = [
-        Binding("escape,q,question_mark", "dismiss", "Close"),
-    ]
-
-    def __init__(self, keys_of: type) -> None:
-        super().__init__()
-        self.keys_of = keys_of
-        """The screen class whose key bindings the table shows (the main screen's)."""
-
-    def compose(self) -> ComposeResult:
-        from textual.widgets import Markdown  # markdown-it is slow to import: only when help opens
-
-        with VerticalScroll(id="help-box"):
-            yield Markdown("# nn-tui help\n\n" + CLOSING + "\n\n" + compute_note() + "\n\n" + keys_table(self.keys_of) + "\n" + panes_text())
+    def markdown(self) -> str:
+        return "# nn-tui help\n\n" + CLOSING + "\n\n" + compute_note() + "\n\n" + keys_table(self.keys_of) + "\n" + panes_text()
 
 
 def compute_note() -> str:

@@ -24,7 +24,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -36,9 +35,9 @@ from ...experiments.config import ExperimentConfig
 from ...experiments.presets import PRESETS, get_preset
 from ...experiments.session import Snapshot
 from ..keys import key, keys_markdown, screen_bindings
-from ..screen_size import AtAppSize
 from ..training import SessionLink
 from ..widgets.safe_select import SafeOptionList
+from .help_box import MarkdownHelp
 from .inside_base import InsideScreen
 from .inside_presets import load_preset
 
@@ -159,11 +158,9 @@ def mark(done: bool) -> str:
     return "[x]" if done else "[ ]"
 
 
-class LessonHelpScreen(AtAppSize, ModalScreen):
-    """The keys of a lessons screen (its bindings) and how a lesson goes; Escape, q or ? closes it.
-    (The main screen's ``HelpScreen`` lists the views, whose table lists this module: not that one.)"""
-
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+class LessonHelpScreen(MarkdownHelp):
+    """The keys of a lessons screen (its bindings, ``keys_of``) and how a lesson goes. (The main
+    screen's ``HelpScreen`` lists the views, whose table lists this module: not that one.)"""
 
     ABOUT = ("A lesson poses a task on a ready experiment and checks it by measuring the live "
              "network. Open a lesson with Enter in the list, press Enter in it to load its "
@@ -174,18 +171,9 @@ class LessonHelpScreen(AtAppSize, ModalScreen):
              "screen's view keys (g, x, ...) open their views from a lesson too, except the keys a lesson "
              "uses itself (those below).")
 
-    def __init__(self, keys_of: type) -> None:
-        super().__init__()
-        self.keys_of = keys_of
-        """The screen class whose key bindings the table shows."""
-
-    def compose(self) -> ComposeResult:
-        from textual.containers import VerticalScroll
-        from textual.widgets import Markdown
-
-        with VerticalScroll(id="help-box"):
-            kept = f"Progress is kept in `{visible(progress_path())}` (`XDG_STATE_HOME` moves it)."
-            yield Markdown(f"# Lessons\n\n{self.ABOUT} {kept}\n\n{keys_markdown(self.keys_of)}")
+    def markdown(self) -> str:
+        kept = f"Progress is kept in `{visible(progress_path())}` (`XDG_STATE_HOME` moves it)."
+        return f"# Lessons\n\n{self.ABOUT} {kept}\n\n{keys_markdown(self.keys_of)}"
 
 
 class LessonListScreen(InsideScreen):
