@@ -101,6 +101,10 @@ class LessonTracker:
         """The open lesson's experiment was just loaded: the check measures from now on."""
         self.loaded, self.measured, self._snapshot = True, None, None
 
+    def holds(self, lesson: Lesson) -> bool:
+        """Whether ``lesson`` is open and its experiment the one loaded."""
+        return self.loaded and self.lesson is lesson
+
     def evaluate(self, snap: Snapshot) -> Measured | None:
         """The open lesson's check on ``snap`` (computed once per snapshot); completes the lesson
         when it passes. None while no lesson is open or its experiment is not loaded."""
@@ -365,7 +369,7 @@ class LessonScreen(InsideScreen):
         text.append(self._where() + "\n\n")
 
         text.append("Experiment: ", style="bold")
-        if tracker.loaded and tracker.lesson is lesson:
+        if tracker.holds(lesson):
             text.append(f"{lesson.preset} loaded, {lesson.epochs} epochs. Do the task, then space trains "
                         "(c: the config pane; r: fresh weights, same settings; Enter loads it afresh).\n")
         else:
@@ -458,7 +462,7 @@ class LessonScreen(InsideScreen):
 
     def _loaded_here(self) -> bool:
         """Whether this lesson's experiment is the one loaded; else a notice that Enter loads it."""
-        if self.tracker.loaded and self.tracker.lesson is self.lesson:
+        if self.tracker.holds(self.lesson):
             return True
         self.notify(f"Enter loads the lesson's experiment ({self.lesson.preset}) first; then space trains it.",
                     timeout=5)
@@ -475,17 +479,14 @@ class LessonScreen(InsideScreen):
     def _train(self, *, single_step: bool) -> None:
         if not self._loaded_here():
             return
-        session, budget = self.session, self.lesson.epochs
-        training = self.training
-        if training.running and session.state == "training":
-            training.single_step() if single_step else training.toggle()
-        elif session.state in ("finished", "diverged") or session.trainer.epoch >= budget:
-            self._start_over(train=True, single_step=single_step)
-        elif session.config.training.epochs != budget:  # e.g. trained on past it on the main screen
-            training.apply_live(lesson_config(self.lesson, session.config))
-            training.single_step() if single_step else training.toggle()
-        else:
-            training.single_step() if single_step else training.toggle()
+        session, budget, training = self.session, self.lesson.epochs, self.training
+        if not (training.running and session.state == "training"):  # not training now: within the budget
+            if session.state in ("finished", "diverged") or session.trainer.epoch >= budget:
+                self._start_over(train=True, single_step=single_step)
+                return
+            if session.config.training.epochs != budget:  # e.g. trained on past it on the main screen
+                training.apply_live(lesson_config(self.lesson, session.config))
+        training.single_step() if single_step else training.toggle()
 
     def action_retry(self) -> None:
         """r: fresh weights, the settings as they are, the lesson's epochs (the check measures anew)."""
@@ -556,7 +557,7 @@ class LessonScreen(InsideScreen):
         """Open ``view`` over the lesson (Escape there comes back); before Enter it says that the
         network it shows is not the lesson's."""
         if view is not None and self.shown and self.app.screen is self:
-            if not (self.tracker.loaded and self.tracker.lesson is self.lesson):
+            if not self.tracker.holds(self.lesson):
                 self.notify(f"{view.description} shows the experiment as it is, not the lesson's yet: Enter in the "
                             f"lesson loads {self.lesson.preset}.", timeout=5)
             self.app.push_screen(view.factory(self.training))
