@@ -97,15 +97,17 @@ class KeyFooter(Footer):
 
     def bindings_changed(self, screen: Screen) -> None:
         self._bindings_ready = True
-        if not screen.app.app_focus:
-            return
-        if self.is_attached and screen is self.screen and not self._update_pending:
-            self._update_pending = True
-            self.call_later(self._update_keys)  # in the same frame as the change
+        if screen.app.app_focus and self.is_attached and screen is self.screen:
+            self._update_soon()
 
     def on_resize(self) -> None:
         """A new width may hold more keys, or fewer."""
-        if self._bindings_ready and not self._update_pending:
+        if self._bindings_ready:
+            self._update_soon()
+
+    def _update_soon(self) -> None:
+        """Look at the keys once, in the same frame, however many changes come meanwhile."""
+        if not self._update_pending:
             self._update_pending = True
             self.call_later(self._update_keys)
 
