@@ -166,12 +166,11 @@ class HiddenSpaceScreen(InsideScreen):
             layer = min(self.hidden_layer, n - 1)
             units = sizes[layer + 1]
             parts.append(f"layer {layer + 1}/{n} · {units} unit{'s' if units != 1 else ''}")
-        shape = [network_shape(sizes)]
-        tail = [escape(self.session.experiment.dataset.name), f"step {snap.step}", snap.state]
-        full = " · ".join([*parts, tail[0], *shape, *tail[1:]])
-        if len(Text.from_markup(full).plain) > self.size.width - 2:  # narrow: the layer's line says more than the shape
-            shape = []
-        return " · ".join([*parts, tail[0], *shape, *tail[1:]])
+        name, rest = escape(self.session.experiment.dataset.name), [f"step {snap.step}", snap.state]
+        full = " · ".join([*parts, name, network_shape(sizes), *rest])
+        if len(Text.from_markup(full).plain) <= self.size.width - 2:
+            return full
+        return " · ".join([*parts, name, *rest])  # narrow: the layer's line says more than the shape
 
     def draw(self, snap: Snapshot) -> None:
         plot = self.query_one(HiddenPlot)
