@@ -78,6 +78,13 @@ async def open_list(pilot, app) -> LessonListScreen:
     return app.screen
 
 
+async def lesson_help(pilot, app) -> str:
+    """? on a lessons screen: its help, as the Markdown it shows."""
+    await pilot.press("question_mark")
+    await wait_for(pilot, lambda: isinstance(app.screen, LessonHelpScreen))
+    return app.screen.query_one("Markdown").source
+
+
 async def open_lesson(pilot, app, lesson_id: str) -> LessonScreen:
     """From the list: down or up to the lesson, Enter."""
     listing = app.screen.query_one("#lessons-list")
@@ -228,10 +235,9 @@ def test_a_lesson_shows_its_view_key_hints_one_at_a_time_and_its_card():
             await wait_for(pilot, lambda: type(app.screen).__name__ == "CollapseScreen")
             await pilot.press("escape")
             await wait_for(pilot, lambda: app.screen is screen)
-            await pilot.press("question_mark")
-            await wait_for(pilot, lambda: isinstance(app.screen, LessonHelpScreen))
+            source = await lesson_help(pilot, app)
             await pilot.pause()
-            assert str(progress_path()) in app.screen.query_one("Markdown").source
+            assert str(progress_path()) in source
             assert "lessons.json" in screen_text(app)
             await pilot.press("escape")
             await wait_for(pilot, lambda: app.screen is screen)
@@ -511,9 +517,7 @@ def test_a_failed_run_is_fixed_and_trained_again_within_the_lessons_budget():
             text = body(app)
             assert f"[x] {lesson.title} (completed)" in text and "Check: passed: val acc" in text
             assert session.config.optimizer.lr == 1 and session.config.training.epochs == lesson.epochs
-            await pilot.press("question_mark")
-            await wait_for(pilot, lambda: isinstance(app.screen, LessonHelpScreen))
-            assert "Retry: fresh weights, same settings" in app.screen.query_one("Markdown").source
+            assert "Retry: fresh weights, same settings" in await lesson_help(pilot, app)
 
     run(scenario())
 
@@ -640,9 +644,7 @@ def test_the_list_opens_with_enter_and_space_trains_only_a_loaded_lesson():
             await pilot.press("space", "n")  # nothing to train in the list: it says what Enter does
             await wait_for(pilot, lambda: "Enter opens the highlighted lesson" in notes(app))
             assert not app.training.running and app.training.session.trainer.step_count == 0
-            await pilot.press("question_mark")
-            await wait_for(pilot, lambda: isinstance(app.screen, LessonHelpScreen))
-            source = app.screen.query_one("Markdown").source
+            source = await lesson_help(pilot, app)
             assert "except" in source and "but for" not in source and "| `esc/q` |" in source
             await pilot.press("escape")
             screen = await open_lesson(pilot, app, "momentum")
@@ -655,9 +657,7 @@ def test_the_list_opens_with_enter_and_space_trains_only_a_loaded_lesson():
                            and "not the lesson's yet: Enter in the lesson loads spiral-sgd" in notes(app))
             await pilot.press("escape")
             await wait_for(pilot, lambda: app.screen is screen)
-            await pilot.press("question_mark")
-            await wait_for(pilot, lambda: isinstance(app.screen, LessonHelpScreen))
-            for row in app.screen.query_one("Markdown").source.splitlines():
+            for row in (await lesson_help(pilot, app)).splitlines():
                 if row.startswith("| `"):
                     assert " / " not in row.split("|")[1], row  # keys as one word: the column does not wrap
             await pilot.press("escape")
