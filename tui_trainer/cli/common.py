@@ -201,8 +201,6 @@ OPTION_FIELDS = {
     "path": ("data", "path", "--data"),
     "target": ("data", "target", "--target"),
     "features": ("data", "features", "--features"),
-    "noise": ("data", "noise", "--noise"),
-    "n_samples": ("data", "n_samples", "--n-samples"),
     "schedule": ("optimizer", "schedule", "--schedule"),
     "hidden": ("network", "hidden", "--hidden"),
     "activation": ("network", "activation", "--activation"),

@@ -68,8 +68,6 @@ def _load_model(path: Path, data_path: Path | None = None):
 @click.option("--lr", type=float, callback=positive, help="Learning rate.")
 @click.option("--batch-size", callback=parse_batch_size, help="Samples per update: an integer, or 'full' for batch gradient descent.")
 @click.option("--epochs", type=int, callback=positive, help="Epochs to train (more epochs with --resume).")
-@click.option("--n-samples", type=int, help="Samples to generate (synthetic datasets).")
-@click.option("--noise", type=float, help="Std of the noise added to a synthetic dataset.")
 @click.option("--features", callback=parse_features,
               help="The network's inputs computed from x1, x2 (2-D data), e.g. x1sq,x2sq; "
                    "from: x1, x2, x1sq, x2sq, x1x2, sinx1, sinx2.")
@@ -96,7 +94,7 @@ def _load_model(path: Path, data_path: Path | None = None):
               help="Most memory an experiment may need, e.g. 4G (default: half of this machine's memory, or NN_TUI_MEMORY_BUDGET).")
 @friendly_errors
 def train(config_path, dataset, data_path, target, hidden, activation, optimizer, lr, batch_size,
-          epochs, n_samples, noise, features, schedule,
+          epochs, features, schedule,
           warmup_epochs, resume_path, out_dir, overwrite, keep_diverged, as_json, preset,
           runs_dir, no_record, name, checkpoint_every, **settings) -> None:
     """Train headless on the same engine as the app.
@@ -123,7 +121,7 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
     if resume_path is not None:
         fixed = dict(config=config_path, dataset=dataset, target=target, hidden=hidden,
                      activation=activation, optimizer=optimizer, preset=preset,
-                     n_samples=n_samples, noise=noise, features=features,
+                     features=features,
                      **{SETTINGS[k].flag[2:]: v for k, v in settings.items()},
                      schedule=schedule, warmup_epochs=warmup_epochs)
         given = [f"--{k.replace('_', '-')}" for k, v in fixed.items() if v is not None]
@@ -153,7 +151,7 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
         overrides = dict(dataset=dataset, path=str(data_path) if data_path else None, target=target,
                          hidden=hidden, activation=activation, optimizer=optimizer, lr=lr,
                          batch_size=batch_size, epochs=epochs,
-                         n_samples=n_samples, noise=noise, features=features, **settings,
+                         features=features, **settings,
                          schedule=_with_warmup(schedule if schedule is not None else cfg.optimizer.schedule,
                                                warmup_epochs))
         given = {k: v for k, v in overrides.items() if v is not None}

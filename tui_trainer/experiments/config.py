@@ -34,15 +34,15 @@ from ..engine import optimizers
 from ..engine.activations import ACTIVATIONS
 from ..engine.atomic import write_atomic
 from ..engine.csvdata import MAX_CSV_CLASSES, PROBLEMS, Dataset, UnreadableFile, open_regular
-from ..engine.datasets import DATASETS, MAX_NOISE, MAX_SAMPLES, MIN_SAMPLES
+from ..engine.datasets import DATASETS, MAX_SAMPLES
 from ..engine.features import FEATURES, RAW_INPUTS, check_features
 from ..engine.losses import LOSSES
 from ..engine.optimizers import OPTIMIZERS
 from ..engine.schedules import SCHEDULES, WARMUP_PARAMS, create_schedule
 from .shown import show as _show
 from .settings import allowed as _allowed
-from .settings import (SETTINGS, HoldsSettings, holds_settings, is_set, place, placed, problems_of, reserve,
-                       settings_of_section)
+from .settings import (SETTINGS, HoldsSettings, data_named, holds_settings, is_set, place, placed, problems_of,
+                       reserve, settings_of_section)
 
 __all__ = [
     "SECTIONS",
@@ -76,7 +76,7 @@ MAX_PROBLEMS_SHOWN = 20
 DEFAULT_DATASET = "spiral"
 DEFAULT_ACTIVATION = "relu"
 
-_DATA_KEYS = ("dataset", "path", "target", "problem", "n_samples", "noise", "features", "inputs", "targets")
+_DATA_KEYS = ("dataset", "path", "target", "problem", "features", "inputs", "targets")
 _NETWORK_KEYS = ("hidden", "activation", "activations", "output", "loss")
 _OPTIMIZER_KEYS = ("name", "lr", "schedule")
 _TRAINING_KEYS = ("epochs", "batch_size")
@@ -106,7 +106,8 @@ def _in_key_order(section: str, problems: list["Problem"]) -> list["Problem"]:
 
 def _registered_problems(section: str, obj: Any) -> list["Problem"]:
     return [Problem(section, key, message, value) for key, message, value in problems_of(section, obj)]
-_SYNTHETIC = [name for name, info in DATASETS.items() if info.kind == "synthetic"]
+
+
 _HIDDEN_ACTIVATIONS = [name for name, cls in ACTIVATIONS.items() if cls.hidden_ok]
 
 
@@ -338,10 +339,6 @@ class DataConfig(HoldsSettings):
     """A user CSV file, instead of ``dataset``."""
     target: str | None = None
     """The CSV's target column (``path`` only); None: the last column."""
-    n_samples: int | None = None
-    """Number of samples to generate (synthetic datasets only); None: the dataset's default."""
-    noise: float | None = None
-    """Std of the noise added (synthetic datasets only); None: the dataset's default."""
     options: dict[str, Any] = field(default_factory=dict)
     """The dataset's own extra options (``DatasetInfo.options``), e.g. gaussians' ``classes``."""
     features: list[str] | None = None
@@ -356,7 +353,8 @@ class DataConfig(HoldsSettings):
     column, else regression (multiclass is named: class numbers, or one-hot rows)."""
     settings: dict[str, Any] = field(default_factory=dict)
     """The registered settings of this section that differ from their defaults (the validation
-    split and the like: ``settings.SETTINGS``), read and set as attributes."""
+    split, a synthetic dataset's ``n_samples`` and ``noise``: ``settings.SETTINGS``), read and set
+    as attributes."""
 
     def __post_init__(self) -> None:
         if self.dataset is _NOT_GIVEN:
@@ -421,32 +419,7 @@ class DataConfig(HoldsSettings):
             elif not (isinstance(self.target, str) and self.target):
                 add("target", "must be the name of a column of the CSV", self.target)
 
-        # Which data this is decides which of n_samples, noise and the options apply.
-        if info is not None:
-            what = f"{info.kind} dataset {info.name!r}"
-        elif self.dataset is None:
-            what = "inline data" if self.is_inline else "a CSV file"
-        else:
-            what = None  # an unknown dataset
-        not_synthetic = what is not None and (info is None or info.kind != "synthetic")
-        for key, value, ok, rule, most, over in (
-            ("n_samples", self.n_samples, _is_int(self.n_samples) and self.n_samples >= MIN_SAMPLES,
-             f"must be an integer >= {MIN_SAMPLES}", MAX_SAMPLES,
-             f"at most {MAX_SAMPLES:,} samples can be generated"),
-            ("noise", self.noise, _is_number(self.noise) and self.noise >= 0,
-             "must be a number >= 0, the std of the noise added", MAX_NOISE,
-             f"at most {MAX_NOISE:g}, the std of the noise added (the data lie within a few units of 0)"),
-        ):
-            if value is None:
-                continue
-            if not_synthetic:
-                add(key, f"applies to synthetic datasets only ({', '.join(_SYNTHETIC)}), "
-                         f"not to {what}", value)
-            elif not ok:
-                add(key, rule, value)
-            elif value > most:
-                add(key, over, value)
-
+        what = data_named(self)  # which data this is decides which options apply
         if self.features is not None:
             if not (isinstance(self.features, list)
                     and all(isinstance(name, str) for name in self.features)):
@@ -927,7 +900,6 @@ def dumps_config(cfg: ExperimentConfig, base_dir: str | os.PathLike | None = Non
             data["target"] = d.target
     else:  # inline: the numbers come last, below the keys that say what they are
         data = {} if d.problem is None else {"problem": d.problem}
-    data.update({k: getattr(d, k) for k in ("n_samples", "noise") if getattr(d, k) is not None})
     if d.features is not None:
         data["features"] = d.features
     data.update(d.options)
@@ -953,7 +925,7 @@ def dumps_config(cfg: ExperimentConfig, base_dir: str | os.PathLike | None = Non
         values = {}
         for setting in settings_of_section(section):
             value = getattr(getattr(cfg, section), setting.name)
-            if is_set(setting, value):
+            if is_set(setting, value) and value is not None:
                 values[setting.name] = value
         # each setting where its declaration places it (``Setting.toml_after``), the others last
         ordered = placed(table, [SETTINGS[name] for name in values], where="toml", fields=_FIXED_KEYS[section])
@@ -989,7 +961,7 @@ def save_config(cfg: ExperimentConfig, path: str | os.PathLike) -> None:
 # --- overrides --------------------------------------------------------------------------------
 
 _OVERRIDES = (
-    "dataset", "path", "target", "n_samples", "noise", "features",
+    "dataset", "path", "target", "features",
     "hidden", "activation", "output", "loss",
     "optimizer", "lr", "schedule",
     "epochs", "batch_size",
@@ -1005,8 +977,8 @@ def with_overrides(
 
     Keys are those of ``_OVERRIDES`` and the registered settings' names; ``optimizer`` is the optimizer's name. A None value
     counts as not given, so unset CLI options can be passed straight through. Switching
-    between ``dataset`` and ``path`` clears the other, and keeps ``n_samples``, ``noise`` and
-    options only where the new data takes them; a new ``optimizer`` keeps only the
+    between ``dataset`` and ``path`` clears the other, and keeps the settings that apply to
+    some data only (``Setting.applies``) and the options only where the new data takes them; a new ``optimizer`` keeps only the
     hyperparameters it has and starts from its own default ``lr`` unless ``lr`` is given.
     Raises ``ConfigError`` (named ``source``) if the result is invalid, ``TypeError`` for an
     unknown key.
@@ -1025,12 +997,13 @@ def with_overrides(
         if d.path is None:
             d.target = None
         info = DATASETS.get(d.dataset) if isinstance(d.dataset, str) else None
-        if info is None or info.kind != "synthetic":
-            d.n_samples = d.noise = None
+        for setting in settings_of_section("data"):
+            if setting.applies is not None and not setting.applies(d):
+                setattr(d, setting.name, setting.default)
         d.options = {k: v for k, v in d.options.items() if info is not None and k in info.options}
         if info is not None and info.n_features != RAW_INPUTS:
             d.features = None  # features need 2 raw inputs
-    for key in ("target", "n_samples", "noise", "features"):
+    for key in ("target", "features"):
         if key in given:
             setattr(d, key, given[key])
     if isinstance(d.features, tuple):

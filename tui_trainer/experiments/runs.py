@@ -77,7 +77,6 @@ def settings_of(config: ExperimentConfig) -> dict[str, Any]:
     d, n, o, t = config.data, config.network, config.optimizer, config.training
     flat = listed({  # with the settings every run lists (the split, the seed) in their places
         "dataset": d.source,
-        "n_samples": d.n_samples, "noise": d.noise,
         "hidden": list(n.hidden), "activation": n.activation if n.activations is None else list(n.activations),
         "optimizer": o.name, "lr": o.lr, "batch_size": t.batch_size, "epochs": t.epochs,
     }, config)

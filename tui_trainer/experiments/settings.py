@@ -24,6 +24,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
+from ..engine.datasets import DATASETS, MAX_NOISE, MAX_SAMPLES, MIN_SAMPLES
 from ..engine.initializers import INIT_CHOICES
 from ..engine.network import check_dropout, check_penalty
 from .hparam_text import UnreadableText, hparam_text, parse_number
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from .config import ExperimentConfig
 
 __all__ = ["SETTINGS", "Setting", "register", "unregister", "settings_of_section", "live_names", "placed", "listed",
-           "DTYPES", "allowed",
+           "DTYPES", "allowed", "data_named",
            "stored_value", "is_set", "apply_to_trainer", "problems_of", "OVERFIT_ADVICE"]
 
 
@@ -114,6 +115,13 @@ class Setting:
     """False: the run store's settings leave it out."""
     cli_min: int | float | None = None
     """The option's least value, which the option checks itself (its help shows ``[x>=...]``)."""
+    applies: Callable[[Any], bool] | None = None
+    """``applies(section)``: whether the setting means something for the section's other values
+    (the noise: for a synthetic dataset only). Where it does not, the pane's row is out of sight
+    and off, the palette's command says why (``off``), and new data resets it to its default.
+    None: always."""
+    off: tuple[str, str] = ()
+    """Where it does not apply: (what the palette's command says, the pane's field it goes to instead)."""
 
 
 SETTINGS: dict[str, Setting] = {}
@@ -221,7 +229,8 @@ def live_names() -> tuple[str, ...]:
 
 def is_set(setting: Setting, value: Any) -> bool:
     """False when ``value`` is the default (a config file and the run store leave it out, unless
-    the setting is shown ``always``)."""
+    the setting is shown ``always``: then the run store lists it, and a config file writes it when
+    it is not None, which TOML cannot hold)."""
     return setting.always or differs(setting, value)
 
 
@@ -562,4 +571,78 @@ register(Setting(
     check=_keyed("dtype", _choice_check("dtype", DTYPES)),
     flag="", cli_help="", label="", tooltip="", widget="", toml_after="batch_size", always=True, stored=False,
     title="", command_help="", help="", live=False,
+))
+
+
+# --- the synthetic data's own: samples and noise ------------------------------------------------
+
+
+def data_named(data: Any) -> str | None:
+    """The data as a message names it (``synthetic dataset 'spiral'``, ``a CSV file``, ``inline
+    data``); None for a dataset that does not exist (its own problem says so)."""
+    info = DATASETS.get(data.dataset) if isinstance(data.dataset, str) else None
+    if info is not None:
+        return f"{info.kind} dataset {info.name!r}"
+    if data.dataset is None:
+        return "inline data" if data.is_inline else "a CSV file"
+    return None
+
+
+def _synthetic(data: Any) -> bool:
+    """Whether the data is a synthetic dataset (generated: its samples and noise can be chosen)."""
+    return isinstance(data.dataset, str) and getattr(DATASETS.get(data.dataset), "kind", "") == "synthetic"
+
+
+def _synthetic_check(ok: Callable[[Any], bool], rule: str, most: float, over: str):
+    """A check of a synthetic dataset's option: None (its default) passes; on other data it has
+    no meaning; else ``ok`` or ``rule``, and at most ``most`` (``over`` says so)."""
+
+    def check(value: Any, data: Any) -> list[tuple[str, str, Any]]:
+        if value is None:
+            return []
+        what = data_named(data)
+        if what is not None and not _synthetic(data):
+            names = ", ".join(name for name, info in DATASETS.items() if info.kind == "synthetic")
+            return [("", f"applies to synthetic datasets only ({names}), not to {what}", value)]
+        if not ok(value):
+            return [("", rule, value)]
+        return [("", over, value)] if value > most else []
+
+    return check
+
+
+def _optional(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """``parse``, with empty text meaning None (the dataset's own default)."""
+    return lambda text: None if not text.strip() else parse(text)
+
+
+def _optional_text(format: Callable[[Any], str]) -> Callable[[Any], str]:
+    return lambda value: "" if value is None else format(value)
+
+
+_NOT_SYNTHETIC = ("{what} is a setting of the synthetic datasets only.", "dataset")
+
+
+register(Setting(
+    section="data", name="n_samples", default=None, parse=_optional(lambda text: parse_number(text, whole=True)),
+    format=_optional_text(str),
+    check=_keyed("n_samples", _synthetic_check(
+        lambda value: isinstance(value, int) and not isinstance(value, bool) and value >= MIN_SAMPLES,
+        f"must be an integer >= {MIN_SAMPLES}", MAX_SAMPLES, f"at most {MAX_SAMPLES:,} samples can be generated")),
+    flag="--n-samples", cli_type=int, cli_help="Samples to generate (synthetic datasets).",
+    label="samples", tooltip="", placeholder="default", widget="whole", after="noise",
+    toml_after="problem", cli_after="epochs", store_after="dataset", always=True,
+    applies=_synthetic, off=(_NOT_SYNTHETIC[0].format(what="The number of samples"), _NOT_SYNTHETIC[1]),
+    title="Set samples", command_help="Samples of the synthetic data (new data, new weights)", help="", live=False,
+))
+register(Setting(
+    section="data", name="noise", default=None, parse=_optional(parse_number), format=_optional_text(hparam_text),
+    check=_keyed("noise", _synthetic_check(
+        lambda value: _is_number(value) and value >= 0, "must be a number >= 0, the std of the noise added",
+        MAX_NOISE, f"at most {MAX_NOISE:g}, the std of the noise added (the data lie within a few units of 0)")),
+    flag="--noise", cli_type=float, cli_help="Std of the noise added to a synthetic dataset.",
+    label="noise", tooltip="noise of the synthetic data (new data, new weights)", placeholder="default",
+    after="features", toml_after="n_samples", cli_after="n_samples", store_after="n_samples", always=True,
+    applies=_synthetic, off=(_NOT_SYNTHETIC[0].format(what="Noise"), _NOT_SYNTHETIC[1]),
+    title="Set data noise", command_help="Noise of the synthetic data (new data, new weights)", help="", live=False,
 ))

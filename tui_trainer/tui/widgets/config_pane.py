@@ -73,8 +73,6 @@ _CONFIG_COMMANDS = (  # (key, action, description, help): the pane's own fields 
     ("config pane", "config_field('batch_size')", "Set batch size", "Samples per update in mini-batch mode"),
     ("config pane", "config_field('epochs')", "Set epochs", "How many passes over the data a run makes"),
     ("config pane", "config_field('features')", "Set input features", "The network's inputs for 2-D data: x1, x2, x1², ... (enter toggles; new weights)"),
-    ("config pane", "config_field('noise')", "Set data noise", "Noise of the synthetic data (new data, new weights)"),
-    ("config pane", "config_field('n_samples')", "Set samples", "Samples of the synthetic data (new data, new weights)"),
     ("config pane", "config_field('schedule')", "Set lr schedule", "none, step, exponential or cosine, and its main parameter (live)"),
 )
 
@@ -129,12 +127,10 @@ SHORT_NAMES = {"initial_accumulator_value": "init accum", "lr_decay": "lr decay"
 
 OFF_WHEN_DISABLED = {
     "features": ("Input features are for data with exactly 2 inputs (x1, x2): {data} has {inputs}.", "dataset"),
-    "noise": ("Noise is a setting of the synthetic datasets only.", "dataset"),
-    "n_samples": ("The number of samples is a setting of the synthetic datasets only.", "dataset"),
     "sched_param": ("Choose an lr schedule first.", "schedule"),
 }
 """Fields that are off for some data or settings: why (``{data}``: the data's name, ``{inputs}``: its
-number of inputs), and the field to go to instead."""
+number of inputs), and the field to go to instead; a registered setting's say it themselves (``Setting.off``)."""
 
 SCHEDULE_CHOICES = ("none", *(name for name, spec in SCHEDULES.items() if spec.main_param is not None))
 """The lr schedules the pane offers: those with a parameter to give (the config takes warmup and
@@ -150,14 +146,6 @@ def _schedule_param(name: str):
 
 def _schedule_name(cfg: ExperimentConfig) -> str:
     return (cfg.optimizer.schedule or {}).get("name") or "none"
-
-
-def _optional_whole(text: str) -> int | None:
-    return None if not text.strip() else _whole(text)
-
-
-def _optional_number(text: str) -> float | None:
-    return None if not text.strip() else parse_number(text)
 
 
 def _label(name: str) -> str:
@@ -445,17 +433,22 @@ class ConfigPane(VerticalScroll, can_focus=False):
         elif field_id.startswith("hp-") and field_id[3:] not in {s.name for s in OPTIMIZERS[self.config.optimizer.name].hparam_specs}:
             self.notify(f"{self.config.optimizer.name} has no {_label(field_id[3:])} setting.", timeout=3)
             field_id = "optimizer"
-        elif field_id in OFF_WHEN_DISABLED and getattr(self._one(field_id), "disabled", False):
+        elif (off := self._off(field_id)) is not None:
             if field_id == "features" and self.config.data.path is not None:
                 reason = "Input features are for the built-in datasets with 2 inputs: a data file's columns are its inputs."
             else:
-                reason = OFF_WHEN_DISABLED[field_id][0].format(data=visible(self.dataset.name), inputs=self.dataset.X.shape[1])
-            field_id = OFF_WHEN_DISABLED[field_id][1]
+                reason = off[0].format(data=visible(self.dataset.name), inputs=self.dataset.X.shape[1])
+            field_id = off[1]
             self.notify(reason, timeout=3)
             open = False
         self._want(field_id, open)
         if not self.busy:
             self.call_after_refresh(self._focus_wanted)  # after the pane is shown on a narrow screen
+
+    def _off(self, field_id: str) -> tuple[str, str] | None:
+        """Why field ``field_id`` is off and where to go instead; None when it is on."""
+        off = getattr(SETTINGS.get(field_id), "off", ()) or OFF_WHEN_DISABLED.get(field_id)
+        return off if off and getattr(self._one(field_id), "disabled", False) else None
 
     def add_layer(self, after: int | None = None) -> None:
         """A hidden layer after row ``after`` (default: the focused layer, else at the end), like
@@ -544,14 +537,6 @@ class ConfigPane(VerticalScroll, can_focus=False):
         two_inputs = cfg.data.path is None and (info.n_features if info is not None else self.dataset.X.shape[1]) == 2
         yield from self._row("inputs", "features", FeatureToggles(cfg.data.features or DEFAULT_FEATURES, id="features",
                                                                   disabled=not two_inputs), shown=two_inputs)
-        synthetic = isinstance(cfg.data.dataset, str) and getattr(DATASETS.get(cfg.data.dataset), "kind", "") == "synthetic"
-        yield from self._row("noise", "noise", NumberInput("" if cfg.data.noise is None else hparam_text(cfg.data.noise), id="noise",
-                                                     placeholder="default", compact=True, disabled=not synthetic,
-                                                     tooltip="noise of the synthetic data (new data, new weights)"),
-                             shown=synthetic)
-        yield from self._row("samples", "n_samples", WholeNumberInput("" if cfg.data.n_samples is None else str(cfg.data.n_samples),
-                                                                      id="n_samples", placeholder="default", compact=True,
-                                                                      disabled=not synthetic), shown=synthetic)
         sched = cfg.optimizer.schedule or {}
         for setting in _settings_after(""):  # the registered settings placed after no field
             yield from self._setting_row(setting)
@@ -585,8 +570,11 @@ class ConfigPane(VerticalScroll, can_focus=False):
             yield from self._setting_row(setting)
 
     def _setting_row(self, setting):
-        """A registered setting's row, as its declaration says (``experiments.settings``)."""
-        value = getattr(getattr(self.config, setting.section), setting.name)
+        """A registered setting's row, as its declaration says (``experiments.settings``); out of
+        sight and off where the setting does not apply (``Setting.applies``)."""
+        section = getattr(self.config, setting.section)
+        value = getattr(section, setting.name)
+        applies = setting.applies is None or setting.applies(section)
         if setting.widget == "select":
             field: Widget = FieldSelect([(c, c) for c in setting.choices], value=value, allow_blank=False,
                                         compact=True, id=setting.name)
@@ -594,7 +582,9 @@ class ConfigPane(VerticalScroll, can_focus=False):
             kind = WholeNumberInput if setting.widget == "whole" else NumberInput
             field = kind(setting.format(value), id=setting.name, compact=True, placeholder=setting.placeholder,
                          tooltip=setting.tooltip or None)
-        with Horizontal(classes="field-row"):
+        field.disabled = not applies
+        with Horizontal(classes="field-row") as row:
+            row.display = applies
             yield Label(setting.label, classes="field-label")
             yield field
         yield Label("", id=f"err-{setting.name}", classes="field-error")
@@ -960,11 +950,11 @@ class ConfigPane(VerticalScroll, can_focus=False):
             keep_options = dataset_choice == cfg.data.dataset
             data = DataConfig(
                 dataset=dataset_choice,
-                n_samples=get("n_samples", _optional_whole, cfg.data.n_samples) if keep_options else None,
-                noise=get("noise", _optional_number, cfg.data.noise) if keep_options else None,
                 options=copy.deepcopy(cfg.data.options) if keep_options else {},
                 features=self._read_features() if keep_options else None,
-                **registered("data"),
+                # new data starts from its own samples and noise (the settings that apply to some data only)
+                **{name: value for name, value in registered("data").items()
+                   if keep_options or SETTINGS[name].applies is None},
             )
         widths, acts = [], []
         for i in range(len(self._layers)):
