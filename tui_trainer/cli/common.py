@@ -207,7 +207,6 @@ OPTION_FIELDS = {
     "optimizer": ("optimizer", "name", "--optimizer"),
     "lr": ("optimizer", "lr", "--lr"),
     "batch_size": ("training", "batch_size", "--batch-size"),
-    "epochs": ("training", "epochs", "--epochs"),
 }
 
 

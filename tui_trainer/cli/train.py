@@ -67,7 +67,6 @@ def _load_model(path: Path, data_path: Path | None = None):
 @click.option("--optimizer", cls=OptimizerOption, help="One of: {names}.")
 @click.option("--lr", type=float, callback=positive, help="Learning rate.")
 @click.option("--batch-size", callback=parse_batch_size, help="Samples per update: an integer, or 'full' for batch gradient descent.")
-@click.option("--epochs", type=int, callback=positive, help="Epochs to train (more epochs with --resume).")
 @click.option("--features", callback=parse_features,
               help="The network's inputs computed from x1, x2 (2-D data), e.g. x1sq,x2sq; "
                    "from: x1, x2, x1sq, x2sq, x1x2, sinx1, sinx2.")
@@ -94,7 +93,7 @@ def _load_model(path: Path, data_path: Path | None = None):
               help="Most memory an experiment may need, e.g. 4G (default: half of this machine's memory, or NN_TUI_MEMORY_BUDGET).")
 @friendly_errors
 def train(config_path, dataset, data_path, target, hidden, activation, optimizer, lr, batch_size,
-          epochs, features, schedule,
+          features, schedule,
           warmup_epochs, resume_path, out_dir, overwrite, keep_diverged, as_json, preset,
           runs_dir, no_record, name, checkpoint_every, **settings) -> None:
     """Train headless on the same engine as the app.
@@ -111,6 +110,7 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
     from ..experiments.session import default_config
     from ..experiments.settings import SETTINGS  # ``settings``: their options (``TakesSettings``)
 
+    epochs = settings.pop("epochs")  # of the registered settings, the one a resumed run may change
     if name is not None and not no_record:  # as ``runs name`` would: one run to a name
         from ..experiments import runs as store
         from .runs import checked_run_name

@@ -28,7 +28,7 @@ from typing import Any, Literal
 import numpy as np
 import tomli_w
 
-from .limits import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_HIDDEN_LAYERS, MAX_HIDDEN_WIDTH
+from .limits import MAX_BATCH_SIZE, MAX_HIDDEN_LAYERS, MAX_HIDDEN_WIDTH
 from ..engine.text import visible
 from ..engine import optimizers
 from ..engine.activations import ACTIVATIONS
@@ -79,7 +79,7 @@ DEFAULT_ACTIVATION = "relu"
 _DATA_KEYS = ("dataset", "path", "target", "problem", "features", "inputs", "targets")
 _NETWORK_KEYS = ("hidden", "activation", "activations", "output", "loss")
 _OPTIMIZER_KEYS = ("name", "lr", "schedule")
-_TRAINING_KEYS = ("epochs", "batch_size")
+_TRAINING_KEYS = ("batch_size",)
 _FIXED_KEYS = dict(zip(SECTIONS, (_DATA_KEYS, _NETWORK_KEYS, _OPTIMIZER_KEYS, _TRAINING_KEYS)))
 """Each section's own keys; the registered settings (``settings.SETTINGS``) come after them."""
 
@@ -701,30 +701,21 @@ class OptimizerConfig(HoldsSettings):
 class TrainingConfig(HoldsSettings):
     """How long to train, in what batches, from which seed and at what precision."""
 
-    epochs: int = 100
-    """Passes over the training set, >= 1."""
     batch_size: int | Literal["full"] = 32
     """Samples per update, >= 1 (1: single-sample SGD), or ``"full"`` for the whole set."""
     settings: dict[str, Any] = field(default_factory=dict)
-    """The registered settings of this section that differ from their defaults (the seed, early
-    stopping and the like: ``settings.SETTINGS``), read and set as attributes."""
+    """The registered settings of this section that differ from their defaults (the epochs, the
+    seed, early stopping and the like: ``settings.SETTINGS``), read and set as attributes."""
 
     def validate(self) -> list[Problem]:
         """Every problem in this section."""
         problems: list[Problem] = _registered_problems("training", self)
-        for key, ok, rule, most in (
-            ("epochs", _is_int(self.epochs) and self.epochs >= 1, "must be an integer >= 1",
-             MAX_EPOCHS),
-            ("batch_size",
-             self.batch_size == "full" or _is_int(self.batch_size) and self.batch_size >= 1,
-             'must be an integer >= 1 or "full" (the whole training set at once)', MAX_BATCH_SIZE),
-        ):
-            value = getattr(self, key)
-            if not ok:
-                problems.append(Problem("training", key, rule, value))
-            elif most is not None and _is_int(value) and value > most:
-                extra = ' (or "full")' if key == "batch_size" else ""
-                problems.append(Problem("training", key, f"at most {most:,}{extra}", value))
+        size = self.batch_size
+        if not (size == "full" or _is_int(size) and size >= 1):
+            problems.append(Problem("training", "batch_size",
+                                    'must be an integer >= 1 or "full" (the whole training set at once)', size))
+        elif _is_int(size) and size > MAX_BATCH_SIZE:
+            problems.append(Problem("training", "batch_size", f'at most {MAX_BATCH_SIZE:,} (or "full")', size))
         return _in_key_order("training", problems)
 
 
@@ -964,7 +955,7 @@ _OVERRIDES = (
     "dataset", "path", "target", "features",
     "hidden", "activation", "output", "loss",
     "optimizer", "lr", "schedule",
-    "epochs", "batch_size",
+    "batch_size",
 )
 """The override keys of the sections' own fields; every registered setting's name is one too."""
 reserve(*_OVERRIDES, *(key for keys in _FIXED_KEYS.values() for key in keys), "options", "hparams", "settings")

@@ -78,7 +78,7 @@ def settings_of(config: ExperimentConfig) -> dict[str, Any]:
     flat = listed({  # with the settings every run lists (the split, the seed) in their places
         "dataset": d.source,
         "hidden": list(n.hidden), "activation": n.activation if n.activations is None else list(n.activations),
-        "optimizer": o.name, "lr": o.lr, "batch_size": t.batch_size, "epochs": t.epochs,
+        "optimizer": o.name, "lr": o.lr, "batch_size": t.batch_size,
     }, config)
     flat.update({f"{o.name}.{k}": v for k, v in sorted(o.hparams.items())})
     optional = {  # generalization settings, listed where set, so that a run without them reads as before
@@ -858,7 +858,7 @@ def _add(series: DownsampledSeries, x: float, y: Any) -> None:
 
 def live_settings() -> tuple[str, ...]:
     """Settings a live change event of that name sets (``Session``'s run events), besides the optimizer's."""
-    return ("batch_size", "epochs", *live_names(), "schedule")
+    return ("batch_size", *live_names(), "schedule")
 
 
 def _fold_change(live: dict[str, Any], event: dict[str, Any]) -> None:

@@ -65,9 +65,9 @@ def pace_notch(pace: float | None, direction: int) -> float | None:
     return PACES[min(max(i + direction, 0), len(PACES) - 1)]
 
 
-LIVE_TRAINING = ("batch_size", "epochs")
-"""The training section's own fields that apply while training (the registered settings say for
-themselves: ``Setting.live``)."""
+LIVE_TRAINING = ("batch_size",)
+"""The training section's own fields that apply while training (the registered settings, the
+epochs among them, say for themselves: ``Setting.live``)."""
 
 
 def _without_live(section, fields=()):
@@ -419,27 +419,26 @@ class Session(Controller):
         if config.training.batch_size != old.training.batch_size:
             batch_size = config.training.batch_size
             submit(lambda: trainer.set_batch_size(batch_size))
-        if config.training.epochs != old.training.epochs:
+        self._apply_registered(old, config)
+        if config.training.epochs != old.training.epochs:  # handed over above, as every live setting
             self.target_epochs = config.training.epochs  # fewer than done: a run ends where it is
-            self._run_to(self.target_epochs)
-        self._apply_regularization(old, config)
+            self._end_if_there()
         self.experiment.config = config
         self._record_change(old, config)
 
-    def _run_to(self, epochs: int) -> None:
-        """Make a running loop train to ``epochs`` in total instead, from its next step boundary;
-        one that has got there already ends there, without another step, even while paused."""
+    def _end_if_there(self) -> None:
+        """After a change of a run's length: a loop that has got there already ends there,
+        without another step, even while paused."""
         trainer, control = self.trainer, self.control
 
-        def use() -> None:
-            trainer.run_to = epochs
-            if control.looping and trainer.epoch >= epochs:
+        def look() -> None:
+            if control.looping and trainer.epoch >= trainer.run_to:
                 control.wake()  # a paused loop looks again, and ends
 
-        control.submit(use)
+        control.submit(look)
 
-    def _apply_regularization(self, old: ExperimentConfig, new: ExperimentConfig) -> None:
-        """The registered live settings (the penalties and the like) and the lr schedule,
+    def _apply_registered(self, old: ExperimentConfig, new: ExperimentConfig) -> None:
+        """The registered live settings (the epochs, the penalties and the like) and the lr schedule,
         checked here and handed to the trainer for its next step (``ValueError``, nothing handed
         over, for a bad value)."""
         trainer, changes = self.trainer, []

@@ -96,7 +96,8 @@ class Setting:
     after: str = ""
     """The field (a section's own, or another setting) it follows wherever fields are listed in
     turn: the command's options, the pane's rows, the palette's commands, the TOML table and the
-    run store's settings; empty: after them all (the pane's last rows, before the lr schedule)."""
+    run store's settings; ``FIRST``: before them all; empty: after them all (the pane's last rows,
+    before the lr schedule)."""
     toml_after: str = ""
     """Where the TOML table has it, when not after ``after``."""
     cli_after: str = ""
@@ -133,6 +134,9 @@ DTYPES = ("float64", "float32")
 OVERFIT_ADVICE = "try L2, dropout, fewer units, more data, or early stopping"
 """What the status suggests when the validation loss rises: the settings against overfitting first."""
 
+
+FIRST = "<first>"
+"""A place (``Setting.after`` and the like) before every other field."""
 
 _RESERVED: set[str] = set()
 """Names the config sections use for their own fields (``reserve``): no setting may take one."""
@@ -186,7 +190,9 @@ def placed(own, settings, *, where: str = "", fields=()) -> list:
     settings, own, fields = list(settings), list(own), list(fields)
     after_of = {s.name: place(s, where) for s in settings}
     for name, after in after_of.items():
-        if after in fields and after not in own:
+        if after == FIRST:
+            after_of[name] = None
+        elif after in fields and after not in own:
             before = [f for f in fields[:fields.index(after)] if f in own]
             after_of[name] = before[-1] if before else None
     out: list = []
@@ -467,6 +473,22 @@ def _optional_epochs(text: str) -> int | None:
     if text.strip().lower() in ("", "off", "none"):
         return None
     return parse_number(text, whole=True)
+
+
+def _train_until(trainer: Any, epochs: int) -> None:
+    """A run's new length: the loop trains until ``epochs`` in all (the session wakes a paused
+    loop that is there already, to end)."""
+    trainer.run_to = epochs
+
+
+register(Setting(
+    section="training", name="epochs", default=100, parse=lambda text: parse_number(text, whole=True), format=str,
+    check=_keyed("epochs", lambda value, training: _whole_check(value, "must be an integer >= 1", 1, MAX_EPOCHS)),
+    flag="--epochs", cli_type=int, cli_parse=_positive, cli_help="Epochs to train (more epochs with --resume).",
+    label="epochs", tooltip="", widget="whole", after="batch_size", toml_after=FIRST, always=True,
+    title="Set epochs", command_help="How many passes over the data a run makes", help="",
+    live=True, apply=_train_until,
+))
 
 
 def _epochs_check(value: Any, training: Any) -> list[tuple[str, str, Any]]:

@@ -71,7 +71,6 @@ _CONFIG_COMMANDS = (  # (key, action, description, help): the pane's own fields 
     ("config pane", "config_field('hp-weight_decay')", "Set weight decay", "Shrink the weights a little every update"),
     ("config pane", "config_field('batch_mode')", "Set batch mode", "Full batch, mini-batch or single sample"),
     ("config pane", "config_field('batch_size')", "Set batch size", "Samples per update in mini-batch mode"),
-    ("config pane", "config_field('epochs')", "Set epochs", "How many passes over the data a run makes"),
     ("config pane", "config_field('features')", "Set input features", "The network's inputs for 2-D data: x1, x2, x1², ... (enter toggles; new weights)"),
     ("config pane", "config_field('schedule')", "Set lr schedule", "none, step, exponential or cosine, and its main parameter (live)"),
 )
@@ -530,7 +529,6 @@ class ConfigPane(VerticalScroll, can_focus=False):
         mode, size = self._batch_mode()
         yield from self._row("batch", "batch_mode", FieldSelect(BATCH_MODES, value=mode, allow_blank=False, compact=True, id="batch_mode"))
         yield from self._row("batch size", "batch_size", WholeNumberInput(str(size), id="batch_size", disabled=mode != "mini", compact=True))
-        yield from self._row("epochs", "epochs", WholeNumberInput(str(cfg.training.epochs), id="epochs", compact=True))
 
         yield Static("Generalization", classes="section")
         info = DATASETS.get(cfg.data.dataset) if isinstance(cfg.data.dataset, str) else None
@@ -990,7 +988,6 @@ class ConfigPane(VerticalScroll, can_focus=False):
         mode = self.query_one("#batch_mode", Select).value
         batch = {"full": "full", "single": 1}.get(mode) or get("batch_size", _whole, 32)
         training = TrainingConfig(
-            epochs=get("epochs", _whole, cfg.training.epochs),
             batch_size=batch,
             **registered("training"),
         )
