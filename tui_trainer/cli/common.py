@@ -11,7 +11,6 @@ import sys
 import click
 
 from ..engine.text import visible_lines
-from ..experiments.limits import MAX_BATCH_SIZE
 
 class UserError(click.ClickException):
     """A problem with what the user gave us, shown as one ``Error: ...`` message; whatever in it
@@ -120,18 +119,13 @@ def parse_hidden(ctx, param, value: str | None) -> list[int] | None:
 
 
 def parse_batch_size(ctx, param, value: str | None) -> int | str | None:
-    """An integer >= 1 or ``full``."""
-    if value is None or value == "full":
-        return value
+    """An integer >= 1 or ``full`` (the batch size's own reading: ``settings.parse_batch_size``)."""
+    from ..experiments.settings import parse_batch_size as parse
+
     try:
-        size = int(value)
-    except ValueError:
-        size = 0
-    if size < 1:
-        raise click.BadParameter(f"expected an integer >= 1 or 'full', got {value!r}")
-    if size > MAX_BATCH_SIZE:
-        raise click.BadParameter(f"at most {MAX_BATCH_SIZE:,} (or 'full'), got {value!r}")
-    return size
+        return None if value is None else parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def positive(ctx, param, value):
@@ -206,7 +200,6 @@ OPTION_FIELDS = {
     "activation": ("network", "activation", "--activation"),
     "optimizer": ("optimizer", "name", "--optimizer"),
     "lr": ("optimizer", "lr", "--lr"),
-    "batch_size": ("training", "batch_size", "--batch-size"),
 }
 
 
@@ -219,6 +212,21 @@ def option_fields() -> dict[str, tuple[str, str, str]]:
 
 def setting_option(setting) -> click.Option:
     """The click option of a registered setting (``experiments.settings``)."""
+    decls, attrs = _option_of(setting)
+    return click.Option(decls, **attrs)
+
+
+def option_of_setting(name: str):
+    """A decorator adding registered setting ``name``'s option to a command that does not take
+    them all (``TakesSettings``), as its declaration says."""
+    from ..experiments.settings import SETTINGS
+
+    decls, attrs = _option_of(SETTINGS[name])
+    return click.option(*decls, **attrs)
+
+
+def _option_of(setting) -> tuple[list[str], dict]:
+    """A registered setting's option: its names and its click attributes."""
 
     def callback(ctx, param, value):
         if value is None or setting.cli_parse is None:
@@ -231,7 +239,7 @@ def setting_option(setting) -> click.Option:
     kind = setting.cli_type
     if setting.cli_min is not None:
         kind = (click.IntRange if setting.cli_type is int else click.FloatRange)(min=setting.cli_min)
-    return click.Option([setting.flag, setting.name], type=kind, callback=callback, help=setting.cli_help)
+    return [setting.flag, setting.name], dict(type=kind, callback=callback, help=setting.cli_help)
 
 
 class TakesSettings(OneLineUsageErrors):

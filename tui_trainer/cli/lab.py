@@ -16,8 +16,8 @@ from .budget import memory_budget_callback
 from ..experiments.limits import (MATRIX_SEEDS, MAX_LAB_EPOCHS, MAX_LANES, MAX_MATRIX_SEEDS, MAX_SURFACE_STEPS,
                                   MAX_SWEEP_POINTS)
 from ..experiments.wording import plural
-from .common import (OneLineUsageErrors, UserError, friendly_errors, override_error, parse_batch_size, parse_hidden,
-                     positive)
+from .common import (OneLineUsageErrors, UserError, friendly_errors, option_of_setting, override_error,
+                     parse_batch_size, parse_hidden, positive)
 from .group import main
 
 
@@ -188,8 +188,8 @@ def _cell(value: float | None, places: int = 4) -> str:
 _TRAINING_OPTIONS = (
     click.option("--dataset", callback=check_dataset, help="A built-in dataset (default: spiral; see `nn-tui datasets`)."),
     click.option("--hidden", callback=parse_hidden, help="Hidden layer widths, e.g. 16,16 (default)."),
-    click.option("--seed", type=click.IntRange(min=0), help="Seed for the data, the weights and the batches."),
-    click.option("--batch-size", callback=parse_batch_size, help="Samples per update, or 'full' (default 32)."),
+    option_of_setting("seed"),
+    option_of_setting("batch_size"),
     click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object on the last line."),
     click.option("--memory-budget", callback=memory_budget_callback, expose_value=False,
                  help="Most memory this command's training may need, e.g. 4G (default: half of this machine's "

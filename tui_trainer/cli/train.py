@@ -16,7 +16,7 @@ import click
 from ..experiments.budget import BudgetError
 from .budget import memory_budget_callback
 from .common import (TakesSettings, UserError, friendly_errors, one_problem_one_line,
-                     override_error, parse_batch_size, parse_features, parse_hidden,
+                     override_error, parse_features, parse_hidden,
                      parse_schedule, positive)
 from ..experiments.runs import CHECKPOINT_SECONDS
 from ..engine.text import visible
@@ -66,7 +66,6 @@ def _load_model(path: Path, data_path: Path | None = None):
 @click.option("--activation", help="Activation of every hidden layer (relu, tanh, sigmoid, leaky_relu, linear).")
 @click.option("--optimizer", cls=OptimizerOption, help="One of: {names}.")
 @click.option("--lr", type=float, callback=positive, help="Learning rate.")
-@click.option("--batch-size", callback=parse_batch_size, help="Samples per update: an integer, or 'full' for batch gradient descent.")
 @click.option("--features", callback=parse_features,
               help="The network's inputs computed from x1, x2 (2-D data), e.g. x1sq,x2sq; "
                    "from: x1, x2, x1sq, x2sq, x1x2, sinx1, sinx2.")
@@ -92,8 +91,7 @@ def _load_model(path: Path, data_path: Path | None = None):
 @click.option("--memory-budget", callback=memory_budget_callback, expose_value=False,
               help="Most memory an experiment may need, e.g. 4G (default: half of this machine's memory, or NN_TUI_MEMORY_BUDGET).")
 @friendly_errors
-def train(config_path, dataset, data_path, target, hidden, activation, optimizer, lr, batch_size,
-          features, schedule,
+def train(config_path, dataset, data_path, target, hidden, activation, optimizer, lr, features, schedule,
           warmup_epochs, resume_path, out_dir, overwrite, keep_diverged, as_json, preset,
           runs_dir, no_record, name, checkpoint_every, **settings) -> None:
     """Train headless on the same engine as the app.
@@ -110,7 +108,8 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
     from ..experiments.session import default_config
     from ..experiments.settings import SETTINGS  # ``settings``: their options (``TakesSettings``)
 
-    epochs = settings.pop("epochs")  # of the registered settings, the one a resumed run may change
+    # of the registered settings, the two a resumed run may change
+    epochs, batch_size = settings.pop("epochs"), settings.pop("batch_size")
     if name is not None and not no_record:  # as ``runs name`` would: one run to a name
         from ..experiments import runs as store
         from .runs import checked_run_name

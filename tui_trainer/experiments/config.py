@@ -23,12 +23,12 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import tomli_w
 
-from .limits import MAX_BATCH_SIZE, MAX_HIDDEN_LAYERS, MAX_HIDDEN_WIDTH
+from .limits import MAX_HIDDEN_LAYERS, MAX_HIDDEN_WIDTH
 from ..engine.text import visible
 from ..engine import optimizers
 from ..engine.activations import ACTIVATIONS
@@ -79,7 +79,7 @@ DEFAULT_ACTIVATION = "relu"
 _DATA_KEYS = ("dataset", "path", "target", "problem", "features", "inputs", "targets")
 _NETWORK_KEYS = ("hidden", "activation", "activations", "output", "loss")
 _OPTIMIZER_KEYS = ("name", "lr", "schedule")
-_TRAINING_KEYS = ("batch_size",)
+_TRAINING_KEYS = ()
 _FIXED_KEYS = dict(zip(SECTIONS, (_DATA_KEYS, _NETWORK_KEYS, _OPTIMIZER_KEYS, _TRAINING_KEYS)))
 """Each section's own keys; the registered settings (``settings.SETTINGS``) come after them."""
 
@@ -105,7 +105,10 @@ def _in_key_order(section: str, problems: list["Problem"]) -> list["Problem"]:
 
 
 def _registered_problems(section: str, obj: Any) -> list["Problem"]:
-    return [Problem(section, key, message, value) for key, message, value in problems_of(section, obj)]
+    """The section's registered settings' problems, in the order its table lists the keys."""
+    at = {key: i for i, key in enumerate(_keys(section))}
+    problems = [Problem(section, key, message, value) for key, message, value in problems_of(section, obj)]
+    return sorted(problems, key=lambda p: at.get(p.field_name, len(at)))
 
 
 _HIDDEN_ACTIVATIONS = [name for name, cls in ACTIVATIONS.items() if cls.hidden_ok]
@@ -701,22 +704,14 @@ class OptimizerConfig(HoldsSettings):
 class TrainingConfig(HoldsSettings):
     """How long to train, in what batches, from which seed and at what precision."""
 
-    batch_size: int | Literal["full"] = 32
-    """Samples per update, >= 1 (1: single-sample SGD), or ``"full"`` for the whole set."""
     settings: dict[str, Any] = field(default_factory=dict)
-    """The registered settings of this section that differ from their defaults (the epochs, the
-    seed, early stopping and the like: ``settings.SETTINGS``), read and set as attributes."""
+    """The section's values, all registered settings (the epochs, the batch size, the seed, early
+    stopping and the like: ``settings.SETTINGS``) that differ from their defaults, read and set as
+    attributes."""
 
     def validate(self) -> list[Problem]:
         """Every problem in this section."""
-        problems: list[Problem] = _registered_problems("training", self)
-        size = self.batch_size
-        if not (size == "full" or _is_int(size) and size >= 1):
-            problems.append(Problem("training", "batch_size",
-                                    'must be an integer >= 1 or "full" (the whole training set at once)', size))
-        elif _is_int(size) and size > MAX_BATCH_SIZE:
-            problems.append(Problem("training", "batch_size", f'at most {MAX_BATCH_SIZE:,} (or "full")', size))
-        return _in_key_order("training", problems)
+        return _registered_problems("training", self)
 
 
 @dataclass
@@ -910,7 +905,7 @@ def dumps_config(cfg: ExperimentConfig, base_dir: str | os.PathLike | None = Non
         "data": data,
         "network": network,
         "optimizer": optimizer,
-        "training": {key: getattr(cfg.training, key) for key in _TRAINING_KEYS},
+        "training": {},
     }
     for section, table in list(doc.items()):
         values = {}
@@ -955,7 +950,6 @@ _OVERRIDES = (
     "dataset", "path", "target", "features",
     "hidden", "activation", "output", "loss",
     "optimizer", "lr", "schedule",
-    "batch_size",
 )
 """The override keys of the sections' own fields; every registered setting's name is one too."""
 reserve(*_OVERRIDES, *(key for keys in _FIXED_KEYS.values() for key in keys), "options", "hparams", "settings")
@@ -1021,9 +1015,6 @@ def with_overrides(
     if "schedule" in given:
         o.schedule = dict(given["schedule"]) if isinstance(given["schedule"], dict) else given["schedule"]
 
-    for key in _TRAINING_KEYS:
-        if key in given:
-            setattr(new.training, key, given[key])
     for key, setting in SETTINGS.items():
         if key in given:
             setattr(getattr(new, setting.section), key, given[key])

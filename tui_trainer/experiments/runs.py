@@ -858,7 +858,7 @@ def _add(series: DownsampledSeries, x: float, y: Any) -> None:
 
 def live_settings() -> tuple[str, ...]:
     """Settings a live change event of that name sets (``Session``'s run events), besides the optimizer's."""
-    return ("batch_size", *live_names(), "schedule")
+    return (*live_names(), "schedule")
 
 
 def _fold_change(live: dict[str, Any], event: dict[str, Any]) -> None:

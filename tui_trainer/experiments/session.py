@@ -65,15 +65,11 @@ def pace_notch(pace: float | None, direction: int) -> float | None:
     return PACES[min(max(i + direction, 0), len(PACES) - 1)]
 
 
-LIVE_TRAINING = ("batch_size",)
-"""The training section's own fields that apply while training (the registered settings, the
-epochs among them, say for themselves: ``Setting.live``)."""
-
-
-def _without_live(section, fields=()):
-    """A config section with its live values left out: what must not change while training."""
+def _without_live(section):
+    """A config section with its live values (the registered settings declared ``live``) left
+    out: what must not change while training."""
     kept = {k: v for k, v in section.settings.items() if not (k in SETTINGS and SETTINGS[k].live)}
-    return replace(section, **{k: None for k in fields}, settings=kept)
+    return replace(section, settings=kept)
 
 
 def change_kind(old: ExperimentConfig, new: ExperimentConfig) -> str:
@@ -85,7 +81,7 @@ def change_kind(old: ExperimentConfig, new: ExperimentConfig) -> str:
         return "none"
     if (_without_live(new.data) != _without_live(old.data)
             or _without_live(new.network) != _without_live(old.network)
-            or _without_live(new.training, LIVE_TRAINING) != _without_live(old.training, LIVE_TRAINING)
+            or _without_live(new.training) != _without_live(old.training)
             or _without_live(new.optimizer).settings != _without_live(old.optimizer).settings):
         return "structural"
     return "live"
@@ -416,9 +412,6 @@ class Session(Controller):
         elif o != old.optimizer:
             hparams = {**optimizers.defaults(o.name), **o.hparams, "lr": o.lr}
             submit(lambda: trainer.set_hparams(**hparams))
-        if config.training.batch_size != old.training.batch_size:
-            batch_size = config.training.batch_size
-            submit(lambda: trainer.set_batch_size(batch_size))
         self._apply_registered(old, config)
         if config.training.epochs != old.training.epochs:  # handed over above, as every live setting
             self.target_epochs = config.training.epochs  # fewer than done: a run ends where it is
@@ -470,10 +463,6 @@ class Session(Controller):
             self.recorder.event(step, "hparams", name=o.name, lr=o.lr, hparams=dict(o.hparams))
         elif o.lr != old.optimizer.lr:
             self.recorder.event(step, "lr", value=o.lr)
-        for key in LIVE_TRAINING:
-            value = getattr(new.training, key, None)
-            if value != getattr(old.training, key, None):
-                self.recorder.event(step, key, value=value)
         for setting in _changed_settings(old, new):
             value = getattr(getattr(new, setting.section), setting.name)
             self.recorder.event(step, setting.name, value=list(value) if isinstance(value, (list, tuple)) else value)

@@ -28,7 +28,7 @@ from ..engine.datasets import DATASETS, MAX_NOISE, MAX_SAMPLES, MIN_SAMPLES
 from ..engine.initializers import INIT_CHOICES
 from ..engine.network import check_dropout, check_penalty
 from .hparam_text import UnreadableText, hparam_text, parse_number
-from .limits import MAX_EPOCHS, MAX_SEED
+from .limits import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_SEED
 from .shown import show as _show
 
 if TYPE_CHECKING:
@@ -118,11 +118,13 @@ class Setting:
     """The option's least value, which the option checks itself (its help shows ``[x>=...]``)."""
     applies: Callable[[Any], bool] | None = None
     """``applies(section)``: whether the setting means something for the section's other values
-    (the noise: for a synthetic dataset only). Where it does not, the pane's row is out of sight
-    and off, the palette's command says why (``off``), and new data resets it to its default.
-    None: always."""
+    (the noise: for a synthetic dataset only). Where it does not, the pane's row is off and out
+    of sight (unless ``off_shown``), and new data resets it to its default. None: always."""
+    off_shown: bool = False
+    """True: where it does not apply, its row stays in sight, greyed (the batch size below the
+    batch mode that turns it off)."""
     off: tuple[str, str] = ()
-    """Where it does not apply: (what the palette's command says, the pane's field it goes to instead)."""
+    """Where its field is off: (what the palette's command says, the pane's field it goes to instead)."""
 
 
 SETTINGS: dict[str, Setting] = {}
@@ -491,7 +493,52 @@ register(Setting(
 ))
 
 
-def _epochs_check(value: Any, training: Any) -> list[tuple[str, str, Any]]:
+def parse_batch_size(text: str) -> int | str:
+    """``full`` or a whole number of samples >= 1, as the command line gives it (``ValueError`` says
+    what is allowed)."""
+    if text == "full":
+        return text
+    try:
+        size = int(text)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise ValueError(f"expected an integer >= 1 or 'full', got {text!r}")
+    if size > MAX_BATCH_SIZE:
+        raise ValueError(f"at most {MAX_BATCH_SIZE:,} (or 'full'), got {text!r}")
+    return size
+
+
+def _batch_check(value: Any, training: Any) -> list[tuple[str, str, Any]]:
+    if not (value == "full" or isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+        return [("", 'must be an integer >= 1 or "full" (the whole training set at once)', value)]
+    if value != "full" and value > MAX_BATCH_SIZE:
+        return [("", f'at most {MAX_BATCH_SIZE:,} (or "full")', value)]
+    return []
+
+
+def _mini_batches(training: Any) -> bool:
+    """Whether the updates are mini-batches (their size can be chosen): not the full batch, not
+    single samples."""
+    size = training.batch_size
+    return size != "full" and size != 1
+
+
+register(Setting(
+    section="training", name="batch_size", default=32, parse=lambda text: parse_number(text, whole=True),
+    format=lambda value: str(value if isinstance(value, int) and value > 1 else 32),
+    check=_keyed("batch_size", _batch_check),
+    flag="--batch-size", cli_parse=parse_batch_size,
+    cli_help="Samples per update: an integer, or 'full' for batch gradient descent.",
+    label="batch size", tooltip="", widget="whole", after="batch_mode", toml_after="epochs", cli_after="lr",
+    store_after="lr", always=True, applies=_mini_batches, off_shown=True,
+    off=("The batch size is for mini-batch mode: choose it first.", "batch_mode"),
+    title="Set batch size", command_help="Samples per update in mini-batch mode", help="",
+    live=True, apply=lambda trainer, value: trainer.set_batch_size(value),
+))
+
+
+def _patience_check(value: Any, training: Any) -> list[tuple[str, str, Any]]:
     if value is None:
         return []
     if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
@@ -502,7 +549,7 @@ def _epochs_check(value: Any, training: Any) -> list[tuple[str, str, Any]]:
     return []
 
 
-def _epochs_engine(value: Any, config: Any) -> int | None:
+def _patience_engine(value: Any, config: Any) -> int | None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
         raise ValueError(f"patience must be a whole number >= 1 or none, got {value!r}")
     return value
@@ -547,7 +594,7 @@ register(Setting(
 register(Setting(
     section="training", name="patience", default=None, parse=_optional_epochs,
     format=lambda value: "" if value is None else str(value),
-    check=_keyed("patience", _epochs_check), engine=_epochs_engine,
+    check=_keyed("patience", _patience_check), engine=_patience_engine,
     flag="--patience", cli_type=int, cli_parse=_positive,
     cli_help="Early stopping: stop after N epochs without a lower validation loss, "
              "and keep the best epoch's weights.",

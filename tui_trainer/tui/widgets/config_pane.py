@@ -70,7 +70,6 @@ _CONFIG_COMMANDS = (  # (key, action, description, help): the pane's own fields 
     ("config pane", "config_field('hp-betas')", "Set betas", "Adam's two averaging rates"),
     ("config pane", "config_field('hp-weight_decay')", "Set weight decay", "Shrink the weights a little every update"),
     ("config pane", "config_field('batch_mode')", "Set batch mode", "Full batch, mini-batch or single sample"),
-    ("config pane", "config_field('batch_size')", "Set batch size", "Samples per update in mini-batch mode"),
     ("config pane", "config_field('features')", "Set input features", "The network's inputs for 2-D data: x1, x2, x1², ... (enter toggles; new weights)"),
     ("config pane", "config_field('schedule')", "Set lr schedule", "none, step, exponential or cosine, and its main parameter (live)"),
 )
@@ -426,9 +425,6 @@ class ConfigPane(VerticalScroll, can_focus=False):
             else:
                 row = self._current_row()
                 field_id = f"{field_id}-{row if row is not None and row < len(self._layers) else 0}"
-        elif field_id == "batch_size" and self._batch_mode()[0] != "mini":
-            self.notify("The batch size is for mini-batch mode: choose it first.", timeout=3)
-            field_id = "batch_mode"
         elif field_id.startswith("hp-") and field_id[3:] not in {s.name for s in OPTIMIZERS[self.config.optimizer.name].hparam_specs}:
             self.notify(f"{self.config.optimizer.name} has no {_label(field_id[3:])} setting.", timeout=3)
             field_id = "optimizer"
@@ -526,9 +522,8 @@ class ConfigPane(VerticalScroll, can_focus=False):
                 yield from self._row(_label(spec.name), f"hp-{spec.name}", widget)
 
         yield Static("Training", classes="section")
-        mode, size = self._batch_mode()
-        yield from self._row("batch", "batch_mode", FieldSelect(BATCH_MODES, value=mode, allow_blank=False, compact=True, id="batch_mode"))
-        yield from self._row("batch size", "batch_size", WholeNumberInput(str(size), id="batch_size", disabled=mode != "mini", compact=True))
+        yield from self._row("batch", "batch_mode", FieldSelect(BATCH_MODES, value=self._batch_mode(), allow_blank=False,
+                                                                compact=True, id="batch_mode"))
 
         yield Static("Generalization", classes="section")
         info = DATASETS.get(cfg.data.dataset) if isinstance(cfg.data.dataset, str) else None
@@ -582,7 +577,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
                          tooltip=setting.tooltip or None)
         field.disabled = not applies
         with Horizontal(classes="field-row") as row:
-            row.display = applies
+            row.display = applies or setting.off_shown
             yield Label(setting.label, classes="field-label")
             yield field
         yield Label("", id=f"err-{setting.name}", classes="field-error")
@@ -749,11 +744,10 @@ class ConfigPane(VerticalScroll, can_focus=False):
         n_params = sum(a * b + b for a, b in zip(sizes, sizes[1:]))
         return f"[b]{' -> '.join(map(str, sizes))}[/b]\n{shapes}\n{n_params:,} parameters (rows = inputs, columns = nodes)"
 
-    def _batch_mode(self) -> tuple[str, int]:
+    def _batch_mode(self) -> str:
+        """The batch mode the batch size makes: ``full``, ``single`` (1) or ``mini``."""
         size = self.config.training.batch_size
-        if size == "full":
-            return "full", 32
-        return ("single", 32) if size == 1 else ("mini", size)
+        return "full" if size == "full" else "single" if size == 1 else "mini"
 
     # -- keys ------------------------------------------------------------------------------
 
@@ -937,6 +931,8 @@ class ConfigPane(VerticalScroll, can_focus=False):
                     values[setting.name] = current  # no field: as the config has it
                 elif setting.widget == "select":
                     values[setting.name] = self.query_one(f"#{setting.name}", Select).value
+                elif self.query_one(f"#{setting.name}", Input).disabled:
+                    values[setting.name] = current  # off (a batch size in full-batch mode): as it was
                 else:
                     values[setting.name] = get(setting.name, setting.parse, current)
             return values
@@ -985,12 +981,10 @@ class ConfigPane(VerticalScroll, can_focus=False):
             lr = None  # a new optimizer starts from its own defaults
         optimizer = OptimizerConfig(name=name, lr=lr, hparams=hparams, schedule=self._read_schedule(get, cfg),
                                     **registered("optimizer"))
+        training = TrainingConfig(**registered("training"))  # in mini-batch mode, the batch size as typed
         mode = self.query_one("#batch_mode", Select).value
-        batch = {"full": "full", "single": 1}.get(mode) or get("batch_size", _whole, 32)
-        training = TrainingConfig(
-            batch_size=batch,
-            **registered("training"),
-        )
+        if mode != "mini":
+            training.batch_size = {"full": "full", "single": 1}[mode]
         new = keeping_weights(ExperimentConfig(data, network, optimizer, training), cfg.network.weights)
         for problem in new.validate():
             errors.setdefault(self._field_for(problem), problem.message)  # what could not be read first
@@ -1035,8 +1029,6 @@ class ConfigPane(VerticalScroll, can_focus=False):
             return f"width-{key.split('[')[1].rstrip(']')}"
         if section == "optimizer" and key not in ("name", "lr"):
             return f"hp-{key}"
-        if section == "training" and key == "batch_size":
-            return "batch_size"
         return {"name": "optimizer", "path": "dataset"}.get(key, key)
 
     def _apply(self) -> None:
