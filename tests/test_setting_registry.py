@@ -328,3 +328,82 @@ def test_a_setting_is_named_in_code_by_at_most_five_modules(name):
                 naming.append(path.name)
                 break
     assert len(naming) <= 5, naming
+
+
+def test_every_setting_of_one_value_is_declared_in_the_registry():
+    """The config sections keep as fields of their own only structures, each with its own editor (the
+    data's source and features, the layers, the output and loss, the weights, the optimizer with its
+    lr and hyperparameters, the schedule); every setting that is one value is a registered one."""
+    from tui_trainer.experiments.config import DataConfig, NetworkConfig, OptimizerConfig, TrainingConfig
+
+    own = {cls.__name__: {f.name for f in dataclasses.fields(cls)} - {"settings"}
+           for cls in (DataConfig, NetworkConfig, OptimizerConfig, TrainingConfig)}
+    assert own == {
+        "DataConfig": {"dataset", "path", "target", "problem", "features", "inputs", "targets", "options"},
+        "NetworkConfig": {"hidden", "activations", "activation", "output", "loss", "weights"},
+        "OptimizerConfig": {"name", "lr", "hparams", "schedule"},
+        "TrainingConfig": set(),
+    }
+    core = {"epochs": "training", "batch_size": "training", "seed": "training", "dtype": "training",
+            "val_split": "data", "n_samples": "data", "noise": "data", "init": "network"}
+    assert {name: SETTINGS[name].section for name in core} == core
+
+
+JITTER = Setting(
+    section="data", name="jitter", default=None, parse=lambda text: None if not text.strip() else parse_number(text),
+    format=lambda value: "" if value is None else str(value), check=lambda value, data: [], flag="--jitter",
+    cli_type=float, cli_help="The test's jitter of synthetic data.", label="jitter", tooltip="",
+    placeholder="default", title="Set test jitter", command_help="The test's jitter (synthetic data)", help="",
+    live=False, applies=lambda data: data.dataset in ("spiral", "moons"),
+    off=("Jitter is the test's setting of spiral and moons only.", "dataset"),
+)
+
+
+def test_a_setting_that_applies_to_some_data_only_is_out_of_sight_elsewhere_and_new_data_resets_it():
+    """``applies``: where the setting means nothing its row is hidden and off, its palette command says
+    why (``off``) and goes to the field named there, and new data (by override or in the pane) starts
+    from the default; ``off_shown`` keeps the row in sight, greyed."""
+    register(JITTER)
+    try:
+        cfg = small_config(jitter=0.5)
+        assert with_overrides(cfg, dataset="moons").data.jitter == 0.5  # it still applies: kept
+        assert with_overrides(cfg, dataset="iris").data.jitter is None
+
+        async def scenario(off_shown: bool):
+            from textual.widgets import Input, Select
+
+            from tui_trainer.tui.app import NNTuiApp
+            from tui_trainer.tui.widgets.config_pane import ConfigPane
+
+            app = NNTuiApp(cfg)
+            async with app.run_test(size=(120, 36)) as pilot:
+                await settings_ready(pilot, app)
+                field = app.screen.query_one("#jitter", Input)
+                assert field.value == "0.5" and field.parent.display and not field.disabled
+                app.screen.query_one("#dataset", Select).value = "iris"
+                await wait_for(pilot, lambda: app.training.session.config.data.dataset == "iris")
+                await wait_for(pilot, lambda: not app.screen.query_one(ConfigPane).busy)
+                session_data = app.training.session.config.data
+                assert session_data.jitter is None
+                field = app.screen.query_one("#jitter", Input)
+                assert field.disabled and field.parent.display == off_shown
+                app.screen.action_config_field("jitter")
+                await wait_for(pilot, lambda: app.focused is app.screen.query_one("#dataset"))
+                assert "Jitter is the test's setting of spiral and moons only." in "\n".join(app.notes_shown)
+
+        asyncio.run(scenario(False))
+        unregister(JITTER.name)
+        register(dataclasses.replace(JITTER, off_shown=True))
+        asyncio.run(scenario(True))
+    finally:
+        unregister(JITTER.name)
+
+
+def test_the_lab_commands_take_the_seed_and_the_batch_size_as_declared():
+    runner = CliRunner()
+    for command in ("compare", "sweep"):
+        help_text = " ".join(runner.invoke(main, [command, "--help"]).output.split())
+        assert "--seed INTEGER RANGE Seed for the data, the weights and the batches. [x>=0]" in help_text
+        assert f"--batch-size TEXT {' '.join(SETTINGS['batch_size'].cli_help.split())}" in help_text
+    bad = runner.invoke(main, ["sweep", "--optimizer", "sgd", "--batch-size", "0"])
+    assert bad.exit_code == 2 and "expected an integer >= 1 or 'full', got '0'" in bad.output
