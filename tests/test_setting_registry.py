@@ -361,8 +361,8 @@ JITTER = Setting(
 
 def test_a_setting_that_applies_to_some_data_only_is_out_of_sight_elsewhere_and_new_data_resets_it():
     """``applies``: where the setting means nothing its row is hidden and off, its palette command says
-    why (``off``) and goes to the field named there, and new data (by override or in the pane) starts
-    from the default; ``off_shown`` keeps the row in sight, greyed."""
+    why (``off``) and goes to the field named there; new data it does not apply to starts from the
+    default (in the pane, any other dataset does); ``off_shown`` keeps the row in sight, greyed."""
     register(JITTER)
     try:
         cfg = small_config(jitter=0.5)

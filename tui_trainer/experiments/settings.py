@@ -119,7 +119,8 @@ class Setting:
     applies: Callable[[Any], bool] | None = None
     """``applies(section)``: whether the setting means something for the section's other values
     (the noise: for a synthetic dataset only). Where it does not, the pane's row is off and out
-    of sight (unless ``off_shown``), and new data resets it to its default. None: always."""
+    of sight (unless ``off_shown``). New data that it does not apply to resets it to its default
+    (``with_overrides``); in the pane, any other dataset does (each starts from its own). None: always."""
     off_shown: bool = False
     """True: where it does not apply, its row stays in sight, greyed (the batch size below the
     batch mode that turns it off)."""
