@@ -534,6 +534,8 @@ def test_status_speed_keeps_the_clock_in_a_narrow_pane(width, pace, expected):
     (60, 0.8875, 0.9125, "0.8875  train 0.9125"),
     (28, 0.8875, 0.9125, "0.887  train 0.912"),  # the 80x24 layout's pane
     (28, -0.1234, -0.4567, "-0.12  train -0.46"),
+    (60, 0.65, 1.0, "0.6500  train 1.0000"),  # the same decimals side by side, trailing zeros kept
+    (28, 0.65, 1.0, "0.650  train 1.000"),
 ])
 def test_status_metrics_keep_the_train_figure_in_a_narrow_pane(width, val, train, expected):
     from dataclasses import replace

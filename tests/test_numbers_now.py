@@ -11,7 +11,7 @@ from tui_trainer.experiments.config import with_overrides
 from tui_trainer.experiments.session import Session, default_config
 from tui_trainer.tui.app import NNTuiApp
 from tui_trainer.tui.widgets.loss_plot import LossPlot
-from tui_trainer.tui.widgets.status_pane import number
+from tui_trainer.tui.widgets.status_pane import metric, number
 
 
 def small(**overrides):
@@ -139,7 +139,7 @@ def test_the_app_shows_the_restored_weights_numbers_after_a_divergence():
             now = session.trainer.evaluate()
             shown = status_text(app)
             assert f"val loss  {number(now['val_loss'])}" in shown
-            assert f"val acc   {number(now['val_metric'])}  train {number(now['train_metric'])}" in shown
+            assert f"val acc   {metric(now['val_metric'])}  train {metric(now['train_metric'])}" in shown
             assert number(session.trainer.history[-1].val_loss) not in shown  # the exploded one
             assert "diverged after step 7 (epoch 7): the cost exploded" in notes(app)
             assert "restored the weights of step 6" in notes(app)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from ...engine.numbers import figure
+from ...engine.numbers import figure, finite_or_none, readout
 from ...experiments.hparam_text import hparam_text
 from ...experiments.session import Snapshot
 
@@ -28,6 +28,13 @@ STATE_HINT = {
 def number(value: float | None, digits: int = 4) -> str:
     """A number in ``digits`` significant digits; '-' when there is none yet."""
     return figure(value, digits, short=False, missing="-")
+
+
+def metric(value: float | None, places: int = 4) -> str:
+    """An accuracy or R² with ``places`` decimals, trailing zeros kept, so that the validation and
+    the training figure side by side read alike (``0.6500  train 1.0000``); '-' when there is none yet."""
+    value = finite_or_none(value)
+    return "-" if value is None else readout(value, places)
 
 
 def clock(seconds: float) -> str:
@@ -64,7 +71,7 @@ class StatusPane(Static, can_focus=True):
     def _metrics(self, snap: Snapshot) -> str:
         """Validation and training metric, with fewer digits where the pane is narrow, so that
         the training figure is never the part cut off."""
-        return self._fitting(*(f"{number(snap.val_metric, d)}  train {number(snap.train_metric, d)}"
+        return self._fitting(*(f"{metric(snap.val_metric, d)}  train {metric(snap.train_metric, d)}"
                                for d in (4, 3, 2)))
 
     def _loss(self, snap: Snapshot) -> str:
