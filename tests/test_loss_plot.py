@@ -413,11 +413,16 @@ def test_curves_keep_their_16_colour_numbers_and_the_frame_has_no_colour():
     assert frame and all(seg.style is None or seg.style.color is None for seg in frame)
 
 
-def test_short_plot_names_the_x_axis_at_the_end_of_the_tick_row():
+def test_short_plot_names_the_x_axis_at_the_end_of_the_tick_row_always():
     lines = plain(build_plot(78, 10, *decaying(4800))).splitlines()
-    assert len(lines) == 10 and lines[-1].endswith("step") and "4k" in lines[-1]
-    lines = plain(build_plot(78, 10, *decaying(5000))).splitlines()  # a tick label at the end: start instead
-    assert lines[-1].startswith("step") and lines[-1].rstrip().endswith("5k")
+    assert len(lines) == 10 and lines[-1].endswith(" step") and "4k" in lines[-1]
+    # A tick label where the name goes gives way, whole: the name stays in its place from one
+    # redraw to the next, and no number is shown cut (a "5" of "5k").
+    lines = plain(build_plot(78, 10, *decaying(5000))).splitlines()
+    assert lines[-1].endswith(" step") and lines[-1].split()[:-1] == ["1k", "2k", "3k", "4k"]
+    for n in range(100, 6000, 37):
+        row = plain(build_plot(78, 10, *decaying(n))).splitlines()[-1]
+        assert row.endswith(" step") and all(label[-1].isdigit() or label[-1] == "k" for label in row.split()[:-1]), row
     tall = plain(build_plot(78, 20, *decaying(5000))).splitlines()
     assert tall[-1].lstrip().startswith("loss") and "step" in tall[-1] and not tall[-2].endswith("step")
 

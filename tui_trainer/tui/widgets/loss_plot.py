@@ -187,13 +187,16 @@ def build_plot(
         rules=rules,
     )
     strips = [text_strip(title, width), *plot_strips(plot)]
-    if not show_labels:
-        # No room for a label row: name the x axis at one end of its tick row instead.
-        ticks_row, step_label = strips[-1], Strip([Segment("step", _AXIS_LABEL_STYLE)])
-        if ticks_row.text[-6:].isspace():
-            strips[-1] = Strip.join([ticks_row.crop(0, width - 4), step_label])
-        elif ticks_row.text[:6].isspace():
-            strips[-1] = Strip.join([step_label, ticks_row.crop(4)])
+    if not show_labels and width > 5:
+        # No room for a label row: name the x axis at the end of its tick row instead, always there
+        # (it does not jump from one redraw to the next); a tick label in its place gives way, whole.
+        ticks_row, text = strips[-1], strips[-1].text
+        end = width - len(" step")
+        cut = end
+        while cut > 0 and not text[cut - 1].isspace() and not text[cut:cut + 1].isspace():
+            cut -= 1  # back to the start of a tick label that runs into the name's place
+        strips[-1] = Strip.join([ticks_row.crop(0, cut), Strip.blank(end - cut),
+                                 Strip([Segment(" step", _AXIS_LABEL_STYLE)])])
     if note_strip is not None:
         strips.append(note_strip)
     return strips
