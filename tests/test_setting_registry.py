@@ -237,8 +237,9 @@ def test_a_declaration_with_choices_and_no_option_is_a_list_in_the_pane_and_left
     try:
         cfg = small_config()
         keys = list(tomllib.loads(dumps_config(cfg))["network"])
-        assert keys[:3] == ["hidden", "activation", "init"] and "pick" in keys
-        assert keys.index("init") < keys.index("pick") < keys.index("output")
+        # after the activations, and after the settings placed there before it: the init, then the
+        # output layer and the loss (placed after the init)
+        assert keys == ["hidden", "activation", "init", "output", "loss", "pick"]
         assert loads_config(dumps_config(with_overrides(cfg, pick="left"))).network.pick == "left"
         with pytest.raises(ConfigError, match="unknown pick"):
             with_overrides(cfg, pick="up")
@@ -332,20 +333,21 @@ def test_a_setting_is_named_in_code_by_at_most_five_modules(name):
 
 def test_every_setting_of_one_value_is_declared_in_the_registry():
     """The config sections keep as fields of their own only structures, each with its own editor (the
-    data's source and features, the layers, the output and loss, the weights, the optimizer with its
-    lr and hyperparameters, the schedule); every setting that is one value is a registered one."""
+    data's source and features, the layers, the weights, the optimizer with its lr and
+    hyperparameters, the schedule); every setting that is one value is a registered one."""
     from tui_trainer.experiments.config import DataConfig, NetworkConfig, OptimizerConfig, TrainingConfig
 
     own = {cls.__name__: {f.name for f in dataclasses.fields(cls)} - {"settings"}
            for cls in (DataConfig, NetworkConfig, OptimizerConfig, TrainingConfig)}
     assert own == {
         "DataConfig": {"dataset", "path", "target", "problem", "features", "inputs", "targets", "options"},
-        "NetworkConfig": {"hidden", "activations", "activation", "output", "loss", "weights"},
+        "NetworkConfig": {"hidden", "activations", "activation", "weights"},
         "OptimizerConfig": {"name", "lr", "hparams", "schedule"},
         "TrainingConfig": set(),
     }
     core = {"epochs": "training", "batch_size": "training", "seed": "training", "dtype": "training",
-            "val_split": "data", "n_samples": "data", "noise": "data", "init": "network"}
+            "val_split": "data", "n_samples": "data", "noise": "data", "init": "network", "output": "network",
+            "loss": "network"}
     assert {name: SETTINGS[name].section for name in core} == core
 
 

@@ -36,7 +36,6 @@ from ..engine.atomic import write_atomic
 from ..engine.csvdata import MAX_CSV_CLASSES, PROBLEMS, Dataset, UnreadableFile, open_regular
 from ..engine.datasets import DATASETS, MAX_SAMPLES
 from ..engine.features import FEATURES, RAW_INPUTS, check_features
-from ..engine.losses import LOSSES
 from ..engine.optimizers import OPTIMIZERS
 from ..engine.schedules import SCHEDULES, WARMUP_PARAMS, create_schedule
 from .shown import show as _show
@@ -77,7 +76,7 @@ DEFAULT_DATASET = "spiral"
 DEFAULT_ACTIVATION = "relu"
 
 _DATA_KEYS = ("dataset", "path", "target", "problem", "features", "inputs", "targets")
-_NETWORK_KEYS = ("hidden", "activation", "activations", "output", "loss")
+_NETWORK_KEYS = ("hidden", "activation", "activations")
 _OPTIMIZER_KEYS = ("name", "lr", "schedule")
 _TRAINING_KEYS = ()
 _FIXED_KEYS = dict(zip(SECTIONS, (_DATA_KEYS, _NETWORK_KEYS, _OPTIMIZER_KEYS, _TRAINING_KEYS)))
@@ -478,13 +477,10 @@ class NetworkConfig(HoldsSettings):
     """One activation per hidden layer; None: ``activation`` for every one."""
     activation: str = DEFAULT_ACTIVATION
     """The activation of every hidden layer, unless ``activations`` is set."""
-    output: str = "auto"
-    """The output layer's activation; ``auto``: chosen from the problem."""
-    loss: str = "auto"
-    """The loss; ``auto``: chosen from the problem."""
     settings: dict[str, Any] = field(default_factory=dict)
-    """The registered settings of this section that differ from their defaults (the weight
-    penalties and the like: ``settings.SETTINGS``), read and set as attributes."""
+    """The registered settings of this section that differ from their defaults (the output
+    layer, the loss, the initialisation, the weight penalties, dropout: ``settings.SETTINGS``),
+    read and set as attributes."""
     weights: dict[str, list] | None = None
     """Exact starting weights by name (``W1``: rows = the layer's inputs, columns = its nodes;
     ``b1``: one per node), each replacing the seed's draw; the TOML ``[weights]`` table. The
@@ -554,17 +550,6 @@ class NetworkConfig(HoldsSettings):
                     check_hidden_activation(f"activations[{i}]", name)
 
         problems += _registered_problems("network", self)
-        if not _is_choice(self.output, ("auto", *ACTIVATIONS)):
-            outputs = ["auto", *ACTIVATIONS]
-            add("output", "unknown output activation; " + _allowed(self.output, outputs),
-                self.output)
-        if not _is_choice(self.loss, ("auto", *LOSSES)):
-            add("loss", "unknown loss; " + _allowed(self.loss, ["auto", *LOSSES]), self.loss)
-        elif _is_choice(self.output, ACTIVATIONS):
-            needs = LOSSES[self.loss].output_activation if self.loss != "auto" else None
-            if needs is not None and self.output != needs:
-                add("output", f"loss {self.loss} needs output = {_show(needs)} (or \"auto\")",
-                    self.output)
         return problems
 
 
@@ -897,7 +882,7 @@ def dumps_config(cfg: ExperimentConfig, base_dir: str | os.PathLike | None = Non
         layers = {"activation": n.activation}
     # The registered settings and the schedule are written only when set, so a config without
     # them reads as it always did.
-    network = {"hidden": n.hidden, **layers, "output": n.output, "loss": n.loss}
+    network = {"hidden": n.hidden, **layers}
     optimizer = {"name": o.name, "lr": o.lr, **o.hparams}
     if o.schedule is not None:
         optimizer["schedule"] = dict(o.schedule)
@@ -948,7 +933,7 @@ def save_config(cfg: ExperimentConfig, path: str | os.PathLike) -> None:
 
 _OVERRIDES = (
     "dataset", "path", "target", "features",
-    "hidden", "activation", "output", "loss",
+    "hidden", "activation",
     "optimizer", "lr", "schedule",
 )
 """The override keys of the sections' own fields; every registered setting's name is one too."""
@@ -998,9 +983,6 @@ def with_overrides(
         n.hidden = list(given["hidden"]) if isinstance(given["hidden"], tuple) else given["hidden"]
     if "activation" in given:
         n.activation, n.activations = given["activation"], None
-    for key in ("output", "loss"):
-        if key in given:
-            setattr(n, key, given[key])
 
     name = given.get("optimizer", o.name)
     if name != o.name:

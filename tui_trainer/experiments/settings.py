@@ -25,7 +25,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..engine.datasets import DATASETS, MAX_NOISE, MAX_SAMPLES, MIN_SAMPLES
+from ..engine.activations import ACTIVATIONS
 from ..engine.initializers import INIT_CHOICES
+from ..engine.losses import LOSSES
 from ..engine.network import check_dropout, check_penalty
 from .hparam_text import UnreadableText, hparam_text, parse_number
 from .limits import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_SEED
@@ -715,4 +717,32 @@ register(Setting(
     after="features", toml_after="n_samples", cli_after="n_samples", store_after="n_samples", always=True,
     applies=_synthetic, off=(_NOT_SYNTHETIC[0].format(what="Noise"), _NOT_SYNTHETIC[1]),
     title="Set data noise", command_help="Noise of the synthetic data (new data, new weights)", help="", live=False,
+))
+
+
+# --- the output layer and the loss: "auto" chooses them from the problem ----------------------------
+
+
+def _output_check(value: Any, network: Any) -> list[tuple[str, str, Any]]:
+    outputs = ["auto", *ACTIVATIONS]
+    if not (isinstance(value, str) and value in outputs):
+        return [("", "unknown output activation; " + allowed(value, outputs), value)]
+    loss = getattr(network, "loss", "auto")
+    needs = LOSSES[loss].output_activation if isinstance(loss, str) and loss in LOSSES else None
+    if value != "auto" and needs is not None and value != needs:
+        return [("", f'loss {loss} needs output = {_show(needs)} (or "auto")', value)]
+    return []
+
+
+register(Setting(
+    section="network", name="output", default="auto", parse=str, format=str,
+    check=_keyed("output", _output_check),
+    flag="", cli_help="", label="", tooltip="", widget="", toml_after="init", always=True, stored=False,
+    title="", command_help="", help="", live=False,
+))
+register(Setting(
+    section="network", name="loss", default="auto", parse=str, format=str,
+    check=_keyed("loss", _choice_check("loss", ("auto", *LOSSES))),
+    flag="", cli_help="", label="", tooltip="", widget="", toml_after="output", always=True, stored=False,
+    title="", command_help="", help="", live=False,
 ))

@@ -959,8 +959,6 @@ class ConfigPane(VerticalScroll, can_focus=False):
             hidden=widths,
             activations=None if same else acts,
             activation=(acts[0] if acts else cfg.network.activation) if same else NetworkConfig().activation,
-            output=cfg.network.output,
-            loss=cfg.network.loss,
             **{name: value if SETTINGS[name].fit is None else SETTINGS[name].fit(value, widths)
                for name, value in registered("network").items()},
         )
