@@ -24,8 +24,8 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..engine.datasets import DATASETS, MAX_NOISE, MAX_SAMPLES, MIN_SAMPLES
 from ..engine.activations import ACTIVATIONS
+from ..engine.datasets import DATASETS, MAX_NOISE, MAX_SAMPLES, MIN_SAMPLES
 from ..engine.initializers import INIT_CHOICES
 from ..engine.losses import LOSSES
 from ..engine.network import check_dropout, check_penalty
@@ -520,6 +520,10 @@ def _batch_check(value: Any, training: Any) -> list[tuple[str, str, Any]]:
     return []
 
 
+MINI_BATCH = 32
+"""The batch size unless one is given, and the one a mini-batch field shows in the other modes."""
+
+
 def _mini_batches(training: Any) -> bool:
     """Whether the updates are mini-batches (their size can be chosen): not the full batch, not
     single samples."""
@@ -528,8 +532,8 @@ def _mini_batches(training: Any) -> bool:
 
 
 register(Setting(
-    section="training", name="batch_size", default=32, parse=lambda text: parse_number(text, whole=True),
-    format=lambda value: str(value if isinstance(value, int) and value > 1 else 32),
+    section="training", name="batch_size", default=MINI_BATCH, parse=lambda text: parse_number(text, whole=True),
+    format=lambda value: str(value if isinstance(value, int) and value > 1 else MINI_BATCH),
     check=_keyed("batch_size", _batch_check),
     flag="--batch-size", cli_parse=parse_batch_size,
     cli_help="Samples per update: an integer, or 'full' for batch gradient descent.",
