@@ -265,6 +265,18 @@ class EventLog:
         self.events.append((step, what, values))
 
 
+def test_a_live_lr_optimizer_or_hyperparameter_change_is_one_event_that_states_the_lr():
+    session = Session(small(epochs=2))
+    session.recorder = EventLog()
+    session.apply_live(with_overrides(session.config, lr=0.05))
+    session.apply_live(with_overrides(session.config, optimizer="adamw"))  # brings its own lr, 0.001
+    session.apply_live(with_overrides(session.config, lr=0.002))
+    events = [(what, values) for _, what, values in session.recorder.events]
+    assert events == [("lr", {"value": 0.05}), ("optimizer", {"name": "adamw", "lr": 0.001, "hparams": {}}),
+                      ("lr", {"value": 0.002})]
+    assert session.trainer.opt.name == "adamw" and session.trainer.opt.lr == 0.002
+
+
 def test_penalties_dropout_patience_and_schedule_are_live_and_data_changes_structural():
     old = small()
     for change in (dict(l1=0.001), dict(l2=0.01), dict(dropout=0.2), dict(patience=5),

@@ -333,8 +333,8 @@ def test_a_setting_is_named_in_code_by_at_most_five_modules(name):
 
 def test_every_setting_of_one_value_is_declared_in_the_registry():
     """The config sections keep as fields of their own only structures, each with its own editor (the
-    data's source and features, the layers, the weights, the optimizer with its lr and
-    hyperparameters, the schedule); every setting that is one value is a registered one."""
+    data's source and features, the layers, the weights, the optimizer with its hyperparameters, the
+    schedule); every setting that is one value is a registered one."""
     from tui_trainer.experiments.config import DataConfig, NetworkConfig, OptimizerConfig, TrainingConfig
 
     own = {cls.__name__: {f.name for f in dataclasses.fields(cls)} - {"settings"}
@@ -342,12 +342,12 @@ def test_every_setting_of_one_value_is_declared_in_the_registry():
     assert own == {
         "DataConfig": {"dataset", "path", "target", "problem", "features", "inputs", "targets", "options"},
         "NetworkConfig": {"hidden", "activations", "activation", "weights"},
-        "OptimizerConfig": {"name", "lr", "hparams", "schedule"},
+        "OptimizerConfig": {"name", "hparams", "schedule"},
         "TrainingConfig": set(),
     }
     core = {"epochs": "training", "batch_size": "training", "seed": "training", "dtype": "training",
             "val_split": "data", "n_samples": "data", "noise": "data", "init": "network", "output": "network",
-            "loss": "network"}
+            "loss": "network", "lr": "optimizer"}
     assert {name: SETTINGS[name].section for name in core} == core
 
 

@@ -199,7 +199,6 @@ OPTION_FIELDS = {
     "hidden": ("network", "hidden", "--hidden"),
     "activation": ("network", "activation", "--activation"),
     "optimizer": ("optimizer", "name", "--optimizer"),
-    "lr": ("optimizer", "lr", "--lr"),
 }
 
 

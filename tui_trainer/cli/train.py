@@ -65,7 +65,6 @@ def _load_model(path: Path, data_path: Path | None = None):
 @click.option("--hidden", callback=parse_hidden, help="Hidden layer widths, e.g. 64,32 ('none' for no hidden layer).")
 @click.option("--activation", help="Activation of every hidden layer (relu, tanh, sigmoid, leaky_relu, linear).")
 @click.option("--optimizer", cls=OptimizerOption, help="One of: {names}.")
-@click.option("--lr", type=float, callback=positive, help="Learning rate.")
 @click.option("--features", callback=parse_features,
               help="The network's inputs computed from x1, x2 (2-D data), e.g. x1sq,x2sq; "
                    "from: x1, x2, x1sq, x2sq, x1x2, sinx1, sinx2.")
@@ -91,7 +90,7 @@ def _load_model(path: Path, data_path: Path | None = None):
 @click.option("--memory-budget", callback=memory_budget_callback, expose_value=False,
               help="Most memory an experiment may need, e.g. 4G (default: half of this machine's memory, or NN_TUI_MEMORY_BUDGET).")
 @friendly_errors
-def train(config_path, dataset, data_path, target, hidden, activation, optimizer, lr, features, schedule,
+def train(config_path, dataset, data_path, target, hidden, activation, optimizer, features, schedule,
           warmup_epochs, resume_path, out_dir, overwrite, keep_diverged, as_json, preset,
           runs_dir, no_record, name, checkpoint_every, **settings) -> None:
     """Train headless on the same engine as the app.
@@ -108,8 +107,8 @@ def train(config_path, dataset, data_path, target, hidden, activation, optimizer
     from ..experiments.session import default_config
     from ..experiments.settings import SETTINGS  # ``settings``: their options (``TakesSettings``)
 
-    # of the registered settings, the two a resumed run may change
-    epochs, batch_size = settings.pop("epochs"), settings.pop("batch_size")
+    # of the registered settings, the three a resumed run may change
+    epochs, batch_size, lr = settings.pop("epochs"), settings.pop("batch_size"), settings.pop("lr")
     if name is not None and not no_record:  # as ``runs name`` would: one run to a name
         from ..experiments import runs as store
         from .runs import checked_run_name

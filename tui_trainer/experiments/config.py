@@ -77,7 +77,7 @@ DEFAULT_ACTIVATION = "relu"
 
 _DATA_KEYS = ("dataset", "path", "target", "problem", "features", "inputs", "targets")
 _NETWORK_KEYS = ("hidden", "activation", "activations")
-_OPTIMIZER_KEYS = ("name", "lr", "schedule")
+_OPTIMIZER_KEYS = ("name", "schedule")
 _TRAINING_KEYS = ()
 _FIXED_KEYS = dict(zip(SECTIONS, (_DATA_KEYS, _NETWORK_KEYS, _OPTIMIZER_KEYS, _TRAINING_KEYS)))
 """Each section's own keys; the registered settings (``settings.SETTINGS``) come after them."""
@@ -560,8 +560,6 @@ class OptimizerConfig(HoldsSettings):
 
     name: str = "adam"
     """A registered optimizer name."""
-    lr: float | None = None
-    """The learning rate, > 0; None (not given): the optimizer's own default."""
     hparams: dict[str, Any] = field(default_factory=dict)
     """The optimizer's other hyperparameters that differ from its defaults, e.g. ``momentum``."""
     schedule: dict[str, Any] | None = None
@@ -569,7 +567,8 @@ class OptimizerConfig(HoldsSettings):
     and its parameters, e.g. ``{"name": "cosine", "T_max": 100, "warmup_epochs": 5}``; None: the lr
     stays as set. The TOML ``[optimizer.schedule]`` table."""
     settings: dict[str, Any] = field(default_factory=dict)
-    """The registered settings of this section that differ from their defaults (read them as attributes)."""
+    """The registered settings of this section (the learning rate: None when not given, then the
+    optimizer's own default), read and set as attributes."""
 
     def create_schedule(self):
         """The engine's ``Schedule`` for ``schedule`` (None when there is none); call on a valid
@@ -579,9 +578,11 @@ class OptimizerConfig(HoldsSettings):
         params = dict(self.schedule)
         return create_schedule(params.pop("name"), **params)
 
-    def __post_init__(self) -> None:
+    def _settled(self) -> None:
         if self.lr is None and _is_choice(self.name, OPTIMIZERS):
             self.lr = optimizers.defaults(self.name)["lr"]
+
+    def __post_init__(self) -> None:
         # TOML gives betas back as a list, the engine as a tuple: tuples throughout keep them equal.
         if isinstance(self.hparams, dict):
             self.hparams = {
@@ -599,9 +600,7 @@ class OptimizerConfig(HoldsSettings):
         cls = OPTIMIZERS.get(self.name) if isinstance(self.name, str) else None
         if cls is None:
             add("name", "unknown optimizer; " + _allowed(self.name, OPTIMIZERS), self.name)
-        lr_ok = _is_number(self.lr) and self.lr > 0
-        if not lr_ok and not (self.lr is None and cls is None):
-            add("lr", "must be a number > 0 (the learning rate)", self.lr)
+        lr_ok = _is_number(self.lr) and self.lr > 0  # else the lr's own check says why
         if not isinstance(self.hparams, dict):
             add("hparams", "must be a table of hyperparameters", self.hparams)
             return problems
@@ -618,7 +617,7 @@ class OptimizerConfig(HoldsSettings):
                     checked[key] = spec.check(value)
                 except ValueError as err:
                     add(key, str(err), value)
-            elif key in _OPTIMIZER_KEYS:
+            elif key in _keys("optimizer"):
                 add(key, f"is a field of its own (OptimizerConfig.{key}), not in hparams", value)
             else:
                 owners = [n for n, c in OPTIMIZERS.items()
@@ -844,7 +843,7 @@ def _from_toml(doc: dict, base_dir) -> tuple[ExperimentConfig, list[Problem]]:
     cfg = ExperimentConfig(
         DataConfig(**fixed, options=data),
         NetworkConfig(**network, weights=tables.get(WEIGHTS)),
-        OptimizerConfig(opt.pop("name", "adam"), opt.pop("lr", None), hparams=opt,
+        OptimizerConfig(opt.pop("name", "adam"), hparams=opt,
                         schedule=opt.pop("schedule", None), **own),
         TrainingConfig(**unknown_keys("training")),
     )
@@ -883,7 +882,7 @@ def dumps_config(cfg: ExperimentConfig, base_dir: str | os.PathLike | None = Non
     # The registered settings and the schedule are written only when set, so a config without
     # them reads as it always did.
     network = {"hidden": n.hidden, **layers}
-    optimizer = {"name": o.name, "lr": o.lr, **o.hparams}
+    optimizer = {"name": o.name, **o.hparams}
     if o.schedule is not None:
         optimizer["schedule"] = dict(o.schedule)
     doc = {
@@ -934,7 +933,7 @@ def save_config(cfg: ExperimentConfig, path: str | os.PathLike) -> None:
 _OVERRIDES = (
     "dataset", "path", "target", "features",
     "hidden", "activation",
-    "optimizer", "lr", "schedule",
+    "optimizer", "schedule",
 )
 """The override keys of the sections' own fields; every registered setting's name is one too."""
 reserve(*_OVERRIDES, *(key for keys in _FIXED_KEYS.values() for key in keys), "options", "hparams", "settings")
@@ -992,8 +991,6 @@ def with_overrides(
             kept = {spec.name for spec in cls.hparam_specs}
             o.hparams = {k: v for k, v in o.hparams.items() if k in kept}
             o.lr = optimizers.defaults(name)["lr"]
-    if "lr" in given:
-        o.lr = given["lr"]
     if "schedule" in given:
         o.schedule = dict(given["schedule"]) if isinstance(given["schedule"], dict) else given["schedule"]
 

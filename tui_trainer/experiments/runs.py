@@ -78,7 +78,7 @@ def settings_of(config: ExperimentConfig) -> dict[str, Any]:
     flat = listed({  # with the settings every run lists (the split, the seed) in their places
         "dataset": d.source,
         "hidden": list(n.hidden), "activation": n.activation if n.activations is None else list(n.activations),
-        "optimizer": o.name, "lr": o.lr, "batch_size": t.batch_size,
+        "optimizer": o.name,
     }, config)
     flat.update({f"{o.name}.{k}": v for k, v in sorted(o.hparams.items())})
     optional = {  # generalization settings, listed where set, so that a run without them reads as before

@@ -8,6 +8,7 @@ arrays) to ``emit`` at most ``SNAPSHOT_INTERVAL`` apart, and always on a state c
 
 from __future__ import annotations
 
+import copy
 import math
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
@@ -68,8 +69,10 @@ def pace_notch(pace: float | None, direction: int) -> float | None:
 def _without_live(section):
     """A config section with its live values (the registered settings declared ``live``) left
     out: what must not change while training."""
-    kept = {k: v for k, v in section.settings.items() if not (k in SETTINGS and SETTINGS[k].live)}
-    return replace(section, settings=kept)
+    out = copy.copy(section)  # not a new section: that would fill in the defaults left out (the lr's)
+    object.__setattr__(out, "settings", {k: v for k, v in section.settings.items()
+                                         if not (k in SETTINGS and SETTINGS[k].live)})
+    return out
 
 
 def change_kind(old: ExperimentConfig, new: ExperimentConfig) -> str:
@@ -409,7 +412,7 @@ class Session(Controller):
         if o.name != old.optimizer.name:
             opt = optimizers.create(o.name, lr=o.lr, **o.hparams)
             submit(lambda: trainer.set_optimizer(opt))
-        elif o != old.optimizer:
+        elif o.hparams != old.optimizer.hparams:  # the lr is a registered setting: handed over below
             hparams = {**optimizers.defaults(o.name), **o.hparams, "lr": o.lr}
             submit(lambda: trainer.set_hparams(**hparams))
         self._apply_registered(old, config)
@@ -457,13 +460,14 @@ class Session(Controller):
         if self.recorder is None:
             return
         step, o = self.trainer.step_count, new.optimizer
+        stated = ()  # an optimizer's event states its lr too
         if o.name != old.optimizer.name:
             self.recorder.event(step, "optimizer", name=o.name, lr=o.lr, hparams=dict(o.hparams))
+            stated = ("lr",)
         elif o.hparams != old.optimizer.hparams:
             self.recorder.event(step, "hparams", name=o.name, lr=o.lr, hparams=dict(o.hparams))
-        elif o.lr != old.optimizer.lr:
-            self.recorder.event(step, "lr", value=o.lr)
-        for setting in _changed_settings(old, new):
+            stated = ("lr",)
+        for setting in [s for s in _changed_settings(old, new) if s.name not in stated]:
             value = getattr(getattr(new, setting.section), setting.name)
             self.recorder.event(step, setting.name, value=list(value) if isinstance(value, (list, tuple)) else value)
         schedule = getattr(new.optimizer, "schedule", None)

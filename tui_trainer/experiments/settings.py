@@ -29,6 +29,7 @@ from ..engine.datasets import DATASETS, MAX_NOISE, MAX_SAMPLES, MIN_SAMPLES
 from ..engine.initializers import INIT_CHOICES
 from ..engine.losses import LOSSES
 from ..engine.network import check_dropout, check_penalty
+from ..engine.optimizers import OPTIMIZERS
 from .hparam_text import UnreadableText, hparam_text, parse_number
 from .limits import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_SEED
 from .shown import show as _show
@@ -293,6 +294,10 @@ class HoldsSettings:
 
     SECTION = ""
 
+    def _settled(self) -> None:
+        """Called once the constructor's registered settings are set: what depends on them (a
+        default taken from another field)."""
+
     def __getattr__(self, name: str) -> Any:
         setting = SETTINGS.get(name) if not name.startswith("__") else None
         if setting is None or setting.section != self.SECTION:
@@ -331,6 +336,7 @@ def holds_settings(section: str):
                 setattr(self, key, value)
             for key, value in own.items():
                 setattr(self, key, value)
+            self._settled()
 
         cls.__init__ = __init__
         cls.SECTION = section
@@ -749,4 +755,33 @@ register(Setting(
     check=_keyed("loss", _choice_check("loss", ("auto", *LOSSES))),
     flag="", cli_help="", label="", tooltip="", widget="", toml_after="output", always=True, stored=False,
     title="", command_help="", help="", live=False,
+))
+
+
+# --- the learning rate: the optimizer's own default unless given -------------------------------------
+
+
+def _lr_check(value: Any, optimizer: Any) -> list[tuple[str, str, Any]]:
+    if value is None and getattr(optimizer, "name", None) not in OPTIMIZERS:
+        return []  # no optimizer to take a default from: its name's problem says so
+    if not (_is_number(value) and value > 0):
+        return [("", "must be a number > 0 (the learning rate)", value)]
+    return []
+
+
+def _positive_number(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError(f"must be a finite number, got {value}")
+    if not value > 0:
+        raise ValueError(f"must be greater than 0, got {value}")
+    return value
+
+
+register(Setting(
+    section="optimizer", name="lr", default=None, parse=parse_number, format=hparam_text,
+    check=_keyed("lr", _lr_check), flag="--lr", cli_type=float, cli_parse=_positive_number,
+    cli_help="Learning rate.", label="lr", tooltip="", after="optimizer", toml_after="name", cli_after="optimizer",
+    store_after="optimizer", always=True, title="Set learning rate",
+    command_help="The step size (+ and - change it a notch at once)", help="",
+    live=True, apply=lambda trainer, value: trainer.set_hparams(lr=value),
 ))

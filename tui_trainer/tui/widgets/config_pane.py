@@ -65,7 +65,6 @@ _CONFIG_COMMANDS = (  # (key, action, description, help): the pane's own fields 
     ("config pane", "config_field('act')", "Set activation", "Activation of the focused (or first) hidden layer"),
     ("config pane", "config_field('act-all')", "Set all activations", "One activation for every hidden layer at once (all layers)"),
     ("config pane", "config_field('optimizer')", "Set optimizer", "The update rule; its settings follow in the pane"),
-    ("config pane", "config_field('lr')", "Set learning rate", "The step size (+ and - change it a notch at once)"),
     ("config pane", "config_field('hp-momentum')", "Set momentum", "Momentum of SGD, its variants and RMSprop"),
     ("config pane", "config_field('hp-betas')", "Set betas", "Adam's two averaging rates"),
     ("config pane", "config_field('hp-weight_decay')", "Set weight decay", "Shrink the weights a little every update"),
@@ -506,10 +505,12 @@ class ConfigPane(VerticalScroll, can_focus=False):
         yield Label(self._shape_text(), classes="facts", id="shape")
 
         yield Static("Optimizer", classes="section")
-        yield from self._row("optimizer", "optimizer", FieldSelect([(n, n) for n in OPTIMIZERS], value=cfg.optimizer.name, allow_blank=False, compact=True, id="optimizer"))
+        yield from self._row("optimizer", "optimizer", FieldSelect([(n, n) for n in OPTIMIZERS], value=cfg.optimizer.name, allow_blank=False, compact=True, id="optimizer"),
+                             placed=False)
         opt_cls = OPTIMIZERS[cfg.optimizer.name]
         yield Label(self._optimizer_text(), classes="facts", id="opt-rule")
-        yield from self._row("lr", "lr", NumberInput(hparam_text(cfg.optimizer.lr), id="lr", compact=True))
+        for setting in _settings_after("optimizer"):  # below the update rule: the learning rate
+            yield from self._setting_row(setting)
         for spec in opt_cls.hparam_specs:
             if spec.name == "lr":
                 continue
@@ -974,11 +975,8 @@ class ConfigPane(VerticalScroll, can_focus=False):
                 else:
                     parse = functools.partial(parse_hparam, kind=spec.kind)
                     hparams[spec.name] = get(field_id, parse, cfg.optimizer.hparams.get(spec.name, spec.default))
-            lr = get("lr", parse_number, cfg.optimizer.lr)
-        else:
-            lr = None  # a new optimizer starts from its own defaults
-        optimizer = OptimizerConfig(name=name, lr=lr, hparams=hparams, schedule=self._read_schedule(get, cfg),
-                                    **registered("optimizer"))
+        own = registered("optimizer") if name == cfg.optimizer.name else {}  # a new optimizer: its own defaults
+        optimizer = OptimizerConfig(name=name, hparams=hparams, schedule=self._read_schedule(get, cfg), **own)
         training = TrainingConfig(**registered("training"))  # in mini-batch mode, the batch size as typed
         mode = self.query_one("#batch_mode", Select).value
         if mode != "mini":
