@@ -596,10 +596,10 @@ class OptimizerConfig(HoldsSettings):
         def add(key: str, message: str, value: Any) -> None:
             problems.append(Problem("optimizer", key, message, value))
 
-        problems += self._schedule_problems() + _registered_problems("optimizer", self)
         cls = OPTIMIZERS.get(self.name) if isinstance(self.name, str) else None
         if cls is None:
             add("name", "unknown optimizer; " + _allowed(self.name, OPTIMIZERS), self.name)
+        problems += _registered_problems("optimizer", self) + self._schedule_problems()  # the table's order
         lr_ok = _is_number(self.lr) and self.lr > 0  # else the lr's own check says why
         if not isinstance(self.hparams, dict):
             add("hparams", "must be a table of hyperparameters", self.hparams)
