@@ -247,6 +247,27 @@ def test_invalid_input_shows_a_message_and_blocks_training():
     run(scenario())
 
 
+def test_a_refused_value_in_the_last_row_in_sight_brings_its_message_into_sight():
+    """At 80x24 the epochs are the config pane's last row in sight after the palette goes there; the
+    message under them said why 0 was refused out of sight, below the pane's edge."""
+    async def scenario():
+        app = NNTuiApp(small_config())
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settings_ready(pilot, app)
+            await pilot.press("c")
+            app.screen.action_config_field("epochs")
+            field = app.screen.query_one("#epochs")
+            await wait_for(pilot, lambda: app.focused is field)
+            await pilot.press("ctrl+u", "0", "enter")
+            error, pane = app.screen.query_one("#err-epochs"), app.screen.query_one(ConfigPane)
+            await wait_for(pilot, lambda: "must be an integer >= 1" in str(error.render()))
+            await wait_for(pilot, lambda: error.region.height > 0
+                           and pane.region.contains_region(error.region))  # in sight, whole
+            assert app.focused is field
+
+    run(scenario())
+
+
 def test_changing_the_architecture_after_training_asks_first():
     async def scenario():
         app = NNTuiApp(small_config())

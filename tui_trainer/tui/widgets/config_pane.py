@@ -1064,6 +1064,10 @@ class ConfigPane(VerticalScroll, can_focus=False):
             if label.content != message:  # an update costs a layout pass, and this runs on every blur
                 label.update(message)
             label.set_class(bool(message), "-shown")
+        focused = self.screen.focused
+        label = labels.get(getattr(focused, "id", None) or "")
+        if label is not None and errors.get(focused.id):  # the field typed in: its message in sight too
+            self.call_after_refresh(lambda: label.scroll_visible(animate=False) if label.is_attached else None)
         invalid = {w for w in map(self._one, errors) if w is not None}
         for w in invalid - self._invalid:
             w.add_class("-invalid")
