@@ -165,7 +165,9 @@ def test_checkpoints_come_often_enough_that_a_kill_loses_at_most_ten_seconds():
 
 
 def _epoch_records(run: Path) -> dict[int, dict]:
-    lines = (run / "metrics.jsonl").read_text().splitlines()
+    """The epoch records of a run, as far as they are written: read while the run appends to its
+    file, the last line may be a part (a line is whole once its newline is there)."""
+    lines = (run / "metrics.jsonl").read_text().split("\n")[:-1]
     return {r["epoch"]: r for r in map(json.loads, lines) if r.get("kind") == "epoch"}
 
 

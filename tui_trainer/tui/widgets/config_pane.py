@@ -1053,6 +1053,15 @@ class ConfigPane(VerticalScroll, can_focus=False):
     _invalid: set[Widget] = frozenset()
     """The fields marked ``-invalid``."""
 
+    def _show_message_of(self, field: Widget, label: Widget) -> None:
+        """The field typed in, with its message in sight too: where the message is out of sight,
+        the field goes to the middle of the pane, as focus puts a field it cannot show whole (so
+        that the two ways to get there end in the same place)."""
+        if not (field.is_attached and label.is_attached):
+            return
+        if label.region.height == 0 or not self.region.contains_region(label.region):
+            self.scroll_to_center(field, animate=False)
+
     def _show_errors(self, errors: dict[str, str]) -> None:
         self._errors = errors
         if self._error_labels is None:  # once per composition: this runs on every blur
@@ -1066,8 +1075,8 @@ class ConfigPane(VerticalScroll, can_focus=False):
             label.set_class(bool(message), "-shown")
         focused = self.screen.focused
         label = labels.get(getattr(focused, "id", None) or "")
-        if label is not None and errors.get(focused.id):  # the field typed in: its message in sight too
-            self.call_after_refresh(lambda: label.scroll_visible(animate=False) if label.is_attached else None)
+        if label is not None and errors.get(focused.id):
+            self.call_after_refresh(self._show_message_of, focused, label)
         invalid = {w for w in map(self._one, errors) if w is not None}
         for w in invalid - self._invalid:
             w.add_class("-invalid")
