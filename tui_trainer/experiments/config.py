@@ -479,7 +479,7 @@ class NetworkConfig(HoldsSettings):
     """The activation of every hidden layer, unless ``activations`` is set."""
     settings: dict[str, Any] = field(default_factory=dict)
     """The registered settings of this section that differ from their defaults (the output
-    layer, the loss, the initialisation, the weight penalties, dropout: ``settings.SETTINGS``),
+    layer, the loss, the initialisation, the regularizers: ``settings.SETTINGS``),
     read and set as attributes."""
     weights: dict[str, list] | None = None
     """Exact starting weights by name (``W1``: rows = the layer's inputs, columns = its nodes;
