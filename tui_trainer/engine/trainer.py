@@ -142,6 +142,13 @@ class TrainResult:
 
 
 
+def batch_mode_of(batch_size) -> str:
+    """The batch mode a batch size makes: ``full`` (``"full"``), ``single`` (1) or ``mini``."""
+    if batch_size == "full":
+        return "full"
+    return "single" if batch_size == 1 else "mini"
+
+
 def batch_rows(batch_size: int | str, n: int) -> int:
     """Samples in a batch of ``n`` training samples: all for ``"full"``, else ``batch_size`` (at most n)."""
     return n if batch_size == "full" else min(int(batch_size), n)
@@ -227,9 +234,7 @@ class Trainer:
     @property
     def batch_mode(self) -> str:
         """``full``, ``mini`` or ``single``."""
-        if self.batch_size == "full":
-            return "full"
-        return "single" if self.batch_size == 1 else "mini"
+        return batch_mode_of(self.batch_size)
 
     @property
     def steps_per_epoch(self) -> int:

@@ -30,6 +30,7 @@ from ..engine.initializers import INIT_CHOICES
 from ..engine.losses import LOSSES
 from ..engine.network import check_dropout, check_penalty
 from ..engine.optimizers import OPTIMIZERS
+from ..engine.trainer import batch_mode_of
 from .hparam_text import UnreadableText, hparam_text, parse_number
 from .limits import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_SEED
 from .shown import show as _show
@@ -533,8 +534,7 @@ MINI_BATCH = 32
 def _mini_batches(training: Any) -> bool:
     """Whether the updates are mini-batches (their size can be chosen): not the full batch, not
     single samples."""
-    size = training.batch_size
-    return size != "full" and size != 1
+    return batch_mode_of(training.batch_size) == "mini"
 
 
 register(Setting(

@@ -39,6 +39,7 @@ from ...engine.features import DEFAULT_FEATURES, FEATURES
 from ...engine.optimizers import OPTIMIZERS
 from ...engine.schedules import SCHEDULES
 from ...engine.text import visible
+from ...engine.trainer import batch_mode_of
 from ...experiments.experiment import output_and_loss
 from ...experiments.hparam_text import UnreadableText, hparam_text, parse_hparam, parse_number
 from ...experiments.settings import SETTINGS, by_rank, settings_of_section
@@ -747,8 +748,7 @@ class ConfigPane(VerticalScroll, can_focus=False):
 
     def _batch_mode(self) -> str:
         """The batch mode the batch size makes: ``full``, ``single`` (1) or ``mini``."""
-        size = self.config.training.batch_size
-        return "full" if size == "full" else "single" if size == 1 else "mini"
+        return batch_mode_of(self.config.training.batch_size)
 
     # -- keys ------------------------------------------------------------------------------
 
