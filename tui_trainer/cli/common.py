@@ -4,7 +4,6 @@ as they are parsed, and config problems told in terms of the options that caused
 from __future__ import annotations
 
 import functools
-import math
 import re
 import sys
 
@@ -129,12 +128,14 @@ def parse_batch_size(ctx, param, value: str | None) -> int | str | None:
 
 
 def positive(ctx, param, value):
-    """Reject zero and negative numbers with a message naming the option."""
-    if value is not None and not math.isfinite(value):
-        raise click.BadParameter(f"must be a finite number, got {value}")
-    if value is not None and not value > 0:
-        raise click.BadParameter(f"must be greater than 0, got {value}")
-    return value
+    """Reject zero and negative numbers with a message naming the option (the learning rate's own
+    check: ``settings.positive_number``)."""
+    from ..experiments.settings import positive_number
+
+    try:
+        return None if value is None else positive_number(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def parse_features(ctx, param, value: str | None) -> list[str] | None:

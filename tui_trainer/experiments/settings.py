@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from .config import ExperimentConfig
 
 __all__ = ["SETTINGS", "Setting", "register", "unregister", "settings_of_section", "live_names", "placed", "listed",
-           "DTYPES", "allowed", "data_named",
+           "DTYPES", "allowed", "data_named", "positive_number",
            "stored_value", "is_set", "apply_to_trainer", "problems_of", "OVERFIT_ADVICE"]
 
 
@@ -480,11 +480,16 @@ def _whole_check(value: Any, rule: str, least: int, most: int) -> list[tuple[str
     return []
 
 
+def _whole(text: str) -> int:
+    """A whole number typed in (``UnreadableText`` for other text)."""
+    return parse_number(text, whole=True)
+
+
 def _optional_epochs(text: str) -> int | None:
     """Empty, ``off`` or ``none``: off; else a whole number of epochs."""
     if text.strip().lower() in ("", "off", "none"):
         return None
-    return parse_number(text, whole=True)
+    return _whole(text)
 
 
 def _train_until(trainer: Any, epochs: int) -> None:
@@ -494,7 +499,7 @@ def _train_until(trainer: Any, epochs: int) -> None:
 
 
 register(Setting(
-    section="training", name="epochs", default=100, parse=lambda text: parse_number(text, whole=True), format=str,
+    section="training", name="epochs", default=100, parse=_whole, format=str,
     check=_keyed("epochs", lambda value, training: _whole_check(value, "must be an integer >= 1", 1, MAX_EPOCHS)),
     flag="--epochs", cli_type=int, cli_parse=_positive, cli_help="Epochs to train (more epochs with --resume).",
     label="epochs", tooltip="", widget="whole", after="batch_size", toml_after=FIRST, always=True,
@@ -538,7 +543,7 @@ def _mini_batches(training: Any) -> bool:
 
 
 register(Setting(
-    section="training", name="batch_size", default=MINI_BATCH, parse=lambda text: parse_number(text, whole=True),
+    section="training", name="batch_size", default=MINI_BATCH, parse=_whole,
     format=lambda value: str(value if isinstance(value, int) and value > 1 else MINI_BATCH),
     check=_keyed("batch_size", _batch_check),
     flag="--batch-size", cli_parse=parse_batch_size,
@@ -635,7 +640,7 @@ register(Setting(
     title="", command_help="", help="", live=False,
 ))
 register(Setting(
-    section="training", name="seed", default=0, parse=lambda text: parse_number(text, whole=True), format=str,
+    section="training", name="seed", default=0, parse=_whole, format=str,
     check=_keyed("seed", lambda value, training: _whole_check(value, "must be an integer >= 0", 0, MAX_SEED)),
     flag="--seed", cli_type=int, cli_min=0, cli_help="Seed for the data, the weights and the batches.",
     label="seed", tooltip="", widget="whole", after="epochs", toml_after="batch_size", always=True,
@@ -706,7 +711,7 @@ _NOT_SYNTHETIC = ("{what} is a setting of the synthetic datasets only.", "datase
 
 
 register(Setting(
-    section="data", name="n_samples", default=None, parse=_optional(lambda text: parse_number(text, whole=True)),
+    section="data", name="n_samples", default=None, parse=_optional(_whole),
     format=_optional_text(str),
     check=_keyed("n_samples", _synthetic_check(
         lambda value: isinstance(value, int) and not isinstance(value, bool) and value >= MIN_SAMPLES,
@@ -769,7 +774,7 @@ def _lr_check(value: Any, optimizer: Any) -> list[tuple[str, str, Any]]:
     return []
 
 
-def _positive_number(value: float) -> float:
+def positive_number(value: float) -> float:
     if not math.isfinite(value):
         raise ValueError(f"must be a finite number, got {value}")
     if not value > 0:
@@ -779,7 +784,7 @@ def _positive_number(value: float) -> float:
 
 register(Setting(
     section="optimizer", name="lr", default=None, parse=parse_number, format=hparam_text,
-    check=_keyed("lr", _lr_check), flag="--lr", cli_type=float, cli_parse=_positive_number,
+    check=_keyed("lr", _lr_check), flag="--lr", cli_type=float, cli_parse=positive_number,
     cli_help="Learning rate.", label="lr", tooltip="", after="optimizer", toml_after="name", cli_after="optimizer",
     store_after="optimizer", always=True, title="Set learning rate",
     command_help="The step size (+ and - change it a notch at once)", help="",
